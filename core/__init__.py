@@ -1,0 +1,1 @@
+"""AI Strategy Studio engine: everything that is not UI. Never imports streamlit."""

@@ -1,0 +1,91 @@
+"""The Dataset value every use case trains on: fixed-seed splits plus schema and provenance."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from core.errors import DataError
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """Train/validation/test splits with class names, provenance and licence.
+
+    Vision: x arrays are float32 in [0, 1] shaped (n, height, width, channels); y is int64
+    class indices into `class_names`.
+    """
+
+    id: str
+    title: str
+    task: str  # "multiclass" | "binary" | "rating"
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    class_names: tuple[str, ...]
+    source_kind: str  # "bundled" | "online" | "uploaded"
+    provenance: str
+    licence: str
+    seed: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return tuple(int(d) for d in self.x_train.shape[1:])
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+    @property
+    def sizes(self) -> dict[str, int]:
+        return {"train": len(self.y_train), "val": len(self.y_val), "test": len(self.y_test)}
+
+    def class_counts(self, split: str = "train") -> np.ndarray:
+        """How many examples of each class a split holds."""
+        y = {"train": self.y_train, "val": self.y_val, "test": self.y_test}[split]
+        return np.bincount(y, minlength=self.num_classes)
+
+    @property
+    def fingerprint(self) -> str:
+        """Short content hash of all splits: runs with equal fingerprints used the same data."""
+        digest = hashlib.sha256()
+        for array in (self.x_train, self.y_train, self.x_val, self.y_val, self.x_test, self.y_test):
+            contiguous = np.ascontiguousarray(array)
+            digest.update(str(contiguous.shape).encode())
+            digest.update(contiguous.tobytes())
+        digest.update("|".join(self.class_names).encode())
+        return digest.hexdigest()[:16]
+
+
+def split_stratified(
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    test_size: float = 0.2,
+    val_size: float = 0.1,
+    random_state: int = 0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Stratified train/val/test split with a fixed seed; val_size is a fraction of the whole."""
+    from sklearn.model_selection import train_test_split
+
+    counts = np.bincount(y)
+    present = counts[counts > 0]
+    if len(present) < 2:
+        raise DataError("errors.data.one_class", count=int(len(present)))
+    if present.min() < 3:
+        raise DataError("errors.data.too_few_per_class", minimum=3, found=int(present.min()))
+    x_rest, x_test, y_rest, y_test = train_test_split(
+        x, y, test_size=test_size, random_state=random_state, stratify=y
+    )
+    relative_val = val_size / (1.0 - test_size)
+    x_train, x_val, y_train, y_val = train_test_split(
+        x_rest, y_rest, test_size=relative_val, random_state=random_state, stratify=y_rest
+    )
+    return x_train, y_train, x_val, y_val, x_test, y_test

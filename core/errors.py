@@ -1,0 +1,21 @@
+"""User-facing error types; each carries an i18n key so the UI can show it in the reader's language."""
+
+from core.i18n import StudioError
+
+
+class DataError(StudioError):
+    """Input data cannot be used as given (bad upload, wrong schema, too few classes...)."""
+
+
+class ModelLoadError(StudioError):
+    """A model file cannot be loaded safely."""
+
+
+class TrainingError(StudioError):
+    """Training could not finish (diverged to NaN, bad settings...)."""
+
+
+class TrackingError(StudioError):
+    """A run cannot be found or stored."""
+
+__all__ = ["StudioError", "DataError", "ModelLoadError", "TrainingError", "TrackingError"]

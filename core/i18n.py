@@ -1,0 +1,69 @@
+"""Message catalogs shared by the UI and by user-facing errors.
+
+Each language is a folder, assets/i18n/<lang>/, of YAML files, one per area (app, vision,
+walkthrough, ...), merged at load time: a new use case or page adds its own file instead of
+editing a shared one. A key defined twice is an error.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import yaml
+
+from core.config import ASSETS_DIR
+
+LANGUAGES = ("en", "zh")
+I18N_DIR = ASSETS_DIR / "i18n"
+
+
+def _flatten(tree: dict, prefix: str = "") -> dict[str, str]:
+    flat: dict[str, str] = {}
+    for key, value in tree.items():
+        full = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_flatten(value, full + "."))
+        else:
+            flat[full] = str(value)
+    return flat
+
+
+@functools.lru_cache(maxsize=None)
+def catalog(lang: str) -> dict[str, str]:
+    """Flat {dotted.key: text} for one language."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"Unknown language {lang!r}; use one of {', '.join(LANGUAGES)}.")
+    merged: dict[str, str] = {}
+    for path in sorted((I18N_DIR / lang).glob("*.yaml")):
+        with open(path, encoding="utf-8") as handle:
+            flat = _flatten(yaml.safe_load(handle) or {})
+        clash = sorted(set(flat) & set(merged))
+        if clash:
+            raise ValueError(f"{path}: keys already defined in another {lang} catalog: {clash[:5]}")
+        merged.update(flat)
+    return merged
+
+
+def translate(key: str, lang: str = "en", /, **params: Any) -> str:
+    """Text for `key` in `lang` with {placeholders} filled; falls back to English, then the key."""
+    text = catalog(lang).get(key) or catalog("en").get(key) or key
+    if params:
+        try:
+            return text.format(**params)
+        except (KeyError, IndexError, ValueError):
+            return text
+    return text
+
+
+class StudioError(ValueError):
+    """A user-facing error: an i18n key plus parameters; str() is the English message."""
+
+    def __init__(self, key: str, /, **params: Any):
+        self.key = key
+        self.params = params
+        super().__init__(translate(key, "en", **params))
+
+    def message(self, lang: str = "en") -> str:
+        """The message in the reader's language."""
+        return translate(self.key, lang, **self.params)

@@ -1,0 +1,1 @@
+"""Use cases: what each one declares (task, datasets, candidates, metric) and the registry."""

@@ -1,0 +1,91 @@
+"""The use-case contract. Importing it (and the registry) never imports TensorFlow.
+
+Builders and loaders are named as "module:function" strings and resolved on demand, so the
+Home and Strategy pages can list use cases without paying TensorFlow's import cost.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+
+def resolve(target: str) -> Callable[..., Any]:
+    """Import "package.module:attribute" and return the attribute."""
+    module_name, _, attribute = target.partition(":")
+    return getattr(importlib.import_module(module_name), attribute)
+
+
+@dataclass(frozen=True)
+class DatasetSource:
+    """One way to get a dataset for a use case.
+
+    loader: "module:function" called with keyword arguments (seed=..., plus source-specific
+    ones) returning a core.data.Dataset. available: "module:function" returning
+    (bool, reason_key) without heavy imports, e.g. whether a Debian data package is installed.
+    """
+
+    id: str
+    title_key: str
+    kind: str  # bundled | online | uploaded
+    loader: str
+    description_key: str = ""
+    available: str | None = None
+
+    def load(self, **kwargs: Any):
+        return resolve(self.loader)(**kwargs)
+
+    def is_available(self) -> tuple[bool, str]:
+        if self.available is None:
+            return True, ""
+        return resolve(self.available)()
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A model a use case can train: a Keras builder or a scikit-learn baseline.
+
+    builder: "module:function". Keras: build(input_shape, num_classes, **hparams) -> keras.Model.
+    sklearn: build(**hparams) -> estimator with fit/predict_proba.
+    """
+
+    id: str
+    name_key: str
+    description_key: str
+    kind: str  # keras | sklearn
+    builder: str
+    hparams: dict[str, Any] = field(default_factory=dict)
+    default_epochs: int = 10
+    default_batch_size: int = 64
+    default_learning_rate: float = 1e-3
+
+    def build(self, *args: Any, **overrides: Any):
+        return resolve(self.builder)(*args, **{**self.hparams, **overrides})
+
+
+@dataclass(frozen=True)
+class UseCase:
+    """Everything the lab, runs, selection and strategy pages need to know about a use case."""
+
+    id: str
+    title_key: str
+    value_key: str
+    task: str  # multiclass | binary | rating
+    primary_metric: str  # e.g. "test_accuracy"
+    status: str  # available | coming
+    icon: str = ""
+    datasets: tuple[DatasetSource, ...] = ()
+    candidates: tuple[Candidate, ...] = ()
+
+    def dataset(self, source_id: str) -> DatasetSource:
+        for source in self.datasets:
+            if source.id == source_id:
+                return source
+        raise KeyError(f"Use case {self.id!r} has no dataset source {source_id!r}.")
+
+    def candidate(self, candidate_id: str) -> Candidate:
+        for candidate in self.candidates:
+            if candidate.id == candidate_id:
+                return candidate
+        raise KeyError(f"Use case {self.id!r} has no candidate {candidate_id!r}.")

@@ -1,0 +1,28 @@
+"""All use cases in display order. Adding one: a new module beside this file and a line here."""
+
+from __future__ import annotations
+
+from core.usecases.base import UseCase
+from core.usecases.vision import USE_CASE as VISION
+
+_COMING = (
+    UseCase("nlp", "usecases.nlp.title", "usecases.nlp.value", "multiclass", "test_accuracy", "coming", "💬"),
+    UseCase("recommendation", "usecases.recommendation.title", "usecases.recommendation.value", "rating",
+            "test_rmse", "coming", "🎬"),
+    UseCase("finance", "usecases.finance.title", "usecases.finance.value", "binary", "test_roc_auc",
+            "coming", "🏦"),
+)
+
+USE_CASES: dict[str, UseCase] = {use_case.id: use_case for use_case in (VISION, *_COMING)}
+
+
+def get_use_case(use_case_id: str) -> UseCase:
+    """The use case with this id; KeyError names the known ids."""
+    try:
+        return USE_CASES[use_case_id]
+    except KeyError:
+        raise KeyError(f"Unknown use case {use_case_id!r}; known: {', '.join(USE_CASES)}.") from None
+
+
+def available_use_cases() -> list[UseCase]:
+    return [use_case for use_case in USE_CASES.values() if use_case.status == "available"]

@@ -1,0 +1,48 @@
+"""Vision use case: image classification on bundled, online or uploaded images."""
+
+from core.usecases.base import Candidate, DatasetSource, UseCase
+
+USE_CASE = UseCase(
+    id="vision",
+    title_key="usecases.vision.title",
+    value_key="usecases.vision.value",
+    task="multiclass",
+    primary_metric="test_accuracy",
+    status="available",
+    icon="🖼️",
+    datasets=(
+        DatasetSource("digits", "datasets.digits.title", "bundled", "core.data.vision:load_digits_dataset",
+                      description_key="datasets.digits.description"),
+        DatasetSource("mnist5k", "datasets.mnist5k.title", "bundled", "core.data.vision:load_mnist5k",
+                      description_key="datasets.mnist5k.description"),
+        DatasetSource("fashion_mnist", "datasets.fashion_mnist.title", "bundled",
+                      "core.data.vision:load_fashion_mnist",
+                      description_key="datasets.fashion_mnist.description",
+                      available="core.data.vision:fashion_mnist_available"),
+        DatasetSource("mnist_online", "datasets.mnist_online.title", "online",
+                      "core.data.online:load_mnist_online",
+                      description_key="datasets.mnist_online.description",
+                      available="core.data.online:online_available"),
+        DatasetSource("fashion_mnist_online", "datasets.fashion_mnist_online.title", "online",
+                      "core.data.online:load_fashion_mnist_online",
+                      description_key="datasets.fashion_mnist_online.description",
+                      available="core.data.online:online_available"),
+        DatasetSource("cifar10_online", "datasets.cifar10_online.title", "online",
+                      "core.data.online:load_cifar10_online",
+                      description_key="datasets.cifar10_online.description",
+                      available="core.data.online:online_available"),
+        DatasetSource("upload_zip", "datasets.upload_zip.title", "uploaded",
+                      "core.data.upload:load_image_zip",
+                      description_key="datasets.upload_zip.description"),
+    ),
+    candidates=(
+        Candidate("logreg", "models.logreg.name", "models.logreg.description", "sklearn",
+                  "core.models.baselines:build_logistic_regression", default_epochs=1),
+        Candidate("mlp", "models.mlp.name", "models.mlp.description", "keras",
+                  "core.models.vision:build_mlp", default_epochs=20),
+        Candidate("cnn", "models.cnn.name", "models.cnn.description", "keras",
+                  "core.models.vision:build_cnn", default_epochs=15),
+        Candidate("cnn_regularised", "models.cnn_regularised.name", "models.cnn_regularised.description",
+                  "keras", "core.models.vision:build_cnn_regularised", default_epochs=20),
+    ),
+)
