@@ -1,0 +1,1 @@
+"""Streamlit entry point and reusable UI pieces (widgets, pure Plotly chart builders)."""

@@ -1,0 +1,27 @@
+"""Streamlit entry: page navigation, sidebar (language, device, run storage)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:  # `streamlit run dashboard/app.py` only puts dashboard/ on sys.path
+    sys.path.insert(0, str(REPO_ROOT))
+
+import streamlit as st  # noqa: E402
+
+from dashboard.i18n import t  # noqa: E402
+
+PAGES_DIR = REPO_ROOT / "pages"
+
+st.set_page_config(page_title="AI Strategy Studio", page_icon="🧭", layout="wide")
+
+pages = [
+    st.Page(str(PAGES_DIR / "home.py"), title=t("nav.home"), icon="🏠", url_path="home", default=True),
+    st.Page(str(PAGES_DIR / "lab.py"), title=t("nav.lab"), icon="🧪", url_path="lab"),
+    st.Page(str(PAGES_DIR / "runs.py"), title=t("nav.runs"), icon="📈", url_path="runs"),
+    st.Page(str(PAGES_DIR / "walkthrough.py"), title=t("nav.walkthrough"), icon="🧮", url_path="walkthrough"),
+]
+navigation = st.navigation(pages)
+navigation.run()

@@ -1,0 +1,4 @@
+"""Placeholder until this page lands."""
+import streamlit as st
+
+st.info("walkthrough")
