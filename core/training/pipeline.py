@@ -1,0 +1,360 @@
+"""One training run end to end: data, device, model, fit, evaluation, tracking.
+
+This is what a background job executes. Everything it measures lands in MLflow, so the
+Runs page, the model-selection page and the strategy planner read the same evidence.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from core.config import Settings, get_settings
+from core.data.dataset import Dataset
+from core.errors import DataError, ModelLoadError, TrainingError
+from core.usecases.registry import get_use_case
+
+EVALUATION_FILE = "evaluation.json"
+DATASET_FILE = "dataset.json"
+
+
+@dataclass(frozen=True)
+class TrainingSpec:
+    """What to train: use case, dataset source, candidate model and the fit settings."""
+
+    use_case: str
+    dataset: str
+    candidate: str
+    epochs: int = 10
+    batch_size: int = 64
+    learning_rate: float = 1e-3
+    early_stopping: bool = False
+    patience: int = 3
+    seed: int = 0
+    dataset_kwargs: dict[str, Any] = field(default_factory=dict)
+
+    def title(self) -> str:
+        return f"{self.use_case} / {self.dataset} / {self.candidate}"
+
+
+@dataclass
+class RunOutcome:
+    """What a finished job hands back to the page."""
+
+    run_id: str
+    status: str  # completed | cancelled | diverged
+    metrics: dict[str, float]
+    history: dict[str, list[float]]
+    device: str
+    evaluation: dict[str, Any] | None = None
+
+
+def store_upload(data: bytes, *, suffix: str = ".zip", settings: Settings | None = None) -> Path:
+    """Keep an uploaded file under the data dir, named by content hash, so its runs can be re-evaluated."""
+    settings = settings or get_settings()
+    uploads = settings.data_dir / "uploads"
+    uploads.mkdir(parents=True, exist_ok=True)
+    path = uploads / f"{hashlib.sha256(data).hexdigest()[:20]}{suffix}"
+    if not path.exists():
+        path.write_bytes(data)
+    return path
+
+
+_DATASET_CACHE: dict[tuple, Dataset] = {}
+_DATASET_LOCK = threading.Lock()
+
+
+def load_dataset(use_case: str, dataset: str, *, seed: int = 0, **kwargs: Any) -> Dataset:
+    """Load (and keep in memory) a use case's dataset; uploads are passed as a stored file path."""
+    key = (use_case, dataset, seed, json.dumps(kwargs, sort_keys=True, default=str))
+    with _DATASET_LOCK:
+        cached = _DATASET_CACHE.get(key)
+    if cached is not None:
+        return cached
+    source = get_use_case(use_case).dataset(dataset)
+    available, reason_key = source.is_available()
+    if not available:
+        raise DataError(reason_key or "errors.data.source_unavailable", source=dataset)
+    loaded = source.load(seed=seed, **kwargs)
+    with _DATASET_LOCK:
+        if len(_DATASET_CACHE) > 8:
+            _DATASET_CACHE.clear()
+        _DATASET_CACHE[key] = loaded
+    return loaded
+
+
+def _final_history_metrics(history: dict[str, list[float]]) -> dict[str, float]:
+    return {f"final_{name}": float(values[-1]) for name, values in history.items() if values}
+
+
+def evaluate_model(model: Any, kind: str, dataset: Dataset, *, latency: bool = True) -> dict[str, Any]:
+    """Test-set metrics, misclassified examples and (for Keras) serving latency for a trained model."""
+    from core.evaluation.metrics import classification_metrics, misclassified
+    from core.evaluation.serving import make_serving_function, measure_latency, predict_proba
+
+    started = time.perf_counter()
+    probabilities = predict_proba(model, dataset.x_test)
+    report = classification_metrics(dataset.y_test, probabilities, list(dataset.class_names))
+    wrong = misclassified(dataset.y_test, probabilities, limit=24)
+    evaluation: dict[str, Any] = {
+        "accuracy": float(report["accuracy"]),
+        "macro_f1": float(report["macro_f1"]),
+        "confusion_matrix": [[int(v) for v in row] for row in report["confusion_matrix"]],
+        "per_class": report["per_class"],
+        "class_names": list(dataset.class_names),
+        "misclassified": [
+            {
+                "index": int(i),
+                "true": int(dataset.y_test[i]),
+                "predicted": int(np.argmax(probabilities[i])),
+                "confidence": float(np.max(probabilities[i])),
+            }
+            for i in wrong
+        ],
+        "predict_seconds": time.perf_counter() - started,
+        "dataset_fingerprint": dataset.fingerprint,
+    }
+    sample = dataset.x_test[:1].astype("float32")
+    if latency:
+        if kind == "keras":
+            serving = make_serving_function(model)
+            evaluation.update(measure_latency(serving, sample))
+        else:
+            evaluation.update(measure_latency(model.predict_proba, sample))
+    return evaluation
+
+
+def _evaluation_metrics(evaluation: dict[str, Any]) -> dict[str, float]:
+    metrics = {"test_accuracy": evaluation["accuracy"], "test_macro_f1": evaluation["macro_f1"]}
+    for name in ("p50_ms", "p95_ms"):
+        if name in evaluation:
+            metrics[f"latency_{name}"] = float(evaluation[name])
+    return metrics
+
+
+def run_training(
+    spec: TrainingSpec,
+    *,
+    tracker: Any,
+    report: Callable[[Any], None] | None = None,
+    cancel_event: threading.Event | None = None,
+    on_run_id: Callable[[str], None] | None = None,
+    settings: Settings | None = None,
+) -> RunOutcome:
+    """Train one candidate on one dataset, evaluate it on the test split and log everything."""
+    from core.training.device import configure_device
+    from core.training.runner import TrainConfig, fit_keras, fit_sklearn
+
+    settings = settings or get_settings()
+    report = report or (lambda progress: None)
+    cancel_event = cancel_event or threading.Event()
+    use_case = get_use_case(spec.use_case)
+    candidate = use_case.candidate(spec.candidate)
+    config = TrainConfig(
+        epochs=1 if candidate.kind == "sklearn" else spec.epochs,
+        batch_size=spec.batch_size,
+        learning_rate=spec.learning_rate,
+        early_stopping=spec.early_stopping,
+        patience=spec.patience,
+        seed=spec.seed,
+    )
+    config.validate()
+
+    dataset = load_dataset(spec.use_case, spec.dataset, seed=spec.seed, **spec.dataset_kwargs)
+    device = configure_device(settings.device_policy, mixed_precision=settings.mixed_precision)
+    params = {
+        "use_case": spec.use_case,
+        "dataset": spec.dataset,
+        "model": spec.candidate,
+        "model_kind": candidate.kind,
+        "epochs": config.epochs,
+        "batch_size": config.batch_size,
+        "learning_rate": config.learning_rate,
+        "early_stopping": config.early_stopping,
+        "seed": config.seed,
+        "train_size": len(dataset.y_train),
+        "val_size": len(dataset.y_val),
+        "test_size": len(dataset.y_test),
+        "input_shape": "x".join(str(d) for d in dataset.input_shape),
+        "num_classes": dataset.num_classes,
+        **{f"hp_{name}": value for name, value in candidate.hparams.items()},
+        **{f"data_{name}": value for name, value in spec.dataset_kwargs.items()},
+    }
+    run_id = tracker.start_run(
+        use_case=spec.use_case,
+        dataset=spec.dataset,
+        model=spec.candidate,
+        params=params,
+        tags={
+            "studio.device": device.name,
+            "studio.device_kind": device.kind,
+            "studio.mixed_precision": str(device.mixed_precision),
+            "studio.dataset_fingerprint": dataset.fingerprint,
+            "studio.dataset_title": dataset.title,
+            "studio.source_kind": dataset.source_kind,
+        },
+    )
+    if on_run_id:
+        on_run_id(run_id)
+    tracker.log_dict(run_id, {
+        "id": dataset.id, "title": dataset.title, "provenance": dataset.provenance,
+        "licence": dataset.licence, "class_names": list(dataset.class_names),
+        "sizes": dataset.sizes, "fingerprint": dataset.fingerprint, "kwargs": spec.dataset_kwargs,
+    }, DATASET_FILE)
+
+    logged_epochs = 0
+
+    def log_new_epochs(history: dict[str, list[float]]) -> None:
+        nonlocal logged_epochs
+        epochs_done = min((len(values) for values in history.values()), default=0)
+        while logged_epochs < epochs_done:
+            tracker.log_epoch(run_id, logged_epochs + 1,
+                              {name: float(values[logged_epochs]) for name, values in history.items()})
+            logged_epochs += 1
+
+    def on_progress(progress: Any) -> None:
+        log_new_epochs(progress.history or {})
+        report(progress)
+
+    try:
+        if candidate.kind == "keras":
+            model = candidate.build(dataset.input_shape, dataset.num_classes)
+            with _device_scope(device):
+                result = fit_keras(model, dataset.x_train, dataset.y_train, dataset.x_val, dataset.y_val,
+                                   config, on_progress=on_progress, cancel_event=cancel_event)
+        else:
+            model = candidate.build(random_state=spec.seed)
+            result = fit_sklearn(model, dataset.x_train, dataset.y_train, dataset.x_val, dataset.y_val,
+                                 on_progress=on_progress)
+        log_new_epochs(result.history)
+        timing = {"train_seconds": float(result.seconds), "samples_per_second": float(result.samples_per_second),
+                  "epochs_run": float(result.epochs_run)}
+        tracker.log_metrics(run_id, timing)
+        if result.stopped_reason == "diverged":
+            tracker.finish(run_id, "diverged", error="loss became NaN")
+            raise TrainingError("errors.training.diverged", epoch=result.epochs_run,
+                                learning_rate=config.learning_rate)
+        if result.stopped_reason == "cancelled":
+            tracker.finish(run_id, "cancelled")
+            return RunOutcome(run_id, "cancelled", timing, result.history, device.name)
+
+        from core.evaluation.serving import batch_throughput
+        from core.models.io import model_size_bytes, parameter_count, save_model
+
+        evaluation = evaluate_model(model, candidate.kind, dataset)
+        with tempfile.TemporaryDirectory() as tmp:
+            model_file = save_model(model, Path(tmp))
+            size = model_size_bytes(model_file)
+            tracker.log_artifact(run_id, model_file, artifact_path="model")
+        metrics = {
+            **_evaluation_metrics(evaluation),
+            **_final_history_metrics(result.history),
+            **timing,
+            "parameters": float(parameter_count(model)),
+            "model_size_bytes": float(size),
+        }
+        if candidate.kind == "keras":
+            from core.evaluation.serving import make_serving_function
+
+            metrics["batch_throughput"] = float(batch_throughput(make_serving_function(model), dataset.x_test))
+        tracker.log_metrics(run_id, metrics)
+        tracker.log_dict(run_id, evaluation, EVALUATION_FILE)
+        status = "completed"
+        tracker.finish(run_id, status)
+        return RunOutcome(run_id, status, metrics, result.history, device.name, evaluation)
+    except TrainingError:
+        raise
+    except BaseException as error:  # noqa: BLE001 - record the failure, then let the job report it
+        tracker.finish(run_id, "failed", error=f"{type(error).__name__}: {error}")
+        raise
+
+
+class _device_scope:
+    """tf.device context for the chosen device (a no-op placement hint on CPU)."""
+
+    def __init__(self, device: Any):
+        self.device = device
+        self._context = None
+
+    def __enter__(self):
+        import tensorflow as tf
+
+        self._context = tf.device(self.device.tf_device)
+        return self._context.__enter__()
+
+    def __exit__(self, *exc: Any):
+        return self._context.__exit__(*exc)
+
+
+def load_run_model(tracker: Any, run_id: str) -> Any:
+    """The model a run saved, loaded safely (Keras safe_mode on)."""
+    from core.models.io import load_model
+
+    return load_model(tracker.model_path(run_id))
+
+
+def reevaluate_run(tracker: Any, run_id: str) -> dict[str, Any]:
+    """Reload a run's model and data split and evaluate it again on the test set."""
+    run = tracker.get_run(run_id)
+    params = run.data.params
+    kwargs = tracker.load_dict(run_id, DATASET_FILE).get("kwargs", {}) if params.get("dataset") else {}
+    dataset = load_dataset(params["use_case"], params["dataset"], seed=int(params.get("seed", 0)), **kwargs)
+    model = load_run_model(tracker, run_id)
+    expected = run.data.tags.get("studio.dataset_fingerprint")
+    evaluation = evaluate_model(model, params.get("model_kind", "keras"), dataset)
+    evaluation["same_data"] = expected == dataset.fingerprint
+    return evaluation
+
+
+def import_model_run(
+    *, tracker: Any, use_case: str, dataset: str, model_bytes: bytes, filename: str, seed: int = 0,
+    dataset_kwargs: dict[str, Any] | None = None,
+) -> RunOutcome:
+    """Evaluate an uploaded .keras model on a dataset's test split and track it as an imported run."""
+    from core.models.io import load_model_from_bytes, parameter_count
+
+    model = load_model_from_bytes(model_bytes, filename=filename)
+    data = load_dataset(use_case, dataset, seed=seed, **(dataset_kwargs or {}))
+    model_shape = tuple(int(d) for d in model.input_shape[1:])
+    if model_shape != data.input_shape:
+        raise ModelLoadError("errors.model.shape_mismatch", model_shape=model_shape, data_shape=data.input_shape)
+    outputs = int(model.output_shape[-1])
+    if outputs != data.num_classes:
+        raise ModelLoadError("errors.model.classes_mismatch", outputs=outputs, classes=data.num_classes)
+    run_id = tracker.start_run(
+        use_case=use_case, dataset=dataset, model="imported",
+        params={"use_case": use_case, "dataset": dataset, "model": "imported", "model_kind": "keras",
+                "seed": seed, "source_file": filename, "test_size": len(data.y_test),
+                **{f"data_{k}": v for k, v in (dataset_kwargs or {}).items()}},
+        tags={"studio.device": "-", "studio.dataset_fingerprint": data.fingerprint,
+              "studio.dataset_title": data.title, "studio.source_kind": data.source_kind},
+    )
+    try:
+        tracker.log_dict(run_id, {"id": data.id, "title": data.title, "kwargs": dataset_kwargs or {},
+                                  "fingerprint": data.fingerprint}, DATASET_FILE)
+        evaluation = evaluate_model(model, "keras", data)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / (Path(filename).name or "model.keras")
+            path.write_bytes(model_bytes)
+            tracker.log_artifact(run_id, path, artifact_path="model")
+        metrics = {**_evaluation_metrics(evaluation), "parameters": float(parameter_count(model)),
+                   "model_size_bytes": float(len(model_bytes))}
+        tracker.log_metrics(run_id, metrics)
+        tracker.log_dict(run_id, evaluation, EVALUATION_FILE)
+        tracker.finish(run_id, "completed")
+        return RunOutcome(run_id, "completed", metrics, {}, "-", evaluation)
+    except BaseException as error:
+        tracker.finish(run_id, "failed", error=f"{type(error).__name__}: {error}")
+        raise
+
+
+def outcome_as_dict(outcome: RunOutcome) -> dict[str, Any]:
+    return asdict(outcome)

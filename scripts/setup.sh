@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Idempotent set-up on a fresh Debian/Ubuntu machine: system packages, a virtualenv, pip requirements.
+#   bash scripts/setup.sh          runtime only (to run the app)
+#   bash scripts/setup.sh --dev    plus test tools (pytest, Playwright) and Chromium for browser tests
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DEV=0
+[[ "${1:-}" == "--dev" ]] && DEV=1
+PYTHON="${PYTHON:-python3}"
+
+apt_packages=(dataset-fashion-mnist)   # bundled offline Fashion-MNIST (70k images)
+if [[ $DEV == 1 ]]; then
+  apt_packages+=(chromium fonts-noto-cjk)  # real browser for e2e tests; CJK font for Chinese text
+fi
+
+missing=()
+for package in "${apt_packages[@]}"; do
+  dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+done
+if [[ ${#missing[@]} -gt 0 ]]; then
+  if command -v apt-get >/dev/null 2>&1; then
+    SUDO=""
+    [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+    echo "Installing Debian packages: ${missing[*]}"
+    $SUDO apt-get update -qq || echo "apt-get update failed; trying with the package lists at hand"
+    if ! DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"; then
+      echo "WARNING: could not install ${missing[*]}; Fashion-MNIST and browser tests are skipped without them." >&2
+    fi
+  else
+    echo "WARNING: no apt-get here; install ${missing[*]} yourself for Fashion-MNIST and browser tests." >&2
+  fi
+fi
+
+if [[ ! -x .venv/bin/python ]]; then
+  "$PYTHON" -m venv .venv
+fi
+requirements=requirements.txt
+[[ $DEV == 1 ]] && requirements=requirements-dev.txt
+stamp=".venv/.installed-$(sha256sum requirements*.txt | sha256sum | cut -c1-16)-$DEV"
+if [[ ! -f "$stamp" ]]; then
+  .venv/bin/python -m pip install --quiet --upgrade pip
+  .venv/bin/python -m pip install --quiet -r "$requirements"
+  touch "$stamp"
+fi
+echo "Set-up done: $(.venv/bin/python --version), requirements from $requirements"
