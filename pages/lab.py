@@ -1,4 +1,87 @@
-"""Placeholder until this page lands."""
+"""Use-case lab: choose data, look at it, train a candidate in the background, read the results."""
+
+from __future__ import annotations
+
 import streamlit as st
 
-st.info("lab")
+from core.config import get_settings
+from core.errors import StudioError
+from core.usecases.registry import USE_CASES, get_use_case
+from dashboard import views
+from dashboard.i18n import error_text, t
+from dashboard.services import get_job_queue, get_tracker
+
+st.title(t("lab.title"))
+st.caption(t("lab.intro"))
+
+use_case_ids = list(USE_CASES)
+if st.session_state.get("lab_use_case") not in use_case_ids:
+    st.session_state["lab_use_case"] = "vision"
+use_case_id = st.selectbox(
+    t("lab.use_case"), use_case_ids, key="lab_use_case",
+    format_func=lambda uid: f"{USE_CASES[uid].icon} {t(USE_CASES[uid].title_key)}"
+    + ("" if USE_CASES[uid].status == "available" else f" ({t('status.coming')})"),
+)
+use_case = get_use_case(use_case_id)
+if use_case.status != "available":
+    st.info(t("lab.coming", use_case=t(use_case.title_key)))
+    st.stop()
+
+tab_data, tab_train, tab_results, tab_try = st.tabs(
+    [t("lab.tab_data"), t("lab.tab_train"), t("lab.tab_results"), t("lab.tab_try")]
+)
+
+# ---- 1. Data -------------------------------------------------------------------------------
+with tab_data:
+    sources = {source.id: source for source in use_case.datasets}
+    source_id = st.selectbox(
+        t("lab.dataset"), list(sources), key="lab_dataset",
+        format_func=lambda sid: f"{t(sources[sid].title_key)} · {t('lab.kind_' + sources[sid].kind)}",
+    )
+    source = sources[source_id]
+    if source.description_key:
+        st.caption(t(source.description_key))
+    seed = int(st.number_input(t("lab.seed"), min_value=0, max_value=2**31 - 1, value=0, step=1, key="lab_seed",
+                               help=t("lab.seed_help")))
+    dataset_kwargs: dict = {}
+    if source.kind == "uploaded":
+        upload = st.file_uploader(t("lab.upload_zip"), type=["zip"], key="lab_upload_zip",
+                                  help=t("lab.upload_zip_help", mb=get_settings().max_upload_mb))
+        if upload is None:
+            st.info(t("lab.upload_zip_needed"))
+            st.stop()
+    available, reason_key = source.is_available()
+    if not available:
+        st.warning(t(reason_key or "lab.source_unavailable"))
+        st.stop()
+    try:
+        if source.kind == "uploaded":
+            dataset_kwargs = views.stored_upload_kwargs(upload)
+        dataset = views.load_dataset_for_ui(use_case_id, source_id, seed, dataset_kwargs)
+    except StudioError as error:
+        st.error(error_text(error))
+        views.forget_upload(dataset_kwargs)
+        st.stop()
+    views.render_dataset_overview(dataset)
+
+# ---- 2. Train ------------------------------------------------------------------------------
+queue = get_job_queue()
+with tab_train:
+    views.render_training_controls(use_case, dataset, source_id, seed, dataset_kwargs, queue)
+
+# ---- 3. Results ----------------------------------------------------------------------------
+with tab_results:
+    tracker = get_tracker()
+    run_id = views.render_run_picker(tracker, use_case_id, source_id, key="lab_result_run")
+    if run_id is None:
+        st.info(t("lab.no_runs_yet"))
+    else:
+        views.render_run_results(tracker, run_id, dataset)
+
+# ---- 4. Try it -----------------------------------------------------------------------------
+with tab_try:
+    if run_id is None:
+        st.info(t("lab.try_needs_run"))
+    else:
+        views.render_try_image(tracker, run_id, dataset)
+    views.render_import_model(tracker, use_case_id, source_id, seed, dataset_kwargs)

@@ -294,6 +294,17 @@ class _device_scope:
         return self._context.__exit__(*exc)
 
 
+def make_training_job(spec: TrainingSpec, tracker: Any, *, settings: Settings | None = None
+                      ) -> Callable[[Any], RunOutcome]:
+    """A job function for core.training.jobs.JobQueue that runs `spec` and reports progress."""
+
+    def job(context: Any) -> RunOutcome:
+        return run_training(spec, tracker=tracker, report=context.report, cancel_event=context.cancelled,
+                            on_run_id=context.set_run_id, settings=settings)
+
+    return job
+
+
 def load_run_model(tracker: Any, run_id: str) -> Any:
     """The model a run saved, loaded safely (Keras safe_mode on)."""
     from core.models.io import load_model

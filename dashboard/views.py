@@ -1,0 +1,515 @@
+"""Reusable page sections for the lab and runs pages: read widgets, call core, render.
+
+Everything heavy (TensorFlow, MLflow) is imported inside the functions that need it, so a
+page pays for it only when it shows that section.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from core.config import get_settings
+from core.errors import DataError, StudioError
+from dashboard import charts
+from dashboard.i18n import error_text, t
+
+ACTIVE_STATES = ("queued", "running")
+
+
+# ---- data ----------------------------------------------------------------------------------
+
+def stored_upload_kwargs(upload: Any) -> dict[str, str]:
+    """Keep an uploaded zip in the data dir (so its runs can be re-evaluated) and name it for the loader."""
+    from core.training.pipeline import store_upload
+
+    data = upload.getvalue()
+    limit = get_settings().max_upload_bytes
+    if len(data) > limit:
+        raise DataError("errors.data.too_large", size_mb=round(len(data) / 2**20, 1),
+                        limit_mb=get_settings().max_upload_mb)
+    return {"data": str(store_upload(data, suffix=".zip"))}
+
+
+def forget_upload(dataset_kwargs: dict[str, Any]) -> None:
+    """Delete a stored upload that failed validation; nothing else refers to it."""
+    path = dataset_kwargs.get("data")
+    if path and Path(path).parent == get_settings().data_dir / "uploads":
+        Path(path).unlink(missing_ok=True)
+
+
+def load_dataset_for_ui(use_case_id: str, source_id: str, seed: int, dataset_kwargs: dict[str, Any]):
+    """The dataset, shared in memory with the training jobs (core keeps one copy per process)."""
+    from core.training.pipeline import load_dataset
+
+    with st.spinner(t("lab.loading_data")):
+        return load_dataset(use_case_id, source_id, seed=seed, **dataset_kwargs)
+
+
+def _example_indices(labels: np.ndarray, num_classes: int, per_class: int = 2) -> list[int]:
+    picked: list[int] = []
+    for class_index in range(num_classes):
+        picked.extend(np.flatnonzero(labels == class_index)[:per_class].tolist())
+    return picked[:32]
+
+
+def render_dataset_overview(dataset: Any) -> None:
+    """Sizes, provenance and licence, sample images per class, class balance per split."""
+    sizes = dataset.sizes
+    columns = st.columns(4)
+    columns[0].metric(t("lab.train_examples"), f"{sizes['train']:,}")
+    columns[1].metric(t("lab.val_examples"), f"{sizes['val']:,}")
+    columns[2].metric(t("lab.test_examples"), f"{sizes['test']:,}")
+    columns[3].metric(t("lab.classes"), dataset.num_classes)
+    st.caption(f"**{t('lab.provenance')}:** {dataset.provenance}  \n**{t('lab.licence')}:** {dataset.licence}  \n"
+               f"**{t('lab.image_shape')}:** {' × '.join(str(d) for d in dataset.input_shape)} · "
+               f"{t('lab.fingerprint')}: `{dataset.fingerprint}`")
+    indices = _example_indices(dataset.y_train, dataset.num_classes)
+    st.plotly_chart(
+        charts.plot_sample_images(dataset.x_train[indices], [dataset.class_names[dataset.y_train[i]] for i in indices],
+                                  columns=8),
+        key="lab_samples_chart",
+    )
+    counts = {t(f"lab.split_{split}"): dataset.class_counts(split).tolist() for split in ("train", "val", "test")}
+    st.plotly_chart(
+        charts.plot_class_balance(list(dataset.class_names), counts, title=t("lab.class_balance"),
+                                  x_title=t("lab.class"), y_title=t("lab.examples")),
+        key="lab_balance_chart",
+    )
+
+
+# ---- candidates and training ---------------------------------------------------------------
+
+@st.cache_data(show_spinner=False)
+def parameter_counts(use_case_id: str, input_shape: tuple[int, ...], num_classes: int) -> dict[str, int]:
+    """Trainable size of every candidate for this input shape (builds each model once, never trains)."""
+    from core.usecases.registry import get_use_case
+
+    counts: dict[str, int] = {}
+    features = int(np.prod(input_shape))
+    for candidate in get_use_case(use_case_id).candidates:
+        if candidate.kind == "keras":
+            counts[candidate.id] = int(candidate.build(tuple(input_shape), num_classes).count_params())
+        else:
+            counts[candidate.id] = features * num_classes + num_classes
+    return counts
+
+
+def _candidate_table(use_case: Any, counts: dict[str, int]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            t("lab.model"): [t(c.name_key) for c in use_case.candidates],
+            t("lab.what_when"): [t(c.description_key) for c in use_case.candidates],
+            t("lab.parameters"): [f"{counts.get(c.id, 0):,}" for c in use_case.candidates],
+        }
+    )
+
+
+def render_training_controls(use_case: Any, dataset: Any, source_id: str, seed: int,
+                             dataset_kwargs: dict[str, Any], queue: Any) -> None:
+    """Pick a candidate and its settings, start a background job, show its live progress."""
+    candidates = {candidate.id: candidate for candidate in use_case.candidates}
+    with st.spinner(t("lab.counting_parameters")):
+        counts = parameter_counts(use_case.id, dataset.input_shape, dataset.num_classes)
+    st.dataframe(_candidate_table(use_case, counts), hide_index=True, width="stretch")
+    candidate_id = st.radio(t("lab.model"), list(candidates), key="lab_model", horizontal=True,
+                            format_func=lambda cid: t(candidates[cid].name_key))
+    candidate = candidates[candidate_id]
+    is_keras = candidate.kind == "keras"
+    col_epochs, col_batch, col_lr, col_stop = st.columns(4)
+    epochs = col_epochs.number_input(t("lab.epochs"), min_value=1, max_value=200, value=candidate.default_epochs,
+                                     step=1, key="lab_epochs", disabled=not is_keras,
+                                     help=None if is_keras else t("lab.epochs_sklearn"))
+    batch_size = col_batch.selectbox(t("lab.batch_size"), [16, 32, 64, 128, 256], index=2, key="lab_batch_size",
+                                     disabled=not is_keras)
+    learning_rate = col_lr.select_slider(t("lab.learning_rate"), options=[1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 1.0],
+                                         value=1e-3, key="lab_learning_rate", disabled=not is_keras)
+    early_stopping = col_stop.checkbox(t("lab.early_stopping"), value=False, key="lab_early_stopping",
+                                       disabled=not is_keras, help=t("lab.early_stopping_help"))
+
+    own_job = st.session_state.get("lab_job_id")
+    own_state = queue.get(own_job) if own_job else None
+    busy = own_state is not None and own_state.state in ACTIVE_STATES
+    if st.button(t("lab.train"), type="primary", key="lab_train", disabled=busy):
+        from core.training.pipeline import TrainingSpec, make_training_job
+        from dashboard.services import get_tracker
+
+        spec = TrainingSpec(use_case=use_case.id, dataset=source_id, candidate=candidate_id, epochs=int(epochs),
+                            batch_size=int(batch_size), learning_rate=float(learning_rate),
+                            early_stopping=bool(early_stopping), seed=int(seed), dataset_kwargs=dataset_kwargs)
+        job_id = queue.submit(make_training_job(spec, get_tracker()), title=spec.title(),
+                              meta={"use_case": use_case.id, "dataset": source_id, "model": candidate_id,
+                                    "epochs": spec.epochs})
+        st.session_state["lab_job_id"] = job_id
+        own_job = job_id
+
+    others = [job for job in queue.active() if job.id != own_job]
+    if others:
+        st.info(t("lab.other_jobs", titles=", ".join(job.title for job in others)))
+    if own_job:
+        render_job_progress(queue, own_job)
+
+
+def _progress_fraction(progress: Any) -> float:
+    if progress is None or not getattr(progress, "epochs", 0):
+        return 0.0
+    done = max(progress.epoch - 1, 0) + (progress.batch / progress.batches if progress.batches else 0.0)
+    return float(min(max(done / progress.epochs, 0.0), 1.0))
+
+
+def _format_seconds(seconds: float | None) -> str:
+    if seconds is None or not np.isfinite(seconds):
+        return "–"
+    seconds = int(round(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def render_history_charts(history: dict[str, list[float]], *, key: str) -> None:
+    """Accuracy and loss curves, train against validation, side by side."""
+    if not history or not any(history.values()):
+        return
+    left, right = st.columns(2)
+    for column, metric, title_key, y_key in ((left, "accuracy", "lab.accuracy_curve", "lab.accuracy"),
+                                              (right, "loss", "lab.loss_curve", "lab.loss")):
+        column.plotly_chart(
+            charts.plot_history(history, metric=metric, title=t(title_key), x_title=t("lab.epoch"),
+                                y_title=t(y_key), train_label=t("lab.train_split"), val_label=t("lab.val_split")),
+            key=f"{key}_{metric}",
+        )
+
+
+def render_job_progress(queue: Any, job_id: str) -> None:
+    """Live progress of one job: polls the queue every second while it runs, then shows the outcome."""
+    state = queue.get(job_id)
+    if state is None:
+        return
+    active = state.state in ACTIVE_STATES
+
+    @st.fragment(run_every=1.0 if active else None)
+    def panel() -> None:
+        current = queue.get(job_id)
+        progress = current.progress
+        if current.state == "queued":
+            st.info(t("lab.queued"))
+        elif current.state == "running":
+            if progress is None or getattr(progress, "phase", "") == "preparing":
+                st.progress(0.0, text=t("lab.preparing"))
+            else:
+                text = t("lab.progress_text", epoch=progress.epoch, epochs=progress.epochs, batch=progress.batch,
+                         batches=progress.batches, eta=_format_seconds(progress.eta_s),
+                         speed=f"{getattr(progress, 'samples_per_second', 0) or 0:,.0f}")
+                if getattr(progress, "phase", "") == "evaluating":
+                    text = t("lab.evaluating")
+                st.progress(_progress_fraction(progress), text=text)
+                render_history_charts(progress.history, key=f"live_{job_id}")
+            if st.button(t("lab.cancel"), key="lab_cancel"):
+                queue.cancel(job_id)
+                st.toast(t("lab.cancel_requested"))
+        else:
+            seen_key = f"lab_seen_{job_id}"
+            if not st.session_state.get(seen_key):
+                st.session_state[seen_key] = True
+                if current.run_id:
+                    st.session_state["lab_pending_run"] = current.run_id
+                st.rerun()
+            render_job_outcome(current)
+
+    panel()
+
+
+def render_job_outcome(state: Any) -> None:
+    """One line saying how the job ended, in the reader's language."""
+    if state.state == "completed":
+        outcome = state.result
+        if getattr(outcome, "status", "completed") == "cancelled":
+            st.warning(t("lab.cancelled"))
+        else:
+            accuracy = (outcome.metrics or {}).get("test_accuracy") if outcome else None
+            st.success(t("lab.finished", accuracy=f"{accuracy:.2%}" if accuracy is not None else "–",
+                         device=getattr(outcome, "device", "–")))
+    elif state.state == "cancelled":
+        st.warning(t("lab.cancelled"))
+    elif state.state == "failed":
+        st.error(error_text(state.error) if state.error is not None else t("lab.failed"))
+
+
+# ---- runs and results ----------------------------------------------------------------------
+
+def _status_label(status: str) -> str:
+    return t(f"training.status.{status}") if status else "–"
+
+
+def render_run_picker(tracker: Any, use_case_id: str, source_id: str, *, key: str) -> str | None:
+    """Choose one of this dataset's tracked runs (newest first); None when there are none."""
+    runs = tracker.list_runs(use_case=use_case_id)
+    runs = runs[runs["dataset"] == source_id] if not runs.empty else runs
+    if runs.empty:
+        return None
+    labels = {}
+    for row in runs.itertuples():
+        accuracy = getattr(row, "test_accuracy", float("nan"))
+        started = row.started.strftime("%Y-%m-%d %H:%M") if isinstance(row.started, (pd.Timestamp, dt.datetime)) else ""
+        score = f"{accuracy:.2%}" if isinstance(accuracy, float) and np.isfinite(accuracy) else "–"
+        labels[row.run_id] = f"{started} · {row.model} · {score} · {_status_label(row.status)}"
+    pending = st.session_state.pop("lab_pending_run", None)
+    if pending in labels:
+        st.session_state[key] = pending
+    if st.session_state.get(key) not in labels:
+        st.session_state[key] = next(iter(labels))
+    return st.selectbox(t("lab.pick_run"), list(labels), key=key, format_func=labels.get)
+
+
+def _evaluation_dataset(tracker: Any, run: Any, evaluation: dict[str, Any], dataset: Any) -> Any:
+    """The dataset the evaluation indices refer to: the page's one when it matches, else the run's own."""
+    if dataset is not None and evaluation.get("dataset_fingerprint") == dataset.fingerprint:
+        return dataset
+    from core.training.pipeline import DATASET_FILE, load_dataset
+
+    params = run.data.params
+    try:
+        kwargs = tracker.load_dict(run.info.run_id, DATASET_FILE).get("kwargs", {})
+        return load_dataset(params["use_case"], params["dataset"], seed=int(params.get("seed", 0)), **kwargs)
+    except (StudioError, KeyError, FileNotFoundError):
+        return None
+
+
+def render_evaluation(evaluation: dict[str, Any], *, key: str, dataset: Any = None) -> None:
+    """Confusion matrix, per-class precision/recall and the most confident mistakes."""
+    class_names = evaluation["class_names"]
+    left, right = st.columns(2)
+    left.plotly_chart(
+        charts.plot_confusion_matrix(evaluation["confusion_matrix"], class_names, title=t("lab.confusion"),
+                                     x_title=t("lab.predicted"), y_title=t("lab.actual")),
+        key=f"{key}_confusion",
+    )
+    right.plotly_chart(
+        charts.plot_per_class_metrics(evaluation["per_class"], title=t("lab.per_class"), x_title=t("lab.class"),
+                                      y_title=t("lab.score"), precision_label=t("lab.precision"),
+                                      recall_label=t("lab.recall")),
+        key=f"{key}_per_class",
+    )
+    wrong = evaluation.get("misclassified", [])
+    st.subheader(t("lab.mistakes", count=len(wrong)))
+    if not wrong:
+        st.success(t("lab.no_mistakes"))
+    elif dataset is None:
+        st.info(t("lab.mistakes_need_data"))
+    else:
+        indices = [item["index"] for item in wrong]
+        titles = [t("lab.mistake_title", true=class_names[item["true"]], predicted=class_names[item["predicted"]],
+                    confidence=f"{item['confidence']:.0%}") for item in wrong]
+        st.plotly_chart(charts.plot_sample_images(dataset.x_test[indices], titles, columns=6),
+                        key=f"{key}_mistakes")
+
+
+def render_metric_row(metrics: dict[str, float], tags: dict[str, str]) -> None:
+    """Headline figures of a run, with units."""
+    columns = st.columns(6)
+    accuracy = metrics.get("test_accuracy")
+    columns[0].metric(t("lab.test_accuracy"), f"{accuracy:.2%}" if accuracy is not None else "–")
+    f1 = metrics.get("test_macro_f1")
+    columns[1].metric(t("lab.macro_f1"), f"{f1:.3f}" if f1 is not None else "–")
+    p50 = metrics.get("latency_p50_ms")
+    columns[2].metric(t("lab.latency_p50"), f"{p50:.2f} ms" if p50 is not None else "–",
+                      help=t("lab.latency_help"))
+    params = metrics.get("parameters")
+    columns[3].metric(t("lab.parameters"), f"{int(params):,}" if params is not None else "–")
+    seconds = metrics.get("train_seconds")
+    columns[4].metric(t("lab.train_time"), f"{seconds:.1f} s" if seconds is not None else "–")
+    columns[5].metric(t("lab.device"), tags.get("studio.device", "–"))
+
+
+def render_run_results(tracker: Any, run_id: str, dataset: Any) -> None:
+    """Everything a finished run measured: figures, curves, confusion matrix, mistakes."""
+    from core.training.pipeline import EVALUATION_FILE
+
+    try:
+        run = tracker.get_run(run_id)
+    except StudioError as error:
+        st.error(error_text(error))
+        return
+    status = run.data.tags.get("studio.status", "")
+    render_metric_row(run.data.metrics, run.data.tags)
+    if status != "completed":
+        st.warning(t("lab.run_not_completed", status=_status_label(status)))
+    render_history_charts(tracker.history(run_id), key=f"hist_{run_id}")
+    try:
+        evaluation = tracker.load_dict(run_id, EVALUATION_FILE)
+    except (StudioError, FileNotFoundError, OSError):
+        evaluation = None
+    if evaluation:
+        render_evaluation(evaluation, key=f"eval_{run_id}", dataset=_evaluation_dataset(tracker, run, evaluation, dataset))
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _run_model(run_id: str) -> Any:
+    """A finished run's model, loaded once for inference (never a model that is being trained)."""
+    from core.training.pipeline import load_run_model
+    from dashboard.services import get_tracker
+
+    return load_run_model(get_tracker(), run_id)
+
+
+def render_try_image(tracker: Any, run_id: str, dataset: Any) -> None:
+    """Upload one image (or pick a test image) and get the model's top-3 classes."""
+    from core.data.upload import prepare_single_image
+    from core.evaluation.metrics import top_k
+    from core.evaluation.serving import predict_proba
+
+    run = tracker.get_run(run_id)
+    st.caption(t("lab.try_intro", model=run.data.params.get("model", "?")))
+    upload = st.file_uploader(t("lab.try_upload"), type=["png", "jpg", "jpeg", "bmp", "gif", "webp"],
+                              key="lab_try_image")
+    index = st.number_input(t("lab.try_index"), min_value=0, max_value=len(dataset.y_test) - 1, value=0, step=1,
+                            key="lab_try_index")
+    try:
+        model = _run_model(run_id)
+        if upload is not None:
+            image = prepare_single_image(upload.getvalue(), input_shape=dataset.input_shape)
+            caption = upload.name
+        else:
+            image = dataset.x_test[int(index): int(index) + 1]
+            caption = t("lab.try_true", label=dataset.class_names[dataset.y_test[int(index)]])
+        expected = tuple(int(d) for d in getattr(model, "input_shape", (None, *dataset.input_shape))[1:])
+        if expected and expected != dataset.input_shape:
+            st.error(t("errors.model.shape_mismatch", model_shape=expected, data_shape=dataset.input_shape))
+            return
+        probabilities = predict_proba(model, image.astype("float32"))[0]
+    except StudioError as error:
+        st.error(error_text(error))
+        return
+    left, right = st.columns([1, 2])
+    left.plotly_chart(charts.plot_sample_images(image, [caption], columns=1), key="lab_try_preview")
+    pairs = top_k(probabilities, list(dataset.class_names), k=3)
+    right.plotly_chart(charts.plot_top_k(pairs, title=t("lab.top3"), x_title=t("lab.probability")),
+                       key="lab_try_top3")
+
+
+def render_import_model(tracker: Any, use_case_id: str, source_id: str, seed: int,
+                        dataset_kwargs: dict[str, Any]) -> None:
+    """Load a saved .keras model (safe mode), evaluate it on this dataset and track it as a run."""
+    with st.expander(t("lab.import_title")):
+        st.caption(t("lab.import_help"))
+        upload = st.file_uploader(t("lab.import_file"), type=["keras"], key="lab_model_file")
+        if st.button(t("lab.import_button"), key="lab_import", disabled=upload is None):
+            from core.training.pipeline import import_model_run
+
+            try:
+                with st.spinner(t("lab.import_running")):
+                    outcome = import_model_run(tracker=tracker, use_case=use_case_id, dataset=source_id,
+                                               model_bytes=upload.getvalue(), filename=upload.name, seed=seed,
+                                               dataset_kwargs=dataset_kwargs)
+            except StudioError as error:
+                st.error(error_text(error))
+                return
+            st.session_state["lab_pending_run"] = outcome.run_id
+            st.session_state["lab_flash"] = t("lab.import_done", accuracy=f"{outcome.metrics['test_accuracy']:.2%}")
+            st.rerun()
+        if "lab_flash" in st.session_state:
+            st.success(st.session_state.pop("lab_flash"))
+
+
+# ---- runs page -----------------------------------------------------------------------------
+
+def _use_case_title(use_case_id: str) -> str:
+    from core.usecases.registry import USE_CASES
+
+    return t(USE_CASES[use_case_id].title_key) if use_case_id in USE_CASES else use_case_id
+
+
+def _primary_metric_text(row: Any) -> str:
+    from core.usecases.registry import USE_CASES
+
+    use_case = USE_CASES.get(row.get("use_case"))
+    name = use_case.primary_metric if use_case else "test_accuracy"
+    value = row.get(name)
+    if value is None or not np.isfinite(value):
+        return "–"
+    return f"{value:.2%}" if "accuracy" in name or "auc" in name else f"{value:.4f}"
+
+
+def runs_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """The run history as a person reads it: translated headers, units, status words."""
+    return pd.DataFrame(
+        {
+            t("runs.col_started"): runs["started"].dt.strftime("%Y-%m-%d %H:%M:%S")
+            if hasattr(runs["started"], "dt") else runs["started"],
+            t("runs.col_use_case"): runs["use_case"].map(_use_case_title),
+            t("runs.col_dataset"): runs["dataset"],
+            t("runs.col_model"): runs["model"],
+            t("runs.col_device"): runs["device"].fillna("–"),
+            t("runs.col_duration"): runs["duration_s"].map(lambda s: f"{s:.1f} s" if pd.notna(s) else "–"),
+            t("runs.col_metric"): [_primary_metric_text(row) for row in runs.to_dict("records")],
+            t("runs.col_status"): runs["status"].map(_status_label),
+            t("runs.col_id"): runs["run_id"].str[:8],
+        }
+    )
+
+
+def run_labels(runs: pd.DataFrame) -> dict[str, str]:
+    """Short unambiguous names for runs in pickers and legends."""
+    labels: dict[str, str] = {}
+    for row in runs.to_dict("records"):
+        started = row["started"].strftime("%m-%d %H:%M") if isinstance(row["started"], (pd.Timestamp, dt.datetime)) else ""
+        labels[row["run_id"]] = (f"{row['model']} · {row['dataset']} · {_primary_metric_text(row)} · "
+                                 f"{started} · {row['run_id'][:6]}")
+    return labels
+
+
+def render_runs_overlay(tracker: Any, run_ids: list[str], labels: dict[str, str], metric: str) -> None:
+    """Training and validation curves of several runs on one chart."""
+    histories = {labels[run_id]: tracker.history(run_id) for run_id in run_ids}
+    st.plotly_chart(
+        charts.plot_runs_overlay(histories, metric=metric, title=t("runs.overlay_chart", metric=t(f"lab.{metric}")),
+                                 x_title=t("lab.epoch"), y_title=t(f"lab.{metric}"),
+                                 train_label=t("lab.train_split"), val_label=t("lab.val_split")),
+        key="runs_overlay_chart",
+    )
+
+
+def render_run_details(tracker: Any, run_id: str) -> None:
+    """One run: its figures and settings, re-evaluate its reloaded model, download it, delete it."""
+    run = tracker.get_run(run_id)
+    tags, params = run.data.tags, run.data.params
+    render_metric_row(run.data.metrics, tags)
+    with st.expander(t("runs.settings")):
+        st.json({"run_id": run_id, **params, "dataset_title": tags.get("studio.dataset_title", ""),
+                 "dataset_fingerprint": tags.get("studio.dataset_fingerprint", "")}, expanded=False)
+    completed = tags.get("studio.status") == "completed"
+    col_eval, col_download, col_delete = st.columns(3)
+    if col_eval.button(t("runs.reevaluate"), key="runs_reevaluate", disabled=not completed,
+                       help=t("runs.reevaluate_help")):
+        from core.training.pipeline import reevaluate_run
+
+        try:
+            with st.spinner(t("runs.reevaluating")):
+                evaluation = reevaluate_run(tracker, run_id)
+        except StudioError as error:
+            st.error(error_text(error))
+        else:
+            stored = run.data.metrics.get("test_accuracy")
+            st.success(t("runs.reevaluated", accuracy=f"{evaluation['accuracy']:.2%}",
+                         stored=f"{stored:.2%}" if stored is not None else "–"))
+            if not evaluation.get("same_data", True):
+                st.warning(t("runs.data_changed"))
+            render_evaluation(evaluation, key=f"reeval_{run_id}")
+    if completed:
+        try:
+            path = tracker.model_path(run_id)
+        except (StudioError, FileNotFoundError, OSError):
+            path = None
+        if path is not None and Path(path).is_file():
+            col_download.download_button(t("runs.download"), data=Path(path).read_bytes(), file_name=Path(path).name,
+                                         mime="application/octet-stream", key="runs_download")
+    confirm = col_delete.checkbox(t("runs.delete_confirm"), key="runs_delete_confirm")
+    if col_delete.button(t("runs.delete"), key="runs_delete", disabled=not confirm):
+        tracker.delete_run(run_id)
+        st.session_state.pop("runs_focus", None)
+        st.session_state.pop("runs_delete_confirm", None)
+        st.toast(t("runs.deleted"))
+        st.rerun()

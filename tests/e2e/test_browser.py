@@ -1,0 +1,169 @@
+"""End to end in a real Chromium against `streamlit run` on a loopback port.
+
+Opens every page, trains the digits CNN for 2 epochs through the UI, checks the curve and the
+test accuracy appear, switches to Chinese. Screenshots land in test-artifacts/ for a person
+to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO_ROOT / "test-artifacts" / "e2e"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--disable-quic", "--no-first-run"]
+
+
+def _require_browser() -> None:
+    if Path(CHROMIUM).exists():
+        return
+    message = "Debian chromium is not installed (bash scripts/setup.sh --dev installs it)"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """A real `streamlit run` of the app on a loopback port, with its own empty data dir."""
+    _require_browser()
+    port = _free_port()
+    data_dir = tmp_path_factory.mktemp("e2e-data")
+    env = {**os.environ, "STUDIO_DATA_DIR": str(data_dir), "STUDIO_OFFLINE": "1"}
+    log = open(data_dir / "server.log", "w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "dashboard" / "app.py"),
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
+         "--browser.gatherUsageStats", "false"],
+        cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        process.terminate()
+        pytest.fail("streamlit did not start: " + (data_dir / "server.log").read_text()[-2000:])
+    yield url
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        context = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="en-US")
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        yield page
+        context.close()
+        browser.close()
+
+
+def _wait_idle(page) -> None:
+    """Wait until Streamlit has finished the current script run."""
+    page.wait_for_timeout(300)
+    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=120_000)
+
+
+def _no_exception(page) -> None:
+    assert page.locator('[data-testid="stException"]').count() == 0, page.inner_text("body")[:3000]
+
+
+def _shot(page, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_every_page_opens(page, server):
+    for path, heading in (("home", "AI Strategy Studio"), ("lab", "Use-case lab"), ("runs", "Runs"),
+                          ("walkthrough", None)):
+        page.goto(f"{server}/{path}")
+        page.wait_for_selector('[data-testid="stMain"]')
+        _wait_idle(page)
+        if heading:
+            page.get_by_role("heading", name=heading).first.wait_for()
+        _no_exception(page)
+        _shot(page, f"page_{path}_en")
+
+
+def test_train_digits_cnn_two_epochs(page, server):
+    page.goto(f"{server}/lab")
+    _wait_idle(page)
+    page.get_by_text("Training examples").first.wait_for()
+    page.get_by_role("tab", name=re.compile("Train")).click()
+    page.get_by_text("Convolutional", exact=False).first.click()
+    _wait_idle(page)
+    epochs = page.get_by_label("Epochs")
+    epochs.fill("2")
+    epochs.press("Enter")
+    _wait_idle(page)
+    page.get_by_role("button", name="Train", exact=True).click()
+    page.get_by_text("Training finished", exact=False).wait_for(timeout=180_000)
+    _wait_idle(page)
+    _no_exception(page)
+    page.get_by_role("tab", name=re.compile("Results")).click()
+    page.get_by_text("Test accuracy").first.wait_for()
+    # the live/final curves are Plotly charts with the accuracy title
+    assert page.locator(".js-plotly-plot").count() >= 2
+    page.get_by_text("Accuracy per epoch").first.wait_for()
+    accuracy_text = page.locator('[data-testid="stMetricValue"]').first.inner_text()
+    assert re.fullmatch(r"\d{1,3}\.\d{2}%", accuracy_text.strip()), accuracy_text
+    assert float(accuracy_text.strip().rstrip("%")) > 80.0
+    _shot(page, "lab_results_en")
+    page.goto(f"{server}/runs")
+    _wait_idle(page)
+    page.get_by_text("cnn", exact=False).first.wait_for()
+    _no_exception(page)
+    _shot(page, "runs_en")
+
+
+def test_switch_to_chinese(page, server):
+    page.goto(f"{server}/home")
+    _wait_idle(page)
+    page.locator('[data-testid="stSidebar"]').get_by_text("简体中文").click()
+    _wait_idle(page)
+    page.get_by_text("用例实验室").first.wait_for()
+    body = page.inner_text("body")
+    assert "AI 策略工作室" in body
+    _no_exception(page)
+    _shot(page, "home_zh")
+    page.goto(f"{server}/lab")
+    _wait_idle(page)
+    # a reload starts a new session; the language choice is per session, so choose again
+    page.locator('[data-testid="stSidebar"]').get_by_text("简体中文").click()
+    _wait_idle(page)
+    page.get_by_text("训练样本").first.wait_for()
+    _shot(page, "lab_zh")
