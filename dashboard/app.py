@@ -12,10 +12,14 @@ if str(REPO_ROOT) not in sys.path:  # `streamlit run dashboard/app.py` only puts
 import streamlit as st  # noqa: E402
 
 from dashboard.i18n import t  # noqa: E402
+from dashboard.sidebar import init_language, render_sidebar  # noqa: E402
 
 PAGES_DIR = REPO_ROOT / "pages"
 
-st.set_page_config(page_title="AI Strategy Studio", page_icon="🧭", layout="wide")
+# The language widget's new value is already in session_state when this rerun starts, so every
+# t() below (page title, navigation, sidebar, page body) uses the language just chosen.
+init_language()
+st.set_page_config(page_title=t("app.title"), page_icon="🧭", layout="wide")
 
 pages = [
     st.Page(str(PAGES_DIR / "home.py"), title=t("nav.home"), icon="🏠", url_path="home", default=True),
@@ -24,4 +28,5 @@ pages = [
     st.Page(str(PAGES_DIR / "walkthrough.py"), title=t("nav.walkthrough"), icon="🧮", url_path="walkthrough"),
 ]
 navigation = st.navigation(pages)
+render_sidebar()
 navigation.run()

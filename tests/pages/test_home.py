@@ -1,0 +1,89 @@
+"""Home page: intro, four use-case cards with their status, environment, language switch, lab link."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from core.i18n import translate
+from core.usecases.registry import USE_CASES
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _markdown(at) -> str:
+    return "\n".join(element.value for element in at.markdown)
+
+
+def test_home_renders_in_english_with_four_use_case_cards(app_test):
+    at = app_test().run()
+    assert not at.exception
+    assert at.title[0].value.endswith("AI Strategy Studio")
+    text = _markdown(at)
+    for use_case in USE_CASES.values():
+        assert translate(use_case.title_key, "en") in text
+        assert translate(use_case.value_key, "en") in text
+    buttons = {button.key: button for button in at.button if button.key and button.key.startswith("home_open_")}
+    assert set(buttons) == {f"home_open_{use_case_id}" for use_case_id in USE_CASES}
+    assert buttons["home_open_vision"].label == "Open in the lab" and not buttons["home_open_vision"].disabled
+    for use_case_id in ("nlp", "recommendation", "finance"):
+        assert buttons[f"home_open_{use_case_id}"].disabled
+        assert buttons[f"home_open_{use_case_id}"].label == "Coming soon"
+    assert text.count("Available") == 1  # badge on the vision card only
+    assert "Online datasets" in text and "Off (STUDIO_OFFLINE is set)" in text  # the fixture runs offline
+
+
+def test_home_environment_shows_where_runs_are_stored(app_test, tmp_path):
+    at = app_test().run()
+    data_dir = str((tmp_path / "studio-data").resolve())
+    assert data_dir in _markdown(at)
+    assert any(data_dir in caption.value for caption in at.sidebar.caption)  # sidebar says it too
+
+
+def test_switching_language_translates_title_navigation_and_cards(app_test, switch_language, navigation_titles):
+    at = app_test().run()
+    assert navigation_titles(at)["home"] == "Home"
+    switch_language(at, "zh")
+    assert not at.exception
+    assert at.title[0].value.endswith("AI 策略工作室")
+    assert navigation_titles(at) == {"home": "首页", "lab": "用例实验室", "runs": "运行记录", "walkthrough": "反向传播演示"}
+    assert at.button(key="home_open_vision").label == "在实验室中打开"
+    assert "运行环境" in [header.value for header in at.subheader]
+    switch_language(at, "en")
+    assert at.title[0].value.endswith("AI Strategy Studio") and navigation_titles(at)["lab"] == "Use-case lab"
+
+
+def test_vision_card_opens_the_lab_with_vision_selected(app_test, current_page):
+    at = app_test().run()
+    assert current_page(at) == "home"
+    at.button(key="home_open_vision").click().run()
+    assert at.session_state["lab_use_case"] == "vision"
+    assert current_page(at) == "lab"
+
+
+HOME_IMPORT_CHECK = """
+import json, sys, time
+from streamlit.testing.v1 import AppTest
+start = time.perf_counter()
+at = AppTest.from_file(sys.argv[1], default_timeout=30).run()
+print(json.dumps({
+    "seconds": time.perf_counter() - start,
+    "exceptions": [e.message for e in at.exception],
+    "title": at.title[0].value if at.title else "",
+    "heavy": sorted(name for name in ("tensorflow", "keras", "mlflow", "torch") if name in sys.modules),
+}))
+"""
+
+
+def test_home_never_imports_tensorflow_or_mlflow(tmp_path):
+    env = {"STUDIO_DATA_DIR": str(tmp_path / "data"), "STUDIO_OFFLINE": "1", "PATH": "/usr/bin:/bin",
+           "HOME": str(tmp_path), "PYTHONPATH": str(REPO_ROOT)}
+    completed = subprocess.run([sys.executable, "-c", HOME_IMPORT_CHECK, str(REPO_ROOT / "dashboard" / "app.py")],
+                               capture_output=True, text=True, cwd=REPO_ROOT, env=env, timeout=120)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    result = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert result["exceptions"] == []
+    assert result["title"].endswith("AI Strategy Studio")
+    assert result["heavy"] == []
