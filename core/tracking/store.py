@@ -1,0 +1,433 @@
+"""A thin adapter over MLflow: every run's params, per-epoch curves, test metrics and model artifact.
+
+Uses mlflow.MlflowClient with explicit run ids (never the fluent global active run: jobs run in
+threads). Embedded default: SQLite under the data dir, artifacts in a folder beside it;
+MLFLOW_TRACKING_URI can point a team at a shared MLflow server instead. MLflow is imported
+lazily, on first use, because it takes more than a second to import.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import shutil
+import tempfile
+import threading
+import time
+import warnings
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Mapping
+from urllib.parse import unquote, urlparse
+
+from core.errors import TrackingError
+
+STATUSES = {"completed": "FINISHED", "failed": "FAILED", "cancelled": "KILLED", "diverged": "FAILED"}
+TAG_USE_CASE = "studio.use_case"
+TAG_DATASET = "studio.dataset"
+TAG_MODEL = "studio.model"
+TAG_STATUS = "studio.status"
+TAG_DEVICE = "studio.device"
+TAG_ERROR = "studio.error"
+TAG_EPOCH_METRICS = "studio.epoch_metrics"
+MODEL_SUFFIXES = (".keras", ".h5", ".joblib", ".skops", ".pkl", ".tflite")
+BASE_COLUMNS = ["run_id", "run_name", "use_case", "dataset", "model", "device", "status", "started",
+                "duration_s"]
+MAX_TAG_CHARS = 5000
+
+_QUIET_LOGGERS = ("mlflow", "alembic", "alembic.runtime.migration", "sqlalchemy", "urllib3")
+
+
+def _quiet_mlflow() -> None:
+    """MLflow and its database layer log INFO lines and warnings on every start-up; keep real problems only."""
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")  # read by mlflow when it is imported
+    for name in _QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore", module=r"mlflow(\..*)?")
+    warnings.filterwarnings("ignore", module=r"alembic(\..*)?")
+
+
+def _is_local_uri(uri: str) -> bool:
+    scheme = urlparse(uri).scheme
+    return scheme in ("", "file", "sqlite") or len(scheme) == 1  # "C:" on Windows
+
+
+def _local_path(uri: str) -> Path | None:
+    """The folder a file: URI (or plain path) names, or None for remote artifact stores."""
+    parsed = urlparse(uri)
+    if parsed.scheme == "file":
+        return Path(unquote(parsed.path))
+    if parsed.scheme == "" or len(parsed.scheme) == 1:
+        return Path(uri)
+    return None
+
+
+def _jsonable(value: Any) -> Any:
+    """NumPy scalars/arrays and Paths as plain JSON values."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if hasattr(value, "item"):
+        return value.item()
+    if isinstance(value, (Path, datetime)):
+        return str(value)
+    if isinstance(value, (set, tuple)):
+        return list(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _epoch_keys(tags: Mapping[str, str]) -> set[str]:
+    """Metric keys a run logged per epoch (curves), as recorded by Tracker.log_epoch."""
+    return set(filter(None, tags.get(TAG_EPOCH_METRICS, "").split(",")))
+
+
+def _param_value(value: Any) -> str:
+    if isinstance(value, (list, tuple, dict)):
+        text = json.dumps(value, default=_jsonable)
+    else:
+        text = str(value)
+    return text[:6000]
+
+
+class Tracker:
+    """Runs of the studio in one MLflow experiment: start, log, finish, list, reload, delete."""
+
+    def __init__(self, tracking_uri: str, artifact_dir: str | Path, experiment_name: str = "ai-strategy-studio"):
+        self.tracking_uri = str(tracking_uri)
+        self.artifact_dir = Path(artifact_dir)
+        self.experiment_name = experiment_name
+        self._lock = threading.RLock()
+        self._client = None
+        self._experiment_id: str | None = None
+        self._epoch_keys: dict[str, set[str]] = {}
+
+    # -- connection -------------------------------------------------------------------------
+
+    @property
+    def client(self):
+        """The MlflowClient, created (and the experiment ensured) on first use."""
+        with self._lock:
+            if self._client is None:
+                _quiet_mlflow()
+                from mlflow import MlflowClient
+
+                _quiet_mlflow()  # again: importing mlflow re-configures its loggers
+                try:
+                    if self.tracking_uri.startswith("sqlite:///"):
+                        db_path = self.tracking_uri[len("sqlite:///"):]
+                        if db_path and db_path != ":memory:":
+                            Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+                    client = MlflowClient(tracking_uri=self.tracking_uri)
+                    self._experiment_id = self._ensure_experiment(client)
+                except Exception as error:  # noqa: BLE001 - server down, bad URI, unwritable folder
+                    raise TrackingError("errors.tracking.unavailable", uri=self.tracking_uri,
+                                        detail=f"{type(error).__name__}: {str(error)[:200]}") from error
+                self._client = client
+            return self._client
+
+    @property
+    def experiment_id(self) -> str:
+        self.client  # noqa: B018 - ensures the experiment
+        assert self._experiment_id is not None
+        return self._experiment_id
+
+    @property
+    def is_local(self) -> bool:
+        """True for the embedded SQLite/file store, False for an MLflow server."""
+        return _is_local_uri(self.tracking_uri)
+
+    def _ensure_experiment(self, client) -> str:
+        experiment = client.get_experiment_by_name(self.experiment_name)
+        if experiment is not None:
+            if experiment.lifecycle_stage == "deleted":
+                client.restore_experiment(experiment.experiment_id)
+            return experiment.experiment_id
+        location = None
+        if self.is_local:
+            self.artifact_dir.mkdir(parents=True, exist_ok=True)
+            location = self.artifact_dir.resolve().as_uri()
+        try:
+            return client.create_experiment(self.experiment_name, artifact_location=location)
+        except Exception:  # noqa: BLE001 - another process created it a moment ago
+            experiment = client.get_experiment_by_name(self.experiment_name)
+            if experiment is None:
+                raise
+            return experiment.experiment_id
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def start_run(
+        self,
+        *,
+        use_case: str,
+        dataset: str,
+        model: str,
+        params: Mapping[str, Any],
+        tags: Mapping[str, Any] | None = None,
+    ) -> str:
+        """Create a RUNNING run named "use case / dataset / model" with its params and tags; return its id."""
+        all_tags = {TAG_USE_CASE: use_case, TAG_DATASET: dataset, TAG_MODEL: model, TAG_STATUS: "running",
+                    **{str(k): str(v)[:MAX_TAG_CHARS] for k, v in (tags or {}).items()}}
+        with self._lock:
+            run = self.client.create_run(self.experiment_id, run_name=f"{use_case} / {dataset} / {model}",
+                                         tags=all_tags)
+            run_id = run.info.run_id
+            if params:
+                self.log_params(run_id, params)
+        return run_id
+
+    def log_params(self, run_id: str, params: Mapping[str, Any]) -> None:
+        from mlflow.entities import Param
+
+        items = [Param(str(key), _param_value(value)) for key, value in params.items()]
+        with self._lock:
+            for start in range(0, len(items), 100):
+                self.client.log_batch(run_id, params=items[start:start + 100])
+
+    def set_tags(self, run_id: str, tags: Mapping[str, Any]) -> None:
+        from mlflow.entities import RunTag
+
+        items = [RunTag(str(key), str(value)[:MAX_TAG_CHARS]) for key, value in tags.items()]
+        with self._lock:
+            self.client.log_batch(run_id, tags=items)
+
+    def _metrics(self, metrics: Mapping[str, Any], step: int):
+        from mlflow.entities import Metric
+
+        stamp = int(time.time() * 1000)
+        items = []
+        for key, value in metrics.items():
+            if value is None:
+                continue
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                continue
+            items.append(Metric(str(key), number, stamp, int(step)))
+        return items
+
+    def log_epoch(self, run_id: str, epoch: int, metrics: Mapping[str, Any]) -> None:
+        """Per-epoch metrics (loss, accuracy, val_loss, val_accuracy) at step=epoch, in one round trip."""
+        from mlflow.entities import RunTag
+
+        items = self._metrics(metrics, epoch)
+        with self._lock:
+            known = self._epoch_keys.setdefault(run_id, set())
+            new_keys = {item.key for item in items} - known
+            tags = []
+            if new_keys:
+                known |= new_keys
+                tags = [RunTag(TAG_EPOCH_METRICS, ",".join(sorted(known)))]
+            if items or tags:
+                self.client.log_batch(run_id, metrics=items, tags=tags)
+
+    def log_metrics(self, run_id: str, metrics: Mapping[str, Any]) -> None:
+        """Final metrics of a run (test_accuracy, test_macro_f1, timings...)."""
+        items = self._metrics(metrics, 0)
+        with self._lock:
+            for start in range(0, len(items), 500):
+                self.client.log_batch(run_id, metrics=items[start:start + 500])
+
+    def log_artifact(self, run_id: str, local_path: str | Path, artifact_path: str | None = "model") -> None:
+        """Store a file (or a folder, e.g. a SavedModel) with the run."""
+        path = Path(local_path)
+        with self._lock:
+            if path.is_dir():
+                self.client.log_artifacts(run_id, str(path), artifact_path)
+            else:
+                self.client.log_artifact(run_id, str(path), artifact_path)
+
+    def log_dict(self, run_id: str, data: Any, filename: str) -> None:
+        """Store a JSON artifact (e.g. evaluation.json with the confusion matrix); NumPy values allowed."""
+        text = json.dumps(data, default=_jsonable, ensure_ascii=False, indent=1, allow_nan=True)
+        folder, _, name = filename.replace("\\", "/").rpartition("/")
+        with tempfile.TemporaryDirectory() as tmp:
+            local = Path(tmp) / name
+            local.write_text(text, encoding="utf-8")
+            with self._lock:
+                self.client.log_artifact(run_id, str(local), folder or None)
+
+    def finish(self, run_id: str, status: str, *, error: str | None = None) -> None:
+        """End a run: completed -> FINISHED, failed/diverged -> FAILED, cancelled -> KILLED (+ studio.status)."""
+        if status not in STATUSES:
+            raise ValueError(f"status must be one of {', '.join(STATUSES)}, got {status!r}.")
+        tags = {TAG_STATUS: status}
+        if error:
+            tags[TAG_ERROR] = error
+        with self._lock:
+            self.set_tags(run_id, tags)
+            self.client.set_terminated(run_id, status=STATUSES[status])
+            self._epoch_keys.pop(run_id, None)
+
+    def mark_interrupted(self) -> list[str]:
+        """Runs left RUNNING by a crash or restart become KILLED / "interrupted"; call once at start-up."""
+        interrupted = []
+        with self._lock:
+            for run in self._search("attributes.status = 'RUNNING'"):
+                run_id = run.info.run_id
+                self.set_tags(run_id, {TAG_STATUS: "interrupted"})
+                self.client.set_terminated(run_id, status="KILLED")
+                interrupted.append(run_id)
+        return interrupted
+
+    def delete_run(self, run_id: str) -> None:
+        """Delete a run and free its artifact folder on disk; it no longer lists."""
+        run = self.get_run(run_id)
+        with self._lock:
+            self.client.delete_run(run_id)
+            self._epoch_keys.pop(run_id, None)
+        folder = _local_path(run.info.artifact_uri or "")
+        if folder is None:
+            return
+        run_folder = folder.parent if folder.name == "artifacts" and folder.parent.name == run_id else folder
+        root = self.artifact_dir.resolve()
+        resolved = run_folder.resolve()
+        if resolved != root and root in resolved.parents:  # never delete outside our artifact folder
+            shutil.rmtree(resolved, ignore_errors=True)
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def _search(self, filter_string: str = "") -> list:
+        runs: list = []
+        token = None
+        while True:
+            page = self.client.search_runs([self.experiment_id], filter_string=filter_string,
+                                           order_by=["attributes.start_time DESC"], max_results=1000,
+                                           page_token=token)
+            runs.extend(page)
+            token = page.token
+            if not token:
+                return runs
+
+    def get_run(self, run_id: str):
+        """The mlflow Run (info, data.params, data.metrics, data.tags); TrackingError if unknown or deleted."""
+        from mlflow.exceptions import MlflowException
+
+        try:
+            with self._lock:
+                run = self.client.get_run(run_id)
+        except MlflowException:
+            raise TrackingError("errors.tracking.not_found", run_id=run_id) from None
+        if run.info.lifecycle_stage == "deleted":
+            raise TrackingError("errors.tracking.not_found", run_id=run_id)
+        return run
+
+    def list_runs(self, use_case: str | None = None):
+        """One row per run, newest first: ids, names, device, status, start, duration, final metrics, params."""
+        import pandas as pd
+
+        filter_string = ""
+        if use_case:
+            safe = str(use_case).replace("'", "")
+            filter_string = f"tags.`{TAG_USE_CASE}` = '{safe}'"
+        with self._lock:
+            runs = self._search(filter_string)
+        metric_names = sorted({key for run in runs for key in run.data.metrics
+                               if key not in _epoch_keys(run.data.tags)})
+        reserved = set(BASE_COLUMNS) | set(metric_names)
+        rows = []
+        param_names: set[str] = set()
+        for run in runs:
+            info, data = run.info, run.data
+            tags = data.tags
+            epoch_keys = _epoch_keys(tags)
+            status = tags.get(TAG_STATUS) or (info.status or "").lower()
+            if info.status == "RUNNING":
+                status = "running"
+            started = datetime.fromtimestamp(info.start_time / 1000) if info.start_time else None
+            duration = ((info.end_time - info.start_time) / 1000
+                        if info.end_time and info.start_time else math.nan)
+            row: dict[str, Any] = {
+                "run_id": info.run_id,
+                "run_name": info.run_name,
+                "use_case": tags.get(TAG_USE_CASE, ""),
+                "dataset": tags.get(TAG_DATASET, ""),
+                "model": tags.get(TAG_MODEL, ""),
+                "device": tags.get(TAG_DEVICE) or data.params.get("device", ""),
+                "status": status,
+                "started": started,
+                "duration_s": duration,
+            }
+            row.update({key: value for key, value in data.metrics.items() if key not in epoch_keys})
+            for key, value in data.params.items():
+                if key in BASE_COLUMNS and str(row.get(key)) == value:
+                    continue  # use_case / dataset / model repeated as params
+                column = f"param_{key}" if key in reserved else key
+                row[column] = value
+                param_names.add(column)
+            rows.append(row)
+        columns = BASE_COLUMNS + metric_names + sorted(param_names)
+        frame = pd.DataFrame(rows, columns=columns)
+        frame["started"] = pd.to_datetime(frame["started"])
+        frame["duration_s"] = pd.to_numeric(frame["duration_s"], errors="coerce")
+        for name in param_names:
+            if name in frame.columns:
+                converted = pd.to_numeric(frame[name], errors="coerce")
+                if converted.notna().sum() == frame[name].notna().sum():
+                    frame[name] = converted
+        return frame
+
+    def history(self, run_id: str) -> dict[str, list[float]]:
+        """Per-epoch metric histories ordered by epoch, e.g. {"loss": [...], "val_accuracy": [...]}."""
+        run = self.get_run(run_id)
+        keys = sorted(_epoch_keys(run.data.tags))
+        result: dict[str, list[float]] = {}
+        with self._lock:
+            candidates = keys or sorted(run.data.metrics)
+            for key in candidates:
+                points = sorted(self.client.get_metric_history(run_id, key), key=lambda m: (m.step, m.timestamp))
+                if not keys and not any(point.step >= 1 for point in points):
+                    continue  # a final metric (step 0), not a curve
+                result[key] = [float(point.value) for point in points]
+        return result
+
+    def _artifact_root(self, run) -> Path | None:
+        return _local_path(run.info.artifact_uri or "")
+
+    def _local_artifact(self, run_id: str, path: str) -> Path:
+        run = self.get_run(run_id)
+        root = self._artifact_root(run)
+        if root is not None:
+            local = root / path
+            if not local.exists():
+                raise TrackingError("errors.tracking.artifact_missing", run_id=run_id, path=path)
+            return local
+        destination = self.artifact_dir / "downloads" / run_id
+        destination.mkdir(parents=True, exist_ok=True)
+        try:
+            with self._lock:
+                return Path(self.client.download_artifacts(run_id, path, dst_path=str(destination)))
+        except Exception:  # noqa: BLE001 - any remote failure means the artifact is not there for us
+            raise TrackingError("errors.tracking.artifact_missing", run_id=run_id, path=path) from None
+
+    def load_dict(self, run_id: str, filename: str) -> Any:
+        """A JSON artifact stored with log_dict."""
+        return json.loads(self._local_artifact(run_id, filename).read_text(encoding="utf-8"))
+
+    def model_path(self, run_id: str) -> Path:
+        """Local path of the run's model file (downloaded first when the store is remote)."""
+        try:
+            folder = self._local_artifact(run_id, "model")
+        except TrackingError:
+            raise TrackingError("errors.tracking.no_model", run_id=run_id) from None
+        if folder.is_file():
+            return folder
+        files = sorted(p for p in folder.iterdir())
+        for suffix in MODEL_SUFFIXES:
+            for path in files:
+                if path.name.endswith(suffix):
+                    return path
+        if files:
+            return files[0]
+        raise TrackingError("errors.tracking.no_model", run_id=run_id)
+
+
+def tracker_from_settings(settings: Any = None) -> Tracker:
+    """The studio's tracker: settings.tracking_uri (SQLite by default) with artifacts under settings.artifact_dir."""
+    if settings is None:
+        from core.config import get_settings
+
+        settings = get_settings()
+    return Tracker(settings.tracking_uri, settings.artifact_dir, settings.experiment_name)
