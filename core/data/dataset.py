@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,11 +82,15 @@ def split_stratified(
         raise DataError("errors.data.one_class", count=int(len(present)))
     if present.min() < 3:
         raise DataError("errors.data.too_few_per_class", minimum=3, found=int(present.min()))
+    # Whole counts (sklearn rounds fractions up); at least one example per class in test and in
+    # validation, so a tiny upload (3 images per class) splits instead of crashing in sklearn.
+    n_test = max(len(present), math.ceil(test_size * len(y)))
     x_rest, x_test, y_rest, y_test = train_test_split(
-        x, y, test_size=test_size, random_state=random_state, stratify=y
+        x, y, test_size=n_test, random_state=random_state, stratify=y
     )
     relative_val = val_size / (1.0 - test_size)
+    n_val = max(len(present), math.ceil(relative_val * len(y_rest)))
     x_train, x_val, y_train, y_val = train_test_split(
-        x_rest, y_rest, test_size=relative_val, random_state=random_state, stratify=y_rest
+        x_rest, y_rest, test_size=n_val, random_state=random_state, stratify=y_rest
     )
     return x_train, y_train, x_val, y_val, x_test, y_test
