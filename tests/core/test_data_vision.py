@@ -163,7 +163,7 @@ def test_fashion_mnist_cached_reload_is_fast_and_identical(fashion, monkeypatch)
     assert warm_seconds < 4.0  # budget is 2 s; margin for a busy CI machine
     assert again.fingerprint == dataset.fingerprint
     other = load_fashion_mnist(seed=1)
-    assert other.fingerprint != dataset.fingerprint
+    assert not np.array_equal(other.y_train, dataset.y_train)  # another seed, another train/val split
     np.testing.assert_array_equal(other.y_test, dataset.y_test)  # official test split never moves
 
 
