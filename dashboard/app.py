@@ -12,6 +12,7 @@ if str(REPO_ROOT) not in sys.path:  # `streamlit run dashboard/app.py` only puts
 import streamlit as st  # noqa: E402
 
 from dashboard.i18n import t  # noqa: E402
+from dashboard.services import start_background_warmup  # noqa: E402
 from dashboard.sidebar import init_language, render_sidebar  # noqa: E402
 
 PAGES_DIR = REPO_ROOT / "pages"
@@ -19,14 +20,17 @@ PAGES_DIR = REPO_ROOT / "pages"
 # The language widget's new value is already in session_state when this rerun starts, so every
 # t() below (page title, navigation, sidebar, page body) uses the language just chosen.
 init_language()
-st.set_page_config(page_title=t("app.title"), page_icon="🧭", layout="wide")
+st.set_page_config(page_title=t("app.title"), page_icon=":material/explore:", layout="wide")
 
 pages = [
-    st.Page(str(PAGES_DIR / "home.py"), title=t("nav.home"), icon="🏠", url_path="home", default=True),
-    st.Page(str(PAGES_DIR / "lab.py"), title=t("nav.lab"), icon="🧪", url_path="lab"),
-    st.Page(str(PAGES_DIR / "runs.py"), title=t("nav.runs"), icon="📈", url_path="runs"),
-    st.Page(str(PAGES_DIR / "walkthrough.py"), title=t("nav.walkthrough"), icon="🧮", url_path="walkthrough"),
+    st.Page(str(PAGES_DIR / "home.py"), title=t("nav.home"), icon=":material/home:", url_path="home", default=True),
+    st.Page(str(PAGES_DIR / "lab.py"), title=t("nav.lab"), icon=":material/science:", url_path="lab"),
+    st.Page(str(PAGES_DIR / "runs.py"), title=t("nav.runs"), icon=":material/monitoring:", url_path="runs"),
+    st.Page(str(PAGES_DIR / "walkthrough.py"), title=t("nav.walkthrough"), icon=":material/calculate:", url_path="walkthrough"),
 ]
 navigation = st.navigation(pages)
 render_sidebar()
 navigation.run()
+# After the page has rendered, so it never delays the first paint: tracker start-up (and marking
+# runs a crash left "running" as interrupted) continues in a background thread.
+start_background_warmup()

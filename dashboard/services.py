@@ -7,10 +7,13 @@ never calls them, stays fast.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 
 import streamlit as st
 
 _LOG = logging.getLogger(__name__)
+WARMUP_DELAY_S = 3.0
 
 
 @st.cache_resource(show_spinner=False)
@@ -35,4 +38,26 @@ def get_job_queue():
     return JobQueue()
 
 
-__all__ = ["get_tracker", "get_job_queue"]
+def _warm_up(delay_s: float) -> None:
+    time.sleep(delay_s)
+    try:
+        get_tracker()
+    except Exception as error:  # noqa: BLE001 - the Lab/Runs page retries and shows the error in words
+        _LOG.warning("background tracker start failed: %s", error)
+
+
+@st.cache_resource(show_spinner=False)
+def start_background_warmup(delay_s: float = WARMUP_DELAY_S) -> threading.Thread | None:
+    """Once per server process, after the first page has rendered: create the tracker (MLflow import,
+    database set-up, interrupted runs marked) in a daemon thread, so the first Lab/Runs visit is fast.
+
+    Skipped under AppTest so page tests stay deterministic (and Home's no-MLflow check holds).
+    """
+    if st.get_option("global.appTest"):
+        return None
+    thread = threading.Thread(target=_warm_up, args=(delay_s,), name="studio-warmup", daemon=True)
+    thread.start()
+    return thread
+
+
+__all__ = ["get_tracker", "get_job_queue", "start_background_warmup"]

@@ -5,6 +5,7 @@ Runs on every rerun of every page, so it must stay cheap and never import Tensor
 
 from __future__ import annotations
 
+import os
 import sys
 from urllib.parse import urlsplit, urlunsplit
 
@@ -53,7 +54,7 @@ def _configured_device() -> str | None:
         info = configure_device(settings.device_policy, mixed_precision=settings.mixed_precision)
     except Exception:  # noqa: BLE001 - e.g. policy "gpu" on a CPU machine: fall back to the light probe
         return None
-    text = t("app.device_gpu", name=info.name) if info.is_gpu else t("app.device_cpu_named", name=info.name)
+    text = t("app.device_gpu", name=info.name) if info.is_gpu else t("app.device_cpu_cores", cores=os.cpu_count() or 1)
     if info.mixed_precision:
         text += " · " + t("app.mixed_precision")
     if info.note_key:
@@ -92,7 +93,7 @@ def render_sidebar() -> None:
     with st.sidebar:
         init_language()
         st.segmented_control(
-            "🌐 " + t("app.language"),
+            ":material/translate: " + t("app.language"),
             options=list(LANGUAGES),
             format_func=lambda code: LANGUAGE_NAMES.get(code, code),
             key=LANGUAGE_KEY,

@@ -21,6 +21,12 @@ from dashboard.sidebar import display_uri, gpu_name
 LAB_PAGE = str(Path(__file__).resolve().parent / "lab.py")
 LAB_USE_CASE_KEY = "lab_use_case"
 TENSORFLOW_DISTRIBUTIONS = ("tensorflow", "tensorflow-cpu", "tensorflow-gpu", "tensorflow-macos", "tf-nightly")
+# Material icons ship with Streamlit, so they render on machines without an emoji font (a projector's
+# Linux box); a use case without an entry here shows its registry icon.
+USE_CASE_ICONS = {"vision": ":material/image_search:", "nlp": ":material/forum:",
+                  "recommendation": ":material/movie:", "finance": ":material/account_balance:"}
+OK = ":green[:material/check_circle:]"
+WARN = ":orange[:material/warning:]"
 
 
 @st.cache_resource(show_spinner=False)
@@ -37,14 +43,14 @@ def package_version(*distributions: str) -> str | None:
 def _tensorflow_status() -> str:
     version = package_version(*TENSORFLOW_DISTRIBUTIONS)
     if version is None:
-        return "⚠️ " + t("home.env.not_installed")
+        return f"{WARN} {t('home.env.not_installed')}"
     return t("home.env.tf_loaded" if "tensorflow" in sys.modules else "home.env.tf_lazy", version=version)
 
 
 def _gpu_status() -> str:
     checked, name = gpu_name()
     if name:
-        return "✅ " + name
+        return f"{OK} {name}"
     return t("home.env.gpu_none") if checked else t("home.env.gpu_unknown")
 
 
@@ -55,10 +61,10 @@ def _environment_rows() -> list[tuple[str, str]]:
     return [
         (t("home.env.python"), platform.python_version()),
         (t("home.env.tensorflow"), _tensorflow_status()),
-        (t("home.env.keras"), keras_version or "⚠️ " + t("home.env.not_installed")),
+        (t("home.env.keras"), keras_version or f"{WARN} {t('home.env.not_installed')}"),
         (t("home.env.gpu"), _gpu_status()),
         (t("home.env.fashion_mnist"),
-         "✅ " + t("home.env.installed") if fashion else t("home.env.fashion_missing")),
+         f"{OK} {t('home.env.installed')}" if fashion else t("home.env.fashion_missing")),
         (t("home.env.online"), t("home.env.online_on") if settings.allow_online else t("home.env.online_off")),
         (t("home.env.tracking"), f"`{display_uri(settings.tracking_uri)}`"),
         (t("home.env.data_dir"), f"`{settings.data_dir}`"),
@@ -71,7 +77,7 @@ def _cell(text: str) -> str:
 
 
 def render_intro() -> None:
-    st.title("🧭 " + t("app.title"))
+    st.title(f":material/explore: {t('app.title')}")
     st.markdown(f"##### {t('app.tagline')}")
     st.markdown(
         "\n".join(f"- {t(key)}" for key in ("home.point_train", "home.point_inside", "home.point_decide"))
@@ -81,10 +87,12 @@ def render_intro() -> None:
 def render_use_cases() -> None:
     st.subheader(t("home.usecases_title"))
     use_cases = list(USE_CASES.values())
-    for column, use_case in zip(st.columns(len(use_cases)), use_cases):
+    grid = st.grid(2, min_column_width=260, gap="small")  # 2 x 2 at any width: no orphan card
+    for use_case in use_cases:
         available = use_case.status == "available"
-        with column, st.container(border=True, height="stretch"):
-            st.markdown(f"#### {use_case.icon} {t(use_case.title_key)}")
+        icon = USE_CASE_ICONS.get(use_case.id, use_case.icon)
+        with grid, st.container(border=True, height="stretch"):
+            st.markdown(f"#### {icon} {t(use_case.title_key)}")
             if available:
                 st.badge(t("status.available"), icon=":material/check_circle:", color="green")
             else:

@@ -7,6 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+import streamlit as st
+
 from core.i18n import translate
 from core.usecases.registry import USE_CASES
 
@@ -55,6 +58,16 @@ def test_switching_language_translates_title_navigation_and_cards(app_test, swit
     assert at.title[0].value.endswith("AI Strategy Studio") and navigation_titles(at)["lab"] == "Use-case lab"
 
 
+def test_vision_card_button_asks_for_the_lab_page(app_test, monkeypatch):
+    targets = []
+    at = app_test().run()
+    monkeypatch.setattr(st, "switch_page", lambda page, **kwargs: targets.append(page))
+    at.button(key="home_open_vision").click().run()
+    assert targets == [str(REPO_ROOT / "pages" / "lab.py")]
+    assert at.session_state["lab_use_case"] == "vision"
+
+
+@pytest.mark.slow  # renders the real Lab page, which loads a dataset and Keras
 def test_vision_card_opens_the_lab_with_vision_selected(app_test, current_page):
     at = app_test().run()
     assert current_page(at) == "home"
@@ -87,3 +100,41 @@ def test_home_never_imports_tensorflow_or_mlflow(tmp_path):
     assert result["exceptions"] == []
     assert result["title"].endswith("AI Strategy Studio")
     assert result["heavy"] == []
+
+
+def test_sidebar_and_home_show_the_gpu_found_by_the_light_probe(app_test, monkeypatch):
+    at = app_test()
+    monkeypatch.setattr("dashboard.sidebar._configured_device", lambda: None)  # as if TensorFlow is not loaded
+    monkeypatch.setattr("core.training.device.detect_gpu_light", lambda *args, **kwargs: "NVIDIA H100 80GB HBM3")
+    at.run()
+    assert "GPU: NVIDIA H100 80GB HBM3" in [caption.value for caption in at.sidebar.caption]
+    assert "NVIDIA H100 80GB HBM3" in _markdown(at)
+
+
+def test_sidebar_says_cpu_only_when_no_gpu_is_found(app_test, monkeypatch):
+    at = app_test()
+    monkeypatch.setattr("dashboard.sidebar._configured_device", lambda: None)
+    monkeypatch.setattr("core.training.device.detect_gpu_light", lambda *args, **kwargs: None)
+    at.run()
+    assert "CPU only" in [caption.value for caption in at.sidebar.caption]
+    assert "None found; training runs on the CPU" in _markdown(at)
+
+
+def test_sidebar_shows_the_configured_device_once_tensorflow_is_loaded(app_test, monkeypatch):
+    from core.training.device import DeviceInfo
+
+    info = DeviceInfo(kind="GPU", name="NVIDIA L4", mixed_precision=True, tf_device="/GPU:0",
+                      compute_capability=(8, 9))
+    at = app_test()
+    monkeypatch.setitem(sys.modules, "tensorflow", sys.modules.get("tensorflow", object()))
+    monkeypatch.setitem(sys.modules, "keras", sys.modules.get("keras", object()))
+    monkeypatch.setattr("core.training.device.configure_device", lambda *args, **kwargs: info)
+    at.run()
+    assert "GPU: NVIDIA L4 · mixed precision" in [caption.value for caption in at.sidebar.caption]
+
+
+def test_tracking_uri_credentials_are_never_shown():
+    from dashboard.sidebar import display_uri
+
+    assert display_uri("https://alice:s3cret@mlflow.example.com:5000/path") == "https://***@mlflow.example.com:5000/path"
+    assert display_uri("sqlite:////tmp/x/mlflow.db") == "sqlite:////tmp/x/mlflow.db"
