@@ -19,9 +19,10 @@ LANGUAGE_NAMES = {"en": "English", "zh": "简体中文"}
 
 
 def init_language() -> str:
-    """Seed the language widget's state from settings once, so t() is right before the widget renders."""
+    """Seed the language once per session (?lang=zh in the link, else settings) so t() is right before the widget renders."""
     if st.session_state.get(LANGUAGE_KEY) not in LANGUAGES:
-        st.session_state[LANGUAGE_KEY] = current_language()
+        requested = st.query_params.get(LANGUAGE_KEY)
+        st.session_state[LANGUAGE_KEY] = requested if requested in LANGUAGES else current_language()
     return st.session_state[LANGUAGE_KEY]
 
 

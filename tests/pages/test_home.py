@@ -58,6 +58,25 @@ def test_switching_language_translates_title_navigation_and_cards(app_test, swit
     assert at.title[0].value.endswith("AI Strategy Studio") and navigation_titles(at)["lab"] == "Use-case lab"
 
 
+def test_a_link_with_lang_zh_opens_in_chinese(app_test, navigation_titles):
+    at = app_test()
+    at.query_params["lang"] = "zh"
+    at.run()
+    assert at.title[0].value.endswith("AI 策略工作室") and navigation_titles(at)["home"] == "首页"
+    assert at.segmented_control(key="lang").value == "zh"
+
+
+def test_studio_language_setting_chooses_the_starting_language(app_test, monkeypatch):
+    from core.config import get_settings
+
+    at = app_test()
+    monkeypatch.setenv("STUDIO_LANGUAGE", "zh")
+    get_settings.cache_clear()
+    at.run()
+    assert at.segmented_control(key="lang").value == "zh"
+    assert at.button(key="home_open_vision").label == "在实验室中打开"
+
+
 def test_vision_card_button_asks_for_the_lab_page(app_test, monkeypatch):
     targets = []
     at = app_test().run()
