@@ -5,6 +5,7 @@ Runs on every rerun of every page, so it must stay cheap and never import Tensor
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import sys
 from urllib.parse import urlsplit, urlunsplit
@@ -16,6 +17,7 @@ from core.i18n import LANGUAGES
 from dashboard.i18n import LANGUAGE_KEY, current_language, t
 
 LANGUAGE_NAMES = {"en": "English", "zh": "简体中文"}
+TENSORFLOW_DISTRIBUTIONS = ("tensorflow", "tensorflow-cpu", "tensorflow-gpu", "tensorflow-macos", "tf-nightly")
 
 
 def init_language() -> str:
@@ -44,6 +46,22 @@ def gpu_name() -> tuple[bool, str | None]:
     return _gpu_name()
 
 
+@st.cache_resource(show_spinner=False)
+def package_version(*distributions: str) -> str | None:
+    """Installed version of the first distribution found, read from package metadata (no import)."""
+    for name in distributions:
+        try:
+            return importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return None
+
+
+def tensorflow_is_cpu_build() -> bool:
+    """True when only `tensorflow-cpu` is installed: a GPU on the machine cannot be used for training."""
+    return package_version("tensorflow-cpu") is not None and package_version("tensorflow", "tensorflow-gpu") is None
+
+
 def _configured_device() -> str | None:
     """The device TensorFlow actually uses, once a page has loaded TensorFlow and Keras; else None."""
     if "tensorflow" not in sys.modules or "keras" not in sys.modules:
@@ -68,9 +86,11 @@ def device_text() -> str:
     configured = _configured_device()
     if configured:
         return configured
+    if get_settings().device_policy == "cpu":
+        return t("app.device_cpu_policy")
     checked, name = gpu_name()
     if name:
-        return t("app.device_gpu", name=name)
+        return t("app.device_gpu_unusable", name=name) if tensorflow_is_cpu_build() else t("app.device_gpu", name=name)
     return t("app.device_cpu") if checked else t("app.device_unknown")
 
 
@@ -108,4 +128,4 @@ def render_sidebar() -> None:
         st.caption(f"{t('app.tracking')}: `{display_uri(settings.tracking_uri)}`")
 
 
-__all__ = ["LANGUAGE_NAMES", "init_language", "gpu_name", "device_text", "display_uri", "render_sidebar"]
+__all__ = ["LANGUAGE_NAMES", "init_language", "gpu_name", "package_version", "tensorflow_is_cpu_build", "device_text", "display_uri", "render_sidebar"]

@@ -6,7 +6,6 @@ metadata, the GPU from `nvidia-smi`).
 
 from __future__ import annotations
 
-import importlib.metadata
 import platform
 import sys
 from pathlib import Path
@@ -16,28 +15,17 @@ import streamlit as st
 from core.config import get_settings
 from core.usecases.registry import USE_CASES
 from dashboard.i18n import t
-from dashboard.sidebar import display_uri, gpu_name
+from dashboard.sidebar import (TENSORFLOW_DISTRIBUTIONS, display_uri, gpu_name, package_version,
+                               tensorflow_is_cpu_build)
 
 LAB_PAGE = str(Path(__file__).resolve().parent / "lab.py")
 LAB_USE_CASE_KEY = "lab_use_case"
-TENSORFLOW_DISTRIBUTIONS = ("tensorflow", "tensorflow-cpu", "tensorflow-gpu", "tensorflow-macos", "tf-nightly")
 # Material icons ship with Streamlit, so they render on machines without an emoji font (a projector's
 # Linux box); a use case without an entry here shows its registry icon.
 USE_CASE_ICONS = {"vision": ":material/image_search:", "nlp": ":material/forum:",
                   "recommendation": ":material/movie:", "finance": ":material/account_balance:"}
 OK = ":green[:material/check_circle:]"
 WARN = ":orange[:material/warning:]"
-
-
-@st.cache_resource(show_spinner=False)
-def package_version(*distributions: str) -> str | None:
-    """Installed version of the first distribution found, read from metadata (no import)."""
-    for name in distributions:
-        try:
-            return importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            continue
-    return None
 
 
 def _tensorflow_status() -> str:
@@ -49,6 +37,8 @@ def _tensorflow_status() -> str:
 
 def _gpu_status() -> str:
     checked, name = gpu_name()
+    if name and tensorflow_is_cpu_build():
+        return f"{WARN} {t('app.device_gpu_unusable', name=name)}"
     if name:
         return f"{OK} {name}"
     return t("home.env.gpu_none") if checked else t("home.env.gpu_unknown")

@@ -124,10 +124,35 @@ def test_home_never_imports_tensorflow_or_mlflow(tmp_path):
 def test_sidebar_and_home_show_the_gpu_found_by_the_light_probe(app_test, monkeypatch):
     at = app_test()
     monkeypatch.setattr("dashboard.sidebar._configured_device", lambda: None)  # as if TensorFlow is not loaded
+    monkeypatch.setattr("dashboard.sidebar.tensorflow_is_cpu_build", lambda: False)
     monkeypatch.setattr("core.training.device.detect_gpu_light", lambda *args, **kwargs: "NVIDIA H100 80GB HBM3")
     at.run()
     assert "GPU: NVIDIA H100 80GB HBM3" in [caption.value for caption in at.sidebar.caption]
     assert "NVIDIA H100 80GB HBM3" in _markdown(at)
+
+
+def test_a_gpu_the_cpu_build_of_tensorflow_cannot_use_is_not_claimed(app_test, monkeypatch):
+    at = app_test()
+    monkeypatch.setattr("dashboard.sidebar._configured_device", lambda: None)
+    monkeypatch.setattr("dashboard.sidebar.tensorflow_is_cpu_build", lambda: True)
+    monkeypatch.setattr("core.training.device.detect_gpu_light", lambda *args, **kwargs: "NVIDIA L4")
+    at.run()
+    expected = translate("app.device_gpu_unusable", "en", name="NVIDIA L4")
+    assert "training runs on the CPU" in expected
+    assert expected in [caption.value for caption in at.sidebar.caption]
+    assert expected in _markdown(at)
+
+
+def test_device_policy_cpu_is_shown_even_with_a_gpu(app_test, monkeypatch):
+    from core.config import get_settings
+
+    at = app_test()
+    monkeypatch.setenv("STUDIO_DEVICE", "cpu")
+    get_settings.cache_clear()
+    monkeypatch.setattr("dashboard.sidebar._configured_device", lambda: None)
+    monkeypatch.setattr("core.training.device.detect_gpu_light", lambda *args, **kwargs: "NVIDIA L4")
+    at.run()
+    assert "CPU (GPU switched off by STUDIO_DEVICE=cpu)" in [caption.value for caption in at.sidebar.caption]
 
 
 def test_sidebar_says_cpu_only_when_no_gpu_is_found(app_test, monkeypatch):
