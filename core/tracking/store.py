@@ -13,6 +13,7 @@ import logging
 import math
 import os
 import shutil
+import socket
 import tempfile
 import threading
 import time
@@ -32,6 +33,8 @@ TAG_STATUS = "studio.status"
 TAG_DEVICE = "studio.device"
 TAG_ERROR = "studio.error"
 TAG_EPOCH_METRICS = "studio.epoch_metrics"
+TAG_HOST = "studio.host"
+TAG_PID = "studio.pid"
 MODEL_SUFFIXES = (".keras", ".h5", ".joblib", ".skops", ".pkl", ".tflite")
 BASE_COLUMNS = ["run_id", "run_name", "use_case", "dataset", "model", "device", "status", "started",
                 "duration_s"]
@@ -63,6 +66,19 @@ def _local_path(uri: str) -> Path | None:
     if parsed.scheme == "" or len(parsed.scheme) == 1:
         return Path(uri)
     return None
+
+
+def _pid_alive(pid: int) -> bool:
+    """Whether a process with this id exists on this machine."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except (OSError, ValueError, OverflowError):
+        return False
+    return True
 
 
 def _jsonable(value: Any) -> Any:
@@ -102,6 +118,7 @@ class Tracker:
         self._client = None
         self._experiment_id: str | None = None
         self._epoch_keys: dict[str, set[str]] = {}
+        self._live: set[str] = set()  # runs this tracker started and has not finished
 
     # -- connection -------------------------------------------------------------------------
 
@@ -169,11 +186,13 @@ class Tracker:
     ) -> str:
         """Create a RUNNING run named "use case / dataset / model" with its params and tags; return its id."""
         all_tags = {TAG_USE_CASE: use_case, TAG_DATASET: dataset, TAG_MODEL: model, TAG_STATUS: "running",
+                    TAG_HOST: socket.gethostname(), TAG_PID: str(os.getpid()),
                     **{str(k): str(v)[:MAX_TAG_CHARS] for k, v in (tags or {}).items()}}
         with self._lock:
             run = self.client.create_run(self.experiment_id, run_name=f"{use_case} / {dataset} / {model}",
                                          tags=all_tags)
             run_id = run.info.run_id
+            self._live.add(run_id)
             if params:
                 self.log_params(run_id, params)
         return run_id
@@ -260,12 +279,37 @@ class Tracker:
             self.set_tags(run_id, tags)
             self.client.set_terminated(run_id, status=STATUSES[status])
             self._epoch_keys.pop(run_id, None)
+            self._live.discard(run_id)
+
+    def _orphaned(self, run) -> bool:
+        """A RUNNING run no process is working on: not ours, and its process on this host is gone.
+
+        Runs started by another machine are left alone on a shared server (they may be live);
+        in the embedded store they cannot be running, so they count as orphaned.
+        """
+        if run.info.run_id in self._live:
+            return False
+        tags = run.data.tags
+        host, pid = tags.get(TAG_HOST), tags.get(TAG_PID, "")
+        if host is None:
+            return self.is_local
+        if host != socket.gethostname():
+            return self.is_local
+        if not pid.isdigit() or int(pid) == os.getpid():
+            return True  # this process restarted its tracker: nothing of that run is still training
+        return not _pid_alive(int(pid))
 
     def mark_interrupted(self) -> list[str]:
-        """Runs left RUNNING by a crash or restart become KILLED / "interrupted"; call once at start-up."""
+        """Runs left RUNNING by a crash or restart become KILLED / "interrupted"; call once at start-up.
+
+        Runs of other live processes (another app on this machine, or on a shared MLflow server
+        another machine) keep running.
+        """
         interrupted = []
         with self._lock:
             for run in self._search("attributes.status = 'RUNNING'"):
+                if not self._orphaned(run):
+                    continue
                 run_id = run.info.run_id
                 self.set_tags(run_id, {TAG_STATUS: "interrupted"})
                 self.client.set_terminated(run_id, status="KILLED")

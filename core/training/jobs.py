@@ -186,6 +186,23 @@ class JobContext:
             raise JobCancelled()
 
 
+def _finished_state(result: Any, cancel_requested: bool) -> str:
+    """A job that returns after a cancel request is "cancelled" unless its result says it finished anyway.
+
+    The result may carry `status` or `stopped_reason` (RunOutcome, FitResult, or a dict with those
+    keys): a cancel that arrived after training ended must not relabel a completed run.
+    """
+    if not cancel_requested:
+        return "completed"
+    if isinstance(result, dict):
+        status = result.get("status") or result.get("stopped_reason")
+    else:
+        status = getattr(result, "status", None) or getattr(result, "stopped_reason", None)
+    if isinstance(status, str) and status != "cancelled":
+        return "completed"
+    return "cancelled"
+
+
 class JobQueue:
     """Thread-safe queue of background jobs over an Executor; keeps the newest finished jobs for display."""
 
@@ -228,7 +245,7 @@ class JobQueue:
             return None
         with self._lock:
             job.result = result
-            job.state = "cancelled" if job.cancelled.is_set() else "completed"
+            job.state = _finished_state(result, job.cancelled.is_set())
             job.finished_at = time.time()
         return result
 

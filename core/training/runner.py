@@ -118,7 +118,7 @@ class FitResult:
     epochs_run: int
     stopped_reason: str  # completed | cancelled | early_stopped | diverged
     seconds: float  # wall time of the whole fit, compile and validation included
-    samples_per_second: float  # training samples per second of the training loop
+    samples_per_second: float  # steady training speed: samples per second of the training loop, tracing left out
     best_epoch: int | None = None  # 1-based epoch with the lowest val_loss (loss without validation)
 
     def diverged_error(self, learning_rate: float) -> TrainingError:
@@ -158,37 +158,38 @@ def _make_callbacks(keras, *, n_train, config, on_progress, cancel_event, starte
     batches = max(1, math.ceil(n_train / config.batch_size))
 
     class ProgressCallback(keras.callbacks.Callback):
-        """Throttled batch progress with ETA, full history at each epoch end; never reads batch logs."""
+        """Throttled batch progress with ETA, full history at each epoch end; never reads batch logs.
+
+        Timing leaves out the first batch of the first epoch (graph tracing, a one-off cost) when
+        estimating ETA and samples per second, so the numbers describe the steady training speed.
+        """
 
         def __init__(self):
             super().__init__()
             self.history: dict[str, list[float]] = {}
-            self.epoch_seconds: list[float] = []
             self.train_samples = 0
             self.train_seconds = 0.0
+            self._estimates: list[float] = []  # steady seconds per full epoch, validation included
+            self._val_seconds: float | None = None
+            self._steady_batch: float | None = None
             self._epoch = 0
             self._epoch_start = 0.0
-            self._second_batch_start = None
-            self._loop_end = None
+            self._second_batch_start: float | None = None
+            self._loop_end: float | None = None
             self._batches_started = 0
             self._last_report = 0.0
 
         def _emit(self, **fields):
-            if on_progress is not None:
-                on_progress(Progress(phase="training", epochs=config.epochs, batches=batches,
-                                     elapsed_s=time.perf_counter() - started, **fields))
+            on_progress(Progress(phase="training", epochs=config.epochs, batches=batches,
+                                 elapsed_s=time.perf_counter() - started,
+                                 history={key: list(values) for key, values in self.history.items()},
+                                 **fields))
 
-        def _eta(self, batch: int, now: float) -> float | None:
-            if self._second_batch_start is not None and batch >= 2:
-                batch_time = (now - self._second_batch_start) / (batch - 1)
-            elif batch >= 1:
-                batch_time = (now - self._epoch_start) / batch
-            else:
-                return None
-            remaining_epochs = config.epochs - self._epoch - 1
-            epoch_time = (sum(self.epoch_seconds[-3:]) / len(self.epoch_seconds[-3:])
-                          if self.epoch_seconds else batches * batch_time)
-            return (batches - batch) * batch_time + remaining_epochs * epoch_time
+        def _epoch_estimate(self, batch_time: float) -> float:
+            recent = self._estimates[1:][-3:] or self._estimates[-1:]
+            if recent:
+                return sum(recent) / len(recent)
+            return batches * batch_time + (self._val_seconds or 0.0)
 
         def on_epoch_begin(self, epoch, logs=None):
             self._epoch = epoch
@@ -203,14 +204,21 @@ def _make_callbacks(keras, *, n_train, config, on_progress, cancel_event, starte
             now = time.perf_counter()
             if batch == 1:
                 self._second_batch_start = now
-            if now - self._last_report < PROGRESS_INTERVAL_S or on_progress is None:
+            if on_progress is None or now - self._last_report < PROGRESS_INTERVAL_S:
                 return
             self._last_report = now
-            loop = now - self._epoch_start
-            done = min(batch * config.batch_size, n_train)
-            self._emit(epoch=self._epoch + 1, batch=batch, eta_s=self._eta(batch, now),
-                       history={key: list(values) for key, values in self.history.items()},
-                       samples_per_second=done / loop if loop > 0 and done else None)
+            batch_time = speed = None
+            if batch >= 2 and self._second_batch_start is not None:
+                batch_time = (now - self._second_batch_start) / (batch - 1)
+                speed = config.batch_size / batch_time if batch_time > 0 else None
+            elif self._steady_batch is not None:
+                batch_time = self._steady_batch
+            eta = None
+            if batch_time is not None:
+                remaining_epochs = config.epochs - self._epoch - 1
+                eta = ((batches - batch) * batch_time + (self._val_seconds or 0.0)
+                       + remaining_epochs * self._epoch_estimate(batch_time))
+            self._emit(epoch=self._epoch + 1, batch=batch, eta_s=eta, samples_per_second=speed)
 
         def on_test_begin(self, logs=None):
             if self._loop_end is None:  # validation starts: the training loop of this epoch is over
@@ -219,23 +227,31 @@ def _make_callbacks(keras, *, n_train, config, on_progress, cancel_event, starte
         def on_epoch_end(self, epoch, logs=None):
             now = time.perf_counter()
             loop_end = self._loop_end if self._loop_end is not None else now
-            samples = min(self._batches_started * config.batch_size, n_train)
+            done = self._batches_started
+            samples = min(done * config.batch_size, n_train)
+            loop_start = self._epoch_start
+            if epoch == 0 and done >= 2 and self._second_batch_start is not None:
+                samples -= min(config.batch_size, n_train)  # leave the traced first batch out
+                loop_start = self._second_batch_start
+            loop_seconds = max(loop_end - loop_start, 1e-9)
             self.train_samples += samples
-            self.train_seconds += max(loop_end - self._epoch_start, 1e-9)
-            self.epoch_seconds.append(now - self._epoch_start)
+            self.train_seconds += loop_seconds
+            if samples > 0:
+                self._steady_batch = loop_seconds * config.batch_size / samples
+                self._val_seconds = now - loop_end
+                if done == batches:
+                    self._estimates.append(batches * self._steady_batch + self._val_seconds)
             for key, value in (logs or {}).items():
                 try:
                     self.history.setdefault(key, []).append(float(value))
                 except (TypeError, ValueError):
                     continue
             self._last_report = now
-            self._emit(epoch=epoch + 1, batch=batches, eta_s=self._eta_after_epoch(epoch),
-                       history={key: list(values) for key, values in self.history.items()},
-                       samples_per_second=samples / max(loop_end - self._epoch_start, 1e-9))
-
-        def _eta_after_epoch(self, epoch: int) -> float:
-            recent = self.epoch_seconds[-3:]
-            return (config.epochs - epoch - 1) * (sum(recent) / len(recent))
+            if on_progress is not None:
+                remaining_epochs = config.epochs - epoch - 1
+                eta = remaining_epochs * self._epoch_estimate(self._steady_batch or 0.0)
+                self._emit(epoch=epoch + 1, batch=batches, eta_s=eta,
+                           samples_per_second=samples / loop_seconds if samples > 0 else None)
 
     class CancelCallback(keras.callbacks.Callback):
         """Stops training at the next batch (or epoch end) once the job's cancel event is set."""

@@ -204,3 +204,34 @@ def test_a_server_uri_is_passed_through_untouched(tmp_path):
     tracker = Tracker("http://mlflow.example.internal:5000", tmp_path / "artifacts")
     assert tracker.tracking_uri == "http://mlflow.example.internal:5000" and not tracker.is_local
     assert tracker._client is None  # nothing connects (or imports mlflow) before first use
+
+
+def test_mark_interrupted_spares_live_runs_of_this_tracker_and_of_other_processes(empty_db, tmp_path,
+                                                                                  monkeypatch):
+    import os
+    import subprocess
+    import sys
+
+    uri = copy_db(empty_db, tmp_path / "mlflow.db")
+    app = Tracker(uri, tmp_path / "artifacts")
+    own_live = start(app, model="own")
+    assert app.mark_interrupted() == []  # this tracker is still training it
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True)
+    other_alive = start(app, model="alive")
+    other_dead = start(app, model="dead")
+    app.set_tags(other_alive, {"studio.pid": os.getppid()})  # a process that is certainly running
+    app.set_tags(other_dead, {"studio.pid": int(dead.stdout)})  # a process that has exited
+    elsewhere = start(app, model="elsewhere")
+    app.set_tags(elsewhere, {"studio.host": "another-machine"})
+
+    # A new tracker in this process (as after a server restart): this pid's runs are orphans too.
+    restarted = Tracker(uri, tmp_path / "artifacts")
+    monkeypatch.setattr(Tracker, "is_local", property(lambda self: False))  # as if on a shared server
+    assert sorted(restarted.mark_interrupted()) == sorted([own_live, other_dead])  # other machine: maybe live
+    monkeypatch.undo()
+    assert restarted.mark_interrupted() == [elsewhere]  # the embedded store: nobody else can train it
+    statuses = restarted.list_runs().set_index("model").status
+    assert statuses.to_dict() == {"own": "interrupted", "alive": "running", "dead": "interrupted",
+                                  "elsewhere": "interrupted"}

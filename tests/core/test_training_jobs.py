@@ -80,6 +80,19 @@ def test_cancel_of_a_running_job_sets_its_event_and_keeps_the_partial_result(job
     assert "steps" in state.result
 
 
+def test_a_cancel_that_arrives_after_the_work_finished_keeps_it_completed(job_queue):
+    def job(ctx):
+        ctx.cancelled.set()  # the user pressed cancel while the finished run was being saved
+        return {"status": "completed", "run_id": "r1"}
+
+    state = job_queue.wait(job_queue.submit(job, title="late cancel"), TIMEOUT)
+    assert state.state == "completed" and state.result["run_id"] == "r1"
+
+    honoured = job_queue.wait(job_queue.submit(lambda ctx: (ctx.cancelled.set(), {"status": "cancelled"})[1],
+                                               title="honoured"), TIMEOUT)
+    assert honoured.state == "cancelled"
+
+
 def test_job_cancelled_exception_ends_as_cancelled(job_queue):
     def job(ctx):
         ctx.cancelled.set()

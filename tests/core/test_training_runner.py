@@ -236,3 +236,27 @@ def test_fit_sklearn_regressor_uses_mean_squared_error(data):
     residual = LinearRegression().fit(x, target).predict(x) - target
     assert result.history["loss"] == [pytest.approx(float(np.mean(residual ** 2)), rel=1e-6)]
     assert "accuracy" not in result.history and "val_loss" in result.history
+
+
+def test_batch_progress_is_throttled_and_has_an_eta(data, monkeypatch):
+    from core.training import runner
+
+    x, y, x_val, y_val = data
+    config = TrainConfig(epochs=2, batch_size=8)
+    batches = math.ceil(N_TRAIN / 8)
+
+    monkeypatch.setattr(runner, "PROGRESS_INTERVAL_S", 1e12)  # throttled away: epoch ends only
+    quiet: list[Progress] = []
+    fit_keras(tiny_model(), x, y, x_val, y_val, config, on_progress=quiet.append)
+    assert [(p.phase, p.epoch, p.batch) for p in quiet] == [("preparing", 0, 0), ("training", 1, batches),
+                                                             ("training", 2, batches)]
+
+    monkeypatch.setattr(runner, "PROGRESS_INTERVAL_S", 0.0)  # every batch reports
+    every: list[Progress] = []
+    fit_keras(tiny_model(), x, y, x_val, y_val, config, on_progress=every.append)
+    first_epoch = [p for p in every if p.epoch == 1 and p.batch < batches]
+    assert [p.batch for p in first_epoch] == list(range(batches))
+    assert all(p.eta_s is None for p in first_epoch[:2])  # first batch is graph tracing: no estimate yet
+    assert all(p.eta_s > 0 and p.samples_per_second > 0 for p in first_epoch[2:])
+    second_epoch = [p for p in every if p.epoch == 2 and p.batch < batches]
+    assert all(p.eta_s is not None and len(p.history["loss"]) == 1 for p in second_epoch)
