@@ -31,7 +31,7 @@ def stored_upload_kwargs(upload: Any) -> dict[str, str]:
     data = upload.getvalue()
     limit = get_settings().max_upload_bytes
     if len(data) > limit:
-        raise DataError("errors.data.too_large", size_mb=round(len(data) / 2**20, 1),
+        raise DataError("errors.data.upload_too_large", size_mb=round(len(data) / 2**20, 1),
                         limit_mb=get_settings().max_upload_mb)
     return {"data": str(store_upload(data, suffix=".zip"))}
 
@@ -289,8 +289,9 @@ def render_evaluation(evaluation: dict[str, Any], *, key: str, dataset: Any = No
     )
     right.plotly_chart(
         charts.plot_per_class_metrics(evaluation["per_class"], title=t("lab.per_class"), x_title=t("lab.class"),
-                                      y_title=t("lab.score"), precision_label=t("lab.precision"),
-                                      recall_label=t("lab.recall")),
+                                      y_title=t("lab.score"),
+                                      metric_labels={"precision": t("lab.precision"), "recall": t("lab.recall")},
+                                      support_label=t("lab.support")),
         key=f"{key}_per_class",
     )
     wrong = evaluation.get("misclassified", [])

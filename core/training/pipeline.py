@@ -226,6 +226,9 @@ def run_training(
 
     try:
         if candidate.kind == "keras":
+            import keras
+
+            keras.utils.set_random_seed(spec.seed)  # initial weights follow the run's seed too
             model = candidate.build(dataset.input_shape, dataset.num_classes)
             with _device_scope(device):
                 result = fit_keras(model, dataset.x_train, dataset.y_train, dataset.x_val, dataset.y_val,
@@ -235,13 +238,17 @@ def run_training(
             result = fit_sklearn(model, dataset.x_train, dataset.y_train, dataset.x_val, dataset.y_val,
                                  on_progress=on_progress)
         log_new_epochs(result.history)
+        if result.stopped_reason not in ("diverged", "cancelled"):
+            from core.training.runner import Progress
+
+            report(Progress(phase="evaluating", epoch=result.epochs_run, epochs=config.epochs,
+                            history=result.history, samples_per_second=result.samples_per_second))
         timing = {"train_seconds": float(result.seconds), "samples_per_second": float(result.samples_per_second),
                   "epochs_run": float(result.epochs_run)}
         tracker.log_metrics(run_id, timing)
         if result.stopped_reason == "diverged":
             tracker.finish(run_id, "diverged", error="loss became NaN")
-            raise TrainingError("errors.training.diverged", epoch=result.epochs_run,
-                                learning_rate=config.learning_rate)
+            raise result.diverged_error(config.learning_rate)
         if result.stopped_reason == "cancelled":
             tracker.finish(run_id, "cancelled")
             return RunOutcome(run_id, "cancelled", timing, result.history, device.name)
