@@ -1,0 +1,1 @@
+"""Metrics (metrics.py, pure NumPy) and serving latency/throughput (serving.py, TensorFlow imported lazily)."""

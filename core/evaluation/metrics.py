@@ -1,0 +1,112 @@
+"""Classification metrics a stakeholder can read: accuracy, macro-F1, confusion matrix, per-class scores.
+
+Pure NumPy (no TensorFlow), so the Runs and Strategy pages can recompute them cheaply.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+
+def _as_probabilities(y_prob: np.ndarray, num_classes: int) -> np.ndarray:
+    """(n, k) probabilities; a 1-D array is read as P(class 1) of a binary task."""
+    probabilities = np.asarray(y_prob, dtype=np.float64)
+    if probabilities.ndim == 1:
+        if num_classes != 2:
+            raise ValueError(
+                f"y_prob is 1-D but there are {num_classes} classes; pass an (n, {num_classes}) probability array."
+            )
+        probabilities = np.stack([1.0 - probabilities, probabilities], axis=1)
+    if probabilities.ndim != 2 or probabilities.shape[1] != num_classes:
+        raise ValueError(
+            f"y_prob has shape {probabilities.shape} but there are {num_classes} class names; "
+            f"pass one probability column per class, shape (n, {num_classes})."
+        )
+    return probabilities
+
+
+def _as_labels(y_true: np.ndarray, n: int, num_classes: int) -> np.ndarray:
+    labels = np.asarray(y_true).reshape(-1)
+    if len(labels) != n:
+        raise ValueError(f"y_true has {len(labels)} labels but y_prob has {n} rows; pass one label per row.")
+    if n == 0:
+        raise ValueError("No samples to evaluate; pass at least one labelled example.")
+    labels = labels.astype(np.int64)
+    if labels.min() < 0 or labels.max() >= num_classes:
+        raise ValueError(
+            f"y_true holds class indices outside 0..{num_classes - 1}; pass indices into class_names."
+        )
+    return labels
+
+
+def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> np.ndarray:
+    """Counts with rows = true class, columns = predicted class."""
+    matrix = np.zeros((num_classes, num_classes), dtype=np.int64)
+    np.add.at(matrix, (np.asarray(y_true, dtype=np.int64), np.asarray(y_pred, dtype=np.int64)), 1)
+    return matrix
+
+
+def classification_metrics(y_true, y_prob, class_names: Sequence[str]) -> dict:
+    """Accuracy, macro-F1, confusion matrix and per-class precision/recall/F1/support.
+
+    Macro-F1 averages over the classes that occur in y_true or in the predictions (as
+    scikit-learn does without `labels`), so a class absent from a small test set does not
+    count as a zero. Undefined precision/recall (no predictions / no support) is 0.
+    """
+    names = [str(name) for name in class_names]
+    k = len(names)
+    probabilities = _as_probabilities(y_prob, k)
+    labels = _as_labels(y_true, len(probabilities), k)
+    predicted = probabilities.argmax(axis=1)
+    matrix = confusion_matrix(labels, predicted, k)
+    true_positive = np.diag(matrix).astype(np.float64)
+    support = matrix.sum(axis=1)
+    predicted_count = matrix.sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        precision = np.where(predicted_count > 0, true_positive / np.maximum(predicted_count, 1), 0.0)
+        recall = np.where(support > 0, true_positive / np.maximum(support, 1), 0.0)
+        denominator = precision + recall
+        f1 = np.where(denominator > 0, 2 * precision * recall / np.where(denominator > 0, denominator, 1), 0.0)
+    present = (support > 0) | (predicted_count > 0)
+    return {
+        "accuracy": float(true_positive.sum() / len(labels)),
+        "macro_f1": float(f1[present].mean()) if present.any() else 0.0,
+        "confusion_matrix": matrix.tolist(),
+        "per_class": [
+            {
+                "class": names[index],
+                "precision": float(precision[index]),
+                "recall": float(recall[index]),
+                "f1": float(f1[index]),
+                "support": int(support[index]),
+            }
+            for index in range(k)
+        ],
+        "n_samples": int(len(labels)),
+    }
+
+
+def top_k(probabilities_row, class_names: Sequence[str], k: int = 3) -> list[tuple[str, float]]:
+    """The k most likely classes of one prediction, most likely first (ties: lower index first)."""
+    row = np.asarray(probabilities_row, dtype=np.float64).reshape(-1)
+    if len(row) != len(class_names):
+        raise ValueError(f"Got {len(row)} probabilities for {len(class_names)} class names; pass one per class.")
+    order = np.argsort(-row, kind="stable")[: max(0, int(k))]
+    return [(str(class_names[index]), float(row[index])) for index in order]
+
+
+def misclassified(y_true, y_prob, *, limit: int = 24) -> list[int]:
+    """Indices of wrong predictions, most confident mistakes first: the ones worth showing."""
+    probabilities = np.asarray(y_prob, dtype=np.float64)
+    if probabilities.ndim == 1:
+        probabilities = np.stack([1.0 - probabilities, probabilities], axis=1)
+    labels = _as_labels(y_true, len(probabilities), probabilities.shape[1]) if len(probabilities) else np.array([])
+    if not len(probabilities):
+        return []
+    predicted = probabilities.argmax(axis=1)
+    wrong = np.flatnonzero(predicted != labels)
+    confidence = probabilities[wrong, predicted[wrong]]
+    order = np.argsort(-confidence, kind="stable")
+    return [int(index) for index in wrong[order][: max(0, int(limit))]]

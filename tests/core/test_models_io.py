@@ -1,0 +1,192 @@
+"""Safe model I/O: round trips, refusing code-carrying files, corrupt files, sizes and parameter counts."""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+
+import keras
+import numpy as np
+import pytest
+
+from core.errors import ModelLoadError
+from core.models import io
+from core.models.baselines import build_logistic_regression
+from core.models.vision import build_cnn
+
+X = np.random.default_rng(0).random((6, 8, 8, 1), dtype=np.float32)
+
+
+@pytest.fixture(scope="module")
+def cnn_file(tmp_path_factory):
+    keras.utils.set_random_seed(0)
+    model = build_cnn((8, 8, 1), 10)
+    path = io.save_model(model, tmp_path_factory.mktemp("cnn"))
+    return model, path
+
+
+@pytest.fixture(scope="module")
+def lambda_file(tmp_path_factory):
+    inputs = keras.Input((8, 8, 1), name="image")
+    doubled = keras.layers.Lambda(lambda t: t * 2.0, name="double_it")(inputs)
+    outputs = keras.layers.Dense(3, name="classifier")(keras.layers.Flatten(name="flatten")(doubled))
+    path = tmp_path_factory.mktemp("lambda") / "model.keras"
+    keras.Model(inputs, outputs).save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def fitted_logreg():
+    x = np.random.default_rng(1).random((30, 8, 8, 1), dtype=np.float32)
+    y = np.arange(30) % 3
+    return build_logistic_regression(max_iter=200).fit(x, y)
+
+
+def _rewrite_config(source, target, change):
+    """Copy a .keras zip with config.json edited by change(config)."""
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(target, "w") as copy:
+        for item in original.infolist():
+            data = original.read(item.filename)
+            if item.filename == "config.json":
+                config = json.loads(data)
+                change(config)
+                data = json.dumps(config).encode()
+            copy.writestr(item, data)
+    return target
+
+
+def test_keras_round_trip_gives_identical_predictions(cnn_file):
+    model, path = cnn_file
+    assert path.name == "model.keras" and path.exists()
+    loaded = io.load_model(path)
+    np.testing.assert_array_equal(loaded(X, training=False).numpy(), model(X, training=False).numpy())
+    assert [layer.name for layer in loaded.layers] == [layer.name for layer in model.layers]
+
+
+def test_upload_round_trip_from_bytes(cnn_file):
+    model, path = cnn_file
+    loaded = io.load_model_from_bytes(path.read_bytes(), filename="my model.keras", max_bytes=10**8)
+    np.testing.assert_array_equal(loaded(X, training=False).numpy(), model(X, training=False).numpy())
+
+
+def test_sklearn_round_trip_and_pickles_refused_from_uploads(tmp_path, fitted_logreg):
+    path = io.save_model(fitted_logreg, tmp_path)
+    assert path.name == "model.joblib"
+    np.testing.assert_array_equal(io.load_model(path).predict_proba(X), fitted_logreg.predict_proba(X))
+    with pytest.raises(ModelLoadError, match="run code when opened") as caught:
+        io.load_model(path, allow_pickle=False)
+    assert caught.value.key == "errors.model.unsafe_pickle"
+    with pytest.raises(ModelLoadError, match=r"uploads must be \.keras"):
+        io.load_model_from_bytes(path.read_bytes(), filename="model.joblib", max_bytes=10**8)
+
+
+def test_lambda_layer_is_refused_before_keras_reads_it(lambda_file):
+    with pytest.raises(ModelLoadError, match="could run code") as caught:
+        io.load_model(lambda_file)
+    assert caught.value.key == "errors.model.unsafe"
+    assert "double_it" in str(caught.value) and "without Lambda layers" in str(caught.value)
+    assert "Lambda" in caught.value.message("zh")
+    with pytest.raises(ModelLoadError, match="code"):
+        io.load_model_from_bytes(lambda_file.read_bytes(), filename="evil.keras", max_bytes=10**8)
+
+
+def test_keras_safe_mode_is_the_second_line_of_defence(lambda_file):
+    # Skip the config pre-scan: Keras' own safe_mode must still refuse the Python lambda.
+    with pytest.raises(ModelLoadError, match="code") as caught:
+        io._load_keras(lambda_file)
+    assert caught.value.key == "errors.model.custom_code"
+
+
+def test_config_importing_a_foreign_module_is_refused(cnn_file, tmp_path):
+    _, path = cnn_file
+
+    def point_at_os(config):
+        config["config"]["layers"][1]["module"] = "os"
+
+    evil = _rewrite_config(path, tmp_path / "evil.keras", point_at_os)
+    with pytest.raises(ModelLoadError, match="custom code from 'os'"):
+        io.load_model(evil)
+
+
+def test_random_bytes_and_truncated_files_are_corrupt(cnn_file, tmp_path):
+    _, path = cnn_file
+    noise = np.random.default_rng(0).integers(0, 256, 4096, dtype=np.uint8).tobytes()
+    with pytest.raises(ModelLoadError, match="not a usable model file") as caught:
+        io.load_model_from_bytes(noise, filename="noise.keras", max_bytes=10**8)
+    assert caught.value.key == "errors.model.corrupt"
+    data = path.read_bytes()
+    truncated = tmp_path / "truncated.keras"
+    truncated.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ModelLoadError, match="truncated"):
+        io.load_model(truncated)
+    # A zip whose weights member has a bad checksum (one flipped byte inside the data).
+    flipped = bytearray(data)
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo("model.weights.h5")
+    flipped[info.header_offset + 30 + len(info.filename) + 100] ^= 0xFF
+    damaged = tmp_path / "damaged.keras"
+    damaged.write_bytes(bytes(flipped))
+    with pytest.raises(ModelLoadError, match="not a usable model file"):
+        io.load_model(damaged)
+    no_config = tmp_path / "no_config.keras"
+    with zipfile.ZipFile(no_config, "w") as archive:
+        archive.writestr("model.weights.h5", b"x")
+    with pytest.raises(ModelLoadError, match="config.json is missing"):
+        io.load_model(no_config)
+
+
+def test_missing_unsupported_and_too_large(tmp_path):
+    with pytest.raises(ModelLoadError, match="No model file") as caught:
+        io.load_model(tmp_path / "absent.keras")
+    assert caught.value.key == "errors.model.not_found"
+    legacy = tmp_path / "model.h5"
+    legacy.write_bytes(b"\x89HDF\r\n")
+    with pytest.raises(ModelLoadError, match=r"unsupported format \(\.h5\)"):
+        io.load_model(legacy)
+    with pytest.raises(ModelLoadError, match="unsupported format"):
+        io.load_model(tmp_path)  # a SavedModel-style folder
+    with pytest.raises(ModelLoadError, match="unsupported format"):
+        io.load_model_from_bytes(b"abc", filename="model.onnx")
+    with pytest.raises(ModelLoadError, match="above the 0.0 MB upload limit"):
+        io.load_model_from_bytes(b"x" * 2048, filename="big.keras", max_bytes=1024)
+
+
+def test_upload_limit_defaults_to_settings(monkeypatch, tmp_path):
+    from core.config import get_settings
+
+    monkeypatch.setenv("STUDIO_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("STUDIO_MAX_UPLOAD_MB", "1")
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(ModelLoadError, match="above the 1.0 MB upload limit"):
+            io.load_model_from_bytes(b"x" * (1024**2 + 1), filename="big.keras")
+    finally:
+        get_settings.cache_clear()
+
+
+def test_parameter_count_and_size(cnn_file, fitted_logreg, tmp_path):
+    model, path = cnn_file
+    assert io.parameter_count(model) == model.count_params() == 53290
+    assert io.parameter_count(fitted_logreg) == 64 * 3 + 3  # coef_ (3 x 64) + intercept_ (3)
+    assert io.model_size_bytes(path) == os.path.getsize(path) > 0
+    (tmp_path / "a.bin").write_bytes(b"12345")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b.bin").write_bytes(b"678")
+    assert io.model_size_bytes(tmp_path) == 8
+    with pytest.raises(ValueError, match="fit it first"):
+        io.parameter_count(build_logistic_regression())
+    with pytest.raises(ModelLoadError, match="No model file"):
+        io.model_size_bytes(tmp_path / "absent.keras")
+    with pytest.raises(ValueError, match="keras.Model or a fitted scikit-learn"):
+        io.save_model(object(), tmp_path)
+
+
+def test_importing_io_does_not_import_tensorflow():
+    import subprocess
+    import sys
+
+    code = "import sys, core.models, core.models.io, core.evaluation.metrics; print('tensorflow' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
+    assert result.stdout.strip() == "False"
