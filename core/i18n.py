@@ -15,6 +15,7 @@ import yaml
 from core.config import ASSETS_DIR
 
 LANGUAGES = ("en", "zh")
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader reads the catalogs ~10x faster
 I18N_DIR = ASSETS_DIR / "i18n"
 
 
@@ -37,7 +38,7 @@ def catalog(lang: str) -> dict[str, str]:
     merged: dict[str, str] = {}
     for path in sorted((I18N_DIR / lang).glob("*.yaml")):
         with open(path, encoding="utf-8") as handle:
-            flat = _flatten(yaml.safe_load(handle) or {})
+            flat = _flatten(yaml.load(handle, Loader=_LOADER) or {})
         clash = sorted(set(flat) & set(merged))
         if clash:
             raise ValueError(f"{path}: keys already defined in another {lang} catalog: {clash[:5]}")

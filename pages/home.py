@@ -20,10 +20,6 @@ from dashboard.sidebar import (TENSORFLOW_DISTRIBUTIONS, display_uri, gpu_name, 
 
 LAB_PAGE = str(Path(__file__).resolve().parent / "lab.py")
 LAB_USE_CASE_KEY = "lab_use_case"
-# Material icons ship with Streamlit, so they render on machines without an emoji font (a projector's
-# Linux box); a use case without an entry here shows its registry icon.
-USE_CASE_ICONS = {"vision": ":material/image_search:", "nlp": ":material/forum:",
-                  "recommendation": ":material/movie:", "finance": ":material/account_balance:"}
 OK = ":green[:material/check_circle:]"
 WARN = ":orange[:material/warning:]"
 
@@ -80,7 +76,7 @@ def render_use_cases() -> None:
     grid = st.grid(2, min_column_width=260, gap="small")  # 2 x 2 at any width: no orphan card
     for use_case in use_cases:
         available = use_case.status == "available"
-        icon = USE_CASE_ICONS.get(use_case.id, use_case.icon)
+        icon = use_case.icon
         with grid, st.container(border=True, height="stretch"):
             st.markdown(f"#### {icon} {t(use_case.title_key)}")
             if available:

@@ -19,7 +19,7 @@ if st.session_state.get("lab_use_case") not in use_case_ids:
     st.session_state["lab_use_case"] = "vision"
 use_case_id = st.selectbox(
     t("lab.use_case"), use_case_ids, key="lab_use_case",
-    format_func=lambda uid: f"{USE_CASES[uid].icon} {t(USE_CASES[uid].title_key)}"
+    format_func=lambda uid: t(USE_CASES[uid].title_key)
     + ("" if USE_CASES[uid].status == "available" else f" ({t('status.coming')})"),
 )
 use_case = get_use_case(use_case_id)

@@ -74,7 +74,7 @@ class UseCase:
     task: str  # multiclass | binary | rating
     primary_metric: str  # e.g. "test_accuracy"
     status: str  # available | coming
-    icon: str = ""
+    icon: str = ""  # a Streamlit Material icon (":material/name:"): renders without an emoji font
     datasets: tuple[DatasetSource, ...] = ()
     candidates: tuple[Candidate, ...] = ()
 

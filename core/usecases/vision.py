@@ -9,7 +9,7 @@ USE_CASE = UseCase(
     task="multiclass",
     primary_metric="test_accuracy",
     status="available",
-    icon="🖼️",
+    icon=":material/image_search:",
     datasets=(
         DatasetSource("digits", "datasets.digits.title", "bundled", "core.data.vision:load_digits_dataset",
                       description_key="datasets.digits.description"),

@@ -1,0 +1,200 @@
+"""Use-case lab through its real widgets: data overview, training in the background, results, bad input."""
+
+from __future__ import annotations
+
+import io
+import time
+import zipfile
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from core.i18n import translate
+
+LAB = "../pages/lab.py"
+
+
+def _open_lab(app_test, **kwargs):
+    at = app_test(**kwargs).run()
+    at.switch_page(LAB).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _wait_for_job(at, *, timeout: float = 180.0):
+    """Rerun the page (as the progress fragment would) until the job's outcome is shown."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        time.sleep(1.0)
+        at.run()
+        if at.success or at.error or at.warning and any("cancel" in w.value.lower() for w in at.warning):
+            return at
+    raise AssertionError("training job did not finish in time")
+
+
+def _png(color: int, size: int = 12) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(np.full((size, size), color, dtype=np.uint8)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _zip(entries: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def _metrics(at) -> dict[str, str]:
+    return {metric.label: metric.value for metric in at.metric}
+
+
+def test_lab_shows_the_digits_data_with_provenance_samples_and_balance(app_test):
+    at = _open_lab(app_test)
+    metrics = _metrics(at)
+    assert metrics["Training examples"] == "1,257"
+    assert metrics["Test examples"] == "360"
+    assert metrics["Classes"] == "10"
+    captions = "\n".join(caption.value for caption in at.caption)
+    assert "CC BY 4.0" in captions
+    charts = at.get("plotly_chart")
+    assert len(charts) >= 2  # sample images and class balance
+    # candidates are described with their parameter counts
+    table = at.dataframe[0].value
+    assert list(table.iloc[:, 0]) == [translate(f"models.{cid}.name", "en")
+                                      for cid in ("logreg", "mlp", "cnn", "cnn_regularised")]
+    assert table.iloc[0, 2] == "650"  # logistic regression on 64 pixels x 10 classes + 10 biases
+
+
+@pytest.mark.slow
+def test_train_digits_cnn_for_one_epoch_then_see_results_and_runs(app_test):
+    at = _open_lab(app_test)
+    at.radio(key="lab_model").set_value("cnn").run()
+    at.number_input(key="lab_epochs").set_value(1).run()
+    at.button(key="lab_train").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    _wait_for_job(at)
+    assert not at.exception, [e.value for e in at.exception]
+    finished = [s.value for s in at.success]
+    assert any(text.startswith("Training finished: test accuracy") for text in finished), finished
+    metrics = _metrics(at)
+    accuracy = float(metrics["Test accuracy"].rstrip("%"))
+    assert 50.0 < accuracy <= 100.0  # one epoch of a small CNN on digits
+    assert metrics["Trained on"].startswith("CPU")
+    assert metrics["Parameters"] != "–"
+    # the run is tracked: the Runs page lists it with its status
+    at.switch_page("../pages/runs.py").run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert len(table) == 1
+    assert table["Model"].iloc[0] == "cnn" and table["Status"].iloc[0] == "Completed"
+
+
+@pytest.mark.slow
+def test_baseline_then_reevaluate_download_and_delete_on_runs_page(app_test):
+    at = _open_lab(app_test)
+    at.radio(key="lab_model").set_value("logreg").run()
+    at.button(key="lab_train").click().run()
+    _wait_for_job(at)
+    trained = float(_metrics(at)["Test accuracy"].rstrip("%"))
+    assert trained > 90.0  # logistic regression on digits is about 96-97 %
+    at.switch_page("../pages/runs.py").run()
+    at.button(key="runs_reevaluate").click().run()
+    assert not at.exception
+    message = at.success[0].value
+    assert message.startswith("Re-evaluated: test accuracy")
+    assert f"{trained:.2f}%" in message  # same model, same split: same accuracy twice
+    assert at.get("download_button")
+    at.checkbox(key="runs_delete_confirm").check().run()
+    at.button(key="runs_delete").click().run()
+    assert not at.exception
+    assert at.info[0].value == translate("runs.empty", "en")
+
+
+@pytest.mark.parametrize(
+    ("entries", "expected"),
+    [
+        ({"cats/a.png": _png(10), "cats/b.png": _png(20), "cats/c.png": _png(30)}, "one class"),
+        ({"cats/a.png": _png(10), "../evil.png": _png(20)}, "evil.png"),
+        ({"cats/a.png": _png(10), "cats/notes.txt": b"hello", "dogs/a.png": _png(200)}, "notes.txt"),
+        ({**{f"cats/{i}.png": _png(10 + i) for i in range(3)}, "cats/broken.png": b"\x89PNG\r\n\x1a\nbroken",
+          **{f"dogs/{i}.png": _png(200 + i) for i in range(3)}}, "broken.png"),
+    ],
+    ids=["single-class", "zip-slip", "non-image", "corrupt-image"],
+)
+def test_bad_zip_uploads_show_a_clear_message_and_the_app_keeps_running(app_test, entries, expected):
+    at = _open_lab(app_test)
+    at.selectbox(key="lab_dataset").set_value("upload_zip").run()
+    assert at.info[0].value == translate("lab.upload_zip_needed", "en")
+    at.file_uploader(key="lab_upload_zip").set_value(("images.zip", _zip(entries), "application/zip")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    errors = [error.value for error in at.error]
+    assert errors and expected in errors[0], errors
+    # the app keeps running: a bundled dataset still loads
+    at.file_uploader(key="lab_upload_zip").set_value(None).run()
+    at.selectbox(key="lab_dataset").set_value("digits").run()
+    assert not at.error and _metrics(at)["Training examples"] == "1,257"
+
+
+def test_not_a_zip_is_explained_in_chinese(app_test, switch_language):
+    at = _open_lab(app_test)
+    switch_language(at, "zh")
+    at.selectbox(key="lab_dataset").set_value("upload_zip").run()
+    at.file_uploader(key="lab_upload_zip").set_value(("images.zip", b"this is not a zip", "application/zip")).run()
+    assert not at.exception
+    message = at.error[0].value
+    assert message == translate("errors.data.not_a_zip", "zh") or any("\u4e00" <= ch <= "\u9fff" for ch in message)
+    assert "zip" in message.lower()
+
+
+def test_upload_over_the_size_limit_is_refused(app_test, monkeypatch):
+    monkeypatch.setenv("STUDIO_MAX_UPLOAD_MB", "1")
+    at = app_test().run()
+    at.switch_page(LAB).run()
+    at.selectbox(key="lab_dataset").set_value("upload_zip").run()
+    big = _zip({f"cats/{i}.bin": np.random.default_rng(i).bytes(300_000) for i in range(5)})
+    at.file_uploader(key="lab_upload_zip").set_value(("big.zip", big, "application/zip")).run()
+    assert not at.exception
+    assert "limit is 1 MB" in at.error[0].value
+
+
+def test_a_good_zip_upload_becomes_a_dataset(app_test):
+    entries = {f"{name}/{i}.png": _png(value + i) for name, value in (("dark", 10), ("light", 220)) for i in range(6)}
+    at = _open_lab(app_test)
+    at.selectbox(key="lab_dataset").set_value("upload_zip").run()
+    at.file_uploader(key="lab_upload_zip").set_value(("images.zip", _zip(entries), "application/zip")).run()
+    assert not at.exception and not at.error
+    metrics = _metrics(at)
+    assert metrics["Classes"] == "2"
+    total = sum(int(metrics[name].replace(",", "")) for name in ("Training examples", "Validation examples",
+                                                                  "Test examples"))
+    assert total == 12
+
+
+@pytest.fixture(scope="module")
+def keras_files(tmp_path_factory):
+    """A corrupt .keras file and one whose loading would run code (a Lambda layer)."""
+    import keras
+
+    folder = tmp_path_factory.mktemp("keras-files")
+    inputs = keras.Input(shape=(8, 8, 1))
+    outputs = keras.layers.Lambda(lambda x: x * 2.0)(keras.layers.Flatten()(inputs))
+    outputs = keras.layers.Dense(10, activation="softmax")(outputs)
+    unsafe = folder / "unsafe.keras"
+    keras.Model(inputs, outputs).save(unsafe)
+    return {"corrupt": b"PK\x03\x04 definitely not a keras archive", "unsafe": unsafe.read_bytes()}
+
+
+@pytest.mark.parametrize(("which", "expected"), [("corrupt", "corrupt"), ("unsafe", "code")])
+def test_bad_keras_files_are_refused_and_earlier_runs_stay(app_test, keras_files, which, expected):
+    at = _open_lab(app_test)
+    at.file_uploader(key="lab_model_file").set_value((f"{which}.keras", keras_files[which],
+                                                     "application/octet-stream")).run()
+    at.button(key="lab_import").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    errors = [error.value for error in at.error]
+    assert errors and expected in errors[0].lower(), errors
+    at.switch_page("../pages/runs.py").run()
+    assert at.info[0].value == translate("runs.empty", "en")  # nothing half-made was stored
