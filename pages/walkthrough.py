@@ -263,6 +263,8 @@ try:
     walkthrough = walk(spec, run["params"], x, label, learning_rate=lr)
 except WalkthroughError as error:
     st.error(error_text(error))
+    if run["history"] and len(run["history"]) > 1:  # training pushed the weights out of range: offer the way back
+        st.button(t("walkthrough.train.reset"), key="wt_reset_after_error", on_click=_reset)
     st.stop()
 if run["history"] is None:
     run["history"] = [walkthrough.loss]

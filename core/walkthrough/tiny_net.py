@@ -627,7 +627,7 @@ def build_steps(spec: NetworkSpec, params: Params, x: np.ndarray, y: np.ndarray,
             for j in range(len(z)):
                 lines.append(rf"a_{{{names[layer][j]}}} = \frac{{e^{{{tex(z[j])}}}}}{{{denom}}} = {tex(a[j])}")
             top = int(np.argmax(a))
-            params_exp.update(top=top, p=fmt(a[top], 4))
+            params_exp.update(top=top + 1, p=fmt(a[top], 4))  # 1-based, like the node names
         else:
             for j in range(len(z)):
                 nm = names[layer][j]
@@ -674,7 +674,7 @@ def build_steps(spec: NetworkSpec, params: Params, x: np.ndarray, y: np.ndarray,
         general = r"L = -\sum_k y_k \ln \hat{y}_k = -\ln \hat{y}_c"
         numbers = rf"L = -\ln \hat{{y}}_{{{cls + 1}}} = -\ln {tex(y_hat[cls])} = {tex(loss)}"
         exp_key = "walkthrough.explain.loss_cce"
-        exp_params = {"loss": fmt(loss, 4), "cls": cls, "p": fmt(y_hat[cls], 4)}
+        exp_params = {"loss": fmt(loss, 4), "cls": cls + 1, "p": fmt(y_hat[cls], 4)}  # 1-based
     steps.append(Step(
         "loss", "loss", None, "walkthrough.steps.loss", {}, (general, numbers), exp_key, exp_params,
         {"loss": loss}, known_z=n_layers, known_a=n_layers, loss_known=True,

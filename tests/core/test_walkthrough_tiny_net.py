@@ -141,6 +141,10 @@ def test_softmax_cross_entropy_delta_is_prediction_minus_one_hot():
     assert w.loss == pytest.approx(-math.log(p[1]))
     np.testing.assert_allclose(w.backward.deltas[0], p - np.array([0.0, 1.0, 0.0]), atol=1e-15)
     assert w.steps[-2].explanation_key == "walkthrough.explain.gradients"
+    softmax_step, loss_step = w.steps[1], w.steps[2]
+    assert softmax_step.explanation_params["top"] == 2  # z = (1, 2, 1.5): the node called y-hat 2 wins
+    assert "favours ŷ2 with 0.5065" in translate(softmax_step.explanation_key, "en", **softmax_step.explanation_params)
+    assert loss_step.explanation_params["cls"] == 2 and "\\hat{y}_{2}" in loss_step.formulas[1]
 
 
 # ----------------------------------------------------------------------------- NumPy vs tf.GradientTape
