@@ -18,6 +18,7 @@ from core.config import get_settings
 from core.errors import DataError, StudioError
 from dashboard import charts
 from dashboard.i18n import error_text, t
+from dashboard.widgets import translated_choice
 
 ACTIVE_STATES = ("queued", "running")
 
@@ -117,8 +118,8 @@ def render_training_controls(use_case: Any, dataset: Any, source_id: str, seed: 
     with st.spinner(t("lab.counting_parameters")):
         counts = parameter_counts(use_case.id, dataset.input_shape, dataset.num_classes)
     st.dataframe(_candidate_table(use_case, counts), hide_index=True, width="stretch")
-    candidate_id = st.radio(t("lab.model"), list(candidates), key="lab_model", horizontal=True,
-                            format_func=lambda cid: t(candidates[cid].name_key))
+    candidate_id = translated_choice(st.radio, t("lab.model"), list(candidates), key="lab_model", horizontal=True,
+                                     format_func=lambda cid: t(candidates[cid].name_key))
     candidate = candidates[candidate_id]
     is_keras = candidate.kind == "keras"
     col_epochs, col_batch, col_lr, col_stop = st.columns(4)
@@ -260,8 +261,9 @@ def render_run_picker(tracker: Any, use_case_id: str, source_id: str, *, key: st
     if pending in labels:
         st.session_state[key] = pending
     if st.session_state.get(key) not in labels:
-        st.session_state[key] = next(iter(labels))
-    return st.selectbox(t("lab.pick_run"), list(labels), key=key, format_func=labels.get)
+        completed = runs.loc[runs["status"] == "completed", "run_id"]
+        st.session_state[key] = completed.iloc[0] if not completed.empty else next(iter(labels))
+    return translated_choice(st.selectbox, t("lab.pick_run"), list(labels), key=key, format_func=labels.get)
 
 
 def _evaluation_dataset(tracker: Any, run: Any, evaluation: dict[str, Any], dataset: Any) -> Any:
@@ -363,6 +365,9 @@ def render_try_image(tracker: Any, run_id: str, dataset: Any) -> None:
     from core.evaluation.serving import predict_proba
 
     run = tracker.get_run(run_id)
+    if run.data.tags.get("studio.status") != "completed":
+        st.info(t("lab.try_needs_completed"))
+        return
     st.caption(t("lab.try_intro", model=run.data.params.get("model", "?")))
     upload = st.file_uploader(t("lab.try_upload"), type=["png", "jpg", "jpeg", "bmp", "gif", "webp"],
                               key="lab_try_image")

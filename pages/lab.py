@@ -9,6 +9,7 @@ from core.errors import StudioError
 from core.usecases.registry import USE_CASES, get_use_case
 from dashboard import views
 from dashboard.i18n import error_text, t
+from dashboard.widgets import translated_choice
 from dashboard.services import get_job_queue, get_tracker
 
 st.title(t("lab.title"))
@@ -17,8 +18,8 @@ st.caption(t("lab.intro"))
 use_case_ids = list(USE_CASES)
 if st.session_state.get("lab_use_case") not in use_case_ids:
     st.session_state["lab_use_case"] = "vision"
-use_case_id = st.selectbox(
-    t("lab.use_case"), use_case_ids, key="lab_use_case",
+use_case_id = translated_choice(
+    st.selectbox, t("lab.use_case"), use_case_ids, key="lab_use_case",
     format_func=lambda uid: t(USE_CASES[uid].title_key)
     + ("" if USE_CASES[uid].status == "available" else f" ({t('status.coming')})"),
 )
@@ -34,8 +35,8 @@ tab_data, tab_train, tab_results, tab_try = st.tabs(
 # ---- 1. Data -------------------------------------------------------------------------------
 with tab_data:
     sources = {source.id: source for source in use_case.datasets}
-    source_id = st.selectbox(
-        t("lab.dataset"), list(sources), key="lab_dataset",
+    source_id = translated_choice(
+        st.selectbox, t("lab.dataset"), list(sources), key="lab_dataset",
         format_func=lambda sid: f"{t(sources[sid].title_key)} · {t('lab.kind_' + sources[sid].kind)}",
     )
     source = sources[source_id]

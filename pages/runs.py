@@ -8,6 +8,7 @@ from core.errors import StudioError
 from core.usecases.registry import USE_CASES
 from dashboard import views
 from dashboard.i18n import error_text, t
+from dashboard.widgets import translated_choice
 from dashboard.services import get_tracker
 
 st.title(t("runs.title"))
@@ -15,8 +16,8 @@ st.caption(t("runs.intro"))
 
 tracker = get_tracker()
 filter_options = ["all", *USE_CASES]
-use_case_filter = st.selectbox(
-    t("runs.filter"), filter_options, key="runs_use_case",
+use_case_filter = translated_choice(
+    st.selectbox, t("runs.filter"), filter_options, key="runs_use_case",
     format_func=lambda uid: t("runs.all_use_cases") if uid == "all" else t(USE_CASES[uid].title_key),
 )
 runs = tracker.list_runs(use_case=None if use_case_filter == "all" else use_case_filter)
@@ -29,17 +30,17 @@ st.dataframe(views.runs_table(runs), hide_index=True, width="stretch", key="runs
 labels = views.run_labels(runs)
 st.subheader(t("runs.overlay_title"))
 default_overlay = [run_id for run_id in labels if runs.set_index("run_id").loc[run_id, "status"] == "completed"][:3]
-selected = st.multiselect(t("runs.overlay_pick"), list(labels), default=default_overlay, key="runs_selected",
-                          format_func=labels.get)
-metric = st.radio(t("runs.metric"), ["accuracy", "loss"], horizontal=True, key="runs_overlay_metric",
-                  format_func=lambda m: t(f"lab.{m}"))
+selected = translated_choice(st.multiselect, t("runs.overlay_pick"), list(labels), default=default_overlay,
+                             key="runs_selected", format_func=labels.get)
+metric = translated_choice(st.radio, t("runs.metric"), ["accuracy", "loss"], horizontal=True,
+                           key="runs_overlay_metric", format_func=lambda m: t(f"lab.{m}"))
 if selected:
     views.render_runs_overlay(tracker, selected, labels, metric)
 else:
     st.info(t("runs.overlay_empty"))
 
 st.subheader(t("runs.details_title"))
-focus = st.selectbox(t("runs.focus"), list(labels), key="runs_focus", format_func=labels.get)
+focus = translated_choice(st.selectbox, t("runs.focus"), list(labels), key="runs_focus", format_func=labels.get)
 try:
     views.render_run_details(tracker, focus)
 except StudioError as error:

@@ -98,7 +98,7 @@ def _final_history_metrics(history: dict[str, list[float]]) -> dict[str, float]:
 def evaluate_model(model: Any, kind: str, dataset: Dataset, *, latency: bool = True) -> dict[str, Any]:
     """Test-set metrics, misclassified examples and (for Keras) serving latency for a trained model."""
     from core.evaluation.metrics import classification_metrics, misclassified
-    from core.evaluation.serving import make_serving_function, measure_latency, predict_proba
+    from core.evaluation.serving import measure_latency, predict_proba, serving_function
 
     started = time.perf_counter()
     probabilities = predict_proba(model, dataset.x_test)
@@ -125,8 +125,7 @@ def evaluate_model(model: Any, kind: str, dataset: Dataset, *, latency: bool = T
     sample = dataset.x_test[:1].astype("float32")
     if latency:
         if kind == "keras":
-            serving = make_serving_function(model)
-            evaluation.update(measure_latency(serving, sample))
+            evaluation.update(measure_latency(serving_function(model), sample))
         else:
             evaluation.update(measure_latency(model.predict_proba, sample))
     return evaluation
@@ -269,9 +268,9 @@ def run_training(
             "model_size_bytes": float(size),
         }
         if candidate.kind == "keras":
-            from core.evaluation.serving import make_serving_function
+            from core.evaluation.serving import serving_function
 
-            metrics["batch_throughput"] = float(batch_throughput(make_serving_function(model), dataset.x_test))
+            metrics["batch_throughput"] = float(batch_throughput(serving_function(model), dataset.x_test))
         tracker.log_metrics(run_id, metrics)
         tracker.log_dict(run_id, evaluation, EVALUATION_FILE)
         status = "completed"

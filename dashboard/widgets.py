@@ -1,0 +1,46 @@
+"""Widgets that read input and return values; they do not compute."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import streamlit as st
+
+
+def _labels_key(key: str) -> str:
+    return f"_choice_labels_{key}"
+
+
+def translated_choice(widget: Callable[..., Any], label: str, options: Sequence[Any], *, key: str,
+                      format_func: Callable[[Any], str], **kwargs: Any) -> Any:
+    """A keyed selectbox / radio / multiselect whose option labels are translated.
+
+    After a language switch Streamlit hands back the label the browser last showed, which is
+    in the old language and matches no option; this maps it back to its option first, so the
+    choice survives the switch instead of breaking the page.
+    """
+    options = list(options)
+    mapping: dict[str, Any] = st.session_state.get(_labels_key(key), {})
+
+    def canonical(value: Any) -> Any:
+        if value in options:
+            return value
+        return mapping.get(value) if isinstance(value, str) else None
+
+    if key in st.session_state:
+        value = st.session_state[key]
+        if isinstance(value, list):
+            fixed = [v for v in (canonical(item) for item in value) if v is not None]
+            if fixed != value:
+                st.session_state[key] = fixed
+        elif value is not None and value not in options:
+            fixed = canonical(value)
+            if fixed is None:
+                del st.session_state[key]
+            else:
+                st.session_state[key] = fixed
+    # Labels are computed now, in this run's language, and looked up later: a closure calling t()
+    # would be re-evaluated outside the script run (AppTest does that) in the default language.
+    labels = {option: format_func(option) for option in options}
+    st.session_state[_labels_key(key)] = {text: option for option, text in labels.items()}
+    return widget(label, options, key=key, format_func=labels.__getitem__, **kwargs)
