@@ -271,7 +271,24 @@ def _make_callbacks(keras, *, n_train, config, on_progress, cancel_event, starte
         def on_epoch_end(self, epoch, logs=None):
             self._check()  # a cancel during an epoch-end report stops before the next epoch starts
 
-    return ProgressCallback(), CancelCallback()
+    class FiniteWeightsCallback(keras.callbacks.Callback):
+        """Stops when any weight is NaN/Inf at an epoch end.
+
+        Keras clips predicted probabilities before the cross-entropy, so a network whose weights
+        have blown up to NaN reports a finite loss of ln(num_classes) and TerminateOnNaN never
+        fires; the weights tell the truth.
+        """
+
+        def __init__(self):
+            super().__init__()
+            self.diverged = False
+
+        def on_epoch_end(self, epoch, logs=None):
+            if not all(np.isfinite(keras.ops.convert_to_numpy(w)).all() for w in self.model.trainable_weights):
+                self.diverged = True
+                self.model.stop_training = True
+
+    return ProgressCallback(), CancelCallback(), FiniteWeightsCallback()
 
 
 def fit_keras(
@@ -313,9 +330,9 @@ def fit_keras(
         loss=loss,
         metrics=list(metrics),
     )
-    progress, cancel = _make_callbacks(keras, n_train=n_train, config=config, on_progress=on_progress,
-                                       cancel_event=cancel_event, started=started)
-    callbacks: list[Any] = [progress, cancel, keras.callbacks.TerminateOnNaN()]
+    progress, cancel, finite = _make_callbacks(keras, n_train=n_train, config=config, on_progress=on_progress,
+                                               cancel_event=cancel_event, started=started)
+    callbacks: list[Any] = [progress, cancel, keras.callbacks.TerminateOnNaN(), finite]
     early = None
     if config.early_stopping:
         early = keras.callbacks.EarlyStopping(monitor="val_loss" if use_validation else "loss",
@@ -342,7 +359,7 @@ def fit_keras(
     history = progress.history
     epochs_run = len(history.get("loss", []))
     losses = history.get("loss", [])
-    if any(not math.isfinite(value) for value in losses):
+    if finite.diverged or any(not math.isfinite(value) for value in losses):
         reason = "diverged"
     elif cancel.cancelled:
         reason = "cancelled"

@@ -1,0 +1,143 @@
+"""The whole training pipeline on real digits: tracking, evaluation, re-evaluation, divergence, cancel, import."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+
+import numpy as np
+import pytest
+
+from core.config import get_settings
+from core.errors import ModelLoadError, TrainingError
+from core.training import pipeline
+from core.training.pipeline import TrainingSpec, import_model_run, reevaluate_run, run_training
+
+
+@pytest.fixture(scope="module")
+def tracker(tmp_path_factory):
+    """A tracker on a throw-away SQLite store shared by this module's tests."""
+    from core.tracking.store import tracker_from_settings
+
+    data_dir = tmp_path_factory.mktemp("pipeline-data")
+    monkeypatch = pytest.MonkeyPatch()
+    monkeypatch.setenv("STUDIO_DATA_DIR", str(data_dir))
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.delenv("STUDIO_ARTIFACT_DIR", raising=False)
+    get_settings.cache_clear()
+    yield tracker_from_settings(get_settings())
+    monkeypatch.undo()
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def baseline_outcome(tracker):
+    return run_training(TrainingSpec("vision", "digits", "logreg"), tracker=tracker)
+
+
+@pytest.fixture(scope="module")
+def cnn_outcome(tracker):
+    progress = []
+    outcome = run_training(TrainingSpec("vision", "digits", "cnn", epochs=2), tracker=tracker,
+                           report=progress.append)
+    return outcome, progress
+
+
+def test_baseline_is_trained_evaluated_and_tracked(tracker, baseline_outcome):
+    outcome = baseline_outcome
+    assert outcome.status == "completed"
+    assert 0.93 <= outcome.metrics["test_accuracy"] <= 1.0  # logistic regression on digits: about 0.97
+    assert outcome.metrics["parameters"] == 650  # 64 pixels x 10 classes + 10 intercepts
+    evaluation = outcome.evaluation
+    matrix = np.array(evaluation["confusion_matrix"])
+    assert matrix.shape == (10, 10) and matrix.sum() == 360  # the whole test split
+    assert np.trace(matrix) / matrix.sum() == pytest.approx(outcome.metrics["test_accuracy"])
+    assert len(evaluation["misclassified"]) == matrix.sum() - np.trace(matrix)
+    run = tracker.get_run(outcome.run_id)
+    assert run.data.tags["studio.status"] == "completed"
+    assert run.data.params["model"] == "logreg" and run.data.params["test_size"] == "360"
+    assert tracker.history(outcome.run_id)["val_accuracy"]  # tracked like a one-epoch Keras run
+
+
+def test_cnn_reports_progress_logs_every_epoch_and_measures_latency(tracker, cnn_outcome):
+    outcome, progress = cnn_outcome
+    assert outcome.status == "completed"
+    history = tracker.history(outcome.run_id)
+    assert len(history["accuracy"]) == 2 and len(history["val_loss"]) == 2
+    assert history["val_accuracy"] == pytest.approx(outcome.history["val_accuracy"])
+    assert [p.phase for p in progress][-1] == "evaluating"
+    assert max(p.epoch for p in progress) == 2
+    assert 0 < outcome.metrics["latency_p50_ms"] <= outcome.metrics["latency_p95_ms"]
+    assert outcome.metrics["model_size_bytes"] > 10_000
+    run = tracker.get_run(outcome.run_id)
+    assert run.data.tags["studio.device_kind"] == "CPU"
+    assert tracker.model_path(outcome.run_id).suffix == ".keras"
+
+
+def test_same_seed_gives_the_same_initial_weights_and_result(tracker, cnn_outcome):
+    outcome, _ = cnn_outcome
+    again = run_training(TrainingSpec("vision", "digits", "cnn", epochs=2), tracker=tracker)
+    assert again.history["loss"][0] == pytest.approx(outcome.history["loss"][0], rel=1e-3)
+
+
+def test_reloaded_model_evaluates_to_the_stored_accuracy(tracker, cnn_outcome):
+    outcome, _ = cnn_outcome
+    evaluation = reevaluate_run(tracker, outcome.run_id)
+    assert evaluation["same_data"] is True
+    assert evaluation["accuracy"] == pytest.approx(outcome.metrics["test_accuracy"])
+    assert evaluation["confusion_matrix"] == outcome.evaluation["confusion_matrix"]
+
+
+def test_a_run_that_diverges_to_nan_is_stopped_and_marked(tracker, monkeypatch):
+    digits = pipeline.load_dataset("vision", "digits")
+    poisoned = digits.x_train.copy()
+    poisoned[0, 0, 0, 0] = np.nan  # one NaN pixel makes the loss NaN in the first epoch
+    broken = dataclasses.replace(digits, x_train=poisoned)
+    monkeypatch.setattr(pipeline, "load_dataset", lambda *args, **kwargs: broken)
+    before = len(tracker.list_runs())
+    with pytest.raises(TrainingError, match="diverged to NaN at epoch 1; lower the learning rate"):
+        run_training(TrainingSpec("vision", "digits", "mlp", epochs=3), tracker=tracker)
+    runs = tracker.list_runs()
+    assert len(runs) == before + 1
+    assert runs.iloc[0]["status"] == "diverged"
+    assert set(runs.iloc[1:]["status"]) <= {"completed"}  # earlier runs untouched
+
+
+def test_cancel_stops_training_and_keeps_the_run_as_cancelled(tracker):
+    cancel = threading.Event()
+
+    def report(progress):
+        if progress.epoch >= 1 and progress.history.get("loss"):
+            cancel.set()
+
+    outcome = run_training(TrainingSpec("vision", "digits", "mlp", epochs=20), tracker=tracker, report=report,
+                           cancel_event=cancel)
+    assert outcome.status == "cancelled"
+    assert 1 <= len(outcome.history["loss"]) < 20
+    assert tracker.get_run(outcome.run_id).data.tags["studio.status"] == "cancelled"
+
+
+def test_invalid_settings_are_refused_before_a_run_starts(tracker):
+    before = len(tracker.list_runs())
+    with pytest.raises(TrainingError, match="[Ll]earning rate"):
+        run_training(TrainingSpec("vision", "digits", "cnn", learning_rate=5.0), tracker=tracker)
+    assert len(tracker.list_runs()) == before
+
+
+def test_imported_model_is_evaluated_and_tracked(tracker, cnn_outcome):
+    outcome, _ = cnn_outcome
+    data = tracker.model_path(outcome.run_id).read_bytes()
+    imported = import_model_run(tracker=tracker, use_case="vision", dataset="digits", model_bytes=data,
+                                filename="digits_cnn.keras")
+    assert imported.metrics["test_accuracy"] == pytest.approx(outcome.metrics["test_accuracy"])
+    assert tracker.get_run(imported.run_id).data.params["model"] == "imported"
+
+
+def test_imported_model_for_other_images_is_refused_by_shape(tracker, cnn_outcome):
+    outcome, _ = cnn_outcome
+    data = tracker.model_path(outcome.run_id).read_bytes()
+    before = len(tracker.list_runs())
+    with pytest.raises(ModelLoadError, match=r"\(8, 8, 1\).*\(28, 28, 1\)|\(28, 28, 1\).*\(8, 8, 1\)"):
+        import_model_run(tracker=tracker, use_case="vision", dataset="mnist5k", model_bytes=data,
+                         filename="digits_cnn.keras")
+    assert len(tracker.list_runs()) == before
