@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from core.config import get_settings
 from core.i18n import translate
 
 LAB = "../pages/lab.py"
@@ -155,8 +156,10 @@ def test_not_a_zip_is_explained_in_chinese(app_test, switch_language):
 
 
 def test_upload_over_the_size_limit_is_refused(app_test, monkeypatch):
+    at = app_test()  # clears STUDIO_* overrides, so set the limit afterwards
     monkeypatch.setenv("STUDIO_MAX_UPLOAD_MB", "1")
-    at = app_test().run()
+    get_settings.cache_clear()
+    at.run()
     at.switch_page(LAB).run()
     at.selectbox(key="lab_dataset").set_value("upload_zip").run()
     big = _zip({f"cats/{i}.bin": np.random.default_rng(i).bytes(300_000) for i in range(5)})
