@@ -117,14 +117,24 @@ def render_training_controls(use_case: Any, dataset: Any, source_id: str, seed: 
     candidates = {candidate.id: candidate for candidate in use_case.candidates}
     with st.spinner(t("lab.counting_parameters")):
         counts = parameter_counts(use_case.id, dataset.input_shape, dataset.num_classes)
-    st.dataframe(_candidate_table(use_case, counts), hide_index=True, width="stretch")
+    st.table(_candidate_table(use_case, counts).set_index(t("lab.model")))
+
+    def use_candidate_defaults() -> None:
+        chosen = candidates.get(st.session_state.get("lab_model"))
+        if chosen is not None:  # None: a language switch left a stale label; translated_choice maps it back
+            st.session_state["lab_epochs"] = chosen.default_epochs
+
+    if st.session_state.get("lab_model") not in candidates:
+        st.session_state["lab_model"] = use_case.default_candidate or use_case.candidates[0].id
+        use_candidate_defaults()
     candidate_id = translated_choice(st.radio, t("lab.model"), list(candidates), key="lab_model", horizontal=True,
-                                     format_func=lambda cid: t(candidates[cid].name_key))
+                                     format_func=lambda cid: t(candidates[cid].name_key),
+                                     on_change=use_candidate_defaults)
     candidate = candidates[candidate_id]
     is_keras = candidate.kind == "keras"
     col_epochs, col_batch, col_lr, col_stop = st.columns(4)
-    epochs = col_epochs.number_input(t("lab.epochs"), min_value=1, max_value=200, value=candidate.default_epochs,
-                                     step=1, key="lab_epochs", disabled=not is_keras,
+    epochs = col_epochs.number_input(t("lab.epochs"), min_value=1, max_value=200, step=1, key="lab_epochs",
+                                     disabled=not is_keras,
                                      help=None if is_keras else t("lab.epochs_sklearn"))
     batch_size = col_batch.selectbox(t("lab.batch_size"), [16, 32, 64, 128, 256], index=2, key="lab_batch_size",
                                      disabled=not is_keras)

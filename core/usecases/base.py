@@ -77,6 +77,7 @@ class UseCase:
     icon: str = ""  # a Streamlit Material icon (":material/name:"): renders without an emoji font
     datasets: tuple[DatasetSource, ...] = ()
     candidates: tuple[Candidate, ...] = ()
+    default_candidate: str = ""  # preselected in the lab; the first candidate when empty
 
     def dataset(self, source_id: str) -> DatasetSource:
         for source in self.datasets:

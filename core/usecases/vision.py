@@ -10,6 +10,7 @@ USE_CASE = UseCase(
     primary_metric="test_accuracy",
     status="available",
     icon=":material/image_search:",
+    default_candidate="cnn",
     datasets=(
         DatasetSource("digits", "datasets.digits.title", "bundled", "core.data.vision:load_digits_dataset",
                       description_key="datasets.digits.description"),
