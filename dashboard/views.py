@@ -127,6 +127,8 @@ def render_training_controls(use_case: Any, dataset: Any, source_id: str, seed: 
     if st.session_state.get("lab_model") not in candidates:
         st.session_state["lab_model"] = use_case.default_candidate or use_case.candidates[0].id
         use_candidate_defaults()
+    elif "lab_epochs" not in st.session_state:
+        use_candidate_defaults()
     candidate_id = translated_choice(st.radio, t("lab.model"), list(candidates), key="lab_model", horizontal=True,
                                      format_func=lambda cid: t(candidates[cid].name_key),
                                      on_change=use_candidate_defaults)
