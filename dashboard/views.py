@@ -324,7 +324,7 @@ def render_evaluation(evaluation: dict[str, Any], *, key: str, dataset: Any = No
 
 def render_metric_row(metrics: dict[str, float], tags: dict[str, str]) -> None:
     """Headline figures of a run, with units."""
-    columns = st.columns(6)
+    columns = [*st.columns(3), *st.columns(3)]  # two rows: long values (device names) stay readable
     accuracy = metrics.get("test_accuracy")
     columns[0].metric(t("lab.test_accuracy"), f"{accuracy:.2%}" if accuracy is not None else "–")
     f1 = metrics.get("test_macro_f1")

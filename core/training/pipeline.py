@@ -209,18 +209,10 @@ def run_training(
         "sizes": dataset.sizes, "fingerprint": dataset.fingerprint, "kwargs": spec.dataset_kwargs,
     }, DATASET_FILE)
 
-    logged_epochs = 0
-
-    def log_new_epochs(history: dict[str, list[float]]) -> None:
-        nonlocal logged_epochs
-        epochs_done = min((len(values) for values in history.values()), default=0)
-        while logged_epochs < epochs_done:
-            tracker.log_epoch(run_id, logged_epochs + 1,
-                              {name: float(values[logged_epochs]) for name, values in history.items()})
-            logged_epochs += 1
+    epoch_log = _EpochLogger(tracker, run_id)
 
     def on_progress(progress: Any) -> None:
-        log_new_epochs(progress.history or {})
+        epoch_log.update(progress.history or {})
         report(progress)
 
     try:
@@ -236,7 +228,8 @@ def run_training(
             model = candidate.build(random_state=spec.seed)
             result = fit_sklearn(model, dataset.x_train, dataset.y_train, dataset.x_val, dataset.y_val,
                                  on_progress=on_progress)
-        log_new_epochs(result.history)
+        epoch_log.update(result.history)
+        epoch_log.flush()
         if result.stopped_reason not in ("diverged", "cancelled"):
             from core.training.runner import Progress
 
@@ -279,8 +272,39 @@ def run_training(
     except TrainingError:
         raise
     except BaseException as error:  # noqa: BLE001 - record the failure, then let the job report it
+        epoch_log.flush()
         tracker.finish(run_id, "failed", error=f"{type(error).__name__}: {error}")
         raise
+
+
+class _EpochLogger:
+    """Writes per-epoch metrics to the tracker on its own thread.
+
+    A tracker write (SQLite or a remote server) takes milliseconds to seconds; done on the
+    training thread it would stall training at every epoch end and cost throughput.
+    """
+
+    def __init__(self, tracker: Any, run_id: str):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._tracker, self._run_id = tracker, run_id
+        self._logged = 0
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="epoch-log")
+        self._pending: list[Any] = []
+
+    def update(self, history: dict[str, list[float]]) -> None:
+        """Queue the epochs of `history` not logged yet."""
+        epochs_done = min((len(values) for values in history.values()), default=0)
+        while self._logged < epochs_done:
+            metrics = {name: float(values[self._logged]) for name, values in history.items()}
+            self._logged += 1
+            self._pending.append(self._executor.submit(self._tracker.log_epoch, self._run_id, self._logged, metrics))
+
+    def flush(self) -> None:
+        """Wait for every queued write; re-raise the first that failed."""
+        self._executor.shutdown(wait=True)
+        for future in self._pending:
+            future.result()
 
 
 class _device_scope:
