@@ -6,6 +6,8 @@ from typing import Any, Callable, Sequence
 
 import streamlit as st
 
+from dashboard.i18n import current_language
+
 
 def _labels_key(key: str) -> str:
     return f"_choice_labels_{key}"
@@ -27,17 +29,22 @@ def translated_choice(widget: Callable[..., Any], label: str, options: Sequence[
             return value
         return mapping.get(value) if isinstance(value, str) else None
 
+    lang_key = f"_choice_lang_{key}"
+    language_changed = st.session_state.get(lang_key, current_language()) != current_language()
+    st.session_state[lang_key] = current_language()
     if key in st.session_state:
         value = st.session_state[key]
         if isinstance(value, list):
             fixed = [v for v in (canonical(item) for item in value) if v is not None]
-            if fixed != value:
+            if fixed != value or language_changed:
                 st.session_state[key] = fixed
-        elif value is not None and value not in options:
+        elif value is not None and (value not in options or language_changed):
             fixed = canonical(value)
             if fixed is None:
                 del st.session_state[key]
             else:
+                # Re-assigning even an unchanged value makes Streamlit send it to the browser,
+                # which then shows the option's label in the new language.
                 st.session_state[key] = fixed
     # Labels are computed now, in this run's language, and looked up later: a closure calling t()
     # would be re-evaluated outside the script run (AppTest does that) in the default language.

@@ -94,9 +94,11 @@ def page(server):
 
 
 def _wait_idle(page) -> None:
-    """Wait until Streamlit has finished the current script run."""
+    """Wait until Streamlit has finished the current script run and drawn every element."""
     page.wait_for_timeout(300)
     page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=120_000)
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=60_000)
+    page.wait_for_timeout(500)  # Plotly draws its charts after the elements arrive
 
 
 def _no_exception(page) -> None:
@@ -169,4 +171,9 @@ def test_switch_to_chinese(page, server):
     page.locator('[data-testid="stSidebar"]').get_by_text("简体中文").click()
     _wait_idle(page)
     page.get_by_text("训练样本").first.wait_for()
+    _wait_idle(page)
+    # choices keep their value and show it in the new language (not the English label)
+    page.get_by_text("视觉", exact=True).first.wait_for()
+    assert page.get_by_text("Vision", exact=True).count() == 0
+    _no_exception(page)
     _shot(page, "lab_zh")

@@ -155,6 +155,18 @@ def test_not_a_zip_is_explained_in_chinese(app_test, switch_language):
     assert "zip" in message.lower()
 
 
+def test_choices_survive_a_language_switch(app_test, switch_language):
+    at = _open_lab(app_test)
+    at.selectbox(key="lab_dataset").set_value("mnist5k").run()
+    at.radio(key="lab_model").set_value("mlp").run()
+    switch_language(at, "zh")
+    assert not at.exception
+    assert at.selectbox(key="lab_dataset").value == "mnist5k"
+    assert at.radio(key="lab_model").value == "mlp"
+    assert at.radio(key="lab_model").options[1] == translate("models.mlp.name", "zh")
+    assert _metrics(at)["训练样本"] == "3,500"
+
+
 def test_upload_over_the_size_limit_is_refused(app_test, monkeypatch):
     at = app_test()  # clears STUDIO_* overrides, so set the limit afterwards
     monkeypatch.setenv("STUDIO_MAX_UPLOAD_MB", "1")
