@@ -494,6 +494,9 @@ def render_run_details(tracker: Any, run_id: str) -> None:
     """One run: its figures and settings, re-evaluate its reloaded model, download it, delete it."""
     run = tracker.get_run(run_id)
     tags, params = run.data.tags, run.data.params
+    status = tags.get("studio.status", "")
+    explanation = t(f"training.status_help.{status}") if status in ("interrupted", "diverged") else ""
+    st.markdown(f"**{t('runs.status', status=_status_label(status))}** {explanation}")
     render_metric_row(run.data.metrics, tags)
     with st.expander(t("runs.settings")):
         st.json({"run_id": run_id, **params, "dataset_title": tags.get("studio.dataset_title", ""),

@@ -43,39 +43,46 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """A real `streamlit run` of the app on a loopback port, with its own empty data dir."""
-    _require_browser()
+def _start_server(data_dir: Path) -> tuple[subprocess.Popen, str]:
+    """`streamlit run` of the app on a free loopback port over `data_dir`; returns (process, url)."""
     port = _free_port()
-    data_dir = tmp_path_factory.mktemp("e2e-data")
     env = {**os.environ, "STUDIO_DATA_DIR": str(data_dir), "STUDIO_OFFLINE": "1"}
-    log = open(data_dir / "server.log", "w")
+    log = open(data_dir / f"server-{port}.log", "w")
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "dashboard" / "app.py"),
          "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
          "--browser.gatherUsageStats", "false"],
         cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
+    log.close()
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
                 if response.status == 200:
-                    break
+                    return process, url
         except OSError:
             time.sleep(0.3)
-    else:
-        process.terminate()
-        pytest.fail("streamlit did not start: " + (data_dir / "server.log").read_text()[-2000:])
-    yield url
+    process.kill()
+    pytest.fail("streamlit did not start: " + (data_dir / f"server-{port}.log").read_text()[-2000:])
+
+
+def _stop_server(process: subprocess.Popen) -> None:
     process.terminate()
     try:
         process.wait(timeout=15)
     except subprocess.TimeoutExpired:
         process.kill()
-    log.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """A real `streamlit run` of the app on a loopback port, with its own empty data dir."""
+    _require_browser()
+    process, url = _start_server(tmp_path_factory.mktemp("e2e-data"))
+    yield url
+    _stop_server(process)
 
 
 @pytest.fixture(scope="module")
@@ -99,6 +106,27 @@ def _wait_idle(page) -> None:
     page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=120_000)
     page.wait_for_function("() => !document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=60_000)
     page.wait_for_timeout(500)  # Plotly draws its charts after the elements arrive
+
+
+def _open_tab(page, name: str) -> None:
+    """Click a tab until it is the selected one (a click during a rerun can be lost)."""
+    tab = page.get_by_role("tab", name=re.compile(name))
+    for _ in range(10):
+        tab.click()
+        page.wait_for_timeout(500)
+        if tab.get_attribute("aria-selected") == "true":
+            _wait_idle(page)
+            return
+    raise AssertionError(f"tab {name!r} did not open")
+
+
+def _combobox_value(page, label: str, expected: str) -> str:
+    """The text a selectbox shows, once it equals `expected` (or after 30 s)."""
+    box = page.get_by_role("combobox", name=label, exact=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and box.input_value() != expected:
+        page.wait_for_timeout(300)
+    return box.input_value()
 
 
 def _no_exception(page) -> None:
@@ -126,7 +154,7 @@ def test_train_digits_cnn_two_epochs(page, server):
     page.goto(f"{server}/lab")
     _wait_idle(page)
     page.get_by_text("Training examples").first.wait_for()
-    page.get_by_role("tab", name=re.compile("Train")).click()
+    _open_tab(page, "Train")
     page.locator('[data-testid="stRadio"]').get_by_text("Convolutional network (CNN)", exact=True).click()
     _wait_idle(page)
     epochs = page.get_by_role("spinbutton", name="Epochs")
@@ -138,7 +166,7 @@ def test_train_digits_cnn_two_epochs(page, server):
     page.get_by_text("Training finished", exact=False).wait_for(timeout=180_000)
     _wait_idle(page)
     _no_exception(page)
-    page.get_by_role("tab", name=re.compile("Results")).click()
+    _open_tab(page, "Results")
     page.get_by_text("Test accuracy", exact=True).first.wait_for()
     # the live/final curves are Plotly charts with the accuracy title
     assert page.locator(".js-plotly-plot").count() >= 2
@@ -150,7 +178,8 @@ def test_train_digits_cnn_two_epochs(page, server):
     _shot(page, "lab_results_en")
     page.goto(f"{server}/runs")
     _wait_idle(page)
-    page.get_by_text("cnn", exact=False).first.wait_for()
+    page.get_by_text("Status: Completed", exact=False).first.wait_for()
+    assert page.get_by_role("combobox", name="Run", exact=True).input_value().startswith("cnn · digits")
     _no_exception(page)
     _shot(page, "runs_en")
 
@@ -161,8 +190,9 @@ def test_switch_to_chinese(page, server):
     page.locator('[data-testid="stSidebar"]').get_by_text("简体中文").click()
     _wait_idle(page)
     page.get_by_text("用例实验室").first.wait_for()
-    body = page.inner_text("body")
-    assert "AI 策略工作室" in body
+    page.get_by_role("heading", name="AI 策略工作室").first.wait_for()
+    _wait_idle(page)
+    assert "Use cases" not in page.inner_text('[data-testid="stMain"]')  # no English left in the body
     _no_exception(page)
     _shot(page, "home_zh")
     page.goto(f"{server}/lab")
@@ -173,7 +203,35 @@ def test_switch_to_chinese(page, server):
     page.get_by_text("训练样本").first.wait_for()
     _wait_idle(page)
     # choices keep their value and show it in the new language (not the English label)
-    page.get_by_text("视觉", exact=True).first.wait_for()
-    assert page.get_by_text("Vision", exact=True).count() == 0
+    assert _combobox_value(page, "用例", "视觉") == "视觉"
     _no_exception(page)
     _shot(page, "lab_zh")
+
+
+def test_a_server_restart_mid_training_leaves_the_run_interrupted(page, tmp_path):
+    """Kill the server while a training runs; after a restart the run says interrupted, not running."""
+    process, url = _start_server(tmp_path)
+    try:
+        page.goto(f"{url}/lab")
+        _wait_idle(page)
+        _open_tab(page, "Train")
+        page.locator('[data-testid="stRadio"]').get_by_text("Multilayer perceptron (MLP)", exact=True).click()
+        _wait_idle(page)
+        epochs = page.get_by_role("spinbutton", name="Epochs")
+        epochs.fill("200")
+        epochs.press("Enter")
+        _wait_idle(page)
+        page.get_by_role("button", name="Train", exact=True).click()
+        page.get_by_text(re.compile(r"Epoch \d+ of 200")).first.wait_for(timeout=120_000)
+    finally:
+        process.kill()  # a crash: no clean shutdown, the run is left "running" in MLflow
+        process.wait(timeout=15)
+    process, url = _start_server(tmp_path)
+    try:
+        page.goto(f"{url}/runs")
+        _wait_idle(page)
+        page.get_by_text("Status: Interrupted", exact=False).first.wait_for(timeout=60_000)
+        _no_exception(page)
+        _shot(page, "runs_after_restart_en")
+    finally:
+        _stop_server(process)

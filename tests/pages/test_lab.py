@@ -63,10 +63,10 @@ def test_lab_shows_the_digits_data_with_provenance_samples_and_balance(app_test)
     charts = at.get("plotly_chart")
     assert len(charts) >= 2  # sample images and class balance
     # candidates are described with their parameter counts
-    table = at.dataframe[0].value
-    assert list(table.iloc[:, 0]) == [translate(f"models.{cid}.name", "en")
-                                      for cid in ("logreg", "mlp", "cnn", "cnn_regularised")]
-    assert table.iloc[0, 2] == "650"  # logistic regression on 64 pixels x 10 classes + 10 biases
+    table = at.table[0].value
+    assert list(table.index) == [translate(f"models.{cid}.name", "en")
+                                 for cid in ("logreg", "mlp", "cnn", "cnn_regularised")]
+    assert table.iloc[0, 1] == "650"  # logistic regression on 64 pixels x 10 classes + 10 biases
 
 
 @pytest.mark.slow
