@@ -47,7 +47,9 @@ def in_app_fit_seconds(queue, tracker, *, epochs: int, batch_size: int, seed: in
     """(fit seconds, test accuracy) of the same CNN trained as the lab trains it: a queued job."""
     from core.training.pipeline import TrainingSpec, make_training_job
 
-    spec = TrainingSpec("vision", "digits", "cnn", epochs=epochs, batch_size=batch_size, seed=seed)
+    from core.training.runner import TrainConfig
+
+    spec = TrainingSpec("vision", "digits", "cnn", TrainConfig(epochs=epochs, batch_size=batch_size, seed=seed))
     job_id = queue.submit(make_training_job(spec, tracker), title=spec.title(), meta={})
     state = queue.wait(job_id, timeout=3600)
     if state.state != "completed":
@@ -73,6 +75,7 @@ def latency_figures() -> None:
 
 def quality_figures(tracker, *, fashion: bool) -> None:
     from core.training.pipeline import TrainingSpec, run_training
+    from core.training.runner import TrainConfig
 
     cases = [("digits", "logreg"), ("digits", "mlp"), ("digits", "cnn"), ("digits", "cnn_regularised"),
              ("mnist5k", "logreg"), ("mnist5k", "cnn")]
@@ -84,8 +87,8 @@ def quality_figures(tracker, *, fashion: bool) -> None:
     print("\ntest accuracy with default settings (seed 0):")
     for dataset, candidate_id in cases:
         candidate = use_case.candidate(candidate_id)
-        spec = TrainingSpec("vision", dataset, candidate_id, epochs=candidate.default_epochs,
-                            batch_size=candidate.default_batch_size)
+        spec = TrainingSpec("vision", dataset, candidate_id, TrainConfig(epochs=candidate.default_epochs,
+                                                                         batch_size=candidate.default_batch_size))
         outcome = run_training(spec, tracker=tracker)
         print(f"  {dataset:14s} {candidate_id:16s} accuracy {outcome.metrics['test_accuracy']:.4f}  "
               f"train {outcome.metrics['train_seconds']:7.1f} s  epochs {int(outcome.metrics['epochs_run'])}")

@@ -150,14 +150,16 @@ def render_training_controls(use_case: Any, dataset: Any, source_id: str, seed: 
     busy = own_state is not None and own_state.state in ACTIVE_STATES
     if st.button(t("lab.train"), type="primary", key="lab_train", disabled=busy):
         from core.training.pipeline import TrainingSpec, make_training_job
+        from core.training.runner import TrainConfig
         from dashboard.services import get_tracker
 
-        spec = TrainingSpec(use_case=use_case.id, dataset=source_id, candidate=candidate_id, epochs=int(epochs),
-                            batch_size=int(batch_size), learning_rate=float(learning_rate),
-                            early_stopping=bool(early_stopping), seed=int(seed), dataset_kwargs=dataset_kwargs)
+        config = TrainConfig(epochs=int(epochs), batch_size=int(batch_size), learning_rate=float(learning_rate),
+                             early_stopping=bool(early_stopping), seed=int(seed))
+        spec = TrainingSpec(use_case=use_case.id, dataset=source_id, candidate=candidate_id, config=config,
+                            dataset_kwargs=dataset_kwargs)
         job_id = queue.submit(make_training_job(spec, get_tracker()), title=spec.title(),
                               meta={"use_case": use_case.id, "dataset": source_id, "model": candidate_id,
-                                    "epochs": spec.epochs})
+                                    "epochs": config.epochs})
         st.session_state["lab_job_id"] = job_id
         own_job = job_id
 

@@ -11,7 +11,7 @@ import json
 import tempfile
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -20,6 +20,7 @@ import numpy as np
 from core.config import Settings, get_settings
 from core.data.dataset import Dataset
 from core.errors import DataError, ModelLoadError, TrainingError
+from core.training.runner import TrainConfig
 from core.usecases.registry import get_use_case
 
 EVALUATION_FILE = "evaluation.json"
@@ -33,12 +34,7 @@ class TrainingSpec:
     use_case: str
     dataset: str
     candidate: str
-    epochs: int = 10
-    batch_size: int = 64
-    learning_rate: float = 1e-3
-    early_stopping: bool = False
-    patience: int = 3
-    seed: int = 0
+    config: TrainConfig = field(default_factory=TrainConfig)
     dataset_kwargs: dict[str, Any] = field(default_factory=dict)
 
     def title(self) -> str:
@@ -150,24 +146,17 @@ def run_training(
 ) -> RunOutcome:
     """Train one candidate on one dataset, evaluate it on the test split and log everything."""
     from core.training.device import configure_device
-    from core.training.runner import TrainConfig, fit_keras, fit_sklearn
+    from core.training.runner import fit_keras, fit_sklearn
 
     settings = settings or get_settings()
     report = report or (lambda progress: None)
     cancel_event = cancel_event or threading.Event()
     use_case = get_use_case(spec.use_case)
     candidate = use_case.candidate(spec.candidate)
-    config = TrainConfig(
-        epochs=1 if candidate.kind == "sklearn" else spec.epochs,
-        batch_size=spec.batch_size,
-        learning_rate=spec.learning_rate,
-        early_stopping=spec.early_stopping,
-        patience=spec.patience,
-        seed=spec.seed,
-    )
+    config = spec.config if candidate.kind == "keras" else replace(spec.config, epochs=1)  # one pass
     config.validate()
 
-    dataset = load_dataset(spec.use_case, spec.dataset, seed=spec.seed, **spec.dataset_kwargs)
+    dataset = load_dataset(spec.use_case, spec.dataset, seed=config.seed, **spec.dataset_kwargs)
     device = configure_device(settings.device_policy, mixed_precision=settings.mixed_precision)
     params = {
         "use_case": spec.use_case,
@@ -219,13 +208,13 @@ def run_training(
         if candidate.kind == "keras":
             import keras
 
-            keras.utils.set_random_seed(spec.seed)  # initial weights follow the run's seed too
+            keras.utils.set_random_seed(config.seed)  # initial weights follow the run's seed too
             model = candidate.build(dataset.input_shape, dataset.num_classes)
             with _device_scope(device):
                 result = fit_keras(model, dataset.x_train, dataset.y_train, dataset.x_val, dataset.y_val,
                                    config, on_progress=on_progress, cancel_event=cancel_event)
         else:
-            model = candidate.build(random_state=spec.seed)
+            model = candidate.build(random_state=config.seed)
             result = fit_sklearn(model, dataset.x_train, dataset.y_train, dataset.x_val, dataset.y_val,
                                  on_progress=on_progress)
         epoch_log.update(result.history)

@@ -12,6 +12,7 @@ from core.config import get_settings
 from core.errors import ModelLoadError, TrainingError
 from core.training import pipeline
 from core.training.pipeline import TrainingSpec, import_model_run, reevaluate_run, run_training
+from core.training.runner import TrainConfig
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +39,7 @@ def baseline_outcome(tracker):
 @pytest.fixture(scope="module")
 def cnn_outcome(tracker):
     progress = []
-    outcome = run_training(TrainingSpec("vision", "digits", "cnn", epochs=2), tracker=tracker,
+    outcome = run_training(TrainingSpec("vision", "digits", "cnn", TrainConfig(epochs=2)), tracker=tracker,
                            report=progress.append)
     return outcome, progress
 
@@ -76,7 +77,7 @@ def test_cnn_reports_progress_logs_every_epoch_and_measures_latency(tracker, cnn
 
 def test_same_seed_gives_the_same_initial_weights_and_result(tracker, cnn_outcome):
     outcome, _ = cnn_outcome
-    again = run_training(TrainingSpec("vision", "digits", "cnn", epochs=2), tracker=tracker)
+    again = run_training(TrainingSpec("vision", "digits", "cnn", TrainConfig(epochs=2)), tracker=tracker)
     assert again.history["loss"][0] == pytest.approx(outcome.history["loss"][0], rel=1e-3)
 
 
@@ -96,7 +97,7 @@ def test_a_run_that_diverges_to_nan_is_stopped_and_marked(tracker, monkeypatch):
     monkeypatch.setattr(pipeline, "load_dataset", lambda *args, **kwargs: broken)
     before = len(tracker.list_runs())
     with pytest.raises(TrainingError, match="diverged to NaN at epoch 1; lower the learning rate"):
-        run_training(TrainingSpec("vision", "digits", "mlp", epochs=3), tracker=tracker)
+        run_training(TrainingSpec("vision", "digits", "mlp", TrainConfig(epochs=3)), tracker=tracker)
     runs = tracker.list_runs()
     assert len(runs) == before + 1
     assert runs.iloc[0]["status"] == "diverged"
@@ -110,7 +111,7 @@ def test_cancel_stops_training_and_keeps_the_run_as_cancelled(tracker):
         if progress.epoch >= 1 and progress.history.get("loss"):
             cancel.set()
 
-    outcome = run_training(TrainingSpec("vision", "digits", "mlp", epochs=20), tracker=tracker, report=report,
+    outcome = run_training(TrainingSpec("vision", "digits", "mlp", TrainConfig(epochs=20)), tracker=tracker, report=report,
                            cancel_event=cancel)
     assert outcome.status == "cancelled"
     assert 1 <= len(outcome.history["loss"]) < 20
@@ -120,7 +121,7 @@ def test_cancel_stops_training_and_keeps_the_run_as_cancelled(tracker):
 def test_invalid_settings_are_refused_before_a_run_starts(tracker):
     before = len(tracker.list_runs())
     with pytest.raises(TrainingError, match="[Ll]earning rate"):
-        run_training(TrainingSpec("vision", "digits", "cnn", learning_rate=5.0), tracker=tracker)
+        run_training(TrainingSpec("vision", "digits", "cnn", TrainConfig(learning_rate=5.0)), tracker=tracker)
     assert len(tracker.list_runs()) == before
 
 

@@ -134,6 +134,7 @@ def _no_exception(page) -> None:
 
 
 def _shot(page, name: str) -> None:
+    page.wait_for_timeout(1500)  # let placeholders turn into widgets and charts before the picture
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
