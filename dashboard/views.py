@@ -146,6 +146,12 @@ def render_training_controls(use_case: Any, dataset: Any, source_id: str, seed: 
                                        disabled=not is_keras, help=t("lab.early_stopping_help"))
 
     own_job = st.session_state.get("lab_job_id")
+    if own_job is None or queue.get(own_job) is None:
+        # A reload starts a new session, but the job lives on in the server: follow it again.
+        running = sorted((job for job in queue.active() if job.meta.get("use_case") == use_case.id),
+                         key=lambda job: job.state != "running")
+        own_job = running[0].id if running else None
+        st.session_state["lab_job_id"] = own_job
     own_state = queue.get(own_job) if own_job else None
     busy = own_state is not None and own_state.state in ACTIVE_STATES
     if st.button(t("lab.train"), type="primary", key="lab_train", disabled=busy):

@@ -99,6 +99,33 @@ def test_train_digits_cnn_for_one_epoch_then_see_results_and_runs(app_test):
 
 
 @pytest.mark.slow
+def test_a_reloaded_page_follows_the_running_job_and_can_cancel_it(app_test):
+    from streamlit.testing.v1 import AppTest
+
+    first = _open_lab(app_test)
+    first.radio(key="lab_model").set_value("mlp").run()
+    first.number_input(key="lab_epochs").set_value(200).run()
+    first.button(key="lab_train").click().run()
+    # a browser reload is a new session on the same server: same job queue, empty session state
+    reloaded = AppTest.from_file(first._script_path, default_timeout=60)
+    reloaded.run()
+    reloaded.switch_page(LAB).run()
+    deadline = time.monotonic() + 120
+    while not reloaded.get("progress") or "Epoch" not in reloaded.get("progress")[0].proto.text:
+        assert time.monotonic() < deadline, "the reloaded page never showed the running job"
+        time.sleep(1.0)
+        reloaded.run()
+    reloaded.button(key="lab_cancel").click().run()
+    _wait_for_job(reloaded)
+    assert translate("lab.cancelled", "en") in [w.value for w in reloaded.warning]
+    from dashboard.services import get_tracker
+
+    runs = get_tracker().list_runs(use_case="vision")
+    assert list(runs["status"]) == ["cancelled"]
+    assert 1 <= runs["epochs_run"].iloc[0] < 200
+
+
+@pytest.mark.slow
 def test_baseline_then_reevaluate_download_and_delete_on_runs_page(app_test):
     at = _open_lab(app_test)
     at.radio(key="lab_model").set_value("logreg").run()
