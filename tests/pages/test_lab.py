@@ -48,6 +48,17 @@ def _zip(entries: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
+def _top3_bars(at) -> dict:
+    """The bar trace of the Try-it top-3 chart: three classes with their probabilities."""
+    import json
+
+    for chart in at.get("plotly_chart"):
+        figure = json.loads(chart.proto.spec)
+        if figure["layout"].get("title", {}).get("text") == translate("lab.top3", "en"):
+            return figure["data"][0]
+    raise AssertionError("no top-3 chart on the page")
+
+
 def _metrics(at) -> dict[str, str]:
     return {metric.label: metric.value for metric in at.metric}
 
@@ -133,6 +144,22 @@ def test_baseline_then_reevaluate_download_and_delete_on_runs_page(app_test):
     _wait_for_job(at)
     trained = float(_metrics(at)["Test accuracy"].rstrip("%"))
     assert trained > 90.0  # logistic regression on digits is about 96-97 %
+    # Try it: a test image by number, then the person's own image, then a broken file
+    assert at.number_input(key="lab_try_index").value == 0
+    bars = _top3_bars(at)
+    assert len(bars["y"]) == 3 and bars["x"] == sorted(bars["x"])  # drawn bottom-up, likeliest on top
+    assert 0.0 <= sum(bars["x"]) <= 1.0 + 1e-6
+    digit = np.full((40, 40), 255, dtype=np.uint8)
+    digit[8:32, 18:23] = 0  # a dark "1" on white paper, as a phone photo of a digit would be
+    buffer = io.BytesIO()
+    Image.fromarray(digit).save(buffer, format="PNG")
+    at.file_uploader(key="lab_try_image").set_value(("one.png", buffer.getvalue(), "image/png")).run()
+    assert not at.exception and not at.error
+    assert len(_top3_bars(at)["y"]) == 3
+    at.file_uploader(key="lab_try_image").set_value(("broken.png", b"not an image", "image/png")).run()
+    assert not at.exception
+    assert at.error and "broken.png" in at.error[0].value or "image" in at.error[0].value.lower()
+    at.file_uploader(key="lab_try_image").set_value(None).run()
     at.switch_page("../pages/runs.py").run()
     at.button(key="runs_reevaluate").click().run()
     assert not at.exception
