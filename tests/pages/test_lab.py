@@ -17,7 +17,8 @@ LAB = "../pages/lab.py"
 
 
 def _open_lab(app_test, **kwargs):
-    at = app_test(**kwargs).run()
+    # the first lab render imports TensorFlow and creates the MLflow database: seconds on a busy CI box
+    at = app_test(timeout=120, **kwargs).run()
     at.switch_page(LAB).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
@@ -118,7 +119,7 @@ def test_a_reloaded_page_follows_the_running_job_and_can_cancel_it(app_test):
     first.number_input(key="lab_epochs").set_value(200).run()
     first.button(key="lab_train").click().run()
     # a browser reload is a new session on the same server: same job queue, empty session state
-    reloaded = AppTest.from_file(first._script_path, default_timeout=60)
+    reloaded = AppTest.from_file(first._script_path, default_timeout=120)
     reloaded.run()
     reloaded.switch_page(LAB).run()
     deadline = time.monotonic() + 120
@@ -222,7 +223,7 @@ def test_choices_survive_a_language_switch(app_test, switch_language):
 
 
 def test_upload_over_the_size_limit_is_refused(app_test, monkeypatch):
-    at = app_test()  # clears STUDIO_* overrides, so set the limit afterwards
+    at = app_test(timeout=120)  # clears STUDIO_* overrides, so set the limit afterwards
     monkeypatch.setenv("STUDIO_MAX_UPLOAD_MB", "1")
     get_settings.cache_clear()
     at.run()
