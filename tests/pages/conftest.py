@@ -21,11 +21,13 @@ ENV_TO_CLEAR = ("MLFLOW_TRACKING_URI", "STUDIO_ARTIFACT_DIR", "STUDIO_LANGUAGE",
 def app_test(tmp_path, monkeypatch) -> Callable[..., AppTest]:
     """Factory for AppTest on dashboard/app.py with STUDIO_DATA_DIR in tmp_path and fresh caches.
 
+    The default timeout is generous: pages that import TensorFlow take seconds on a busy CI box.
+
     app_test(offline=True): online datasets off, so no page test can reach the network.
     """
     data_dir = tmp_path / "studio-data"
 
-    def make(*, offline: bool = True, timeout: float = 30) -> AppTest:
+    def make(*, offline: bool = True, timeout: float = 90) -> AppTest:
         monkeypatch.setenv("STUDIO_DATA_DIR", str(data_dir))
         for name in ENV_TO_CLEAR:
             monkeypatch.delenv(name, raising=False)

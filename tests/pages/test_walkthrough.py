@@ -14,7 +14,7 @@ def page(app_test):
 
     switch_page before the first run opens the page directly: its file name matches its url_path.
     """
-    at = app_test(timeout=60)
+    at = app_test(timeout=120)
     return at.switch_page(PAGE).run()
 
 
@@ -137,7 +137,7 @@ def test_bad_label_learning_rate_and_seeded_weights(page):
 
 
 def test_chinese(app_test):
-    at = app_test(timeout=60)
+    at = app_test(timeout=120)
     at.session_state["lang"] = "zh"
     at.switch_page(PAGE).run()
     assert not at.exception
