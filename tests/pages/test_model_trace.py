@@ -53,6 +53,14 @@ def test_traces_a_trained_cnn_layer_by_layer(app_test, switch_language):
     assert number.max == 359 and number.min == 0  # 20% of 1,797 digits: no index outside the test split
     number.set_value(359).run()
     assert not at.exception and not at.error
+    assert not any("no test sample" in w.value for w in at.warning)  # (a wrong prediction is a warning too)
+    assert "Test image 359" in at.get("plotly_chart")[0].proto.spec
+    at.number_input(key="trace_sample").set_value(360).run()  # the widget refuses it: back to the default
+    assert not at.exception and at.number_input(key="trace_sample").value == 0
+    at.session_state["trace_sample"] = 360  # a stale index, e.g. left from a run with a larger test split
+    at.run()
+    assert not at.exception and not at.error and at.number_input(key="trace_sample").value == 0
+    assert "Test image 0" in at.get("plotly_chart")[0].proto.spec
     at.selectbox(key="trace_layer").set_value("dense").run()
     assert any("flat vector" in caption.value for caption in at.caption)
 
