@@ -56,7 +56,12 @@ def plot_gradient_norms(layer_names: Sequence[str], weight_norms: Sequence[float
     fig.update_layout(barmode="group", bargap=0.25)
     fig.update_xaxes(tickangle=-35, automargin=True)
     if log_y:
-        fig.update_yaxes(type="log", exponentformat="power")
+        shown = [v for v in (*weights, *activations) if v is not None]
+        axis = {"type": "log", "dtick": 1, "exponentformat": "power"}  # one tick per decade, no minor-tick clutter
+        if shown:  # whole decades at both ends, so the tallest and shortest bars sit between labelled ticks
+            low, high = math.floor(math.log10(min(shown))), math.ceil(math.log10(max(shown)))
+            axis["range"] = [low, high if high > low else low + 1]
+        fig.update_yaxes(**axis)
     return fig
 
 

@@ -75,6 +75,11 @@ def _shape(shape: tuple[int, ...]) -> str:
     return " × ".join(str(d) for d in shape)
 
 
+def _norm_text(value: float | None) -> str:
+    """A gradient norm in scientific notation (its size spans decades), a dash for layers without one."""
+    return t("trace.no_weights") if value is None or not math.isfinite(value) else f"{value:.2e}"
+
+
 def _layer_table(trace: Any) -> pd.DataFrame:
     columns = {name: t(f"trace.columns.{name}") for name in
                ("layer", "type", "shape", "mean", "std", "zeros", "weight_grad", "activation_grad")}
@@ -85,8 +90,8 @@ def _layer_table(trace: Any) -> pd.DataFrame:
         columns["mean"]: layer.mean,
         columns["std"]: layer.std,
         columns["zeros"]: 100.0 * layer.zero_fraction,
-        columns["weight_grad"]: np.nan if layer.weight_grad_norm is None else layer.weight_grad_norm,
-        columns["activation_grad"]: np.nan if layer.activation_grad_norm is None else layer.activation_grad_norm,
+        columns["weight_grad"]: _norm_text(layer.weight_grad_norm),
+        columns["activation_grad"]: _norm_text(layer.activation_grad_norm),
     } for layer in trace.layers]
     return pd.DataFrame(rows, columns=list(columns.values()))
 
@@ -160,13 +165,11 @@ st.subheader(t("trace.forward_header"))
 st.caption(t("trace.forward_caption"))
 table = _layer_table(trace)
 number = st.column_config.NumberColumn
-st.dataframe(table, hide_index=True, key="trace_layers", column_config={
+st.dataframe(table, hide_index=True, key="trace_layers", height=35 * (len(table) + 1) + 3, column_config={
     t("trace.columns.mean"): number(format="%.4f"),
     t("trace.columns.std"): number(format="%.4f"),
     t("trace.columns.zeros"): number(format="%.1f"),
-    t("trace.columns.weight_grad"): number(format="%.3e"),
-    t("trace.columns.activation_grad"): number(format="%.3e"),
-})
+})  # every layer visible at once: no scrolling inside the table
 
 layer_names = [layer.name for layer in trace.layers]
 if ss.get("trace_layer") not in layer_names:

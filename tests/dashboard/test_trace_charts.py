@@ -23,9 +23,10 @@ def _gradients(**kwargs) -> go.Figure:
 
 def test_gradient_norms_are_grouped_bars_on_a_log_axis_with_gaps_where_absent():
     fig = _gradients()
-    assert fig.layout.yaxis.type == "log" and fig.layout.barmode == "group"
+    assert fig.layout.yaxis.type == "log" and fig.layout.yaxis.dtick == 1 and fig.layout.barmode == "group"
     weights, outputs = fig.data
     assert (weights.name, outputs.name) == ("weights", "outputs")
+    assert list(fig.layout.yaxis.range) == [-6, 1]  # whole decades: 1e-6 .. 10 around 1e-6 .. 3
     assert list(weights.x) == ["conv", "relu", "dense"]
     assert list(weights.y) == [1e-6, None, 3.0]  # no weights: no bar
     assert list(outputs.y) == [2e-5, 4e-4, None]  # zero cannot be drawn on a log axis
