@@ -20,6 +20,7 @@ import numpy as np
 from core.config import Settings, get_settings
 from core.data.dataset import Dataset
 from core.errors import DataError, ModelLoadError, TrainingError
+from core.evaluation.memory import PeakMemory
 from core.training.runner import TrainConfig
 from core.usecases.registry import get_use_case
 
@@ -106,6 +107,8 @@ def evaluate_model(model: Any, kind: str, dataset: Dataset, *, latency: bool = T
         "confusion_matrix": [[int(v) for v in row] for row in report["confusion_matrix"]],
         "per_class": report["per_class"],
         "class_names": list(dataset.class_names),
+        "y_true": [int(v) for v in dataset.y_test],
+        "y_pred": [int(v) for v in np.argmax(probabilities, axis=1)],
         "misclassified": [
             {
                 "index": int(i),
@@ -205,18 +208,19 @@ def run_training(
         report(progress)
 
     try:
-        if candidate.kind == "keras":
-            import keras
+        with PeakMemory() as memory:
+            if candidate.kind == "keras":
+                import keras
 
-            keras.utils.set_random_seed(config.seed)  # initial weights follow the run's seed too
-            model = candidate.build(dataset.input_shape, dataset.num_classes)
-            with _device_scope(device):
-                result = fit_keras(model, dataset.x_train, dataset.y_train, dataset.x_val, dataset.y_val,
-                                   config, on_progress=on_progress, cancel_event=cancel_event)
-        else:
-            model = candidate.build(random_state=config.seed)
-            result = fit_sklearn(model, dataset.x_train, dataset.y_train, dataset.x_val, dataset.y_val,
-                                 on_progress=on_progress)
+                keras.utils.set_random_seed(config.seed)  # initial weights follow the run's seed too
+                model = candidate.build(dataset.input_shape, dataset.num_classes)
+                with _device_scope(device):
+                    result = fit_keras(model, dataset.x_train, dataset.y_train, dataset.x_val, dataset.y_val,
+                                       config, on_progress=on_progress, cancel_event=cancel_event)
+            else:
+                model = candidate.build(random_state=config.seed)
+                result = fit_sklearn(model, dataset.x_train, dataset.y_train, dataset.x_val, dataset.y_val,
+                                     on_progress=on_progress)
         epoch_log.update(result.history)
         epoch_log.flush()
         if result.stopped_reason not in ("diverged", "cancelled"):
@@ -225,7 +229,7 @@ def run_training(
             report(Progress(phase="evaluating", epoch=result.epochs_run, epochs=config.epochs,
                             history=result.history, samples_per_second=result.samples_per_second))
         timing = {"train_seconds": float(result.seconds), "samples_per_second": float(result.samples_per_second),
-                  "epochs_run": float(result.epochs_run)}
+                  "epochs_run": float(result.epochs_run), "peak_rss_mb": float(memory.peak_mb)}
         tracker.log_metrics(run_id, timing)
         if result.stopped_reason == "diverged":
             tracker.finish(run_id, "diverged", error="loss became NaN")

@@ -54,6 +54,9 @@ def test_baseline_is_trained_evaluated_and_tracked(tracker, baseline_outcome):
     assert matrix.shape == (10, 10) and matrix.sum() == 360  # the whole test split
     assert np.trace(matrix) / matrix.sum() == pytest.approx(outcome.metrics["test_accuracy"])
     assert len(evaluation["misclassified"]) == matrix.sum() - np.trace(matrix)
+    y_true, y_pred = np.array(evaluation["y_true"]), np.array(evaluation["y_pred"])
+    assert len(y_pred) == 360 and np.mean(y_true == y_pred) == pytest.approx(outcome.metrics["test_accuracy"])
+    assert 100 < outcome.metrics["peak_rss_mb"] < 24_000  # the process, measured while it trained
     run = tracker.get_run(outcome.run_id)
     assert run.data.tags["studio.status"] == "completed"
     assert run.data.params["model"] == "logreg" and run.data.params["test_size"] == "360"
