@@ -239,6 +239,7 @@ def deployment_report(model: Any, x_test: Any, y_test: Any, *, directory: str | 
 
     Row keys: format, path, size_bytes, latency_p50_ms, latency_p95_ms (one sample at a time),
     accuracy (on x_test/y_test), accuracy_delta (vs keras), max_probability_difference (vs keras).
+    The keras row is the .keras file as the app saves it, optimizer state (Adam moments) included.
     """
     _require_keras(model)
     if isinstance(latency_repeats, bool) or not isinstance(latency_repeats, (int, np.integer)) or latency_repeats < 1:
