@@ -1,0 +1,171 @@
+"""Side-by-side comparison table of a use case's tracked runs, refused when runs used different test splits."""
+
+from __future__ import annotations
+
+import io
+import math
+from typing import Any, Iterable, Mapping
+
+import pandas as pd
+
+from core.i18n import StudioError
+
+# Quality metrics shown per task, the use case's primary metric first.
+TASK_METRICS = {
+    "multiclass": ("test_accuracy", "test_macro_f1"),
+    "binary": ("test_roc_auc", "test_accuracy", "test_macro_f1"),
+    "rating": ("test_rmse", "test_mae"),
+}
+LOWER_IS_BETTER = frozenset({"test_rmse", "test_mae", "test_loss", "test_log_loss", "test_expected_cost"})
+COST_COLUMNS = ("train_seconds", "parameters", "size_mb", "latency_p50_ms", "latency_p95_ms",
+                "batch_throughput", "peak_rss_mb")
+TAIL_COLUMNS = ("device", "run_id", "dataset", "seed", "train_size", "dataset_fingerprint")
+FINGERPRINT_TAG = "studio.dataset_fingerprint"
+
+
+class SelectionError(StudioError):
+    """Candidates cannot be compared or advised on as asked (no runs, different splits, contradictions)."""
+
+
+def _use_case(use_case: Any):
+    if isinstance(use_case, str):
+        from core.usecases.registry import get_use_case
+
+        return get_use_case(use_case)
+    return use_case
+
+
+def quality_columns(use_case: Any) -> list[str]:
+    """The use case's quality metrics: its primary metric first, then the task's other metrics."""
+    case = _use_case(use_case)
+    columns = [case.primary_metric]
+    columns += [name for name in TASK_METRICS.get(case.task, ()) if name != case.primary_metric]
+    return columns
+
+
+def higher_is_better(metric: str) -> bool:
+    """False for error-like metrics (RMSE, MAE, loss, cost) where lower is better."""
+    return metric not in LOWER_IS_BETTER
+
+
+def fingerprints_from_tracker(tracker: Any, run_ids: Iterable[str]) -> dict[str, str]:
+    """{run_id: dataset fingerprint} read from each run's tags (list_runs does not carry tags)."""
+    found = {}
+    for run_id in run_ids:
+        tags = tracker.get_run(run_id).data.tags
+        if tags.get(FINGERPRINT_TAG):
+            found[run_id] = tags[FINGERPRINT_TAG]
+    return found
+
+
+def _fallback_fingerprint(row: Mapping[str, Any]) -> str:
+    """Without the tag, dataset id + seed + test size stand in for the split."""
+    return f"{row.get('dataset', '')}|seed={_plain(row.get('seed'))}|test={_plain(row.get('test_size'))}"
+
+
+def _plain(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "?"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def check_same_split(fingerprints: Mapping[str, str], *, details: Mapping[str, str] | None = None) -> str:
+    """The one fingerprint all labelled runs share; SelectionError naming the groups when they differ.
+
+    fingerprints: {label (e.g. model name): fingerprint}; details: {label: "dataset, seed"} for the message.
+    """
+    if not fingerprints:
+        raise SelectionError("errors.selection.no_runs")
+    groups: dict[str, list[str]] = {}
+    for label, fingerprint in fingerprints.items():
+        groups.setdefault(str(fingerprint), []).append(str(label))
+    if len(groups) == 1:
+        return next(iter(groups))
+    details = details or {}
+    parts = []
+    for fingerprint, labels in groups.items():
+        where = details.get(labels[0], "")
+        parts.append(f"{', '.join(labels)}: {where + ' ' if where else ''}[{fingerprint[:12]}]")
+    raise SelectionError("errors.selection.different_splits", groups="; ".join(parts))
+
+
+def comparison_table(
+    runs: pd.DataFrame,
+    *,
+    use_case: Any,
+    latest_only: bool = True,
+    fingerprints: Mapping[str, str] | None = None,
+    dataset_fingerprint: str | None = None,
+) -> pd.DataFrame:
+    """Completed runs of a use case side by side (latest per model unless latest_only=False), one split only.
+
+    runs: Tracker.list_runs(use_case) output. fingerprints: {run_id: fingerprint} (fingerprints_from_tracker);
+    without them a "dataset_fingerprint" column, else dataset + seed + test size, identifies the split.
+    dataset_fingerprint: keep only runs on that split (to compare one split when several were used).
+    """
+    case = _use_case(use_case)
+    if runs is None or len(runs) == 0:
+        raise SelectionError("errors.selection.no_runs")
+    frame = runs.copy()
+    if "use_case" in frame.columns:
+        frame = frame[(frame["use_case"] == case.id) | (frame["use_case"].fillna("") == "")]
+    if "status" in frame.columns:
+        frame = frame[frame["status"] == "completed"]
+    if len(frame) == 0:
+        raise SelectionError("errors.selection.no_runs")
+    if "started" in frame.columns:
+        frame = frame.sort_values("started", ascending=False, kind="stable")
+    prints = []
+    for _, row in frame.iterrows():
+        value = (fingerprints or {}).get(row.get("run_id"))
+        if not value and "dataset_fingerprint" in frame.columns and isinstance(row.get("dataset_fingerprint"), str):
+            value = row["dataset_fingerprint"]
+        prints.append(value or _fallback_fingerprint(row))
+    frame = frame.assign(dataset_fingerprint=prints)
+    if dataset_fingerprint is not None:
+        frame = frame[frame["dataset_fingerprint"] == dataset_fingerprint]
+        if len(frame) == 0:
+            raise SelectionError("errors.selection.no_runs")
+    if latest_only:
+        frame = frame.drop_duplicates(subset="model", keep="first")
+    labels = {}
+    details = {}
+    for _, row in frame.iterrows():
+        label = str(row["model"]) if latest_only else f"{row['model']} ({str(row.get('run_id', ''))[:8]})"
+        labels[label] = row["dataset_fingerprint"]
+        details[label] = f"{row.get('dataset', '')}, seed {_plain(row.get('seed'))}"
+    check_same_split(labels, details=details)
+
+    kinds = {candidate.id: candidate.kind for candidate in case.candidates}
+    table = pd.DataFrame({"model": frame["model"].astype(str).to_numpy()})
+    model_kind = frame["model_kind"] if "model_kind" in frame.columns else pd.Series([None] * len(frame))
+    table["kind"] = [kind if isinstance(kind, str) and kind else kinds.get(model, "")
+                     for kind, model in zip(model_kind.to_numpy(), table["model"])]
+
+    def column(name: str) -> list[Any]:
+        if name in frame.columns:
+            return pd.to_numeric(frame[name], errors="coerce").to_numpy()
+        return [math.nan] * len(frame)
+
+    for metric in quality_columns(case):
+        table[metric] = column(metric)
+    table["train_seconds"] = column("train_seconds")
+    table["parameters"] = column("parameters")
+    table["size_mb"] = [value / 1e6 for value in column("model_size_bytes")]
+    for name in ("latency_p50_ms", "latency_p95_ms", "batch_throughput", "peak_rss_mb"):
+        table[name] = column(name)
+    for name in TAIL_COLUMNS:
+        if name in ("seed", "train_size"):
+            table[name] = column(name)
+        else:
+            table[name] = frame[name].to_numpy() if name in frame.columns else [""] * len(frame)
+    return table.reset_index(drop=True)
+
+
+def to_csv(table: pd.DataFrame) -> str:
+    """The comparison as CSV text (UTF-8, no index) for a download button."""
+    buffer = io.StringIO()
+    table.to_csv(buffer, index=False)
+    return buffer.getvalue()

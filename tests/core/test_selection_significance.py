@@ -1,0 +1,99 @@
+"""McNemar and bootstrap against hand-worked numbers; verdicts against the baseline."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from core.selection.compare import SelectionError
+from core.selection.significance import (
+    beats_baseline, bootstrap_accuracy_difference, compare_with_baseline, mcnemar,
+)
+
+
+def _paired(b: int, c: int, both_right: int, both_wrong: int = 0):
+    """Labels and two prediction lists with exactly b (A right, B wrong) and c (A wrong, B right) pairs."""
+    n = b + c + both_right + both_wrong
+    truth = np.zeros(n, dtype=int)
+    a = truth.copy()
+    other = truth.copy()
+    other[:b] = 1                 # A right, B wrong
+    a[b:b + c] = 1                # A wrong, B right
+    a[b + c:b + c + both_wrong] = 1
+    other[b + c:b + c + both_wrong] = 2
+    return truth, a, other
+
+
+def test_exact_mcnemar_b10_c2_matches_hand_binomial():
+    truth, a, b = _paired(10, 2, both_right=50)
+    result = mcnemar(truth, a, b)
+    # 2 * P(X <= 2 | n=12, p=0.5) = 2 * (1 + 12 + 66) / 4096
+    assert (result.b, result.c, result.method) == (10, 2, "exact")
+    assert result.p_value == pytest.approx(2 * 79 / 4096) == pytest.approx(0.0386, abs=1e-4)
+
+
+def test_exact_mcnemar_balanced_discordance_is_p_one():
+    truth, a, b = _paired(3, 3, both_right=10)
+    assert mcnemar(truth, a, b).p_value == 1.0
+
+
+def test_no_discordant_pairs_gives_p_one():
+    truth, a, b = _paired(0, 0, both_right=10, both_wrong=5)
+    result = mcnemar(truth, a, b)
+    assert (result.b, result.c, result.p_value) == (0, 0, 1.0)
+
+
+def test_chi_square_with_continuity_correction_above_25_discordant():
+    truth, a, b = _paired(30, 10, both_right=60)
+    result = mcnemar(truth, a, b)
+    # (|30 - 10| - 1)^2 / 40 = 361 / 40 = 9.025; chi2(1) survival = erfc(sqrt(9.025 / 2))
+    assert result.method == "chi2"
+    assert result.statistic == pytest.approx(9.025)
+    assert result.p_value == pytest.approx(math.erfc(math.sqrt(9.025 / 2)), rel=1e-9)
+
+
+def test_bootstrap_difference_and_interval():
+    truth, a, b = _paired(30, 10, both_right=60)
+    diff, low, high = bootstrap_accuracy_difference(truth, a, b, n_resamples=3000, random_state=1)
+    assert diff == pytest.approx(0.20)  # (30 - 10) / 100
+    # normal approximation of the paired difference: sd = sqrt((0.4 - 0.04) / 100) = 0.06
+    assert low == pytest.approx(0.20 - 1.96 * 0.06, abs=0.02)
+    assert high == pytest.approx(0.20 + 1.96 * 0.06, abs=0.02)
+    assert bootstrap_accuracy_difference(truth, a, b, random_state=1) == \
+        bootstrap_accuracy_difference(truth, a, b, random_state=1)
+
+
+def test_verdicts():
+    truth, a, b = _paired(30, 10, both_right=60)
+    assert beats_baseline(truth, a, b).verdict == "better"
+    assert beats_baseline(truth, b, a).verdict == "worse"
+    truth, a, b = _paired(3, 2, both_right=95)
+    result = beats_baseline(truth, a, b, model="cnn", baseline="logreg")
+    assert result.verdict == "no_difference"
+    assert result.accuracy == pytest.approx(0.98) and result.baseline_accuracy == pytest.approx(0.97)
+    assert result.ci_low < 0 < result.ci_high
+
+
+def test_bad_inputs_are_refused():
+    with pytest.raises(SelectionError, match="different lengths"):
+        mcnemar([0, 1], [0, 1, 1], [0, 1])
+    with pytest.raises(SelectionError, match="no test predictions"):
+        mcnemar([], [], [])
+
+
+def test_compare_with_baseline_from_evaluation_dicts():
+    truth, a, b = _paired(30, 10, both_right=60)
+    evaluations = {"logreg": {"y_true": truth.tolist(), "y_pred": b.tolist()},
+                   "cnn": {"y_true": truth.tolist(), "y_pred": a.tolist()},
+                   "old_run": {"accuracy": 0.9}}
+    results = compare_with_baseline(evaluations, "logreg")
+    assert set(results) == {"cnn"} and results["cnn"].verdict == "better"
+    with pytest.raises(SelectionError, match="no per-example test predictions"):
+        compare_with_baseline({"logreg": {"accuracy": 0.9}}, "logreg")
+    shifted = truth.copy()
+    shifted[0] = 5
+    evaluations["mlp"] = {"y_true": shifted.tolist(), "y_pred": a.tolist()}
+    with pytest.raises(SelectionError, match="different test labels"):
+        compare_with_baseline(evaluations, "logreg")

@@ -1,0 +1,56 @@
+"""Selection charts: Pareto bubbles with the front marked, baseline differences with CI bars."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.selection.significance import beats_baseline
+from dashboard.selection_charts import plot_baseline_comparison, plot_pareto
+
+LABELS = dict(title="Quality vs latency", x_title="p50 (ms)", y_title="Accuracy", front_label="Pareto front",
+              size_label="Size (MB)")
+
+
+def frame(latencies):
+    return pd.DataFrame({"model": ["logreg", "mlp", "cnn"], "test_accuracy": [0.97, 0.96, 0.99],
+                         "latency_p50_ms": latencies, "size_mb": [0.01, 0.6, 2.4]})
+
+
+def test_pareto_marks_the_front_and_sizes_bubbles():
+    fig = plot_pareto(frame([0.1, 0.5, 0.9]), quality_column="test_accuracy", **LABELS)
+    points = {trace.name: trace for trace in fig.data if trace.mode == "markers+text"}
+    assert set(points) == {"logreg", "mlp", "cnn"}
+    assert points["cnn"].y[0] == pytest.approx(99.0)
+    assert points["cnn"].marker.size > points["mlp"].marker.size > points["logreg"].marker.size
+    front = next(trace for trace in fig.data if trace.name == "Pareto front")
+    assert list(front.x) == [0.1, 0.9] and list(front.y) == pytest.approx([97.0, 99.0])  # mlp is dominated
+    assert points["logreg"].marker.line.width == 3 and points["mlp"].marker.line.width == 1
+    assert fig.layout.xaxis.type == "linear" and fig.layout.xaxis.title.text == "p50 (ms)"
+    assert fig.layout.yaxis.ticksuffix == "%"
+
+
+def test_pareto_uses_a_log_axis_for_a_wide_spread_and_survives_empty_input():
+    fig = plot_pareto(frame([0.05, 0.5, 9.0]), quality_column="test_accuracy", **LABELS)
+    assert fig.layout.xaxis.type == "log"
+    empty = plot_pareto(pd.DataFrame(), quality_column="test_accuracy", empty_message="No runs", **LABELS)
+    assert len(empty.data) == 0 and empty.layout.annotations[0].text == "No runs"
+    missing = frame([np.nan, np.nan, np.nan])
+    assert len(plot_pareto(missing, quality_column="test_accuracy", **LABELS).data) == 0
+
+
+def test_baseline_comparison_error_bars():
+    truth = np.zeros(200, dtype=int)
+    base = truth.copy()
+    base[:40] = 1
+    better = truth.copy()
+    better[:5] = 1
+    result = beats_baseline(truth, better, base, model="cnn", baseline="logreg")
+    fig = plot_baseline_comparison([result], title="vs baseline", x_title="points", zero_label="no difference")
+    trace = fig.data[0]
+    assert list(trace.y) == ["cnn"] and trace.x[0] == pytest.approx(17.5)
+    assert trace.error_x.array[0] == pytest.approx(result.ci_high * 100 - 17.5)
+    assert trace.error_x.arrayminus[0] == pytest.approx(17.5 - result.ci_low * 100)
+    assert fig.layout.shapes[0].x0 == 0
+    assert len(plot_baseline_comparison([], title="t", x_title="x", zero_label="0").data) == 0
