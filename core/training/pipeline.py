@@ -317,6 +317,18 @@ class _device_scope:
         return self._context.__exit__(*exc)
 
 
+def benchmark_specs(use_case: str, dataset: str, *, seed: int = 0,
+                    dataset_kwargs: dict[str, Any] | None = None) -> list[TrainingSpec]:
+    """One spec per candidate of a use case, each with its default budget, all on the same split."""
+    return [
+        TrainingSpec(use_case, dataset, candidate.id,
+                     TrainConfig(epochs=candidate.default_epochs, batch_size=candidate.default_batch_size,
+                                 learning_rate=candidate.default_learning_rate, seed=seed),
+                     dict(dataset_kwargs or {}))
+        for candidate in get_use_case(use_case).candidates
+    ]
+
+
 def make_training_job(spec: TrainingSpec, tracker: Any, *, settings: Settings | None = None
                       ) -> Callable[[Any], RunOutcome]:
     """A job function for core.training.jobs.JobQueue that runs `spec` and reports progress."""

@@ -145,3 +145,10 @@ def test_imported_model_for_other_images_is_refused_by_shape(tracker, cnn_outcom
         import_model_run(tracker=tracker, use_case="vision", dataset="mnist5k", model_bytes=data,
                          filename="digits_cnn.keras")
     assert len(tracker.list_runs()) == before
+
+
+def test_benchmark_specs_give_every_candidate_its_default_budget_on_one_split():
+    specs = pipeline.benchmark_specs("vision", "digits", seed=3)
+    assert [spec.candidate for spec in specs] == ["logreg", "mlp", "cnn", "cnn_regularised"]
+    assert {spec.config.seed for spec in specs} == {3} and {spec.dataset for spec in specs} == {"digits"}
+    assert [spec.config.epochs for spec in specs] == [1, 20, 15, 20]
