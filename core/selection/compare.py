@@ -19,7 +19,8 @@ TASK_METRICS = {
 LOWER_IS_BETTER = frozenset({"test_rmse", "test_mae", "test_loss", "test_log_loss", "test_expected_cost"})
 COST_COLUMNS = ("train_seconds", "parameters", "size_mb", "latency_p50_ms", "latency_p95_ms",
                 "batch_throughput", "peak_rss_mb")
-TAIL_COLUMNS = ("device", "run_id", "dataset", "seed", "train_size", "dataset_fingerprint")
+TAIL_COLUMNS = ("device", "run_id", "dataset", "seed", "train_size", "test_size", "num_classes", "dataset_fingerprint")
+NUMERIC_TAIL = ("seed", "train_size", "test_size", "num_classes")
 FINGERPRINT_TAG = "studio.dataset_fingerprint"
 
 
@@ -157,7 +158,7 @@ def comparison_table(
     for name in ("latency_p50_ms", "latency_p95_ms", "batch_throughput", "peak_rss_mb"):
         table[name] = column(name)
     for name in TAIL_COLUMNS:
-        if name in ("seed", "train_size"):
+        if name in NUMERIC_TAIL:
             table[name] = column(name)
         else:
             table[name] = frame[name].to_numpy() if name in frame.columns else [""] * len(frame)

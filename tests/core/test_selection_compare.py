@@ -15,7 +15,7 @@ from core.selection.compare import (
 def runs_frame(rows: list[dict]) -> pd.DataFrame:
     """Rows as Tracker.list_runs returns them (metrics and params as columns)."""
     base = {"use_case": "vision", "dataset": "digits", "status": "completed", "device": "CPU", "seed": 0,
-            "test_size": 360, "train_size": 1150}
+            "test_size": 360, "train_size": 1150, "num_classes": 10}
     frame = pd.DataFrame([{**base, **row} for row in rows])
     frame["started"] = pd.to_datetime(frame["started"])
     return frame
@@ -43,6 +43,7 @@ def test_latest_completed_run_per_model_with_all_columns():
     assert cnn["run_id"] == "r3" and cnn["test_accuracy"] == 0.972 and cnn["kind"] == "keras"
     assert cnn["size_mb"] == pytest.approx(0.8)
     assert table.iloc[1]["kind"] == "sklearn" and pd.isna(table.iloc[1]["batch_throughput"])
+    assert cnn["num_classes"] == 10 and cnn["train_size"] == 1150
     assert pd.isna(cnn["peak_rss_mb"]) and table.iloc[1]["peak_rss_mb"] == 300.0
     for column in ("test_accuracy", "test_macro_f1", "train_seconds", "parameters", "size_mb", "latency_p50_ms",
                    "latency_p95_ms", "batch_throughput", "peak_rss_mb", "device", "run_id", "dataset_fingerprint"):

@@ -124,6 +124,9 @@ def test_contradictory_requirements_are_refused_with_the_conflict_named():
         validate_requirements(Requirements(labelled_examples=100, compute="tpu"))
     with pytest.raises(SelectionError, match="whole number"):
         validate_requirements(Requirements(labelled_examples=-1))
+    ten_classes = table(logreg=0.9, cnn=0.98).assign(num_classes=10)
+    with pytest.raises(SelectionError, match="12 labelled examples cannot train and test a 10-class model"):
+        recommend(ten_classes, Requirements(labelled_examples=12), use_case="vision")
     slow = table(logreg=0.9, cnn=0.98)
     slow["train_seconds"] = [50_000.0, 90_000.0]  # on 1,000 examples
     daily_cpu = Requirements(labelled_examples=2000, compute="cpu", retrain="daily")
