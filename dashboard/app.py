@@ -26,6 +26,8 @@ pages = [
     st.Page(str(PAGES_DIR / "home.py"), title=t("nav.home"), icon=":material/home:", url_path="home", default=True),
     st.Page(str(PAGES_DIR / "lab.py"), title=t("nav.lab"), icon=":material/science:", url_path="lab"),
     st.Page(str(PAGES_DIR / "runs.py"), title=t("nav.runs"), icon=":material/monitoring:", url_path="runs"),
+    st.Page(str(PAGES_DIR / "selection.py"), title=t("nav.selection"), icon=":material/compare_arrows:",
+            url_path="selection"),
     st.Page(str(PAGES_DIR / "walkthrough.py"), title=t("nav.walkthrough"), icon=":material/calculate:", url_path="walkthrough"),
     st.Page(str(PAGES_DIR / "model_trace.py"), title=t("nav.model_trace"), icon=":material/layers:", url_path="model-trace"),
 ]

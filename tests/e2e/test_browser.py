@@ -139,7 +139,7 @@ def _shot(page, name: str) -> None:
 
 
 def test_every_page_opens(page, server):
-    for path, heading in (("", "AI Strategy Studio"), ("lab", "Use-case lab"), ("runs", "Runs"),
+    for path, heading in (("", "AI Strategy Studio"), ("lab", "Use-case lab"), ("runs", "Runs"), ("selection", "Model selection"),
                           ("walkthrough", None), ("model-trace", None)):
         page.goto(f"{server}/{path}")
         page.wait_for_selector('[data-testid="stMain"]')

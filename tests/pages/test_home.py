@@ -51,7 +51,8 @@ def test_switching_language_translates_title_navigation_and_cards(app_test, swit
     switch_language(at, "zh")
     assert not at.exception
     assert at.title[0].value.endswith("AI 策略工作室")
-    assert navigation_titles(at) == {"home": "首页", "lab": "用例实验室", "runs": "运行记录", "walkthrough": "反向传播演示",
+    assert navigation_titles(at) == {"home": "首页", "lab": "用例实验室", "runs": "运行记录", "selection": "模型选择",
+                                 "walkthrough": "反向传播演示",
                                  "model-trace": "模型逐层剖析"}
     assert at.button(key="home_open_vision").label == "在实验室中打开"
     assert "运行环境" in [header.value for header in at.subheader]

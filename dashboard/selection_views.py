@@ -1,0 +1,254 @@
+"""Sections of the model-selection page: read widgets, call core.selection / core.deployment, render."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from core.errors import StudioError
+from core.selection.guidance import Requirements
+from dashboard import charts, selection_charts
+from dashboard.i18n import error_text, t
+from dashboard.widgets import translated_choice
+
+BENCHMARK_KEY = "sel_benchmark_jobs"
+
+
+def split_options(completed: pd.DataFrame, fingerprints: dict[str, str]) -> dict[str, str]:
+    """{dataset fingerprint: "dataset · seed · n runs"}, newest split first: runs are only compared within one."""
+    options: dict[str, str] = {}
+    counts: dict[str, int] = {}
+    for row in completed.to_dict("records"):
+        fingerprint = fingerprints.get(row["run_id"])
+        if not fingerprint:
+            continue
+        counts[fingerprint] = counts.get(fingerprint, 0) + 1
+        options.setdefault(fingerprint, f"{row['dataset']} · {t('selection_page.seed')} {row.get('seed', '?')}")
+    return {fp: t("selection_page.split_label", split=label, runs=counts[fp], fingerprint=fp[:8])
+            for fp, label in options.items()}
+
+
+def render_benchmark_all(use_case: Any, splits: dict[str, str], queue: Any) -> None:
+    """Train every default candidate on one split as background jobs, with their progress."""
+    with st.expander(t("selection_page.benchmark_title"), expanded=not splits):
+        sources = {source.id: source for source in use_case.datasets
+                   if source.kind == "bundled" and source.is_available()[0]}
+        left, middle, right = st.columns([3, 1, 1])
+        source_id = translated_choice(left.selectbox, t("lab.dataset"), list(sources), key="sel_bench_dataset",
+                                      format_func=lambda sid: t(sources[sid].title_key))
+        seed = int(middle.number_input(t("lab.seed"), min_value=0, max_value=2**31 - 1, value=0, step=1,
+                                       key="sel_bench_seed"))
+        jobs = st.session_state.get(BENCHMARK_KEY, [])
+        busy = any(queue.get(job_id) is not None and queue.get(job_id).active for job_id in jobs)
+        right.write("")
+        if right.button(t("selection_page.benchmark_button"), key="sel_benchmark", type="primary", disabled=busy):
+            from core.training.pipeline import benchmark_specs, make_training_job
+            from dashboard.services import get_tracker
+
+            jobs = [queue.submit(make_training_job(spec, get_tracker()), title=spec.title(),
+                                 meta={"use_case": use_case.id, "dataset": spec.dataset, "model": spec.candidate,
+                                       "epochs": spec.config.epochs})
+                    for spec in benchmark_specs(use_case.id, source_id, seed=seed)]
+            st.session_state[BENCHMARK_KEY] = jobs
+        st.caption(t("selection_page.benchmark_help"))
+        if jobs:
+            _render_benchmark_progress(queue, jobs)
+
+
+def _render_benchmark_progress(queue: Any, jobs: list[str]) -> None:
+    active = any(queue.get(job_id) is not None and queue.get(job_id).active for job_id in jobs)
+
+    @st.fragment(run_every=1.0 if active else None)
+    def panel() -> None:
+        states = [queue.get(job_id) for job_id in jobs]
+        for state in states:
+            if state is None:
+                continue
+            progress = state.progress
+            fraction = 1.0 if state.finished else float(getattr(progress, "fraction", 0.0) or 0.0)
+            st.progress(min(max(fraction, 0.0), 1.0),
+                        text=f"{state.meta.get('model', state.title)}: {t('training.status.' + state.state)}")
+            if state.state == "failed" and state.error is not None:
+                st.error(error_text(state.error))
+        if active and all(state is None or state.finished for state in states):
+            st.rerun()  # all done: redraw the comparison with the new runs
+
+    panel()
+
+
+def display_table(table: pd.DataFrame, use_case: Any) -> pd.DataFrame:
+    """The comparison as a person reads it: translated headers, rounded figures, units in the headers."""
+    from core.selection.compare import quality_columns
+
+    shown = pd.DataFrame({t("selection.columns.model"): table["model"]})
+    for metric in quality_columns(use_case):
+        if metric in table:
+            name = t(f"selection.metrics.{metric}")
+            shown[name] = table[metric].map(lambda v: f"{v:.2%}" if pd.notna(v) else "–")
+    formats = {"train_seconds": "{:.1f}", "parameters": "{:,.0f}", "size_mb": "{:.2f}", "latency_p50_ms": "{:.2f}",
+               "latency_p95_ms": "{:.2f}", "batch_throughput": "{:,.0f}", "peak_rss_mb": "{:,.0f}"}
+    for column, pattern in formats.items():
+        if column in table:
+            shown[t(f"selection.columns.{column}")] = table[column].map(
+                lambda v, p=pattern: p.format(v) if pd.notna(v) else "–")
+    shown[t("selection.columns.device")] = table["device"].fillna("–")
+    return shown
+
+
+def render_pareto(table: pd.DataFrame, quality: str) -> None:
+    st.plotly_chart(
+        selection_charts.plot_pareto(table, quality_column=quality, title=t("selection.charts.pareto_title"),
+                                     x_title=t("selection.charts.pareto_x"),
+                                     y_title=t(f"selection.metrics.{quality}").capitalize(),
+                                     front_label=t("selection.charts.pareto_front"),
+                                     size_label=t("selection.charts.pareto_size"),
+                                     empty_message=t("selection_page.no_latency")),
+        key="sel_pareto",
+    )
+
+
+def render_learning_curves(tracker: Any, table: pd.DataFrame) -> None:
+    histories = {row["model"]: tracker.history(row["run_id"]) for row in table.to_dict("records")}
+    st.plotly_chart(
+        charts.plot_runs_overlay(histories, metric="accuracy", title=t("selection_page.curves_title"),
+                                 x_title=t("lab.epoch"), y_title=t("lab.accuracy"),
+                                 train_label=t("lab.train_split"), val_label=t("lab.val_split")),
+        key="sel_curves",
+    )
+
+
+def render_baseline_tests(tracker: Any, table: pd.DataFrame, use_case: Any) -> tuple[dict, str | None]:
+    """McNemar and bootstrap CI of each deep model against the simple baseline on the same test set."""
+    from core.selection.significance import compare_with_baseline
+    from core.training.pipeline import EVALUATION_FILE
+
+    baselines = table.loc[table["kind"] == "sklearn", "model"]
+    if baselines.empty:
+        st.info(t("selection.notes.no_baseline"))
+        return {}, None
+    baseline = str(baselines.iloc[0])
+    evaluations = {}
+    for row in table.to_dict("records"):
+        try:
+            evaluations[row["model"]] = tracker.load_dict(row["run_id"], EVALUATION_FILE)
+        except (StudioError, OSError):
+            continue
+    try:
+        results = compare_with_baseline(evaluations, baseline)
+    except StudioError as error:
+        st.warning(error_text(error))
+        return {}, baseline
+    results.pop(baseline, None)
+    st.plotly_chart(
+        selection_charts.plot_baseline_comparison(list(results.values()), title=t("selection.charts.baseline_title"),
+                                                  x_title=t("selection.charts.baseline_x"),
+                                                  zero_label=t("selection.charts.baseline_zero"),
+                                                  empty_message=t("selection_page.no_deep_models")),
+        key="sel_baseline_chart",
+    )
+    for model, result in results.items():
+        st.markdown(t(f"selection_page.verdict_{result.verdict}", model=model, baseline=baseline,
+                      difference=f"{result.difference * 100:+.1f}", low=f"{result.ci_low * 100:+.1f}",
+                      high=f"{result.ci_high * 100:+.1f}", p=f"{result.p_value:.3f}"))
+    return results, baseline
+
+
+def num_classes(table: pd.DataFrame) -> int | None:
+    value = table["num_classes"].iloc[0] if "num_classes" in table and len(table) else None
+    return int(value) if value is not None and pd.notna(value) else None
+
+
+def requirements_form(table: pd.DataFrame) -> Requirements:
+    """The stakeholder's requirements, as widgets."""
+    train_size = int(table["train_size"].max()) if "train_size" in table and table["train_size"].notna().any() else 1000
+    first, second, third = st.columns(3)
+    labelled = first.number_input(t("selection.requirements.labelled_examples"), min_value=0, value=train_size,
+                                  step=100, key="sel_labelled")
+    use_target = second.checkbox(t("selection_page.use_latency_target"), value=False, key="sel_use_latency")
+    target = second.number_input(t("selection.requirements.latency_target_ms") + " (ms)", min_value=0.0,
+                                 value=5.0, step=0.5, key="sel_latency", disabled=not use_target)
+    explanations = third.checkbox(t("selection.requirements.explanations_required"), key="sel_explain")
+    on_premises = third.checkbox(t("selection.requirements.on_premises_only"), key="sel_onprem")
+    compute_options = ["cpu", "one_gpu", "cluster"]
+    compute = translated_choice(first.radio, t("selection.requirements.compute"), compute_options, key="sel_compute",
+                                format_func=lambda c: t(f"selection.compute.{c}"), horizontal=True)
+    retrain_options = ["rarely", "monthly", "weekly", "daily"]
+    retrain = translated_choice(second.radio, t("selection.requirements.retrain"), retrain_options,
+                                key="sel_retrain", format_func=lambda r: t(f"selection.retrain.{r}"),
+                                horizontal=True)
+    return Requirements(labelled_examples=int(labelled), latency_target_ms=float(target) if use_target else None,
+                        explanations_required=bool(explanations), compute=compute,
+                        on_premises_only=bool(on_premises), retrain=retrain)
+
+
+def render_recommendation(recommendation: Any, render_reason: Callable[..., str], lang: str) -> None:
+    """Ranked candidates, each with its reasons quoting measured numbers, and unmet requirements flagged."""
+    best = recommendation.best
+    if recommendation.baseline_wins:
+        st.success(t("selection_page.baseline_wins", model=best.model))
+    elif best is not None:
+        st.success(t("selection_page.winner", model=best.model))
+    for requirement in recommendation.unmet:
+        st.error(t("selection_page.unmet", requirement=t(f"selection.unmet.{requirement}")))
+    for rank, advice in enumerate(recommendation.ranked, start=1):
+        status = t("selection.md.meets_all") if advice.meets_all else t(
+            "selection.md.misses", requirements=", ".join(t(f"selection.unmet.{flag}") for flag in advice.flags))
+        with st.container(border=True):
+            st.markdown(f"**{rank}. {advice.model}**" + (f" · {t('selection.md.baseline')}" if advice.is_baseline else "")
+                        + f" · {status}")
+            for key, params in advice.reasons:
+                st.markdown(f"- {render_reason(key, params, lang)}")
+    for key, params in recommendation.notes:
+        st.info(render_reason(key, params, lang))
+
+
+def render_deployment(tracker: Any, table: pd.DataFrame) -> None:
+    """Export a Keras candidate to SavedModel and TFLite (float, int8) and measure size, latency, accuracy."""
+    keras_rows = table[table["kind"] == "keras"]
+    if keras_rows.empty:
+        st.info(t("selection_page.deploy_needs_keras"))
+        return
+    options = {row["run_id"]: row["model"] for row in keras_rows.to_dict("records")}
+    run_id = st.selectbox(t("selection_page.deploy_pick"), list(options), key="sel_export_run",
+                          format_func=options.get)
+    results = st.session_state.setdefault("sel_export_results", {})
+    if st.button(t("selection_page.deploy_button"), key="sel_export"):
+        try:
+            with st.spinner(t("selection_page.deploy_running")):
+                results[run_id] = _deployment_rows(tracker, run_id)
+        except StudioError as error:
+            st.error(error_text(error))
+    rows = results.get(run_id)
+    if rows:
+        frame = pd.DataFrame(rows)
+        shown = pd.DataFrame({
+            t("deployment.columns.format"): frame["format"].map(lambda f: t(f"deployment.formats.{f}")),
+            t("deployment.columns.size_bytes"): frame["size_bytes"].map(lambda b: f"{b / 1024:,.1f} KB"),
+            t("deployment.columns.latency_p50_ms"): frame["latency_p50_ms"].map(lambda v: f"{v:.3f}"),
+            t("deployment.columns.latency_p95_ms"): frame["latency_p95_ms"].map(lambda v: f"{v:.3f}"),
+            t("deployment.columns.accuracy"): frame["accuracy"].map(lambda v: f"{v:.2%}"),
+            t("deployment.columns.accuracy_delta"): frame["accuracy_delta"].map(lambda v: f"{v * 100:+.2f} pt"),
+            t("deployment.columns.max_probability_difference"): frame["max_probability_difference"].map(
+                lambda v: f"{v:.1e}"),
+        })
+        st.table(shown)
+        st.caption(t("selection_page.deploy_note"))
+
+
+def _deployment_rows(tracker: Any, run_id: str) -> list[dict]:
+    import tempfile
+
+    from core.deployment.export import deployment_report
+    from core.training.pipeline import DATASET_FILE, load_dataset, load_run_model
+
+    run = tracker.get_run(run_id)
+    params = run.data.params
+    kwargs = tracker.load_dict(run_id, DATASET_FILE).get("kwargs", {})
+    dataset = load_dataset(params["use_case"], params["dataset"], seed=int(params.get("seed", 0)), **kwargs)
+    model = load_run_model(tracker, run_id)
+    with tempfile.TemporaryDirectory() as directory:
+        rows = deployment_report(model, dataset.x_test.astype(np.float32), dataset.y_test, directory=directory)
+    return [{key: value for key, value in row.items() if key != "path"} for row in rows]
