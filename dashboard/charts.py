@@ -150,8 +150,8 @@ def _epochs(length: int) -> list[int]:
 
 
 def _epoch_axis(fig: go.Figure, max_epochs: int) -> None:
-    """Integer epoch ticks starting at 1."""
-    fig.update_xaxes(tickmode="linear" if max_epochs <= 20 else "auto", tick0=1, dtick=1 if max_epochs <= 20 else None,
+    """Integer epoch ticks starting at 1, at most about ten of them so they stay readable in a half-width chart."""
+    fig.update_xaxes(tickmode="linear", tick0=1, dtick=max(1, math.ceil(max_epochs / 10)),
                      tickformat="d", range=[0.7, max(max_epochs, 1) + 0.3])
 
 

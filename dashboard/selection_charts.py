@@ -51,6 +51,7 @@ def plot_pareto(table: pd.DataFrame, *, quality_column: str, title: str, x_title
         fig.add_trace(go.Scatter(
             x=[frame[cost_column].iloc[index]], y=[frame[quality_column].iloc[index] * scale],
             mode="markers+text", name=model, text=[model], textposition="top center",
+            showlegend=False,  # each bubble carries its model's name; the legend only explains the front line
             marker={"size": diameter, "color": PALETTE[index % len(PALETTE)], "opacity": 0.8,
                     "line": {"width": 3 if on_front else 1, "color": "#111827" if on_front else "white"}},
             hovertemplate=(f"{model}<br>{x_title}: %{{x:.3g}}<br>{y_title}: %{{y:.2f}}<br>"

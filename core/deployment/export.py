@@ -68,7 +68,7 @@ def export_savedmodel(model: Any, directory: str | os.PathLike) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         if path.exists():
             shutil.rmtree(path)  # only the folder this function owns; a stale export must not mix in
-        model.export(str(path), format="tf_saved_model", verbose=False)
+        _export_inference_archive(model, path)
     except Exception as error:  # noqa: BLE001 - TF/Keras raise many types; all mean "no export"
         raise DeploymentError("errors.deployment.export_failed", detail=_short(error)) from error
     probe = _probe_input(model)
@@ -78,6 +78,22 @@ def export_savedmodel(model: Any, directory: str | os.PathLike) -> Path:
         raise DeploymentError("errors.deployment.reload_mismatch", difference=f"{difference:.2e}",
                               tolerance=f"{RELOAD_TOLERANCE:.0e}")
     return path
+
+
+def _export_inference_archive(model: Any, path: Path) -> None:
+    """A SavedModel whose 'serve' endpoint calls the model with training=False.
+
+    Keras's default `model.export` traced the regularised CNN with its augmentation layers
+    active (probabilities off by 0.35 after reload); an explicit inference endpoint is exact.
+    """
+    import keras
+    import tensorflow as tf
+
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    signature = tf.TensorSpec((None, *model.input_shape[1:]), tf.float32, name="inputs")
+    archive.add_endpoint(name="serve", fn=lambda inputs: model(inputs, training=False), input_signature=[signature])
+    archive.write_out(str(path), verbose=False)
 
 
 def _load_savedmodel(path: str | os.PathLike) -> Callable:

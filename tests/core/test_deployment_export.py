@@ -155,3 +155,17 @@ def test_labels_exist_in_both_languages():
                        "max_probability_difference"):
             assert translate(f"deployment.columns.{column}", lang) != f"deployment.columns.{column}"
     assert "int8" in translate("deployment.formats.tflite_dynamic_int8", "zh")
+
+
+@pytest.mark.slow
+def test_a_model_with_augmentation_layers_exports_its_inference_behaviour(digits, tmp_path):
+    """Augmentation and batch norm must be in inference mode in the SavedModel (Keras's default export was not)."""
+    from core.models.vision import build_cnn_regularised
+    from core.training.runner import TrainConfig, fit_keras
+
+    model = build_cnn_regularised(digits.input_shape, digits.num_classes)
+    fit_keras(model, digits.x_train, digits.y_train, digits.x_val, digits.y_val, TrainConfig(epochs=1))
+    path = export_savedmodel(model, tmp_path)  # raises reload_mismatch if the export differs from Keras
+    probabilities = savedmodel_predict_fn(path)(digits.x_test[:32])
+    expected = np.asarray(model(digits.x_test[:32], training=False))
+    assert np.max(np.abs(probabilities - expected)) <= 1e-5
