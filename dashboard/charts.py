@@ -94,8 +94,12 @@ def _to_rgb_uint8(image: np.ndarray) -> np.ndarray:
 
 
 def plot_sample_images(images: np.ndarray, titles: Sequence[str], *, columns: int = 8, title: str = "",
-                       tile_px: int = 110) -> go.Figure:
-    """A grid of small images with a caption each (true class, prediction...), gray rendered as gray."""
+                       tile_px: int = 110, hover_texts: Sequence[str] | None = None,
+                       horizontal_spacing: float = 0.02) -> go.Figure:
+    """A grid of small images with a caption each (true class, prediction...), gray rendered as gray.
+
+    hover_texts: what hovering a tile says (its caption when not given).
+    """
     array = np.asarray(images)
     if array.ndim == 3:  # (n, h, w): grayscale without a channel axis
         array = array[..., None]
@@ -107,11 +111,12 @@ def plot_sample_images(images: np.ndarray, titles: Sequence[str], *, columns: in
     captions = [str(text) for text in titles] + [""] * max(0, count - len(titles))
     columns = max(1, min(int(columns), count))
     rows = math.ceil(count / columns)
+    hovers = list(hover_texts) if hover_texts is not None else captions
     fig = make_subplots(rows=rows, cols=columns, subplot_titles=captions[:count],
-                        horizontal_spacing=0.02, vertical_spacing=min(0.12, 0.5 / rows))
+                        horizontal_spacing=horizontal_spacing, vertical_spacing=min(0.12, 0.5 / rows))
     for index in range(count):
         fig.add_trace(
-            go.Image(z=_to_rgb_uint8(array[index]), hovertemplate=f"{captions[index]}<extra></extra>",
+            go.Image(z=_to_rgb_uint8(array[index]), hovertemplate=f"{hovers[index]}<extra></extra>",
                      name=captions[index]),
             row=index // columns + 1, col=index % columns + 1,
         )

@@ -12,7 +12,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dashboard.charts import MUTED_COLOR, PALETTE, _base_layout, _empty, _to_rgb_uint8
+from dashboard.charts import MUTED_COLOR, PALETTE, _base_layout, _empty, _to_rgb_uint8, plot_sample_images
 
 WEIGHT_COLOR = PALETTE[0]
 ACTIVATION_COLOR = PALETTE[1]
@@ -96,26 +96,14 @@ def plot_feature_maps(maps: np.ndarray, *, title: str, labels: Sequence[str] | N
         raise ValueError(f"maps must be shaped (channels, height, width), got {array.shape}.")
     count = int(array.shape[0])
     captions = [str(text) for text in (labels or [])] + [""] * max(0, count - len(labels or []))
-    columns = max(1, min(int(columns), count))
-    rows = math.ceil(count / columns)
-    fig = make_subplots(rows=rows, cols=columns, subplot_titles=captions[:count],
-                        horizontal_spacing=0.015, vertical_spacing=min(0.1, 0.4 / rows))
+    tiles, hovers = [], []
     for index in range(count):
         tile = np.nan_to_num(array[index])
         low, high = float(tile.min()), float(tile.max())
-        scaled = (tile - low) / (high - low) if high > low else np.zeros_like(tile)
-        fig.add_trace(
-            go.Image(z=_to_rgb_uint8(scaled), name=captions[index],
-                     hovertemplate=f"{captions[index]}<br>min {low:.3g} · max {high:.3g}<extra></extra>"),
-            row=index // columns + 1, col=index % columns + 1,
-        )
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    fig.update_annotations(font={"size": 12})
-    top = 64 if title else 30
-    _base_layout(fig, title=title, height=top + rows * (tile_px + 24) + 10, showlegend=False)
-    fig.update_layout(margin={"l": 8, "r": 8, "t": top, "b": 8})
-    return fig
+        tiles.append((tile - low) / (high - low) if high > low else np.zeros_like(tile))
+        hovers.append(f"{captions[index]}<br>min {low:.3g} · max {high:.3g}")
+    return plot_sample_images(np.stack(tiles)[..., None], captions[:count], columns=columns, title=title,
+                              tile_px=tile_px, hover_texts=hovers, horizontal_spacing=0.015)
 
 
 def plot_saliency(image: np.ndarray, saliency: np.ndarray, *, title: str, image_title: str, saliency_title: str,
