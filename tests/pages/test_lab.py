@@ -26,11 +26,12 @@ def _open_lab(app_test, **kwargs):
 
 def _wait_for_job(at, *, timeout: float = 180.0):
     """Rerun the page (as the progress fragment would) until the job's outcome is shown."""
+    cancelled = translate("lab.cancelled", "en")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         time.sleep(1.0)
         at.run()
-        if at.success or at.error or at.warning and any("cancel" in w.value.lower() for w in at.warning):
+        if at.success or at.error or cancelled in [warning.value for warning in at.warning]:
             return at
     raise AssertionError("training job did not finish in time")
 
