@@ -27,7 +27,7 @@ class PeakMemory:
     running the model must have free.
     """
 
-    def __init__(self, interval_s: float = 0.2):
+    def __init__(self, interval_s: float = 0.5):
         self.interval_s = interval_s
         self.peak_mb = 0.0
         self._stop = threading.Event()
