@@ -14,10 +14,21 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))
 
-from benchmarks.bench_home import CHROMIUM_ARGS  # noqa: E402
-from tests.e2e.test_browser import _open_tab, _start_server, _stop_server, _wait_idle  # noqa: E402
+
+def _browser_helpers():
+    """The e2e test's server and page helpers (loaded by path: site-packages may hold another `tests`)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("e2e_browser", REPO_ROOT / "tests" / "e2e" / "test_browser.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+e2e = _browser_helpers()
 
 
 def _status_mb(pid: int, field: str) -> float:
@@ -35,31 +46,31 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as data_dir, sync_playwright() as playwright:
-        process, url = _start_server(Path(data_dir))
+        process, url = e2e._start_server(Path(data_dir))
         try:
-            browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            browser = playwright.chromium.launch(executable_path=e2e.CHROMIUM, args=e2e.CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.set_default_timeout(120_000)
             page.goto(f"{url}/lab")
-            _wait_idle(page)
+            e2e._wait_idle(page)
             if args.dataset != "digits":
                 page.get_by_role("combobox", name="Dataset", exact=True).click()
                 page.get_by_role("option", name=re.compile(args.dataset.replace("_", "-"), re.I)).first.click()
-                _wait_idle(page)
+                e2e._wait_idle(page)
             idle_mb = _status_mb(process.pid, "VmRSS")
-            _open_tab(page, "Train")
+            e2e._open_tab(page, "Train")
             epochs = page.get_by_role("spinbutton", name="Epochs")
             epochs.fill(str(args.epochs))
             epochs.press("Enter")
-            _wait_idle(page)
+            e2e._wait_idle(page)
             page.get_by_role("button", name="Train", exact=True).click()
             page.get_by_text("Training finished", exact=False).wait_for(timeout=3_600_000)
             browser.close()
-            print(f"server RSS with TensorFlow loaded, before training: {idle_mb:,.0f} MB")
+            print(f"server RSS after opening the lab, before training: {idle_mb:,.0f} MB")
             print(f"server peak RSS (VmHWM) after training the {args.dataset} CNN for {args.epochs} epochs: "
                   f"{_status_mb(process.pid, 'VmHWM'):,.0f} MB (budget 1,536 MB); now {_status_mb(process.pid, 'VmRSS'):,.0f} MB")
         finally:
-            _stop_server(process)
+            e2e._stop_server(process)
 
 
 if __name__ == "__main__":
