@@ -242,12 +242,9 @@ def _deployment_rows(tracker: Any, run_id: str) -> list[dict]:
     import tempfile
 
     from core.deployment.export import deployment_report
-    from core.training.pipeline import DATASET_FILE, load_dataset, load_run_model
+    from core.training.pipeline import load_run_dataset, load_run_model
 
-    run = tracker.get_run(run_id)
-    params = run.data.params
-    kwargs = tracker.load_dict(run_id, DATASET_FILE).get("kwargs", {})
-    dataset = load_dataset(params["use_case"], params["dataset"], seed=int(params.get("seed", 0)), **kwargs)
+    dataset = load_run_dataset(tracker, run_id)
     model = load_run_model(tracker, run_id)
     with tempfile.TemporaryDirectory() as directory:
         rows = deployment_report(model, dataset.x_test.astype(np.float32), dataset.y_test, directory=directory)

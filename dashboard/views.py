@@ -290,12 +290,10 @@ def _evaluation_dataset(tracker: Any, run: Any, evaluation: dict[str, Any], data
     """The dataset the evaluation indices refer to: the page's one when it matches, else the run's own."""
     if dataset is not None and evaluation.get("dataset_fingerprint") == dataset.fingerprint:
         return dataset
-    from core.training.pipeline import DATASET_FILE, load_dataset
+    from core.training.pipeline import load_run_dataset
 
-    params = run.data.params
     try:
-        kwargs = tracker.load_dict(run.info.run_id, DATASET_FILE).get("kwargs", {})
-        return load_dataset(params["use_case"], params["dataset"], seed=int(params.get("seed", 0)), **kwargs)
+        return load_run_dataset(tracker, run.info.run_id, run=run)
     except (StudioError, KeyError, FileNotFoundError):
         return None
 

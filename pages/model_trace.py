@@ -36,15 +36,9 @@ def _model(run_id: str) -> Any:
 
 def _dataset(run_id: str) -> Any:
     """The dataset (same source, seed and options) the run was trained and tested on."""
-    from core.training.pipeline import DATASET_FILE, load_dataset
+    from core.training.pipeline import load_run_dataset
 
-    tracker = get_tracker()
-    params = tracker.get_run(run_id).data.params
-    try:
-        kwargs = tracker.load_dict(run_id, DATASET_FILE).get("kwargs", {})
-    except (StudioError, FileNotFoundError, OSError):
-        kwargs = {}
-    return load_dataset(params["use_case"], params["dataset"], seed=int(params.get("seed", 0)), **kwargs)
+    return load_run_dataset(get_tracker(), run_id)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

@@ -19,7 +19,7 @@ import numpy as np
 
 from core.config import Settings, get_settings
 from core.data.dataset import Dataset
-from core.errors import DataError, ModelLoadError, TrainingError
+from core.errors import DataError, ModelLoadError, StudioError, TrainingError
 from core.evaluation.memory import PeakMemory
 from core.training.runner import TrainConfig
 from core.usecases.registry import get_use_case
@@ -366,12 +366,22 @@ def load_run_model(tracker: Any, run_id: str) -> Any:
     return load_model(tracker.model_path(run_id))
 
 
+def load_run_dataset(tracker: Any, run_id: str, *, run: Any = None) -> Dataset:
+    """The dataset (same source, seed and upload) a run was trained and tested on."""
+    run = run if run is not None else tracker.get_run(run_id)
+    params = run.data.params
+    try:
+        kwargs = tracker.load_dict(run_id, DATASET_FILE).get("kwargs", {})
+    except (StudioError, OSError):
+        kwargs = {}  # every run writes dataset.json; without it a bundled source still loads
+    return load_dataset(params["use_case"], params["dataset"], seed=int(params.get("seed", 0)), **kwargs)
+
+
 def reevaluate_run(tracker: Any, run_id: str) -> dict[str, Any]:
     """Reload a run's model and data split and evaluate it again on the test set."""
     run = tracker.get_run(run_id)
     params = run.data.params
-    kwargs = tracker.load_dict(run_id, DATASET_FILE).get("kwargs", {}) if params.get("dataset") else {}
-    dataset = load_dataset(params["use_case"], params["dataset"], seed=int(params.get("seed", 0)), **kwargs)
+    dataset = load_run_dataset(tracker, run_id, run=run)
     model = load_run_model(tracker, run_id)
     expected = run.data.tags.get("studio.dataset_fingerprint")
     evaluation = evaluate_model(model, params.get("model_kind", "keras"), dataset)
