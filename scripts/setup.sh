@@ -9,9 +9,10 @@ DEV=0
 [[ "${1:-}" == "--dev" ]] && DEV=1
 PYTHON="${PYTHON:-python3}"
 
-apt_packages=(dataset-fashion-mnist)   # bundled offline Fashion-MNIST (70k images)
+# bundled offline Fashion-MNIST (70k images); CJK font for Chinese text in the PDF strategy brief
+apt_packages=(dataset-fashion-mnist fonts-noto-cjk)
 if [[ $DEV == 1 ]]; then
-  apt_packages+=(chromium fonts-noto-cjk)  # real browser for e2e tests; CJK font for Chinese text
+  apt_packages+=(chromium)  # real browser for e2e tests
 fi
 
 missing=()
