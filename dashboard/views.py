@@ -272,11 +272,10 @@ def render_run_picker(tracker: Any, use_case_id: str, source_id: str, *, key: st
     if runs.empty:
         return None
     labels = {}
-    for row in runs.itertuples():
-        accuracy = getattr(row, "test_accuracy", float("nan"))
-        started = row.started.strftime("%Y-%m-%d %H:%M") if isinstance(row.started, (pd.Timestamp, dt.datetime)) else ""
-        score = f"{accuracy:.2%}" if isinstance(accuracy, float) and np.isfinite(accuracy) else "–"
-        labels[row.run_id] = f"{started} · {row.model} · {score} · {_status_label(row.status)}"
+    for row in runs.to_dict("records"):
+        started = row["started"].strftime("%Y-%m-%d %H:%M") if isinstance(row["started"], (pd.Timestamp, dt.datetime)) else ""
+        labels[row["run_id"]] = (f"{started} · {row['model']} · {_primary_metric_text(row)} · "
+                                 f"{_status_label(row['status'])}")
     pending = st.session_state.pop("lab_pending_run", None)
     if pending in labels:
         st.session_state[key] = pending
@@ -354,8 +353,11 @@ def render_run_results(tracker: Any, run_id: str, dataset: Any) -> None:
     except StudioError as error:
         st.error(error_text(error))
         return
+    from dashboard.lab_views import view_function
+
     status = run.data.tags.get("studio.status", "")
-    render_metric_row(run.data.metrics, run.data.tags)
+    use_case_id = run.data.params.get("use_case")
+    (view_function(use_case_id, "render_metric_row") or render_metric_row)(run.data.metrics, run.data.tags)
     if status != "completed":
         st.warning(t("lab.run_not_completed", status=_status_label(status)))
     render_history_charts(tracker.history(run_id), key=f"hist_{run_id}")
@@ -454,7 +456,9 @@ def _primary_metric_text(row: Any) -> str:
     value = row.get(name)
     if value is None or not np.isfinite(value):
         return "–"
-    return f"{value:.2%}" if "accuracy" in name or "auc" in name else f"{value:.4f}"
+    if "accuracy" in name:
+        return f"{value:.2%}"
+    return f"{value:.3f}" if "auc" in name else f"{value:.4f}"
 
 
 def runs_table(runs: pd.DataFrame) -> pd.DataFrame:
@@ -498,12 +502,15 @@ def render_runs_overlay(tracker: Any, run_ids: list[str], labels: dict[str, str]
 
 def render_run_details(tracker: Any, run_id: str) -> None:
     """One run: its figures and settings, re-evaluate its reloaded model, download it, delete it."""
+    from dashboard.lab_views import view_function
+
     run = tracker.get_run(run_id)
     tags, params = run.data.tags, run.data.params
+    use_case_id = params.get("use_case")
     status = tags.get("studio.status", "")
     explanation = t(f"training.status_help.{status}") if status in ("interrupted", "diverged") else ""
     st.markdown(f"**{t('runs.status', status=_status_label(status))}** {explanation}")
-    render_metric_row(run.data.metrics, tags)
+    (view_function(use_case_id, "render_metric_row") or render_metric_row)(run.data.metrics, tags)
     with st.expander(t("runs.settings")):
         st.json({"run_id": run_id, **params, "dataset_title": tags.get("studio.dataset_title", ""),
                  "dataset_fingerprint": tags.get("studio.dataset_fingerprint", "")}, expanded=False)
@@ -519,12 +526,16 @@ def render_run_details(tracker: Any, run_id: str) -> None:
         except StudioError as error:
             st.error(error_text(error))
         else:
-            stored = run.data.metrics.get("test_accuracy")
-            st.success(t("runs.reevaluated", accuracy=f"{evaluation['accuracy']:.2%}",
-                         stored=f"{stored:.2%}" if stored is not None else "–"))
+            primary_text = view_function(use_case_id, "primary_metric_text")
+            if primary_text is not None:
+                fresh = primary_text(evaluation)
+            else:
+                fresh = f"{evaluation['accuracy']:.2%}"
+            st.success(t("runs.reevaluated", accuracy=fresh, stored=_primary_metric_text({**run.data.metrics,
+                                                                                          **params})))
             if not evaluation.get("same_data", True):
                 st.warning(t("runs.data_changed"))
-            render_evaluation(evaluation, key=f"reeval_{run_id}")
+            (view_function(use_case_id, "render_evaluation") or render_evaluation)(evaluation, key=f"reeval_{run_id}")
     if completed:
         try:
             path = tracker.model_path(run_id)

@@ -8,6 +8,7 @@ from core.config import get_settings
 from core.errors import StudioError
 from core.usecases.registry import USE_CASES, get_use_case
 from dashboard import views
+from dashboard.lab_views import view_function
 from dashboard.i18n import error_text, t
 from dashboard.widgets import translated_choice
 from dashboard.services import get_job_queue, get_tracker
@@ -26,6 +27,10 @@ use_case_id = translated_choice(
 use_case = get_use_case(use_case_id)
 if use_case.status != "available":
     st.info(t("lab.coming", use_case=t(use_case.title_key)))
+    st.stop()
+render_lab = view_function(use_case_id, "render_lab")
+if render_lab is not None:  # tables, texts, user-item data: the use case's own lab
+    render_lab(use_case)
     st.stop()
 
 tab_data, tab_train, tab_results, tab_try = st.tabs(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,7 +39,10 @@ class Dataset:
 
     @property
     def input_shape(self) -> tuple[int, ...]:
-        return tuple(int(d) for d in self.x_train.shape[1:])
+        """Shape of one example; () for a dict of columns (tables, user-item pairs)."""
+        if isinstance(self.x_train, Mapping):
+            return ()
+        return tuple(int(d) for d in np.shape(self.x_train)[1:])
 
     @property
     def num_classes(self) -> int:
@@ -57,12 +61,25 @@ class Dataset:
     def fingerprint(self) -> str:
         """Short content hash of all splits: runs with equal fingerprints used the same data."""
         digest = hashlib.sha256()
-        for array in (self.x_train, self.y_train, self.x_val, self.y_val, self.x_test, self.y_test):
-            contiguous = np.ascontiguousarray(array)
-            digest.update(str(contiguous.shape).encode())
-            digest.update(contiguous.tobytes())
+        for part in (self.x_train, self.y_train, self.x_val, self.y_val, self.x_test, self.y_test):
+            _digest_update(digest, part)
         digest.update("|".join(self.class_names).encode())
         return digest.hexdigest()[:16]
+
+
+def _digest_update(digest: Any, part: Any) -> None:
+    """Hash an array by content; a dict of columns by name and content; text/object arrays by value."""
+    if isinstance(part, Mapping):
+        for name in sorted(part):
+            digest.update(str(name).encode())
+            _digest_update(digest, part[name])
+        return
+    array = np.asarray(part)
+    digest.update(str(array.shape).encode())
+    if array.dtype == object:  # tobytes() of an object array is pointers: hash the values instead
+        digest.update("\x1f".join("" if v is None else repr(v) for v in array.ravel()).encode("utf-8"))
+    else:
+        digest.update(np.ascontiguousarray(array).tobytes())
 
 
 def split_stratified(

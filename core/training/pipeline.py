@@ -19,7 +19,7 @@ import numpy as np
 
 from core.config import Settings, get_settings
 from core.data.dataset import Dataset
-from core.errors import DataError, ModelLoadError, StudioError, TrainingError
+from core.errors import DataError, StudioError, TrainingError
 from core.evaluation.memory import PeakMemory
 from core.training.runner import TrainConfig
 from core.usecases.registry import get_use_case
@@ -92,8 +92,21 @@ def _final_history_metrics(history: dict[str, list[float]]) -> dict[str, float]:
     return {f"final_{name}": float(values[-1]) for name, values in history.items() if values}
 
 
-def evaluate_model(model: Any, kind: str, dataset: Dataset, *, latency: bool = True) -> dict[str, Any]:
-    """Test-set metrics, misclassified examples and (for Keras) serving latency for a trained model."""
+def evaluate_model(model: Any, kind: str, dataset: Dataset, *, latency: bool = True,
+                   use_case: str | None = None) -> dict[str, Any]:
+    """Test-set evaluation of a trained model by its use case's adapter (image classification by default)."""
+    adapter = get_use_case(use_case).task_adapter() if use_case else _default_adapter()
+    return adapter.evaluate(model, kind, dataset, latency=latency)
+
+
+def _default_adapter() -> Any:
+    from core.training.adapters import IMAGE_CLASSIFICATION
+
+    return IMAGE_CLASSIFICATION
+
+
+def evaluate_classifier(model: Any, kind: str, dataset: Dataset, *, latency: bool = True) -> dict[str, Any]:
+    """Test-set metrics, misclassified examples and (for Keras) serving latency for a trained classifier."""
     from core.evaluation.metrics import classification_metrics, misclassified
     from core.evaluation.serving import measure_latency, predict_proba, serving_function
 
@@ -130,14 +143,6 @@ def evaluate_model(model: Any, kind: str, dataset: Dataset, *, latency: bool = T
     return evaluation
 
 
-def _evaluation_metrics(evaluation: dict[str, Any]) -> dict[str, float]:
-    metrics = {"test_accuracy": evaluation["accuracy"], "test_macro_f1": evaluation["macro_f1"]}
-    for name in ("p50_ms", "p95_ms"):
-        if name in evaluation:
-            metrics[f"latency_{name}"] = float(evaluation[name])
-    return metrics
-
-
 def run_training(
     spec: TrainingSpec,
     *,
@@ -149,13 +154,13 @@ def run_training(
 ) -> RunOutcome:
     """Train one candidate on one dataset, evaluate it on the test split and log everything."""
     from core.training.device import configure_device
-    from core.training.runner import fit_keras, fit_sklearn
 
     settings = settings or get_settings()
     report = report or (lambda progress: None)
     cancel_event = cancel_event or threading.Event()
     use_case = get_use_case(spec.use_case)
     candidate = use_case.candidate(spec.candidate)
+    adapter = use_case.task_adapter()
     config = spec.config if candidate.kind == "keras" else replace(spec.config, epochs=1)  # one pass
     config.validate()
 
@@ -174,8 +179,7 @@ def run_training(
         "train_size": len(dataset.y_train),
         "val_size": len(dataset.y_val),
         "test_size": len(dataset.y_test),
-        "input_shape": "x".join(str(d) for d in dataset.input_shape),
-        "num_classes": dataset.num_classes,
+        **adapter.describe(dataset),
         **{f"hp_{name}": value for name, value in candidate.hparams.items()},
         **{f"data_{name}": value for name, value in spec.dataset_kwargs.items()},
     }
@@ -213,14 +217,14 @@ def run_training(
                 import keras
 
                 keras.utils.set_random_seed(config.seed)  # initial weights follow the run's seed too
-                model = candidate.build(dataset.input_shape, dataset.num_classes)
+                model = adapter.build(candidate, dataset, seed=config.seed)
                 with _device_scope(device):
-                    result = fit_keras(model, dataset.x_train, dataset.y_train, dataset.x_val, dataset.y_val,
-                                       config, on_progress=on_progress, cancel_event=cancel_event)
+                    result = adapter.fit(model, candidate, dataset, config, on_progress=on_progress,
+                                         cancel_event=cancel_event)
             else:
-                model = candidate.build(random_state=config.seed)
-                result = fit_sklearn(model, dataset.x_train, dataset.y_train, dataset.x_val, dataset.y_val,
-                                     on_progress=on_progress)
+                model = adapter.build(candidate, dataset, seed=config.seed)
+                result = adapter.fit(model, candidate, dataset, config, on_progress=on_progress,
+                                     cancel_event=cancel_event)
         epoch_log.update(result.history)
         epoch_log.flush()
         if result.stopped_reason not in ("diverged", "cancelled"):
@@ -238,25 +242,23 @@ def run_training(
             tracker.finish(run_id, "cancelled")
             return RunOutcome(run_id, "cancelled", timing, result.history, device.name)
 
-        from core.evaluation.serving import batch_throughput
         from core.models.io import model_size_bytes, parameter_count, save_model
 
-        evaluation = evaluate_model(model, candidate.kind, dataset)
+        evaluation = adapter.evaluate(model, candidate.kind, dataset)
         with tempfile.TemporaryDirectory() as tmp:
             model_file = save_model(model, Path(tmp))
             size = model_size_bytes(model_file)
             tracker.log_artifact(run_id, model_file, artifact_path="model")
         metrics = {
-            **_evaluation_metrics(evaluation),
+            **adapter.metrics(evaluation),
             **_final_history_metrics(result.history),
             **timing,
             "parameters": float(parameter_count(model)),
             "model_size_bytes": float(size),
         }
-        if candidate.kind == "keras":
-            from core.evaluation.serving import serving_function
-
-            metrics["batch_throughput"] = float(batch_throughput(serving_function(model), dataset.x_test))
+        throughput = adapter.throughput(model, candidate.kind, dataset)
+        if throughput is not None:
+            metrics["batch_throughput"] = float(throughput)
         tracker.log_metrics(run_id, metrics)
         tracker.log_dict(run_id, evaluation, EVALUATION_FILE)
         status = "completed"
@@ -384,7 +386,7 @@ def reevaluate_run(tracker: Any, run_id: str) -> dict[str, Any]:
     dataset = load_run_dataset(tracker, run_id, run=run)
     model = load_run_model(tracker, run_id)
     expected = run.data.tags.get("studio.dataset_fingerprint")
-    evaluation = evaluate_model(model, params.get("model_kind", "keras"), dataset)
+    evaluation = evaluate_model(model, params.get("model_kind", "keras"), dataset, use_case=params["use_case"])
     evaluation["same_data"] = expected == dataset.fingerprint
     return evaluation
 
@@ -398,12 +400,8 @@ def import_model_run(
 
     model = load_model_from_bytes(model_bytes, filename=filename)
     data = load_dataset(use_case, dataset, seed=seed, **(dataset_kwargs or {}))
-    model_shape = tuple(int(d) for d in model.input_shape[1:])
-    if model_shape != data.input_shape:
-        raise ModelLoadError("errors.model.shape_mismatch", model_shape=model_shape, data_shape=data.input_shape)
-    outputs = int(model.output_shape[-1])
-    if outputs != data.num_classes:
-        raise ModelLoadError("errors.model.classes_mismatch", outputs=outputs, classes=data.num_classes)
+    adapter = get_use_case(use_case).task_adapter()
+    adapter.check_imported(model, data)
     run_id = tracker.start_run(
         use_case=use_case, dataset=dataset, model="imported",
         params={"use_case": use_case, "dataset": dataset, "model": "imported", "model_kind": "keras",
@@ -415,12 +413,12 @@ def import_model_run(
     try:
         tracker.log_dict(run_id, {"id": data.id, "title": data.title, "kwargs": dataset_kwargs or {},
                                   "fingerprint": data.fingerprint}, DATASET_FILE)
-        evaluation = evaluate_model(model, "keras", data)
+        evaluation = adapter.evaluate(model, "keras", data)
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / (Path(filename).name or "model.keras")
             path.write_bytes(model_bytes)
             tracker.log_artifact(run_id, path, artifact_path="model")
-        metrics = {**_evaluation_metrics(evaluation), "parameters": float(parameter_count(model)),
+        metrics = {**adapter.metrics(evaluation), "parameters": float(parameter_count(model)),
                    "model_size_bytes": float(len(model_bytes))}
         tracker.log_metrics(run_id, metrics)
         tracker.log_dict(run_id, evaluation, EVALUATION_FILE)

@@ -46,8 +46,10 @@ class DatasetSource:
 class Candidate:
     """A model a use case can train: a Keras builder or a scikit-learn baseline.
 
-    builder: "module:function". Keras: build(input_shape, num_classes, **hparams) -> keras.Model.
-    sklearn: build(**hparams) -> estimator with fit/predict_proba.
+    builder: "module:function". Image classification (the default adapter): Keras
+    build(input_shape, num_classes, **hparams) -> keras.Model; sklearn build(random_state=..., **hparams).
+    Other tasks' adapters decide the builder's arguments (e.g. the training split to adapt
+    preprocessing layers on).
     """
 
     id: str
@@ -78,6 +80,12 @@ class UseCase:
     datasets: tuple[DatasetSource, ...] = ()
     candidates: tuple[Candidate, ...] = ()
     default_candidate: str = ""  # preselected in the lab; the first candidate when empty
+    # How the pipeline builds, fits and evaluates this task's models ("module:ATTRIBUTE", see
+    # core.training.adapters). Resolved only when training, so listing use cases stays light.
+    adapter: str = "core.training.adapters:IMAGE_CLASSIFICATION"
+
+    def task_adapter(self) -> Any:
+        return resolve(self.adapter)
 
     def dataset(self, source_id: str) -> DatasetSource:
         for source in self.datasets:

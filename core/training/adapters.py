@@ -1,0 +1,91 @@
+"""Task adapters: how a use case builds, fits and evaluates its candidates inside the pipeline.
+
+The pipeline (core.training.pipeline) owns what every run shares: data loading, device,
+tracking, timing, memory, saving the model, cancel and divergence handling. An adapter owns
+what differs by task. Image classification is the default; a use case whose data are tables,
+texts or user-item pairs names its own adapter in `UseCase.adapter` ("module:ATTRIBUTE"),
+usually a subclass of ClassificationAdapter that overrides a method or two.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable
+
+import numpy as np
+
+from core.data.dataset import Dataset
+
+
+class ClassificationAdapter:
+    """Image/array classification: build(input_shape, num_classes), sparse cross-entropy, accuracy."""
+
+    #: Keras loss and metrics used when fit_keras compiles the model.
+    loss: Any = "sparse_categorical_crossentropy"
+    keras_metrics: tuple[Any, ...] = ("accuracy",)
+
+    def describe(self, dataset: Dataset) -> dict[str, Any]:
+        """Run parameters that describe the data's shape (logged with every run)."""
+        return {"input_shape": "x".join(str(d) for d in dataset.input_shape), "num_classes": dataset.num_classes}
+
+    def build(self, candidate: Any, dataset: Dataset, *, seed: int) -> Any:
+        """A fresh, uncompiled model (Keras) or an unfitted estimator (scikit-learn)."""
+        if candidate.kind == "keras":
+            return candidate.build(dataset.input_shape, dataset.num_classes)
+        return candidate.build(random_state=seed)
+
+    def fit(self, model: Any, candidate: Any, dataset: Dataset, config: Any, *,
+            on_progress: Callable[[Any], None], cancel_event: threading.Event) -> Any:
+        """Fit on the train split (validation on val) and return a core.training.runner.FitResult."""
+        from core.training.runner import fit_keras, fit_sklearn
+
+        if candidate.kind == "keras":
+            return fit_keras(model, dataset.x_train, dataset.y_train, dataset.x_val, dataset.y_val, config,
+                             on_progress=on_progress, cancel_event=cancel_event, loss=self.loss,
+                             metrics=self.keras_metrics)
+        return fit_sklearn(model, dataset.x_train, dataset.y_train, dataset.x_val, dataset.y_val,
+                           on_progress=on_progress, cancel_event=cancel_event)
+
+    def evaluate(self, model: Any, kind: str, dataset: Dataset, *, latency: bool = True) -> dict[str, Any]:
+        """Everything the results views show, as JSON-able values (stored as evaluation.json)."""
+        from core.training.pipeline import evaluate_classifier
+
+        return evaluate_classifier(model, kind, dataset, latency=latency)
+
+    def metrics(self, evaluation: dict[str, Any]) -> dict[str, float]:
+        """The scalar test metrics of an evaluation (names start with test_ or latency_)."""
+        metrics = {"test_accuracy": float(evaluation["accuracy"]), "test_macro_f1": float(evaluation["macro_f1"])}
+        for name in ("p50_ms", "p95_ms"):
+            if name in evaluation:
+                metrics[f"latency_{name}"] = float(evaluation[name])
+        return metrics
+
+    def throughput(self, model: Any, kind: str, dataset: Dataset) -> float | None:
+        """Test examples per second in batches through the serving path; None where not measured."""
+        if kind != "keras":
+            return None
+        from core.evaluation.serving import batch_throughput, serving_function
+
+        return float(batch_throughput(serving_function(model), dataset.x_test))
+
+    def check_imported(self, model: Any, dataset: Dataset) -> None:
+        """Raise ModelLoadError when an uploaded model cannot take this dataset's inputs or classes."""
+        from core.errors import ModelLoadError
+
+        model_shape = tuple(int(d) for d in model.input_shape[1:])
+        if model_shape != dataset.input_shape:
+            raise ModelLoadError("errors.model.shape_mismatch", model_shape=model_shape,
+                                 data_shape=dataset.input_shape)
+        outputs = int(model.output_shape[-1])
+        if outputs != dataset.num_classes:
+            raise ModelLoadError("errors.model.classes_mismatch", outputs=outputs, classes=dataset.num_classes)
+
+
+IMAGE_CLASSIFICATION = ClassificationAdapter()
+
+
+def first_rows(x: Any, count: int = 1) -> Any:
+    """The first `count` examples of x, whether x is an array or a dict of columns."""
+    if isinstance(x, dict):
+        return {name: np.asarray(column)[:count] for name, column in x.items()}
+    return x[:count]
