@@ -166,8 +166,8 @@ def test_baseline_then_reevaluate_download_and_delete_on_runs_page(app_test):
     at.button(key="runs_reevaluate").click().run()
     assert not at.exception
     message = at.success[0].value
-    assert message.startswith("Re-evaluated: test accuracy")
-    assert f"{trained:.2f}%" in message  # same model, same split: same accuracy twice
+    assert message.startswith("Re-evaluated on the test set")
+    assert message.count(f"{trained:.2f}%") == 2  # same model, same split: same accuracy, fresh and stored
     assert at.get("download_button")
     at.checkbox(key="runs_delete_confirm").check().run()
     at.button(key="runs_delete").click().run()
