@@ -1,0 +1,1 @@
+"""Strategy planner: prioritise use cases on measured evidence, cost and risk; roadmap, risk register, report."""

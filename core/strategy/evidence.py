@@ -1,0 +1,201 @@
+"""Measured evidence: the studio's completed runs turned into 1-5 scores that carry their run ids.
+
+Rules (documented here and on the page):
+- Feasibility from the use case's primary metric of its best completed run:
+  accuracy: >= 0.95 -> 5, >= 0.90 -> 4, >= 0.80 -> 3, >= 0.70 -> 2, else 1;
+  ROC-AUC:  >= 0.90 -> 5, >= 0.80 -> 4, >= 0.70 -> 3, >= 0.60 -> 2, else 1;
+  RMSE relative to the rating scale (0.5-5 stars: range 4.5), rmse / 4.5:
+            <= 0.15 -> 5, <= 0.20 -> 4, <= 0.25 -> 3, <= 0.30 -> 2, else 1.
+- Compute from the same run: the lower of a latency band (p50 <= 5 ms -> 5, <= 20 -> 4, <= 100 -> 3,
+  <= 500 -> 2, else 1) and a training-time band for the company's own data volume on a CPU
+  (rows x epochs / measured samples per second: <= 0.1 h -> 5, <= 1 h -> 4, <= 8 h -> 3, <= 24 h -> 2, else 1).
+- Value and data resources are the executive's judgement: always "assumed". So are feasibility and
+  compute when the use case has no completed run, or when its evidence is switched off.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from core.strategy.model import CRITERIA, Assessment, UseCaseAssessment
+
+MEASURED = "measured"
+ASSUMED = "assumed"
+RATING_RANGE = 4.5  # MovieLens stars run from 0.5 to 5
+ACCURACY_BANDS = ((0.95, 5), (0.90, 4), (0.80, 3), (0.70, 2))
+AUC_BANDS = ((0.90, 5), (0.80, 4), (0.70, 3), (0.60, 2))
+RELATIVE_RMSE_BANDS = ((0.15, 5), (0.20, 4), (0.25, 3), (0.30, 2))
+LATENCY_BANDS_MS = ((5.0, 5), (20.0, 4), (100.0, 3), (500.0, 2))
+TRAINING_BANDS_H = ((0.1, 5), (1.0, 4), (8.0, 3), (24.0, 2))
+LOWER_IS_BETTER = ("rmse", "mae", "loss")
+
+
+def higher_is_better(metric: str) -> bool:
+    return not any(part in metric.lower() for part in LOWER_IS_BETTER)
+
+
+def _number(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def device_kind(device: Any) -> str:
+    """'GPU' or 'CPU' from a run's device tag ("CPU (2 cores)", "NVIDIA H100 ..."); '' when not recorded."""
+    text = str(device or "").strip()
+    if not text or text == "-" or text.lower() == "nan":
+        return ""
+    return "CPU" if text.upper().startswith("CPU") else "GPU"
+
+
+def quality_band(metric: str, value: float, *, rating_range: float = RATING_RANGE) -> int:
+    """A 1-5 score for a primary metric value by the bands in the module docstring."""
+    name = metric.lower()
+    if "rmse" in name or "mae" in name:
+        relative = value / rating_range
+        for limit, score in RELATIVE_RMSE_BANDS:
+            if relative <= limit:
+                return score
+        return 1
+    bands = AUC_BANDS if "auc" in name else ACCURACY_BANDS
+    for limit, score in bands:
+        if value >= limit:
+            return score
+    return 1
+
+
+def _upper_band(value: float, bands) -> int:
+    for limit, score in bands:
+        if value <= limit:
+            return score
+    return 1
+
+
+def latency_band(p50_ms: float) -> int:
+    return _upper_band(p50_ms, LATENCY_BANDS_MS)
+
+
+def training_band(hours: float) -> int:
+    return _upper_band(hours, TRAINING_BANDS_H)
+
+
+@dataclass(frozen=True)
+class Throughput:
+    """Speeds measured by one run: training samples/s, single-request p50 latency, batch samples/s."""
+
+    run_id: str
+    device: str  # GPU | CPU
+    samples_per_second: float | None
+    latency_p50_ms: float | None
+    batch_throughput: float | None
+
+
+@dataclass(frozen=True)
+class Measured:
+    """What the studio has measured for one use case: its best completed run and the fastest per device."""
+
+    use_case: str
+    metric: str
+    value: float
+    run_id: str
+    model: str
+    dataset: str
+    run_ids: tuple[str, ...]
+    best: Throughput
+    cpu: Throughput | None
+    gpu: Throughput | None
+    train_seconds: float | None
+
+
+def _throughput(row: Mapping[str, Any]) -> Throughput:
+    return Throughput(run_id=str(row["run_id"]), device=device_kind(row.get("device")) or "CPU",
+                      samples_per_second=_number(row.get("samples_per_second")),
+                      latency_p50_ms=_number(row.get("latency_p50_ms")),
+                      batch_throughput=_number(row.get("batch_throughput")))
+
+
+def measured_from_runs(runs, primary_metrics: Mapping[str, str]) -> dict[str, Measured]:
+    """{use case id: Measured} from Tracker.list_runs(): completed runs with the use case's primary metric."""
+    result: dict[str, Measured] = {}
+    if runs is None or len(runs) == 0 or "use_case" not in runs.columns:
+        return result
+    for use_case_id, metric in primary_metrics.items():
+        if metric not in runs.columns:
+            continue
+        rows = [row for row in runs[runs["use_case"] == use_case_id].to_dict("records")
+                if row.get("status") == "completed" and _number(row.get(metric)) is not None]
+        if not rows:
+            continue
+        better = higher_is_better(metric)
+        rows.sort(key=lambda row: (-1 if better else 1) * _number(row[metric]))
+        best = rows[0]
+
+        def fastest(kind: str) -> Throughput | None:
+            on_device = [row for row in rows if device_kind(row.get("device")) == kind
+                         or (kind == "CPU" and device_kind(row.get("device")) == "")]
+            with_speed = [row for row in on_device if _number(row.get("samples_per_second"))]
+            if not with_speed:
+                return None
+            return _throughput(max(with_speed, key=lambda row: _number(row["samples_per_second"])))
+
+        result[use_case_id] = Measured(
+            use_case=use_case_id, metric=metric, value=float(_number(best[metric])), run_id=str(best["run_id"]),
+            model=str(best.get("model", "")), dataset=str(best.get("dataset", "")),
+            run_ids=tuple(str(row["run_id"]) for row in rows), best=_throughput(best),
+            cpu=fastest("CPU"), gpu=fastest("GPU"), train_seconds=_number(best.get("train_seconds")))
+    return result
+
+
+@dataclass(frozen=True)
+class CriterionScore:
+    """One criterion's score with where it came from: measured (with run ids) or assumed."""
+
+    score: float
+    source: str  # measured | assumed
+    run_ids: tuple[str, ...] = ()
+    metric: str = ""
+    value: float | None = None
+
+
+def training_hours(rows: float, epochs: int, samples_per_second: float) -> float:
+    """Hours one retrain takes: every row seen `epochs` times at the measured speed."""
+    return float(rows) * float(epochs) / float(samples_per_second) / 3600.0
+
+
+def scores_for(use_case: UseCaseAssessment, measured: Measured | None, *, epochs: int) -> dict[str, CriterionScore]:
+    """Effective criterion scores of one use case: measured where the studio has runs, else the typed ones."""
+    scores = {name: CriterionScore(float(use_case.scores[name]), ASSUMED) for name in CRITERIA}
+    if measured is None or not use_case.use_evidence:
+        return scores
+    scores["feasibility"] = CriterionScore(float(quality_band(measured.metric, measured.value)), MEASURED,
+                                           (measured.run_id,), measured.metric, measured.value)
+    bands: list[tuple[int, str, float, str]] = []
+    if measured.best.latency_p50_ms is not None:
+        bands.append((latency_band(measured.best.latency_p50_ms), "latency_p50_ms", measured.best.latency_p50_ms,
+                      measured.best.run_id))
+    cpu = measured.cpu or measured.best
+    if cpu.samples_per_second:
+        hours = training_hours(use_case.data.rows, epochs, cpu.samples_per_second)
+        bands.append((training_band(hours), "training_hours", hours, cpu.run_id))
+    if bands:
+        score, metric, value, _ = min(bands, key=lambda band: band[0])
+        run_ids = tuple(dict.fromkeys(band[3] for band in bands))
+        scores["compute"] = CriterionScore(float(score), MEASURED, run_ids, metric, value)
+    return scores
+
+
+def effective_scores(assessment: Assessment, measured: Mapping[str, Measured]) -> dict[str, dict[str, CriterionScore]]:
+    """{use case id: {criterion: CriterionScore}} for every use case of the assessment."""
+    return {use_case.id: scores_for(use_case, measured.get(use_case.id), epochs=assessment.cost.epochs)
+            for use_case in assessment.use_cases}
+
+
+def primary_metrics() -> dict[str, str]:
+    """{use case id: primary metric} from the registry (which never imports TensorFlow)."""
+    from core.usecases.registry import USE_CASES
+
+    return {use_case_id: use_case.primary_metric for use_case_id, use_case in USE_CASES.items()}

@@ -1,0 +1,433 @@
+"""The strategy brief: one self-contained HTML page and a PDF, in English or Chinese, charts embedded as PNG.
+
+Charts are drawn with matplotlib (no browser needed); the PDF is laid out with fpdf2 and embeds a CJK font
+(Noto Sans CJK from Debian's fonts-noto-cjk) so Chinese renders. Without that font a Chinese PDF fails with
+a clear StrategyError while the HTML brief still works. matplotlib and fpdf2 are imported only when a
+brief is built, never on a page rerun.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import html
+import io
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, Sequence
+
+from core.i18n import StudioError, translate
+from core.strategy.analysis import Analysis, cost_rows, evidence_rows, ranking_rows
+from core.strategy.evidence import MEASURED
+from core.strategy.model import CRITERIA, StrategyError
+from core.strategy.plan import Phase, RiskEntry
+
+CJK_FONT_CANDIDATES = (
+    ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 2, "Noto Sans CJK SC"),  # face 2 = Simplified Chinese
+    ("/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc", 2, "Noto Sans CJK SC"),
+    ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0, "WenQuanYi Micro Hei"),
+)
+LATIN_FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+PALETTE = ("#2563EB", "#F59E0B", "#10B981", "#EF4444", "#8B5CF6", "#06B6D4", "#EC4899", "#84CC16")
+PHASE_COLORS = {"pilot": "#F59E0B", "mvp": "#2563EB", "scale": "#10B981"}
+LANGUAGE_NAMES = {"en": "English", "zh": "简体中文"}
+
+
+@dataclass(frozen=True)
+class FontChoice:
+    path: str
+    index: int
+    family: str
+
+
+def find_cjk_font(candidates: Sequence[tuple[str, int, str]] = CJK_FONT_CANDIDATES) -> FontChoice | None:
+    """The first installed CJK font (path, face index in the collection, family name), or None."""
+    for path, index, family in candidates:
+        if Path(path).is_file():
+            return FontChoice(path, index, family)
+    return None
+
+
+@dataclass
+class Brief:
+    """A built brief: HTML always; PDF bytes, or the error that says why there is no PDF."""
+
+    html: str
+    pdf: bytes | None
+    pdf_error: StudioError | None
+    lang: str
+
+
+# ---- charts (matplotlib, PNG) -----------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=4)
+def _matplotlib(font_path: str | None, family: str | None):
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from matplotlib import font_manager
+    import matplotlib.pyplot as plt
+
+    families = ["DejaVu Sans"]
+    if font_path:
+        font_manager.fontManager.addfont(font_path)
+        bold = font_path.replace("-Regular", "-Bold")
+        if bold != font_path and Path(bold).is_file():
+            font_manager.fontManager.addfont(bold)
+        families = [family, "DejaVu Sans"]
+    plt.rcParams.update({"font.family": families, "axes.unicode_minus": False, "axes.spines.top": False,
+                         "axes.spines.right": False, "axes.titlesize": 12, "axes.titleweight": "bold",
+                         "font.size": 9})
+    return plt
+
+
+def _png(fig) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=150, bbox_inches="tight", facecolor="white")
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def chart_images(analysis: Analysis, phases: Sequence[Phase], font: FontChoice | None) -> dict[str, bytes]:
+    """{name: PNG bytes} for the priority matrix, radars, sensitivity, costs and roadmap."""
+    plt = _matplotlib(font.path if font else None, font.family if font else None)
+    lang = analysis.lang
+    tr = lambda key, **p: translate(key, lang, **p)  # noqa: E731 - short local alias
+    currency = analysis.assessment.cost.currency
+    order = [u.id for u in analysis.assessment.use_cases]
+    colors = {uid: PALETTE[i % len(PALETTE)] for i, uid in enumerate(order)}
+    images: dict[str, bytes] = {}
+
+    # Priority matrix
+    fig, ax = plt.subplots(figsize=(7.2, 5.2))
+    costs = [analysis.best_cost(uid).total for uid in order]
+    top = max([c for c in costs if c > 0] or [1.0])
+    seen: dict[tuple[float, float], int] = {}
+    for uid, cost in zip(order, costs):
+        scores = analysis.effective[uid]
+        measured = scores["feasibility"].source == MEASURED
+        size = 250 + 2200 * (cost / top if top else 0)
+        x, y = scores["feasibility"].score, scores["value"].score
+        nudge = seen.get((x, y), 0)  # use cases with equal scores are spread apart, not stacked
+        seen[(x, y)] = nudge + 1
+        x, y = x + 0.28 * nudge, y - 0.28 * nudge
+        ax.scatter(x, y, s=size, alpha=0.75 if measured else 0.25,
+                   color=colors[uid], edgecolors=colors[uid], linewidths=2)
+        ax.annotate(analysis.title(uid), (x, y), ha="center", va="center", fontsize=9,
+                    bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.8})
+    ax.axhline(3, color="#94A3B8", linestyle="--", linewidth=1)
+    ax.axvline(3, color="#94A3B8", linestyle="--", linewidth=1)
+    for text, (x, y, ha, va) in zip((tr("strategy.charts.quick_wins"), tr("strategy.charts.big_bets"),
+                                      tr("strategy.charts.fill_ins"), tr("strategy.charts.avoid")),
+                                     ((5.4, 5.4, "right", "top"), (0.6, 5.4, "left", "top"),
+                                      (5.4, 0.6, "right", "bottom"), (0.6, 0.6, "left", "bottom"))):
+        ax.text(x, y, text, ha=ha, va=va, color="#475569", fontsize=9)
+    ax.set(xlim=(0.5, 5.5), ylim=(0.5, 5.5), xlabel=tr("strategy.charts.feasibility"),
+           ylabel=tr("strategy.charts.value"), title=tr("strategy.charts.matrix_title"))
+    ax.text(1.0, -0.13, f"{tr('strategy.charts.measured')}: ●   {tr('strategy.charts.assumed')}: ○   "
+            f"{tr('strategy.charts.cost_label', currency=currency)}", transform=ax.transAxes, ha="right",
+            fontsize=8, color="#475569")
+    images["matrix"] = _png(fig)
+
+    # Radars
+    count = len(order)
+    columns = min(4, count)
+    rows = -(-count // columns)
+    fig = plt.figure(figsize=(2.6 * columns, 2.7 * rows))
+    labels = [tr(f"strategy.criteria.{c}") for c in CRITERIA]
+    import math
+
+    angles = [2 * math.pi * i / len(CRITERIA) for i in range(len(CRITERIA))] + [0.0]
+    for index, uid in enumerate(order):
+        ax = fig.add_subplot(rows, columns, index + 1, projection="polar")
+        values = [analysis.effective[uid][c].score for c in CRITERIA]
+        typed = [analysis.assessment.use_case(uid).scores[c] for c in CRITERIA]
+        ax.plot(angles, values + values[:1], color=colors[uid], linewidth=2)
+        ax.fill(angles, values + values[:1], color=colors[uid], alpha=0.25)
+        ax.plot(angles, typed + typed[:1], color="#94A3B8", linestyle="--", linewidth=1)
+        ax.set_xticks(angles[:-1], labels, fontsize=7)
+        ax.set_ylim(0, 5)
+        ax.set_yticks([1, 2, 3, 4, 5], ["1", "", "3", "", "5"], fontsize=6)
+        ax.set_title(analysis.title(uid), fontsize=10, pad=14)
+    fig.suptitle(tr("strategy.charts.radar_title"), fontweight="bold")
+    fig.tight_layout()
+    images["radar"] = _png(fig)
+
+    # Sensitivity
+    fig, axes = plt.subplots(1, len(CRITERIA), figsize=(10, 3.2), sharey=True)
+    for ax, criterion in zip(axes, CRITERIA):
+        for uid in order:
+            series = sorted((p.factor, p.rank) for p in analysis.sensitivity if p.criterion == criterion and p.id == uid)
+            ax.plot([round((f - 1) * 100) for f, _ in series], [r for _, r in series], marker="o",
+                    color=colors[uid], label=analysis.title(uid))
+        ax.set_title(tr(f"strategy.criteria.{criterion}"), fontsize=10)
+        ax.set_xticks([-50, 0, 50], ["-50%", "0", "+50%"])
+        ax.set_xlabel(tr("strategy.charts.sensitivity_x"))
+    axes[0].set_ylabel(tr("strategy.charts.sensitivity_y"))
+    axes[0].invert_yaxis()
+    axes[0].set_yticks(range(1, count + 1))
+    axes[-1].legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=8, frameon=False)
+    fig.suptitle(tr("strategy.charts.sensitivity_title"), fontweight="bold")
+    fig.tight_layout()
+    images["sensitivity"] = _png(fig)
+
+    # Costs
+    fig, ax = plt.subplots(figsize=(7.2, 3.6))
+    width = 0.38
+    for offset, device in enumerate(("CPU", "GPU")):
+        xs = [i + (offset - 0.5) * width for i in range(count)]
+        train = [analysis.costs[uid][device].train_cost for uid in order]
+        serve = [analysis.costs[uid][device].serve_cost for uid in order]
+        color = PALETTE[0] if device == "CPU" else PALETTE[4]
+        ax.bar(xs, train, width, color=color, label=f"{device} · {tr('strategy.charts.train')}")
+        ax.bar(xs, serve, width, bottom=train, color=color, alpha=0.45,
+               label=f"{device} · {tr('strategy.charts.serve')}")
+    ax.set_xticks(range(count), [analysis.title(uid) for uid in order])
+    ax.set_ylabel(tr("strategy.charts.cost_axis", currency=currency))
+    ax.set_title(tr("strategy.charts.cost_title"))
+    ax.legend(fontsize=7, frameon=False, ncols=2)
+    images["cost"] = _png(fig)
+
+    # Roadmap
+    if phases:
+        import matplotlib.dates as mdates
+
+        titles = list(dict.fromkeys(p.title for p in phases))
+        fig, ax = plt.subplots(figsize=(7.2, 0.7 * len(titles) + 1.4))
+        for phase in phases:
+            y = len(titles) - 1 - titles.index(phase.title)
+            start = mdates.date2num(phase.start)
+            ax.barh(y, mdates.date2num(phase.end) - start, left=start, color=PHASE_COLORS[phase.phase], height=0.55)
+            ax.text(start + (mdates.date2num(phase.end) - start) / 2, y, tr(f"strategy.phase.{phase.phase}"),
+                    ha="center", va="center", color="white", fontsize=8)
+        ax.set_yticks(range(len(titles)), list(reversed(titles)))
+        ax.xaxis_date()
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
+        ax.set_title(tr("strategy.charts.roadmap_title"))
+        images["roadmap"] = _png(fig)
+    return images
+
+
+# ---- content shared by HTML and PDF ------------------------------------------------------------------
+
+def _sections(analysis: Analysis, phases: Sequence[Phase], register: Sequence[RiskEntry], today: date):
+    lang = analysis.lang
+    tr = lambda key, **p: translate(key, lang, **p)  # noqa: E731 - short local alias
+    company = analysis.assessment.company
+    currency = analysis.assessment.cost.currency
+    total = sum(analysis.best_cost(u.id).total for u in analysis.assessment.use_cases)
+    measured = sum(1 for u in analysis.assessment.use_cases
+                   if analysis.effective[u.id]["feasibility"].source == MEASURED)
+    summary = tr("strategy.report.summary_text", first=analysis.ranking[0].title if analysis.ranking else "-",
+                 count=len(analysis.assessment.use_cases), measured=measured, total=f"{total:,.0f}", currency=currency)
+    profile = [
+        {tr("strategy.table.field"): tr("strategy.company.name"),
+         tr("strategy.table.entry"): company.name or tr("strategy.report.unnamed")},
+        {tr("strategy.table.field"): tr("strategy.company.industry"), tr("strategy.table.entry"): company.industry or "-"},
+        {tr("strategy.table.field"): tr("strategy.company.size"), tr("strategy.table.entry"): tr(f"strategy.size.{company.size}")},
+        {tr("strategy.table.field"): tr("strategy.company.compute"),
+         tr("strategy.table.entry"): tr(f"strategy.compute.{company.compute}")},
+        {tr("strategy.table.field"): tr("strategy.company.cloud_budget", currency=currency),
+         tr("strategy.table.entry"): f"{company.cloud_budget:,.0f}"},
+        {tr("strategy.table.field"): tr("strategy.company.regulations"),
+         tr("strategy.table.entry"): ", ".join(tr(f"strategy.regulation.{r}") for r in company.regulations)
+         or tr("strategy.report.none")},
+        {tr("strategy.table.field"): tr("strategy.company.risk_appetite"),
+         tr("strategy.table.entry"): tr(f"strategy.appetite.{company.risk_appetite}")},
+    ]
+    roadmap_rows = [{tr("strategy.table.use_case"): p.title, tr("strategy.table.phase"): tr(f"strategy.phase.{p.phase}"),
+                     tr("strategy.table.start"): p.start.isoformat(), tr("strategy.table.end"): p.end.isoformat()}
+                    for p in phases]
+    register_rows = [{tr("strategy.table.use_case"): e.title, tr("strategy.table.category"): tr(f"strategy.category.{e.category}"),
+                      tr("strategy.table.level"): e.level, tr("strategy.table.mitigations"): "\n".join(e.mitigations)}
+                     for e in register]
+    return {
+        "title": tr("strategy.report.title"),
+        "subtitle": tr("strategy.report.subtitle", company=company.name or tr("strategy.report.unnamed"),
+                       industry=company.industry or "-", date=today.isoformat()),
+        "summary": summary,
+        "tables": [
+            ("profile", tr("strategy.report.profile"), profile),
+            ("ranking", tr("strategy.report.ranking"), ranking_rows(analysis)),
+            ("evidence", tr("strategy.report.evidence"), evidence_rows(analysis)),
+            ("cost", tr("strategy.report.cost"), cost_rows(analysis)),
+            ("roadmap", tr("strategy.report.roadmap"), roadmap_rows),
+            ("register", tr("strategy.report.register"), register_rows),
+        ],
+        "method": tr("strategy.rules"),
+        "footer": tr("strategy.report.generated", date=today.isoformat()),
+    }
+
+
+def _html_table(rows: Sequence[dict[str, Any]], empty: str) -> str:
+    if not rows:
+        return f"<p class='muted'>{html.escape(empty)}</p>"
+    head = "".join(f"<th>{html.escape(str(k))}</th>" for k in rows[0])
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(v)).replace(chr(10), '<br>')}</td>" for v in row.values())
+                   + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+_CSS = """
+body{font-family:"Noto Sans CJK SC","Source Sans Pro","PingFang SC","Microsoft YaHei",Arial,sans-serif;
+color:#0f172a;max-width:1000px;margin:32px auto;padding:0 24px;line-height:1.5}
+h1{font-size:28px;margin-bottom:4px}h2{font-size:20px;border-bottom:2px solid #2563EB;padding-bottom:4px;margin-top:32px}
+.sub{color:#475569;margin-top:0}.summary{background:#EFF6FF;border-left:4px solid #2563EB;padding:12px 16px}
+table{border-collapse:collapse;width:100%;font-size:13px;margin:8px 0}th{background:#F1F5F9;text-align:left}
+th,td{border:1px solid #E2E8F0;padding:4px 8px;vertical-align:top}img{max-width:100%;margin:8px 0}
+.muted{color:#64748B}footer{color:#64748B;font-size:12px;margin-top:32px}
+"""
+
+
+def render_html(analysis: Analysis, phases: Sequence[Phase], register: Sequence[RiskEntry],
+                images: dict[str, bytes], *, today: date) -> str:
+    """A self-contained HTML brief: inline CSS, charts as base64 PNG, evidence and every table."""
+    content = _sections(analysis, phases, register, today)
+    lang = analysis.lang
+    tr = lambda key, **p: translate(key, lang, **p)  # noqa: E731
+    parts = [f"<!DOCTYPE html><html lang='{'zh-CN' if lang == 'zh' else 'en'}'><head><meta charset='utf-8'>",
+             f"<title>{html.escape(content['title'])}</title><style>{_CSS}</style></head><body>",
+             f"<h1>{html.escape(content['title'])}</h1><p class='sub'>{html.escape(content['subtitle'])}</p>",
+             f"<h2>{html.escape(tr('strategy.report.summary'))}</h2><p class='summary'>{html.escape(content['summary'])}</p>"]
+    tables = {name: (heading, rows) for name, heading, rows in content["tables"]}
+    for name in ("profile", "ranking"):
+        heading, rows = tables[name]
+        parts.append(f"<h2>{html.escape(heading)}</h2>{_html_table(rows, tr('strategy.report.none'))}")
+    parts.append(f"<h2>{html.escape(tr('strategy.report.charts'))}</h2>")
+    for name in ("matrix", "radar", "sensitivity", "cost", "roadmap"):
+        if name in images:
+            data = base64.b64encode(images[name]).decode("ascii")
+            parts.append(f"<img alt='{name}' src='data:image/png;base64,{data}'>")
+    for name in ("evidence", "cost", "roadmap"):
+        heading, rows = tables[name]
+        parts.append(f"<h2>{html.escape(heading)}</h2>{_html_table(rows, tr('strategy.report.none'))}")
+    heading, rows = tables["register"]
+    parts.append(f"<h2>{html.escape(heading)}</h2>{_html_table(rows, tr('strategy.register.empty'))}")
+    parts.append(f"<h2>{html.escape(tr('strategy.report.method'))}</h2><p>{html.escape(content['method'])}</p>")
+    parts.append(f"<footer>{html.escape(content['footer'])}</footer></body></html>")
+    return "".join(parts)
+
+
+def _latin_safe(text: str) -> str:
+    return text.encode("latin-1", "replace").decode("latin-1")
+
+
+def render_pdf(analysis: Analysis, phases: Sequence[Phase], register: Sequence[RiskEntry],
+               images: dict[str, bytes], *, today: date, font: FontChoice | None) -> bytes:
+    """An A4 PDF brief with fpdf2; StrategyError (font_missing) for Chinese without a CJK font."""
+    from fpdf import FPDF
+    from fpdf.fonts import FontFace
+
+    lang = analysis.lang
+    if lang == "zh" and font is None:
+        raise StrategyError("strategy.errors.font_missing")
+    content = _sections(analysis, phases, register, today)
+    tr = lambda key, **p: translate(key, lang, **p)  # noqa: E731
+    pdf = FPDF(orientation="portrait", unit="mm", format="A4")
+    pdf.set_auto_page_break(auto=True, margin=15)
+    pdf.set_title(content["title"])
+    pdf.set_creator("AI Strategy Studio")
+    clean = str
+    if font is not None:
+        pdf.add_font("brief", "", font.path, collection_font_number=font.index)
+        family = "brief"
+    elif Path(LATIN_FONT).is_file():
+        pdf.add_font("brief", "", LATIN_FONT)
+        family = "brief"
+    else:
+        family, clean = "helvetica", _latin_safe
+    pdf.add_page()
+    width = pdf.epw
+
+    def heading(text: str, size: float = 14) -> None:
+        pdf.ln(3)
+        pdf.set_font(family, size=size)
+        pdf.set_text_color(30, 64, 175)
+        pdf.multi_cell(width, size * 0.5, clean(text), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_draw_color(37, 99, 235)
+        pdf.line(pdf.l_margin, pdf.get_y() + 0.5, pdf.l_margin + width, pdf.get_y() + 0.5)
+        pdf.ln(2)
+        pdf.set_text_color(15, 23, 42)
+
+    def paragraph(text: str, size: float = 10) -> None:
+        pdf.set_font(family, size=size)
+        pdf.multi_cell(width, size * 0.5, clean(text), new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(1)
+
+    def table(rows: Sequence[dict[str, Any]], empty: str, size: float = 8, widths=None) -> None:
+        if not rows:
+            paragraph(empty)
+            return
+        pdf.set_font(family, size=size)
+        head_style = FontFace(fill_color=(241, 245, 249))
+        with pdf.table(col_widths=widths, headings_style=head_style, line_height=size * 0.5,
+                       text_align="LEFT", borders_layout="HORIZONTAL_LINES") as grid:
+            row = grid.row()
+            for key in rows[0]:
+                row.cell(clean(str(key)))
+            for item in rows:
+                row = grid.row()
+                for value in item.values():
+                    row.cell(clean(str(value)))
+        pdf.ln(2)
+
+    def image(name: str, w: float) -> None:
+        if name in images:
+            pdf.image(io.BytesIO(images[name]), w=w, x=pdf.l_margin + (width - w) / 2)
+            pdf.ln(2)
+
+    pdf.set_font(family, size=22)
+    pdf.set_text_color(15, 23, 42)
+    pdf.cell(width, 12, clean(content["title"]), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(family, size=11)
+    pdf.set_text_color(71, 85, 105)
+    pdf.cell(width, 7, clean(content["subtitle"]), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_text_color(15, 23, 42)
+    heading(tr("strategy.report.summary"))
+    paragraph(content["summary"], 11)
+    tables = {name: (title, rows) for name, title, rows in content["tables"]}
+    for name in ("ranking", "profile"):
+        title, rows = tables[name]
+        heading(title)
+        table(rows, tr("strategy.report.none"), size=9,
+              widths=(10, 28, 18, 18, 16, 20, 26, 16) if name == "ranking" else (60, 120))
+    image("matrix", 150)
+    heading(tr("strategy.report.charts"))
+    image("radar", width)
+    image("sensitivity", width)
+    image("cost", 160)
+    image("roadmap", 160)
+    for name in ("evidence", "cost", "roadmap"):
+        title, rows = tables[name]
+        heading(title)
+        table(rows, tr("strategy.report.none"), size=7 if name == "cost" else 8)
+    title, rows = tables["register"]
+    heading(title)
+    table(rows, tr("strategy.register.empty"), widths=(22, 20, 12, 96))
+    heading(tr("strategy.report.method"))
+    paragraph(content["method"], 9)
+    pdf.set_text_color(100, 116, 139)
+    paragraph(content["footer"], 8)
+    return bytes(pdf.output())
+
+
+def build_brief(analysis: Analysis, phases: Sequence[Phase], register: Sequence[RiskEntry], *,
+                today: date, font: FontChoice | None = None, find_font: bool = True) -> Brief:
+    """HTML and PDF of one analysis (its language); a PDF failure leaves the HTML and says why."""
+    font = font if font is not None or not find_font else find_cjk_font()
+    images = chart_images(analysis, phases, font)
+    page = render_html(analysis, phases, register, images, today=today)
+    try:
+        pdf, error = render_pdf(analysis, phases, register, images, today=today, font=font), None
+    except StudioError as failure:
+        pdf, error = None, failure
+    except Exception as failure:  # noqa: BLE001 - a PDF layout bug must not cost the user the HTML brief
+        pdf, error = None, StrategyError("strategy.errors.pdf_failed", detail=f"{type(failure).__name__}: {failure}"[:200])
+    return Brief(page, pdf, error, analysis.lang)
+
+
+__all__ = ["Brief", "FontChoice", "build_brief", "chart_images", "find_cjk_font", "render_html", "render_pdf",
+           "LANGUAGE_NAMES"]
