@@ -1,0 +1,1 @@
+"""NLP use case: tokenisation, explanations (occlusion, attention) and the task adapter."""

@@ -1,0 +1,36 @@
+"""NLP use case: review sentiment (English or Chinese) or any labelled texts from a CSV."""
+
+from core.usecases.base import Candidate, DatasetSource, UseCase
+
+USE_CASE = UseCase(
+    id="nlp",
+    title_key="usecases.nlp.title",
+    value_key="usecases.nlp.value",
+    task="multiclass",
+    primary_metric="test_accuracy",
+    status="available",
+    icon=":material/forum:",
+    default_candidate="fasttext",
+    datasets=(
+        DatasetSource("en_reviews", "nlp.datasets.en_reviews.title", "bundled",
+                      "core.data.text:load_english_reviews", description_key="nlp.datasets.en_reviews.description"),
+        DatasetSource("zh_reviews", "nlp.datasets.zh_reviews.title", "bundled",
+                      "core.data.text:load_chinese_reviews", description_key="nlp.datasets.zh_reviews.description"),
+        DatasetSource("upload_csv", "nlp.datasets.upload_csv.title", "uploaded",
+                      "core.data.text:load_text_csv", description_key="nlp.datasets.upload_csv.description"),
+    ),
+    candidates=(
+        Candidate("tfidf_logreg", "nlp.models.tfidf_logreg.name", "nlp.models.tfidf_logreg.description", "sklearn",
+                  "core.nlp.baseline:build_tfidf_logreg", default_epochs=1),
+        Candidate("fasttext", "nlp.models.fasttext.name", "nlp.models.fasttext.description", "keras",
+                  "core.models.text:build_fasttext", hparams={"ngrams": 2},
+                  default_epochs=8, default_batch_size=32, default_learning_rate=3e-3),
+        Candidate("cnn", "nlp.models.cnn.name", "nlp.models.cnn.description", "keras",
+                  "core.models.text:build_cnn", default_epochs=4, default_batch_size=64),
+        Candidate("bigru", "nlp.models.bigru.name", "nlp.models.bigru.description", "keras",
+                  "core.models.text:build_bigru", default_epochs=3, default_batch_size=64),
+        Candidate("transformer", "nlp.models.transformer.name", "nlp.models.transformer.description", "keras",
+                  "core.models.text:build_transformer", default_epochs=4, default_batch_size=64),
+    ),
+    adapter="core.nlp.adapter:ADAPTER",
+)
