@@ -1,0 +1,1 @@
+"""Credit-risk evaluation: curves, KS, calibration, cost-optimal thresholds, explanations, fairness."""

