@@ -28,6 +28,7 @@ pages = [
     st.Page(str(PAGES_DIR / "runs.py"), title=t("nav.runs"), icon=":material/monitoring:", url_path="runs"),
     st.Page(str(PAGES_DIR / "selection.py"), title=t("nav.selection"), icon=":material/compare_arrows:",
             url_path="selection"),
+    st.Page(str(PAGES_DIR / "strategy.py"), title=t("nav.strategy"), icon=":material/insights:", url_path="strategy"),
     st.Page(str(PAGES_DIR / "walkthrough.py"), title=t("nav.walkthrough"), icon=":material/calculate:", url_path="walkthrough"),
     st.Page(str(PAGES_DIR / "model_trace.py"), title=t("nav.model_trace"), icon=":material/layers:", url_path="model-trace"),
 ]

@@ -1,22 +1,62 @@
 """Pure Plotly charts for the strategy planner: priority matrix, radars, sensitivity, roadmap, costs.
 
 Callers pass translated titles and labels, so one builder serves English and Chinese; no Streamlit here.
+Figures are assembled as plain dicts and wrapped without Plotly's per-property validation
+(go.Figure(..., _validate=False)): validated make_subplots/update_* calls cost ~400 ms per page run,
+the dict route ~10 ms, which keeps every strategy interaction under its 200 ms budget.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from datetime import date, datetime, time
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
-from dashboard.charts import MUTED_COLOR, PALETTE, _base_layout, _empty
+from dashboard.charts import FONT_FAMILY, MUTED_COLOR, PALETTE, TEMPLATE
 
 AXIS_RANGE = (0.5, 5.5)
 MIDPOINT = 3.0
 PHASE_COLORS = {"pilot": PALETTE[1], "mvp": PALETTE[0], "scale": PALETTE[2]}
+DEVICE_COLORS = {"CPU": PALETTE[0], "GPU": PALETTE[4]}
+
+
+@functools.lru_cache(maxsize=1)
+def _template() -> dict:
+    import plotly.io as pio
+
+    return pio.templates[TEMPLATE].to_plotly_json()
+
+
+def _layout(title: str, height: int, *, showlegend: bool = True, top: int | None = None, **extra: Any) -> dict:
+    """The studio's chart look (as dashboard.charts._base_layout) as a plain layout dict."""
+    layout = {
+        "template": _template(),
+        "title": {"text": title, "x": 0.0, "xanchor": "left", "font": {"size": 17}},
+        "height": height,
+        "margin": {"l": 60, "r": 24, "t": top if top is not None else (80 if showlegend else 56), "b": 56},
+        "font": {"family": FONT_FAMILY, "size": 13},
+        "showlegend": showlegend,
+        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "left", "x": 0.0,
+                   "title": {"text": ""}},
+        "hoverlabel": {"font": {"family": FONT_FAMILY}},
+    }
+    layout.update(extra)
+    return layout
+
+
+def _figure(data: list[dict], layout: dict) -> go.Figure:
+    return go.Figure(data=data, layout=layout, _validate=False)
+
+
+def _empty(title: str, message: str = "") -> go.Figure:
+    layout = _layout(title, 300, showlegend=False, xaxis={"visible": False}, yaxis={"visible": False})
+    if message:
+        layout["annotations"] = [{"text": message, "showarrow": False, "x": 0.5, "y": 0.5, "xref": "paper",
+                                  "yref": "paper", "font": {"size": 14, "color": MUTED_COLOR}}]
+    return _figure([], layout)
 
 
 def _diameters(costs: Sequence[float], *, smallest: float = 18.0, largest: float = 60.0) -> list[float]:
@@ -33,47 +73,59 @@ def plot_priority_matrix(names: Sequence[str], feasibility: Sequence[float], val
                          quadrants: Sequence[str]) -> go.Figure:
     """Value (y) against feasibility (x) on 1-5 axes, bubble area = twelve-month cost, quadrant lines at 3.
 
-    quadrants: labels for (top right, top left, bottom right, bottom left). Filled bubbles are
-    measured feasibility, open ones assumed.
+    quadrants: labels for (top right, top left, bottom right, bottom left). Filled bubbles have
+    measured feasibility, open ones assumed. Use cases with equal scores are spread apart slightly.
     """
     if not names:
         return _empty(title)
-    fig = go.Figure()
-    diameters = _diameters(costs)
-    # Tiny offsets so use cases with identical scores do not hide one another.
+    data: list[dict] = []
     seen: dict[tuple[float, float], int] = {}
     for index, (name, x, y, cost, diameter, is_measured) in enumerate(
-            zip(names, feasibility, value, costs, diameters, measured)):
+            zip(names, feasibility, value, costs, _diameters(costs), measured)):
         key = (round(x, 2), round(y, 2))
         nudge = seen.get(key, 0)
         seen[key] = nudge + 1
         color = PALETTE[index % len(PALETTE)]
-        fig.add_trace(go.Scatter(
-            x=[x + 0.12 * nudge], y=[y - 0.12 * nudge], mode="markers+text", text=[name],
-            textposition="top center", textfont={"size": 13}, showlegend=False, name=name,
-            marker={"size": diameter, "color": color if is_measured else "rgba(255,255,255,0.6)",
-                    "opacity": 0.85, "line": {"width": 3, "color": color}},
-            hovertemplate=(f"<b>{name}</b><br>{x_title}: %{{x:.2f}}<br>{y_title}: %{{y:.2f}}<br>"
-                           f"{cost_label}: {cost:,.0f}<br>"
-                           f"{measured_label if is_measured else assumed_label}<extra></extra>"),
-        ))
+        data.append({
+            "type": "scatter", "x": [x + 0.18 * nudge], "y": [y - 0.18 * nudge], "mode": "markers+text",
+            "text": [name], "textposition": "top center", "textfont": {"size": 13}, "showlegend": False, "name": name,
+            "marker": {"size": diameter, "color": color if is_measured else "rgba(255,255,255,0.6)", "opacity": 0.85,
+                       "line": {"width": 3, "color": color}},
+            "hovertemplate": (f"<b>{name}</b><br>{x_title}: %{{x:.2f}}<br>{y_title}: %{{y:.2f}}<br>"
+                              f"{cost_label}: {cost:,.0f}<br>{measured_label if is_measured else assumed_label}"
+                              "<extra></extra>"),
+        })
     for label, symbol in ((measured_label, "circle"), (assumed_label, "circle-open")):
-        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=label,
-                                 marker={"size": 12, "symbol": symbol, "color": MUTED_COLOR,
-                                         "line": {"width": 2, "color": MUTED_COLOR}}))
-    fig.add_hline(y=MIDPOINT, line={"dash": "dash", "color": MUTED_COLOR, "width": 1})
-    fig.add_vline(x=MIDPOINT, line={"dash": "dash", "color": MUTED_COLOR, "width": 1})
-    corners = ((5.4, 5.4, "right"), (0.6, 5.4, "left"), (5.4, 0.6, "right"), (0.6, 0.6, "left"))
-    for text, (x, y, align) in zip(quadrants, corners):
-        fig.add_annotation(x=x, y=y, text=text, showarrow=False, xanchor=align,
-                           yanchor="top" if y > MIDPOINT else "bottom",
-                           font={"size": 12, "color": "#475569"}, bgcolor="rgba(248,250,252,0.85)")
-    _base_layout(fig, title=title, height=480, x_title=x_title, y_title=y_title)
-    fig.update_xaxes(range=list(AXIS_RANGE), dtick=1, zeroline=False)
-    fig.update_yaxes(range=list(AXIS_RANGE), dtick=1, zeroline=False)
-    fig.add_annotation(text=f"○ = {cost_label}", x=1.0, y=-0.14, xref="paper", yref="paper", showarrow=False,
-                       xanchor="right", font={"size": 11, "color": MUTED_COLOR})
-    return fig
+        data.append({"type": "scatter", "x": [None], "y": [None], "mode": "markers", "name": label,
+                     "marker": {"size": 12, "symbol": symbol, "color": MUTED_COLOR,
+                                "line": {"width": 2, "color": MUTED_COLOR}}})
+    corners = ((5.45, 5.45, "right", "top"), (0.55, 5.45, "left", "top"), (5.45, 0.55, "right", "bottom"),
+               (0.55, 0.55, "left", "bottom"))
+    annotations = [{"x": x, "y": y, "text": text, "showarrow": False, "xanchor": ax, "yanchor": ay,
+                    "font": {"size": 12, "color": "#475569"}, "bgcolor": "rgba(248,250,252,0.85)"}
+                   for text, (x, y, ax, ay) in zip(quadrants, corners)]
+    annotations.append({"text": f"○ {cost_label}", "x": 1.0, "y": -0.16, "xref": "paper", "yref": "paper",
+                        "showarrow": False, "xanchor": "right", "font": {"size": 11, "color": MUTED_COLOR}})
+    line = {"dash": "dash", "color": MUTED_COLOR, "width": 1}
+    shapes = [{"type": "line", "x0": 0, "x1": 1, "xref": "paper", "y0": MIDPOINT, "y1": MIDPOINT, "line": line},
+              {"type": "line", "y0": 0, "y1": 1, "yref": "paper", "x0": MIDPOINT, "x1": MIDPOINT, "line": line}]
+    axis = {"range": list(AXIS_RANGE), "dtick": 1, "zeroline": False}
+    return _figure(data, _layout(title, 500, xaxis={**axis, "title": {"text": x_title}},
+                                 yaxis={**axis, "title": {"text": y_title}}, annotations=annotations, shapes=shapes))
+
+
+def _grid(count: int, columns: int, *, gap_x: float, gap_y: float, top: float = 1.0) -> list[tuple[list, list]]:
+    """(x domain, y domain) of each cell of a rows x columns grid, row by row from the top."""
+    rows = math.ceil(count / columns)
+    width = (1.0 - gap_x * (columns - 1)) / columns
+    height = (top - gap_y * (rows - 1)) / rows
+    cells = []
+    for index in range(count):
+        row, col = divmod(index, columns)
+        x0 = col * (width + gap_x)
+        y1 = top - row * (height + gap_y)
+        cells.append(([x0, x0 + width], [y1 - height, y1]))
+    return cells
 
 
 def plot_radars(names: Sequence[str], scores: Sequence[Mapping[str, float]], typed: Sequence[Mapping[str, float]],
@@ -85,30 +137,33 @@ def plot_radars(names: Sequence[str], scores: Sequence[Mapping[str, float]], typ
     count = len(names)
     columns = max(1, min(columns, count))
     rows = math.ceil(count / columns)
-    headings = list(subtitles) if subtitles else list(names)
-    fig = make_subplots(rows=rows, cols=columns, specs=[[{"type": "polar"}] * columns for _ in range(rows)],
-                        subplot_titles=headings, horizontal_spacing=0.09, vertical_spacing=0.16)
+    cells = _grid(count, columns, gap_x=0.08, gap_y=0.22 / max(rows, 1), top=0.92)
     keys = list(axis_labels)
     theta = [axis_labels[key] for key in keys] + [axis_labels[keys[0]]]
-    for index, (name, used, entered) in enumerate(zip(names, scores, typed)):
-        row, col = index // columns + 1, index % columns + 1
+    data: list[dict] = []
+    layout = _layout(title, 340 * rows + 60, top=120)
+    annotations = []
+    for index, (name, used, entered, (x_domain, y_domain)) in enumerate(zip(names, scores, typed, cells)):
+        polar = "polar" if index == 0 else f"polar{index + 1}"
         color = PALETTE[index % len(PALETTE)]
-        fig.add_trace(go.Scatterpolar(r=[used[k] for k in keys] + [used[keys[0]]], theta=theta, fill="toself",
-                                      name=effective_label, legendgroup="used", showlegend=index == 0,
-                                      line={"color": color}, opacity=0.8,
-                                      hovertemplate=f"{name}<br>%{{theta}}: %{{r}}<extra></extra>"),
-                      row=row, col=col)
-        fig.add_trace(go.Scatterpolar(r=[entered[k] for k in keys] + [entered[keys[0]]], theta=theta,
-                                      name=typed_label, legendgroup="typed", showlegend=index == 0,
-                                      line={"color": MUTED_COLOR, "dash": "dash"}, mode="lines",
-                                      hovertemplate=f"{name}<br>%{{theta}}: %{{r}}<extra></extra>"),
-                      row=row, col=col)
-    fig.update_polars(radialaxis={"range": [0, 5], "dtick": 1, "tickfont": {"size": 9}},
-                      angularaxis={"tickfont": {"size": 11}})
-    _base_layout(fig, title=title, height=330 * rows + 40)
-    fig.update_annotations(font={"size": 13})
-    fig.update_layout(margin={"l": 40, "r": 40, "t": 110, "b": 30})
-    return fig
+        data.append({"type": "scatterpolar", "r": [used[k] for k in keys] + [used[keys[0]]], "theta": theta,
+                     "fill": "toself", "name": effective_label, "legendgroup": "used", "showlegend": index == 0,
+                     "line": {"color": color}, "opacity": 0.85, "subplot": polar,
+                     "hovertemplate": f"{name}<br>%{{theta}}: %{{r}}<extra></extra>"})
+        data.append({"type": "scatterpolar", "r": [entered[k] for k in keys] + [entered[keys[0]]], "theta": theta,
+                     "mode": "lines", "name": typed_label, "legendgroup": "typed", "showlegend": index == 0,
+                     "line": {"color": MUTED_COLOR, "dash": "dash"}, "subplot": polar,
+                     "hovertemplate": f"{name}<br>%{{theta}}: %{{r}}<extra></extra>"})
+        layout[polar] = {"domain": {"x": x_domain, "y": [y_domain[0], y_domain[1] - 0.06]},
+                         "radialaxis": {"range": [0, 5], "dtick": 1, "tickfont": {"size": 9}},
+                         "angularaxis": {"tickfont": {"size": 11}}}
+        heading = (subtitles[index] if subtitles else name)
+        annotations.append({"text": f"<b>{heading}</b>", "x": sum(x_domain) / 2, "y": y_domain[1] + 0.02,
+                            "xref": "paper", "yref": "paper", "showarrow": False, "xanchor": "center",
+                            "yanchor": "bottom", "font": {"size": 13}})
+    layout["annotations"] = annotations
+    layout["legend"]["y"] = 1.04
+    return _figure(data, layout)
 
 
 def plot_sensitivity(points: Sequence, *, criterion_labels: Mapping[str, str], title: str, x_title: str,
@@ -119,23 +174,35 @@ def plot_sensitivity(points: Sequence, *, criterion_labels: Mapping[str, str], t
     criteria = [c for c in criterion_labels if any(p.criterion == c for p in points)]
     names = list(dict.fromkeys(p.title for p in points))
     colors = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(names)}
-    fig = make_subplots(rows=1, cols=len(criteria), shared_yaxes=True,
-                        subplot_titles=[criterion_labels[c] for c in criteria], horizontal_spacing=0.04)
-    for col, criterion in enumerate(criteria, start=1):
+    series: dict[tuple[str, str], list[tuple[float, int]]] = {}
+    for point in points:
+        series.setdefault((point.criterion, point.title), []).append((point.factor, point.rank))
+    cells = _grid(len(criteria), len(criteria), gap_x=0.05, gap_y=0.0, top=0.86)
+    data: list[dict] = []
+    layout = _layout(title, 420, top=110)
+    annotations = []
+    rank_count = len(names)
+    for col, (criterion, (x_domain, y_domain)) in enumerate(zip(criteria, cells), start=1):
+        suffix = "" if col == 1 else str(col)
         for name in names:
-            series = sorted((p.factor, p.rank) for p in points if p.criterion == criterion and p.title == name)
-            fig.add_trace(go.Scatter(x=[round((f - 1) * 100) for f, _ in series], y=[r for _, r in series],
-                                     mode="lines+markers", name=name, legendgroup=name, showlegend=col == 1,
-                                     line={"color": colors[name], "width": 2},
-                                     hovertemplate=f"{name}<br>{x_title}: %{{x:+d}} %<br>{y_title}: %{{y}}<extra></extra>"),
-                          row=1, col=col)
-        fig.update_xaxes(title_text=x_title if col == 1 else "", ticksuffix=" %", tickvals=[-50, -25, 0, 25, 50],
-                         row=1, col=col)
-    fig.update_yaxes(autorange="reversed", dtick=1, title_text=y_title, row=1, col=1)
-    _base_layout(fig, title=title, height=380)
-    fig.update_layout(margin={"l": 60, "r": 24, "t": 110, "b": 56})
-    fig.update_layout(legend={"y": 1.12})
-    return fig
+            values = sorted(series.get((criterion, name), []))
+            data.append({"type": "scatter", "x": [round((f - 1) * 100) for f, _ in values],
+                         "y": [r for _, r in values], "mode": "lines+markers", "name": name, "legendgroup": name,
+                         "showlegend": col == 1, "line": {"color": colors[name], "width": 2},
+                         "xaxis": f"x{suffix}", "yaxis": f"y{suffix}",
+                         "hovertemplate": f"{name}<br>{x_title}: %{{x:+d}} %<br>{y_title}: %{{y}}<extra></extra>"})
+        layout[f"xaxis{suffix}"] = {"domain": x_domain, "anchor": f"y{suffix}", "ticksuffix": " %",
+                                    "tickvals": [-50, -25, 0, 25, 50], "zeroline": False,
+                                    "title": {"text": x_title, "font": {"size": 12}}}
+        layout[f"yaxis{suffix}"] = {"domain": y_domain, "anchor": f"x{suffix}", "range": [rank_count + 0.5, 0.5],
+                                    "dtick": 1, "zeroline": False, "showticklabels": col == 1,
+                                    **({"title": {"text": y_title}} if col == 1 else {"matches": "y"})}
+        annotations.append({"text": f"<b>{criterion_labels[criterion]}</b>", "x": sum(x_domain) / 2,
+                            "y": y_domain[1] + 0.01, "xref": "paper", "yref": "paper", "showarrow": False,
+                            "xanchor": "center", "yanchor": "bottom", "font": {"size": 13}})
+    layout["annotations"] = annotations
+    layout["legend"]["y"] = 1.06
+    return _figure(data, layout)
 
 
 def plot_roadmap(phases: Sequence, *, title: str, phase_labels: Mapping[str, str], today_label: str,
@@ -143,31 +210,31 @@ def plot_roadmap(phases: Sequence, *, title: str, phase_labels: Mapping[str, str
     """Pilot / MVP / scale bars on a date axis, one row per use case (rank order top to bottom)."""
     if not phases:
         return _empty(title)
-    fig = go.Figure()
     rows = list(dict.fromkeys(p.title for p in phases))
+    data: list[dict] = []
     for phase_id, label in phase_labels.items():
         chosen = [p for p in phases if p.phase == phase_id]
         if not chosen:
             continue
-        starts = [datetime.combine(p.start, time()) for p in chosen]
-        durations_ms = [(p.end - p.start).days * 86_400_000 for p in chosen]
-        fig.add_trace(go.Bar(
-            y=[p.title for p in chosen], x=durations_ms, base=starts, orientation="h", name=label,
-            marker={"color": PHASE_COLORS.get(phase_id, MUTED_COLOR)},
-            text=[label] * len(chosen), textposition="inside", insidetextanchor="middle",
-            customdata=[[p.start.isoformat(), p.end.isoformat()] for p in chosen],
-            hovertemplate=f"%{{y}}<br>{label}: %{{customdata[0]}} → %{{customdata[1]}}<extra></extra>",
-        ))
-    _base_layout(fig, title=title, height=140 + 60 * len(rows), x_title=x_title)
-    fig.update_layout(barmode="overlay")
-    fig.update_xaxes(type="date")
-    fig.update_yaxes(categoryorder="array", categoryarray=list(reversed(rows)))
+        data.append({
+            "type": "bar", "orientation": "h", "name": label, "y": [p.title for p in chosen],
+            "base": [datetime.combine(p.start, time()).isoformat() for p in chosen],
+            "x": [(p.end - p.start).days * 86_400_000 for p in chosen],
+            "marker": {"color": PHASE_COLORS.get(phase_id, MUTED_COLOR)},
+            "text": [label] * len(chosen), "textposition": "inside", "insidetextanchor": "middle",
+            "customdata": [[p.start.isoformat(), p.end.isoformat()] for p in chosen],
+            "hovertemplate": f"%{{y}}<br>{label}: %{{customdata[0]}} → %{{customdata[1]}}<extra></extra>",
+        })
+    layout = _layout(title, 160 + 60 * len(rows), barmode="overlay",
+                     xaxis={"type": "date", "title": {"text": x_title}},
+                     yaxis={"categoryorder": "array", "categoryarray": list(reversed(rows)), "automargin": True})
     if today is not None:
-        stamp = datetime.combine(today, time()).timestamp() * 1000
-        fig.add_vline(x=stamp, line={"dash": "dot", "color": "#111827", "width": 1})
-        fig.add_annotation(x=stamp, y=1.0, yref="paper", text=today_label, showarrow=False, yanchor="bottom",
-                           font={"size": 11})
-    return fig
+        stamp = datetime.combine(today, time()).isoformat()
+        layout["shapes"] = [{"type": "line", "x0": stamp, "x1": stamp, "y0": 0, "y1": 1, "yref": "paper",
+                             "line": {"dash": "dot", "color": "#111827", "width": 1}}]
+        layout["annotations"] = [{"x": stamp, "y": 1.0, "yref": "paper", "text": today_label, "showarrow": False,
+                                  "yanchor": "bottom", "font": {"size": 11}}]
+    return _figure(data, layout)
 
 
 def plot_costs(names: Sequence[str], train: Mapping[str, Sequence[float]], serve: Mapping[str, Sequence[float]],
@@ -176,19 +243,17 @@ def plot_costs(names: Sequence[str], train: Mapping[str, Sequence[float]], serve
     """Twelve-month cost per use case: CPU and GPU side by side, each bar split into training and serving."""
     if not names:
         return _empty(title)
-    fig = go.Figure()
+    data: list[dict] = []
     for offset, device in enumerate(device_labels):
-        base_color = PALETTE[0] if device == "CPU" else PALETTE[4]
-        for part, values, opacity in ((train_label, train[device], 1.0), (serve_label, serve[device], 0.55)):
-            fig.add_trace(go.Bar(
-                x=list(names), y=list(values), name=f"{device_labels[device]} · {part}", offsetgroup=str(offset),
-                marker={"color": base_color, "opacity": opacity},
-                base=list(train[device]) if part == serve_label else None,
-                hovertemplate=f"%{{x}}<br>{device_labels[device]} · {part}: %{{y:,.0f}}<extra></extra>",
-            ))
-    _base_layout(fig, title=title, height=420, y_title=y_title)
-    fig.update_layout(barmode="group")
-    return fig
+        color = DEVICE_COLORS.get(device, PALETTE[offset % len(PALETTE)])
+        label = device_labels[device]
+        data.append({"type": "bar", "x": list(names), "y": list(train[device]), "name": f"{label} · {train_label}",
+                     "offsetgroup": str(offset), "marker": {"color": color},
+                     "hovertemplate": f"%{{x}}<br>{label} · {train_label}: %{{y:,.0f}}<extra></extra>"})
+        data.append({"type": "bar", "x": list(names), "y": list(serve[device]), "name": f"{label} · {serve_label}",
+                     "offsetgroup": str(offset), "base": list(train[device]), "marker": {"color": color, "opacity": 0.5},
+                     "hovertemplate": f"%{{x}}<br>{label} · {serve_label}: %{{y:,.0f}}<extra></extra>"})
+    return _figure(data, _layout(title, 420, barmode="group", yaxis={"title": {"text": y_title}}))
 
 
 __all__ = ["plot_priority_matrix", "plot_radars", "plot_sensitivity", "plot_roadmap", "plot_costs"]

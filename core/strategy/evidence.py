@@ -56,7 +56,7 @@ def quality_band(metric: str, value: float, *, rating_range: float = RATING_RANG
     """A 1-5 score for a primary metric value by the bands in the module docstring."""
     name = metric.lower()
     if "rmse" in name or "mae" in name:
-        relative = value / rating_range
+        relative = round(value / rating_range, 9)  # 0.675 / 4.5 is 0.15000000000000002 in floating point
         for limit, score in RELATIVE_RMSE_BANDS:
             if relative <= limit:
                 return score
