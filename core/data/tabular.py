@@ -269,6 +269,8 @@ def uci_default_available() -> tuple[bool, str]:
     """Whether the UCI credit-card default data are cached or the network answers (checked quickly)."""
     from core.config import get_settings
 
+    if not get_settings().allow_online and not any((get_settings().data_dir / "openml").rglob("*.arff*")):
+        return False, "errors.finance.offline"
     if (get_settings().data_dir / "openml").exists() and any((get_settings().data_dir / "openml").rglob("*")):
         return True, ""
     import socket

@@ -30,10 +30,10 @@ USE_CASE = UseCase(
         Candidate("gbm", "finance.models.gbm.name", "finance.models.gbm.description", "sklearn",
                   "core.models.finance:build_gradient_boosting", default_epochs=1),
         Candidate("mlp", "finance.models.mlp.name", "finance.models.mlp.description", "keras",
-                  "core.models.finance:build_mlp", default_epochs=30, default_batch_size=64,
+                  "core.models.finance:build_mlp", default_epochs=40, default_batch_size=64,
                   default_learning_rate=1e-3),
         Candidate("wide_deep", "finance.models.wide_deep.name", "finance.models.wide_deep.description", "keras",
-                  "core.models.finance:build_wide_and_deep", default_epochs=30, default_batch_size=64,
+                  "core.models.finance:build_wide_and_deep", default_epochs=40, default_batch_size=64,
                   default_learning_rate=1e-3),
     ),
 )
