@@ -46,14 +46,21 @@ def _head(x: keras.KerasTensor, num_classes: int, dropout: float) -> keras.Keras
     return keras.layers.Dense(num_classes, activation="softmax", name="probabilities")(x)
 
 
+def _masked_mean(embedded: keras.KerasTensor, ids: keras.KerasTensor) -> keras.KerasTensor:
+    """Mean of the token vectors over real tokens only (padding id 0 left out); 0 for an empty text, never NaN."""
+    mask = keras.ops.expand_dims(keras.ops.cast(keras.ops.not_equal(ids, 0), embedded.dtype), -1)
+    total = keras.ops.sum(embedded * mask, axis=1)
+    count = keras.ops.maximum(keras.ops.sum(mask, axis=1), 1.0)
+    return total / count
+
+
 def build_fasttext(vectorizer: keras.layers.TextVectorization, num_classes: int, *, embedding_dim: int = 64,
                    dropout: float = 0.2) -> keras.Model:
-    """fastText-like: token embeddings averaged (padding masked out), then a softmax layer."""
+    """fastText-like: token embeddings averaged over the real tokens (padding left out), then softmax."""
     text = _text_input()
     ids = vectorizer(text)
-    # No padding mask: an empty text would average nothing (NaN); the padding vector is learned instead.
     x = keras.layers.Embedding(vectorizer.vocabulary_size(), embedding_dim, name="token_embedding")(ids)
-    x = keras.layers.GlobalAveragePooling1D(name="average_pooling")(x)
+    x = _masked_mean(x, ids)
     return keras.Model(text, _head(x, num_classes, dropout), name="fasttext")
 
 

@@ -93,7 +93,8 @@ def explain_text(model: Any, text: str, *, kind: str, class_names: Sequence[str]
         "split": split,
         "token_count": len(all_tokens),
         "used_tokens": len(seen),
-        "truncated": len(all_tokens) > len(seen),
+        "truncated": length is not None and len(all_tokens) > length,  # the model itself ignores the rest
+        "explained_all": len(all_tokens) == len(seen),  # False: only the first tokens were occluded
         "sequence_length": length,
         "unknown_tokens": unknown,
         "oov_share": (len(unknown) / len(meaningful)) if meaningful else 1.0,

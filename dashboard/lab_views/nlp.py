@@ -1,0 +1,347 @@
+"""NLP lab: pick reviews or a CSV, look at the texts, train a candidate, read results, try a review.
+
+Everything below the use-case picker of the lab page; the Runs page reuses render_metric_row,
+render_evaluation and primary_metric_text for NLP runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from core.config import get_settings
+from core.errors import DataError, StudioError
+from dashboard import charts, nlp_charts, views
+from dashboard.i18n import error_text, t
+from dashboard.widgets import translated_choice
+
+EXAMPLES = {
+    "en": "The coffee arrived stale and tasted burnt. Not worth the price, I will not buy it again.",
+    "zh": "质量很好，物流也快，包装完整，下次还会再买！",
+}
+ATTENTION_TOKENS = 30
+
+
+# ---- data ----------------------------------------------------------------------------------
+
+def _upload_kwargs(upload: Any) -> dict[str, Any] | None:
+    """Store the CSV, let the person name its text and label columns; None until both are chosen."""
+    from core.data.text import read_text_csv
+    from core.training.pipeline import store_upload
+
+    data = upload.getvalue()
+    if len(data) > get_settings().max_upload_bytes:
+        raise DataError("errors.data.upload_too_large", size_mb=round(len(data) / 2**20, 1),
+                        limit_mb=get_settings().max_upload_mb)
+    frame, encoding = read_text_csv(data)
+    columns = list(frame.columns)
+    st.caption(t("nlp.csv_found", rows=len(frame), columns=len(columns), encoding=encoding))
+    st.dataframe(frame.head(5), hide_index=True)
+    left, right = st.columns(2)
+    guess_text = next((c for c in columns if c.lower() in ("text", "review", "comment", "文本", "评论")), columns[0])
+    guess_label = next((c for c in columns if c.lower() in ("label", "class", "score", "sentiment", "标签")),
+                       columns[-1])
+    text_column = left.selectbox(t("nlp.text_column"), columns, index=columns.index(guess_text), key="nlp_text_column")
+    label_column = right.selectbox(t("nlp.label_column"), columns, index=columns.index(guess_label),
+                                   key="nlp_label_column")
+    return {"path": str(store_upload(data, suffix=".csv")), "text_column": text_column, "label_column": label_column}
+
+
+def render_text_overview(dataset: Any) -> None:
+    """Sizes, language, class balance, length distribution, vocabulary and sample texts."""
+    from core.data.text import text_statistics
+
+    stats = _statistics(dataset, text_statistics)
+    language = dataset.extra.get("language", "en")
+    cols = st.columns(4)
+    cols[0].metric(t("nlp.texts"), f"{sum(dataset.sizes.values()):,}")
+    cols[1].metric(t("nlp.classes"), f"{dataset.num_classes}")
+    cols[2].metric(t("nlp.vocabulary"), f"{stats['vocabulary_size']:,}")
+    cols[3].metric(t("nlp.median_length"), f"{stats['median_length']:.0f} {t('nlp.unit_' + dataset.extra['split'])}")
+    st.caption(t("nlp.provenance", provenance=dataset.provenance, licence=dataset.licence,
+                 train=dataset.sizes["train"], val=dataset.sizes["val"], test=dataset.sizes["test"]))
+    st.info(t("nlp.tokenisation_zh") if language == "zh" else t("nlp.tokenisation_en"))
+    if dataset.extra.get("dropped_empty"):
+        st.warning(t("nlp.dropped_empty", count=dataset.extra["dropped_empty"]))
+    left, right = st.columns(2)
+    left.plotly_chart(charts.plot_class_balance(
+        dataset.class_names, {t("lab.train_split"): stats["class_counts"]["train"],
+                              t("lab.val_split"): stats["class_counts"]["val"],
+                              t("nlp.test_split"): stats["class_counts"]["test"]},
+        title=t("nlp.class_balance"), x_title=t("lab.class"), y_title=t("nlp.count")), key="nlp_balance")
+    unit = t("nlp.unit_" + dataset.extra["split"])
+    right.plotly_chart(nlp_charts.plot_length_distribution(
+        stats["lengths"], stats["labels"], dataset.class_names, title=t("nlp.length_distribution"),
+        x_title=t("nlp.length_axis", unit=unit), y_title=t("nlp.count"),
+        sequence_length=dataset.extra.get("sequence_length"),
+        cutoff_label=t("nlp.cutoff", length=dataset.extra.get("sequence_length"))), key="nlp_lengths")
+    st.caption(t("nlp.truncated_share", share=f"{stats['truncated_share']:.0%}",
+                 length=dataset.extra.get("sequence_length"), unit=unit))
+    left, right = st.columns([2, 3])
+    left.plotly_chart(nlp_charts.plot_top_tokens(stats["top_tokens"][:20], title=t("nlp.top_tokens"),
+                                                 x_title=t("nlp.count")), key="nlp_top_tokens")
+    rows = [{t("lab.class"): name, t("nlp.sample_text"): _shorten(text, 300)}
+            for name, texts in stats["samples"].items() for text in texts]
+    right.markdown(f"**{t('nlp.samples')}**")
+    right.dataframe(pd.DataFrame(rows), hide_index=True, height=560)
+
+
+@st.cache_data(max_entries=6, show_spinner=False)
+def _cached_statistics(fingerprint: str, _dataset: Any, _function: Any) -> dict[str, Any]:
+    return _function(_dataset)
+
+
+def _statistics(dataset: Any, function: Any) -> dict[str, Any]:
+    return _cached_statistics(dataset.fingerprint, dataset, function)
+
+
+def _shorten(text: str, limit: int) -> str:
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# ---- train ---------------------------------------------------------------------------------
+
+def render_training_controls(use_case: Any, dataset: Any, source_id: str, seed: int,
+                             dataset_kwargs: dict[str, Any], queue: Any) -> None:
+    """Pick a candidate and its settings, start a background job, follow its live curves."""
+    candidates = {candidate.id: candidate for candidate in use_case.candidates}
+    st.table(pd.DataFrame({t("lab.model"): [t(c.name_key) for c in use_case.candidates],
+                           t("lab.what_when"): [t(c.description_key) for c in use_case.candidates]})
+             .set_index(t("lab.model")))
+
+    def use_defaults() -> None:
+        chosen = candidates.get(st.session_state.get("nlp_model"))
+        if chosen is not None:
+            st.session_state["nlp_epochs"] = chosen.default_epochs
+            st.session_state["nlp_batch_size"] = chosen.default_batch_size
+            st.session_state["nlp_learning_rate"] = chosen.default_learning_rate
+
+    if st.session_state.get("nlp_model") not in candidates:
+        st.session_state["nlp_model"] = use_case.default_candidate or use_case.candidates[0].id
+        use_defaults()
+    candidate_id = translated_choice(st.radio, t("lab.model"), list(candidates), key="nlp_model", horizontal=True,
+                                     format_func=lambda cid: t(candidates[cid].name_key), on_change=use_defaults)
+    candidate = candidates[candidate_id]
+    is_keras = candidate.kind == "keras"
+    col_epochs, col_batch, col_lr, col_stop = st.columns(4)
+    epochs = col_epochs.number_input(t("lab.epochs"), min_value=1, max_value=100, step=1, key="nlp_epochs",
+                                     disabled=not is_keras, help=None if is_keras else t("lab.epochs_sklearn"))
+    batch_size = col_batch.selectbox(t("lab.batch_size"), [16, 32, 64, 128, 256], key="nlp_batch_size",
+                                     disabled=not is_keras)
+    learning_rate = col_lr.select_slider(t("lab.learning_rate"), options=[1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2],
+                                         key="nlp_learning_rate", disabled=not is_keras)
+    early_stopping = col_stop.checkbox(t("lab.early_stopping"), value=True, key="nlp_early_stopping",
+                                       disabled=not is_keras, help=t("lab.early_stopping_help"))
+    own_job = st.session_state.get("nlp_job_id")
+    if own_job is None or queue.get(own_job) is None:
+        running = [job for job in queue.active() if job.meta.get("use_case") == use_case.id]
+        own_job = running[0].id if running else None
+        st.session_state["nlp_job_id"] = own_job
+    own_state = queue.get(own_job) if own_job else None
+    busy = own_state is not None and own_state.state in views.ACTIVE_STATES
+    if st.button(t("lab.train"), type="primary", key="nlp_train", disabled=busy):
+        from core.training.pipeline import TrainingSpec, make_training_job
+        from core.training.runner import TrainConfig
+        from dashboard.services import get_tracker
+
+        config = TrainConfig(epochs=int(epochs), batch_size=int(batch_size), learning_rate=float(learning_rate),
+                             early_stopping=bool(early_stopping), patience=2, seed=int(seed))
+        spec = TrainingSpec(use_case=use_case.id, dataset=source_id, candidate=candidate_id, config=config,
+                            dataset_kwargs=dataset_kwargs)
+        own_job = queue.submit(make_training_job(spec, get_tracker()), title=spec.title(),
+                               meta={"use_case": use_case.id, "dataset": source_id, "model": candidate_id,
+                                     "epochs": config.epochs})
+        st.session_state["nlp_job_id"] = own_job
+    others = [job for job in queue.active() if job.id != own_job]
+    if others:
+        st.info(t("lab.other_jobs", titles=", ".join(job.title for job in others)))
+    if own_job:
+        views.render_job_progress(queue, own_job)
+
+
+# ---- results (also used by the Runs page) ---------------------------------------------------
+
+def render_metric_row(metrics: dict[str, float], tags: dict[str, str]) -> None:
+    """Headline figures of an NLP run, with units."""
+    views.render_metric_row(metrics, tags)
+
+
+def primary_metric_text(evaluation: dict[str, Any]) -> str:
+    """Re-evaluated test accuracy as a percentage."""
+    return f"{float(evaluation.get('accuracy', 0.0)):.2%}"
+
+
+def render_evaluation(evaluation: dict[str, Any], *, key: str, dataset: Any = None) -> None:
+    """Confusion matrix, per-class scores and the most confident mistakes with their texts."""
+    class_names = evaluation["class_names"]
+    left, right = st.columns(2)
+    left.plotly_chart(charts.plot_confusion_matrix(evaluation["confusion_matrix"], class_names,
+                                                   title=t("lab.confusion"), x_title=t("lab.predicted"),
+                                                   y_title=t("lab.actual")), key=f"{key}_confusion")
+    right.plotly_chart(charts.plot_per_class_metrics(
+        evaluation["per_class"], title=t("lab.per_class"), x_title=t("lab.class"), y_title=t("lab.score"),
+        metric_labels={"precision": t("lab.precision"), "recall": t("lab.recall")}, support_label=t("lab.support")),
+        key=f"{key}_per_class")
+    wrong = evaluation.get("misclassified", [])
+    st.subheader(t("nlp.mistakes", count=len(wrong)))
+    if not wrong:
+        st.success(t("lab.no_mistakes"))
+        return
+    st.caption(t("nlp.mistakes_help"))
+    st.dataframe(pd.DataFrame([{
+        t("nlp.confidence"): f"{item['confidence']:.1%}",
+        t("lab.actual"): class_names[item["true"]],
+        t("lab.predicted"): class_names[item["predicted"]],
+        t("nlp.sample_text"): _shorten(item.get("text") or _text_of(dataset, item["index"]), 400),
+    } for item in wrong]), hide_index=True)
+
+
+def _text_of(dataset: Any, index: int) -> str:
+    if dataset is None or index >= len(dataset.x_test):
+        return "–"
+    return str(dataset.x_test[index])
+
+
+def _render_run_results(tracker: Any, run_id: str, dataset: Any) -> None:
+    from core.training.pipeline import EVALUATION_FILE
+
+    try:
+        run = tracker.get_run(run_id)
+    except StudioError as error:
+        st.error(error_text(error))
+        return
+    render_metric_row(run.data.metrics, run.data.tags)
+    status = run.data.tags.get("studio.status", "")
+    if status != "completed":
+        st.warning(t("lab.run_not_completed", status=t(f"training.status.{status}") if status else "–"))
+    views.render_history_charts(tracker.history(run_id), key=f"nlp_hist_{run_id}")
+    try:
+        evaluation = tracker.load_dict(run_id, EVALUATION_FILE)
+    except (StudioError, FileNotFoundError, OSError):
+        evaluation = None
+    if evaluation:
+        render_evaluation(evaluation, key=f"nlp_eval_{run_id}", dataset=dataset)
+
+
+# ---- try it --------------------------------------------------------------------------------
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _run_model(run_id: str) -> Any:
+    """A finished run's model, loaded once (safe mode) for the try-it box."""
+    from core.training.pipeline import load_run_model
+    from dashboard.services import get_tracker
+
+    return load_run_model(get_tracker(), run_id)
+
+
+def render_try_text(tracker: Any, run_id: str, dataset: Any) -> None:
+    """Type a review, get the class with its probability, each token shaded by occlusion, and attention."""
+    from core.evaluation.metrics import top_k
+    from core.nlp.explain import attention_weights, explain_text
+
+    run = tracker.get_run(run_id)
+    if run.data.tags.get("studio.status") != "completed":
+        st.info(t("lab.try_needs_completed"))
+        return
+    model_id = run.data.params.get("model", "?")
+    kind = run.data.params.get("model_kind", "keras")
+    language = dataset.extra.get("language", "en")
+    st.caption(t("nlp.try_intro", model=model_id))
+    if "nlp_try_text" not in st.session_state:
+        st.session_state["nlp_try_text"] = EXAMPLES.get(language, EXAMPLES["en"])
+    text = st.text_area(t("nlp.try_label"), key="nlp_try_text", height=120, max_chars=200_000)
+    try:
+        model = _run_model(run_id)
+        with st.spinner(t("nlp.explaining")):
+            result = explain_text(model, text, kind=kind, class_names=dataset.class_names)
+    except StudioError as error:
+        st.warning(error_text(error))
+        return
+    predicted = result["class_names"][result["predicted"]]
+    probability = result["probabilities"][result["predicted"]]
+    st.metric(t("nlp.prediction"), predicted, help=t("nlp.probability_help"))
+    st.markdown(t("nlp.prediction_line", label=predicted, probability=f"{probability:.1%}"))
+    if result["oov_share"] >= 1.0:
+        st.warning(t("nlp.all_unknown"))
+    elif result["oov_share"] >= 0.5:
+        st.warning(t("nlp.mostly_unknown", share=f"{result['oov_share']:.0%}"))
+    if result["truncated"]:
+        st.info(t("nlp.truncated", used=result["used_tokens"], total=result["token_count"]))
+    elif not result["explained_all"]:
+        st.info(t("nlp.occlusion_limited", used=result["used_tokens"], total=result["token_count"]))
+    if result["changed_by_cleaning"]:
+        st.caption(t("nlp.cleaned"))
+    left, right = st.columns([3, 2])
+    with left:
+        st.markdown(f"**{t('nlp.highlight_title')}**")
+        st.caption(t("nlp.occlusion_help", label=predicted))
+        st.html(nlp_charts.highlight_html(result["tokens"], result["contributions"], split=result["split"]))
+    right.plotly_chart(charts.plot_top_k(top_k(result["probabilities"], result["class_names"], k=3),
+                                         title=t("lab.top3"), x_title=t("lab.probability")), key="nlp_try_top")
+    st.plotly_chart(nlp_charts.plot_token_contributions(result["tokens"], result["contributions"],
+                                                        title=t("nlp.contributions_title", label=predicted),
+                                                        x_title=t("nlp.contribution_axis")),
+                    key="nlp_try_contributions")
+    if kind == "keras" and model_id == "transformer":
+        attention = attention_weights(model, text, max_tokens=ATTENTION_TOKENS)
+        if attention is not None:
+            st.plotly_chart(nlp_charts.plot_attention_heatmap(
+                attention["tokens"], attention["weights"], title=t("nlp.attention_title", heads=attention["heads"]),
+                x_title=t("nlp.attention_keys"), y_title=t("nlp.attention_queries"),
+                colorbar_title=t("nlp.attention_weight")), key="nlp_try_attention")
+            note = t("nlp.attention_help")
+            if attention["truncated"]:
+                note += " " + t("nlp.attention_truncated", shown=len(attention["tokens"]), total=attention["total_tokens"])
+            st.caption(note)
+
+
+# ---- the lab -------------------------------------------------------------------------------
+
+def render_lab(use_case: Any) -> None:
+    """Data, train, results and try-it tabs for the NLP use case."""
+    from dashboard.services import get_job_queue, get_tracker
+
+    tab_data, tab_train, tab_results, tab_try = st.tabs(
+        [t("lab.tab_data"), t("lab.tab_train"), t("lab.tab_results"), t("lab.tab_try")])
+    with tab_data:
+        sources = {source.id: source for source in use_case.datasets}
+        source_id = translated_choice(st.selectbox, t("lab.dataset"), list(sources), key="nlp_dataset",
+                                      format_func=lambda sid: f"{t(sources[sid].title_key)} · "
+                                                              f"{t('lab.kind_' + sources[sid].kind)}")
+        source = sources[source_id]
+        if source.description_key:
+            st.caption(t(source.description_key))
+        seed = int(st.number_input(t("lab.seed"), min_value=0, max_value=2**31 - 1, value=0, step=1, key="nlp_seed",
+                                   help=t("lab.seed_help")))
+        dataset_kwargs: dict[str, Any] = {}
+        try:
+            if source.kind == "uploaded":
+                upload = st.file_uploader(t("nlp.upload_csv"), type=["csv", "txt", "tsv"], key="nlp_upload_csv",
+                                          help=t("nlp.upload_help", mb=get_settings().max_upload_mb))
+                if upload is None:
+                    st.info(t("nlp.upload_needed"))
+                    return
+                dataset_kwargs = _upload_kwargs(upload)
+            dataset = views.load_dataset_for_ui(use_case.id, source_id, seed, dataset_kwargs)
+        except StudioError as error:
+            st.error(error_text(error))
+            return
+        render_text_overview(dataset)
+    queue = get_job_queue()
+    with tab_train:
+        render_training_controls(use_case, dataset, source_id, seed, dataset_kwargs, queue)
+    tracker = get_tracker()
+    with tab_results:
+        run_id = views.render_run_picker(tracker, use_case.id, source_id, key="nlp_result_run")
+        if run_id is None:
+            st.info(t("lab.no_runs_yet"))
+        else:
+            _render_run_results(tracker, run_id, dataset)
+    with tab_try:
+        if run_id is None:
+            st.info(t("nlp.try_needs_run"))
+        else:
+            render_try_text(tracker, run_id, dataset)
