@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from core.usecases.base import UseCase
+from core.usecases.finance import USE_CASE as FINANCE
+from core.usecases.nlp import USE_CASE as NLP
 from core.usecases.vision import USE_CASE as VISION
 
 _COMING = (
-    UseCase("nlp", "usecases.nlp.title", "usecases.nlp.value", "multiclass", "test_accuracy", "coming", ":material/forum:"),
     UseCase("recommendation", "usecases.recommendation.title", "usecases.recommendation.value", "rating",
             "test_rmse", "coming", ":material/movie:"),
-    UseCase("finance", "usecases.finance.title", "usecases.finance.value", "binary", "test_roc_auc",
-            "coming", ":material/account_balance:"),
 )
 
-USE_CASES: dict[str, UseCase] = {use_case.id: use_case for use_case in (VISION, *_COMING)}
+USE_CASES: dict[str, UseCase] = {use_case.id: use_case for use_case in (VISION, NLP, *_COMING, FINANCE)}
 
 
 def get_use_case(use_case_id: str) -> UseCase:
