@@ -1,0 +1,46 @@
+"""Recommendation use case: predict ratings and rank movies (or products) for each user."""
+
+from core.usecases.base import Candidate, DatasetSource, UseCase
+
+USE_CASE = UseCase(
+    id="recommendation",
+    title_key="usecases.recommendation.title",
+    value_key="usecases.recommendation.value",
+    task="rating",
+    primary_metric="test_rmse",
+    status="available",
+    icon=":material/movie:",
+    default_candidate="mf",
+    datasets=(
+        DatasetSource("movielens", "recommendation.datasets.movielens.title", "bundled",
+                      "core.data.ratings:load_movielens",
+                      description_key="recommendation.datasets.movielens.description"),
+        DatasetSource("movielens_1m", "recommendation.datasets.movielens_1m.title", "online",
+                      "core.data.ratings:load_movielens_1m_online",
+                      description_key="recommendation.datasets.movielens_1m.description",
+                      available="core.data.ratings:movielens_1m_available"),
+        DatasetSource("upload_csv", "recommendation.datasets.upload_csv.title", "uploaded",
+                      "core.data.ratings:load_ratings_csv",
+                      description_key="recommendation.datasets.upload_csv.description"),
+    ),
+    candidates=(
+        Candidate("popularity", "recommendation.models.popularity.name",
+                  "recommendation.models.popularity.description", "sklearn",
+                  "core.models.recommendation:build_popularity", default_epochs=1),
+        Candidate("bias", "recommendation.models.bias.name", "recommendation.models.bias.description", "sklearn",
+                  "core.models.recommendation:build_bias_baseline", hparams={"user_reg": 3.0, "item_reg": 3.0},
+                  default_epochs=1),
+        Candidate("mf", "recommendation.models.mf.name", "recommendation.models.mf.description", "keras",
+                  "core.models.recommendation:build_matrix_factorization",
+                  hparams={"embedding_dim": 64, "l2": 0.1, "bias_l2": 0.01},
+                  default_epochs=12, default_batch_size=1024, default_learning_rate=3e-3),
+        Candidate("ncf", "recommendation.models.ncf.name", "recommendation.models.ncf.description", "keras",
+                  "core.models.recommendation:build_ncf", default_epochs=8, default_batch_size=1024,
+                  default_learning_rate=1e-3),
+        Candidate("two_tower", "recommendation.models.two_tower.name",
+                  "recommendation.models.two_tower.description", "keras",
+                  "core.models.recommendation:build_two_tower", default_epochs=8, default_batch_size=1024,
+                  default_learning_rate=1e-3),
+    ),
+    adapter="core.recommendation.adapter:ADAPTER",
+)
