@@ -30,11 +30,15 @@ def test_home_renders_in_english_with_four_use_case_cards(app_test):
         assert translate(use_case.value_key, "en") in text
     buttons = {button.key: button for button in at.button if button.key and button.key.startswith("home_open_")}
     assert set(buttons) == {f"home_open_{use_case_id}" for use_case_id in USE_CASES}
-    assert buttons["home_open_vision"].label == "Open in the lab" and not buttons["home_open_vision"].disabled
-    for use_case_id in ("nlp", "recommendation", "finance"):
-        assert buttons[f"home_open_{use_case_id}"].disabled
-        assert buttons[f"home_open_{use_case_id}"].label == "Coming soon"
-    assert text.count("Available") == 1  # badge on the vision card only
+    available = [uid for uid, use_case in USE_CASES.items() if use_case.status == "available"]
+    assert "vision" in available
+    for use_case_id, use_case in USE_CASES.items():
+        button = buttons[f"home_open_{use_case_id}"]
+        if use_case.status == "available":
+            assert button.label == "Open in the lab" and not button.disabled
+        else:
+            assert button.disabled and button.label == "Coming soon"
+    assert text.count("Available") == len(available)  # one badge per available use case
     assert "Online datasets" in text and "Off (STUDIO_OFFLINE is set)" in text  # the fixture runs offline
 
 
@@ -53,7 +57,7 @@ def test_switching_language_translates_title_navigation_and_cards(app_test, swit
     assert at.title[0].value.endswith("AI 策略工作室")
     assert navigation_titles(at) == {"home": "首页", "lab": "用例实验室", "runs": "运行记录", "selection": "模型选择",
                                  "walkthrough": "反向传播演示",
-                                 "model-trace": "模型逐层剖析"}
+                                 "model-trace": "模型逐层剖析", "strategy": "策略规划"}
     assert at.button(key="home_open_vision").label == "在实验室中打开"
     assert "运行环境" in [header.value for header in at.subheader]
     switch_language(at, "en")
