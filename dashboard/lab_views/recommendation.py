@@ -1,0 +1,503 @@
+"""Recommendation lab: ratings data, train a candidate, compare runs, see a user's top-10 with reasons.
+
+Everything below the lab's use-case picker; the Runs page reuses render_metric_row,
+render_evaluation and primary_metric_text for recommendation runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from core.config import get_settings
+from core.errors import DataError, StudioError
+from dashboard import charts, views
+from dashboard import recommendation_charts as rc
+from dashboard.i18n import error_text, t
+from dashboard.widgets import translated_choice
+
+K = 10
+
+
+# ---- data ----------------------------------------------------------------------------------
+
+def _upload_kwargs(upload: Any) -> dict[str, Any] | None:
+    """Store the CSV, read the declared rating scale, validate the file in chunks with a progress bar."""
+    from core.data.ratings import read_ratings_csv
+    from core.training.pipeline import store_upload
+
+    data = upload.getvalue()
+    if len(data) > get_settings().max_upload_bytes:
+        raise DataError("errors.data.upload_too_large", size_mb=round(len(data) / 2**20, 1),
+                        limit_mb=get_settings().max_upload_mb)
+    left, right = st.columns(2)
+    low = left.number_input(t("recommendation.scale_min"), value=0.5, step=0.5, key="rec_scale_min")
+    high = right.number_input(t("recommendation.scale_max"), value=5.0, step=0.5, key="rec_scale_max")
+    path = str(store_upload(data, suffix=".csv"))
+    kwargs = {"data": path, "rating_min": float(low), "rating_max": float(high)}
+    checked = st.session_state.get("rec_checked_upload")
+    if checked != kwargs:  # validate once per file and scale, showing progress (1M rows take seconds)
+        if not low < high:
+            raise DataError("errors.recommendation.bad_scale", low=low, high=high)
+        bar = st.progress(0.0, text=t("recommendation.checking_upload", rows=0))
+
+        def progress(rows: int, total: int) -> None:
+            bar.progress(min(rows / max(total, 1), 1.0), text=t("recommendation.checking_upload", rows=f"{rows:,}"))
+
+        try:
+            read_ratings_csv(path, scale=(float(low), float(high)), on_progress=progress)
+        except StudioError:
+            views.forget_upload(kwargs)
+            raise
+        bar.empty()
+        st.session_state["rec_checked_upload"] = kwargs
+    return kwargs
+
+
+def render_ratings_overview(dataset: Any) -> None:
+    """Counts, sparsity, the rating distribution and the long tail of item popularity."""
+    extra = dataset.extra
+    users, items, total = extra["num_users"], extra["num_items"], extra["num_ratings"]
+    sparsity = 1.0 - total / max(users * items, 1)
+    cols = st.columns(5)
+    cols[0].metric(t("recommendation.users"), f"{users:,}")
+    cols[1].metric(t("recommendation.items"), f"{items:,}")
+    cols[2].metric(t("recommendation.ratings"), f"{total:,}")
+    cols[3].metric(t("recommendation.sparsity"), f"{sparsity:.2%}", help=t("recommendation.sparsity_help"))
+    cols[4].metric(t("recommendation.mean_rating"), f"{extra['global_mean']:.2f}")
+    st.caption(f"**{t('lab.provenance')}:** {dataset.provenance}  \n**{t('lab.licence')}:** {dataset.licence}  \n"
+               f"{t('lab.fingerprint')}: `{dataset.fingerprint}`")
+    st.info(t("recommendation.protocol", train=f"{dataset.sizes['train']:,}", val=f"{dataset.sizes['val']:,}",
+              test=f"{dataset.sizes['test']:,}", held=f"{len(extra['rank_users']):,}"))
+    if extra.get("implicit"):
+        st.warning(t("recommendation.implicit_note"))
+    ratings = np.concatenate([dataset.y_train, dataset.y_val, dataset.y_test])
+    values, counts = np.unique(ratings, return_counts=True)
+    item_counts = np.bincount(np.concatenate([dataset.x_train["item"], dataset.x_val["item"],
+                                              dataset.x_test["item"]]), minlength=items)
+    ordered = np.sort(item_counts)[::-1]
+    head = max(1, int(round(0.2 * items)))
+    head_share = ordered[:head].sum() / max(ordered.sum(), 1)
+    once = int(np.sum(item_counts <= 1))
+    left, right = st.columns(2)
+    left.plotly_chart(rc.plot_rating_distribution(values.tolist(), counts.tolist(),
+                                                  title=t("recommendation.rating_distribution"),
+                                                  x_title=t("recommendation.rating"),
+                                                  y_title=t("recommendation.count")), key="rec_rating_chart")
+    right.plotly_chart(rc.plot_long_tail(item_counts, title=t("recommendation.long_tail"),
+                                         x_title=t("recommendation.item_rank"), y_title=t("recommendation.ratings_per_item"),
+                                         head_label=t("recommendation.head_label", share=f"{head_share:.0%}")),
+                       key="rec_tail_chart")
+    st.caption(t("recommendation.tail_caption", share=f"{head_share:.0%}", once=f"{once:,}", items=f"{items:,}"))
+
+
+# ---- train ---------------------------------------------------------------------------------
+
+def render_training_controls(use_case: Any, dataset: Any, source_id: str, seed: int,
+                             dataset_kwargs: dict[str, Any], queue: Any) -> None:
+    """Pick a candidate and its settings, start a background job, follow its live RMSE curves."""
+    candidates = {candidate.id: candidate for candidate in use_case.candidates}
+    st.table(pd.DataFrame({t("lab.model"): [t(c.name_key) for c in use_case.candidates],
+                           t("lab.what_when"): [t(c.description_key) for c in use_case.candidates]})
+             .set_index(t("lab.model")))
+
+    def use_defaults() -> None:
+        chosen = candidates.get(st.session_state.get("rec_model"))
+        if chosen is not None:
+            st.session_state["rec_epochs"] = chosen.default_epochs
+            st.session_state["rec_batch_size"] = chosen.default_batch_size
+            st.session_state["rec_learning_rate"] = chosen.default_learning_rate
+
+    if st.session_state.get("rec_model") not in candidates:
+        st.session_state["rec_model"] = use_case.default_candidate or use_case.candidates[0].id
+        use_defaults()
+    candidate_id = translated_choice(st.radio, t("lab.model"), list(candidates), key="rec_model", horizontal=True,
+                                     format_func=lambda cid: t(candidates[cid].name_key), on_change=use_defaults)
+    is_keras = candidates[candidate_id].kind == "keras"
+    col_epochs, col_batch, col_lr, col_stop = st.columns(4)
+    epochs = col_epochs.number_input(t("lab.epochs"), min_value=1, max_value=100, step=1, key="rec_epochs",
+                                     disabled=not is_keras, help=None if is_keras else t("recommendation.one_pass"))
+    batch_size = col_batch.selectbox(t("lab.batch_size"), [128, 256, 512, 1024, 2048, 4096], key="rec_batch_size",
+                                     disabled=not is_keras)
+    learning_rate = col_lr.select_slider(t("lab.learning_rate"), options=[1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2],
+                                         key="rec_learning_rate", disabled=not is_keras)
+    early_stopping = col_stop.checkbox(t("lab.early_stopping"), value=True, key="rec_early_stopping",
+                                       disabled=not is_keras, help=t("lab.early_stopping_help"))
+    own_job = st.session_state.get("rec_job_id")
+    if own_job is None or queue.get(own_job) is None:
+        running = [job for job in queue.active() if job.meta.get("use_case") == use_case.id]
+        own_job = running[0].id if running else None
+        st.session_state["rec_job_id"] = own_job
+    own_state = queue.get(own_job) if own_job else None
+    busy = own_state is not None and own_state.state in views.ACTIVE_STATES
+    if st.button(t("lab.train"), type="primary", key="rec_train", disabled=busy):
+        from core.training.pipeline import TrainingSpec, make_training_job
+        from core.training.runner import TrainConfig
+        from dashboard.services import get_tracker
+
+        config = TrainConfig(epochs=int(epochs), batch_size=int(batch_size), learning_rate=float(learning_rate),
+                             early_stopping=bool(early_stopping), patience=2, seed=int(seed))
+        spec = TrainingSpec(use_case=use_case.id, dataset=source_id, candidate=candidate_id, config=config,
+                            dataset_kwargs=dataset_kwargs)
+        own_job = queue.submit(make_training_job(spec, get_tracker()), title=spec.title(),
+                               meta={"use_case": use_case.id, "dataset": source_id, "model": candidate_id,
+                                     "epochs": config.epochs})
+        st.session_state["rec_job_id"] = own_job
+    others = [job for job in queue.active() if job.id != own_job]
+    if others:
+        st.info(t("lab.other_jobs", titles=", ".join(job.title for job in others)))
+    if own_job:
+        render_job_progress(queue, own_job)
+
+
+def render_curves(history: dict[str, list[float]], *, key: str) -> None:
+    """RMSE (what the stakeholder reads) and training loss (RMSE squared plus the L2 penalty), train vs val."""
+    if not history or not any(history.values()):
+        return
+    left, right = st.columns(2)
+    for column, metric, title_key, y_key in ((left, "rmse", "recommendation.rmse_curve", "recommendation.rmse_axis"),
+                                              (right, "loss", "lab.loss_curve", "recommendation.loss_axis")):
+        column.plotly_chart(charts.plot_history(history, metric=metric, title=t(title_key), x_title=t("lab.epoch"),
+                                                y_title=t(y_key), train_label=t("lab.train_split"),
+                                                val_label=t("lab.val_split")), key=f"{key}_{metric}")
+
+
+def render_job_progress(queue: Any, job_id: str) -> None:
+    """Live progress of one job (polled every second while it runs), then how it ended."""
+    state = queue.get(job_id)
+    if state is None:
+        return
+
+    @st.fragment(run_every=1.0 if state.state in views.ACTIVE_STATES else None)
+    def panel() -> None:
+        current = queue.get(job_id)
+        progress = current.progress
+        if current.state == "queued":
+            st.info(t("lab.queued"))
+        elif current.state == "running":
+            if progress is None or getattr(progress, "phase", "") == "preparing":
+                st.progress(0.0, text=t("lab.preparing"))
+            else:
+                text = t("lab.progress_text", epoch=progress.epoch, epochs=progress.epochs, batch=progress.batch,
+                         batches=progress.batches, eta=views._format_seconds(progress.eta_s),
+                         speed=f"{getattr(progress, 'samples_per_second', 0) or 0:,.0f}")
+                if getattr(progress, "phase", "") == "evaluating":
+                    text = t("recommendation.evaluating")
+                st.progress(views._progress_fraction(progress), text=text)
+                render_curves(progress.history, key=f"rec_live_{job_id}")
+            if st.button(t("lab.cancel"), key="rec_cancel"):
+                queue.cancel(job_id)
+                st.toast(t("lab.cancel_requested"))
+        else:
+            seen_key = f"rec_seen_{job_id}"
+            if not st.session_state.get(seen_key):
+                st.session_state[seen_key] = True
+                if current.run_id:
+                    st.session_state["lab_pending_run"] = current.run_id
+                st.rerun()
+            outcome = current.result
+            if current.state == "completed" and getattr(outcome, "status", "") == "completed":
+                metrics = outcome.metrics or {}
+                st.success(t("recommendation.finished", rmse=_fmt(metrics.get("test_rmse")),
+                             hit=_pct(metrics.get("test_hit_rate_at_10")), device=outcome.device))
+            else:
+                views.render_job_outcome(current)
+
+    panel()
+
+
+def _fmt(value: Any, digits: int = 3) -> str:
+    return f"{float(value):.{digits}f}" if value is not None and np.isfinite(value) else "–"
+
+
+def _pct(value: Any) -> str:
+    return f"{float(value):.1%}" if value is not None and np.isfinite(value) else "–"
+
+
+# ---- results (also used by the Runs page) ---------------------------------------------------
+
+def render_metric_row(metrics: dict[str, float], tags: dict[str, str]) -> None:
+    """Headline figures of a recommendation run, with units."""
+    columns = [*st.columns(4), *st.columns(4)]
+    columns[0].metric(t("recommendation.rmse"), _fmt(metrics.get("test_rmse")), help=t("recommendation.rmse_help"))
+    columns[1].metric(t("recommendation.mae"), _fmt(metrics.get("test_mae")), help=t("recommendation.mae_help"))
+    columns[2].metric(t("recommendation.hit_rate"), _pct(metrics.get("test_hit_rate_at_10")),
+                      help=t("recommendation.hit_rate_help"))
+    columns[3].metric(t("recommendation.ndcg"), _fmt(metrics.get("test_ndcg_at_10")), help=t("recommendation.ndcg_help"))
+    columns[4].metric(t("recommendation.coverage"), _pct(metrics.get("test_coverage_at_10")),
+                      help=t("recommendation.coverage_help"))
+    seconds = metrics.get("train_seconds")
+    columns[5].metric(t("lab.train_time"), f"{seconds:.1f} s" if seconds is not None else "–")
+    p50 = metrics.get("latency_p50_ms")
+    columns[6].metric(t("lab.latency_p50"), f"{p50:.2f} ms" if p50 is not None else "–",
+                      help=t("recommendation.latency_help"))
+    columns[7].metric(t("lab.device"), tags.get("studio.device", "–"))
+
+
+def primary_metric_text(evaluation: dict[str, Any]) -> str:
+    """Re-evaluated test RMSE."""
+    return f"RMSE {_fmt(evaluation.get('rmse'))}"
+
+
+def render_evaluation(evaluation: dict[str, Any], *, key: str, dataset: Any = None) -> None:
+    """Mean prediction per true rating, and where each user's held-out item landed in their ranking."""
+    left, right = st.columns(2)
+    left.plotly_chart(rc.plot_calibration(evaluation.get("by_rating", []), title=t("recommendation.calibration"),
+                                          x_title=t("recommendation.true_rating"),
+                                          y_title=t("recommendation.mean_predicted"),
+                                          ideal_label=t("recommendation.ideal"), model_label=t("recommendation.model")),
+                      key=f"{key}_calibration")
+    right.plotly_chart(rc.plot_rank_histogram(evaluation.get("ranks", []), k=K, title=t("recommendation.rank_chart"),
+                                              x_title=t("recommendation.rank"), y_title=t("recommendation.users"),
+                                              hit_label=t("recommendation.in_top10"),
+                                              miss_label=t("recommendation.beyond_top10")),
+                       key=f"{key}_ranks")
+    st.caption(t("recommendation.evaluation_caption", users=evaluation.get("rank_users", 0)))
+
+
+def _comparison(tracker: Any, use_case_id: str, source_id: str) -> pd.DataFrame | None:
+    """Completed runs on this dataset side by side, with ranking quality relative to popularity."""
+    runs = tracker.list_runs(use_case=use_case_id)
+    if runs.empty:
+        return None
+    runs = runs[(runs["dataset"] == source_id) & (runs["status"] == "completed")]
+    if runs.empty:
+        return None
+    rows = []
+    for row in runs.to_dict("records"):
+        try:
+            metrics = tracker.get_run(row["run_id"]).data.metrics
+        except StudioError:
+            continue
+        rows.append({"model": row["model"], **metrics})
+    frame = pd.DataFrame(rows).drop_duplicates("model")  # newest run per model (runs are newest first)
+    popularity = frame.loc[frame["model"] == "popularity", "test_ndcg_at_10"]
+    base = float(popularity.iloc[0]) if len(popularity) and popularity.iloc[0] > 0 else None
+    from core.usecases.registry import get_use_case
+
+    names = {c.id: t(c.name_key) for c in get_use_case(use_case_id).candidates}
+    table = pd.DataFrame({
+        t("lab.model"): [names.get(m, m) for m in frame["model"]],
+        t("recommendation.rmse"): frame.get("test_rmse"),
+        t("recommendation.mae"): frame.get("test_mae"),
+        t("recommendation.hit_rate"): frame.get("test_hit_rate_at_10"),
+        t("recommendation.ndcg"): frame.get("test_ndcg_at_10"),
+        t("recommendation.vs_popularity"): frame.get("test_ndcg_at_10") / base if base else np.nan,
+        t("recommendation.coverage"): frame.get("test_coverage_at_10"),
+        t("lab.train_time"): frame.get("train_seconds"),
+    })
+    return table.sort_values(t("recommendation.rmse"))
+
+
+def _render_run_results(tracker: Any, run_id: str, use_case_id: str, source_id: str) -> None:
+    from core.training.pipeline import EVALUATION_FILE
+
+    try:
+        run = tracker.get_run(run_id)
+    except StudioError as error:
+        st.error(error_text(error))
+        return
+    render_metric_row(run.data.metrics, run.data.tags)
+    status = run.data.tags.get("studio.status", "")
+    if status != "completed":
+        st.warning(t("lab.run_not_completed", status=t(f"training.status.{status}") if status else "–"))
+    render_curves(tracker.history(run_id), key=f"rec_hist_{run_id}")
+    try:
+        evaluation = tracker.load_dict(run_id, EVALUATION_FILE)
+    except (StudioError, FileNotFoundError, OSError):
+        evaluation = None
+    if evaluation:
+        render_evaluation(evaluation, key=f"rec_eval_{run_id}")
+    table = _comparison(tracker, use_case_id, source_id)
+    if table is not None and len(table) > 1:
+        st.subheader(t("recommendation.compare_title"))
+        st.dataframe(table, hide_index=True, column_config={
+            t("recommendation.rmse"): st.column_config.NumberColumn(format="%.4f"),
+            t("recommendation.mae"): st.column_config.NumberColumn(format="%.4f"),
+            t("recommendation.hit_rate"): st.column_config.NumberColumn(format="%.3f"),
+            t("recommendation.ndcg"): st.column_config.NumberColumn(format="%.3f"),
+            t("recommendation.vs_popularity"): st.column_config.NumberColumn(format="%.2f×"),
+            t("recommendation.coverage"): st.column_config.NumberColumn(format="%.3f"),
+            t("lab.train_time"): st.column_config.NumberColumn(format="%.1f s"),
+        })
+        st.caption(t("recommendation.compare_caption"))
+
+
+# ---- try it --------------------------------------------------------------------------------
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _run_model(run_id: str) -> Any:
+    """A finished run's model, loaded once (safe mode) for recommendations."""
+    from core.training.pipeline import load_run_model
+    from dashboard.services import get_tracker
+
+    return load_run_model(get_tracker(), run_id)
+
+
+def _reason_text(entry: dict[str, Any]) -> str:
+    reason = entry.get("reason") or {}
+    if reason.get("kind") == "similar":
+        return t("recommendation.because", title=reason["liked"]["title"], similarity=f"{reason['similarity']:.2f}")
+    return t("recommendation.popular_reason", count=f"{reason.get('count', entry.get('train_ratings', 0)):,}")
+
+
+def _title(entry: dict[str, Any]) -> str:
+    return f"{entry['title']} ({entry['year']})" if entry.get("year") else entry["title"]
+
+
+def render_try_user(tracker: Any, run_id: str, dataset: Any) -> None:
+    """Pick a user: what they rated highly next to their top-10 with reasons; the item map; cold start."""
+    from core.recommendation import recommend as rec
+
+    run = tracker.get_run(run_id)
+    if run.data.tags.get("studio.status") != "completed":
+        st.info(t("lab.try_needs_completed"))
+        return
+    model_id = run.data.params.get("model", "?")
+    st.caption(t("recommendation.try_intro", model=model_id))
+    ids = [str(u) for u in dataset.extra["user_ids"]]
+    typed = st.text_input(t("recommendation.user_id"), key="rec_user_id", help=t("recommendation.user_id_help"),
+                          placeholder=ids[0])
+    try:
+        model = _run_model(run_id)
+    except StudioError as error:
+        st.error(error_text(error))
+        return
+    try:
+        user = rec.user_index(dataset, typed.strip() or ids[0])
+    except StudioError as error:
+        st.warning(error_text(error))
+        user = None
+    if user is not None:
+        with st.spinner(t("recommendation.scoring")):
+            items = rec.recommend(model, dataset, user, k=K)
+        history = rec.user_history(dataset, user, limit=K)
+        left, right = st.columns(2)
+        with left:
+            st.markdown(f"**{t('recommendation.rated_highly', user=ids[user])}**")
+            st.dataframe(pd.DataFrame({
+                t("recommendation.title"): [_title(e) for e in history],
+                t("recommendation.genres"): [e["genres"].replace("|", ", ") for e in history],
+                t("recommendation.their_rating"): [e["rating"] for e in history],
+            }), hide_index=True, column_config={
+                t("recommendation.their_rating"): st.column_config.NumberColumn(format="%.1f ★")})
+        with right:
+            st.markdown(f"**{t('recommendation.top10', model=model_id)}**")
+            predicted = [e["predicted"] for e in items]
+            frame = pd.DataFrame({
+                "#": list(range(1, len(items) + 1)),
+                t("recommendation.title"): [_title(e) for e in items],
+                t("recommendation.genres"): [e["genres"].replace("|", ", ") for e in items],
+                t("recommendation.predicted"): predicted,
+                t("recommendation.reason"): [_reason_text(e) for e in items],
+            })
+            if all(p is None for p in predicted):
+                frame = frame.drop(columns=[t("recommendation.predicted")])
+            st.dataframe(frame, hide_index=True, column_config={
+                t("recommendation.predicted"): st.column_config.NumberColumn(format="%.2f ★")})
+        st.caption(t("recommendation.reason_caption"))
+    render_embedding_map(model, dataset)
+    render_cold_start(dataset)
+
+
+def render_embedding_map(model: Any, dataset: Any) -> None:
+    """The learned item vectors of the most-rated items in 2-D, coloured by main genre."""
+    from core.recommendation.recommend import embedding_map
+
+    st.subheader(t("recommendation.map_title"))
+    top_n = st.select_slider(t("recommendation.map_items"), options=[100, 200, 300, 500, 1000], value=300,
+                             key="rec_map_items")
+    points = embedding_map(model, dataset, top_n=int(top_n))
+    if points is None:
+        st.info(t("recommendation.map_baseline"))
+        return
+    explained = sum(points["explained"])
+    st.plotly_chart(rc.plot_embedding_map(points["x"], points["y"], points["titles"], points["genres"],
+                                          points["counts"], title=t("recommendation.map_chart", count=len(points["x"])),
+                                          x_title=t("recommendation.map_x"), y_title=t("recommendation.map_y"),
+                                          hover_count=t("recommendation.ratings"),
+                                          other_label=t("recommendation.other_genres")), key="rec_map_chart")
+    st.caption(t("recommendation.map_caption", explained=f"{explained:.0%}"))
+
+
+def render_cold_start(dataset: Any) -> None:
+    """What a brand-new user sees (no ratings, no vector): popular items, optionally of one genre."""
+    from core.recommendation.recommend import cold_start, genres
+
+    st.subheader(t("recommendation.cold_title"))
+    st.markdown(t("recommendation.cold_explain"))
+    options = [""] + genres(dataset)
+    genre = translated_choice(st.selectbox, t("recommendation.cold_genre"), options, key="rec_cold_genre",
+                              format_func=lambda g: g or t("recommendation.any_genre"))
+    try:
+        result = cold_start(dataset, genre=genre or None, k=K)
+    except StudioError as error:
+        st.warning(error_text(error))
+        return
+    st.dataframe(pd.DataFrame({
+        "#": list(range(1, len(result["items"]) + 1)),
+        t("recommendation.title"): [_title(e) for e in result["items"]],
+        t("recommendation.genres"): [e["genres"].replace("|", ", ") for e in result["items"]],
+        t("recommendation.ratings"): [e["train_ratings"] for e in result["items"]],
+        t("recommendation.mean_rating"): [e["mean_rating"] for e in result["items"]],
+    }), hide_index=True, column_config={
+        t("recommendation.mean_rating"): st.column_config.NumberColumn(format="%.2f ★")})
+    st.caption(t("recommendation.cold_caption", minimum=result["min_ratings"]))
+
+
+# ---- the lab -------------------------------------------------------------------------------
+
+def render_lab(use_case: Any) -> None:
+    """Data, train, results and try-it tabs for the recommendation use case."""
+    from dashboard.services import get_job_queue, get_tracker
+
+    tab_data, tab_train, tab_results, tab_try = st.tabs(
+        [t("lab.tab_data"), t("lab.tab_train"), t("lab.tab_results"), t("lab.tab_try")])
+    with tab_data:
+        sources = {source.id: source for source in use_case.datasets}
+        source_id = translated_choice(st.selectbox, t("lab.dataset"), list(sources), key="rec_dataset",
+                                      format_func=lambda sid: f"{t(sources[sid].title_key)} · "
+                                                              f"{t('lab.kind_' + sources[sid].kind)}")
+        source = sources[source_id]
+        if source.description_key:
+            st.caption(t(source.description_key))
+        seed = int(st.number_input(t("lab.seed"), min_value=0, max_value=2**31 - 1, value=0, step=1, key="rec_seed",
+                                   help=t("lab.seed_help")))
+        dataset_kwargs: dict[str, Any] = {}
+        available, reason_key = source.is_available()
+        if not available:
+            st.warning(t(reason_key or "lab.source_unavailable"))
+            return
+        try:
+            if source.kind == "uploaded":
+                upload = st.file_uploader(t("recommendation.upload_csv"), type=["csv", "txt", "tsv"],
+                                          key="rec_upload_csv",
+                                          help=t("recommendation.upload_help", mb=get_settings().max_upload_mb))
+                if upload is None:
+                    st.info(t("recommendation.upload_needed"))
+                    return
+                dataset_kwargs = _upload_kwargs(upload)
+            dataset = views.load_dataset_for_ui(use_case.id, source_id, seed, dataset_kwargs)
+        except StudioError as error:
+            st.error(error_text(error))
+            return
+        render_ratings_overview(dataset)
+    queue = get_job_queue()
+    with tab_train:
+        render_training_controls(use_case, dataset, source_id, seed, dataset_kwargs, queue)
+    tracker = get_tracker()
+    with tab_results:
+        run_id = views.render_run_picker(tracker, use_case.id, source_id, key="rec_result_run")
+        if run_id is None:
+            st.info(t("lab.no_runs_yet"))
+        else:
+            _render_run_results(tracker, run_id, use_case.id, source_id)
+    with tab_try:
+        if run_id is None:
+            st.info(t("recommendation.try_needs_run"))
+            render_cold_start(dataset)
+        else:
+            render_try_user(tracker, run_id, dataset)
