@@ -46,7 +46,7 @@ class TextClassificationAdapter(ClassificationAdapter):
         vector_params.setdefault("sequence_length",
                                  int(dataset.extra.get("sequence_length", 128)) * int(vector_params.get("ngrams") or 1))
         if language == "zh" and "max_tokens" not in vector_params:
-            vector_params["max_tokens"] = 8000 if not vector_params.get("ngrams") else 60_000
+            vector_params["max_tokens"] = 8000 if not vector_params.get("ngrams") else 20_000
         vectorizer = make_vectorizer(list(dataset.x_train), split=dataset.extra.get("split", "whitespace"),
                                      **vector_params)
         return resolve(candidate.builder)(vectorizer, dataset.num_classes, **hparams)

@@ -23,7 +23,7 @@ USE_CASE = UseCase(
         Candidate("tfidf_logreg", "nlp.models.tfidf_logreg.name", "nlp.models.tfidf_logreg.description", "sklearn",
                   "core.nlp.baseline:build_tfidf_logreg", default_epochs=1),
         Candidate("fasttext", "nlp.models.fasttext.name", "nlp.models.fasttext.description", "keras",
-                  "core.models.text:build_fasttext", hparams={"ngrams": 2},
+                  "core.models.text:build_fasttext", hparams={"ngrams": 2, "dropout": 0.5},
                   default_epochs=8, default_batch_size=32, default_learning_rate=3e-3),
         Candidate("cnn", "nlp.models.cnn.name", "nlp.models.cnn.description", "keras",
                   "core.models.text:build_cnn", default_epochs=4, default_batch_size=64),

@@ -22,6 +22,8 @@ EXAMPLES = {
     "zh": "质量很好，物流也快，包装完整，下次还会再买！",
 }
 ATTENTION_TOKENS = 30
+# From benchmarks/bench_nlp.py (Chinese reviews, 20% stratified test, seed 0): test accuracy.
+MEASURED_ZH = "TF-IDF: 0.855 vs 0.845"
 
 
 # ---- data ----------------------------------------------------------------------------------
@@ -62,7 +64,7 @@ def render_text_overview(dataset: Any) -> None:
     cols[3].metric(t("nlp.median_length"), f"{stats['median_length']:.0f} {t('nlp.unit_' + dataset.extra['split'])}")
     st.caption(t("nlp.provenance", provenance=dataset.provenance, licence=dataset.licence,
                  train=dataset.sizes["train"], val=dataset.sizes["val"], test=dataset.sizes["test"]))
-    st.info(t("nlp.tokenisation_zh") if language == "zh" else t("nlp.tokenisation_en"))
+    st.info(t("nlp.tokenisation_zh", measured=MEASURED_ZH) if language == "zh" else t("nlp.tokenisation_en"))
     if dataset.extra.get("dropped_empty"):
         st.warning(t("nlp.dropped_empty", count=dataset.extra["dropped_empty"]))
     left, right = st.columns(2)
@@ -237,6 +239,17 @@ def _run_model(run_id: str) -> Any:
     return load_run_model(get_tracker(), run_id)
 
 
+def _run_class_names(tracker: Any, run_id: str, dataset: Any) -> list[str]:
+    """The class names the run was trained with (an earlier upload may differ from the page's data)."""
+    from core.training.pipeline import DATASET_FILE
+
+    try:
+        names = tracker.load_dict(run_id, DATASET_FILE).get("class_names")
+    except (StudioError, FileNotFoundError, OSError):
+        names = None
+    return list(names) if names else list(dataset.class_names)
+
+
 def render_try_text(tracker: Any, run_id: str, dataset: Any) -> None:
     """Type a review, get the class with its probability, each token shaded by occlusion, and attention."""
     from core.evaluation.metrics import top_k
@@ -256,7 +269,7 @@ def render_try_text(tracker: Any, run_id: str, dataset: Any) -> None:
     try:
         model = _run_model(run_id)
         with st.spinner(t("nlp.explaining")):
-            result = explain_text(model, text, kind=kind, class_names=dataset.class_names)
+            result = explain_text(model, text, kind=kind, class_names=_run_class_names(tracker, run_id, dataset))
     except StudioError as error:
         st.warning(error_text(error))
         return

@@ -1,0 +1,90 @@
+"""NLP lab through its real widgets: Chinese data overview, baseline training, try-it messages, bad CSV uploads."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from core.i18n import translate
+from core.usecases.registry import USE_CASES
+
+LAB = "../pages/lab.py"
+pytestmark = pytest.mark.skipif(USE_CASES["nlp"].status != "available",
+                                reason="the NLP use case is not registered yet (core/usecases/registry.py)")
+
+
+def _open_nlp(app_test, dataset: str = "en_reviews"):
+    at = app_test(timeout=180).run()
+    at.switch_page(LAB).run()
+    at.session_state["lab_use_case"] = "nlp"
+    at.session_state["nlp_dataset"] = dataset
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _metrics(at) -> dict[str, str]:
+    return {metric.label: metric.value for metric in at.metric}
+
+
+def _wait_for_job(at, *, timeout: float = 180.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        time.sleep(1.0)
+        at.run()
+        if at.success or at.error:
+            return at
+    raise AssertionError("training job did not finish in time")
+
+
+def _csv(rows: list[str]) -> bytes:
+    return ("text,label\n" + "\n".join(rows) + "\n").encode("utf-8")
+
+
+@pytest.mark.slow
+def test_chinese_reviews_overview_in_both_languages(app_test, switch_language):
+    at = _open_nlp(app_test, "zh_reviews")
+    metrics = _metrics(at)
+    assert metrics["Texts"] == "17,361" and metrics["Classes"] == "2"
+    assert metrics["Median length"].endswith("characters")
+    assert any("single characters" in info.value for info in at.info)
+    switch_language(at, "zh")
+    assert not at.exception
+    assert _metrics(at)["文本数"] == "17,361"
+    assert any("按单个汉字切分" in info.value for info in at.info)
+
+
+@pytest.mark.slow
+def test_train_the_baseline_then_try_empty_unknown_and_real_reviews(app_test, switch_language):
+    at = _open_nlp(app_test, "en_reviews")
+    at.radio(key="nlp_model").set_value("tfidf_logreg").run()
+    at.button(key="nlp_train").click().run()
+    _wait_for_job(at)
+    assert not at.error, [e.value for e in at.error]
+    assert _metrics(at)["Test accuracy"].endswith("%")
+    at.text_area(key="nlp_try_text").input("This tea is great, really tasty and fresh").run()
+    assert _metrics(at)["Predicted class"] == "great"
+    at.text_area(key="nlp_try_text").input("   ").run()
+    assert translate("errors.nlp.empty_input", "en") in [w.value for w in at.warning]
+    at.text_area(key="nlp_try_text").input("qqzx vvbnm").run()
+    assert translate("nlp.all_unknown", "en") in [w.value for w in at.warning]
+    switch_language(at, "zh")
+    at.text_area(key="nlp_try_text").input(" ").run()
+    assert translate("errors.nlp.empty_input", "zh") in [w.value for w in at.warning]
+
+
+@pytest.mark.slow
+def test_csv_with_one_class_is_explained_in_english_and_chinese(app_test, switch_language):
+    at = _open_nlp(app_test, "upload_csv")
+    assert translate("nlp.upload_needed", "en") in [info.value for info in at.info]
+    at.file_uploader(key="nlp_upload_csv").set_value(
+        ("one.csv", _csv([f"text {i},same" for i in range(6)]), "text/csv")).run()
+    assert not at.exception
+    assert "only one class" in at.error[0].value
+    switch_language(at, "zh")
+    assert "只有一个类别" in at.error[0].value
+    at.file_uploader(key="nlp_upload_csv").set_value(
+        ("gbk.csv", _csv([f"很好{i},好" for i in range(4)] + [f"很差{i},差" for i in range(4)]).decode().encode("gbk"),
+         "text/csv")).run()
+    assert not at.error and _metrics(at)["文本数"] == "8"
