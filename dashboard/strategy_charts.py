@@ -88,7 +88,8 @@ def plot_priority_matrix(names: Sequence[str], feasibility: Sequence[float], val
         color = PALETTE[index % len(PALETTE)]
         data.append({
             "type": "scatter", "x": [x + 0.18 * nudge], "y": [y - 0.18 * nudge], "mode": "markers+text",
-            "text": [name], "textposition": "top center", "textfont": {"size": 13}, "showlegend": False, "name": name,
+            "text": [f"<b>{name}</b>"], "textposition": "middle center", "textfont": {"size": 13, "color": "#0F172A"},
+            "showlegend": False, "name": name,
             "marker": {"size": diameter, "color": color if is_measured else "rgba(255,255,255,0.6)", "opacity": 0.85,
                        "line": {"width": 3, "color": color}},
             "hovertemplate": (f"<b>{name}</b><br>{x_title}: %{{x:.2f}}<br>{y_title}: %{{y:.2f}}<br>"
@@ -130,18 +131,19 @@ def _grid(count: int, columns: int, *, gap_x: float, gap_y: float, top: float = 
 
 def plot_radars(names: Sequence[str], scores: Sequence[Mapping[str, float]], typed: Sequence[Mapping[str, float]],
                 *, title: str, axis_labels: Mapping[str, str], effective_label: str, typed_label: str,
-                subtitles: Sequence[str] | None = None, columns: int = 4) -> go.Figure:
+                subtitles: Sequence[str] | None = None, columns: int | None = None) -> go.Figure:
     """One radar per use case over the four criteria: the scores used (filled) and the typed ones (dashed)."""
     if not names:
         return _empty(title)
     count = len(names)
+    columns = columns or (2 if count <= 4 else 3)  # wide enough that neighbouring axis labels never collide
     columns = max(1, min(columns, count))
     rows = math.ceil(count / columns)
     cells = _grid(count, columns, gap_x=0.08, gap_y=0.22 / max(rows, 1), top=0.92)
     keys = list(axis_labels)
     theta = [axis_labels[key] for key in keys] + [axis_labels[keys[0]]]
     data: list[dict] = []
-    layout = _layout(title, 340 * rows + 60, top=120)
+    layout = _layout(title, 330 * rows + 90, top=120)
     annotations = []
     for index, (name, used, entered, (x_domain, y_domain)) in enumerate(zip(names, scores, typed, cells)):
         polar = "polar" if index == 0 else f"polar{index + 1}"
@@ -155,7 +157,7 @@ def plot_radars(names: Sequence[str], scores: Sequence[Mapping[str, float]], typ
                      "line": {"color": MUTED_COLOR, "dash": "dash"}, "subplot": polar,
                      "hovertemplate": f"{name}<br>%{{theta}}: %{{r}}<extra></extra>"})
         layout[polar] = {"domain": {"x": x_domain, "y": [y_domain[0], y_domain[1] - 0.06]},
-                         "radialaxis": {"range": [0, 5], "dtick": 1, "tickfont": {"size": 9}},
+                         "radialaxis": {"range": [0, 5], "dtick": 1, "showticklabels": False},
                          "angularaxis": {"tickfont": {"size": 11}}}
         heading = (subtitles[index] if subtitles else name)
         annotations.append({"text": f"<b>{heading}</b>", "x": sum(x_domain) / 2, "y": y_domain[1] + 0.02,
@@ -232,8 +234,8 @@ def plot_roadmap(phases: Sequence, *, title: str, phase_labels: Mapping[str, str
         stamp = datetime.combine(today, time()).isoformat()
         layout["shapes"] = [{"type": "line", "x0": stamp, "x1": stamp, "y0": 0, "y1": 1, "yref": "paper",
                              "line": {"dash": "dot", "color": "#111827", "width": 1}}]
-        layout["annotations"] = [{"x": stamp, "y": 1.0, "yref": "paper", "text": today_label, "showarrow": False,
-                                  "yanchor": "bottom", "font": {"size": 11}}]
+        layout["annotations"] = [{"x": stamp, "y": 0.0, "yref": "paper", "text": today_label, "showarrow": False,
+                                  "xanchor": "left", "yanchor": "bottom", "xshift": 4, "font": {"size": 11}}]
     return _figure(data, layout)
 
 

@@ -9,6 +9,7 @@ file replaces every widget's value at once.
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
@@ -133,8 +134,12 @@ def _appetite_changed() -> None:
 @st.cache_data(ttl=EVIDENCE_TTL_S, show_spinner=False)
 def _read_evidence() -> tuple[dict, int, str]:
     """(measured per use case, runs read, error text) from the tracker, read at most every few seconds."""
+    from core.config import get_settings
     from dashboard.services import get_tracker
 
+    uri = get_settings().tracking_uri
+    if uri.startswith("sqlite:///") and not Path(uri[len("sqlite:///"):]).exists():
+        return {}, 0, ""  # no run was ever stored here: nothing to read, and no MLflow import to pay for
     try:
         runs = get_tracker().list_runs()
     except Exception as error:  # noqa: BLE001 - no tracker means "assumed", never a broken page

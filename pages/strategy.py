@@ -100,7 +100,8 @@ st.plotly_chart(charts.plot_sensitivity(analysis.sensitivity, criterion_labels=c
                                         title=t("strategy.charts.sensitivity_title"),
                                         x_title=t("strategy.charts.sensitivity_x"),
                                         y_title=t("strategy.charts.sensitivity_y")), key="stg_sensitivity")
-moves = [t("strategy.charts.moves", criterion=criterion_labels[c], names=", ".join(analysis.title(uid) for uid in ids))
+moves = [t("strategy.charts.moves", criterion=criterion_labels[c],
+           names=t("strategy.list_separator").join(analysis.title(uid) for uid in ids))
          for c, ids in analysis.changes.items() if ids]
 st.markdown("\n".join(f"- {line}" for line in moves) if moves else t("strategy.charts.stable"))
 
@@ -133,11 +134,10 @@ st.plotly_chart(charts.plot_roadmap(phases, title=t("strategy.charts.roadmap_tit
                                     today_label=t("strategy.charts.today"), today=today,
                                     x_title=t("strategy.charts.roadmap_x")), key="stg_roadmap")
 st.subheader(t("strategy.section.register"))
-if register:
-    st.dataframe([{t("strategy.table.use_case"): entry.title, t("strategy.table.category"): t(f"strategy.category.{entry.category}"),
-                   t("strategy.table.level"): entry.level, t("strategy.table.mitigations"): " • ".join(entry.mitigations)}
-                  for entry in register], hide_index=True, width="stretch", key="stg_register",
-                 column_config={t("strategy.table.mitigations"): st.column_config.TextColumn(width="large")})
+if register:  # a static table wraps the mitigations, which a dataframe would cut off
+    st.table([{t("strategy.table.use_case"): entry.title, t("strategy.table.category"): t(f"strategy.category.{entry.category}"),
+               t("strategy.table.level"): entry.level, t("strategy.table.mitigations"): "\n".join(
+                   f"• {item}" for item in entry.mitigations)} for entry in register], hide_index=True)
 else:
     st.info(t("strategy.register.empty"))
 
