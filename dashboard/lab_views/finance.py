@@ -561,8 +561,15 @@ def _render_applicant(tracker: Any, run_id: str, dataset: Any) -> None:
     from core.finance.adapter import default_applicant_index, score_applicant
     from dashboard.views import _run_model
 
-    evaluation = _load_evaluation(tracker, run_id) or {}
-    if evaluation.get("dataset_fingerprint") not in (None, dataset.fingerprint):
+    try:
+        completed = tracker.get_run(run_id).data.tags.get("studio.status") == "completed"
+    except StudioError:
+        completed = False
+    evaluation = _load_evaluation(tracker, run_id) if completed else None
+    if not evaluation:
+        st.info(t("finance.try_needs_run"))
+        return
+    if evaluation.get("dataset_fingerprint") != dataset.fingerprint:
         st.info(t("finance.fairness_other_data"))
         return
     n_test = len(dataset.y_test)
@@ -584,12 +591,16 @@ def _render_applicant(tracker: Any, run_id: str, dataset: Any) -> None:
                                           key=widget_key, placeholder=t("finance.missing_value"))
             applicant[feature["key"]] = np.array([np.nan if entered is None else entered], dtype="float32")
         else:
+            other = t("finance.other_value")
             options = [MISSING_LABEL, *feature.get("vocabulary", [])]
             current = MISSING_LABEL if value == "" else str(value)
             if current not in options:
                 options.append(current)
-            entered = column.selectbox(feature["name"], options, index=options.index(current), key=widget_key,
-                                       accept_new_options=True)
+            options.append(other)
+            entered = column.selectbox(feature["name"], options, index=options.index(current), key=widget_key)
+            if entered == other:  # a value never seen in training: the Keras models send it to the OOV bucket
+                entered = column.text_input(t("finance.other_value_for", column=feature["name"]),
+                                            key=f"{widget_key}_other").strip() or MISSING_LABEL
             applicant[feature["key"]] = np.array(["" if entered in (None, MISSING_LABEL) else str(entered)], dtype=object)
     threshold = float(evaluation.get("optimal", {}).get("threshold", 0.5))
     slider_key = f"finance_threshold_{run_id[:8]}"
