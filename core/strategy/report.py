@@ -62,19 +62,26 @@ class Brief:
 # ---- charts (matplotlib, PNG) -----------------------------------------------------------------------
 
 @functools.lru_cache(maxsize=4)
+def _register_font(font_path: str) -> None:
+    """Add the CJK font (and its bold face) to matplotlib once per process."""
+    from matplotlib import font_manager
+
+    font_manager.fontManager.addfont(font_path)
+    bold = font_path.replace("-Regular", "-Bold")
+    if bold != font_path and Path(bold).is_file():
+        font_manager.fontManager.addfont(bold)
+
+
 def _matplotlib(font_path: str | None, family: str | None):
+    """pyplot on the Agg backend with the brief's fonts (set on every call: an earlier brief may have used others)."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
-    from matplotlib import font_manager
     import matplotlib.pyplot as plt
 
     families = ["DejaVu Sans"]
     if font_path:
-        font_manager.fontManager.addfont(font_path)
-        bold = font_path.replace("-Regular", "-Bold")
-        if bold != font_path and Path(bold).is_file():
-            font_manager.fontManager.addfont(bold)
+        _register_font(font_path)
         families = [family, "DejaVu Sans"]
     plt.rcParams.update({"font.family": families, "axes.unicode_minus": False, "axes.spines.top": False,
                          "axes.spines.right": False, "axes.titlesize": 12, "axes.titleweight": "bold",
@@ -93,6 +100,14 @@ def _png(fig) -> bytes:
 
 def chart_images(analysis: Analysis, phases: Sequence[Phase], font: FontChoice | None) -> dict[str, bytes]:
     """{name: PNG bytes} for the priority matrix, radars, sensitivity, costs and roadmap."""
+    import warnings
+
+    with warnings.catch_warnings():  # without a CJK font every Chinese glyph would warn; the PDF error says it once
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+        return _chart_images(analysis, phases, font)
+
+
+def _chart_images(analysis: Analysis, phases: Sequence[Phase], font: FontChoice | None) -> dict[str, bytes]:
     plt = _matplotlib(font.path if font else None, font.family if font else None)
     lang = analysis.lang
     tr = lambda key, **p: translate(key, lang, **p)  # noqa: E731 - short local alias
