@@ -140,7 +140,7 @@ def _inputs(keras):
 
 
 def build_matrix_factorization(num_users: int, num_items: int, *, embedding_dim: int = 32, l2: float = 0.05,
-                               bias_l2: float = 0.0, global_mean: float = 3.5) -> Any:
+                               bias_l2: float = 0.0, init_std: float = 0.05, global_mean: float = 3.5) -> Any:
     """rating = global mean + user bias + item bias + user vector . item vector.
 
     L2 is applied per rating to the looked-up vectors and biases (an activity regulariser
@@ -154,7 +154,8 @@ def build_matrix_factorization(num_users: int, num_items: int, *, embedding_dim:
 
     bias_regularizer = keras.regularizers.L2(bias_l2) if bias_l2 else None
 
-    def embed(indices, count, dim, name, initializer="random_normal", penalty=regularizer):
+    def embed(indices, count, dim, name, initializer=None, penalty=regularizer):
+        initializer = initializer or keras.initializers.RandomNormal(stddev=init_std)
         return keras.layers.Embedding(count, dim, embeddings_initializer=initializer,
                                       activity_regularizer=penalty, name=name)(indices)
 

@@ -137,7 +137,8 @@ def recommend(model: Any, dataset: Dataset, user: int, *, k: int = 10, explain: 
 def because_you_liked(model: Any, dataset: Dataset, user: int, items: list[int]) -> list[dict[str, Any]]:
     """Per recommended item, the liked training item most similar to it by item-embedding cosine.
 
-    Baselines have no item vectors: the reason is then the item's popularity (kind "popular").
+    Baselines have no item vectors: the reason is the item's popularity (kind "popular") or, for the
+    bias baseline, how much above average everyone rates it (kind "well_liked").
     """
     vectors = item_vectors(model)
     counts = _train_counts(dataset)
@@ -145,6 +146,9 @@ def because_you_liked(model: Any, dataset: Dataset, user: int, items: list[int])
     liked_items, liked_ratings = dataset.x_train["item"][mask], dataset.y_train[mask]
     threshold = min(LIKED_THRESHOLD, float(np.max(liked_ratings))) if len(liked_ratings) else LIKED_THRESHOLD
     liked = liked_items[liked_ratings >= threshold]
+    if vectors is None and hasattr(model, "item_bias_"):
+        return [{"kind": "well_liked", "bias": float(model.item_bias_[item]), "count": int(counts[item])}
+                for item in items]
     if vectors is None or len(liked) == 0:
         return [{"kind": "popular", "count": int(counts[item])} for item in items]
     normed = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)

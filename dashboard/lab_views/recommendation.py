@@ -341,6 +341,8 @@ def _reason_text(entry: dict[str, Any]) -> str:
     reason = entry.get("reason") or {}
     if reason.get("kind") == "similar":
         return t("recommendation.because", title=reason["liked"]["title"], similarity=f"{reason['similarity']:.2f}")
+    if reason.get("kind") == "well_liked":
+        return t("recommendation.bias_reason", bias=f"{reason['bias']:+.2f}", count=f"{reason['count']:,}")
     return t("recommendation.popular_reason", count=f"{reason.get('count', entry.get('train_ratings', 0)):,}")
 
 

@@ -153,3 +153,12 @@ def test_baseline_reasons_are_popularity(toy):
     items = rec.recommend(model, toy, 0, k=3)
     assert [entry["reason"]["kind"] for entry in items] == ["popular"] * 3
     assert rec.embedding_map(model, toy) is None
+
+
+def test_bias_baseline_reasons_name_the_item_bias(toy):
+    from core.models.recommendation import build_bias_baseline
+
+    model = build_bias_baseline(40, 30).fit(toy.x_train, toy.y_train)
+    items = rec.recommend(model, toy, 0, k=3)
+    assert [entry["reason"]["kind"] for entry in items] == ["well_liked"] * 3
+    assert items[0]["reason"]["bias"] == pytest.approx(float(model.item_bias_[items[0]["item"]]))
