@@ -115,6 +115,11 @@ def plot_priority_matrix(names: Sequence[str], feasibility: Sequence[float], val
                                  yaxis={**axis, "title": {"text": y_title}}, annotations=annotations, shapes=shapes))
 
 
+def _unit(value: float) -> float:
+    """A paper coordinate clamped to [0, 1] (float sums such as 1 - 3 x 0.33 can fall just outside)."""
+    return min(1.0, max(0.0, round(value, 6)))
+
+
 def _grid(count: int, columns: int, *, gap_x: float, gap_y: float, top: float = 1.0) -> list[tuple[list, list]]:
     """(x domain, y domain) of each cell of a rows x columns grid, row by row from the top."""
     rows = math.ceil(count / columns)
@@ -125,7 +130,7 @@ def _grid(count: int, columns: int, *, gap_x: float, gap_y: float, top: float = 
         row, col = divmod(index, columns)
         x0 = col * (width + gap_x)
         y1 = top - row * (height + gap_y)
-        cells.append(([x0, x0 + width], [y1 - height, y1]))
+        cells.append(([_unit(x0), _unit(x0 + width)], [_unit(y1 - height), _unit(y1)]))
     return cells
 
 
@@ -156,7 +161,7 @@ def plot_radars(names: Sequence[str], scores: Sequence[Mapping[str, float]], typ
                      "mode": "lines", "name": typed_label, "legendgroup": "typed", "showlegend": index == 0,
                      "line": {"color": MUTED_COLOR, "dash": "dash"}, "subplot": polar,
                      "hovertemplate": f"{name}<br>%{{theta}}: %{{r}}<extra></extra>"})
-        layout[polar] = {"domain": {"x": x_domain, "y": [y_domain[0], y_domain[1] - 0.06]},
+        layout[polar] = {"domain": {"x": x_domain, "y": [y_domain[0], _unit(y_domain[1] - 0.06)]},
                          "radialaxis": {"range": [0, 5], "dtick": 1, "showticklabels": False},
                          "angularaxis": {"tickfont": {"size": 11}}}
         heading = (subtitles[index] if subtitles else name)

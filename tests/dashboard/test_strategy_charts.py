@@ -104,3 +104,13 @@ def test_all_charts_build_and_serialise_within_the_interaction_budget(analysis):
     for figure in figures:
         pio.to_json(figure, validate=False)
     assert time.perf_counter() - started < 0.5  # ~15 ms measured; validated make_subplots took ~400 ms
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 5, 7, 8, 9, 12])
+def test_radars_for_any_number_of_use_cases_stay_on_the_page(count):
+    names = [f"U{i}" for i in range(count)]
+    scores = [{c: 3 for c in CRITERIA}] * count
+    fig = plot_radars(names, scores, scores, title="t", axis_labels=CRITERIA, effective_label="e", typed_label="t")
+    fig.to_dict()
+    domains = [fig.layout[f"polar{i + 1 if i else ''}"].domain for i in range(count)]
+    assert all(0 <= v <= 1 for d in domains for v in (*d.x, *d.y))
