@@ -5,14 +5,10 @@ from __future__ import annotations
 from core.usecases.base import UseCase
 from core.usecases.finance import USE_CASE as FINANCE
 from core.usecases.nlp import USE_CASE as NLP
+from core.usecases.recommendation import USE_CASE as RECOMMENDATION
 from core.usecases.vision import USE_CASE as VISION
 
-_COMING = (
-    UseCase("recommendation", "usecases.recommendation.title", "usecases.recommendation.value", "rating",
-            "test_rmse", "coming", ":material/movie:"),
-)
-
-USE_CASES: dict[str, UseCase] = {use_case.id: use_case for use_case in (VISION, NLP, *_COMING, FINANCE)}
+USE_CASES: dict[str, UseCase] = {use_case.id: use_case for use_case in (VISION, NLP, RECOMMENDATION, FINANCE)}
 
 
 def get_use_case(use_case_id: str) -> UseCase:

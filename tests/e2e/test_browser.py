@@ -140,7 +140,7 @@ def _shot(page, name: str) -> None:
 
 def test_every_page_opens(page, server):
     for path, heading in (("", "AI Strategy Studio"), ("lab", "Use-case lab"), ("runs", "Runs"), ("selection", "Model selection"),
-                          ("walkthrough", None), ("model-trace", None)):
+                          ("walkthrough", None), ("model-trace", None), ("strategy", "Strategy planner")):
         page.goto(f"{server}/{path}")
         page.wait_for_selector('[data-testid="stMain"]')
         _wait_idle(page)
