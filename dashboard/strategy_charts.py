@@ -88,7 +88,8 @@ def plot_priority_matrix(names: Sequence[str], feasibility: Sequence[float], val
         color = PALETTE[index % len(PALETTE)]
         data.append({
             "type": "scatter", "x": [x + 0.18 * nudge], "y": [y - 0.18 * nudge], "mode": "markers+text",
-            "text": [f"<b>{name}</b>"], "textposition": "middle center", "textfont": {"size": 13, "color": "#0F172A"},
+            "text": [f"<b>{name}</b>"], "textposition": "middle center",
+            "textfont": {"size": 13, "color": "white" if is_measured else "#0F172A"},
             "showlegend": False, "name": name,
             "marker": {"size": diameter, "color": color if is_measured else "rgba(255,255,255,0.6)", "opacity": 0.85,
                        "line": {"width": 3, "color": color}},
@@ -144,11 +145,11 @@ def plot_radars(names: Sequence[str], scores: Sequence[Mapping[str, float]], typ
     columns = columns or (2 if count <= 4 else 3)  # wide enough that neighbouring axis labels never collide
     columns = max(1, min(columns, count))
     rows = math.ceil(count / columns)
-    cells = _grid(count, columns, gap_x=0.08, gap_y=0.22 / max(rows, 1), top=0.92)
+    cells = _grid(count, columns, gap_x=0.08, gap_y=0.36 / max(rows, 1) if rows > 1 else 0.0, top=0.92)
     keys = list(axis_labels)
     theta = [axis_labels[key] for key in keys] + [axis_labels[keys[0]]]
     data: list[dict] = []
-    layout = _layout(title, 330 * rows + 90, top=120)
+    layout = _layout(title, 360 * rows + 90, top=120)
     annotations = []
     for index, (name, used, entered, (x_domain, y_domain)) in enumerate(zip(names, scores, typed, cells)):
         polar = "polar" if index == 0 else f"polar{index + 1}"

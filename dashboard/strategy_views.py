@@ -15,7 +15,7 @@ from typing import Any
 import streamlit as st
 
 from core.i18n import StudioError
-from core.strategy.evidence import measured_from_runs, primary_metrics
+from core.strategy.evidence import MEASURED, measured_from_runs, primary_metrics, scores_for
 from core.strategy.io import dump_yaml, load_yaml
 from core.strategy.model import (APPETITES, COMPUTE_OPTIONS, CRITERIA, REGULATIONS, RISKS, SIZES, Assessment,
                                  default_assessment, load_defaults, new_custom_use_case, use_case_title)
@@ -173,7 +173,8 @@ def company_form(current: Assessment) -> None:
                         key=_seed("cloud_budget", float(company.cloud_budget)))
         _seed("regulations", list(company.regulations))
         translated_choice(st.multiselect, t("strategy.company.regulations"), REGULATIONS,
-                          key=WIDGET_PREFIX + "regulations", format_func=lambda r: t(f"strategy.regulation.{r}"))
+                          key=WIDGET_PREFIX + "regulations", format_func=lambda r: t(f"strategy.regulation.{r}"),
+                          placeholder=t("strategy.company.regulations_placeholder"))
     _seed("appetite", company.risk_appetite)
     translated_choice(st.radio, t("strategy.company.risk_appetite"), APPETITES, key=WIDGET_PREFIX + "appetite",
                       format_func=lambda a: t(f"strategy.appetite.{a}"), horizontal=True, on_change=_appetite_changed)
@@ -252,6 +253,12 @@ def use_case_editor(current: Assessment, measured: dict) -> None:
     chosen.load.requests_per_day = float(_value(f"{prefix}requests"))
     chosen.load.retrains_per_year = float(_value(f"{prefix}retrains"))
     chosen.use_evidence = bool(_value(f"{prefix}evidence"))
+    used = scores_for(chosen, measured.get(chosen.id), epochs=current.cost.epochs)
+    if used["feasibility"].source == MEASURED:
+        st.caption(t("strategy.use_case.measured_note", feasibility=f"{used['feasibility'].score:.0f}",
+                     compute=f"{used['compute'].score:.0f}",
+                     runs=", ".join(dict.fromkeys(r[:8] for name in ("feasibility", "compute")
+                                                  for r in used[name].run_ids))))
     if not chosen.builtin:
         st.button(t("strategy.use_case.remove"), key="stg_remove", on_click=remove_use_case, args=(chosen.id,),
                   icon=":material/delete:")

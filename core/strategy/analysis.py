@@ -90,9 +90,19 @@ def ranking_rows(analysis: Analysis) -> list[dict[str, Any]]:
             translate("strategy.table.priority", lang): round(ranked.priority, 2),
             translate("strategy.table.device", lang): line.device,
             translate("strategy.table.cost_12m", lang, currency=currency): round(line.total, 2),
-            translate("strategy.table.source", lang): translate(f"strategy.source.{line.source}", lang),
+            translate("strategy.table.evidence", lang): _evidence_label(analysis, ranked.id),
         })
     return rows
+
+
+def _evidence_label(analysis: Analysis, use_case_id: str) -> str:
+    """'measured (run 1a2b3c4d)' when feasibility comes from a run, else 'assumed'."""
+    feasibility = analysis.effective[use_case_id]["feasibility"]
+    label = translate(f"strategy.source.{feasibility.source}", analysis.lang)
+    if feasibility.run_ids:
+        return translate("strategy.table.measured_by", analysis.lang, source=label,
+                         runs=", ".join(r[:8] for r in feasibility.run_ids))
+    return label
 
 
 def cost_rows(analysis: Analysis) -> list[dict[str, Any]]:

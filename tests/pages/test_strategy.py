@@ -44,7 +44,7 @@ def test_page_ranks_the_four_use_cases_with_every_chart_in_english(app_test):
     # priorities 3.20, 3.15, 2.80, 2.40 from assets/strategy/defaults.yaml (see tests/core/test_strategy_scoring.py)
     assert _ranking(at) == ["Recommendation", "Vision", "NLP", "Finance risk"]
     table = at.dataframe[0].value
-    assert list(table["Source"]) == ["assumed"] * 4  # no runs in this data dir
+    assert list(table["Evidence"]) == ["assumed"] * 4  # no runs in this data dir
     assert len(at.get("plotly_chart")) == 5  # matrix, radars, sensitivity, cost, roadmap
     assert "Measured evidence: 0 of 4 use cases have completed runs (0 runs read)." in _texts(at.caption)
     assert at.table, "the risk register is shown"
@@ -129,7 +129,7 @@ def test_chinese_page_and_errors_are_translated(app_test, switch_language):
     at = _open(app_test, "zh")
     assert at.title[0].value == "策略规划"
     table = at.dataframe[0].value
-    assert list(table.columns[:3]) == ["排名", "用例", "收益（1-5）"] and list(table["来源"]) == ["假设"] * 4
+    assert list(table.columns[:3]) == ["排名", "用例", "收益（1-5）"] and list(table["证据"]) == ["假设"] * 4
     assert _ranking(at)[0] == "推荐"
     at.button(key="stg_add").click().run()
     assert translate("strategy.errors.name_empty", "zh") in _texts(at.error)
@@ -158,6 +158,9 @@ def test_measured_runs_become_evidence_with_run_ids(app_test):
     nlp = evidence[evidence["Use case"] == "NLP"]
     assert set(nlp["Source"]) == {"assumed"}
     assert "Measured evidence: 1 of 4 use cases have completed runs (1 runs read)." in _texts(at.caption)
+    ranking = at.dataframe[0].value
+    assert list(ranking[ranking["Use case"] == "Vision"]["Evidence"]) == [f"measured (run {run_id[:8]})"]
+    assert f"Feasibility 5 and compute 4 come from runs {run_id[:8]}" in " ".join(_texts(at.caption))
 
 
 @pytest.mark.slow
