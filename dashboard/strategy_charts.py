@@ -89,9 +89,11 @@ def plot_priority_matrix(names: Sequence[str], feasibility: Sequence[float], val
         data.append({
             "type": "scatter", "x": [x + 0.18 * nudge], "y": [y - 0.18 * nudge], "mode": "markers+text",
             "text": [f"<b>{name}</b>"], "textposition": "middle center",
-            "textfont": {"size": 13, "color": "white" if is_measured else "#0F172A"},
+            "textfont": {"size": 13, "color": "#0F172A"},
             "showlegend": False, "name": name,
-            "marker": {"size": diameter, "color": color if is_measured else "rgba(255,255,255,0.6)", "opacity": 0.85,
+            # measured: filled but light enough for the dark name on top; assumed: an open ring
+            "marker": {"size": diameter, "color": color if is_measured else "rgba(255,255,255,0.6)",
+                       "opacity": 0.55 if is_measured else 0.9,
                        "line": {"width": 3, "color": color}},
             "hovertemplate": (f"<b>{name}</b><br>{x_title}: %{{x:.2f}}<br>{y_title}: %{{y:.2f}}<br>"
                               f"{cost_label}: {cost:,.0f}<br>{measured_label if is_measured else assumed_label}"

@@ -67,6 +67,9 @@ def test_scores_and_weights_change_the_ranking(app_test):
     assert at.number_input(key="stg_w_weight_value").value == 0.0  # inputs stay for the user to fix
     at.number_input(key="stg_w_weight_value").set_value(1.0).run()
     assert not at.error and _ranking(at)[0] == "Recommendation"  # value alone: 5 - 0.4 x 1.75 = 4.3
+    at.number_input(key="stg_w_cpu_price").set_value(-1.0).run()
+    assert "cpu_price_per_hour is negative (-1.0). Costs, prices and volumes must be zero or more." in _texts(at.error)
+    assert at.number_input(key="stg_w_cpu_price").value == -1.0 and not at.exception
 
 
 def test_custom_use_case_add_refuses_empty_and_duplicate_names_then_removes(app_test):
