@@ -14,6 +14,14 @@ BAD_COLOR = "#DC2626"
 COST_COLOR = "#7C3AED"
 PICK_COLOR = "#0F172A"
 OPTIMAL_COLOR = "#16A34A"
+APPROVAL_COLOR = "#64748B"
+
+
+def _legend_below(fig: go.Figure) -> go.Figure:
+    """Legend under the x-axis title: curve charts get one entry per model, which would hit the title."""
+    fig.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.2, "xanchor": "left", "x": 0.0},
+                      margin={"t": 56, "b": 40})
+    return fig
 
 
 def _unit_axes(fig: go.Figure, *, percent_x: bool = True, percent_y: bool = True) -> go.Figure:
@@ -35,7 +43,8 @@ def plot_roc(curves: Mapping[str, Mapping[str, Any]], *, title: str, x_title: st
         fig.add_trace(go.Scatter(x=curve["fpr"], y=curve["tpr"], mode="lines", name=name,
                                  line={"color": PALETTE[index % len(PALETTE)], "width": 2.5},
                                  hovertemplate=f"{x_title} %{{x:.1%}}<br>{y_title} %{{y:.1%}}<extra>{label}</extra>"))
-    _base_layout(fig, title=title, height=420, x_title=x_title, y_title=y_title)
+    _base_layout(fig, title=title, height=480, x_title=x_title, y_title=y_title)
+    _legend_below(fig)
     return _unit_axes(fig)
 
 
@@ -52,7 +61,8 @@ def plot_pr(curves: Mapping[str, Mapping[str, Any]], *, base_rate: float, title:
         fig.add_trace(go.Scatter(x=curve["recall"], y=curve["precision"], mode="lines", name=name,
                                  line={"color": PALETTE[index % len(PALETTE)], "width": 2.5},
                                  hovertemplate=f"{x_title} %{{x:.1%}}<br>{y_title} %{{y:.1%}}<extra>{label}</extra>"))
-    _base_layout(fig, title=title, height=420, x_title=x_title, y_title=y_title)
+    _base_layout(fig, title=title, height=480, x_title=x_title, y_title=y_title)
+    _legend_below(fig)
     return _unit_axes(fig)
 
 
@@ -189,7 +199,7 @@ def plot_group_rates(groups: Sequence[Mapping[str, Any]], *, title: str, y_title
         return _empty(title)
     names = [f"{g['group']} (n={g['count']})" for g in groups]
     fig = go.Figure()
-    for key, label, color in (("approval_rate", approval_label, PALETTE[0]), ("tpr", tpr_label, GOOD_COLOR),
+    for key, label, color in (("approval_rate", approval_label, APPROVAL_COLOR), ("tpr", tpr_label, GOOD_COLOR),
                               ("fpr", fpr_label, BAD_COLOR)):
         values = [g.get(key) for g in groups]
         fig.add_trace(go.Bar(x=names, y=[v if v is not None else 0 for v in values], name=label,

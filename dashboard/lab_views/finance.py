@@ -173,8 +173,8 @@ def _render_profile(dataset: Any) -> None:
     cols[0].metric(t("finance.rows"), f"{sum(report['rows'].values()):,}")
     cols[1].metric(t("finance.features"), f"{len(report['columns'])}")
     cols[2].metric(t("finance.bad_rate"), f"{report['bad_rate']:.1%}", help=t("finance.bad_rate_help"))
-    cols[3].metric(t("finance.split"), f"{report['rows']['train']:,} / {report['rows']['val']:,} / "
-                                      f"{report['rows']['test']:,}", help=t("finance.split_help"))
+    cols[3].metric(t("finance.test_rows"), f"{report['rows']['test']:,}",
+                   help=t("finance.split_help", train=f"{report['rows']['train']:,}", val=f"{report['rows']['val']:,}"))
     if report["bad_rate"] < 0.1:
         st.warning(t("finance.imbalance_warning", rate=f"{report['bad_rate']:.1%}",
                      accuracy=f"{1 - report['bad_rate']:.1%}"))
@@ -189,7 +189,7 @@ def _render_profile(dataset: Any) -> None:
         t("finance.col_missing"): [f"{c['missing']:,} ({c['missing_share']:.1%})" for c in report["columns"]],
         t("finance.col_distinct"): [c["distinct"] for c in report["columns"]],
     })
-    st.dataframe(table, hide_index=True, width="stretch")
+    st.dataframe(table, hide_index=True, width="stretch", height=min(600, 38 + 35 * len(table)))
     names = [c["name"] for c in report["columns"]]
     column = st.selectbox(t("finance.bad_rate_by"), names, key="finance_profile_column")
     chosen = next(c for c in report["columns"] if c["name"] == column)
@@ -211,11 +211,8 @@ def _profile(dataset: Any, profile_fn: Any) -> dict[str, Any]:
 
 def _render_training(use_case: Any, dataset: Any, source_id: str, seed: int, kwargs: dict[str, Any], queue: Any) -> None:
     candidates = {candidate.id: candidate for candidate in use_case.candidates}
-    st.dataframe(pd.DataFrame({
-        t("finance.col_model"): [t(c.name_key) for c in candidates.values()],
-        t("finance.col_kind"): [t(f"finance.kind_{c.kind}") for c in candidates.values()],
-        t("finance.col_description"): [t(c.description_key) for c in candidates.values()],
-    }), hide_index=True, width="stretch")
+    st.markdown("\n".join(f"- **{t(c.name_key)}** ({t(f'finance.kind_{c.kind}')}): {t(c.description_key)}"
+                           for c in candidates.values()))
 
     def use_defaults() -> None:
         chosen = candidates.get(st.session_state.get("finance_model"))
@@ -365,7 +362,9 @@ def recommendation(runs: pd.DataFrame, *, bad_rate: float) -> list[tuple[str, di
     lines: list[tuple[str, dict[str, Any]]] = [("finance.guide.best", {
         "model": _model_name(best["model"]), "auc": f"{best['test_roc_auc']:.3f}", "n": len(latest)})]
     scorecard = latest[latest["model"] == "scorecard"]
-    if scorecard.empty:
+    if len(latest) == 1:
+        lines.append(("finance.guide.one_model", {}))
+    elif scorecard.empty:
         lines.append(("finance.guide.no_scorecard", {}))
     elif best["model"] == "scorecard":
         lines.append(("finance.guide.scorecard_best", {"auc": f"{scorecard.iloc[0]['test_roc_auc']:.3f}"}))
@@ -453,7 +452,8 @@ def _render_results(tracker: Any, run_id: str, dataset: Any, source_id: str, see
     m[1].metric(t("finance.bad_rate_approved"), f"{point['bad_rate_approved']:.1%}",
                 help=t("finance.bad_rate_approved_help", base=f"{np.mean(y_true):.1%}"))
     m[2].metric(t("finance.expected_cost"), f"{point['expected_cost']:.3f}",
-                delta=f"{point['expected_cost'] - best['expected_cost']:+.3f}", delta_color="inverse",
+                delta=(f"{point['expected_cost'] - best['expected_cost']:+.3f}"
+                       if point["expected_cost"] - best["expected_cost"] > 5e-4 else None), delta_color="inverse",
                 help=t("finance.expected_cost_help"))
     m[3].metric(t("finance.optimal_threshold"), f"{best['threshold']:.2f}",
                 help=t("finance.optimal_help", cost=f"{best['expected_cost']:.3f}",
@@ -632,6 +632,7 @@ def _render_applicant(tracker: Any, run_id: str, dataset: Any) -> None:
 
 def _shown_value(dataset: Any, applicant: dict[str, Any], key: str) -> str:
     value = np.asarray(applicant[key]).reshape(-1)[0]
+    missing = t("finance.missing_shown")
     if isinstance(value, (float, np.floating)):
-        return MISSING_LABEL if np.isnan(value) else f"{value:,.6g}"
-    return MISSING_LABEL if value == "" else str(value)
+        return missing if np.isnan(value) else f"{value:,.6g}"
+    return missing if value == "" else str(value)

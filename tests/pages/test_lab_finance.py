@@ -41,7 +41,7 @@ def test_credit_data_profile_train_scorecard_threshold_and_applicant(app_test):
     metrics = _metrics(at)
     assert metrics["Applicants"] == "4,454"
     assert metrics["Bad rate"] == "28.1%"
-    assert metrics["Train / validation / test"].endswith("/ 1,114")
+    assert metrics["Test applicants (25%)"] == "1,114"
     at.button(key="finance_train").click().run()
     at = _wait(at)
     assert not at.error, [e.value for e in at.error]
@@ -52,6 +52,7 @@ def test_credit_data_profile_train_scorecard_threshold_and_applicant(app_test):
     # Guidance quotes the measured run; no scorecard gain claims without another model.
     text = "\n".join(m.value for m in at.markdown)
     assert "Highest ROC-AUC among 1 model(s): **Scorecard (logistic regression)** (0.849)" in text
+    assert translate("finance.guide.one_model", "en") in text
     # Costs are editable: making rejections free makes rejecting everyone optimal (cost 0).
     at.number_input(key="finance_cost_good").set_value(0.0).run()
     assert _metrics(at)["Cost-optimal threshold"] == "0.00"
