@@ -51,7 +51,8 @@ st.subheader(t("strategy.section.use_cases"))
 views.use_case_editor(current, measured)
 
 # The file is saved from what the widgets hold now, after this run wrote them back.
-st.download_button(t("strategy.file.save"), data=views.fingerprint(current), file_name="strategy-assessment.yaml",
+saved = views.fingerprint(current)
+st.download_button(t("strategy.file.save"), data=saved, file_name="strategy-assessment.yaml",
                    mime="application/x-yaml", key="stg_save", icon=":material/download:")
 
 if evidence_error:
@@ -152,12 +153,12 @@ if st.button(t("strategy.report.build"), key="stg_build", type="primary", icon="
         in_language = analyse(current, measured, report_lang)
         brief = build_brief(in_language, roadmap(in_language.ranking, start=today),
                             risk_register(current, in_language.ranking, in_language.costs, report_lang), today=today)
-    st.session_state[views.BRIEF] = (views.fingerprint(current), brief)
+    st.session_state[views.BRIEF] = (saved, brief)
 built = st.session_state.get(views.BRIEF)
 if built:
     built_from, brief = built
     st.success(t("strategy.report.built", language=LANGUAGE_NAMES[brief.lang]))
-    if built_from != views.fingerprint(current):
+    if built_from != saved:
         st.caption(t("strategy.report.stale"))
     html_column, pdf_column = st.columns(2)
     with html_column:

@@ -78,6 +78,7 @@ def test_chinese_pdf_text_maps_back_to_chinese(chinese):
         assert f"<{ord(char):04X}>".encode() in cmaps, char
 
 
+@pytest.mark.slow
 def test_missing_cjk_font_fails_the_chinese_pdf_clearly_but_keeps_the_html(monkeypatch):
     import core.strategy.report as report
 
