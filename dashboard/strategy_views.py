@@ -15,7 +15,7 @@ from typing import Any
 import streamlit as st
 
 from core.i18n import StudioError
-from core.strategy.evidence import MEASURED, measured_from_runs, primary_metrics, scores_for
+from core.strategy.evidence import MEASURED, data_readiness, measured_from_runs, primary_metrics, scores_for
 from core.strategy.io import dump_yaml, load_yaml
 from core.strategy.model import (APPETITES, COMPUTE_OPTIONS, CRITERIA, REGULATIONS, RISKS, SIZES, Assessment,
                                  default_assessment, load_defaults, new_custom_use_case, use_case_title)
@@ -253,6 +253,9 @@ def use_case_editor(current: Assessment, measured: dict) -> None:
     chosen.load.requests_per_day = float(_value(f"{prefix}requests"))
     chosen.load.retrains_per_year = float(_value(f"{prefix}retrains"))
     chosen.use_evidence = bool(_value(f"{prefix}evidence"))
+    suggested = data_readiness(chosen.data.rows, chosen.data.labelled, chosen.data.quality)
+    with data_column:
+        st.caption(t("strategy.use_case.data_suggestion", score=suggested))
     used = scores_for(chosen, measured.get(chosen.id), epochs=current.cost.epochs)
     if used["feasibility"].source == MEASURED:
         st.caption(t("strategy.use_case.measured_note", feasibility=f"{used['feasibility'].score:.0f}",

@@ -32,6 +32,18 @@ TRAINING_BANDS_H = ((0.1, 5), (1.0, 4), (8.0, 3), (24.0, 2))
 LOWER_IS_BETTER = ("rmse", "mae", "loss")
 
 
+ROWS_BANDS = ((1_000_000, 5), (100_000, 4), (10_000, 3), (1_000, 2))
+
+
+def data_readiness(rows: int, labelled: bool, quality: int) -> int:
+    """A suggested 1-5 data-resources score from the data profile: the mean of a volume band
+    (>= 1M rows -> 5, >= 100k -> 4, >= 10k -> 3, >= 1k -> 2, else 1) and the stated quality,
+    rounded half up, one point less when the data is not labelled; never below 1."""
+    volume = next((score for limit, score in ROWS_BANDS if rows >= limit), 1)
+    suggestion = int((volume + int(quality)) / 2 + 0.5) - (0 if labelled else 1)
+    return max(1, min(5, suggestion))
+
+
 def higher_is_better(metric: str) -> bool:
     return not any(part in metric.lower() for part in LOWER_IS_BETTER)
 

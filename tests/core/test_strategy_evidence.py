@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.config import get_settings
-from core.strategy.evidence import (ASSUMED, MEASURED, device_kind, effective_scores, latency_band, measured_from_runs,
+from core.strategy.evidence import (ASSUMED, MEASURED, data_readiness, device_kind, effective_scores, latency_band, measured_from_runs,
                                     primary_metrics, quality_band, training_band)
 from core.strategy.model import default_assessment
 
@@ -19,6 +19,13 @@ from core.strategy.model import default_assessment
 ])
 def test_primary_metrics_map_to_documented_bands(metric, value, expected):
     assert quality_band(metric, value) == expected
+
+
+def test_data_readiness_suggestion_from_the_profile():
+    assert data_readiness(50_000, True, 4) == 4  # volume 3, quality 4 -> 3.5 rounds up to 4
+    assert data_readiness(2_000_000, True, 5) == 5
+    assert data_readiness(50_000, False, 4) == 3  # unlabelled: one less
+    assert data_readiness(10, False, 1) == 1  # never below 1
 
 
 def test_latency_and_training_time_bands():

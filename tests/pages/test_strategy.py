@@ -49,6 +49,10 @@ def test_page_ranks_the_four_use_cases_with_every_chart_in_english(app_test):
     assert "Measured evidence: 0 of 4 use cases have completed runs (0 runs read)." in _texts(at.caption)
     assert at.table, "the risk register is shown"
     assert [b.label for b in at.get("download_button")] == ["Save the assessment (YAML)"]
+    suggestion = "Suggested data-resources score from this profile: 4 (volume band and quality averaged, one less if unlabelled)."
+    assert suggestion in _texts(at.caption)  # vision: 50,000 labelled rows of quality 4
+    at.checkbox(key="stg_w_vision_labelled").uncheck().run()
+    assert suggestion.replace(": 4", ": 3") in _texts(at.caption)
 
 
 def test_scores_and_weights_change_the_ranking(app_test):
