@@ -50,7 +50,7 @@ def plot_long_tail(item_counts: Sequence[int], *, title: str, x_title: str, y_ti
                        text=head_label, showarrow=False, xanchor="left", yanchor="top", align="left",
                        font={"size": 13}, bgcolor="rgba(255,255,255,0.85)")
     _base_layout(fig, title=title, height=360, x_title=x_title, y_title=y_title, showlegend=False)
-    fig.update_yaxes(type="log")
+    fig.update_yaxes(type="log", dtick=1)  # ticks at 1, 10, 100 only
     return fig
 
 

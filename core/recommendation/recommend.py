@@ -111,16 +111,23 @@ def item_vectors(model: Any) -> np.ndarray | None:
     return item_embeddings(model) if is_keras(model) else None
 
 
-def recommend(model: Any, dataset: Dataset, user: int, *, k: int = 10, explain: bool = True) -> list[dict[str, Any]]:
-    """Top-k items the user has not rated (in any split), with titles, genres, score and a reason."""
+def recommend(model: Any, dataset: Dataset, user: int, *, k: int = 10, explain: bool = True,
+              min_train_ratings: int = 1) -> list[dict[str, Any]]:
+    """Top-k items the user has not rated (in any split), with titles, genres, score and a reason.
+
+    min_train_ratings > 1 leaves out items with fewer training ratings, whose scores rest on little
+    evidence (the ranking metrics use 1: every unrated item competes).
+    """
     num_items = dataset.extra["num_items"]
     if not 0 <= int(user) < dataset.extra["num_users"]:
         raise DataError("errors.recommendation.unknown_user", user=str(user), count=dataset.extra["num_users"])
     scores = score_items(model, np.array([user]), num_items)[0]
     rated = rated_items(dataset)[int(user)]
+    counts = _train_counts(dataset)
+    if min_train_ratings > 1:
+        rated = np.union1d(rated, np.flatnonzero(counts < min_train_ratings))
     best = top_k(scores, k, exclude=rated)
     low, high = dataset.extra["rating_scale"]
-    counts = _train_counts(dataset)
     results = []
     for item in best:
         entry = {**item_info(dataset, int(item)), "score": float(scores[item]),

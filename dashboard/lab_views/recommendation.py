@@ -124,7 +124,7 @@ def render_training_controls(use_case: Any, dataset: Any, source_id: str, seed: 
                                      disabled=not is_keras)
     learning_rate = col_lr.select_slider(t("lab.learning_rate"), options=[1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2],
                                          key="rec_learning_rate", disabled=not is_keras)
-    early_stopping = col_stop.checkbox(t("lab.early_stopping"), value=True, key="rec_early_stopping",
+    early_stopping = col_stop.checkbox(t("lab.early_stopping"), value=False, key="rec_early_stopping",
                                        disabled=not is_keras, help=t("lab.early_stopping_help"))
     own_job = st.session_state.get("rec_job_id")
     if own_job is None or queue.get(own_job) is None:
@@ -361,46 +361,53 @@ def render_try_user(tracker: Any, run_id: str, dataset: Any) -> None:
     model_id = run.data.params.get("model", "?")
     st.caption(t("recommendation.try_intro", model=model_id))
     ids = [str(u) for u in dataset.extra["user_ids"]]
+    liked = dataset.x_train["user"][dataset.y_train >= 4.0]
+    default = ids[int(np.argmax(np.bincount(liked, minlength=len(ids))))] if len(liked) else ids[0]
     typed = st.text_input(t("recommendation.user_id"), key="rec_user_id", help=t("recommendation.user_id_help"),
-                          placeholder=ids[0])
+                          placeholder=default)
     try:
         model = _run_model(run_id)
     except StudioError as error:
         st.error(error_text(error))
         return
     try:
-        user = rec.user_index(dataset, typed.strip() or ids[0])
+        user = rec.user_index(dataset, typed.strip() or default)
     except StudioError as error:
         st.warning(error_text(error))
         user = None
     if user is not None:
+        minimum = st.select_slider(t("recommendation.min_ratings"), options=[1, 5, 10, 20, 50], value=10,
+                                   key="rec_min_ratings", help=t("recommendation.min_ratings_help"))
         with st.spinner(t("recommendation.scoring")):
-            items = rec.recommend(model, dataset, user, k=K)
+            items = rec.recommend(model, dataset, user, k=K, min_train_ratings=int(minimum))
         history = rec.user_history(dataset, user, limit=K)
-        left, right = st.columns(2)
-        with left:
-            st.markdown(f"**{t('recommendation.rated_highly', user=ids[user])}**")
-            st.dataframe(pd.DataFrame({
-                t("recommendation.title"): [_title(e) for e in history],
-                t("recommendation.genres"): [e["genres"].replace("|", ", ") for e in history],
-                t("recommendation.their_rating"): [e["rating"] for e in history],
-            }), hide_index=True, column_config={
-                t("recommendation.their_rating"): st.column_config.NumberColumn(format="%.1f ★")})
-        with right:
-            st.markdown(f"**{t('recommendation.top10', model=model_id)}**")
-            predicted = [e["predicted"] for e in items]
-            frame = pd.DataFrame({
-                "#": list(range(1, len(items) + 1)),
-                t("recommendation.title"): [_title(e) for e in items],
-                t("recommendation.genres"): [e["genres"].replace("|", ", ") for e in items],
-                t("recommendation.predicted"): predicted,
-                t("recommendation.reason"): [_reason_text(e) for e in items],
-            })
-            if all(p is None for p in predicted):
-                frame = frame.drop(columns=[t("recommendation.predicted")])
-            st.dataframe(frame, hide_index=True, column_config={
-                t("recommendation.predicted"): st.column_config.NumberColumn(format="%.2f ★")})
-        st.caption(t("recommendation.reason_caption"))
+        st.markdown(f"**{t('recommendation.rated_highly', user=ids[user])}**")
+        st.dataframe(pd.DataFrame({
+            t("recommendation.title"): [_title(e) for e in history],
+            t("recommendation.genres"): [e["genres"].replace("|", ", ") for e in history],
+            t("recommendation.their_rating"): [e["rating"] for e in history],
+        }), hide_index=True, column_config={
+            t("recommendation.title"): st.column_config.TextColumn(width="large"),
+            t("recommendation.their_rating"): st.column_config.NumberColumn(format="%.1f ★")})
+        st.markdown(f"**{t('recommendation.top10', model=model_id)}**")
+        predicted = [e["predicted"] for e in items]
+        frame = pd.DataFrame({
+            "#": list(range(1, len(items) + 1)),
+            t("recommendation.title"): [_title(e) for e in items],
+            t("recommendation.genres"): [e["genres"].replace("|", ", ") for e in items],
+            t("recommendation.predicted"): predicted,
+            t("recommendation.reason"): [_reason_text(e) for e in items],
+        })
+        if all(p is None for p in predicted):
+            frame = frame.drop(columns=[t("recommendation.predicted")])
+        st.dataframe(frame, hide_index=True, column_config={
+            "#": st.column_config.NumberColumn(width="small"),
+            t("recommendation.title"): st.column_config.TextColumn(width="large"),
+            t("recommendation.genres"): st.column_config.TextColumn(width="medium"),
+            t("recommendation.predicted"): st.column_config.NumberColumn(format="%.2f ★", width="small"),
+            t("recommendation.reason"): st.column_config.TextColumn(width="large")})
+        st.caption(t("recommendation.reason_caption") + " " + t("recommendation.min_ratings_caption",
+                                                                  minimum=int(minimum)))
     render_embedding_map(model, dataset)
     render_cold_start(dataset)
 

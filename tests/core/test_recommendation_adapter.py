@@ -162,3 +162,14 @@ def test_bias_baseline_reasons_name_the_item_bias(toy):
     items = rec.recommend(model, toy, 0, k=3)
     assert [entry["reason"]["kind"] for entry in items] == ["well_liked"] * 3
     assert items[0]["reason"]["bias"] == pytest.approx(float(model.item_bias_[items[0]["item"]]))
+
+
+def test_a_rating_floor_leaves_rarely_rated_items_out(toy):
+    from core.models.recommendation import build_bias_baseline
+
+    model = build_bias_baseline(40, 30).fit(toy.x_train, toy.y_train)
+    counts = np.bincount(toy.x_train["item"], minlength=30)
+    floor = int(np.median(counts)) + 1
+    items = rec.recommend(model, toy, 0, k=30, min_train_ratings=floor)
+    assert items and all(entry["train_ratings"] >= floor for entry in items)
+    assert len(rec.recommend(model, toy, 0, k=30)) > len(items)
