@@ -162,3 +162,35 @@ def test_build_without_timestamps_holds_out_the_last_row():
     dataset = build_rating_dataset(frame, seed=0, dataset_id="t", title="t", source_kind="uploaded",
                                    provenance="", licence="", scale=(1, 5))
     assert [str(dataset.extra["item_ids"][i]) for i in dataset.extra["rank_items"]] == ["z", "z"]
+
+
+def test_movielens_1m_reads_a_cached_verified_zip_and_refuses_offline_without_one(tmp_path, monkeypatch):
+    import hashlib
+    import io
+    import zipfile
+
+    from core.config import get_settings
+
+    monkeypatch.setenv("STUDIO_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("STUDIO_OFFLINE", "1")
+    get_settings.cache_clear()
+    try:
+        assert ratings.movielens_1m_available() == (False, "errors.data.online_disabled")
+        with pytest.raises(DataError, match="offline|Online|online"):
+            ratings.load_movielens_1m_online(seed=0)
+        lines = [f"{u}::{i}::{1 + (u * i) % 5}::{978300000 + i}" for u in range(1, 5) for i in range(1, 7)]
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            archive.writestr("ml-1m/ratings.dat", "\n".join(lines) + "\n")
+            archive.writestr("ml-1m/movies.dat", "\n".join(f"{i}::Film {i} (199{i})::Drama|War" for i in range(1, 7)))
+        path = ratings._ml1m_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(buffer.getvalue())
+        monkeypatch.setattr(ratings, "ML1M_MD5", hashlib.md5(buffer.getvalue()).hexdigest())
+        assert ratings.movielens_1m_available() == (True, "")
+        dataset = ratings.load_movielens_1m_online(seed=0)
+        assert dataset.extra["num_users"] == 4 and dataset.extra["num_items"] == 6
+        assert dataset.extra["titles"][0] == "Film 1 (1991)" and dataset.extra["years"][0] == 1991
+        assert dataset.extra["rating_scale"] == (1.0, 5.0) and dataset.source_kind == "online"
+    finally:
+        get_settings.cache_clear()
