@@ -139,8 +139,9 @@ class RecommendationAdapter(ClassificationAdapter):
             "rank_users": ranking["rank_users"],
             "ranks": ranking["ranks"],
             "by_rating": by_rating,
-            "y_true": [round(float(v), 3) for v in truth[:stored]],
-            "y_pred": [round(float(v), 3) for v in predicted[:stored]],
+            # not y_true/y_pred: those names mean class labels to the selection page's McNemar test
+            "ratings_true": [round(float(v), 3) for v in truth[:stored]],
+            "ratings_pred": [round(float(v), 3) for v in predicted[:stored]],
             "rating_scale": [float(low), float(high)],
             "implicit": bool(dataset.extra["implicit"]),
             "predict_seconds": time.perf_counter() - started,

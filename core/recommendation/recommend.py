@@ -121,6 +121,8 @@ def recommend(model: Any, dataset: Dataset, user: int, *, k: int = 10, explain: 
     num_items = dataset.extra["num_items"]
     if not 0 <= int(user) < dataset.extra["num_users"]:
         raise DataError("errors.recommendation.unknown_user", user=str(user), count=dataset.extra["num_users"])
+    if not np.any(dataset.x_train["user"] == user):  # all their ratings fell into test/validation
+        raise DataError("errors.recommendation.user_not_trained", user=str(dataset.extra["user_ids"][user]))
     scores = score_items(model, np.array([user]), num_items)[0]
     rated = rated_items(dataset)[int(user)]
     counts = _train_counts(dataset)

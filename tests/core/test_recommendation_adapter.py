@@ -173,3 +173,19 @@ def test_a_rating_floor_leaves_rarely_rated_items_out(toy):
     items = rec.recommend(model, toy, 0, k=30, min_train_ratings=floor)
     assert items and all(entry["train_ratings"] >= floor for entry in items)
     assert len(rec.recommend(model, toy, 0, k=30)) > len(items)
+
+
+def test_a_known_user_without_training_ratings_is_sent_to_cold_start():
+    frame = pd.DataFrame({"user": ["a"] * 6 + ["b"] * 6 + ["c"], "item": [f"i{i}" for i in range(6)] * 2 + ["i0"],
+                          "rating": np.float32([4, 3, 5, 2, 1, 4] * 2 + [5]), "timestamp": np.arange(13)})
+    frame.attrs.update(implicit=False, has_timestamp=True)
+    for seed in range(50):  # a seed that puts c's single rating into test or validation
+        dataset = build_rating_dataset(frame, seed=seed, dataset_id="t", title="t", source_kind="uploaded",
+                                       provenance="", licence="", scale=(1, 5))
+        if not np.any(dataset.x_train["user"] == 2):
+            break
+    from core.models.recommendation import build_popularity
+
+    model = build_popularity(3, 6).fit(dataset.x_train, dataset.y_train)
+    with pytest.raises(DataError, match="User 'c' has no ratings in the training split.*cold-start"):
+        rec.recommend(model, dataset, 2)

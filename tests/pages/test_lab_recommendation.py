@@ -7,12 +7,8 @@ import time
 import pytest
 
 from core.i18n import translate
-from core.usecases import registry
 
 LAB = "../pages/lab.py"
-
-pytestmark = pytest.mark.skipif(registry.USE_CASES["recommendation"].status != "available",
-                                reason="the registry line for recommendation has not landed yet")
 
 
 def _open(app_test, dataset: str = "movielens"):
