@@ -378,8 +378,13 @@ def render_try_user(tracker: Any, run_id: str, dataset: Any) -> None:
     if user is not None:
         minimum = st.select_slider(t("recommendation.min_ratings"), options=[1, 5, 10, 20, 50], value=10,
                                    key="rec_min_ratings", help=t("recommendation.min_ratings_help"))
-        with st.spinner(t("recommendation.scoring")):
-            items = rec.recommend(model, dataset, user, k=K, min_train_ratings=int(minimum))
+        try:
+            with st.spinner(t("recommendation.scoring")):
+                items = rec.recommend(model, dataset, user, k=K, min_train_ratings=int(minimum))
+        except StudioError as error:
+            st.warning(error_text(error))
+            user = None
+    if user is not None:
         history = rec.user_history(dataset, user, limit=K)
         st.markdown(f"**{t('recommendation.rated_highly', user=ids[user])}**")
         st.dataframe(pd.DataFrame({
