@@ -47,7 +47,8 @@ def render_metric_row(metrics: dict[str, float], tags: dict[str, str]) -> None:
 def render_evaluation(evaluation: dict[str, Any], *, key: str, dataset: Any = None) -> None:
     """A stored credit evaluation as charts, at its cost-optimal threshold (Runs page)."""
     optimal = evaluation.get("optimal", {}).get("threshold", 0.5)
-    _render_curves({t("finance.this_model"): evaluation}, evaluation, threshold=optimal, key=key)
+    _render_curves({t("finance.this_model"): evaluation}, evaluation, threshold=optimal, key=key,
+                   threshold_label=t("finance.optimal"))
     _render_importance(evaluation, key=key)
 
 
@@ -482,7 +483,8 @@ def _render_results(tracker: Any, run_id: str, dataset: Any, source_id: str, see
         st.info(t("finance.fairness_other_data"))
 
 
-def _render_curves(overlay: dict[str, dict[str, Any]], evaluation: dict[str, Any], *, threshold: float, key: str) -> None:
+def _render_curves(overlay: dict[str, dict[str, Any]], evaluation: dict[str, Any], *, threshold: float, key: str,
+                   threshold_label: str | None = None) -> None:
     left, right = st.columns(2)
     left.plotly_chart(charts.plot_roc(
         {label: {**e["roc"], "auc": e["roc_auc"]} for label, e in overlay.items()}, title=t("finance.roc_title"),
@@ -499,7 +501,7 @@ def _render_curves(overlay: dict[str, dict[str, Any]], evaluation: dict[str, Any
     right.plotly_chart(charts.plot_score_distribution(
         evaluation["histogram"], threshold=threshold, title=t("finance.distribution_title"),
         x_title=t("finance.score_axis"), y_title=t("finance.share_of_group"), good_label=t("finance.good"),
-        bad_label=t("finance.bad"), threshold_label=t("finance.chosen")), key=f"{key}_hist")
+        bad_label=t("finance.bad"), threshold_label=threshold_label or t("finance.chosen")), key=f"{key}_hist")
     st.plotly_chart(charts.plot_calibration(
         evaluation["calibration"], title=t("finance.calibration_title"), x_title=t("finance.predicted_axis"),
         y_title=t("finance.observed_axis"), model_label=t("finance.this_model"), perfect_label=t("finance.perfect")),

@@ -85,3 +85,19 @@ def test_group_rates_and_importance_and_profile_charts():
 def test_empty_inputs_give_titled_figures_not_errors():
     assert charts.plot_roc({}, title="ROC", x_title="x", y_title="y", chance_label="c").layout.title.text == "ROC"
     assert charts.plot_importance([], title="imp", x_title="x").layout.title.text == "imp"
+
+
+def test_guidance_quotes_measured_numbers_and_prefers_the_scorecard_for_a_small_gain():
+    import pandas as pd
+
+    from dashboard.lab_views.finance import recommendation
+
+    runs = pd.DataFrame({"model": ["wide_deep", "gbm", "scorecard", "scorecard"],
+                         "test_roc_auc": [0.853, 0.847, 0.849, 0.700], "test_min_cost": [0.43, 0.417, 0.448, 0.5]})
+    lines = dict(recommendation(runs, bad_rate=0.05))
+    assert lines["finance.guide.best"]["auc"] == "0.853" and lines["finance.guide.best"]["n"] == 3
+    assert lines["finance.guide.gain_small"]["gain"] == "0.004"  # newest scorecard run (0.849) is the reference
+    assert lines["finance.guide.cost"]["cost"] == "0.417"
+    assert lines["finance.guide.imbalance"]["rate"] == "5.0%"
+    big = dict(recommendation(runs.assign(test_roc_auc=[0.90, 0.847, 0.849, 0.7]), bad_rate=0.3))
+    assert big["finance.guide.gain_large"]["gain"] == "0.051" and "finance.guide.imbalance" not in big
