@@ -71,7 +71,7 @@ class CreditRiskAdapter(ClassificationAdapter):
                            on_progress=on_progress, cancel_event=cancel_event)
 
     def evaluate(self, model: Any, kind: str, dataset: Dataset, *, latency: bool = True) -> dict[str, Any]:
-        from core.finance.explain import background_sample, permutation_importance, sampled_shapley
+        from core.finance.explain import background_sample, background_size, permutation_importance, sampled_shapley
         from core.finance.metrics import binary_report
         from core.models.finance import predict_bad
 
@@ -83,7 +83,8 @@ class CreditRiskAdapter(ClassificationAdapter):
         predict = lambda x: predict_bad(model, x)  # noqa: E731 - a small closure for the explainers
         importance = permutation_importance(predict, dataset.x_test, dataset.y_test, repeats=3, random_state=0)
         example = default_applicant_index(dataset)
-        background = background_sample(dataset.x_train, size=EXAMPLE_BACKGROUND, random_state=dataset.seed)
+        size = background_size(len(dataset.x_train), most=EXAMPLE_BACKGROUND)
+        background = background_sample(dataset.x_train, size=size, random_state=dataset.seed)
         local = sampled_shapley(predict, row(dataset.x_test, example), background, permutations=16)
         evaluation: dict[str, Any] = {
             **report,
@@ -171,12 +172,13 @@ def unseen_categories(dataset: Dataset, applicant: dict[str, Any]) -> list[tuple
 def score_applicant(model: Any, dataset: Dataset, applicant: dict[str, Any], *, threshold: float,
                     permutations: int = 16) -> dict[str, Any]:
     """Score, decision and reasons (sampled Shapley, log-odds) for one raw applicant row."""
-    from core.finance.explain import background_sample, sampled_shapley
+    from core.finance.explain import background_sample, background_size, sampled_shapley
     from core.models.finance import predict_bad
 
     one = {key: np.asarray(values).reshape(-1)[:1] for key, values in applicant.items()}
     score = float(predict_bad(model, one)[0])
-    background = background_sample(dataset.x_train, size=EXAMPLE_BACKGROUND, random_state=dataset.seed)
+    size = background_size(len(dataset.x_train), most=EXAMPLE_BACKGROUND)
+    background = background_sample(dataset.x_train, size=size, random_state=dataset.seed)
     local = sampled_shapley(lambda x: predict_bad(model, x), one, background, permutations=permutations)
     names = feature_names(dataset)
     reasons = sorted(({"key": k, "name": names.get(k, k), "contribution": v} for k, v in local["contributions"].items()),

@@ -15,6 +15,12 @@ from typing import Any, Callable
 import numpy as np
 
 Predict = Callable[[dict[str, np.ndarray]], np.ndarray]
+MAX_BATCH_ROWS = 100_000
+
+
+def background_size(columns: int, *, most: int = 40) -> int:
+    """Background rows for local explanations: fewer when there are many columns, so one batch stays small."""
+    return int(min(most, max(8, 4000 // max(columns, 1))))
 
 
 def _rows(x: dict[str, np.ndarray], index: np.ndarray) -> dict[str, np.ndarray]:
@@ -45,13 +51,16 @@ def permutation_importance(predict: Predict, x: dict[str, np.ndarray], y: np.nda
     n = len(y)
     keys = list(x)
     drops = {key: [] for key in keys}
+    per_batch = max(1, MAX_BATCH_ROWS // max(n, 1))  # many columns (200) must not stack a huge batch
     for _ in range(int(repeats)):
-        stacked = {k: np.concatenate([np.asarray(v)] * len(keys)) for k, v in x.items()}
-        for j, key in enumerate(keys):
-            stacked[key][j * n:(j + 1) * n] = np.asarray(x[key])[rng.permutation(n)]
-        scores = predict(stacked)
-        for j, key in enumerate(keys):
-            drops[key].append(base - float(roc_auc_score(y, scores[j * n:(j + 1) * n])))
+        for start in range(0, len(keys), per_batch):
+            chunk = keys[start:start + per_batch]
+            stacked = {k: np.concatenate([np.asarray(v)] * len(chunk)) for k, v in x.items()}
+            for j, key in enumerate(chunk):
+                stacked[key][j * n:(j + 1) * n] = np.asarray(x[key])[rng.permutation(n)]
+            scores = predict(stacked)
+            for j, key in enumerate(chunk):
+                drops[key].append(base - float(roc_auc_score(y, scores[j * n:(j + 1) * n])))
     result = [{"key": key, "importance": float(np.mean(v)), "std": float(np.std(v))} for key, v in drops.items()]
     return sorted(result, key=lambda r: -r["importance"])
 

@@ -40,3 +40,15 @@ def test_permutation_importance_ranks_the_used_features_first():
     assert [r["key"] for r in ranking][:2] == ["debt", "income"]
     noise = next(r for r in ranking if r["key"] == "noise")
     assert noise["importance"] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_permutation_importance_in_column_chunks_matches_one_batch(monkeypatch):
+    from core.finance import explain
+
+    x = _data(100)
+    y = (x["debt"] > 0).astype(int)
+    whole = permutation_importance(_logistic, x, y, repeats=1, random_state=1)
+    monkeypatch.setattr(explain, "MAX_BATCH_ROWS", 100)  # one column per batch
+    chunked = permutation_importance(_logistic, x, y, repeats=1, random_state=1)
+    assert [r["key"] for r in chunked] == [r["key"] for r in whole]
+    assert explain.background_size(13) == 40 and explain.background_size(200) == 20
