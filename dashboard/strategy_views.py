@@ -279,10 +279,11 @@ def cost_form(current: Assessment) -> None:
         st.number_input(t("strategy.cost.gpu_price", currency=cost.currency), step=0.10, format="%.2f",
                         key=_seed("gpu_price", float(cost.gpu_price_per_hour)))
     with columns[3]:
-        st.number_input(t("strategy.cost.gpu_speedup"), min_value=0.1, step=0.5, help=t("strategy.cost.gpu_speedup_help"),
+        # No min_value here or below: any value a loaded file holds must fit the widget; analyse() names bad ones.
+        st.number_input(t("strategy.cost.gpu_speedup"), step=0.5, help=t("strategy.cost.gpu_speedup_help"),
                         key=_seed("gpu_speedup", float(cost.gpu_speedup)))
     with columns[4]:
-        st.number_input(t("strategy.cost.utilisation"), min_value=0.05, max_value=1.0, step=0.05,
+        st.number_input(t("strategy.cost.utilisation"), step=0.05,
                         key=_seed("utilisation", float(cost.utilisation)))
     with columns[5]:
         st.number_input(t("strategy.cost.epochs"), min_value=1, max_value=1000, step=1, key=_seed("epochs", int(cost.epochs)))

@@ -216,6 +216,7 @@ def _fold(text: str) -> str:
 
 _SCORE = {"type": "integer", "minimum": 1, "maximum": 5}
 _NON_NEGATIVE = {"type": "number", "minimum": 0}
+_WEIGHT = {"type": "number", "minimum": 0, "maximum": 100}  # the page's weight inputs go up to 100
 
 
 def _scores(names: tuple[str, ...], item: dict) -> dict:
@@ -242,7 +243,7 @@ SCHEMA: dict[str, Any] = {
         },
         "weights": {
             "type": "object", "additionalProperties": False, "required": ["criteria", "risks", "risk_penalty"],
-            "properties": {"criteria": _scores(CRITERIA, _NON_NEGATIVE), "risks": _scores(RISKS, _NON_NEGATIVE),
+            "properties": {"criteria": _scores(CRITERIA, _WEIGHT), "risks": _scores(RISKS, _WEIGHT),
                            "risk_penalty": {"type": "number", "minimum": 0, "maximum": 2}},
         },
         "cost": {
@@ -251,7 +252,7 @@ SCHEMA: dict[str, Any] = {
                          "epochs", "assumed_train_samples_per_second", "assumed_serving_requests_per_second",
                          "always_on"],
             "properties": {
-                "currency": {"type": "string", "minLength": 1},
+                "currency": {"type": "string", "minLength": 1, "maxLength": 8},
                 "cpu_price_per_hour": _NON_NEGATIVE, "gpu_price_per_hour": _NON_NEGATIVE,
                 "gpu_speedup": {"type": "number", "exclusiveMinimum": 0},
                 "utilisation": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
@@ -322,6 +323,8 @@ def _problem(error) -> Problem:
     if kind == "additionalProperties":
         extra = sorted(set(error.instance) - set(schema.get("properties", {})))
         return Problem(where, "strategy.validation.unknown", (("names", ", ".join(map(str, extra))),))
+    if kind == "maxLength":
+        return Problem(where, "strategy.validation.too_long", (("max", schema["maxLength"]),))
     if kind == "minLength":
         return Problem(where, "strategy.validation.empty")
     if kind == "minItems":

@@ -72,6 +72,13 @@ def test_invalid_file_names_every_problem_field_by_field():
     assert "use_cases[2].scores.value: 必须在 1 到 5 之间。" in chinese and "个问题，未做任何改动" in chinese
 
 
+def test_weights_above_the_inputs_range_are_named():
+    with pytest.raises(AssessmentError, match=r"weights.risks.privacy: must be between 0 and 100"):
+        load_yaml(_broken(weights__risks__privacy=150))
+    with pytest.raises(AssessmentError, match=r"cost.currency: must be at most 8 characters long"):
+        load_yaml(_broken(cost__currency="Renminbi yuan"))
+
+
 def test_missing_unknown_and_mistyped_fields_are_named():
     data = default_assessment().to_dict()
     del data["use_cases"][0]["risks"]["privacy"]

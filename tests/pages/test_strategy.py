@@ -120,6 +120,8 @@ def test_a_good_file_replaces_every_value_and_saving_round_trips(app_test):
     assessment.company.name = "示例银行"
     assessment.use_case("finance").scores["feasibility"] = 5
     assessment.use_case("finance").risks = {"privacy": 1, "explainability": 1, "fairness": 1, "security": 1}
+    assessment.cost.gpu_speedup = 0.05  # unusual but valid: the widgets must take any value the schema allows
+    assessment.cost.utilisation = 0.01
     at.file_uploader(key="stg_file").set_value(("bank.yaml", dump_yaml(assessment).encode(), "application/x-yaml")).run()
     at.button(key="stg_load").click().run()
     assert "Loaded bank.yaml: 4 use cases." in _texts(at.success)
