@@ -111,9 +111,12 @@ def _numeric_block(keras, key: str, values: np.ndarray, median: float):
     inputs = keras.Input(shape=(1,), name=key, dtype="float32")
     missing = keras.ops.isnan(inputs)
     filled = keras.ops.where(missing, keras.ops.full_like(inputs, median), inputs)
-    normalise = keras.layers.Normalization(name=f"{key}_normalise")
-    clean = np.where(np.isnan(values), median, values).astype("float32").reshape(-1, 1)
-    normalise.adapt(clean)
+    # Mean and variance of the median-filled training column, given directly: same result as adapt(),
+    # without one data pass per column (200 columns took over a minute).
+    clean = np.where(np.isnan(values), median, values).astype("float64")
+    variance = float(clean.var()) if len(clean) else 1.0
+    normalise = keras.layers.Normalization(mean=float(clean.mean()) if len(clean) else 0.0,
+                                           variance=variance if variance > 0 else 1.0, name=f"{key}_normalise")
     flag = keras.ops.cast(missing, "float32")
     return inputs, normalise(filled), flag
 
