@@ -81,13 +81,13 @@ def _render_benchmark_progress(queue: Any, jobs: list[str]) -> None:
 
 def display_table(table: pd.DataFrame, use_case: Any) -> pd.DataFrame:
     """The comparison as a person reads it: translated headers, rounded figures, units in the headers."""
-    from core.selection.compare import quality_columns
+    from core.selection.compare import format_metric, quality_columns
 
     shown = pd.DataFrame({t("selection.columns.model"): table["model"]})
     for metric in quality_columns(use_case):
-        if metric in table:
+        if metric in table and table[metric].notna().any():
             name = t(f"selection.metrics.{metric}")
-            shown[name] = table[metric].map(lambda v: f"{v:.2%}" if pd.notna(v) else "–")
+            shown[name] = table[metric].map(lambda v, m=metric: format_metric(m, v))
     formats = {"train_seconds": "{:.1f}", "parameters": "{:,.0f}", "size_mb": "{:.2f}", "latency_p50_ms": "{:.2f}",
                "latency_p95_ms": "{:.2f}", "batch_throughput": "{:,.0f}", "peak_rss_mb": "{:,.0f}"}
     for column, pattern in formats.items():
@@ -112,9 +112,11 @@ def render_pareto(table: pd.DataFrame, quality: str) -> None:
 
 def render_learning_curves(tracker: Any, table: pd.DataFrame) -> None:
     histories = {row["model"]: tracker.history(row["run_id"]) for row in table.to_dict("records")}
+    # Rating models have no accuracy: their curves are the loss (mean squared error).
+    metric = "accuracy" if any("accuracy" in history for history in histories.values()) else "loss"
     st.plotly_chart(
-        charts.plot_runs_overlay(histories, metric="accuracy", title=t("selection_page.curves_title"),
-                                 x_title=t("lab.epoch"), y_title=t("lab.accuracy"),
+        charts.plot_runs_overlay(histories, metric=metric, title=t("selection_page.curves_title"),
+                                 x_title=t("lab.epoch"), y_title=t(f"lab.{metric}"),
                                  train_label=t("lab.train_split"), val_label=t("lab.val_split")),
         key="sel_curves",
     )
@@ -122,6 +124,7 @@ def render_learning_curves(tracker: Any, table: pd.DataFrame) -> None:
 
 def render_baseline_tests(tracker: Any, table: pd.DataFrame, use_case: Any) -> tuple[dict, str | None]:
     """McNemar and bootstrap CI of each deep model against the simple baseline on the same test set."""
+    from core.selection.compare import quality_columns, significance_applies
     from core.selection.significance import compare_with_baseline
     from core.training.pipeline import EVALUATION_FILE
 
@@ -130,6 +133,10 @@ def render_baseline_tests(tracker: Any, table: pd.DataFrame, use_case: Any) -> t
         st.info(t("selection.notes.no_baseline"))
         return {}, None
     baseline = str(baselines.iloc[0])
+    metric = quality_columns(use_case)[0]
+    if not significance_applies(metric):
+        st.info(t("selection_page.no_significance", metric=t(f"selection.metrics.{metric}"), baseline=baseline))
+        return {}, baseline
     evaluations = {}
     for row in table.to_dict("records"):
         try:

@@ -13,7 +13,8 @@ import yaml
 
 from core.config import ASSETS_DIR
 from core.i18n import translate
-from core.selection.compare import SelectionError, _use_case, higher_is_better, quality_columns
+from core.selection.compare import (SelectionError, _use_case, higher_is_better, quality_columns,
+                                   significance_applies)
 
 GUIDANCE_FILE = ASSETS_DIR / "guidance.yaml"
 COMPUTE_CHOICES = ("cpu", "one_gpu", "cluster")
@@ -313,7 +314,10 @@ def recommend(
 
     baseline_as_good = False
     if base is not None and math.isfinite(base_quality):
-        within = sign * (best - base_quality) <= settings["baseline_margin_points"]
+        # Ratio metrics: a margin in percentage points. Error metrics (RMSE): the same number as a
+        # percentage of the baseline's error, so "1 point" means 1 % lower RMSE, not 1.0 star.
+        margin = settings["baseline_margin_points"] if sign > 0 else settings["baseline_margin_points"] / 100 * abs(base_quality)
+        within = sign * (best - base_quality) <= margin
         contenders = {model: value for model, value in measured.items() if model != base}
         not_better = False
         if contenders:
@@ -353,7 +357,9 @@ def recommend(
         quality_key = "selection.reasons.quality_best" if model == best_model else "selection.reasons.quality"
         reasons: list[tuple[str, dict[str, Any]]] = [(quality_key, dict(values))]
         if model != base and base is not None and math.isfinite(base_quality):
-            if result is not None:
+            if not significance_applies(metric):
+                reasons.append(("selection.reasons.vs_baseline_no_test", dict(values)))
+            elif result is not None:
                 reasons.append(("selection.reasons.vs_baseline_tested", {
                     **values, "ci_low_points": result.ci_low * 100, "ci_high_points": result.ci_high * 100,
                     "confidence_pct": result.confidence * 100}))
@@ -383,11 +389,40 @@ def recommend(
 
 # ---------------------------------------------------------------- rendering
 
+def format_quality(metric: str, value: float) -> str:
+    """A quality value as guidance holds it (ratio metrics x100) the way people read it: 97.2%, AUC 0.835, RMSE 0.891."""
+    value = _float(value)
+    if not math.isfinite(value):
+        return "–"
+    if not higher_is_better(metric):
+        return f"{value:.3f}"
+    if "auc" in metric:
+        return f"{value / 100:.3f}"
+    return f"{value:.1f}%"
+
+
+def format_gap(metric: str, value: float, lang: str = "en") -> str:
+    """A difference in the metric's own unit: percentage points for ratios, plain numbers for AUC and errors."""
+    value = _float(value)
+    if not math.isfinite(value):
+        return "–"
+    if not higher_is_better(metric):
+        return f"{value:+.3f}"
+    if "auc" in metric:
+        return f"{value / 100:+.3f}"
+    return translate("selection.points", lang, value=f"{value:+.1f}")
+
+
 def render_reason(key: str, params: Mapping[str, Any], lang: str = "en") -> str:
     """One reason or note in the reader's language (the metric name translated too)."""
     values = dict(params)
     if "metric" in values:
-        values["metric"] = translate(f"selection.metrics.{values['metric']}", lang)
+        metric = values["metric"]
+        for name in ("quality", "best", "baseline"):
+            values[f"{name}_text"] = format_quality(metric, values.get(f"{name}_pct", math.nan))
+        for name in ("gap_to_best", "gap_to_baseline", "ci_low", "ci_high"):
+            values[f"{name}_text"] = format_gap(metric, values.get(f"{name}_points", math.nan), lang)
+        values["metric"] = translate(f"selection.metrics.{metric}", lang)
     for name in ("retrain", "compute"):
         if isinstance(values.get(name), str):
             values[name] = translate(f"selection.{name}.{values[name]}", lang)
