@@ -402,12 +402,16 @@ def format_quality(metric: str, value: float) -> str:
 
 
 def format_gap(metric: str, value: float, lang: str = "en") -> str:
-    """A difference in the metric's own unit: percentage points for ratios, plain numbers for AUC and errors."""
+    """A difference in the metric's own unit: percentage points for ratios, plain numbers for AUC and errors.
+
+    value is signed "positive = better" as guidance computes it; for error metrics the raw change is shown
+    (RMSE 0.852 vs 0.891 reads "-0.039").
+    """
     value = _float(value)
     if not math.isfinite(value):
         return "–"
     if not higher_is_better(metric):
-        return f"{value:+.3f}"
+        return f"{-value:+.3f}"  # guidance signs gaps "better is positive"; an error is shown as it moved
     if "auc" in metric:
         return f"{value / 100:+.3f}"
     return translate("selection.points", lang, value=f"{value:+.1f}")

@@ -188,3 +188,40 @@ def test_markdown_in_chinese():
     assert "没有任何候选模型满足的需求" in markdown and "简单基线同样出色" in markdown
     assert "准确率 97.2%，基线为 97.0%" in markdown and "每周" in markdown
     assert translate("selection.md.title", "en", use_case="x") not in markdown
+
+
+def _rating_table(rmse: dict[str, float]) -> pd.DataFrame:
+    kinds = {"bias": "sklearn", "mf": "keras"}
+    return pd.DataFrame([{"model": model, "kind": kinds[model], "test_rmse": value, "train_seconds": 1.0,
+                          "train_size": 80_000, "device": "CPU", "run_id": f"run-{model}",
+                          "dataset_fingerprint": "fp", "latency_p50_ms": 0.5, "latency_p95_ms": 0.7}
+                         for model, value in rmse.items()])
+
+
+def test_rating_guidance_reads_rmse_in_its_own_unit_and_lower_wins():
+    rec = recommend(_rating_table({"bias": 0.891, "mf": 0.852}), Requirements(labelled_examples=80_000),
+                    use_case="recommendation")
+    assert rec.ranked[0].model == "mf" and not rec.baseline_wins  # 4.4 % lower error than the baseline
+    texts = [render_reason(key, params) for key, params in rec.ranked[0].reasons]
+    assert texts[0] == "Measured RMSE: 0.852, the best of the candidates."
+    assert any(text.startswith("RMSE 0.852 vs baseline 0.891 (-0.039). McNemar tests accuracy only") for text in texts)
+
+
+def test_rating_baseline_margin_is_relative_to_the_baseline_error():
+    # 0.5 % lower RMSE is inside the 1 % margin: the baseline is as good; 1.0 RMSE absolute would hide any gain.
+    rec = recommend(_rating_table({"bias": 0.891, "mf": 0.887}), Requirements(labelled_examples=80_000),
+                    use_case="recommendation")
+    assert rec.baseline_wins
+
+
+def test_metric_formats_match_how_people_read_them():
+    from core.selection.compare import format_metric
+    from core.selection.guidance import format_gap, format_quality
+
+    assert format_metric("test_accuracy", 0.97222) == "97.22%"
+    assert format_metric("test_roc_auc", 0.8351) == "0.835"
+    assert format_metric("test_rmse", float("nan")) == "–"
+    assert format_quality("test_roc_auc", 83.51) == "0.835"  # guidance holds ratio metrics x100
+    assert format_gap("test_accuracy", 1.25) == "+1.2 points" or format_gap("test_accuracy", 1.25) == "+1.3 points"
+    assert format_gap("test_accuracy", -2.0, "zh") == "-2.0 个百分点"
+    assert format_gap("test_rmse", 0.039) == "-0.039"  # 0.039 better = 0.039 lower error
