@@ -53,6 +53,7 @@ def plot_top_tokens(pairs: Sequence[tuple[str, int]], *, title: str, x_title: st
                            hovertemplate="%{customdata}: %{x:,}<extra></extra>"))
     _base_layout(fig, title=title, height=max(300, 22 * len(tokens) + 100), x_title=x_title, showlegend=False)
     fig.update_yaxes(tickvals=list(range(len(tokens))), ticktext=tokens, automargin=True)
+    fig.update_xaxes(range=[0, max(counts) * 1.2])  # room for the count labels
     return fig
 
 
@@ -111,6 +112,7 @@ def plot_attention_heatmap(tokens: Sequence[str], weights: Sequence[Sequence[flo
         hovertemplate="%{customdata}: %{z:.3f}<extra></extra>"))
     size = max(360, min(760, 22 * n + 160))
     _base_layout(fig, title=title, height=size, x_title=x_title, y_title=y_title, showlegend=False)
-    fig.update_xaxes(tickvals=list(range(n)), ticktext=labels, tickangle=0 if n <= 20 else -60, side="bottom")
+    short = all(len(label) <= 2 for label in labels)  # Chinese characters stay upright
+    fig.update_xaxes(tickvals=list(range(n)), ticktext=labels, tickangle=0 if short or n <= 12 else -60, side="bottom")
     fig.update_yaxes(tickvals=list(range(n)), ticktext=labels, autorange="reversed")
     return fig

@@ -96,7 +96,9 @@ def build_transformer(vectorizer: keras.layers.TextVectorization, num_classes: i
     sequence_length = int(vectorizer.get_config()["output_sequence_length"])
     text = _text_input()
     ids = vectorizer(text)
-    tokens = keras.layers.Embedding(vectorizer.vocabulary_size(), embedding_dim, name="token_embedding")(ids)
+    # mask_zero: attention never looks at padding (the mask flows through Add into MultiHeadAttention).
+    tokens = keras.layers.Embedding(vectorizer.vocabulary_size(), embedding_dim, mask_zero=True,
+                                    name="token_embedding")(ids)
     positions = keras.ops.cumsum(keras.ops.ones_like(ids), axis=1) - 1  # 0..L-1 for every row
     placed = keras.layers.Embedding(sequence_length, embedding_dim, name="position_embedding")(positions)
     x = keras.layers.Add(name=ATTENTION_INPUT_NAME)([tokens, placed])
@@ -108,7 +110,7 @@ def build_transformer(vectorizer: keras.layers.TextVectorization, num_classes: i
     hidden = keras.layers.Dense(embedding_dim, name="feed_forward_out")(hidden)
     x = keras.layers.LayerNormalization(epsilon=1e-6, name="feed_forward_norm")(
         keras.layers.Add(name="feed_forward_residual")([x, hidden]))
-    x = keras.layers.GlobalAveragePooling1D(name="average_pooling")(x)
+    x = _masked_mean(x, ids)
     return keras.Model(text, _head(x, num_classes, dropout), name="transformer")
 
 
@@ -124,9 +126,13 @@ def attention_model(model: keras.Model):
     except ValueError:
         return None
 
+    vectorizer = vectorizer_of(model)
+
     def scores(texts, training: bool = False):
         hidden = prefix(texts, training=training)
-        _, weights = layer(hidden, hidden, return_attention_scores=True, training=training)
+        real = keras.ops.not_equal(vectorizer(texts), 0)  # the padding mask the trained model applied
+        mask = keras.ops.logical_and(keras.ops.expand_dims(real, 2), keras.ops.expand_dims(real, 1))
+        _, weights = layer(hidden, hidden, attention_mask=mask, return_attention_scores=True, training=training)
         return weights
 
     return scores

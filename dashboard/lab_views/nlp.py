@@ -87,7 +87,7 @@ def render_text_overview(dataset: Any) -> None:
     rows = [{t("lab.class"): name, t("nlp.sample_text"): _shorten(text, 300)}
             for name, texts in stats["samples"].items() for text in texts]
     right.markdown(f"**{t('nlp.samples')}**")
-    right.dataframe(pd.DataFrame(rows), hide_index=True, height=560)
+    right.dataframe(pd.DataFrame(rows), hide_index=True)
 
 
 @st.cache_data(max_entries=6, show_spinner=False)

@@ -58,5 +58,7 @@ def test_transformer_attention_rows_are_distributions_after_reload(english_vecto
     model = load_model(save_model(KERAS_BUILDERS["transformer"](english_vectorizer, 2, num_heads=2), tmp_path))
     scores = attention_model(model)(tf.constant(["great tea", "bad"]), training=False).numpy()
     assert scores.shape == (2, 2, 8, 8)
-    np.testing.assert_allclose(scores.sum(axis=-1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(scores[0, :, :2].sum(axis=-1), 1.0, atol=1e-5)  # "great tea": two real tokens
+    assert np.abs(scores[0, :, :, 2:]).max() == 0.0  # nothing attends to padding
+    np.testing.assert_allclose(scores[1, :, 0, 0], 1.0, atol=1e-5)  # "bad" can only attend to itself
     assert attention_model(KERAS_BUILDERS["fasttext"](english_vectorizer, 2)) is None
