@@ -400,17 +400,12 @@ def render_try_user(tracker: Any, run_id: str, dataset: Any) -> None:
             "#": list(range(1, len(items) + 1)),
             t("recommendation.title"): [_title(e) for e in items],
             t("recommendation.genres"): [e["genres"].replace("|", ", ") for e in items],
-            t("recommendation.predicted"): predicted,
+            t("recommendation.predicted"): [f"{p:.2f} ★" if p is not None else "–" for p in predicted],
             t("recommendation.reason"): [_reason_text(e) for e in items],
         })
         if all(p is None for p in predicted):
             frame = frame.drop(columns=[t("recommendation.predicted")])
-        st.dataframe(frame, hide_index=True, column_config={
-            "#": st.column_config.NumberColumn(width="small"),
-            t("recommendation.title"): st.column_config.TextColumn(width="large"),
-            t("recommendation.genres"): st.column_config.TextColumn(width="medium"),
-            t("recommendation.predicted"): st.column_config.NumberColumn(format="%.2f ★", width="small"),
-            t("recommendation.reason"): st.column_config.TextColumn(width="large")})
+        st.table(frame.set_index("#"))  # a static table wraps long titles and reasons instead of cutting them
         st.caption(t("recommendation.reason_caption") + " " + t("recommendation.min_ratings_caption",
                                                                   minimum=int(minimum)))
     render_embedding_map(model, dataset)

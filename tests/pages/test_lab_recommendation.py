@@ -74,7 +74,7 @@ def test_train_the_bias_baseline_then_see_recommendations_and_an_unknown_user(ap
         at.run()
     assert at.success and "test RMSE 0.887" in at.success[0].value, [e.value for e in at.error]
     assert _metrics(at)["RMSE"] == "0.887"
-    titles = at.dataframe[1].value.iloc[:, 1].tolist()  # the top-10 table next to what the user rated
+    titles = at.table[-1].value.iloc[:, 0].tolist()  # the top-10 table below what the user rated
     assert len(titles) == 10 and all(isinstance(title, str) and title for title in titles)
     at.text_input(key="rec_user_id").set_value("nobody").run()
     assert "User 'nobody' was never seen" in at.warning[0].value
