@@ -106,8 +106,11 @@ def plot_attention_heatmap(tokens: Sequence[str], weights: Sequence[Sequence[flo
     labels = [token if token.strip() else "␣" for token in tokens]
     n = len(labels)
     fig = go.Figure(go.Heatmap(
-        z=matrix, x=list(range(n)), y=list(range(n)), colorscale="Blues", zmin=0.0,
-        zmax=float(matrix.max()) or 1.0, colorbar={"title": {"text": colorbar_title}},
+        # Colours span the shown weights (a near-uniform row would otherwise look flat); the colour bar keeps
+        # the true values.
+        z=matrix, x=list(range(n)), y=list(range(n)), colorscale="Blues", zmin=float(matrix.min()),
+        zmax=float(matrix.max()) if matrix.max() > matrix.min() else float(matrix.min()) + 1e-9,
+        colorbar={"title": {"text": colorbar_title}},
         customdata=[[f"{labels[r]} → {labels[c]}" for c in range(n)] for r in range(n)],
         hovertemplate="%{customdata}: %{z:.3f}<extra></extra>"))
     size = max(360, min(760, 22 * n + 160))
