@@ -128,11 +128,12 @@ def render_baseline_tests(tracker: Any, table: pd.DataFrame, use_case: Any) -> t
     from core.selection.significance import compare_with_baseline
     from core.training.pipeline import EVALUATION_FILE
 
-    baselines = table.loc[table["kind"] == "sklearn", "model"]
-    if baselines.empty:
+    from core.selection.guidance import _pick_baseline
+
+    baseline = _pick_baseline(table, use_case, None)  # the use case's first baseline (finance: the scorecard)
+    if baseline is None:
         st.info(t("selection.notes.no_baseline"))
         return {}, None
-    baseline = str(baselines.iloc[0])
     metric = quality_columns(use_case)[0]
     if not significance_applies(metric):
         st.info(t("selection_page.no_significance", metric=t(f"selection.metrics.{metric}"), baseline=baseline))

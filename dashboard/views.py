@@ -489,6 +489,14 @@ def run_labels(runs: pd.DataFrame) -> dict[str, str]:
     return labels
 
 
+def recorded_curves(tracker: Any, run_ids: list[str]) -> set[str]:
+    """Curve names (accuracy, auc, loss) that at least one of these runs recorded per epoch; loss always."""
+    names = {"loss"}
+    for run_id in run_ids:
+        names.update(name for name in tracker.history(run_id) if not name.startswith("val_"))
+    return names
+
+
 def render_runs_overlay(tracker: Any, run_ids: list[str], labels: dict[str, str], metric: str) -> None:
     """Training and validation curves of several runs on one chart."""
     histories = {labels[run_id]: tracker.history(run_id) for run_id in run_ids}

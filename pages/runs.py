@@ -32,8 +32,11 @@ st.subheader(t("runs.overlay_title"))
 default_overlay = [run_id for run_id in labels if runs.set_index("run_id").loc[run_id, "status"] == "completed"][:3]
 selected = translated_choice(st.multiselect, t("runs.overlay_pick"), list(labels), default=default_overlay,
                              key="runs_selected", format_func=labels.get)
-metric = translated_choice(st.radio, t("runs.metric"), ["accuracy", "loss"], horizontal=True,
-                           key="runs_overlay_metric", format_func=lambda m: t(f"lab.{m}"))
+# Curves the chosen runs recorded: accuracy (classifiers), AUC (credit risk), RMSE (ratings), loss (all).
+recorded = views.recorded_curves(tracker, selected)
+curve_options = [m for m in ("accuracy", "auc", "rmse", "loss") if m in recorded]
+metric = translated_choice(st.radio, t("runs.metric"), curve_options, horizontal=True, key="runs_overlay_metric",
+                           format_func=lambda m: t(f"lab.{m}"))
 if selected:
     views.render_runs_overlay(tracker, selected, labels, metric)
 else:

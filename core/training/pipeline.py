@@ -175,6 +175,7 @@ def run_training(
         "batch_size": config.batch_size,
         "learning_rate": config.learning_rate,
         "early_stopping": config.early_stopping,
+        "class_weight": config.class_weight if isinstance(config.class_weight, (str, type(None))) else "custom",
         "seed": config.seed,
         "train_size": len(dataset.y_train),
         "val_size": len(dataset.y_val),

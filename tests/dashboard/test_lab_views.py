@@ -12,3 +12,18 @@ def test_missing_view_module_means_default_views():
 def test_odd_ids_never_import_anything():
     assert view_module("../pages") is None
     assert view_module("os.path") is None
+
+
+def test_runs_overlay_offers_the_curves_the_runs_recorded():
+    from dashboard.views import recorded_curves
+
+    class Tracker:
+        histories = {"cnn": {"accuracy": [0.9], "loss": [0.3], "val_accuracy": [0.8]},
+                     "mf": {"rmse": [0.9], "loss": [0.8], "val_rmse": [0.95]}}
+
+        def history(self, run_id):
+            return self.histories[run_id]
+
+    assert recorded_curves(Tracker(), ["cnn"]) == {"accuracy", "loss"}
+    assert recorded_curves(Tracker(), ["cnn", "mf"]) == {"accuracy", "rmse", "loss"}
+    assert recorded_curves(Tracker(), []) == {"loss"}
