@@ -236,3 +236,30 @@ def test_a_server_restart_mid_training_leaves_the_run_interrupted(page, tmp_path
         _shot(page, "runs_after_restart_en")
     finally:
         _stop_server(process)
+
+
+@pytest.mark.parametrize("use_case_id", ["nlp", "recommendation", "finance"])
+def test_each_use_case_lab_opens_from_home_with_its_bundled_data(page, server, use_case_id):
+    page.goto(f"{server}/")
+    _wait_idle(page)
+    page.locator(f".st-key-home_open_{use_case_id} button").click()
+    page.get_by_role("tab", name=re.compile("Data")).first.wait_for()
+    page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)  # the data overview draws its charts
+    _wait_idle(page)
+    _no_exception(page)
+    _shot(page, f"lab_{use_case_id}_data_en")
+
+
+def test_finance_scorecard_trains_and_shows_the_roc_curve(page, server):
+    page.goto(f"{server}/")
+    _wait_idle(page)
+    page.locator(".st-key-home_open_finance button").click()
+    _open_tab(page, "Train")
+    page.locator(".st-key-finance_train button").click()
+    page.get_by_text("Finished: test ROC-AUC", exact=False).wait_for(timeout=180_000)
+    _wait_idle(page)
+    _no_exception(page)
+    _open_tab(page, "Results")
+    page.get_by_text("ROC curve").first.wait_for()
+    _no_exception(page)
+    _shot(page, "lab_finance_results_en")
