@@ -261,7 +261,9 @@ def plot_costs(names: Sequence[str], train: Mapping[str, Sequence[float]], serve
                      "offsetgroup": str(offset), "marker": {"color": color},
                      "hovertemplate": f"%{{x}}<br>{label} · {train_label}: %{{y:,.0f}}<extra></extra>"})
         data.append({"type": "bar", "x": list(names), "y": list(serve[device]), "name": f"{label} · {serve_label}",
-                     "offsetgroup": str(offset), "base": list(train[device]), "marker": {"color": color, "opacity": 0.5},
+                     "offsetgroup": str(offset), "base": list(train[device]),
+                     # hatched, so serving and training of one device differ in the legend too
+                     "marker": {"color": color, "opacity": 0.55, "pattern": {"shape": "/", "fgcolor": "white"}},
                      "hovertemplate": f"%{{x}}<br>{label} · {serve_label}: %{{y:,.0f}}<extra></extra>"})
     return _figure(data, _layout(title, 420, barmode="group", yaxis={"title": {"text": y_title}}))
 
