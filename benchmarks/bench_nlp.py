@@ -116,7 +116,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--languages", default="en,zh")
     parser.add_argument("--models", default="all", help="comma-separated candidate ids, or all")
-    parser.add_argument("--epochs", type=int, default=None, help="Keras epochs (default: each candidate's own, x2)")
+    parser.add_argument("--epochs", type=int, default=None, help="Keras epoch cap (default: each candidate's own); early stopping on")
     parser.add_argument("--no-tokenisation", action="store_true")
     parser.add_argument("--no-quality", action="store_true")
     args = parser.parse_args()
