@@ -83,7 +83,7 @@ def render_text_overview(dataset: Any) -> None:
                  length=dataset.extra.get("sequence_length"), unit=unit))
     left, right = st.columns([2, 3])
     left.plotly_chart(nlp_charts.plot_top_tokens(stats["top_tokens"][:20], title=t("nlp.top_tokens"),
-                                                 x_title=t("nlp.count")), key="nlp_top_tokens")
+                                                 x_title=t("nlp.occurrences")), key="nlp_top_tokens")
     rows = [{t("lab.class"): name, t("nlp.sample_text"): _shorten(text, 300)}
             for name, texts in stats["samples"].items() for text in texts]
     right.markdown(f"**{t('nlp.samples')}**")
