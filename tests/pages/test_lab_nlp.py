@@ -88,3 +88,10 @@ def test_csv_with_one_class_is_explained_in_english_and_chinese(app_test, switch
         ("gbk.csv", _csv([f"很好{i},好" for i in range(4)] + [f"很差{i},差" for i in range(4)]).decode().encode("gbk"),
          "text/csv")).run()
     assert not at.error and _metrics(at)["文本数"] == "8"
+
+
+@pytest.mark.slow
+def test_imdb_offline_and_not_cached_says_so(app_test):
+    at = _open_nlp(app_test, "imdb_online")
+    assert not at.exception
+    assert "Downloads are switched off" in at.error[0].value
