@@ -360,3 +360,4 @@ def render_lab(use_case: Any) -> None:
             st.info(t("nlp.try_needs_run"))
         else:
             render_try_text(tracker, run_id, dataset)
+        views.render_import_model(tracker, use_case.id, source_id, seed, dataset_kwargs)

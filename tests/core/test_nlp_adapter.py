@@ -131,3 +131,19 @@ def test_keras_explanations_truncate_and_read_attention(toy_dataset):
     assert attention["tokens"] == ["great", "tasty", "food", "and", "really"] and attention["truncated"]
     assert np.asarray(attention["weights"]).shape == (5, 5)
     assert text_latency(model, "good tea", repeats=5, warmup=1)["p50_ms"] > 0
+
+
+def test_imported_models_must_take_raw_text_and_match_the_classes(toy_dataset):
+    import keras
+
+    from core.errors import ModelLoadError
+    from core.models.text import build_fasttext, make_vectorizer
+    from core.nlp.adapter import ADAPTER
+
+    image_model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="softmax")])
+    with pytest.raises(ModelLoadError, match="does not take raw text"):
+        ADAPTER.check_imported(image_model, toy_dataset)
+    three_classes = build_fasttext(make_vectorizer(toy_dataset.x_train, sequence_length=8), 3)
+    with pytest.raises(ModelLoadError, match="3"):
+        ADAPTER.check_imported(three_classes, toy_dataset)
+    ADAPTER.check_imported(build_fasttext(make_vectorizer(toy_dataset.x_train, sequence_length=8), 2), toy_dataset)
