@@ -213,8 +213,14 @@ def render_recommendation(recommendation: Any, render_reason: Callable[..., str]
         st.info(render_reason(key, params, lang))
 
 
-def render_deployment(tracker: Any, table: pd.DataFrame) -> None:
+def render_deployment(tracker: Any, table: pd.DataFrame, use_case: Any = None) -> None:
     """Export a Keras candidate to SavedModel and TFLite (float, int8) and measure size, latency, accuracy."""
+    from core.training.adapters import IMAGE_CLASSIFICATION
+
+    if use_case is not None and use_case.task_adapter() is not IMAGE_CLASSIFICATION:
+        # Text, table and user-item models take strings and named columns; the TFLite check is image-only.
+        st.info(t("selection_page.deploy_images_only", use_case=t(use_case.title_key)))
+        return
     keras_rows = table[table["kind"] == "keras"]
     if keras_rows.empty:
         st.info(t("selection_page.deploy_needs_keras"))

@@ -73,4 +73,4 @@ else:
 
 # ---- deployment readiness ----------------------------------------------------------------------
 st.subheader(t("deployment.title"))
-views.render_deployment(tracker, table)
+views.render_deployment(tracker, table, use_case)

@@ -95,3 +95,28 @@ def test_benchmark_all_trains_every_candidate_in_the_background(app_test):
         at.run()
         assert not at.exception, [e.value for e in at.exception]
     assert sorted(at.dataframe[0].value["Model"]) == ["cnn", "cnn_regularised", "logreg", "mlp"]
+
+
+@pytest.mark.slow
+def test_credit_risk_is_compared_on_auc_in_its_own_unit_without_a_misplaced_mcnemar(app_test):
+    at = app_test(timeout=120)
+    from core.training.pipeline import TrainingSpec, run_training
+    from dashboard.services import get_tracker
+
+    tracker = get_tracker()
+    auc = {candidate: run_training(TrainingSpec("finance", "credit_data", candidate), tracker=tracker)
+           .metrics["test_roc_auc"] for candidate in ("gbm", "scorecard")}
+    at.run()
+    at.switch_page(PAGE).run()
+    at.selectbox(key="sel_use_case").set_value("finance").run()
+    assert not at.exception, [e.value for e in at.exception]
+    table = at.dataframe[0].value
+    assert list(table.columns[:3]) == ["Model", "ROC AUC", "PR AUC"]
+    shown = dict(zip(table["Model"], table["ROC AUC"]))
+    assert shown == {model: f"{value:.3f}" for model, value in auc.items()}  # 0.849, not "84.90%"
+    infos = [info.value for info in at.info]
+    assert any(text.startswith("The significance test (McNemar) compares per-example correctness") and
+               "baseline scorecard" in text for text in infos)  # the scorecard is the baseline, not gbm
+    assert any(text.startswith("The SavedModel / TFLite check covers image models") for text in infos)
+    reasons = [m.value for m in at.markdown if m.value.startswith("- ")]
+    assert f"- Measured ROC AUC: {max(auc.values()):.3f}, the best of the candidates." in reasons
