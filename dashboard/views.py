@@ -176,6 +176,68 @@ def render_training_controls(use_case: Any, dataset: Any, source_id: str, seed: 
         render_job_progress(queue, own_job)
 
 
+def render_candidate_training(use_case: Any, source_id: str, seed: int, dataset_kwargs: dict[str, Any], queue: Any,
+                              *, prefix: str, batch_sizes: list[int], early_stopping: bool,
+                              one_pass_help_key: str) -> str | None:
+    """Candidate table, model choice, fit settings and the Train button of a lab; the job id to follow, if any.
+
+    Widget keys are `<prefix>_model`, `<prefix>_epochs`, ... so each use case keeps its own choices.
+    Choosing a model sets its default epochs, batch size and learning rate.
+    """
+    candidates = {candidate.id: candidate for candidate in use_case.candidates}
+    st.table(pd.DataFrame({t("lab.model"): [t(c.name_key) for c in use_case.candidates],
+                           t("lab.what_when"): [t(c.description_key) for c in use_case.candidates]})
+             .set_index(t("lab.model")))
+
+    def use_defaults() -> None:
+        chosen = candidates.get(st.session_state.get(f"{prefix}_model"))
+        if chosen is not None:
+            st.session_state[f"{prefix}_epochs"] = chosen.default_epochs
+            st.session_state[f"{prefix}_batch_size"] = chosen.default_batch_size
+            st.session_state[f"{prefix}_learning_rate"] = chosen.default_learning_rate
+
+    if st.session_state.get(f"{prefix}_model") not in candidates:
+        st.session_state[f"{prefix}_model"] = use_case.default_candidate or use_case.candidates[0].id
+        use_defaults()
+    candidate_id = translated_choice(st.radio, t("lab.model"), list(candidates), key=f"{prefix}_model",
+                                     horizontal=True, format_func=lambda cid: t(candidates[cid].name_key),
+                                     on_change=use_defaults)
+    is_keras = candidates[candidate_id].kind == "keras"
+    col_epochs, col_batch, col_lr, col_stop = st.columns(4)
+    epochs = col_epochs.number_input(t("lab.epochs"), min_value=1, max_value=100, step=1, key=f"{prefix}_epochs",
+                                     disabled=not is_keras, help=None if is_keras else t(one_pass_help_key))
+    batch_size = col_batch.selectbox(t("lab.batch_size"), batch_sizes, key=f"{prefix}_batch_size",
+                                     disabled=not is_keras)
+    learning_rate = col_lr.select_slider(t("lab.learning_rate"), options=[1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2],
+                                         key=f"{prefix}_learning_rate", disabled=not is_keras)
+    stop_early = col_stop.checkbox(t("lab.early_stopping"), value=early_stopping, key=f"{prefix}_early_stopping",
+                                   disabled=not is_keras, help=t("lab.early_stopping_help"))
+    own_job = st.session_state.get(f"{prefix}_job_id")
+    if own_job is None or queue.get(own_job) is None:  # a reloaded page picks up this use case's running job
+        running = [job for job in queue.active() if job.meta.get("use_case") == use_case.id]
+        own_job = running[0].id if running else None
+        st.session_state[f"{prefix}_job_id"] = own_job
+    own_state = queue.get(own_job) if own_job else None
+    busy = own_state is not None and own_state.state in ACTIVE_STATES
+    if st.button(t("lab.train"), type="primary", key=f"{prefix}_train", disabled=busy):
+        from core.training.pipeline import TrainingSpec, make_training_job
+        from core.training.runner import TrainConfig
+        from dashboard.services import get_tracker
+
+        config = TrainConfig(epochs=int(epochs), batch_size=int(batch_size), learning_rate=float(learning_rate),
+                             early_stopping=bool(stop_early), patience=2, seed=int(seed))
+        spec = TrainingSpec(use_case=use_case.id, dataset=source_id, candidate=candidate_id, config=config,
+                            dataset_kwargs=dataset_kwargs)
+        own_job = queue.submit(make_training_job(spec, get_tracker()), title=spec.title(),
+                               meta={"use_case": use_case.id, "dataset": source_id, "model": candidate_id,
+                                     "epochs": config.epochs})
+        st.session_state[f"{prefix}_job_id"] = own_job
+    others = [job for job in queue.active() if job.id != own_job]
+    if others:
+        st.info(t("lab.other_jobs", titles=", ".join(job.title for job in others)))
+    return own_job
+
+
 def _progress_fraction(progress: Any) -> float:
     if progress is None or not getattr(progress, "epochs", 0):
         return 0.0

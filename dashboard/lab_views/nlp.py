@@ -109,57 +109,9 @@ def _shorten(text: str, limit: int) -> str:
 def render_training_controls(use_case: Any, dataset: Any, source_id: str, seed: int,
                              dataset_kwargs: dict[str, Any], queue: Any) -> None:
     """Pick a candidate and its settings, start a background job, follow its live curves."""
-    candidates = {candidate.id: candidate for candidate in use_case.candidates}
-    st.table(pd.DataFrame({t("lab.model"): [t(c.name_key) for c in use_case.candidates],
-                           t("lab.what_when"): [t(c.description_key) for c in use_case.candidates]})
-             .set_index(t("lab.model")))
-
-    def use_defaults() -> None:
-        chosen = candidates.get(st.session_state.get("nlp_model"))
-        if chosen is not None:
-            st.session_state["nlp_epochs"] = chosen.default_epochs
-            st.session_state["nlp_batch_size"] = chosen.default_batch_size
-            st.session_state["nlp_learning_rate"] = chosen.default_learning_rate
-
-    if st.session_state.get("nlp_model") not in candidates:
-        st.session_state["nlp_model"] = use_case.default_candidate or use_case.candidates[0].id
-        use_defaults()
-    candidate_id = translated_choice(st.radio, t("lab.model"), list(candidates), key="nlp_model", horizontal=True,
-                                     format_func=lambda cid: t(candidates[cid].name_key), on_change=use_defaults)
-    candidate = candidates[candidate_id]
-    is_keras = candidate.kind == "keras"
-    col_epochs, col_batch, col_lr, col_stop = st.columns(4)
-    epochs = col_epochs.number_input(t("lab.epochs"), min_value=1, max_value=100, step=1, key="nlp_epochs",
-                                     disabled=not is_keras, help=None if is_keras else t("lab.epochs_sklearn"))
-    batch_size = col_batch.selectbox(t("lab.batch_size"), [16, 32, 64, 128, 256], key="nlp_batch_size",
-                                     disabled=not is_keras)
-    learning_rate = col_lr.select_slider(t("lab.learning_rate"), options=[1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2],
-                                         key="nlp_learning_rate", disabled=not is_keras)
-    early_stopping = col_stop.checkbox(t("lab.early_stopping"), value=True, key="nlp_early_stopping",
-                                       disabled=not is_keras, help=t("lab.early_stopping_help"))
-    own_job = st.session_state.get("nlp_job_id")
-    if own_job is None or queue.get(own_job) is None:
-        running = [job for job in queue.active() if job.meta.get("use_case") == use_case.id]
-        own_job = running[0].id if running else None
-        st.session_state["nlp_job_id"] = own_job
-    own_state = queue.get(own_job) if own_job else None
-    busy = own_state is not None and own_state.state in views.ACTIVE_STATES
-    if st.button(t("lab.train"), type="primary", key="nlp_train", disabled=busy):
-        from core.training.pipeline import TrainingSpec, make_training_job
-        from core.training.runner import TrainConfig
-        from dashboard.services import get_tracker
-
-        config = TrainConfig(epochs=int(epochs), batch_size=int(batch_size), learning_rate=float(learning_rate),
-                             early_stopping=bool(early_stopping), patience=2, seed=int(seed))
-        spec = TrainingSpec(use_case=use_case.id, dataset=source_id, candidate=candidate_id, config=config,
-                            dataset_kwargs=dataset_kwargs)
-        own_job = queue.submit(make_training_job(spec, get_tracker()), title=spec.title(),
-                               meta={"use_case": use_case.id, "dataset": source_id, "model": candidate_id,
-                                     "epochs": config.epochs})
-        st.session_state["nlp_job_id"] = own_job
-    others = [job for job in queue.active() if job.id != own_job]
-    if others:
-        st.info(t("lab.other_jobs", titles=", ".join(job.title for job in others)))
+    own_job = views.render_candidate_training(use_case, source_id, seed, dataset_kwargs, queue, prefix="nlp",
+                                              batch_sizes=[16, 32, 64, 128, 256], early_stopping=True,
+                                              one_pass_help_key="lab.epochs_sklearn")
     if own_job:
         views.render_job_progress(queue, own_job)
 
