@@ -136,8 +136,7 @@ def render_baseline_tests(tracker: Any, table: pd.DataFrame, use_case: Any) -> t
         return {}, None
     metric = quality_columns(use_case)[0]
     if not significance_applies(metric):
-        st.info(t("selection_page.no_significance", metric=t(f"selection.metrics.{metric}"), baseline=baseline))
-        return {}, baseline
+        return _render_metric_bootstrap(tracker, table, metric, baseline), baseline
     evaluations = {}
     for row in table.to_dict("records"):
         try:
@@ -162,6 +161,43 @@ def render_baseline_tests(tracker: Any, table: pd.DataFrame, use_case: Any) -> t
                       difference=f"{result.difference * 100:+.1f}", low=f"{result.ci_low * 100:+.1f}",
                       high=f"{result.ci_high * 100:+.1f}", p=f"{result.p_value:.3f}"))
     return results, baseline
+
+
+def _render_metric_bootstrap(tracker: Any, table: pd.DataFrame, metric: str, baseline: str) -> dict:
+    """ROC-AUC or RMSE differences from the baseline with a paired bootstrap CI (McNemar fits accuracy only)."""
+    from core.selection.compare import higher_is_better
+    from core.selection.significance import METRIC_INPUTS, compare_metric_with_baseline
+    from core.training.pipeline import EVALUATION_FILE
+
+    metric_name = t(f"selection.metrics.{metric}")
+    if metric not in METRIC_INPUTS:
+        st.info(t("selection_page.no_significance", metric=metric_name, baseline=baseline))
+        return {}
+    memo_key = ("sel_bootstrap", metric, baseline, tuple(sorted(table["run_id"])))
+    memo = st.session_state.setdefault("sel_bootstrap_memo", {})
+    if memo_key not in memo:  # 1,000 resamples per model: computed once per set of runs, not on every widget change
+        evaluations = {}
+        for row in table.to_dict("records"):
+            try:
+                evaluations[row["model"]] = tracker.load_dict(row["run_id"], EVALUATION_FILE)
+            except (StudioError, OSError):
+                continue
+        try:
+            memo[memo_key] = compare_metric_with_baseline(evaluations, baseline, metric,
+                                                          higher_is_better=higher_is_better(metric))
+        except StudioError as error:
+            st.warning(error_text(error))
+            return {}
+    results = memo[memo_key]
+    st.caption(t("selection_page.bootstrap_note", metric=metric_name))
+    if not results:
+        st.info(t("selection_page.no_deep_models"))
+    for model, result in results.items():
+        st.markdown(t(f"selection_page.metric_verdict_{result.verdict}", model=model, baseline=baseline,
+                      metric=metric_name, value=f"{result.value:.3f}", baseline_value=f"{result.baseline_value:.3f}",
+                      difference=f"{result.difference:+.3f}", low=f"{result.ci_low:+.3f}",
+                      high=f"{result.ci_high:+.3f}"))
+    return results
 
 
 def num_classes(table: pd.DataFrame) -> int | None:

@@ -285,8 +285,9 @@ def recommend(
 ) -> Recommendation:
     """Rank the candidates of a comparison table for these requirements, with measured reasons and unmet flags.
 
-    significance: {model: core.selection.significance.BaselineComparison} against the baseline, when the runs
-    recorded per-example predictions; without it only the margin decides whether the baseline is as good.
+    significance: {model: core.selection.significance.BaselineComparison} (accuracy, McNemar) or
+    MetricComparison (ROC-AUC, RMSE: paired bootstrap) against the baseline, when the runs recorded
+    per-example outputs; without it only the margin decides whether the baseline is as good.
     """
     case = _use_case(use_case)
     if table is None or len(table) == 0:
@@ -357,7 +358,11 @@ def recommend(
         quality_key = "selection.reasons.quality_best" if model == best_model else "selection.reasons.quality"
         reasons: list[tuple[str, dict[str, Any]]] = [(quality_key, dict(values))]
         if model != base and base is not None and math.isfinite(base_quality):
-            if not significance_applies(metric):
+            if not significance_applies(metric) and result is not None:  # paired bootstrap on the metric itself
+                reasons.append(("selection.reasons.vs_baseline_bootstrap", {
+                    **values, "ci_low_text": f"{result.ci_low:+.3f}", "ci_high_text": f"{result.ci_high:+.3f}",
+                    "confidence_pct": result.confidence * 100}))
+            elif not significance_applies(metric):
                 reasons.append(("selection.reasons.vs_baseline_no_test", dict(values)))
             elif result is not None:
                 reasons.append(("selection.reasons.vs_baseline_tested", {
@@ -425,8 +430,12 @@ def render_reason(key: str, params: Mapping[str, Any], lang: str = "en") -> str:
         for name in ("quality", "best", "baseline"):
             values[f"{name}_text"] = format_quality(metric, values.get(f"{name}_pct", math.nan))
         for name in ("gap_to_best", "gap_to_baseline", "ci_low", "ci_high"):
-            values[f"{name}_text"] = format_gap(metric, values.get(f"{name}_points", math.nan), lang)
+            if f"{name}_text" not in values:  # a reason may bring its own (bootstrap CIs in the metric's unit)
+                values[f"{name}_text"] = format_gap(metric, values.get(f"{name}_points", math.nan), lang)
         values["metric"] = translate(f"selection.metrics.{metric}", lang)
+    p_value = _float(values.get("p_value", math.nan))
+    values.setdefault("test_text", f"McNemar p={p_value:.3f}" if math.isfinite(p_value)
+                      else translate("selection.bootstrap_test", lang))
     for name in ("retrain", "compute"):
         if isinstance(values.get(name), str):
             values[name] = translate(f"selection.{name}.{values[name]}", lang)

@@ -134,3 +134,100 @@ def compare_with_baseline(
         results[model] = beats_baseline(truth, evaluation["y_pred"], reference["y_pred"],
                                         model=model, baseline=baseline, **options)
     return results
+
+
+# ---- the primary metric itself (ROC-AUC, RMSE): paired bootstrap -----------------------------------
+
+#: Which evaluation.json fields hold the test truth and each model's per-example output, by metric.
+METRIC_INPUTS = {"test_roc_auc": ("y_true", "scores"), "test_rmse": ("ratings_true", "ratings_pred")}
+
+
+@dataclass(frozen=True)
+class MetricComparison:
+    """A model against the baseline on the judged metric: values, difference with a paired bootstrap CI, verdict."""
+
+    model: str
+    baseline: str
+    metric: str
+    value: float
+    baseline_value: float
+    difference: float  # value - baseline_value, in the metric's unit
+    ci_low: float
+    ci_high: float
+    confidence: float
+    verdict: str  # better | worse | no_difference (the CI excludes 0 or not)
+    p_value: float = float("nan")  # no p-value: the verdict comes from the interval
+
+
+def _auc(truth: np.ndarray, scores: np.ndarray) -> float:
+    """ROC-AUC from ranks (Mann-Whitney U, ties averaged); NaN when a sample holds one class."""
+    from scipy.stats import rankdata
+
+    positives = truth == 1
+    n_pos, n_neg = int(positives.sum()), int((~positives).sum())
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    ranks = rankdata(scores)
+    return float((ranks[positives].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def _rmse(truth: np.ndarray, predicted: np.ndarray) -> float:
+    return float(np.sqrt(np.mean((truth - predicted) ** 2)))
+
+
+METRIC_FUNCTIONS = {"test_roc_auc": _auc, "test_rmse": _rmse}
+
+
+def bootstrap_metric_difference(
+    metric: str, y_true: Sequence[float], model_output: Sequence[float], baseline_output: Sequence[float], *,
+    n_resamples: int = 1000, confidence: float = 0.95, random_state: int = 0,
+) -> tuple[float, float, float]:
+    """(metric(model) - metric(baseline), low, high): percentile CI, both models scored on the same resampled rows."""
+    if metric not in METRIC_FUNCTIONS:
+        raise ValueError(f"No bootstrap for {metric!r}; pass one of {sorted(METRIC_FUNCTIONS)}.")
+    if not 0 < confidence < 1 or n_resamples < 1:
+        raise ValueError("confidence must be in (0, 1) and n_resamples >= 1; pass e.g. confidence=0.95.")
+    function = METRIC_FUNCTIONS[metric]
+    truth, a, b = (np.asarray(values, dtype=np.float64).reshape(-1) for values in (y_true, model_output, baseline_output))
+    if not len(truth) == len(a) == len(b) or len(truth) == 0:
+        raise ValueError("y_true and both outputs need the same, non-zero length (one value per test example).")
+    rng = np.random.default_rng(random_state)
+    diffs = []
+    for _ in range(n_resamples):
+        index = rng.integers(0, len(truth), size=len(truth))
+        diff = function(truth[index], a[index]) - function(truth[index], b[index])
+        if np.isfinite(diff):  # a resample with one class has no AUC
+            diffs.append(diff)
+    tail = (1 - confidence) / 2 * 100
+    low, high = np.percentile(diffs, [tail, 100 - tail]) if diffs else (float("nan"), float("nan"))
+    return float(function(truth, a) - function(truth, b)), float(low), float(high)
+
+
+def compare_metric_with_baseline(
+    evaluations: Mapping[str, Mapping[str, Any]], baseline: str, metric: str, *,
+    higher_is_better: bool = True, **options: Any,
+) -> dict[str, MetricComparison]:
+    """{model: MetricComparison} for metrics with per-example outputs in evaluation.json ({} for others)."""
+    if metric not in METRIC_INPUTS:
+        return {}
+    truth_key, output_key = METRIC_INPUTS[metric]
+    if baseline not in evaluations or output_key not in evaluations[baseline]:
+        raise SelectionError("errors.selection.baseline_predictions_missing", baseline=baseline)
+    reference = evaluations[baseline]
+    truth = np.asarray(reference[truth_key], dtype=np.float64)
+    function = METRIC_FUNCTIONS[metric]
+    results = {}
+    for model, evaluation in evaluations.items():
+        if model == baseline or output_key not in evaluation or truth_key not in evaluation:
+            continue
+        if not np.array_equal(np.asarray(evaluation[truth_key], dtype=np.float64), truth):
+            raise SelectionError("errors.selection.test_labels_differ", model=model, baseline=baseline)
+        output = np.asarray(evaluation[output_key], dtype=np.float64)
+        diff, low, high = bootstrap_metric_difference(metric, truth, output, reference[output_key], **options)
+        improvement_low, improvement_high = (low, high) if higher_is_better else (-high, -low)
+        verdict = "better" if improvement_low > 0 else "worse" if improvement_high < 0 else "no_difference"
+        results[model] = MetricComparison(
+            model=model, baseline=baseline, metric=metric, value=function(truth, output),
+            baseline_value=function(truth, np.asarray(reference[output_key], dtype=np.float64)), difference=diff,
+            ci_low=low, ci_high=high, confidence=float(options.get("confidence", 0.95)), verdict=verdict)
+    return results

@@ -97,3 +97,50 @@ def test_compare_with_baseline_from_evaluation_dicts():
     evaluations["mlp"] = {"y_true": shifted.tolist(), "y_pred": a.tolist()}
     with pytest.raises(SelectionError, match="different test labels"):
         compare_with_baseline(evaluations, "logreg")
+
+
+def test_rank_auc_matches_sklearn_and_a_hand_worked_case():
+    from sklearn.metrics import roc_auc_score
+
+    from core.selection.significance import _auc
+
+    # positives score 0.9 and 0.4, negatives 0.5 and 0.1: 3 of the 4 positive-negative pairs are ordered right
+    assert _auc(np.array([1, 1, 0, 0]), np.array([0.9, 0.4, 0.5, 0.1])) == 0.75
+    rng = np.random.default_rng(0)
+    truth, scores = rng.integers(0, 2, 500), np.round(rng.random(500), 2)  # rounded: ties too
+    assert _auc(truth, scores) == pytest.approx(roc_auc_score(truth, scores))
+    assert np.isnan(_auc(np.ones(3), np.array([0.1, 0.2, 0.3])))
+
+
+def test_bootstrap_of_rmse_and_auc_finds_a_real_difference_and_no_imaginary_one():
+    from core.selection.significance import bootstrap_metric_difference, compare_metric_with_baseline
+
+    rng = np.random.default_rng(1)
+    ratings = rng.uniform(1, 5, 2000)
+    good = ratings + rng.normal(0, 0.8, 2000)
+    poor = ratings + rng.normal(0, 1.0, 2000)
+    diff, low, high = bootstrap_metric_difference("test_rmse", ratings, good, poor, n_resamples=300)
+    assert diff == pytest.approx(np.sqrt(np.mean((good - ratings) ** 2)) - np.sqrt(np.mean((poor - ratings) ** 2)))
+    assert low <= diff <= high < 0  # lower error, and the interval excludes 0
+    results = compare_metric_with_baseline(
+        {"bias": {"ratings_true": ratings, "ratings_pred": poor}, "mf": {"ratings_true": ratings, "ratings_pred": good},
+         "twin": {"ratings_true": ratings, "ratings_pred": poor + rng.normal(0, 0.01, 2000)}},
+        "bias", "test_rmse", higher_is_better=False, n_resamples=300)
+    assert results["mf"].verdict == "better" and results["twin"].verdict == "no_difference"
+    labels = (rng.random(1000) < 0.3).astype(int)
+    informative, noise = labels + rng.normal(0, 0.8, 1000), rng.random(1000)
+    auc = compare_metric_with_baseline({"scorecard": {"y_true": labels, "scores": informative},
+                                        "noise": {"y_true": labels, "scores": noise}},
+                                       "scorecard", "test_roc_auc", n_resamples=300)
+    assert auc["noise"].verdict == "worse" and auc["noise"].value == pytest.approx(0.5, abs=0.06)
+
+
+def test_metric_bootstrap_refuses_different_test_sets_and_unknown_metrics():
+    from core.selection.significance import bootstrap_metric_difference, compare_metric_with_baseline
+
+    with pytest.raises(SelectionError, match="different test labels"):
+        compare_metric_with_baseline({"a": {"y_true": [0, 1], "scores": [0.1, 0.9]},
+                                      "b": {"y_true": [1, 0], "scores": [0.2, 0.3]}}, "a", "test_roc_auc")
+    assert compare_metric_with_baseline({}, "a", "test_macro_f1") == {}
+    with pytest.raises(ValueError, match="No bootstrap for"):
+        bootstrap_metric_difference("test_f1", [1], [1], [1])

@@ -115,8 +115,11 @@ def test_credit_risk_is_compared_on_auc_in_its_own_unit_without_a_misplaced_mcne
     shown = dict(zip(table["Model"], table["ROC AUC"]))
     assert shown == {model: f"{value:.3f}" for model, value in auc.items()}  # 0.849, not "84.90%"
     infos = [info.value for info in at.info]
-    assert any(text.startswith("The significance test (McNemar) compares per-example correctness") and
-               "baseline scorecard" in text for text in infos)  # the scorecard is the baseline, not gbm
     assert any(text.startswith("The SavedModel / TFLite check covers image models") for text in infos)
+    # a paired bootstrap on AUC against the scorecard (the use case's baseline, not gbm), not McNemar at 0.5
+    assert any(caption.value.startswith("Each model against the baseline on ROC AUC") for caption in at.caption)
+    verdicts = [m.value for m in at.markdown if m.value.startswith("**gbm**")]
+    assert len(verdicts) == 1 and ("than scorecard" in verdicts[0] or "different from scorecard" in verdicts[0])
+    assert f"ROC AUC {auc['gbm']:.3f} vs {auc['scorecard']:.3f}" in verdicts[0] and "95% CI" in verdicts[0]
     reasons = [m.value for m in at.markdown if m.value.startswith("- ")]
     assert f"- Measured ROC AUC: {max(auc.values()):.3f}, the best of the candidates." in reasons
