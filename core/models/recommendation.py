@@ -140,12 +140,14 @@ def _inputs(keras):
 
 
 def build_matrix_factorization(num_users: int, num_items: int, *, embedding_dim: int = 32, l2: float = 0.05,
-                               bias_l2: float = 0.0, init_std: float = 0.05, global_mean: float = 3.5) -> Any:
+                               bias_l2: float = 0.0, init_std: float = 0.05, dropout: float = 0.0,
+                               global_mean: float = 3.5) -> Any:
     """rating = global mean + user bias + item bias + user vector . item vector.
 
     L2 is applied per rating to the looked-up vectors and biases (an activity regulariser
     averaged over the batch), the classic matrix-factorisation penalty lambda * (|p_u|^2 + |q_i|^2):
     a penalty on whole embedding tables would shrink every rarely seen row at every step.
+    `dropout` drops vector components during training only (a cheap average over thinner models).
     """
     import keras
 
@@ -161,6 +163,9 @@ def build_matrix_factorization(num_users: int, num_items: int, *, embedding_dim:
 
     user_vector = embed(user, num_users, embedding_dim, "user_embedding")
     item_vector = embed(item, num_items, embedding_dim, "item_embedding")
+    if dropout:
+        user_vector = keras.layers.Dropout(dropout, name="user_dropout")(user_vector)
+        item_vector = keras.layers.Dropout(dropout, name="item_dropout")(item_vector)
     user_bias = embed(user, num_users, 1, "user_bias", "zeros", bias_regularizer)
     item_bias = embed(item, num_items, 1, "item_bias", "zeros", bias_regularizer)
     dot = keras.layers.Dot(axes=1, name="dot")([user_vector, item_vector])
