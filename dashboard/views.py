@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -42,6 +42,21 @@ def forget_upload(dataset_kwargs: dict[str, Any]) -> None:
     path = dataset_kwargs.get("data")
     if path and Path(path).parent == get_settings().data_dir / "uploads":
         Path(path).unlink(missing_ok=True)
+
+
+def render_source_and_seed(use_case: Any, *, prefix: str) -> tuple[Any, int]:
+    """The dataset source picker (title · bundled/online/uploaded), its description and the split seed."""
+    sources = {source.id: source for source in use_case.datasets}
+    source_id = translated_choice(
+        st.selectbox, t("lab.dataset"), list(sources), key=f"{prefix}_dataset",
+        format_func=lambda sid: f"{t(sources[sid].title_key)} · {t('lab.kind_' + sources[sid].kind)}",
+    )
+    source = sources[source_id]
+    if source.description_key:
+        st.caption(t(source.description_key))
+    seed = int(st.number_input(t("lab.seed"), min_value=0, max_value=2**31 - 1, value=0, step=1,
+                               key=f"{prefix}_seed", help=t("lab.seed_help")))
+    return source, seed
 
 
 def load_dataset_for_ui(use_case_id: str, source_id: str, seed: int, dataset_kwargs: dict[str, Any]):
@@ -266,8 +281,16 @@ def render_history_charts(history: dict[str, list[float]], *, key: str) -> None:
         )
 
 
-def render_job_progress(queue: Any, job_id: str) -> None:
-    """Live progress of one job: polls the queue every second while it runs, then shows the outcome."""
+def render_job_progress(queue: Any, job_id: str, *, prefix: str = "lab",
+                        render_curves: Callable[..., None] | None = None, evaluating_key: str = "lab.evaluating",
+                        render_outcome: Callable[[Any], None] | None = None) -> None:
+    """Live progress of one job: polls the queue every second while it runs, then shows the outcome.
+
+    A use case passes its own live curves (e.g. RMSE or ROC-AUC), the text shown while the test set is
+    evaluated and the line that says how a job ended; widget keys start with `prefix`.
+    """
+    render_curves = render_curves or render_history_charts
+    render_outcome = render_outcome or render_job_outcome
     state = queue.get(job_id)
     if state is None:
         return
@@ -287,20 +310,20 @@ def render_job_progress(queue: Any, job_id: str) -> None:
                          batches=progress.batches, eta=_format_seconds(progress.eta_s),
                          speed=f"{getattr(progress, 'samples_per_second', 0) or 0:,.0f}")
                 if getattr(progress, "phase", "") == "evaluating":
-                    text = t("lab.evaluating")
+                    text = t(evaluating_key)
                 st.progress(_progress_fraction(progress), text=text)
-                render_history_charts(progress.history, key=f"live_{job_id}")
-            if st.button(t("lab.cancel"), key="lab_cancel"):
+                render_curves(progress.history or {}, key=f"{prefix}_live_{job_id}")
+            if st.button(t("lab.cancel"), key=f"{prefix}_cancel"):
                 queue.cancel(job_id)
                 st.toast(t("lab.cancel_requested"))
         else:
-            seen_key = f"lab_seen_{job_id}"
+            seen_key = f"{prefix}_seen_{job_id}"
             if not st.session_state.get(seen_key):
                 st.session_state[seen_key] = True
                 if current.run_id:
                     st.session_state["lab_pending_run"] = current.run_id
                 st.rerun()
-            render_job_outcome(current)
+            render_outcome(current)
 
     panel()
 

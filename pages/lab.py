@@ -39,16 +39,8 @@ tab_data, tab_train, tab_results, tab_try = st.tabs(
 
 # ---- 1. Data -------------------------------------------------------------------------------
 with tab_data:
-    sources = {source.id: source for source in use_case.datasets}
-    source_id = translated_choice(
-        st.selectbox, t("lab.dataset"), list(sources), key="lab_dataset",
-        format_func=lambda sid: f"{t(sources[sid].title_key)} · {t('lab.kind_' + sources[sid].kind)}",
-    )
-    source = sources[source_id]
-    if source.description_key:
-        st.caption(t(source.description_key))
-    seed = int(st.number_input(t("lab.seed"), min_value=0, max_value=2**31 - 1, value=0, step=1, key="lab_seed",
-                               help=t("lab.seed_help")))
+    source, seed = views.render_source_and_seed(use_case, prefix="lab")
+    source_id = source.id
     dataset_kwargs: dict = {}
     if source.kind == "uploaded":
         upload = st.file_uploader(t("lab.upload_zip"), type=["zip"], key="lab_upload_zip",

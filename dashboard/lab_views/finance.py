@@ -10,10 +10,10 @@ import streamlit as st
 
 from core.errors import DataError, StudioError
 from dashboard import finance_charts as charts
+from dashboard import views
 from dashboard.i18n import error_text, t
 from dashboard.widgets import translated_choice
 
-ACTIVE_STATES = ("queued", "running")
 MISSING_LABEL = "(missing)"
 
 
@@ -73,8 +73,6 @@ def render_lab(use_case: Any) -> None:
         _render_training(use_case, dataset, source_id, seed, kwargs, queue)
     tracker = get_tracker()
     with tab_results:
-        from dashboard import views
-
         run_id = views.render_run_picker(tracker, use_case.id, source_id, key="finance_result_run")
         if run_id is None:
             st.info(t("finance.no_runs"))
@@ -90,8 +88,6 @@ def render_lab(use_case: Any) -> None:
 # ---- 1. Data ---------------------------------------------------------------------------------
 
 def _render_data(use_case: Any):
-    from dashboard import views
-
     sources = {source.id: source for source in use_case.datasets}
     source_id = translated_choice(
         st.selectbox, t("finance.dataset"), list(sources), key="finance_dataset",
@@ -249,7 +245,7 @@ def _render_training(use_case: Any, dataset: Any, source_id: str, seed: int, kwa
         own_job = running[0].id if running else None
         st.session_state["finance_job_id"] = own_job
     own_state = queue.get(own_job) if own_job else None
-    busy = own_state is not None and own_state.state in ACTIVE_STATES
+    busy = own_state is not None and own_state.state in views.ACTIVE_STATES
     if st.button(t("finance.train"), type="primary", key="finance_train", disabled=busy):
         from core.training.pipeline import TrainingSpec, make_training_job
         from core.training.runner import TrainConfig
@@ -272,45 +268,17 @@ def _render_training(use_case: Any, dataset: Any, source_id: str, seed: int, kwa
 
 
 def _render_job(queue: Any, job_id: str) -> None:
-    """Live progress of the finance job, then how it ended (ROC-AUC, not accuracy)."""
-    state = queue.get(job_id)
-    if state is None:
-        return
+    """Live progress of the finance job with loss and ROC-AUC curves, then how it ended (ROC-AUC, not accuracy)."""
+    views.render_job_progress(queue, job_id, prefix="finance", render_curves=_render_history,
+                              evaluating_key="finance.evaluating", render_outcome=_render_outcome)
 
-    @st.fragment(run_every=1.0 if state.state in ACTIVE_STATES else None)
-    def panel() -> None:
-        current = queue.get(job_id)
-        progress = current.progress
-        if current.state == "queued":
-            st.info(t("finance.queued"))
-        elif current.state == "running":
-            if progress is None or getattr(progress, "phase", "") == "preparing":
-                st.progress(0.0, text=t("finance.preparing"))
-            elif getattr(progress, "phase", "") == "evaluating":
-                st.progress(1.0, text=t("finance.evaluating"))
-            else:
-                done = (max(progress.epoch - 1, 0) + (progress.batch / progress.batches if progress.batches else 0))
-                st.progress(min(1.0, done / max(progress.epochs, 1)),
-                            text=t("finance.progress", epoch=progress.epoch, epochs=progress.epochs))
-                _render_history(progress.history or {}, key=f"finance_live_{job_id}")
-            if st.button(t("finance.cancel"), key="finance_cancel"):
-                queue.cancel(job_id)
-        else:
-            seen = f"finance_seen_{job_id}"
-            if not st.session_state.get(seen):
-                st.session_state[seen] = True
-                if current.run_id:
-                    st.session_state["lab_pending_run"] = current.run_id
-                st.rerun()
-            if current.state == "completed" and getattr(current.result, "status", "") != "cancelled":
-                auc = (current.result.metrics or {}).get("test_roc_auc")
-                st.success(t("finance.finished", auc=f"{auc:.3f}" if auc is not None else "–"))
-            elif current.state == "failed":
-                st.error(error_text(current.error) if current.error is not None else t("finance.failed"))
-            else:
-                st.warning(t("finance.cancelled"))
 
-    panel()
+def _render_outcome(state: Any) -> None:
+    if state.state == "completed" and getattr(state.result, "status", "") != "cancelled":
+        auc = (state.result.metrics or {}).get("test_roc_auc")
+        st.success(t("finance.finished", auc=f"{auc:.3f}" if auc is not None else "–"))
+    else:
+        views.render_job_outcome(state)  # cancelled or failed: the lab's wording, with the error in the user's language
 
 
 def _render_history(history: dict[str, list[float]], *, key: str) -> None:

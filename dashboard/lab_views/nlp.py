@@ -15,7 +15,6 @@ from core.config import get_settings
 from core.errors import DataError, StudioError
 from dashboard import charts, nlp_charts, views
 from dashboard.i18n import error_text, t
-from dashboard.widgets import translated_choice
 
 EXAMPLES = {
     "en": "The coffee arrived stale and tasted burnt. Not worth the price, I will not buy it again.",
@@ -274,15 +273,8 @@ def render_lab(use_case: Any) -> None:
     tab_data, tab_train, tab_results, tab_try = st.tabs(
         [t("lab.tab_data"), t("lab.tab_train"), t("lab.tab_results"), t("lab.tab_try")])
     with tab_data:
-        sources = {source.id: source for source in use_case.datasets}
-        source_id = translated_choice(st.selectbox, t("lab.dataset"), list(sources), key="nlp_dataset",
-                                      format_func=lambda sid: f"{t(sources[sid].title_key)} · "
-                                                              f"{t('lab.kind_' + sources[sid].kind)}")
-        source = sources[source_id]
-        if source.description_key:
-            st.caption(t(source.description_key))
-        seed = int(st.number_input(t("lab.seed"), min_value=0, max_value=2**31 - 1, value=0, step=1, key="nlp_seed",
-                                   help=t("lab.seed_help")))
+        source, seed = views.render_source_and_seed(use_case, prefix="nlp")
+        source_id = source.id
         dataset_kwargs: dict[str, Any] = {}
         try:
             if source.kind == "uploaded":

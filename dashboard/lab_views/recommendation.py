@@ -119,47 +119,19 @@ def render_curves(history: dict[str, list[float]], *, key: str) -> None:
 
 
 def render_job_progress(queue: Any, job_id: str) -> None:
-    """Live progress of one job (polled every second while it runs), then how it ended."""
-    state = queue.get(job_id)
-    if state is None:
-        return
+    """Live progress of one job with RMSE curves, then how it ended (RMSE and HitRate@10, not accuracy)."""
+    views.render_job_progress(queue, job_id, prefix="rec", render_curves=render_curves,
+                              evaluating_key="recommendation.evaluating", render_outcome=_render_outcome)
 
-    @st.fragment(run_every=1.0 if state.state in views.ACTIVE_STATES else None)
-    def panel() -> None:
-        current = queue.get(job_id)
-        progress = current.progress
-        if current.state == "queued":
-            st.info(t("lab.queued"))
-        elif current.state == "running":
-            if progress is None or getattr(progress, "phase", "") == "preparing":
-                st.progress(0.0, text=t("lab.preparing"))
-            else:
-                text = t("lab.progress_text", epoch=progress.epoch, epochs=progress.epochs, batch=progress.batch,
-                         batches=progress.batches, eta=views._format_seconds(progress.eta_s),
-                         speed=f"{getattr(progress, 'samples_per_second', 0) or 0:,.0f}")
-                if getattr(progress, "phase", "") == "evaluating":
-                    text = t("recommendation.evaluating")
-                st.progress(views._progress_fraction(progress), text=text)
-                render_curves(progress.history, key=f"rec_live_{job_id}")
-            if st.button(t("lab.cancel"), key="rec_cancel"):
-                queue.cancel(job_id)
-                st.toast(t("lab.cancel_requested"))
-        else:
-            seen_key = f"rec_seen_{job_id}"
-            if not st.session_state.get(seen_key):
-                st.session_state[seen_key] = True
-                if current.run_id:
-                    st.session_state["lab_pending_run"] = current.run_id
-                st.rerun()
-            outcome = current.result
-            if current.state == "completed" and getattr(outcome, "status", "") == "completed":
-                metrics = outcome.metrics or {}
-                st.success(t("recommendation.finished", rmse=_fmt(metrics.get("test_rmse")),
-                             hit=_pct(metrics.get("test_hit_rate_at_10")), device=outcome.device))
-            else:
-                views.render_job_outcome(current)
 
-    panel()
+def _render_outcome(state: Any) -> None:
+    outcome = state.result
+    if state.state == "completed" and getattr(outcome, "status", "") == "completed":
+        metrics = outcome.metrics or {}
+        st.success(t("recommendation.finished", rmse=_fmt(metrics.get("test_rmse")),
+                     hit=_pct(metrics.get("test_hit_rate_at_10")), device=outcome.device))
+    else:
+        views.render_job_outcome(state)
 
 
 def _fmt(value: Any, digits: int = 3) -> str:
@@ -419,15 +391,8 @@ def render_lab(use_case: Any) -> None:
     tab_data, tab_train, tab_results, tab_try = st.tabs(
         [t("lab.tab_data"), t("lab.tab_train"), t("lab.tab_results"), t("lab.tab_try")])
     with tab_data:
-        sources = {source.id: source for source in use_case.datasets}
-        source_id = translated_choice(st.selectbox, t("lab.dataset"), list(sources), key="rec_dataset",
-                                      format_func=lambda sid: f"{t(sources[sid].title_key)} · "
-                                                              f"{t('lab.kind_' + sources[sid].kind)}")
-        source = sources[source_id]
-        if source.description_key:
-            st.caption(t(source.description_key))
-        seed = int(st.number_input(t("lab.seed"), min_value=0, max_value=2**31 - 1, value=0, step=1, key="rec_seed",
-                                   help=t("lab.seed_help")))
+        source, seed = views.render_source_and_seed(use_case, prefix="rec")
+        source_id = source.id
         dataset_kwargs: dict[str, Any] = {}
         available, reason_key = source.is_available()
         if not available:
