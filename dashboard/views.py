@@ -574,19 +574,18 @@ def run_labels(runs: pd.DataFrame) -> dict[str, str]:
     return labels
 
 
-def recorded_curves(tracker: Any, run_ids: list[str]) -> set[str]:
-    """Curve names (accuracy, auc, loss) that at least one of these runs recorded per epoch; loss always."""
+def recorded_curves(histories: dict[str, dict[str, list[float]]]) -> set[str]:
+    """Curve names (accuracy, auc, loss) that at least one run ({run_id: history}) recorded per epoch; loss always."""
     names = {"loss"}
-    for run_id in run_ids:
-        names.update(name for name in tracker.history(run_id) if not name.startswith("val_"))
+    for history in histories.values():
+        names.update(name for name in history if not name.startswith("val_"))
     return names
 
 
-def render_runs_overlay(tracker: Any, run_ids: list[str], labels: dict[str, str], metric: str) -> None:
-    """Training and validation curves of several runs on one chart."""
-    histories = {labels[run_id]: tracker.history(run_id) for run_id in run_ids}
+def render_runs_overlay(histories: dict[str, dict[str, list[float]]], labels: dict[str, str], metric: str) -> None:
+    """Training and validation curves of several runs ({run_id: history}) on one chart."""
     st.plotly_chart(
-        charts.plot_runs_overlay(histories, metric=metric, title=t("runs.overlay_chart", metric=t(f"lab.{metric}")),
+        charts.plot_runs_overlay({labels[run_id]: history for run_id, history in histories.items()}, metric=metric, title=t("runs.overlay_chart", metric=t(f"lab.{metric}")),
                                  x_title=t("lab.epoch"), y_title=t(f"lab.{metric}"),
                                  train_label=t("lab.train_split"), val_label=t("lab.val_split")),
         key="runs_overlay_chart",

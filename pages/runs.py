@@ -33,12 +33,13 @@ default_overlay = [run_id for run_id in labels if runs.set_index("run_id").loc[r
 selected = translated_choice(st.multiselect, t("runs.overlay_pick"), list(labels), default=default_overlay,
                              key="runs_selected", format_func=labels.get)
 # Curves the chosen runs recorded: accuracy (classifiers), AUC (credit risk), RMSE (ratings), loss (all).
-recorded = views.recorded_curves(tracker, selected)
+histories = {run_id: tracker.history(run_id) for run_id in selected}  # read once, for the options and the chart
+recorded = views.recorded_curves(histories)
 curve_options = [m for m in ("accuracy", "auc", "rmse", "loss") if m in recorded]
 metric = translated_choice(st.radio, t("runs.metric"), curve_options, horizontal=True, key="runs_overlay_metric",
                            format_func=lambda m: t(f"lab.{m}"))
 if selected:
-    views.render_runs_overlay(tracker, selected, labels, metric)
+    views.render_runs_overlay(histories, labels, metric)
 else:
     st.info(t("runs.overlay_empty"))
 

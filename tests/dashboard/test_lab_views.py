@@ -24,6 +24,7 @@ def test_runs_overlay_offers_the_curves_the_runs_recorded():
         def history(self, run_id):
             return self.histories[run_id]
 
-    assert recorded_curves(Tracker(), ["cnn"]) == {"accuracy", "loss"}
-    assert recorded_curves(Tracker(), ["cnn", "mf"]) == {"accuracy", "rmse", "loss"}
-    assert recorded_curves(Tracker(), []) == {"loss"}
+    tracker = Tracker()
+    assert recorded_curves({run: tracker.history(run) for run in ["cnn"]}) == {"accuracy", "loss"}
+    assert recorded_curves({run: tracker.history(run) for run in ["cnn", "mf"]}) == {"accuracy", "rmse", "loss"}
+    assert recorded_curves({}) == {"loss"}
