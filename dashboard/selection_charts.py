@@ -8,8 +8,9 @@ from typing import Any, Sequence
 import pandas as pd
 import plotly.graph_objects as go
 
+from core.selection.compare import PERCENT_METRICS, higher_is_better
 from core.selection.pareto import pareto_front
-from dashboard.charts import MUTED_COLOR, PALETTE, _base_layout, _empty, is_ratio_metric
+from dashboard.charts import MUTED_COLOR, PALETTE, _base_layout, _empty
 
 LOG_SPREAD = 10.0  # log x-axis when the slowest candidate is more than 10x the fastest
 
@@ -36,11 +37,11 @@ def plot_pareto(table: pd.DataFrame, *, quality_column: str, title: str, x_title
     frame = frame.dropna(subset=[quality_column, cost_column])
     if len(frame) == 0:
         return _empty(title, message=empty_message)
-    ratio = is_ratio_metric(quality_column)
+    ratio = quality_column in PERCENT_METRICS  # as the comparison table shows it: accuracy in %, AUC 0.849
     scale = 100.0 if ratio else 1.0
     sizes = pd.to_numeric(frame["size_mb"], errors="coerce").tolist() if "size_mb" in frame else [math.nan] * len(frame)
     diameters = _bubble_sizes(sizes)
-    higher = quality_column not in {"test_rmse", "test_mae"}
+    higher = higher_is_better(quality_column)
     front = pareto_front((str(model), (1 if higher else -1) * quality, cost) for model, quality, cost in
                          zip(frame["model"], frame[quality_column], frame[cost_column]))
     fig = go.Figure()

@@ -98,11 +98,16 @@ def display_table(table: pd.DataFrame, use_case: Any) -> pd.DataFrame:
     return shown
 
 
+def _sentence_case(text: str) -> str:
+    """First letter up, the rest as written ("accuracy" -> "Accuracy", "ROC AUC" stays "ROC AUC")."""
+    return text[:1].upper() + text[1:]
+
+
 def render_pareto(table: pd.DataFrame, quality: str) -> None:
     st.plotly_chart(
         selection_charts.plot_pareto(table, quality_column=quality, title=t("selection.charts.pareto_title"),
                                      x_title=t("selection.charts.pareto_x"),
-                                     y_title=t(f"selection.metrics.{quality}").capitalize(),
+                                     y_title=_sentence_case(t(f"selection.metrics.{quality}")),
                                      front_label=t("selection.charts.pareto_front"),
                                      size_label=t("selection.charts.pareto_size"),
                                      empty_message=t("selection_page.no_latency")),
@@ -112,8 +117,9 @@ def render_pareto(table: pd.DataFrame, quality: str) -> None:
 
 def render_learning_curves(tracker: Any, table: pd.DataFrame) -> None:
     histories = {row["model"]: tracker.history(row["run_id"]) for row in table.to_dict("records")}
-    # Rating models have no accuracy: their curves are the loss (mean squared error).
-    metric = "accuracy" if any("accuracy" in history for history in histories.values()) else "loss"
+    # Accuracy when every run recorded it; otherwise the loss every run has (rating models: mean squared
+    # error; credit models: Keras records AUC, scikit-learn accuracy, both record log loss).
+    metric = "accuracy" if histories and all("accuracy" in history for history in histories.values()) else "loss"
     st.plotly_chart(
         charts.plot_runs_overlay(histories, metric=metric, title=t("selection_page.curves_title"),
                                  x_title=t("lab.epoch"), y_title=t(f"lab.{metric}"),

@@ -54,3 +54,14 @@ def test_baseline_comparison_error_bars():
     assert trace.error_x.arrayminus[0] == pytest.approx(17.5 - result.ci_low * 100)
     assert fig.layout.shapes[0].x0 == 0
     assert len(plot_baseline_comparison([], title="t", x_title="x", zero_label="0").data) == 0
+
+
+def test_pareto_reads_auc_as_a_decimal_and_rmse_lower_is_better():
+    table = frame([0.1, 0.5, 0.9])
+    table["test_roc_auc"] = [0.80, 0.85, 0.84]
+    fig = plot_pareto(table, quality_column="test_roc_auc", **LABELS)
+    assert [trace.y[0] for trace in fig.data[:3]] == [0.80, 0.85, 0.84]  # 0.849 as in the table, not 84.9 %
+    assert fig.layout.yaxis.ticksuffix is None
+    table["test_rmse"] = [0.95, 0.87, 0.89]  # cheapest is worst; 0.87 dominates 0.89
+    front = plot_pareto(table, quality_column="test_rmse", **LABELS).data[-1]
+    assert list(front.y) == [0.95, 0.87]
