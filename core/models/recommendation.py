@@ -141,16 +141,27 @@ def _inputs(keras):
 
 def build_matrix_factorization(num_users: int, num_items: int, *, embedding_dim: int = 32, l2: float = 0.05,
                                bias_l2: float = 0.0, init_std: float = 0.05, dropout: float = 0.0,
-                               global_mean: float = 3.5) -> Any:
+                               global_mean: float = 3.5, item_features: np.ndarray | str | None = None) -> Any:
     """rating = global mean + user bias + item bias + user vector . item vector.
 
     L2 is applied per rating to the looked-up vectors and biases (an activity regulariser
     averaged over the batch), the classic matrix-factorisation penalty lambda * (|p_u|^2 + |q_i|^2):
     a penalty on whole embedding tables would shrink every rarely seen row at every step.
     `dropout` drops vector components during training only (a cheap average over thinner models).
+
+    `item_features` (num_items, F), e.g. from `item_side_features`, adds side information: the
+    item vector becomes its own vector + features @ W and the item bias gains features @ w, so an
+    item rated once or never still borrows a vector and a bias from its genres and release years.
+    W and w start at zero (the model starts as plain MF); the table is frozen and saved with the model.
     """
     import keras
 
+    if isinstance(item_features, str):
+        raise ValueError(f"item_features={item_features!r} names side information; pass the (num_items, F) "
+                         "array from item_side_features instead (the recommendation adapter does).")
+    features = None if item_features is None else np.asarray(item_features, dtype=np.float32)
+    if features is not None and (features.ndim != 2 or features.shape[0] != num_items):
+        raise ValueError(f"item_features must have one row per item ({num_items}), got shape {features.shape}.")
     user, item = _inputs(keras)
     regularizer = keras.regularizers.L2(l2)
 
@@ -163,15 +174,28 @@ def build_matrix_factorization(num_users: int, num_items: int, *, embedding_dim:
 
     user_vector = embed(user, num_users, embedding_dim, "user_embedding")
     item_vector = embed(item, num_items, embedding_dim, "item_embedding")
+    side_table = None
+    if features is not None:
+        side_table = keras.layers.Embedding(num_items, features.shape[1], trainable=False, name="item_side_table")
+        side = side_table(item)
+        side_vector = keras.layers.Dense(embedding_dim, use_bias=False, kernel_initializer="zeros",
+                                         name="item_side_vector")(side)
+        item_vector = keras.layers.Add(name="item_vector")([item_vector, side_vector])
     if dropout:
         user_vector = keras.layers.Dropout(dropout, name="user_dropout")(user_vector)
         item_vector = keras.layers.Dropout(dropout, name="item_dropout")(item_vector)
     user_bias = embed(user, num_users, 1, "user_bias", "zeros", bias_regularizer)
     item_bias = embed(item, num_items, 1, "item_bias", "zeros", bias_regularizer)
     dot = keras.layers.Dot(axes=1, name="dot")([user_vector, item_vector])
-    total = keras.layers.Add(name="add_biases")([dot, user_bias, item_bias])
+    terms = [dot, user_bias, item_bias]
+    if side_table is not None:
+        terms.append(keras.layers.Dense(1, use_bias=False, kernel_initializer="zeros", name="item_side_bias")(side))
+    total = keras.layers.Add(name="add_biases")(terms)
     rating = keras.layers.Rescaling(1.0, offset=float(global_mean), name="rating")(total)
-    return keras.Model(inputs={"user": user, "item": item}, outputs=rating, name="matrix_factorization")
+    model = keras.Model(inputs={"user": user, "item": item}, outputs=rating, name="matrix_factorization")
+    if side_table is not None:
+        side_table.set_weights([features])
+    return model
 
 
 def build_ncf(num_users: int, num_items: int, *, gmf_dim: int = 16, mlp_dim: int = 32,
@@ -227,8 +251,57 @@ def build_two_tower(num_users: int, num_items: int, *, embedding_dim: int = 32, 
 
 
 def item_embeddings(model: Any) -> np.ndarray | None:
-    """The learned item vectors (num_items, dim) of a Keras model ("item_embedding" layer), else None."""
-    for layer in getattr(model, "layers", []):
-        if layer.name == "item_embedding":
-            return np.asarray(layer.get_weights()[0], dtype=np.float32)
-    return None
+    """The learned item vectors (num_items, dim) of a Keras model, else None.
+
+    The "item_embedding" table, plus what side information adds (item_side_table @ item_side_vector)
+    where the model has it, so similarities and maps use the vectors the model actually scores with.
+    """
+    layers = {layer.name: layer for layer in getattr(model, "layers", [])}
+    if "item_embedding" not in layers:
+        return None
+    vectors = np.asarray(layers["item_embedding"].get_weights()[0], dtype=np.float32)
+    if "item_side_table" in layers and "item_side_vector" in layers:
+        table = np.asarray(layers["item_side_table"].get_weights()[0], dtype=np.float32)
+        vectors = vectors + table @ np.asarray(layers["item_side_vector"].get_weights()[0], dtype=np.float32)
+    return vectors
+
+
+UNKNOWN_GENRES = frozenset({"", "(unknown)", "(no genres listed)", "nan", "None"})
+
+
+def genre_names(genres: Any) -> list[str]:
+    """"Comedy|Drama" -> ["Comedy", "Drama"]; placeholders such as "(no genres listed)" give []."""
+    return [part.strip() for part in str(genres).split("|") if part.strip() not in UNKNOWN_GENRES]
+
+
+YEAR_BUCKET_YEARS = 5
+YEAR_BUCKET_START = 1900
+YEAR_BUCKETS = 31  # 1900-1904 ... 2050+; years before 1900 fall in the first
+
+
+def item_side_features(genres: Any, years: Any) -> np.ndarray | None:
+    """(num_items, genres + 1 + YEAR_BUCKETS) side information for matrix factorisation, or None.
+
+    Genres ("Comedy|Drama") become a multi-hot row scaled to sum 1, so a film with many genres
+    does not get a longer vector; the release year becomes a one-hot 5-year bucket, with its
+    own column for an unknown year. None when the dataset knows neither (e.g. an uploaded CSV).
+    """
+    genres = [str(g) if g is not None else "" for g in np.asarray(genres, dtype=object)]
+    years = np.asarray(years, dtype=np.float64)
+    if len(years) != len(genres):
+        raise ValueError(f"item_side_features needs one year per item: {len(genres)} genres, {len(years)} years.")
+    split = [genre_names(g) for g in genres]
+    names = sorted({name for parts in split for name in parts})
+    known_year = np.isfinite(years)
+    if not names and not known_year.any():
+        return None
+    genre_table = np.zeros((len(genres), len(names)), dtype=np.float32)
+    column = {name: index for index, name in enumerate(names)}
+    for row, parts in enumerate(split):
+        for name in parts:
+            genre_table[row, column[name]] = 1.0 / len(parts)
+    year_table = np.zeros((len(genres), 1 + YEAR_BUCKETS), dtype=np.float32)
+    buckets = np.clip((np.where(known_year, years, YEAR_BUCKET_START) - YEAR_BUCKET_START) // YEAR_BUCKET_YEARS,
+                      0, YEAR_BUCKETS - 1).astype(np.int64) + 1
+    year_table[np.arange(len(genres)), np.where(known_year, buckets, 0)] = 1.0
+    return np.concatenate([genre_table, year_table], axis=1)

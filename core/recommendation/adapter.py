@@ -79,6 +79,41 @@ def _single_pair_latency(model: Any, dataset: Dataset, repeats: int = 200) -> di
     return {"p50_ms": float(np.percentile(timings, 50)), "p95_ms": float(np.percentile(timings, 95))}
 
 
+SIDE_FEATURES = "genres_year"  # a candidate's item_features hparam: use the dataset's genres and release years
+
+
+def side_features(dataset: Dataset) -> np.ndarray | None:
+    """The dataset's item genres and years as a side-information table, None when it has neither."""
+    from core.models.recommendation import item_side_features
+
+    extra = dataset.extra
+    n = extra["num_items"]
+    genres = extra.get("genres")
+    years = extra.get("years")
+    return item_side_features(genres if genres is not None else [""] * n,
+                              years if years is not None else np.full(n, np.nan))
+
+
+def side_summary(dataset: Dataset) -> tuple[int, int]:
+    """(distinct genres, items with a release year): what side information the dataset offers."""
+    extra = dataset.extra
+    genres = extra.get("genres")
+    years = extra.get("years")
+    from core.models.recommendation import genre_names
+
+    names = {name for value in (genres if genres is not None else []) for name in genre_names(value)}
+    with_year = int(np.isfinite(np.asarray(years, dtype=np.float64)).sum()) if years is not None else 0
+    return len(names), with_year
+
+
+def side_feature_count(model: Any) -> int:
+    """Columns of side information a Keras model scores with (0 for plain matrix factorisation)."""
+    for layer in getattr(model, "layers", []):
+        if layer.name == "item_side_table":
+            return int(layer.get_weights()[0].shape[1])
+    return 0
+
+
 class RecommendationAdapter(ClassificationAdapter):
     """Rating models: build(num_users, num_items), MSE loss, RMSE/MAE and ranking metrics."""
 
@@ -95,7 +130,10 @@ class RecommendationAdapter(ClassificationAdapter):
     def build(self, candidate: Any, dataset: Dataset, *, seed: int) -> Any:
         extra = dataset.extra
         if candidate.kind == "keras":
-            return candidate.build(extra["num_users"], extra["num_items"], global_mean=float(np.mean(dataset.y_train)))
+            overrides: dict[str, Any] = {"global_mean": float(np.mean(dataset.y_train))}
+            if candidate.hparams.get("item_features") == SIDE_FEATURES:
+                overrides["item_features"] = side_features(dataset)
+            return candidate.build(extra["num_users"], extra["num_items"], **overrides)
         return candidate.build(extra["num_users"], extra["num_items"], random_state=seed)
 
     def fit(self, model: Any, candidate: Any, dataset: Dataset, config: Any, *,
@@ -144,6 +182,7 @@ class RecommendationAdapter(ClassificationAdapter):
             "ratings_pred": [round(float(v), 3) for v in predicted[:stored]],
             "rating_scale": [float(low), float(high)],
             "implicit": bool(dataset.extra["implicit"]),
+            "item_side_features": side_feature_count(model),
             "predict_seconds": time.perf_counter() - started,
             "dataset_fingerprint": dataset.fingerprint,
         }

@@ -99,6 +99,14 @@ def render_ratings_overview(dataset: Any) -> None:
 def render_training_controls(use_case: Any, dataset: Any, source_id: str, seed: int,
                              dataset_kwargs: dict[str, Any], queue: Any) -> None:
     """Pick a candidate and its settings, start a background job, follow its live RMSE curves."""
+    from core.recommendation.adapter import side_summary
+
+    genres, with_year = side_summary(dataset)
+    if genres or with_year:
+        st.caption(t("recommendation.side_info", genres=genres, years=f"{with_year:,}",
+                     items=f"{dataset.extra['num_items']:,}"))
+    else:
+        st.caption(t("recommendation.side_info_missing"))
     own_job = views.render_candidate_training(use_case, source_id, seed, dataset_kwargs, queue, prefix="rec",
                                               batch_sizes=[128, 256, 512, 1024, 2048, 4096], early_stopping=False,
                                               one_pass_help_key="recommendation.one_pass")
@@ -354,7 +362,12 @@ def render_embedding_map(model: Any, dataset: Any) -> None:
                                           x_title=t("recommendation.map_x"), y_title=t("recommendation.map_y"),
                                           hover_count=t("recommendation.ratings"),
                                           other_label=t("recommendation.other_genres")), key="rec_map_chart")
-    st.caption(t("recommendation.map_caption", explained=f"{explained:.0%}"))
+    caption = t("recommendation.map_caption", explained=f"{explained:.0%}")
+    from core.recommendation.adapter import side_feature_count
+
+    if side_feature_count(model):
+        caption += " " + t("recommendation.map_side_note")
+    st.caption(caption)
 
 
 def render_cold_start(dataset: Any) -> None:

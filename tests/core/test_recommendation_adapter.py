@@ -58,11 +58,12 @@ def tracked(monkeypatch, tmp_path):
 
 
 @pytest.mark.slow
-def test_pipeline_trains_logs_and_reloads_matrix_factorisation(tracked):
+@pytest.mark.parametrize("candidate, side_columns", [("mf", 0), ("mf_side", 37)])
+def test_pipeline_trains_logs_and_reloads_matrix_factorisation(tracked, candidate, side_columns):
     from core.training.pipeline import TrainingSpec, load_run_model, run_training
     from core.training.runner import TrainConfig
 
-    spec = TrainingSpec("recommendation", "toy", "mf", TrainConfig(epochs=2, batch_size=64, learning_rate=0.01))
+    spec = TrainingSpec("recommendation", "toy", candidate, TrainConfig(epochs=2, batch_size=64, learning_rate=0.01))
     outcome = run_training(spec, tracker=tracked)
     assert outcome.status == "completed"
     for name in ("test_rmse", "test_mae", "test_hit_rate_at_10", "test_ndcg_at_10", "test_coverage_at_10",
@@ -75,6 +76,7 @@ def test_pipeline_trains_logs_and_reloads_matrix_factorisation(tracked):
     evaluation = tracked.load_dict(outcome.run_id, "evaluation.json")
     assert evaluation["rank_users"] == 40 and len(evaluation["ranks"]) == 40
     assert evaluation["rmse"] == pytest.approx(outcome.metrics["test_rmse"])
+    assert evaluation["item_side_features"] == side_columns
     assert rec.embedding_map(model, toy_ratings(), top_n=10)["titles"]
 
 
@@ -189,3 +191,30 @@ def test_a_known_user_without_training_ratings_is_sent_to_cold_start():
     model = build_popularity(3, 6).fit(dataset.x_train, dataset.y_train)
     with pytest.raises(DataError, match="User 'c' has no ratings in the training split.*cold-start"):
         rec.recommend(model, dataset, 2)
+
+
+def test_adapter_gives_matrix_factorisation_the_datasets_genres_and_years(toy):
+    from core.recommendation.adapter import side_feature_count, side_features, side_summary
+
+    candidate = USE_CASE.candidate("mf_side")
+    model = ADAPTER.build(candidate, toy, seed=0)
+    table = model.get_layer("item_side_table").get_weights()[0]
+    # 5 genres + unknown year + 31 year buckets; item i has GENRES[i % 3] and year 2000 + i
+    assert table.shape == (30, 5 + 1 + 31) and side_feature_count(model) == 37
+    assert table == pytest.approx(side_features(toy))
+    row = list(toy.extra["item_ids"]).index("i0")  # "Action|Thriller", 2000
+    assert table[row, :5].tolist() == [0.5, 0.0, 0.0, 0.0, 0.5]  # Action, Comedy, Drama, Romance, Thriller
+    assert side_summary(toy) == (5, 30)
+    plain = ADAPTER.build(USE_CASE.candidate("mf"), toy, seed=0)
+    assert side_feature_count(plain) == 0
+
+
+def test_side_feature_model_is_plain_matrix_factorisation_without_item_info(toy):
+    from core.recommendation.adapter import side_feature_count, side_summary
+
+    bare = dataclasses.replace(toy, extra={**toy.extra, "genres": np.array(["(unknown)"] * 30, dtype=object),
+                                           "years": np.full(30, np.nan)})
+    model = ADAPTER.build(USE_CASE.candidate("mf_side"), bare, seed=0)
+    assert side_feature_count(model) == 0 and side_summary(bare) == (0, 0)
+    evaluation = ADAPTER.evaluate(model, "keras", bare, latency=False)
+    assert evaluation["item_side_features"] == 0

@@ -102,3 +102,63 @@ def test_matrix_factorisation_dropout_acts_in_training_only_and_survives_save_lo
     assert any(not np.allclose(t, [3.8, 2.6]) for t in trained)  # vectors are thinned while training
     loaded = load_model(save_model(model, tmp_path))
     assert keras.ops.convert_to_numpy(loaded(pairs)).ravel() == pytest.approx(out.ravel())
+
+
+def test_item_side_features_by_hand():
+    table = rec.item_side_features(["Action|Comedy", "Comedy", "(no genres listed)"], [1995.0, np.nan, 2016.0])
+    genres = table[:, :2]  # columns: Action, Comedy, then unknown year, then 5-year buckets from 1900
+    assert genres.tolist() == [[0.5, 0.5], [0.0, 1.0], [0.0, 0.0]]  # a multi-genre row sums to 1
+    years = table[:, 2:]
+    assert years.shape[1] == 1 + rec.YEAR_BUCKETS
+    assert np.flatnonzero(years[0]).tolist() == [1 + (1995 - 1900) // 5]  # 1995-1999
+    assert np.flatnonzero(years[1]).tolist() == [0]  # unknown year has its own column
+    assert np.flatnonzero(years[2]).tolist() == [1 + (2016 - 1900) // 5]
+    assert rec.item_side_features(["(unknown)", ""], [np.nan, np.nan]) is None  # an upload without item info
+    with pytest.raises(ValueError, match="one year per item"):
+        rec.item_side_features(["Comedy"], [2000.0, 2001.0])
+
+
+def test_matrix_factorisation_with_side_features_by_hand_and_through_safe_load(tmp_path):
+    import keras
+
+    features = np.array([[1.0, 0.0], [0.5, 0.5]], np.float32)
+    model = rec.build_matrix_factorization(2, 2, embedding_dim=2, global_mean=3.0, item_features=features)
+    pairs = {"user": np.array([0, 1], np.int32), "item": np.array([0, 1], np.int32)}
+    # side weights start at zero: the untrained model scores exactly like plain MF
+    assert np.allclose(keras.ops.convert_to_numpy(model.get_layer("item_side_vector").kernel), 0.0)
+    model.get_layer("user_embedding").set_weights([np.array([[1.0, 2.0], [0.0, 1.0]], np.float32)])
+    model.get_layer("item_embedding").set_weights([np.array([[0.5, 0.25], [1.0, -1.0]], np.float32)])
+    model.get_layer("user_bias").set_weights([np.array([[0.1], [0.2]], np.float32)])
+    model.get_layer("item_bias").set_weights([np.array([[-0.3], [0.4]], np.float32)])
+    model.get_layer("item_side_vector").set_weights([np.array([[1.0, 0.0], [0.0, 2.0]], np.float32)])
+    model.get_layer("item_side_bias").set_weights([np.array([[0.2], [-0.4]], np.float32)])
+    # item 0: vector (0.5, 0.25) + (1, 0) @ W = (1.5, 0.25); bias -0.3 + 0.2
+    #   user 0: 3 + 0.1 - 0.1 + (1.5 + 0.5) = 5.0
+    # item 1: vector (1, -1) + (0.5, 0.5) @ W = (1.5, 0); bias 0.4 + 0.5 * 0.2 - 0.5 * 0.4 = 0.3
+    #   user 1: 3 + 0.2 + 0.3 + (0 + 0) = 3.5
+    out = keras.ops.convert_to_numpy(model(pairs)).ravel()
+    assert out == pytest.approx([5.0, 3.5])
+    assert rec.item_embeddings(model) == pytest.approx(np.array([[1.5, 0.25], [1.5, 0.0]]))
+    loaded = load_model(save_model(model, tmp_path))  # the frozen table travels in the .keras file
+    assert keras.ops.convert_to_numpy(loaded(pairs)).ravel() == pytest.approx(out)
+    assert loaded.get_layer("item_side_table").get_weights()[0] == pytest.approx(features)
+    assert not loaded.get_layer("item_side_table").trainable
+
+
+def test_matrix_factorisation_refuses_unusable_side_features():
+    with pytest.raises(ValueError, match="item_side_features"):
+        rec.build_matrix_factorization(2, 3, item_features="genres_year")
+    with pytest.raises(ValueError, match=r"one row per item \(3\)"):
+        rec.build_matrix_factorization(2, 3, item_features=np.zeros((2, 4)))
+
+
+def test_side_features_stay_frozen_while_their_weights_learn():
+    import keras
+
+    keras.utils.set_random_seed(0)
+    features = rec.item_side_features(["Action", "Comedy", "Action|Comedy", "Drama"], [1990, 2000, 2010, np.nan])
+    model = rec.build_matrix_factorization(3, 4, embedding_dim=4, global_mean=3.0, item_features=features)
+    model.compile(optimizer=keras.optimizers.Adam(0.05), loss="mean_squared_error")
+    model.fit(X, Y, epochs=5, batch_size=5, verbose=0)
+    assert model.get_layer("item_side_table").get_weights()[0] == pytest.approx(features)
+    assert np.abs(model.get_layer("item_side_bias").get_weights()[0]).sum() > 0  # learned from the genres
