@@ -191,6 +191,14 @@ def render_training_controls(use_case: Any, dataset: Any, source_id: str, seed: 
         render_job_progress(queue, own_job)
 
 
+LEARNING_RATES = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2)
+
+
+def candidate_options(options: Any, defaults: Any) -> list[Any]:
+    """A widget's options plus every candidate default they lack, in ascending order."""
+    return sorted({*options, *(value for value in defaults if value is not None)})
+
+
 def render_candidate_training(use_case: Any, source_id: str, seed: int, dataset_kwargs: dict[str, Any], queue: Any,
                               *, prefix: str, batch_sizes: list[int], early_stopping: bool,
                               one_pass_help_key: str) -> str | None:
@@ -221,10 +229,12 @@ def render_candidate_training(use_case: Any, source_id: str, seed: int, dataset_
     col_epochs, col_batch, col_lr, col_stop = st.columns(4)
     epochs = col_epochs.number_input(t("lab.epochs"), min_value=1, max_value=100, step=1, key=f"{prefix}_epochs",
                                      disabled=not is_keras, help=None if is_keras else t(one_pass_help_key))
-    batch_size = col_batch.selectbox(t("lab.batch_size"), batch_sizes, key=f"{prefix}_batch_size",
-                                     disabled=not is_keras)
-    learning_rate = col_lr.select_slider(t("lab.learning_rate"), options=[1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2],
-                                         key=f"{prefix}_learning_rate", disabled=not is_keras)
+    # every candidate's own defaults are on the widgets: a value missing from the options would
+    # silently show (and train with) the first option instead
+    batch_size = col_batch.selectbox(t("lab.batch_size"), candidate_options(batch_sizes, [
+        c.default_batch_size for c in use_case.candidates]), key=f"{prefix}_batch_size", disabled=not is_keras)
+    learning_rate = col_lr.select_slider(t("lab.learning_rate"), options=candidate_options(LEARNING_RATES, [
+        c.default_learning_rate for c in use_case.candidates]), key=f"{prefix}_learning_rate", disabled=not is_keras)
     stop_early = col_stop.checkbox(t("lab.early_stopping"), value=early_stopping, key=f"{prefix}_early_stopping",
                                    disabled=not is_keras, help=t("lab.early_stopping_help"))
     own_job = st.session_state.get(f"{prefix}_job_id")

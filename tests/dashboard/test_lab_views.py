@@ -28,3 +28,10 @@ def test_runs_overlay_offers_the_curves_the_runs_recorded():
     assert recorded_curves({run: tracker.history(run) for run in ["cnn"]}) == {"accuracy", "loss"}
     assert recorded_curves({run: tracker.history(run) for run in ["cnn", "mf"]}) == {"accuracy", "rmse", "loss"}
     assert recorded_curves({}) == {"loss"}
+
+
+def test_candidate_options_add_missing_defaults_in_order():
+    from dashboard.views import LEARNING_RATES, candidate_options
+
+    assert candidate_options(LEARNING_RATES, [2e-3, 1e-3, None]) == [1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 1e-2, 3e-2]
+    assert candidate_options([128, 1024], [1024, 64]) == [64, 128, 1024]

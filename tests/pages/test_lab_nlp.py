@@ -95,3 +95,16 @@ def test_imdb_offline_and_not_cached_says_so(app_test):
     at = _open_nlp(app_test, "imdb_online")
     assert not at.exception
     assert "Downloads are switched off" in at.error[0].value
+
+
+@pytest.mark.slow
+def test_each_model_trains_with_its_own_default_settings(app_test):
+    from core.usecases.nlp import USE_CASE
+
+    at = _open_nlp(app_test)
+    for candidate in reversed(USE_CASE.candidates):
+        at.radio(key="nlp_model").set_value(candidate.id).run()
+        assert not at.exception
+        assert at.select_slider(key="nlp_learning_rate").value == pytest.approx(candidate.default_learning_rate)
+        assert at.selectbox(key="nlp_batch_size").value == candidate.default_batch_size
+        assert at.number_input(key="nlp_epochs").value == candidate.default_epochs

@@ -81,3 +81,17 @@ def test_train_the_bias_baseline_then_see_recommendations_and_an_unknown_user(ap
     switch_language(at, "zh")
     assert "从未出现过用户“nobody”" in at.warning[0].value
     assert not at.exception
+
+
+@pytest.mark.slow
+def test_each_model_trains_with_its_own_default_settings(app_test):
+    """The widgets show (and a job would train with) each candidate's defaults, e.g. MF's 2e-3 learning rate."""
+    from core.usecases.recommendation import USE_CASE
+
+    at = _open(app_test)
+    for candidate in reversed(USE_CASE.candidates):  # the default candidate last, so every one is a change
+        at.radio(key="rec_model").set_value(candidate.id).run()
+        assert not at.exception
+        assert at.select_slider(key="rec_learning_rate").value == pytest.approx(candidate.default_learning_rate)
+        assert at.selectbox(key="rec_batch_size").value == candidate.default_batch_size
+        assert at.number_input(key="rec_epochs").value == candidate.default_epochs
