@@ -1,0 +1,117 @@
+"""Training inside the running app (Streamlit server + Chromium watching live progress) vs the same run outside it.
+
+Starts `streamlit run dashboard/app.py` on a free port with a temporary data folder, opens the
+lab in headless Chromium, trains the recommendation lab's default model (matrix factorisation
++ genres & year, 15 epochs) with the progress panel refreshing every second, and reads the
+run's train_seconds from MLflow. Then trains the same spec with core.training.pipeline in this
+process. Prints both and the ratio (prints numbers, asserts nothing).
+
+    .venv/bin/python benchmarks/bench_app_training.py [--streamlit-gc]
+
+--streamlit-gc turns Streamlit's forced gc.collect(2) after every rerun back on (the
+.streamlit/config.toml turns it off) to show what it costs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _train_seconds(data_dir: Path) -> tuple[float, float]:
+    import mlflow
+
+    mlflow.set_tracking_uri(f"sqlite:///{data_dir / 'mlflow.db'}")
+    runs = mlflow.search_runs(search_all_experiments=True, output_format="list")
+    metrics = runs[0].data.metrics
+    return metrics["train_seconds"], metrics["test_rmse"]
+
+
+def in_app(streamlit_gc: bool) -> tuple[float, float, float]:
+    from playwright.sync_api import sync_playwright
+
+    data_dir = Path(tempfile.mkdtemp(prefix="studio-bench-app-"))
+    port = _free_port()
+    env = {**os.environ, "STUDIO_DATA_DIR": str(data_dir), "STUDIO_OFFLINE": "1"}
+    if streamlit_gc:
+        env["STREAMLIT_RUNNER_POST_SCRIPT_GC"] = "true"
+    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.port", str(port),
+                               "--server.headless", "true"], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.5)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"),
+                                                 args=["--no-sandbox", "--disable-gpu"])
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(f"http://127.0.0.1:{port}/lab")
+            page.get_by_text("Use case").first.wait_for(timeout=120_000)
+            page.locator('[data-testid="stSelectbox"]').first.click()
+            page.get_by_role("option", name="Recommendation").first.click()
+            page.get_by_role("tab", name="2 · Train").wait_for(timeout=120_000)
+            page.get_by_role("tab", name="2 · Train").click()
+            started = time.perf_counter()
+            page.get_by_role("button", name="Train").click()
+            page.get_by_text("Training finished").wait_for(timeout=1_800_000)
+            wall = time.perf_counter() - started
+            browser.close()
+        seconds, rmse = _train_seconds(data_dir)
+        return seconds, rmse, wall
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def outside_app() -> tuple[float, float]:
+    os.environ["STUDIO_DATA_DIR"] = tempfile.mkdtemp(prefix="studio-bench-plain-")
+    os.environ["STUDIO_OFFLINE"] = "1"
+    from core.config import get_settings
+    from core.tracking.store import tracker_from_settings
+    from core.training.pipeline import TrainingSpec, run_training
+    from core.training.runner import TrainConfig
+    from core.usecases.recommendation import USE_CASE
+
+    candidate = USE_CASE.candidate(USE_CASE.default_candidate)
+    config = TrainConfig(epochs=candidate.default_epochs, batch_size=candidate.default_batch_size,
+                         learning_rate=candidate.default_learning_rate, early_stopping=False, patience=2, seed=0)
+    outcome = run_training(TrainingSpec("recommendation", "movielens", candidate.id, config),
+                           tracker=tracker_from_settings(get_settings()))
+    return outcome.metrics["train_seconds"], outcome.metrics["test_rmse"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--streamlit-gc", action="store_true")
+    args = parser.parse_args()
+    app_seconds, app_rmse, wall = in_app(args.streamlit_gc)
+    plain_seconds, plain_rmse = outside_app()
+    print(f"recommendation default model, MovieLens, seed 0 (postScriptGC {'on' if args.streamlit_gc else 'off'})")
+    print(f"in the app (server + Chromium, live panel): train {app_seconds:.1f} s, RMSE {app_rmse:.4f}, "
+          f"click to 'finished' {wall:.1f} s")
+    print(f"outside the app (pipeline in-process):     train {plain_seconds:.1f} s, RMSE {plain_rmse:.4f}")
+    print(f"app / plain train time: {app_seconds / plain_seconds:.2f}")
+
+
+if __name__ == "__main__":
+    main()
