@@ -292,6 +292,11 @@ def render_try_user(tracker: Any, run_id: str, dataset: Any) -> None:
         st.info(t("lab.try_needs_completed"))
         return
     model_id = run.data.params.get("model", "?")
+    from core.usecases.registry import get_use_case
+
+    candidates = {c.id: c for c in get_use_case("recommendation").candidates}
+    if model_id in candidates:  # the reader sees the model's name, not its id ("mf_side")
+        model_id = t(candidates[model_id].name_key)
     st.caption(t("recommendation.try_intro", model=model_id))
     ids = [str(u) for u in dataset.extra["user_ids"]]
     liked = dataset.x_train["user"][dataset.y_train >= 4.0]

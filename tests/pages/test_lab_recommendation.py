@@ -76,6 +76,7 @@ def test_train_the_bias_baseline_then_see_recommendations_and_an_unknown_user(ap
     assert _metrics(at)["RMSE"] == "0.887"
     titles = at.table[-1].value.iloc[:, 0].tolist()  # the top-10 table below what the user rated
     assert len(titles) == 10 and all(isinstance(title, str) and title for title in titles)
+    assert "**Top 10 recommendations (Bias baseline)**" in [m.value for m in at.markdown]  # a name, not "bias"
     at.text_input(key="rec_user_id").set_value("nobody").run()
     assert "User 'nobody' was never seen" in at.warning[0].value
     switch_language(at, "zh")
