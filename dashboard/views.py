@@ -592,11 +592,25 @@ def recorded_curves(histories: dict[str, dict[str, list[float]]]) -> set[str]:
     return names
 
 
-def render_runs_overlay(histories: dict[str, dict[str, list[float]]], labels: dict[str, str], metric: str) -> None:
+def curve_label(metric: str, tasks: Any = ()) -> str:
+    """A curve's name; the loss says which loss the runs' tasks train on (ratings: squared error)."""
+    if metric != "loss":
+        return t(f"lab.{metric}")
+    tasks = set(tasks)
+    if tasks and tasks <= {"rating"}:
+        return t("lab.loss_squared")
+    if "rating" in tasks:
+        return t("lab.loss_mixed")
+    return t("lab.loss")
+
+
+def render_runs_overlay(histories: dict[str, dict[str, list[float]]], labels: dict[str, str], metric: str,
+                        *, tasks: Any = ()) -> None:
     """Training and validation curves of several runs ({run_id: history}) on one chart."""
+    label = curve_label(metric, tasks)
     st.plotly_chart(
-        charts.plot_runs_overlay({labels[run_id]: history for run_id, history in histories.items()}, metric=metric, title=t("runs.overlay_chart", metric=t(f"lab.{metric}")),
-                                 x_title=t("lab.epoch"), y_title=t(f"lab.{metric}"),
+        charts.plot_runs_overlay({labels[run_id]: history for run_id, history in histories.items()}, metric=metric,
+                                 title=t("runs.overlay_chart", metric=label), x_title=t("lab.epoch"), y_title=label,
                                  train_label=t("lab.train_split"), val_label=t("lab.val_split")),
         key="runs_overlay_chart",
     )

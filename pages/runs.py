@@ -36,10 +36,12 @@ selected = translated_choice(st.multiselect, t("runs.overlay_pick"), list(labels
 histories = {run_id: tracker.history(run_id) for run_id in selected}  # read once, for the options and the chart
 recorded = views.recorded_curves(histories)
 curve_options = [m for m in ("accuracy", "auc", "rmse", "loss") if m in recorded]
+use_case_of = runs.set_index("run_id")["use_case"]
+tasks = {USE_CASES[use_case_of[run_id]].task for run_id in selected if use_case_of[run_id] in USE_CASES}
 metric = translated_choice(st.radio, t("runs.metric"), curve_options, horizontal=True, key="runs_overlay_metric",
-                           format_func=lambda m: t(f"lab.{m}"))
+                           format_func=lambda m: views.curve_label(m, tasks))
 if selected:
-    views.render_runs_overlay(histories, labels, metric)
+    views.render_runs_overlay(histories, labels, metric, tasks=tasks)
 else:
     st.info(t("runs.overlay_empty"))
 

@@ -1,5 +1,7 @@
 """Per-use-case lab views are found by module name; a use case without one gets the image views."""
 
+import pytest
+
 from dashboard.lab_views import view_function, view_module
 
 
@@ -35,3 +37,14 @@ def test_candidate_options_add_missing_defaults_in_order():
 
     assert candidate_options(LEARNING_RATES, [2e-3, 1e-3, None]) == [1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 1e-2, 3e-2]
     assert candidate_options([128, 1024], [1024, 64]) == [64, 128, 1024]
+
+
+@pytest.mark.parametrize("tasks, english", [
+    ({"multiclass"}, "Loss (cross-entropy)"), ({"binary", "multiclass"}, "Loss (cross-entropy)"),
+    ({"rating"}, "Loss (squared error + L2 penalty)"), ({"rating", "binary"}, "Loss (each run's own training loss)"),
+    (set(), "Loss (cross-entropy)")])
+def test_loss_curve_is_named_after_the_loss_the_runs_trained_on(tasks, english):
+    from dashboard.views import curve_label
+
+    assert curve_label("loss", tasks) == english
+    assert curve_label("rmse", tasks) == "RMSE"

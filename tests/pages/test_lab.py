@@ -109,6 +109,7 @@ def test_train_digits_cnn_for_one_epoch_then_see_results_and_runs(app_test):
     table = at.dataframe[0].value
     assert len(table) == 1
     assert table["Model"].iloc[0] == "cnn" and table["Status"].iloc[0] == "Completed"
+    assert at.radio(key="runs_overlay_metric").options == ["Accuracy", "Loss (cross-entropy)"]
 
 
 @pytest.mark.slow

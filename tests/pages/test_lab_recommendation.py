@@ -82,6 +82,11 @@ def test_train_the_bias_baseline_then_see_recommendations_and_an_unknown_user(ap
     switch_language(at, "zh")
     assert "从未出现过用户“nobody”" in at.warning[0].value
     assert not at.exception
+    at.switch_page("../pages/runs.py").run()  # the overlay names the loss a rating model trains on
+    assert "损失（平方误差 + L2 惩罚）" in at.radio(key="runs_overlay_metric").options
+    switch_language(at, "en")
+    assert "Loss (squared error + L2 penalty)" in at.radio(key="runs_overlay_metric").options
+    assert not at.exception
 
 
 @pytest.mark.slow
