@@ -96,11 +96,11 @@ def side_features(dataset: Dataset) -> np.ndarray | None:
 
 def side_summary(dataset: Dataset) -> tuple[int, int]:
     """(distinct genres, items with a release year): what side information the dataset offers."""
+    from core.models.recommendation import genre_names
+
     extra = dataset.extra
     genres = extra.get("genres")
     years = extra.get("years")
-    from core.models.recommendation import genre_names
-
     names = {name for value in (genres if genres is not None else []) for name in genre_names(value)}
     with_year = int(np.isfinite(np.asarray(years, dtype=np.float64)).sum()) if years is not None else 0
     return len(names), with_year

@@ -14,6 +14,8 @@ import streamlit as st
 
 from core.config import get_settings
 from core.errors import DataError, StudioError
+from core.recommendation.adapter import side_feature_count, side_summary
+from core.usecases.registry import get_use_case
 from dashboard import charts, views
 from dashboard import recommendation_charts as rc
 from dashboard.i18n import error_text, t
@@ -99,8 +101,6 @@ def render_ratings_overview(dataset: Any) -> None:
 def render_training_controls(use_case: Any, dataset: Any, source_id: str, seed: int,
                              dataset_kwargs: dict[str, Any], queue: Any) -> None:
     """Pick a candidate and its settings, start a background job, follow its live RMSE curves."""
-    from core.recommendation.adapter import side_summary
-
     genres, with_year = side_summary(dataset)
     if genres or with_year:
         st.caption(t("recommendation.side_info", genres=genres, years=f"{with_year:,}",
@@ -292,8 +292,6 @@ def render_try_user(tracker: Any, run_id: str, dataset: Any) -> None:
         st.info(t("lab.try_needs_completed"))
         return
     model_id = run.data.params.get("model", "?")
-    from core.usecases.registry import get_use_case
-
     candidates = {c.id: c for c in get_use_case("recommendation").candidates}
     if model_id in candidates:  # the reader sees the model's name, not its id ("mf_side")
         model_id = t(candidates[model_id].name_key)
@@ -368,8 +366,6 @@ def render_embedding_map(model: Any, dataset: Any) -> None:
                                           hover_count=t("recommendation.ratings"),
                                           other_label=t("recommendation.other_genres")), key="rec_map_chart")
     caption = t("recommendation.map_caption", explained=f"{explained:.0%}")
-    from core.recommendation.adapter import side_feature_count
-
     if side_feature_count(model):
         caption += " " + t("recommendation.map_side_note")
     st.caption(caption)
