@@ -14,6 +14,7 @@ import streamlit as st
 
 from core.config import get_settings
 from core.errors import DataError, StudioError
+from core.models.recommendation import genre_names
 from core.recommendation.adapter import side_feature_count, side_summary
 from core.usecases.registry import get_use_case
 from dashboard import charts, views
@@ -94,6 +95,18 @@ def render_ratings_overview(dataset: Any) -> None:
                                          head_label=t("recommendation.head_label", share=f"{head_share:.0%}")),
                        key="rec_tail_chart")
     st.caption(t("recommendation.tail_caption", share=f"{head_share:.0%}", once=f"{once:,}", items=f"{items:,}"))
+
+
+def genre_label(name: str) -> str:
+    """A MovieLens genre in the reader's language ("Sci-Fi" -> "科幻"); other genres as they are."""
+    key = f"recommendation.genre_names.{name}"
+    text = t(key)
+    return name if text == key else text
+
+
+def genres_text(genres: str) -> str:
+    """ "Comedy|Drama" -> "Comedy, Drama" in the reader's language."""
+    return ", ".join(genre_label(name) for name in genre_names(genres)) or "–"
 
 
 # ---- train ---------------------------------------------------------------------------------
@@ -325,7 +338,7 @@ def render_try_user(tracker: Any, run_id: str, dataset: Any) -> None:
         st.markdown(f"**{t('recommendation.rated_highly', user=ids[user])}**")
         st.dataframe(pd.DataFrame({
             t("recommendation.title"): [_title(e) for e in history],
-            t("recommendation.genres"): [e["genres"].replace("|", ", ") for e in history],
+            t("recommendation.genres"): [genres_text(e["genres"]) for e in history],
             t("recommendation.their_rating"): [e["rating"] for e in history],
         }), hide_index=True, column_config={
             t("recommendation.title"): st.column_config.TextColumn(width="large"),
@@ -335,7 +348,7 @@ def render_try_user(tracker: Any, run_id: str, dataset: Any) -> None:
         frame = pd.DataFrame({
             "#": list(range(1, len(items) + 1)),
             t("recommendation.title"): [_title(e) for e in items],
-            t("recommendation.genres"): [e["genres"].replace("|", ", ") for e in items],
+            t("recommendation.genres"): [genres_text(e["genres"]) for e in items],
             t("recommendation.predicted"): [f"{p:.2f} ★" if p is not None else "–" for p in predicted],
             t("recommendation.reason"): [_reason_text(e) for e in items],
         })
@@ -360,7 +373,8 @@ def render_embedding_map(model: Any, dataset: Any) -> None:
         st.info(t("recommendation.map_baseline"))
         return
     explained = sum(points["explained"])
-    st.plotly_chart(rc.plot_embedding_map(points["x"], points["y"], points["titles"], points["genres"],
+    st.plotly_chart(rc.plot_embedding_map(points["x"], points["y"], points["titles"],
+                                          [genre_label(genre) for genre in points["genres"]],
                                           points["counts"], title=t("recommendation.map_chart", count=len(points["x"])),
                                           x_title=t("recommendation.map_x"), y_title=t("recommendation.map_y"),
                                           hover_count=t("recommendation.ratings"),
@@ -379,7 +393,7 @@ def render_cold_start(dataset: Any) -> None:
     st.markdown(t("recommendation.cold_explain"))
     options = [""] + genres(dataset)
     genre = translated_choice(st.selectbox, t("recommendation.cold_genre"), options, key="rec_cold_genre",
-                              format_func=lambda g: g or t("recommendation.any_genre"))
+                              format_func=lambda g: genre_label(g) if g else t("recommendation.any_genre"))
     try:
         result = cold_start(dataset, genre=genre or None, k=K)
     except StudioError as error:
@@ -388,7 +402,7 @@ def render_cold_start(dataset: Any) -> None:
     st.dataframe(pd.DataFrame({
         "#": list(range(1, len(result["items"]) + 1)),
         t("recommendation.title"): [_title(e) for e in result["items"]],
-        t("recommendation.genres"): [e["genres"].replace("|", ", ") for e in result["items"]],
+        t("recommendation.genres"): [genres_text(e["genres"]) for e in result["items"]],
         t("recommendation.ratings"): [e["train_ratings"] for e in result["items"]],
         t("recommendation.mean_rating"): [e["mean_rating"] for e in result["items"]],
     }), hide_index=True, column_config={

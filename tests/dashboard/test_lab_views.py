@@ -48,3 +48,13 @@ def test_loss_curve_is_named_after_the_loss_the_runs_trained_on(tasks, english):
 
     assert curve_label("loss", tasks) == english
     assert curve_label("rmse", tasks) == "RMSE"
+
+
+def test_genres_read_in_the_readers_language_and_unknown_ones_pass_through():
+    from core.i18n import translate
+    from dashboard.lab_views.recommendation import genre_label, genres_text
+
+    assert genres_text("Comedy|Sci-Fi") == "Comedy, Sci-Fi"  # English outside a session
+    assert genres_text("(no genres listed)") == "–"
+    assert genre_label("Space opera") == "Space opera"  # an uploaded catalogue's own genre
+    assert translate("recommendation.genre_names.Sci-Fi", "zh") == "科幻"

@@ -77,11 +77,17 @@ def test_train_the_bias_baseline_then_see_recommendations_and_an_unknown_user(ap
     titles = at.table[-1].value.iloc[:, 0].tolist()  # the top-10 table below what the user rated
     assert len(titles) == 10 and all(isinstance(title, str) and title for title in titles)
     assert "**Top 10 recommendations (Bias baseline)**" in [m.value for m in at.markdown]  # a name, not "bias"
+    titles_user = at.text_input(key="rec_user_id").value
     at.text_input(key="rec_user_id").set_value("nobody").run()
     assert "User 'nobody' was never seen" in at.warning[0].value
     switch_language(at, "zh")
     assert "从未出现过用户“nobody”" in at.warning[0].value
     assert not at.exception
+    at.text_input(key="rec_user_id").set_value(titles_user).run()
+    tables = [table.value for table in at.table if "类型" in table.value.columns]
+    assert tables, [list(table.value.columns) for table in at.table]
+    genres = tables[-1]["类型"].tolist()  # the top-10 table's genres, in Chinese
+    assert genres and all(any("\u4e00" <= ch <= "\u9fff" for ch in g) or g in ("IMAX", "–") for g in genres), genres
     at.switch_page("../pages/runs.py").run()  # the overlay names the loss a rating model trains on
     assert "损失（平方误差 + L2 惩罚）" in at.radio(key="runs_overlay_metric").options
     switch_language(at, "en")
