@@ -106,7 +106,7 @@ def genre_label(name: str) -> str:
 
 def genres_text(genres: str) -> str:
     """ "Comedy|Drama" -> "Comedy, Drama" in the reader's language."""
-    return ", ".join(genre_label(name) for name in genre_names(genres)) or "–"
+    return t("recommendation.genre_separator").join(genre_label(name) for name in genre_names(genres)) or "–"
 
 
 # ---- train ---------------------------------------------------------------------------------
