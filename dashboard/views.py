@@ -25,16 +25,20 @@ ACTIVE_STATES = ("queued", "running")
 
 # ---- data ----------------------------------------------------------------------------------
 
+def upload_bytes(upload: Any) -> bytes:
+    """An uploaded file's bytes; DataError naming the limit when it is over STUDIO_MAX_UPLOAD_MB."""
+    data = upload.getvalue()
+    if len(data) > get_settings().max_upload_bytes:
+        raise DataError("errors.data.upload_too_large", size_mb=round(len(data) / 2**20, 1),
+                        limit_mb=get_settings().max_upload_mb)
+    return data
+
+
 def stored_upload_kwargs(upload: Any) -> dict[str, str]:
     """Keep an uploaded zip in the data dir (so its runs can be re-evaluated) and name it for the loader."""
     from core.training.pipeline import store_upload
 
-    data = upload.getvalue()
-    limit = get_settings().max_upload_bytes
-    if len(data) > limit:
-        raise DataError("errors.data.upload_too_large", size_mb=round(len(data) / 2**20, 1),
-                        limit_mb=get_settings().max_upload_mb)
-    return {"data": str(store_upload(data, suffix=".zip"))}
+    return {"data": str(store_upload(upload_bytes(upload), suffix=".zip"))}
 
 
 def forget_upload(dataset_kwargs: dict[str, Any]) -> None:

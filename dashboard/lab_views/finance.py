@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.errors import DataError, StudioError
+from core.errors import StudioError
 from dashboard import finance_charts as charts
 from dashboard import views
 from dashboard.i18n import error_text, t
@@ -131,11 +131,8 @@ def _render_upload() -> dict[str, Any] | None:
     if upload is None:
         st.info(t("finance.upload_needed"))
         return None
-    data = upload.getvalue()
     try:
-        if len(data) > get_settings().max_upload_bytes:
-            raise DataError("errors.data.upload_too_large", size_mb=round(len(data) / 2**20, 1),
-                            limit_mb=get_settings().max_upload_mb)
+        data = views.upload_bytes(upload)
         frame, encoding = read_csv_bytes(data)
     except StudioError as error:
         st.error(error_text(error))

@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from core.config import get_settings
-from core.errors import DataError, StudioError
+from core.errors import StudioError
 from dashboard import charts, nlp_charts, views
 from dashboard.i18n import error_text, t
 
@@ -32,10 +32,7 @@ def _upload_kwargs(upload: Any) -> dict[str, Any] | None:
     from core.data.text import read_text_csv
     from core.training.pipeline import store_upload
 
-    data = upload.getvalue()
-    if len(data) > get_settings().max_upload_bytes:
-        raise DataError("errors.data.upload_too_large", size_mb=round(len(data) / 2**20, 1),
-                        limit_mb=get_settings().max_upload_mb)
+    data = views.upload_bytes(upload)
     frame, encoding = read_text_csv(data)
     columns = list(frame.columns)
     st.caption(t("nlp.csv_found", rows=len(frame), columns=len(columns), encoding=encoding))

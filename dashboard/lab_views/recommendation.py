@@ -32,10 +32,7 @@ def _upload_kwargs(upload: Any) -> dict[str, Any] | None:
     from core.data.ratings import read_ratings_csv
     from core.training.pipeline import store_upload
 
-    data = upload.getvalue()
-    if len(data) > get_settings().max_upload_bytes:
-        raise DataError("errors.data.upload_too_large", size_mb=round(len(data) / 2**20, 1),
-                        limit_mb=get_settings().max_upload_mb)
+    data = views.upload_bytes(upload)
     left, right = st.columns(2)
     low = left.number_input(t("recommendation.scale_min"), value=0.5, step=0.5, key="rec_scale_min")
     high = right.number_input(t("recommendation.scale_max"), value=5.0, step=0.5, key="rec_scale_max")

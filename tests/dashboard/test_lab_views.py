@@ -58,3 +58,25 @@ def test_genres_read_in_the_readers_language_and_unknown_ones_pass_through():
     assert genres_text("(no genres listed)") == "–"
     assert genre_label("Space opera") == "Space opera"  # an uploaded catalogue's own genre
     assert translate("recommendation.genre_names.Sci-Fi", "zh") == "科幻"
+
+
+def test_uploads_over_the_limit_are_refused_with_both_sizes(monkeypatch):
+    from core.config import get_settings
+    from core.errors import DataError
+    from dashboard.views import upload_bytes
+
+    class Upload:
+        def __init__(self, size):
+            self.data = b"x" * size
+
+        def getvalue(self):
+            return self.data
+
+    monkeypatch.setenv("STUDIO_MAX_UPLOAD_MB", "1")
+    get_settings.cache_clear()
+    try:
+        assert upload_bytes(Upload(2**20)) == b"x" * 2**20  # exactly at the limit is fine
+        with pytest.raises(DataError, match=r"The upload is 1\.5 MB; the limit is 1 MB"):
+            upload_bytes(Upload(3 * 2**19))
+    finally:
+        get_settings.cache_clear()
