@@ -110,3 +110,27 @@ def misclassified(y_true, y_prob, *, limit: int = 24) -> list[int]:
     confidence = probabilities[wrong, predicted[wrong]]
     order = np.argsort(-confidence, kind="stable")
     return [int(index) for index in wrong[order][: max(0, int(limit))]]
+
+
+def classification_evaluation(y_true, probabilities, class_names: Sequence[str], *, mistakes: int) -> dict:
+    """What a run stores about a classifier's test split: metrics, both label lists, its surest mistakes.
+
+    probabilities is (n, classes); each mistake is {index, true, predicted, confidence}.
+    """
+    probabilities = np.asarray(probabilities)
+    report = classification_metrics(y_true, probabilities, class_names)
+    predicted = np.argmax(probabilities, axis=1)
+    return {
+        "accuracy": float(report["accuracy"]),
+        "macro_f1": float(report["macro_f1"]),
+        "confusion_matrix": [[int(v) for v in row] for row in report["confusion_matrix"]],
+        "per_class": report["per_class"],
+        "class_names": list(class_names),
+        "y_true": [int(v) for v in y_true],
+        "y_pred": [int(v) for v in predicted],
+        "misclassified": [
+            {"index": int(i), "true": int(y_true[i]), "predicted": int(predicted[i]),
+             "confidence": float(probabilities[i, predicted[i]])}
+            for i in misclassified(y_true, probabilities, limit=mistakes)
+        ],
+    }

@@ -8,8 +8,6 @@ import threading
 import time
 from typing import Any, Callable
 
-import numpy as np
-
 from core.data.dataset import Dataset
 from core.training.adapters import ClassificationAdapter
 
@@ -63,32 +61,17 @@ class TextClassificationAdapter(ClassificationAdapter):
                            on_progress=on_progress, cancel_event=cancel_event)
 
     def evaluate(self, model: Any, kind: str, dataset: Dataset, *, latency: bool = True) -> dict[str, Any]:
-        from core.evaluation.metrics import classification_metrics, misclassified
+        from core.evaluation.metrics import classification_evaluation
         from core.nlp.serving import predict_text_proba, text_latency
 
         started = time.perf_counter()
         probabilities = predict_text_proba(model, list(dataset.x_test), kind=kind)
-        report = classification_metrics(dataset.y_test, probabilities, list(dataset.class_names))
-        wrong = misclassified(dataset.y_test, probabilities, limit=20)
-        predicted = np.argmax(probabilities, axis=1)
-        evaluation: dict[str, Any] = {
-            "accuracy": float(report["accuracy"]),
-            "macro_f1": float(report["macro_f1"]),
-            "confusion_matrix": [[int(v) for v in row] for row in report["confusion_matrix"]],
-            "per_class": report["per_class"],
-            "class_names": list(dataset.class_names),
-            "y_true": [int(v) for v in dataset.y_test],
-            "y_pred": [int(v) for v in predicted],
-            "misclassified": [
-                {"index": int(i), "true": int(dataset.y_test[i]), "predicted": int(predicted[i]),
-                 "confidence": float(probabilities[i, predicted[i]]),
-                 "text": str(dataset.x_test[i])[:MISTAKE_TEXT_CHARS]}
-                for i in wrong
-            ],
-            "predict_seconds": time.perf_counter() - started,
-            "dataset_fingerprint": dataset.fingerprint,
-            "language": dataset.extra.get("language", "en"),
-        }
+        evaluation: dict[str, Any] = classification_evaluation(dataset.y_test, probabilities,
+                                                               list(dataset.class_names), mistakes=20)
+        for mistake in evaluation["misclassified"]:  # the review itself, so the page can show what was misread
+            mistake["text"] = str(dataset.x_test[mistake["index"]])[:MISTAKE_TEXT_CHARS]
+        evaluation.update(predict_seconds=time.perf_counter() - started, dataset_fingerprint=dataset.fingerprint,
+                          language=dataset.extra.get("language", "en"))
         if latency and len(dataset.x_test):
             evaluation.update(text_latency(model, str(dataset.x_test[0]), kind=kind))
         return evaluation

@@ -15,8 +15,6 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
-import numpy as np
-
 from core.config import Settings, get_settings
 from core.data.dataset import Dataset
 from core.errors import DataError, StudioError, TrainingError
@@ -107,30 +105,13 @@ def _default_adapter() -> Any:
 
 def evaluate_classifier(model: Any, kind: str, dataset: Dataset, *, latency: bool = True) -> dict[str, Any]:
     """Test-set metrics, misclassified examples and (for Keras) serving latency for a trained classifier."""
-    from core.evaluation.metrics import classification_metrics, misclassified
+    from core.evaluation.metrics import classification_evaluation
     from core.evaluation.serving import measure_latency, predict_proba, serving_function
 
     started = time.perf_counter()
     probabilities = predict_proba(model, dataset.x_test)
-    report = classification_metrics(dataset.y_test, probabilities, list(dataset.class_names))
-    wrong = misclassified(dataset.y_test, probabilities, limit=24)
     evaluation: dict[str, Any] = {
-        "accuracy": float(report["accuracy"]),
-        "macro_f1": float(report["macro_f1"]),
-        "confusion_matrix": [[int(v) for v in row] for row in report["confusion_matrix"]],
-        "per_class": report["per_class"],
-        "class_names": list(dataset.class_names),
-        "y_true": [int(v) for v in dataset.y_test],
-        "y_pred": [int(v) for v in np.argmax(probabilities, axis=1)],
-        "misclassified": [
-            {
-                "index": int(i),
-                "true": int(dataset.y_test[i]),
-                "predicted": int(np.argmax(probabilities[i])),
-                "confidence": float(np.max(probabilities[i])),
-            }
-            for i in wrong
-        ],
+        **classification_evaluation(dataset.y_test, probabilities, list(dataset.class_names), mistakes=24),
         "predict_seconds": time.perf_counter() - started,
         "dataset_fingerprint": dataset.fingerprint,
     }

@@ -109,3 +109,17 @@ def test_misclassified_most_confident_mistakes_first():
     assert misclassified(Y_TRUE, probabilities, limit=2) == [5, 7]
     assert misclassified(Y_PRED, probabilities) == []
     assert misclassified([], np.zeros((0, 3))) == []
+
+
+def test_classification_evaluation_by_hand():
+    from core.evaluation.metrics import classification_evaluation
+
+    probabilities = np.array([[0.9, 0.1], [0.2, 0.8], [0.7, 0.3], [0.4, 0.6]])
+    evaluation = classification_evaluation(np.array([0, 1, 1, 0]), probabilities, ["neg", "pos"], mistakes=5)
+    assert evaluation["accuracy"] == 0.5 and evaluation["y_pred"] == [0, 1, 0, 1]
+    assert evaluation["confusion_matrix"] == [[1, 1], [1, 1]]
+    # the surer mistake first: row 2 said "neg" at 0.7, row 3 said "pos" at 0.6
+    assert evaluation["misclassified"] == [{"index": 2, "true": 1, "predicted": 0, "confidence": 0.7},
+                                           {"index": 3, "true": 0, "predicted": 1, "confidence": 0.6}]
+    assert classification_evaluation(np.array([0, 1, 1, 0]), probabilities, ["neg", "pos"],
+                                     mistakes=1)["misclassified"][0]["index"] == 2
