@@ -63,6 +63,29 @@ def render_source_and_seed(use_case: Any, *, prefix: str) -> tuple[Any, int]:
     return source, seed
 
 
+def load_csv_source(use_case: Any, source: Any, seed: int, *, prefix: str, area: str,
+                    upload_kwargs: Callable[[Any], dict[str, Any]]) -> tuple[Any, dict[str, Any]] | None:
+    """The chosen dataset, asking for a CSV first when the source is an upload; None once a message is shown.
+
+    `upload_kwargs(upload)` turns the file into loader arguments (it may ask for columns); the
+    widget key is `<prefix>_upload_csv` and its texts are `<area>.upload_csv/_help/_needed`.
+    """
+    dataset_kwargs: dict[str, Any] = {}
+    try:
+        if source.kind == "uploaded":
+            upload = st.file_uploader(t(f"{area}.upload_csv"), type=["csv", "txt", "tsv"], key=f"{prefix}_upload_csv",
+                                      help=t(f"{area}.upload_help", mb=get_settings().max_upload_mb))
+            if upload is None:
+                st.info(t(f"{area}.upload_needed"))
+                return None
+            dataset_kwargs = upload_kwargs(upload)
+        dataset = load_dataset_for_ui(use_case.id, source.id, seed, dataset_kwargs)
+    except StudioError as error:
+        st.error(error_text(error))
+        return None
+    return dataset, dataset_kwargs
+
+
 def load_dataset_for_ui(use_case_id: str, source_id: str, seed: int, dataset_kwargs: dict[str, Any]):
     """The dataset, shared in memory with the training jobs (core keeps one copy per process)."""
     from core.training.pipeline import load_dataset

@@ -11,7 +11,6 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from core.config import get_settings
 from core.errors import StudioError
 from dashboard import charts, nlp_charts, views
 from dashboard.i18n import error_text, t
@@ -272,19 +271,10 @@ def render_lab(use_case: Any) -> None:
     with tab_data:
         source, seed = views.render_source_and_seed(use_case, prefix="nlp")
         source_id = source.id
-        dataset_kwargs: dict[str, Any] = {}
-        try:
-            if source.kind == "uploaded":
-                upload = st.file_uploader(t("nlp.upload_csv"), type=["csv", "txt", "tsv"], key="nlp_upload_csv",
-                                          help=t("nlp.upload_help", mb=get_settings().max_upload_mb))
-                if upload is None:
-                    st.info(t("nlp.upload_needed"))
-                    return
-                dataset_kwargs = _upload_kwargs(upload)
-            dataset = views.load_dataset_for_ui(use_case.id, source_id, seed, dataset_kwargs)
-        except StudioError as error:
-            st.error(error_text(error))
+        loaded = views.load_csv_source(use_case, source, seed, prefix="nlp", area="nlp", upload_kwargs=_upload_kwargs)
+        if loaded is None:
             return
+        dataset, dataset_kwargs = loaded
         render_text_overview(dataset)
     queue = get_job_queue()
     with tab_train:

@@ -12,7 +12,6 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.config import get_settings
 from core.errors import DataError, StudioError
 from core.models.recommendation import genre_names
 from core.recommendation.adapter import side_feature_count, side_summary
@@ -418,24 +417,15 @@ def render_lab(use_case: Any) -> None:
     with tab_data:
         source, seed = views.render_source_and_seed(use_case, prefix="rec")
         source_id = source.id
-        dataset_kwargs: dict[str, Any] = {}
         available, reason_key = source.is_available()
         if not available:
             st.warning(t(reason_key or "lab.source_unavailable"))
             return
-        try:
-            if source.kind == "uploaded":
-                upload = st.file_uploader(t("recommendation.upload_csv"), type=["csv", "txt", "tsv"],
-                                          key="rec_upload_csv",
-                                          help=t("recommendation.upload_help", mb=get_settings().max_upload_mb))
-                if upload is None:
-                    st.info(t("recommendation.upload_needed"))
-                    return
-                dataset_kwargs = _upload_kwargs(upload)
-            dataset = views.load_dataset_for_ui(use_case.id, source_id, seed, dataset_kwargs)
-        except StudioError as error:
-            st.error(error_text(error))
+        loaded = views.load_csv_source(use_case, source, seed, prefix="rec", area="recommendation",
+                                       upload_kwargs=_upload_kwargs)
+        if loaded is None:
             return
+        dataset, dataset_kwargs = loaded
         render_ratings_overview(dataset)
     queue = get_job_queue()
     with tab_train:
