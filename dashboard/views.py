@@ -187,27 +187,13 @@ def render_training_controls(use_case: Any, dataset: Any, source_id: str, seed: 
     early_stopping = col_stop.checkbox(t("lab.early_stopping"), value=False, key="lab_early_stopping",
                                        disabled=not is_keras, help=t("lab.early_stopping_help"))
 
-    own_job = st.session_state.get("lab_job_id")
-    if own_job is None or queue.get(own_job) is None:
-        # A reload starts a new session, but the job lives on in the server: follow it again.
-        running = sorted((job for job in queue.active() if job.meta.get("use_case") == use_case.id),
-                         key=lambda job: job.state != "running")
-        own_job = running[0].id if running else None
-        st.session_state["lab_job_id"] = own_job
-    own_state = queue.get(own_job) if own_job else None
-    busy = own_state is not None and own_state.state in ACTIVE_STATES
+    own_job, busy = follow_own_job(queue, use_case.id, "lab_job_id")
     if st.button(t("lab.train"), type="primary", key="lab_train", disabled=busy):
-        from core.training.pipeline import TrainingSpec, make_training_job
         from core.training.runner import TrainConfig
-        from dashboard.services import get_tracker
 
         config = TrainConfig(epochs=int(epochs), batch_size=int(batch_size), learning_rate=float(learning_rate),
                              early_stopping=bool(early_stopping), seed=int(seed))
-        spec = TrainingSpec(use_case=use_case.id, dataset=source_id, candidate=candidate_id, config=config,
-                            dataset_kwargs=dataset_kwargs)
-        job_id = queue.submit(make_training_job(spec, get_tracker()), title=spec.title(),
-                              meta={"use_case": use_case.id, "dataset": source_id, "model": candidate_id,
-                                    "epochs": config.epochs})
+        job_id = submit_training(queue, use_case.id, source_id, candidate_id, config, dataset_kwargs)
         st.session_state["lab_job_id"] = job_id
         own_job = job_id
 
@@ -216,6 +202,35 @@ def render_training_controls(use_case: Any, dataset: Any, source_id: str, seed: 
         st.info(t("lab.other_jobs", titles=", ".join(job.title for job in others)))
     if own_job:
         render_job_progress(queue, own_job)
+
+
+def follow_own_job(queue: Any, use_case_id: str, state_key: str) -> tuple[str | None, bool]:
+    """This session's training job of the use case (kept under state_key) and whether it is still active.
+
+    A reload starts a new session, but the job lives on in the server: the page follows the use
+    case's running job again (a queued one when none runs).
+    """
+    own_job = st.session_state.get(state_key)
+    if own_job is None or queue.get(own_job) is None:
+        active = sorted((job for job in queue.active() if job.meta.get("use_case") == use_case_id),
+                        key=lambda job: job.state != "running")
+        own_job = active[0].id if active else None
+        st.session_state[state_key] = own_job
+    own_state = queue.get(own_job) if own_job else None
+    return own_job, own_state is not None and own_state.state in ACTIVE_STATES
+
+
+def submit_training(queue: Any, use_case_id: str, source_id: str, candidate_id: str, config: Any,
+                    dataset_kwargs: dict[str, Any]) -> str:
+    """Queue one training run in the background; the job id (its meta lets a reloaded page find it)."""
+    from core.training.pipeline import TrainingSpec, make_training_job
+    from dashboard.services import get_tracker
+
+    spec = TrainingSpec(use_case=use_case_id, dataset=source_id, candidate=candidate_id, config=config,
+                        dataset_kwargs=dataset_kwargs)
+    return queue.submit(make_training_job(spec, get_tracker()), title=spec.title(),
+                        meta={"use_case": use_case_id, "dataset": source_id, "model": candidate_id,
+                              "epochs": config.epochs})
 
 
 LEARNING_RATES = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2)
@@ -264,25 +279,13 @@ def render_candidate_training(use_case: Any, source_id: str, seed: int, dataset_
         c.default_learning_rate for c in use_case.candidates]), key=f"{prefix}_learning_rate", disabled=not is_keras)
     stop_early = col_stop.checkbox(t("lab.early_stopping"), value=early_stopping, key=f"{prefix}_early_stopping",
                                    disabled=not is_keras, help=t("lab.early_stopping_help"))
-    own_job = st.session_state.get(f"{prefix}_job_id")
-    if own_job is None or queue.get(own_job) is None:  # a reloaded page picks up this use case's running job
-        running = [job for job in queue.active() if job.meta.get("use_case") == use_case.id]
-        own_job = running[0].id if running else None
-        st.session_state[f"{prefix}_job_id"] = own_job
-    own_state = queue.get(own_job) if own_job else None
-    busy = own_state is not None and own_state.state in ACTIVE_STATES
+    own_job, busy = follow_own_job(queue, use_case.id, f"{prefix}_job_id")
     if st.button(t("lab.train"), type="primary", key=f"{prefix}_train", disabled=busy):
-        from core.training.pipeline import TrainingSpec, make_training_job
         from core.training.runner import TrainConfig
-        from dashboard.services import get_tracker
 
         config = TrainConfig(epochs=int(epochs), batch_size=int(batch_size), learning_rate=float(learning_rate),
                              early_stopping=bool(stop_early), patience=2, seed=int(seed))
-        spec = TrainingSpec(use_case=use_case.id, dataset=source_id, candidate=candidate_id, config=config,
-                            dataset_kwargs=dataset_kwargs)
-        own_job = queue.submit(make_training_job(spec, get_tracker()), title=spec.title(),
-                               meta={"use_case": use_case.id, "dataset": source_id, "model": candidate_id,
-                                     "epochs": config.epochs})
+        own_job = submit_training(queue, use_case.id, source_id, candidate_id, config, dataset_kwargs)
         st.session_state[f"{prefix}_job_id"] = own_job
     others = [job for job in queue.active() if job.id != own_job]
     if others:

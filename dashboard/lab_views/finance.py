@@ -236,26 +236,14 @@ def _render_training(use_case: Any, dataset: Any, source_id: str, seed: int, kwa
                                help=t("finance.class_weight_help",
                                       ratio=f"{(1 - np.mean(dataset.y_train)) / max(np.mean(dataset.y_train), 1e-9):.1f}"))
 
-    own_job = st.session_state.get("finance_job_id")
-    if own_job is None or queue.get(own_job) is None:
-        running = [job for job in queue.active() if job.meta.get("use_case") == use_case.id]
-        own_job = running[0].id if running else None
-        st.session_state["finance_job_id"] = own_job
-    own_state = queue.get(own_job) if own_job else None
-    busy = own_state is not None and own_state.state in views.ACTIVE_STATES
+    own_job, busy = views.follow_own_job(queue, use_case.id, "finance_job_id")
     if st.button(t("finance.train"), type="primary", key="finance_train", disabled=busy):
-        from core.training.pipeline import TrainingSpec, make_training_job
         from core.training.runner import TrainConfig
-        from dashboard.services import get_tracker
 
         config = TrainConfig(epochs=int(epochs) if is_keras else 1, batch_size=int(batch_size),
                              learning_rate=float(learning_rate), early_stopping=bool(early_stopping) and is_keras,
                              patience=5, seed=int(seed), class_weight="balanced" if class_weight else None)
-        spec = TrainingSpec(use_case=use_case.id, dataset=source_id, candidate=candidate_id, config=config,
-                            dataset_kwargs=kwargs)
-        own_job = queue.submit(make_training_job(spec, get_tracker()), title=spec.title(),
-                               meta={"use_case": use_case.id, "dataset": source_id, "model": candidate_id,
-                                     "epochs": config.epochs})
+        own_job = views.submit_training(queue, use_case.id, source_id, candidate_id, config, kwargs)
         st.session_state["finance_job_id"] = own_job
     others = [job for job in queue.active() if job.id != own_job]
     if others:
