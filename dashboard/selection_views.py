@@ -128,11 +128,23 @@ def render_learning_curves(tracker: Any, table: pd.DataFrame) -> None:
     )
 
 
+def _stored_evaluations(tracker: Any, table: Any) -> dict[str, dict[str, Any]]:
+    """{model: its run's stored evaluation} for the compared runs; a run whose file is gone is left out."""
+    from core.training.pipeline import EVALUATION_FILE
+
+    evaluations = {}
+    for row in table.to_dict("records"):
+        try:
+            evaluations[row["model"]] = tracker.load_dict(row["run_id"], EVALUATION_FILE)
+        except (StudioError, OSError):
+            continue
+    return evaluations
+
+
 def render_baseline_tests(tracker: Any, table: pd.DataFrame, use_case: Any) -> tuple[dict, str | None]:
     """McNemar and bootstrap CI of each deep model against the simple baseline on the same test set."""
     from core.selection.compare import quality_columns, significance_applies
     from core.selection.significance import compare_with_baseline
-    from core.training.pipeline import EVALUATION_FILE
 
     from core.selection.guidance import _pick_baseline
 
@@ -143,12 +155,7 @@ def render_baseline_tests(tracker: Any, table: pd.DataFrame, use_case: Any) -> t
     metric = quality_columns(use_case)[0]
     if not significance_applies(metric):
         return _render_metric_bootstrap(tracker, table, metric, baseline), baseline
-    evaluations = {}
-    for row in table.to_dict("records"):
-        try:
-            evaluations[row["model"]] = tracker.load_dict(row["run_id"], EVALUATION_FILE)
-        except (StudioError, OSError):
-            continue
+    evaluations = _stored_evaluations(tracker, table)
     try:
         results = compare_with_baseline(evaluations, baseline)
     except StudioError as error:
@@ -173,7 +180,6 @@ def _render_metric_bootstrap(tracker: Any, table: pd.DataFrame, metric: str, bas
     """ROC-AUC or RMSE differences from the baseline with a paired bootstrap CI (McNemar fits accuracy only)."""
     from core.selection.compare import higher_is_better
     from core.selection.significance import METRIC_INPUTS, compare_metric_with_baseline
-    from core.training.pipeline import EVALUATION_FILE
 
     metric_name = t(f"selection.metrics.{metric}")
     if metric not in METRIC_INPUTS:
@@ -182,12 +188,7 @@ def _render_metric_bootstrap(tracker: Any, table: pd.DataFrame, metric: str, bas
     memo_key = ("sel_bootstrap", metric, baseline, tuple(sorted(table["run_id"])))
     memo = st.session_state.setdefault("sel_bootstrap_memo", {})
     if memo_key not in memo:  # 1,000 resamples per model: computed once per set of runs, not on every widget change
-        evaluations = {}
-        for row in table.to_dict("records"):
-            try:
-                evaluations[row["model"]] = tracker.load_dict(row["run_id"], EVALUATION_FILE)
-            except (StudioError, OSError):
-                continue
+        evaluations = _stored_evaluations(tracker, table)
         try:
             memo[memo_key] = compare_metric_with_baseline(evaluations, baseline, metric,
                                                           higher_is_better=higher_is_better(metric))
