@@ -57,24 +57,30 @@ def score_items(model: Any, users: np.ndarray, num_items: int) -> np.ndarray:
     return scores
 
 
+def _position(ids: np.ndarray, key: str) -> int | None:
+    """Where key stands in the sorted original ids, None when it is not there."""
+    position = np.searchsorted(ids.astype(str), key)
+    return int(position) if position < len(ids) and str(ids[position]) == key else None
+
+
 def user_index(dataset: Dataset, user_id: Any) -> int:
     """The index of an original user id; DataError (with a fix) when the id was never seen."""
     ids = dataset.extra["user_ids"]
     key = str(user_id).strip()
-    position = np.searchsorted(ids.astype(str), key)
-    if position < len(ids) and str(ids[position]) == key:
-        return int(position)
-    raise DataError("errors.recommendation.unknown_user", user=key, count=len(ids))
+    position = _position(ids, key)
+    if position is None:
+        raise DataError("errors.recommendation.unknown_user", user=key, count=len(ids))
+    return position
 
 
 def item_index(dataset: Dataset, item_id: Any) -> int:
     """The index of an original item id; DataError when the item was never seen."""
     ids = dataset.extra["item_ids"]
     key = str(item_id).strip()
-    position = np.searchsorted(ids.astype(str), key)
-    if position < len(ids) and str(ids[position]) == key:
-        return int(position)
-    raise DataError("errors.recommendation.unknown_item", item=key, count=len(ids))
+    position = _position(ids, key)
+    if position is None:
+        raise DataError("errors.recommendation.unknown_item", item=key, count=len(ids))
+    return position
 
 
 def predict_rating(model: Any, dataset: Dataset, user_id: Any, item_id: Any) -> float:
