@@ -115,14 +115,16 @@ def render_pareto(table: pd.DataFrame, quality: str) -> None:
     )
 
 
-def render_learning_curves(tracker: Any, table: pd.DataFrame) -> None:
+def render_learning_curves(tracker: Any, table: pd.DataFrame, use_case: Any) -> None:
+    from dashboard.views import curve_label
+
     histories = {row["model"]: tracker.history(row["run_id"]) for row in table.to_dict("records")}
     # Accuracy when every run recorded it; otherwise the loss every run has (rating models: mean squared
     # error; credit models: Keras records AUC, scikit-learn accuracy, both record log loss).
     metric = "accuracy" if histories and all("accuracy" in history for history in histories.values()) else "loss"
     st.plotly_chart(
         charts.plot_runs_overlay(histories, metric=metric, title=t("selection_page.curves_title"),
-                                 x_title=t("lab.epoch"), y_title=t(f"lab.{metric}"),
+                                 x_title=t("lab.epoch"), y_title=curve_label(metric, {use_case.task}),
                                  train_label=t("lab.train_split"), val_label=t("lab.val_split")),
         key="sel_curves",
     )

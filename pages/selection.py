@@ -51,7 +51,7 @@ left, right = st.columns(2)
 with left:
     views.render_pareto(table, quality)
 with right:
-    views.render_learning_curves(tracker, table)
+    views.render_learning_curves(tracker, table, use_case)
 
 st.subheader(t("selection_page.baseline_title"))
 significance, baseline = views.render_baseline_tests(tracker, table, use_case)

@@ -123,3 +123,25 @@ def test_credit_risk_is_compared_on_auc_in_its_own_unit_without_a_misplaced_mcne
     assert f"ROC AUC {auc['gbm']:.3f} vs {auc['scorecard']:.3f}" in verdicts[0] and "95% CI" in verdicts[0]
     reasons = [m.value for m in at.markdown if m.value.startswith("- ")]
     assert f"- Measured ROC AUC: {max(auc.values()):.3f}, the best of the candidates." in reasons
+
+
+@pytest.mark.slow
+def test_rating_models_learning_curves_name_their_squared_error_loss(app_test):
+    import json
+
+    at = app_test(timeout=120)
+    from core.training.pipeline import TrainingSpec, run_training
+    from dashboard.services import get_tracker
+
+    for candidate in ("popularity", "bias"):
+        run_training(TrainingSpec("recommendation", "movielens", candidate), tracker=get_tracker())
+    at.run()
+    at.switch_page(PAGE).run()
+    at.selectbox(key="sel_use_case").set_value("recommendation").run()
+    assert not at.exception, [e.value for e in at.exception]
+    axis_titles = []
+    for chart in at.get("plotly_chart"):
+        layout = json.loads(chart.proto.spec).get("layout", {})
+        axis_titles.append(((layout.get("yaxis") or {}).get("title") or {}).get("text"))
+    assert "Loss (squared error + L2 penalty)" in axis_titles, axis_titles  # not "cross-entropy"
+    assert "Loss (cross-entropy)" not in axis_titles
