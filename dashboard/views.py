@@ -688,6 +688,10 @@ def render_run_details(tracker: Any, run_id: str) -> None:
         except (StudioError, FileNotFoundError, OSError):
             path = None
         if path is not None and Path(path).is_file():
+            from core.models.io import is_legacy_pickle
+
+            if is_legacy_pickle(path):
+                st.info(t("access.legacy_pickle"))
             col_download.download_button(t("runs.download"), data=Path(path).read_bytes(), file_name=Path(path).name,
                                          mime="application/octet-stream", key="runs_download")
     confirm = col_delete.checkbox(t("runs.delete_confirm"), key="runs_delete_confirm")

@@ -3,9 +3,12 @@
 Keras is imported lazily so the runs list and the Home page can import this module for free.
 A .keras file is a zip of config.json (the architecture) and weights; a Lambda layer or a
 custom class in config.json would run Python code on load, so those are refused up front,
-and Keras itself loads with safe_mode=True as a second line of defence. Pickled scikit-learn
-models (.joblib) run code by design: load_model reads them only from files this app wrote
-(allow_pickle=True), and uploads are never unpickled.
+and Keras itself loads with safe_mode=True as a second line of defence. scikit-learn models
+are saved with skops (.skops), whose loader builds only the types it is told to trust: the
+file's types are listed first and anything outside scikit-learn/NumPy's defaults and the
+studio's own TRUSTED_TYPES is refused, so a model file on a shared store cannot run code
+when loaded. Older runs saved as pickles (.joblib) still load (allow_pickle=True, files this
+app wrote) and the UI says so (is_legacy_pickle); uploads are never unpickled.
 """
 
 from __future__ import annotations
@@ -21,9 +24,25 @@ from typing import Any, Iterator
 from core.errors import ModelLoadError
 
 KERAS_FILENAME = "model.keras"
-SKLEARN_FILENAME = "model.joblib"
+SKLEARN_FILENAME = "model.skops"
 KERAS_SUFFIX = ".keras"
+SKOPS_SUFFIX = ".skops"
 PICKLE_SUFFIXES = (".joblib", ".pkl", ".pickle")
+# Types a studio .skops file may hold beyond those skops trusts by default (scikit-learn estimators,
+# NumPy/SciPy containers): the studio's own estimator classes and functions, and the few library
+# internals its models carry (boosting trees, a partial of check_array). Checked by a test that
+# saves every scikit-learn candidate; a new one that needs more fails that test first.
+TRUSTED_TYPES = frozenset({
+    "core.models.baselines.flatten_images",
+    "core.models.finance.ColumnsToFrame",
+    "core.models.finance.CreditPipeline",
+    "core.models.recommendation.PopularityRecommender",
+    "core.models.recommendation.BiasBaseline",
+    "numpy.dtype",
+    "functools.partial",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "sklearn.utils.validation.check_array",
+})
 # Refuse a zip whose members would inflate past this (a "zip bomb"); real small models are far below.
 MAX_UNCOMPRESSED_BYTES = 2 * 1024**3
 
@@ -35,7 +54,7 @@ def is_keras_model(model: Any) -> bool:
 
 
 def save_model(model: Any, directory: str | os.PathLike) -> Path:
-    """Write a Keras model to directory/model.keras or a scikit-learn model to directory/model.joblib."""
+    """Write a Keras model to directory/model.keras or a scikit-learn model to directory/model.skops."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     if is_keras_model(model):
@@ -43,10 +62,10 @@ def save_model(model: Any, directory: str | os.PathLike) -> Path:
         model.save(path)
         return path
     if hasattr(model, "fit") and hasattr(model, "predict"):
-        import joblib
+        import skops.io
 
         path = directory / SKLEARN_FILENAME
-        joblib.dump(model, path)
+        skops.io.dump(model, path)
         return path
     raise ValueError(
         f"Cannot save a {type(model).__name__}; pass a keras.Model or a fitted scikit-learn estimator."
@@ -56,15 +75,17 @@ def save_model(model: Any, directory: str | os.PathLike) -> Path:
 def load_model(path: str | os.PathLike, *, allow_pickle: bool = True) -> Any:
     """Load a saved model; every failure is a ModelLoadError a person can act on.
 
-    allow_pickle: read .joblib files (only for files this app wrote: unpickling runs code).
+    allow_pickle: read legacy .joblib files (only for files this app wrote: unpickling runs code).
     """
     path = Path(path)
     name = path.name
     if not path.exists():
         raise ModelLoadError("errors.model.not_found", path=str(path))
     suffix = path.suffix.lower()
-    if path.is_dir() or suffix not in (KERAS_SUFFIX, *PICKLE_SUFFIXES):
+    if path.is_dir() or suffix not in (KERAS_SUFFIX, SKOPS_SUFFIX, *PICKLE_SUFFIXES):
         raise ModelLoadError("errors.model.unsupported_format", name=name, suffix=suffix or "folder")
+    if suffix == SKOPS_SUFFIX:
+        return _load_skops(path)
     if suffix in PICKLE_SUFFIXES:
         if not allow_pickle:
             raise ModelLoadError("errors.model.unsafe_pickle", name=name)
@@ -95,6 +116,36 @@ def load_model_from_bytes(data: bytes, *, filename: str, max_bytes: int | None =
         path.write_bytes(data)
         _check_keras_archive(path, display_name=name)
         return _load_keras(path, display_name=name)
+
+
+def is_legacy_pickle(path: str | os.PathLike) -> bool:
+    """True for a model saved as a pickle (.joblib) by an older studio: it loads, with a note on screen."""
+    return Path(path).suffix.lower() in PICKLE_SUFFIXES
+
+
+def untrusted_types(path: str | os.PathLike) -> list[str]:
+    """Types in a .skops file that neither skops' defaults nor TRUSTED_TYPES allow (empty: safe to load)."""
+    import skops.io
+
+    path = Path(path)
+    try:
+        found = skops.io.get_untrusted_types(file=path)
+    except Exception as error:  # noqa: BLE001 - not a zip, truncated, bad schema: the file is unusable
+        raise ModelLoadError("errors.model.corrupt", name=path.name, detail=_short(error)) from error
+    return sorted(name for name in found if name not in TRUSTED_TYPES)
+
+
+def _load_skops(path: Path) -> Any:
+    """skops.io.load trusting only the file's types that are on the studio's list; others are refused."""
+    import skops.io
+
+    refused = untrusted_types(path)
+    if refused:
+        raise ModelLoadError("errors.model.untrusted_types", name=path.name, types=", ".join(refused[:5]))
+    try:
+        return skops.io.load(path, trusted=skops.io.get_untrusted_types(file=path))
+    except Exception as error:  # noqa: BLE001 - any failure to rebuild means the file is unusable
+        raise ModelLoadError("errors.model.corrupt", name=path.name, detail=_short(error)) from error
 
 
 def _load_joblib(path: Path) -> Any:

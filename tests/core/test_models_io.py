@@ -6,6 +6,7 @@ import json
 import os
 import zipfile
 
+import joblib
 import keras
 import numpy as np
 import pytest
@@ -72,13 +73,82 @@ def test_upload_round_trip_from_bytes(cnn_file):
 
 def test_sklearn_round_trip_and_pickles_refused_from_uploads(tmp_path, fitted_logreg):
     path = io.save_model(fitted_logreg, tmp_path)
-    assert path.name == "model.joblib"
+    assert path.name == "model.skops" and not io.is_legacy_pickle(path)
     np.testing.assert_array_equal(io.load_model(path).predict_proba(X), fitted_logreg.predict_proba(X))
+    legacy = tmp_path / "legacy" / "model.joblib"
+    legacy.parent.mkdir()
+    joblib.dump(fitted_logreg, legacy)
+    assert io.is_legacy_pickle(legacy)
+    np.testing.assert_array_equal(io.load_model(legacy).predict_proba(X), fitted_logreg.predict_proba(X))
     with pytest.raises(ModelLoadError, match="run code when opened") as caught:
-        io.load_model(path, allow_pickle=False)
+        io.load_model(legacy, allow_pickle=False)
     assert caught.value.key == "errors.model.unsafe_pickle"
     with pytest.raises(ModelLoadError, match=r"uploads must be \.keras"):
-        io.load_model_from_bytes(path.read_bytes(), filename="model.joblib", max_bytes=10**8)
+        io.load_model_from_bytes(legacy.read_bytes(), filename="model.joblib", max_bytes=10**8)
+    with pytest.raises(ModelLoadError, match=r"unsupported format \(\.skops\)"):
+        io.load_model_from_bytes(path.read_bytes(), filename="model.skops", max_bytes=10**8)
+
+
+def _studio_sklearn_candidates():
+    """(name, fitted model, input) for every scikit-learn candidate the studio trains, on tiny data."""
+    from core.models.finance import build_gradient_boosting, build_scorecard
+    from core.models.recommendation import build_bias_baseline, build_popularity
+    from core.nlp.baseline import build_tfidf_logreg
+
+    rng = np.random.default_rng(0)
+    images, digits = rng.random((40, 8, 8, 1)), np.arange(40) % 3
+    texts = np.array(["good food great", "bad awful taste", "great value", "terrible bad"] * 5)
+    sentiment = np.array([1, 0, 1, 0] * 5)
+    features = [{"key": "income", "kind": "numeric"}, {"key": "home", "kind": "categorical"}]
+    applicants = {"income": np.r_[rng.random(59), np.nan], "home": np.array(["own", "rent", ""] * 20, dtype=object)}
+    bad = np.arange(60) % 2
+    pairs = {"user": rng.integers(0, 5, 50), "item": rng.integers(0, 7, 50)}
+    ratings = rng.random(50) * 5
+    return [
+        ("vision_logreg", build_logistic_regression(max_iter=200).fit(images, digits), images),
+        ("tfidf_logreg_en", build_tfidf_logreg().fit(texts, sentiment), texts),
+        ("tfidf_logreg_zh", build_tfidf_logreg(language="zh").fit(texts, sentiment), texts),
+        ("scorecard", build_scorecard(features).fit(applicants, bad), applicants),
+        ("gbm", build_gradient_boosting(features, max_iter=5, min_samples_leaf=2).fit(applicants, bad), applicants),
+        ("popularity", build_popularity(5, 7).fit(pairs, ratings), pairs),
+        ("bias", build_bias_baseline(5, 7).fit(pairs, ratings), pairs),
+    ]
+
+
+@pytest.mark.parametrize("name, model, inputs", _studio_sklearn_candidates(), ids=lambda v: v if isinstance(v, str) else "")
+def test_every_sklearn_candidate_round_trips_through_skops_with_identical_predictions(tmp_path, name, model, inputs):
+    path = io.save_model(model, tmp_path)
+    assert path.suffix == ".skops"
+    with zipfile.ZipFile(path) as archive:  # skops is a zip of a JSON schema and arrays, not a pickle
+        assert "schema.json" in archive.namelist()
+    assert io.untrusted_types(path) == []
+    loaded = io.load_model(path)
+    assert type(loaded) is type(model)
+    predict = "predict_proba" if hasattr(model, "predict_proba") else "predict"
+    np.testing.assert_array_equal(getattr(loaded, predict)(inputs), getattr(model, predict)(inputs))
+
+
+def test_skops_file_with_an_untrusted_type_is_refused_before_anything_is_built(tmp_path):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    # A model whose transformer is os.system: loading it must never hand that function back.
+    evil = Pipeline([("run", FunctionTransformer(os.system)), ("model", LogisticRegression())])
+    path = io.save_model(evil, tmp_path)
+    assert any("system" in name for name in io.untrusted_types(path))
+    with pytest.raises(ModelLoadError, match=r"not on the studio's list of trusted types: .*system") as caught:
+        io.load_model(path)
+    assert caught.value.key == "errors.model.untrusted_types"
+    assert "system" in caught.value.message("zh")
+
+
+def test_truncated_skops_file_is_a_clear_error(tmp_path, fitted_logreg):
+    path = io.save_model(fitted_logreg, tmp_path)
+    path.write_bytes(path.read_bytes()[:200])
+    with pytest.raises(ModelLoadError, match="not a usable model file") as caught:
+        io.load_model(path)
+    assert caught.value.key == "errors.model.corrupt"
 
 
 def test_lambda_layer_is_refused_before_keras_reads_it(lambda_file):

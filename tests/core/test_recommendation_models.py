@@ -51,7 +51,7 @@ def test_baselines_refuse_unknown_indices_and_bad_targets():
         rec.build_bias_baseline(3, 4, n_iter=0).fit(X, Y)
 
 
-def test_baselines_round_trip_through_joblib(tmp_path):
+def test_baselines_round_trip_through_the_model_file(tmp_path):
     model = rec.build_bias_baseline(3, 4).fit(X, Y)
     loaded = load_model(save_model(model, tmp_path))
     assert loaded.predict(X).tolist() == pytest.approx(model.predict(X).tolist())
