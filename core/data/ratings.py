@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from core.data.dataset import Dataset
+from core.data.delimited import read_delimited
 from core.errors import DataError
 
 TEST_FRACTION = 0.2
@@ -32,6 +33,8 @@ COLUMN_ALIASES = {
     "timestamp": ("timestamp", "time", "date", "ts"),
 }
 DEFAULT_SCALE = (0.5, 5.0)
+# A header-less upload of 3-4 numeric columns is read in this order (MovieLens u.data).
+HEADERLESS_COLUMNS = ("user", "item", "rating", "timestamp")
 MIN_USERS = 2
 MIN_ITEMS = 2
 ML1M_URL = "https://files.grouplens.org/datasets/movielens/ml-1m.zip"
@@ -60,15 +63,43 @@ def _map_columns(columns: list[str]) -> dict[str, str]:
     return found
 
 
-def _check_ratings(ratings: np.ndarray, scale: tuple[float, float], row_offset: int) -> None:
-    """DataError naming the first bad rows when a rating is missing, not a number or outside the scale."""
+def _check_ratings(ratings: np.ndarray, scale: tuple[float, float], first_line: int) -> None:
+    """DataError naming the first bad rows (file line numbers) when a rating is missing, not a number or off scale."""
     low, high = scale
     bad = ~np.isfinite(ratings) | (ratings < low) | (ratings > high)
     if bad.any():
         rows = np.flatnonzero(bad)
-        examples = ", ".join(f"row {row_offset + int(r) + 2}: {ratings[r]}" for r in rows[:MAX_NAMED])
+        examples = ", ".join(f"row {first_line + int(r)}: {ratings[r]}" for r in rows[:MAX_NAMED])
         raise DataError("errors.recommendation.rating_out_of_scale", count=int(bad.sum()), low=low, high=high,
                         examples=examples)
+
+
+def _is_number(text: Any) -> bool:
+    try:
+        float(str(text).strip())
+    except ValueError:
+        return False
+    return True
+
+
+def _columns(path: Path) -> tuple[dict[str, str], list[str] | None]:
+    """({our column: the file's column}, names for a header-less file or None).
+
+    A file without a header row (MovieLens' u.data: user, item, rating, timestamp separated by
+    tabs) is recognised when its first line holds 3 or 4 numbers: they are taken in that order.
+    """
+    try:
+        header = read_delimited(path, nrows=0)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as error:
+        raise DataError("errors.recommendation.not_csv", detail=(str(error).splitlines() or ["?"])[0][:160]) from error
+    columns = [str(c) for c in header.columns]
+    try:
+        return _map_columns(columns), None
+    except DataError:
+        if len(columns) in (3, 4) and all(_is_number(c) for c in columns):
+            names = list(HEADERLESS_COLUMNS[:len(columns)])
+            return {name: name for name in names}, names
+        raise
 
 
 def read_ratings_csv(source: str | Path | io.IOBase, *, scale: tuple[float, float] = DEFAULT_SCALE,
@@ -76,19 +107,17 @@ def read_ratings_csv(source: str | Path | io.IOBase, *, scale: tuple[float, floa
                      on_progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
     """Read user, item[, rating][, timestamp] in chunks, validating each; returns compact columns.
 
+    Comma, tab, semicolon or pipe separated (sniffed); a header-less file of 3-4 numeric columns
+    is read as user, item, rating[, timestamp] and says so in attrs["headerless_columns"].
     Implicit feedback (no rating column) gets rating 1.0 and extra["implicit"]. on_progress(rows_read,
     bytes_read_fraction_percent) is called after every chunk so a page can show progress on 1M rows.
     """
     path = Path(source) if isinstance(source, (str, Path)) else None
     if path is None or not path.is_file():
         raise DataError("errors.recommendation.upload_missing", path=str(source))
-    total_rows = _count_rows(path) if on_progress is not None else 0
-    try:
-        separator = _sniff_separator(path)
-        header = pd.read_csv(path, nrows=0, sep=separator)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as error:
-        raise DataError("errors.recommendation.not_csv", detail=(str(error).splitlines() or ["?"])[0][:160]) from error
-    mapping = _map_columns(list(header.columns))
+    mapping, names = _columns(path)
+    header_lines = 0 if names else 1
+    total_rows = _count_rows(path, header_lines) if on_progress is not None else 0
     usecols = list(mapping.values())
     dtypes = {mapping["user"]: str, mapping["item"]: str}
     users: list[np.ndarray] = []
@@ -97,19 +126,20 @@ def read_ratings_csv(source: str | Path | io.IOBase, *, scale: tuple[float, floa
     stamps: list[np.ndarray] = []
     rows = 0
     try:
-        reader = pd.read_csv(path, sep=separator, usecols=usecols, dtype=dtypes, chunksize=chunk_rows,
-                             keep_default_na=True)
+        reader = read_delimited(path, usecols=usecols, dtype=dtypes, chunksize=chunk_rows, keep_default_na=True,
+                                **({"header": None, "names": names} if names else {}))
         with reader:
             for chunk in reader:
+                first_line = rows + header_lines + 1  # the file line of the chunk's first row
                 user = chunk[mapping["user"]]
                 item = chunk[mapping["item"]]
                 empty = user.isna() | item.isna()
                 if empty.any():
                     first = int(np.flatnonzero(empty.to_numpy())[0])
-                    raise DataError("errors.recommendation.empty_ids", count=int(empty.sum()), row=rows + first + 2)
+                    raise DataError("errors.recommendation.empty_ids", count=int(empty.sum()), row=first_line + first)
                 if "rating" in mapping:
                     values = pd.to_numeric(chunk[mapping["rating"]], errors="coerce").to_numpy(np.float64)
-                    _check_ratings(values, scale, rows)
+                    _check_ratings(values, scale, first_line)
                     ratings.append(values.astype(np.float32))
                 if "timestamp" in mapping:
                     stamp = chunk[mapping["timestamp"]]
@@ -138,25 +168,17 @@ def read_ratings_csv(source: str | Path | io.IOBase, *, scale: tuple[float, floa
     frame["timestamp"] = np.concatenate(stamps) if stamps else np.arange(rows, dtype=np.int64)
     frame.attrs["implicit"] = implicit
     frame.attrs["has_timestamp"] = bool(stamps)
+    frame.attrs["headerless_columns"] = names or []
     return frame
 
 
-def _count_rows(path: Path) -> int:
+def _count_rows(path: Path, header_lines: int = 1) -> int:
     """Data rows in a file (lines minus the header), counted in 1 MB blocks for a progress bar."""
     lines = 0
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             lines += block.count(b"\n")
-    return max(lines - 1, 0)
-
-
-def _sniff_separator(path: Path) -> str:
-    with open(path, "r", encoding="utf-8", errors="replace") as handle:
-        first = handle.readline()
-    for separator in (",", ";", "\t", "|"):
-        if separator in first:
-            return separator
-    return ","
+    return max(lines - header_lines, 0)
 
 
 # ---- building the Dataset ---------------------------------------------------------------------
@@ -373,7 +395,7 @@ def load_ratings_csv(*, seed: int = 0, data: str, rating_min: float = DEFAULT_SC
     frame = read_ratings_csv(data, scale=scale, on_progress=on_progress)
     implicit = frame.attrs["implicit"]
     name = Path(data).name
-    return build_rating_dataset(
+    dataset = build_rating_dataset(
         frame, seed=seed, dataset_id="ratings_upload", title=f"Uploaded ratings ({name})", source_kind="uploaded",
         provenance=(f"Uploaded CSV {name}: {len(frame):,} "
                     + ("interactions (implicit feedback: every row counts as 1)" if implicit else "ratings")
@@ -381,3 +403,5 @@ def load_ratings_csv(*, seed: int = 0, data: str, rating_min: float = DEFAULT_SC
                                                else "row (no timestamp column)")
                     + f" is held out for ranking; the rest is split 80/20 at random (seed {seed})."),
         licence="Provided by the uploader", scale=(0.0, 1.0) if implicit else scale)
+    dataset.extra["headerless_columns"] = list(frame.attrs["headerless_columns"])
+    return dataset

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from core.data.dataset import Dataset
+from core.data.delimited import read_delimited
 from core.errors import DataError
 
 TEST_SIZE = 0.25
@@ -54,10 +55,10 @@ def decode_csv_bytes(data: bytes) -> tuple[str, str]:
 
 
 def read_csv_bytes(data: bytes) -> tuple[pd.DataFrame, str]:
-    """Parse an uploaded CSV (every cell read as text first) into a frame; DataError when unusable."""
+    """Parse an uploaded CSV (comma, tab, semicolon or pipe; every cell read as text first); DataError when unusable."""
     text, encoding = decode_csv_bytes(data)
     try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
+        frame = read_delimited(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
     except pd.errors.EmptyDataError as error:
         raise DataError("errors.finance.empty_csv") from error
     except (pd.errors.ParserError, ValueError) as error:
@@ -65,7 +66,29 @@ def read_csv_bytes(data: bytes) -> tuple[pd.DataFrame, str]:
     if frame.shape[1] == 0 or len(frame) == 0:
         raise DataError("errors.finance.empty_csv")
     frame.columns = [str(column).strip() for column in frame.columns]
+    if frame.attrs.get("separator") == ";":
+        frame = _decimal_commas_to_points(frame)
     return frame, encoding
+
+
+_DECIMAL_COMMA = re.compile(r"^-?\d{1,3}(?:\.\d{3})*,\d+$|^-?\d+,\d+$")
+_INTEGER = re.compile(r"^-?\d+$")
+
+
+def _decimal_commas_to_points(frame: pd.DataFrame) -> pd.DataFrame:
+    """Semicolon files come from locales where "1.234,5" means 1234.5: rewrite such number columns.
+
+    Only columns whose every present cell is such a number or a plain integer change, so a text
+    column with commas stays as it is (coerce_column would otherwise read "48,3" as 483).
+    """
+    for column in frame.columns:
+        cells = frame[column].astype(str).str.strip()
+        present = cells[~_is_missing_text(frame[column])]
+        decimal = present.str.match(_DECIMAL_COMMA)
+        if decimal.any() and (decimal | present.str.match(_INTEGER)).all():
+            converted = cells.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+            frame[column] = cells.where(~cells.str.match(_DECIMAL_COMMA), converted)
+    return frame
 
 
 _MISSING_TEXT = {"", "na", "n/a", "nan", "null", "none", "?", "-", "missing"}

@@ -181,8 +181,8 @@ def load_chinese_reviews(*, seed: int = 0, **_: Any) -> Dataset:
 
 
 def read_text_csv(data: bytes | str | Path) -> tuple[Any, str]:
-    """A CSV upload as a pandas DataFrame of strings plus the encoding found."""
-    import pandas as pd
+    """A CSV upload (comma, tab, semicolon or pipe separated) as a DataFrame of strings plus the encoding found."""
+    from core.data.delimited import read_delimited
 
     if isinstance(data, (str, Path)):
         path = Path(data)
@@ -193,7 +193,7 @@ def read_text_csv(data: bytes | str | Path) -> tuple[Any, str]:
         raise DataError("errors.nlp.csv_empty")
     text, encoding = decode_bytes(bytes(data))
     try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=None, engine="python")
+        frame = read_delimited(io.StringIO(text), dtype=str, keep_default_na=False)
     except Exception as error:  # noqa: BLE001 - pandas raises several parser errors
         raise DataError("errors.nlp.csv_unreadable", detail=" ".join(str(error).split())[:160]) from error
     frame.columns = [clean_text(column) for column in frame.columns]

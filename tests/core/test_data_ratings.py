@@ -194,3 +194,51 @@ def test_movielens_1m_reads_a_cached_verified_zip_and_refuses_offline_without_on
         assert dataset.extra["rating_scale"] == (1.0, 5.0) and dataset.source_kind == "online"
     finally:
         get_settings.cache_clear()
+
+
+def _u_data(tmp_path, users=5, items=8, name="u.data"):
+    """A MovieLens-100k-like file: tab-separated user, item, rating, timestamp and no header row."""
+    rows = [f"{100 + u}\t{200 + i}\t{1 + (u + i) % 5}\t{881250000 + 10 * u + i}" for u in range(users)
+            for i in range(items)]
+    return _write(tmp_path, "\n".join(rows) + "\n", name)
+
+
+def test_headerless_tab_file_like_u_data_is_read_in_order(tmp_path):
+    seen = []
+    dataset = load_ratings_csv(seed=0, data=_u_data(tmp_path), rating_min=1, rating_max=5,
+                               on_progress=lambda r, t: seen.append((r, t)))
+    assert (dataset.extra["num_users"], dataset.extra["num_items"], dataset.extra["num_ratings"]) == (5, 8, 40)
+    assert dataset.extra["headerless_columns"] == ["user", "item", "rating", "timestamp"]
+    assert seen[-1] == (40, 40)  # no header line subtracted
+    assert list(dataset.extra["user_ids"]) == ["100", "101", "102", "103", "104"]
+    # the held-out item is the latest by the 4th column: item 207 for every user
+    assert {str(dataset.extra["item_ids"][i]) for i in dataset.extra["rank_items"]} == {"207"}
+    ratings = np.concatenate([dataset.y_train, dataset.y_val, dataset.y_test, dataset.extra["rank_ratings"]])
+    assert sorted(ratings.tolist()) == sorted(float(1 + (u + i) % 5) for u in range(5) for i in range(8))
+
+
+def test_headerless_file_with_three_columns_has_no_timestamp(tmp_path):
+    frame = read_ratings_csv(_write(tmp_path, "1;10;4\n1;11;5\n2;10;3\n"), scale=(1, 5))
+    assert frame.attrs["headerless_columns"] == ["user", "item", "rating"]
+    assert frame["rating"].tolist() == [4.0, 5.0, 3.0] and not frame.attrs["has_timestamp"]
+
+
+def test_headerless_rows_are_numbered_from_the_first_line(tmp_path):
+    path = _write(tmp_path, "1\t10\t4\t100\n1\t11\t9\t101\n")
+    with pytest.raises(DataError, match="outside the declared scale.*row 2: 9.0"):
+        read_ratings_csv(path, scale=(1, 5))
+
+
+def test_headerless_file_with_other_column_counts_or_text_is_refused(tmp_path):
+    with pytest.raises(DataError, match="no user, item column.*found: 1, 10, 4, 100, 7"):
+        read_ratings_csv(_write(tmp_path, "1\t10\t4\t100\t7\n2\t11\t3\t101\t7\n"))
+    with pytest.raises(DataError, match="no user, item column.*found: alice, 10, 4"):
+        read_ratings_csv(_write(tmp_path, "alice,10,4\nbob,11,3\n", "names.csv"))
+
+
+def test_semicolon_file_with_a_header_and_decimal_points(tmp_path):
+    path = _write(tmp_path, "userId;movieId;rating\n" + "".join(f"u{u};m{i};{1 + i % 4}.5\n" for u in range(3)
+                                                               for i in range(4)))
+    frame = read_ratings_csv(path, scale=(0.5, 5))
+    assert len(frame) == 12 and frame.attrs["headerless_columns"] == []
+    assert frame["rating"].tolist()[:4] == [1.5, 2.5, 3.5, 4.5]

@@ -99,3 +99,13 @@ def test_text_statistics_count_tokens_classes_and_vocabulary():
     assert stats["top_tokens"][0] == ("good", 2 * train_labels.count(1))
     assert stats["class_counts"]["train"] == dataset.class_counts("train").tolist()
     assert set(stats["samples"]) == {"neg", "pos"}
+
+
+def test_tab_and_semicolon_files_are_split_into_text_and_label():
+    tab_rows = [f"good, tasty food {i}\tpos" for i in range(5)] + [f"awful, stale food {i}\tneg" for i in range(5)]
+    dataset = load_text_csv(data=_csv(tab_rows, "text\tlabel"))
+    everything = list(dataset.x_train) + list(dataset.x_val) + list(dataset.x_test)
+    assert dataset.class_names == ("neg", "pos") and "good, tasty food 0" in everything
+    semicolon_rows = [f"good food {i};pos" for i in range(5)] + [f"awful food {i};neg" for i in range(5)]
+    dataset = load_text_csv(data=_csv(semicolon_rows, "text;label"))
+    assert dataset.class_names == ("neg", "pos") and len(dataset.y_train) + len(dataset.y_val) + len(dataset.y_test) == 10

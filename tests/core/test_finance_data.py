@@ -134,3 +134,25 @@ def test_two_hundred_columns_load():
 def test_one_row_is_refused():
     with pytest.raises(DataError, match="Only 1 usable rows"):
         table_dataset(_frame().head(1), target="status", bad_value="bad")
+
+
+def test_tab_and_semicolon_csv_are_read_as_columns_not_one():
+    frame = _frame(30)
+    tab, _ = read_csv_bytes(frame.to_csv(index=False, sep="\t").encode("utf-8"))
+    assert list(tab.columns) == ["income", "home", "status"] and tab["home"].tolist() == frame["home"].tolist()
+    semicolon, _ = read_csv_bytes(frame.to_csv(index=False, sep=";", decimal=",").encode("utf-8"))
+    assert list(semicolon.columns) == ["income", "home", "status"]
+    assert semicolon["income"].tolist() == [f"{v:.1f}" for v in frame["income"]]  # decimal commas become points
+    for parsed in (tab, semicolon):
+        dataset = table_dataset(parsed, target="status", bad_value="bad", seed=0)
+        assert sum(dataset.sizes.values()) == 30 and set(dataset.x_train) == {"c000_income", "c001_home"}
+        incomes = np.concatenate([dataset.x_train["c000_income"], dataset.x_val["c000_income"],
+                                  dataset.x_test["c000_income"]])
+        assert sorted(incomes.tolist()) == pytest.approx(sorted(frame["income"].tolist()), abs=1e-4)
+
+
+def test_semicolon_file_keeps_text_with_commas_and_reads_thousands():
+    text = "name;amount;note\nA;1.234,5;red, big\nB;12;blue\nC;-0,25;green, small\n"
+    parsed, _ = read_csv_bytes(text.encode("utf-8"))
+    assert parsed["amount"].tolist() == ["1234.5", "12", "-0.25"]
+    assert parsed["note"].tolist() == ["red, big", "blue", "green, small"]
