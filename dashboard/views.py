@@ -63,6 +63,31 @@ def render_source_and_seed(use_case: Any, *, prefix: str) -> tuple[Any, int]:
     return source, seed
 
 
+def checked_uploader(label: str, *, key: str, help_key: str, needed_key: str,
+                     types: tuple[str, ...] | None = None) -> Any | None:
+    """A file uploader whose texts are the studio's, translated; None once an info or error is shown.
+
+    The browser accepts any file: Streamlit refuses other types with its own English tooltip that
+    names no type. Here a file of another type gets a translated message naming the accepted ones,
+    and the help says which types and what size are accepted in the reader's language.
+    """
+    from core.data.delimited import DELIMITED_EXTENSIONS, check_extension
+
+    accepted = tuple(types or DELIMITED_EXTENSIONS)
+    mb = get_settings().max_upload_mb
+    help_text = f"{t(help_key)}  \n{t('formats.types_help', types=', '.join(f'.{e}' for e in accepted), mb=mb)}"
+    upload = st.file_uploader(label, type=None, key=key, help=help_text)
+    if upload is None:
+        st.info(t(needed_key))
+        return None
+    try:
+        check_extension(upload.name, accepted)
+    except StudioError as error:
+        st.error(error_text(error))
+        return None
+    return upload
+
+
 def load_csv_source(use_case: Any, source: Any, seed: int, *, prefix: str, area: str,
                     upload_kwargs: Callable[[Any], dict[str, Any]]) -> tuple[Any, dict[str, Any]] | None:
     """The chosen dataset, asking for a CSV first when the source is an upload; None once a message is shown.
@@ -73,10 +98,9 @@ def load_csv_source(use_case: Any, source: Any, seed: int, *, prefix: str, area:
     dataset_kwargs: dict[str, Any] = {}
     try:
         if source.kind == "uploaded":
-            upload = st.file_uploader(t(f"{area}.upload_csv"), type=["csv", "txt", "tsv"], key=f"{prefix}_upload_csv",
-                                      help=t(f"{area}.upload_help", mb=get_settings().max_upload_mb))
+            upload = checked_uploader(t(f"{area}.upload_csv"), key=f"{prefix}_upload_csv",
+                                      help_key=f"{area}.upload_help", needed_key=f"{area}.upload_needed")
             if upload is None:
-                st.info(t(f"{area}.upload_needed"))
                 return None
             dataset_kwargs = upload_kwargs(upload)
         dataset = load_dataset_for_ui(use_case.id, source.id, seed, dataset_kwargs)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.config import get_settings
 from core.errors import StudioError
 from core.usecases.registry import USE_CASES, get_use_case
 from dashboard import views
@@ -43,10 +42,9 @@ with tab_data:
     source_id = source.id
     dataset_kwargs: dict = {}
     if source.kind == "uploaded":
-        upload = st.file_uploader(t("lab.upload_zip"), type=["zip"], key="lab_upload_zip",
-                                  help=t("lab.upload_zip_help", mb=get_settings().max_upload_mb))
+        upload = views.checked_uploader(t("lab.upload_zip"), key="lab_upload_zip", help_key="lab.upload_zip_help",
+                                        needed_key="lab.upload_zip_needed", types=("zip",))
         if upload is None:
-            st.info(t("lab.upload_zip_needed"))
             st.stop()
     available, reason_key = source.is_available()
     if not available:

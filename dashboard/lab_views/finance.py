@@ -122,14 +122,12 @@ def _render_data(use_case: Any):
 
 def _render_upload() -> dict[str, Any] | None:
     """CSV upload, target column and "bad" value; None (with a message) until all three are usable."""
-    from core.config import get_settings
     from core.data.tabular import read_csv_bytes
     from core.training.pipeline import store_upload
 
-    upload = st.file_uploader(t("finance.upload"), type=["csv", "txt"], key="finance_upload",
-                              help=t("finance.upload_help", mb=get_settings().max_upload_mb))
+    upload = views.checked_uploader(t("finance.upload"), key="finance_upload", help_key="finance.upload_help",
+                                    needed_key="finance.upload_needed")
     if upload is None:
-        st.info(t("finance.upload_needed"))
         return None
     try:
         data = views.upload_bytes(upload)

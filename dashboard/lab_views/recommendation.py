@@ -56,6 +56,13 @@ def _upload_kwargs(upload: Any) -> dict[str, Any] | None:
     return kwargs
 
 
+def headerless_caption(roles: list[str]) -> str:
+    """'No header row: took column 1 as user, column 2 as item, ...' in the reader's language."""
+    taken = t("formats.list_separator").join(t("formats.column_as", number=i + 1, role=t(f"formats.role_{role}"))
+                                              for i, role in enumerate(roles))
+    return t("formats.headerless", columns=taken)
+
+
 def render_ratings_overview(dataset: Any) -> None:
     """Counts, sparsity, the rating distribution and the long tail of item popularity."""
     extra = dataset.extra
@@ -67,6 +74,8 @@ def render_ratings_overview(dataset: Any) -> None:
     cols[2].metric(t("recommendation.ratings"), f"{total:,}")
     cols[3].metric(t("recommendation.sparsity"), f"{sparsity:.2%}", help=t("recommendation.sparsity_help"))
     cols[4].metric(t("recommendation.mean_rating"), f"{extra['global_mean']:.2f}")
+    if extra.get("headerless_columns"):
+        st.caption(headerless_caption(extra["headerless_columns"]))
     st.caption(f"**{t('lab.provenance')}:** {dataset.provenance}  \n**{t('lab.licence')}:** {dataset.licence}  \n"
                f"{t('lab.fingerprint')}: `{dataset.fingerprint}`")
     st.info(t("recommendation.protocol", train=f"{dataset.sizes['train']:,}", val=f"{dataset.sizes['val']:,}",

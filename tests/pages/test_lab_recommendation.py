@@ -107,3 +107,31 @@ def test_each_model_trains_with_its_own_default_settings(app_test):
         assert at.select_slider(key="rec_learning_rate").value == pytest.approx(candidate.default_learning_rate)
         assert at.selectbox(key="rec_batch_size").value == candidate.default_batch_size
         assert at.number_input(key="rec_epochs").value == candidate.default_epochs
+
+
+def _u_data(users: int = 6, items: int = 10) -> bytes:
+    """MovieLens 100k's u.data layout: user, item, rating, timestamp separated by tabs, no header row."""
+    rows = [f"{100 + u}\t{200 + i}\t{1 + (u + i) % 5}\t{881250000 + 10 * u + i}" for u in range(users)
+            for i in range(items)]
+    return ("\n".join(rows) + "\n").encode()
+
+
+@pytest.mark.slow
+def test_u_data_without_a_header_loads_and_says_which_column_is_what(app_test, switch_language):
+    at = _open(app_test, "upload_csv")
+    at.file_uploader(key="rec_upload_csv").set_value(("u.data", _u_data(), "application/octet-stream")).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    metrics = _metrics(at)
+    assert (metrics["Users"], metrics["Items"], metrics["Ratings"]) == ("6", "10", "60")
+    captions = [caption.value for caption in at.caption]
+    assert ("No header row: took column 1 as user, column 2 as item, column 3 as rating, column 4 as timestamp."
+            in captions)
+    switch_language(at, "zh")
+    assert _metrics(at)["用户数"] == "6"
+    assert ("文件没有表头行：第 1 列作为用户，第 2 列作为物品，第 3 列作为评分，第 4 列作为时间戳。"
+            in [caption.value for caption in at.caption])
+    # Another type is refused by the studio in the reader's language, naming the accepted types.
+    at.file_uploader(key="rec_upload_csv").set_value(("ratings.xlsx", b"PK\x03\x04", "application/zip")).run()
+    assert not at.exception
+    assert at.error[0].value == translate("errors.data.upload_wrong_type", "zh", name="ratings.xlsx",
+                                          accepted=".csv, .tsv, .txt, .data")
