@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import streamlit as st
@@ -27,3 +28,30 @@ def error_text(error: Exception) -> str:
     if isinstance(error, StudioError):
         return error.message(current_language())
     return t("errors.generic", detail=str(error) or type(error).__name__)
+
+
+def dataset_source(dataset: Any) -> tuple[str, str]:
+    """(provenance, licence) of a dataset in the current language.
+
+    Loaders that know their text's keys put them in dataset.extra (core.data.dataset.source_keys);
+    arguments named `*_key` are phrases translated before they are filled in. Without keys the
+    dataset's own English text is shown.
+    """
+    extra = getattr(dataset, "extra", {}) or {}
+    if not extra.get("provenance_key"):
+        return dataset.provenance, dataset.licence
+    args = {(name[:-4] if name.endswith("_key") else name): (t(value) if name.endswith("_key") else value)
+            for name, value in extra.get("provenance_args", {}).items()}
+    licence = t(extra["licence_key"]) if extra.get("licence_key") else dataset.licence
+    return t(extra["provenance_key"], **args), licence
+
+
+_CPU_DEVICE = re.compile(r"^CPU \((\d+) cores?\)$")
+
+
+def device_text(name: Any) -> str:
+    """A run's recorded device in the current language: "CPU (2 cores)" -> "CPU（2 核）"; GPU models as named."""
+    if name is None or (isinstance(name, float) and name != name) or str(name).strip() in ("", "-"):
+        return "–"
+    match = _CPU_DEVICE.match(str(name).strip())
+    return t("app.device_cpu_cores", cores=int(match.group(1))) if match else str(name)

@@ -11,7 +11,7 @@ import streamlit as st
 from core.errors import StudioError
 from core.selection.guidance import Requirements
 from dashboard import charts, selection_charts
-from dashboard.i18n import error_text, t
+from dashboard.i18n import device_text, error_text, t
 from dashboard.widgets import translated_choice
 
 BENCHMARK_KEY = "sel_benchmark_jobs"
@@ -94,7 +94,7 @@ def display_table(table: pd.DataFrame, use_case: Any) -> pd.DataFrame:
         if column in table:
             shown[t(f"selection.columns.{column}")] = table[column].map(
                 lambda v, p=pattern: p.format(v) if pd.notna(v) else "–")
-    shown[t("selection.columns.device")] = table["device"].fillna("–")
+    shown[t("selection.columns.device")] = table["device"].map(device_text)
     return shown
 
 

@@ -17,7 +17,7 @@ import streamlit as st
 from core.config import get_settings
 from core.errors import DataError, StudioError
 from dashboard import charts
-from dashboard.i18n import error_text, t
+from dashboard.i18n import dataset_source, device_text, error_text, t
 from dashboard.widgets import translated_choice
 
 ACTIVE_STATES = ("queued", "running")
@@ -133,7 +133,8 @@ def render_dataset_overview(dataset: Any) -> None:
     columns[1].metric(t("lab.val_examples"), f"{sizes['val']:,}")
     columns[2].metric(t("lab.test_examples"), f"{sizes['test']:,}")
     columns[3].metric(t("lab.classes"), dataset.num_classes)
-    st.caption(f"**{t('lab.provenance')}:** {dataset.provenance}  \n**{t('lab.licence')}:** {dataset.licence}  \n"
+    provenance, licence = dataset_source(dataset)
+    st.caption(f"**{t('lab.provenance')}:** {provenance}  \n**{t('lab.licence')}:** {licence}  \n"
                f"**{t('lab.image_shape')}:** {' × '.join(str(d) for d in dataset.input_shape)} · "
                f"{t('lab.fingerprint')}: `{dataset.fingerprint}`")
     indices = _example_indices(dataset.y_train, dataset.num_classes)
@@ -401,7 +402,7 @@ def render_job_outcome(state: Any) -> None:
         else:
             accuracy = (outcome.metrics or {}).get("test_accuracy") if outcome else None
             st.success(t("lab.finished", accuracy=f"{accuracy:.2%}" if accuracy is not None else "–",
-                         device=getattr(outcome, "device", "–")))
+                         device=device_text(getattr(outcome, "device", None))))
     elif state.state == "cancelled":
         st.warning(t("lab.cancelled"))
     elif state.state == "failed":
@@ -490,7 +491,7 @@ def render_metric_row(metrics: dict[str, float], tags: dict[str, str]) -> None:
     columns[3].metric(t("lab.parameters"), f"{int(params):,}" if params is not None else "–")
     seconds = metrics.get("train_seconds")
     columns[4].metric(t("lab.train_time"), f"{seconds:.1f} s" if seconds is not None else "–")
-    columns[5].metric(t("lab.device"), tags.get("studio.device", "–"))
+    columns[5].metric(t("lab.device"), device_text(tags.get("studio.device")))
 
 
 def render_run_results(tracker: Any, run_id: str, dataset: Any) -> None:
@@ -619,7 +620,7 @@ def runs_table(runs: pd.DataFrame) -> pd.DataFrame:
             t("runs.col_use_case"): runs["use_case"].map(_use_case_title),
             t("runs.col_dataset"): runs["dataset"],
             t("runs.col_model"): runs["model"],
-            t("runs.col_device"): runs["device"].fillna("–"),
+            t("runs.col_device"): runs["device"].map(device_text),
             t("runs.col_duration"): runs["duration_s"].map(lambda s: f"{s:.1f} s" if pd.notna(s) else "–"),
             t("runs.col_metric"): [_primary_metric_text(row) for row in runs.to_dict("records")],
             t("runs.col_status"): runs["status"].map(_status_label),

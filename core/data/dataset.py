@@ -67,6 +67,15 @@ class Dataset:
         return digest.hexdigest()[:16]
 
 
+def source_keys(provenance_key: str, licence_key: str, **args: Any) -> dict[str, Any]:
+    """Dataset.extra entries that let the UI show provenance and licence in the reader's language.
+
+    The English `provenance`/`licence` strings stay for logs and tracking; args named `*_key` are
+    catalog keys of a phrase the UI translates before filling it in (e.g. "ratings" vs "interactions").
+    """
+    return {"provenance_key": provenance_key, "licence_key": licence_key, "provenance_args": args}
+
+
 def _digest_update(digest: Any, part: Any) -> None:
     """Hash an array by content; a dict of columns by name and content; text/object arrays by value."""
     if isinstance(part, Mapping):

@@ -17,7 +17,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from core.data.dataset import Dataset
+from core.data.dataset import Dataset, source_keys
 from core.data.delimited import read_delimited
 from core.errors import DataError
 
@@ -404,4 +404,8 @@ def load_ratings_csv(*, seed: int = 0, data: str, rating_min: float = DEFAULT_SC
                     + f" is held out for ranking; the rest is split 80/20 at random (seed {seed})."),
         licence="Provided by the uploader", scale=(0.0, 1.0) if implicit else scale)
     dataset.extra["headerless_columns"] = list(frame.attrs["headerless_columns"])
+    dataset.extra.update(source_keys(
+        "provenance.ratings_upload", "provenance.licence_uploader", name=name, count=f"{len(frame):,}", seed=seed,
+        what_key="provenance.interactions_implicit" if implicit else "provenance.ratings",
+        last_key="provenance.last_by_timestamp" if frame.attrs["has_timestamp"] else "provenance.last_row"))
     return dataset

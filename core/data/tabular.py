@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.data.dataset import Dataset
+from core.data.dataset import Dataset, source_keys
 from core.data.delimited import read_delimited
 from core.errors import DataError
 
@@ -282,6 +282,8 @@ def load_csv_table(*, seed: int = 0, path: str, target: str, bad_value: str, bal
                             source_kind="uploaded", provenance=f"Uploaded CSV, {encoding}, {len(frame)} rows",
                             licence="the uploader's")
     dataset.extra["encoding"] = encoding
+    dataset.extra.update(source_keys("provenance.table_upload", "provenance.licence_uploader", name=Path(path).name,
+                                     rows=f"{len(frame):,}", encoding=encoding))
     return dataset
 
 

@@ -17,7 +17,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from core.data.dataset import Dataset, split_stratified
+from core.data.dataset import Dataset, source_keys, split_stratified
 from core.errors import DataError
 from core.nlp.tokenise import is_chinese, split_for, tokens
 
@@ -229,7 +229,9 @@ def load_text_csv(*, seed: int = 0, path: str | Path | None = None, text_column:
     return _dataset("upload_csv", f"Your texts ({name})", *parts, class_names, "uploaded",
                     f"uploaded CSV {name}: text column '{text_column}', label column '{label_column}', "
                     f"encoding {encoding}", "provided by you", seed, encoding=encoding,
-                    dropped_empty=dropped_empty, rows=len(frame))
+                    dropped_empty=dropped_empty, rows=len(frame),
+                    **source_keys("provenance.text_upload", "provenance.licence_uploader", name=name,
+                                  text=text_column, label=label_column, encoding=encoding))
 
 
 def text_statistics(dataset: Dataset, *, top: int = 30, samples: int = 3) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 
 from core.config import get_settings
-from core.data.dataset import Dataset, split_stratified
+from core.data.dataset import Dataset, source_keys, split_stratified
 from core.data.images import (
     ImageDecodeError,
     border_pixels,
@@ -241,6 +241,11 @@ def load_image_zip(
             "color_mode": mode,
             "ignored_files": ignored,
             "original_size": len(y),
+            **source_keys("provenance.zip_upload", "provenance.licence_uploader_images", name=name,
+                          sha=digest[:16], mb=_mb(len(raw)), images=f"{len(y):,}", classes=len(class_names),
+                          counts=", ".join(f"{c}: {n}" for c, n in counts.items()), ignored=ignored,
+                          mode_key=f"provenance.mode_{'grey' if all_grey else 'rgb'}", size=f"{height}x{width}",
+                          seed=seed),
         },
     )
 

@@ -11,7 +11,7 @@ import streamlit as st
 from core.errors import StudioError
 from dashboard import finance_charts as charts
 from dashboard import views
-from dashboard.i18n import error_text, t
+from dashboard.i18n import dataset_source, device_text, error_text, t
 from dashboard.widgets import translated_choice
 
 MISSING_LABEL = "(missing)"
@@ -41,7 +41,7 @@ def render_metric_row(metrics: dict[str, float], tags: dict[str, str]) -> None:
     show(columns[4], "finance.metric.min_cost", "test_min_cost", "{:.3f}", "finance.metric.min_cost_help")
     show(columns[5], "finance.metric.latency", "latency_p50_ms", "{:.2f} ms", "finance.metric.latency_help")
     show(columns[6], "finance.metric.train_time", "train_seconds", "{:.1f} s")
-    columns[7].metric(t("finance.metric.device"), tags.get("studio.device", "–"))
+    columns[7].metric(t("finance.metric.device"), device_text(tags.get("studio.device")))
 
 
 def render_evaluation(evaluation: dict[str, Any], *, key: str, dataset: Any = None) -> None:
@@ -160,7 +160,8 @@ def _render_profile(dataset: Any) -> None:
     from core.data.tabular import profile
 
     report = _profile(dataset, profile)
-    st.caption(t("finance.provenance", provenance=dataset.provenance, licence=dataset.licence))
+    provenance, licence = dataset_source(dataset)
+    st.caption(t("finance.provenance", provenance=provenance, licence=licence))
     cols = st.columns(4)
     cols[0].metric(t("finance.rows"), f"{sum(report['rows'].values()):,}")
     cols[1].metric(t("finance.features"), f"{len(report['columns'])}")

@@ -13,7 +13,7 @@ import streamlit as st
 
 from core.errors import StudioError
 from dashboard import charts, nlp_charts, views
-from dashboard.i18n import error_text, t
+from dashboard.i18n import dataset_source, error_text, t
 
 EXAMPLES = {
     "en": "The coffee arrived stale and tasted burnt. Not worth the price, I will not buy it again.",
@@ -57,7 +57,8 @@ def render_text_overview(dataset: Any) -> None:
     cols[1].metric(t("nlp.classes"), f"{dataset.num_classes}")
     cols[2].metric(t("nlp.vocabulary"), f"{stats['vocabulary_size']:,}")
     cols[3].metric(t("nlp.median_length"), f"{stats['median_length']:.0f} {t('nlp.unit_' + dataset.extra['split'])}")
-    st.caption(t("nlp.provenance", provenance=dataset.provenance, licence=dataset.licence,
+    provenance, licence = dataset_source(dataset)
+    st.caption(t("nlp.provenance", provenance=provenance, licence=licence,
                  train=dataset.sizes["train"], val=dataset.sizes["val"], test=dataset.sizes["test"]))
     st.info(t("nlp.tokenisation_zh", **MEASURED_ZH) if language == "zh" else t("nlp.tokenisation_en"))
     if dataset.extra.get("dropped_empty"):

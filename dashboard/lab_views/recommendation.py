@@ -18,7 +18,7 @@ from core.recommendation.adapter import side_feature_count, side_summary
 from core.usecases.registry import get_use_case
 from dashboard import charts, views
 from dashboard import recommendation_charts as rc
-from dashboard.i18n import error_text, t
+from dashboard.i18n import dataset_source, device_text, error_text, t
 from dashboard.widgets import translated_choice
 
 K = 10
@@ -76,7 +76,8 @@ def render_ratings_overview(dataset: Any) -> None:
     cols[4].metric(t("recommendation.mean_rating"), f"{extra['global_mean']:.2f}")
     if extra.get("headerless_columns"):
         st.caption(headerless_caption(extra["headerless_columns"]))
-    st.caption(f"**{t('lab.provenance')}:** {dataset.provenance}  \n**{t('lab.licence')}:** {dataset.licence}  \n"
+    provenance, licence = dataset_source(dataset)
+    st.caption(f"**{t('lab.provenance')}:** {provenance}  \n**{t('lab.licence')}:** {licence}  \n"
                f"{t('lab.fingerprint')}: `{dataset.fingerprint}`")
     st.info(t("recommendation.protocol", train=f"{dataset.sizes['train']:,}", val=f"{dataset.sizes['val']:,}",
               test=f"{dataset.sizes['test']:,}", held=f"{len(extra['rank_users']):,}"))
@@ -155,7 +156,7 @@ def _render_outcome(state: Any) -> None:
     if state.state == "completed" and getattr(outcome, "status", "") == "completed":
         metrics = outcome.metrics or {}
         st.success(t("recommendation.finished", rmse=_fmt(metrics.get("test_rmse")),
-                     hit=_pct(metrics.get("test_hit_rate_at_10")), device=outcome.device))
+                     hit=_pct(metrics.get("test_hit_rate_at_10")), device=device_text(outcome.device)))
     else:
         views.render_job_outcome(state)
 
@@ -185,7 +186,7 @@ def render_metric_row(metrics: dict[str, float], tags: dict[str, str]) -> None:
     p50 = metrics.get("latency_p50_ms")
     columns[6].metric(t("lab.latency_p50"), f"{p50:.2f} ms" if p50 is not None else "–",
                       help=t("recommendation.latency_help"))
-    columns[7].metric(t("lab.device"), tags.get("studio.device", "–"))
+    columns[7].metric(t("lab.device"), device_text(tags.get("studio.device")))
 
 
 def primary_metric_text(evaluation: dict[str, Any]) -> str:

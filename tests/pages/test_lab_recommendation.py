@@ -128,8 +128,11 @@ def test_u_data_without_a_header_loads_and_says_which_column_is_what(app_test, s
             in captions)
     switch_language(at, "zh")
     assert _metrics(at)["用户数"] == "6"
-    assert ("文件没有表头行：第 1 列作为用户，第 2 列作为物品，第 3 列作为评分，第 4 列作为时间戳。"
-            in [caption.value for caption in at.caption])
+    captions = [caption.value for caption in at.caption]
+    assert "文件没有表头行：第 1 列作为用户，第 2 列作为物品，第 3 列作为评分，第 4 列作为时间戳。" in captions
+    source = next(caption for caption in captions if "来源" in caption)  # the studio's source line, translated
+    assert "上传的文件" in source and "60 条评分" in source and "由上传者提供" in source, source
+    assert "Uploaded" not in source and "uploader" not in source
     # Another type is refused by the studio in the reader's language, naming the accepted types.
     at.file_uploader(key="rec_upload_csv").set_value(("ratings.xlsx", b"PK\x03\x04", "application/zip")).run()
     assert not at.exception

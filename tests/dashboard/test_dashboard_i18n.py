@@ -1,0 +1,71 @@
+"""What the studio writes about datasets and devices reads in the chosen language."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from dashboard import i18n
+
+
+@pytest.fixture(params=["en", "zh"])
+def lang(request, monkeypatch):
+    monkeypatch.setattr(i18n, "current_language", lambda: request.param)
+    return request.param
+
+
+def test_device_text_translates_the_cpu_and_keeps_gpu_model_names(lang):
+    expected = {"en": "CPU (2 cores)", "zh": "CPU（2 核）"}[lang]
+    assert i18n.device_text("CPU (2 cores)") == expected
+    assert i18n.device_text("NVIDIA H200") == "NVIDIA H200"
+    assert i18n.device_text(None) == i18n.device_text(float("nan")) == i18n.device_text("-") == "–"
+
+
+def _uploads(tmp_path):
+    """One dataset from each uploader: ratings (u.data), table, texts and an image zip."""
+    from core.data.ratings import load_ratings_csv
+    from core.data.tabular import load_csv_table
+    from core.data.text import load_text_csv
+    from core.data.upload import load_image_zip
+
+    ratings = tmp_path / "u.data"
+    ratings.write_text("".join(f"{u}\t{i}\t{1 + (u + i) % 5}\t{100 + i}\n" for u in range(4) for i in range(5)))
+    table = tmp_path / "t.csv"
+    table.write_text(pd.DataFrame({"x": np.arange(40) % 7, "status": ["bad", "good", "good", "good"] * 10})
+                     .to_csv(index=False))
+    texts = ("text,label\n" + "".join(f"good {i},pos\nbad {i},neg\n" for i in range(5))).encode()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for folder, shade in (("dark", 20), ("light", 230)):
+            for k in range(3):
+                png = io.BytesIO()
+                Image.new("L", (8, 8), shade + k).save(png, format="PNG")
+                archive.writestr(f"{folder}/{k}.png", png.getvalue())
+    return [load_ratings_csv(seed=0, data=str(ratings)), load_csv_table(path=str(table), target="status", bad_value="bad"),
+            load_text_csv(data=texts), load_image_zip(data=buffer.getvalue(), name="shades.zip")]
+
+
+def test_upload_provenance_and_licence_are_written_in_the_readers_language(tmp_path, lang):
+    for dataset in _uploads(tmp_path):
+        provenance, licence = i18n.dataset_source(dataset)
+        assert "{" not in provenance and "}" not in provenance, provenance
+        if lang == "zh":
+            assert ("上传的" in provenance and licence.startswith("由上传者提供")
+                    and "Uploaded" not in provenance and "uploader" not in licence), (provenance, licence)
+        else:
+            assert provenance.startswith("Uploaded") and licence.startswith("Provided by the uploader")
+    ratings = _uploads(tmp_path)[0]
+    provenance, _ = i18n.dataset_source(ratings)
+    assert {"en": "20 ratings", "zh": "20 条评分"}[lang] in provenance
+
+
+def test_a_dataset_without_keys_keeps_its_own_text(lang):
+    class Plain:
+        provenance, licence, extra = "somewhere", "MIT", {}
+
+    assert i18n.dataset_source(Plain()) == ("somewhere", "MIT")
