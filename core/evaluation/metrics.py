@@ -115,7 +115,8 @@ def misclassified(y_true, y_prob, *, limit: int = 24) -> list[int]:
 def classification_evaluation(y_true, probabilities, class_names: Sequence[str], *, mistakes: int) -> dict:
     """What a run stores about a classifier's test split: metrics, both label lists, its surest mistakes.
 
-    probabilities is (n, classes); each mistake is {index, true, predicted, confidence}.
+    probabilities is (n, classes); each mistake is {index, true, predicted, confidence}; "confidence" holds
+    every row's top probability (what the business case automates on).
     """
     probabilities = np.asarray(probabilities)
     report = classification_metrics(y_true, probabilities, class_names)
@@ -128,9 +129,19 @@ def classification_evaluation(y_true, probabilities, class_names: Sequence[str],
         "class_names": list(class_names),
         "y_true": [int(v) for v in y_true],
         "y_pred": [int(v) for v in predicted],
+        "confidence": [round(float(v), 5) for v in probabilities.max(axis=1)],
         "misclassified": [
             {"index": int(i), "true": int(y_true[i]), "predicted": int(predicted[i]),
              "confidence": float(probabilities[i, predicted[i]])}
             for i in misclassified(y_true, probabilities, limit=mistakes)
         ],
     }
+
+
+def split_predictions(y_true, probabilities) -> dict:
+    """One split's labels, predictions and top probabilities (stored as evaluation["validation"], so the
+    business case picks its automation cut-off on data the test figures never saw)."""
+    probabilities = np.asarray(probabilities, dtype=np.float64)
+    return {"y_true": [int(v) for v in np.asarray(y_true).reshape(-1)],
+            "y_pred": [int(v) for v in probabilities.argmax(axis=1)],
+            "confidence": [round(float(v), 5) for v in probabilities.max(axis=1)]}

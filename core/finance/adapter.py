@@ -100,6 +100,9 @@ class CreditRiskAdapter(ClassificationAdapter):
             "predict_seconds": predict_seconds,
             "dataset_fingerprint": dataset.fingerprint,
         }
+        if len(dataset.y_val):  # the business case picks its threshold here, not on the test rows it reports
+            evaluation["validation"] = {"y_true": [int(v) for v in dataset.y_val],
+                                        "scores": [round(float(v), 6) for v in predict_bad(model, dataset.x_val)]}
         if latency:
             evaluation.update(self.latency(model, kind, dataset))
         return evaluation

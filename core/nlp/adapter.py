@@ -72,6 +72,11 @@ class TextClassificationAdapter(ClassificationAdapter):
             mistake["text"] = str(dataset.x_test[mistake["index"]])[:MISTAKE_TEXT_CHARS]
         evaluation.update(predict_seconds=time.perf_counter() - started, dataset_fingerprint=dataset.fingerprint,
                           language=dataset.extra.get("language", "en"))
+        if len(dataset.x_val):
+            from core.evaluation.metrics import split_predictions
+
+            evaluation["validation"] = split_predictions(
+                dataset.y_val, predict_text_proba(model, list(dataset.x_val), kind=kind))
         if latency and len(dataset.x_test):
             evaluation.update(text_latency(model, str(dataset.x_test[0]), kind=kind))
         return evaluation

@@ -105,7 +105,7 @@ def _default_adapter() -> Any:
 
 def evaluate_classifier(model: Any, kind: str, dataset: Dataset, *, latency: bool = True) -> dict[str, Any]:
     """Test-set metrics, misclassified examples and (for Keras) serving latency for a trained classifier."""
-    from core.evaluation.metrics import classification_evaluation
+    from core.evaluation.metrics import classification_evaluation, split_predictions
     from core.evaluation.serving import measure_latency, predict_proba, serving_function
 
     started = time.perf_counter()
@@ -115,6 +115,8 @@ def evaluate_classifier(model: Any, kind: str, dataset: Dataset, *, latency: boo
         "predict_seconds": time.perf_counter() - started,
         "dataset_fingerprint": dataset.fingerprint,
     }
+    if len(dataset.y_val):
+        evaluation["validation"] = split_predictions(dataset.y_val, predict_proba(model, dataset.x_val))
     sample = dataset.x_test[:1].astype("float32")
     if latency:
         if kind == "keras":

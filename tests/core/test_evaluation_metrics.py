@@ -123,3 +123,13 @@ def test_classification_evaluation_by_hand():
                                            {"index": 3, "true": 0, "predicted": 1, "confidence": 0.6}]
     assert classification_evaluation(np.array([0, 1, 1, 0]), probabilities, ["neg", "pos"],
                                      mistakes=1)["misclassified"][0]["index"] == 2
+
+
+def test_evaluation_stores_each_rows_top_probability_and_split_predictions():
+    from core.evaluation.metrics import classification_evaluation, split_predictions
+
+    probabilities = np.array([[0.7, 0.3], [0.2, 0.8], [0.55, 0.45]])
+    stored = classification_evaluation(np.array([0, 0, 0]), probabilities, ["a", "b"], mistakes=5)
+    assert stored["confidence"] == [0.7, 0.8, 0.55] and stored["y_pred"] == [0, 1, 0]
+    assert split_predictions([1, 1, 0], probabilities) == {"y_true": [1, 1, 0], "y_pred": [0, 1, 0],
+                                                            "confidence": [0.7, 0.8, 0.55]}

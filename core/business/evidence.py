@@ -1,0 +1,95 @@
+"""Which stored runs a business case is measured on: the use case's own run and, where the payoff compares
+against one, the baseline run (scorecard, popularity) trained on the same data.
+
+Reads evaluation.json through the tracker; never imports TensorFlow or core.training (the Strategy page uses it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+from core.business.payoff import KIND_OF_USE_CASE, RECOMMENDATION
+from core.i18n import StudioError
+
+EVALUATION_FILE = "evaluation.json"  # = core.training.pipeline.EVALUATION_FILE, named here to keep training unimported
+BASELINE_MODEL = {"finance": "scorecard", "recommendation": "popularity"}
+HIT_RATE = "test_hit_rate_at_10"
+
+
+@dataclass(frozen=True)
+class RunEvidence:
+    """One run's stored evaluation and its baseline run's (None where there is none)."""
+
+    use_case: str
+    run_id: str
+    evaluation: Mapping[str, Any] | None
+    baseline_run_id: str = ""
+    baseline: Mapping[str, Any] | None = None
+
+
+def evaluation_loader(tracker: Any) -> Callable[[str], Mapping[str, Any] | None]:
+    """run id -> its evaluation.json, or None when the run stored none (or it cannot be read)."""
+
+    def load(run_id: str) -> Mapping[str, Any] | None:
+        try:
+            return tracker.load_dict(run_id, EVALUATION_FILE)
+        except (StudioError, OSError, ValueError):
+            return None
+    return load
+
+
+def _completed(runs: Any, use_case: str) -> list[dict[str, Any]]:
+    if runs is None or len(runs) == 0 or "use_case" not in runs.columns:
+        return []
+    return [row for row in runs[runs["use_case"] == use_case].to_dict("records") if row.get("status") == "completed"]
+
+
+def find_baseline(runs: Any, use_case: str, evaluation: Mapping[str, Any], load: Callable, *,
+                  exclude: str = "") -> tuple[str, Mapping[str, Any] | None]:
+    """(run id, evaluation) of the newest completed baseline run whose test data are this evaluation's; ('', None)."""
+    model = BASELINE_MODEL.get(use_case)
+    if not model:
+        return "", None
+    fingerprint = evaluation.get("dataset_fingerprint")
+    for row in _completed(runs, use_case):
+        if row.get("model") != model or str(row["run_id"]) == exclude:
+            continue
+        candidate = load(str(row["run_id"]))
+        if candidate and candidate.get("dataset_fingerprint") == fingerprint:
+            return str(row["run_id"]), candidate
+    return "", None
+
+
+def evidence_run_id(runs: Any, use_case: str, best_run_id: str) -> str:
+    """The run a use case's business case is measured on: its best run, or for recommendation the
+    completed run with the highest HitRate@10 that is not the popularity baseline itself."""
+    if KIND_OF_USE_CASE.get(use_case) != RECOMMENDATION:
+        return best_run_id
+    rows = [row for row in _completed(runs, use_case)
+            if row.get("model") != BASELINE_MODEL[use_case] and _finite(row.get(HIT_RATE))]
+    if not rows:
+        return best_run_id
+    return str(max(rows, key=lambda row: float(row[HIT_RATE]))["run_id"])
+
+
+def _finite(value: Any) -> bool:
+    try:
+        return float(value) == float(value)
+    except (TypeError, ValueError):
+        return False
+
+
+def run_evidence(runs: Any, use_case: str, run_id: str, load: Callable) -> RunEvidence:
+    """The stored evaluation of `run_id` and of its baseline run."""
+    evaluation = load(run_id)
+    if not evaluation:
+        return RunEvidence(use_case, run_id, None)
+    baseline_id, baseline = find_baseline(runs, use_case, evaluation, load, exclude=run_id)
+    return RunEvidence(use_case, run_id, evaluation, baseline_id, baseline)
+
+
+def collect(runs: Any, measured: Mapping[str, Any], load: Callable) -> dict[str, RunEvidence]:
+    """{use case id: RunEvidence} for every measured built-in use case a payoff applies to."""
+    return {use_case: run_evidence(runs, use_case, evidence_run_id(runs, use_case, found.run_id), load)
+            for use_case, found in measured.items() if use_case in KIND_OF_USE_CASE}
