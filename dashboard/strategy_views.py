@@ -132,23 +132,33 @@ def _appetite_changed() -> None:
 # ---- evidence -----------------------------------------------------------------------------------
 
 @st.cache_data(ttl=EVIDENCE_TTL_S, show_spinner=False)
-def _read_evidence() -> tuple[dict, int, str]:
-    """(measured per use case, runs read, error text) from the tracker, read at most every few seconds."""
+def _read_evidence() -> tuple[dict, int, str, dict]:
+    """(measured per use case, runs read, error text, stored evaluations for the business case) from the
+    tracker, read at most every few seconds."""
+    from core.business.evidence import collect, evaluation_loader
     from core.config import get_settings
     from dashboard.services import get_tracker
 
     uri = get_settings().tracking_uri
     if uri.startswith("sqlite:///") and not Path(uri[len("sqlite:///"):]).exists():
-        return {}, 0, ""  # no run was ever stored here: nothing to read, and no MLflow import to pay for
+        return {}, 0, "", {}  # no run was ever stored here: nothing to read, and no MLflow import to pay for
     try:
-        runs = get_tracker().list_runs()
+        tracker = get_tracker()
+        runs = tracker.list_runs()
+        measured = measured_from_runs(runs, primary_metrics())
+        return measured, len(runs), "", collect(runs, measured, evaluation_loader(tracker))
     except Exception as error:  # noqa: BLE001 - no tracker means "assumed", never a broken page
-        return {}, 0, f"{type(error).__name__}: {str(error)[:160]}"
-    return measured_from_runs(runs, primary_metrics()), len(runs), ""
+        return {}, 0, f"{type(error).__name__}: {str(error)[:160]}", {}
 
 
 def evidence() -> tuple[dict, int, str]:
-    return _read_evidence()
+    measured, runs_read, error, _ = _read_evidence()
+    return measured, runs_read, error
+
+
+def business_evidence() -> dict:
+    """{use case id: RunEvidence}: the stored evaluations the business case values (core.business.evidence)."""
+    return _read_evidence()[3]
 
 
 # ---- editing widgets ------------------------------------------------------------------------------
@@ -262,9 +272,40 @@ def use_case_editor(current: Assessment, measured: dict) -> None:
                      compute=f"{used['compute'].score:.0f}",
                      runs=", ".join(dict.fromkeys(r[:8] for name in ("feasibility", "compute")
                                                   for r in used[name].run_ids))))
+    payoff_form(chosen, current.cost.currency)
     if not chosen.builtin:
         st.button(t("strategy.use_case.remove"), key="stg_remove", on_click=remove_use_case, args=(chosen.id,),
                   icon=":material/delete:")
+
+
+MONEY_STEPS = {"cost_bad_approved": 100.0, "margin_good_rejected": 50.0, "manual_cost": 0.1, "error_cost": 1.0,
+               "value_per_hit": 0.1}
+
+
+def payoff_form(chosen, currency: str) -> None:
+    """The chosen use case's payoff: a switch and the money and volumes its kind needs (core.business.payoff).
+    No min_value: a negative or zero entry reaches the analysis, which names it in words."""
+    from core.business.payoff import payoff_fields
+
+    st.markdown(f"**{t('business.payoff.title')}**")
+    if chosen.payoff is None:
+        st.caption(t("business.payoff.none"))
+        return
+    prefix = f"{chosen.id}_payoff_"
+    st.checkbox(t("business.payoff.enabled"), help=t("business.payoff.enabled_help"),
+                key=_seed(f"{prefix}enabled", bool(chosen.payoff.enabled)))
+    names = payoff_fields(chosen.id)
+    for column, name in zip(st.columns(len(names)), names):
+        with column:
+            key = _seed(prefix + name, float(getattr(chosen.payoff, name)))
+            if name == "target_precision":
+                st.number_input(t(f"business.payoff.{name}"), step=0.01, format="%.3f", key=key)
+            else:
+                st.number_input(t(f"business.payoff.{name}", currency=currency), step=MONEY_STEPS.get(name, 1000.0),
+                                format="%.2f" if name in MONEY_STEPS else "%.0f", key=key)
+    chosen.payoff.enabled = bool(_value(f"{prefix}enabled"))
+    for name in names:
+        setattr(chosen.payoff, name, float(_value(prefix + name)))
 
 
 def cost_form(current: Assessment) -> None:
@@ -306,6 +347,7 @@ def snapshot(current: Assessment) -> Assessment:
     return copy.deepcopy(current)
 
 
-__all__ = ["ASSESSMENT", "BRIEF", "FILE_KEY", "assessment", "add_use_case", "company_form", "cost_form", "evidence",
+__all__ = ["ASSESSMENT", "BRIEF", "FILE_KEY", "assessment", "add_use_case", "business_evidence", "company_form",
+           "cost_form", "evidence", "payoff_form",
            "fingerprint", "load_file", "remove_use_case", "reset", "show_message", "snapshot", "use_case_editor",
            "weights_form"]

@@ -11,10 +11,11 @@ from datetime import date
 import streamlit as st
 
 from core.i18n import StudioError
-from core.strategy.analysis import analyse, cost_rows, evidence_rows, ranking_rows
+from core.strategy.analysis import analyse, business_rows, cost_rows, evidence_rows, ranking_rows
 from core.strategy.evidence import MEASURED
 from core.strategy.model import CRITERIA
 from core.strategy.plan import PHASES, risk_register, roadmap
+from dashboard import business_charts
 from dashboard import strategy_charts as charts
 from dashboard import strategy_views as views
 from dashboard.i18n import current_language, error_text, t
@@ -29,6 +30,7 @@ with st.expander(t("strategy.section.method"), icon=":material/rule:"):
 current = views.assessment()
 lang = current_language()
 measured, runs_read, evidence_error = views.evidence()
+business = views.business_evidence()
 views.show_message()
 
 # ---- inputs -------------------------------------------------------------------------------------------
@@ -62,7 +64,7 @@ else:
     st.caption(t("strategy.evidence_summary", measured=measured_count, total=len(current.use_cases), runs=runs_read))
 
 try:
-    analysis = analyse(current, measured, lang)
+    analysis = analyse(current, measured, lang, business)
 except StudioError as error:
     st.error(error_text(error))
     st.stop()
@@ -125,6 +127,25 @@ if total > budget:
     st.warning(t("strategy.cost.over_budget", over=f"{total - budget:,.0f}", currency=currency))
 st.dataframe(cost_rows(analysis), hide_index=True, width="stretch", key="stg_cost_table")
 
+# ---- business case ------------------------------------------------------------------------------------
+st.subheader(t("business.section"))
+st.caption(t("business.intro"))
+with st.expander(t("strategy.section.method"), icon=":material/rule:"):
+    st.markdown(t("business.rules"))
+for uid, error in analysis.business_errors.items():
+    st.error(f"{analysis.title(uid)}: {error_text(error)}")
+business_table = business_rows(analysis)
+if business_table:
+    st.dataframe(business_table, hide_index=True, width="stretch", key="stg_business_table")
+valued = [uid for uid in order if uid in analysis.cases]
+if valued:
+    money = analysis.economics
+    st.plotly_chart(business_charts.plot_value_vs_cost(
+        [analysis.title(uid) for uid in valued], [money[uid].value for uid in valued],
+        [money[uid].low for uid in valued], [money[uid].high for uid in valued], [money[uid].cost for uid in valued],
+        title=t("business.chart.title"), y_title=t("business.chart.y_axis", currency=currency),
+        value_label=t("business.chart.value"), cost_label=t("business.chart.cost")), key="stg_business_chart")
+
 # ---- plan ---------------------------------------------------------------------------------------------
 today = date.today()
 phases = roadmap(analysis.ranking, start=today)
@@ -150,7 +171,7 @@ if st.button(t("strategy.report.build"), key="stg_build", type="primary", icon="
     from core.strategy.report import build_brief
 
     with st.spinner(t("strategy.report.building")):
-        in_language = analyse(current, measured, report_lang)
+        in_language = analyse(current, measured, report_lang, business)
         brief = build_brief(in_language, roadmap(in_language.ranking, start=today),
                             risk_register(current, in_language.ranking, in_language.costs, report_lang), today=today)
     st.session_state[views.BRIEF] = (saved, brief)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from core.i18n import translate
+from core.business.evidence import RunEvidence
+from core.business.payoff import (KIND_OF_USE_CASE, BusinessCase, Economics, business_case, check_payoff, economics,
+                                  value_band)
+from core.i18n import StudioError, translate
 from core.strategy.cost import CostLine, cheaper_device, project
-from core.strategy.evidence import CriterionScore, Measured, effective_scores
+from core.strategy.evidence import MEASURED, CriterionScore, Measured, effective_scores
 from core.strategy.model import CRITERIA, Assessment, use_case_title
 from core.strategy.scoring import Ranked, ScoreInput, SensitivityPoint, rank, rank_changes, sensitivity
 
@@ -24,6 +27,9 @@ class Analysis:
     changes: Mapping[str, list[str]]
     costs: Mapping[str, Mapping[str, CostLine]]
     lang: str
+    cases: Mapping[str, BusinessCase] = field(default_factory=dict)
+    economics: Mapping[str, Economics] = field(default_factory=dict)
+    business_errors: Mapping[str, StudioError] = field(default_factory=dict)
 
     def title(self, use_case_id: str) -> str:
         return use_case_title(self.assessment.use_case(use_case_id), self.lang)
@@ -39,14 +45,58 @@ def score_inputs(assessment: Assessment, effective: Mapping[str, Mapping[str, Cr
                        {k: float(v) for k, v in u.risks.items()}) for u in assessment.use_cases]
 
 
-def analyse(assessment: Assessment, measured: Mapping[str, Measured], lang: str = "en") -> Analysis:
-    """Scores, ranking, sensitivity and cost; StrategyError for zero weights or negative costs."""
+def business_cases(assessment: Assessment, business: Mapping[str, RunEvidence], costs: Mapping[str, Mapping[str, CostLine]]
+                   ) -> tuple[dict[str, BusinessCase], dict[str, Economics], dict[str, StudioError]]:
+    """The business case of every use case with a payoff switched on and a stored run; a bad payoff or a run
+    without the predictions it needs is an error for that use case only."""
+    cases, figures, errors = {}, {}, {}
+    for use_case in assessment.use_cases:
+        payoff, found = use_case.payoff, business.get(use_case.id)
+        kind = KIND_OF_USE_CASE.get(use_case.id)
+        if payoff is None or not payoff.enabled or kind is None:
+            continue
+        try:
+            check_payoff(payoff, kind)  # a bad payoff is named even before any run exists
+            if not use_case.use_evidence or found is None:
+                continue
+            if found.evaluation is None:
+                raise _no_evaluation(found.run_id)
+            case = business_case(use_case.id, found.evaluation, payoff, run_id=found.run_id,
+                                 baseline=found.baseline, baseline_run_id=found.baseline_run_id)
+        except StudioError as error:
+            errors[use_case.id] = error
+            continue
+        lines = costs[use_case.id]
+        cases[use_case.id] = case
+        figures[use_case.id] = economics(case, lines[cheaper_device(lines)].total)
+    return cases, figures, errors
+
+
+def _no_evaluation(run_id: str) -> StudioError:
+    from core.errors import DataError
+
+    return DataError("business.errors.no_evaluation", run=run_id[:8])
+
+
+def analyse(assessment: Assessment, measured: Mapping[str, Measured], lang: str = "en",
+            business: Mapping[str, RunEvidence] | None = None) -> Analysis:
+    """Scores, ranking, sensitivity, cost and business cases; StrategyError for zero weights or negative costs.
+
+    Where a payoff turns a run into money, the value criterion is measured: the ROI band of
+    core.business.payoff.value_band, with the run ids as evidence."""
     effective = effective_scores(assessment, measured)
+    costs = project(assessment, dict(measured))
+    cases, figures, errors = business_cases(assessment, business or {}, costs)
+    for use_case_id, case in cases.items():
+        money = figures[use_case_id]
+        effective[use_case_id]["value"] = CriterionScore(
+            float(value_band(money, case.covers_zero)), MEASURED,
+            tuple(r for r in (case.run_id, case.baseline_run_id) if r), "roi", money.roi)
     items = score_inputs(assessment, effective, lang)
     ranking = rank(items, assessment.weights)
     points = sensitivity(items, assessment.weights)
-    costs = project(assessment, dict(measured))
-    return Analysis(assessment, measured, effective, ranking, points, rank_changes(points), costs, lang)
+    return Analysis(assessment, measured, effective, ranking, points, rank_changes(points), costs, lang,
+                    cases, figures, errors)
 
 
 def _fmt(value: float | None) -> str:
@@ -91,6 +141,8 @@ def ranking_rows(analysis: Analysis) -> list[dict[str, Any]]:
             translate("strategy.table.device", lang): line.device,
             translate("strategy.table.cost_12m", lang, currency=currency): round(line.total, 2),
             translate("strategy.table.evidence", lang): _evidence_label(analysis, ranked.id),
+            translate("business.table.net", lang, currency=currency): (
+                money(analysis.economics[ranked.id].net) if ranked.id in analysis.economics else "-"),
         })
     return rows
 
@@ -125,4 +177,64 @@ def cost_rows(analysis: Analysis) -> list[dict[str, Any]]:
                 translate("strategy.table.source", lang): translate(f"strategy.source.{line.source}", lang),
                 translate("strategy.table.runs", lang): ", ".join(r[:8] for r in line.run_ids) or "-",
             })
+    return rows
+
+
+def money(value: float | None) -> str:
+    """A sum of money for a table: thousands separated, no decimals; '-' when there is none."""
+    return "-" if value is None else f"{value:,.0f}"
+
+
+def business_rows(analysis: Analysis) -> list[dict[str, Any]]:
+    """The business case table: per use case with a payoff, value per year with its 90 % interval, projected
+    cost, net benefit, ROI, payback and the runs it was measured on (or why it is not measured)."""
+    lang = analysis.lang
+    currency = analysis.assessment.cost.currency
+    rows = []
+    for use_case in analysis.assessment.use_cases:
+        payoff = use_case.payoff
+        if payoff is None or not payoff.enabled:
+            continue
+        column = lambda key, **params: translate(f"business.table.{key}", lang, currency=currency, **params)  # noqa: E731
+        row = {column("use_case"): use_case_title(use_case, lang)}
+        case, figures = analysis.cases.get(use_case.id), analysis.economics.get(use_case.id)
+        if case is None:
+            error = analysis.business_errors.get(use_case.id)
+            row.update({column("value"): "-", column("interval"): "-",
+                        column("cost"): money(analysis.best_cost(use_case.id).total), column("net"): "-",
+                        column("roi"): "-", column("payback"): "-", column("runs"): "-",
+                        column("verdict"): error.message(lang) if error else translate(
+                            "business.verdict.no_run", lang)})
+        else:
+            row.update({
+                column("value"): money(figures.value), column("interval"): f"{money(figures.low)} … {money(figures.high)}",
+                column("cost"): money(figures.cost), column("net"): money(figures.net),
+                column("roi"): "-" if figures.roi is None else f"{figures.roi:.0%}",
+                column("payback"): ("-" if figures.payback_months is None
+                                    else translate("business.months", lang, months=f"{figures.payback_months:.1f}")),
+                column("runs"): ", ".join(r[:8] for r in (case.run_id, case.baseline_run_id) if r),
+                column("verdict"): translate("business.verdict.zero" if case.covers_zero else (
+                    "business.verdict.gain" if case.value > 0 else "business.verdict.loss"), lang),
+            })
+        rows.append(row)
+    return rows
+
+
+def payoff_rows(analysis: Analysis) -> list[dict[str, Any]]:
+    """The payoff assumptions behind the business case: one row per use case and payoff field."""
+    from core.business.payoff import payoff_fields
+
+    lang = analysis.lang
+    currency = analysis.assessment.cost.currency
+    rows = []
+    for use_case in analysis.assessment.use_cases:
+        if use_case.payoff is None or not use_case.payoff.enabled:
+            continue
+        for name in payoff_fields(use_case.id):
+            value = float(getattr(use_case.payoff, name))
+            rows.append({translate("business.table.use_case", lang): use_case_title(use_case, lang),
+                         translate("strategy.table.field", lang): translate(f"business.payoff.{name}", lang,
+                                                                            currency=currency),
+                         translate("strategy.table.entry", lang): f"{value:.0%}" if name == "target_precision"
+                         else f"{value:,.2f}".rstrip("0").rstrip(".")})
     return rows

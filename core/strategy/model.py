@@ -14,6 +14,7 @@ from typing import Any, Iterable, Mapping
 
 import yaml
 
+from core.business.payoff import Payoff
 from core.config import ASSETS_DIR
 from core.i18n import StudioError, translate
 
@@ -125,6 +126,7 @@ class UseCaseAssessment:
     data: DataProfile = field(default_factory=DataProfile)
     load: Load = field(default_factory=Load)
     use_evidence: bool = True
+    payoff: Payoff | None = None  # built-in use cases: what a decision is worth (core.business.payoff)
 
 
 @dataclass
@@ -173,7 +175,27 @@ def _use_case_from_defaults(use_case_id: str, entry: Mapping[str, Any], *, name:
         scores={key: int(entry["scores"][key]) for key in CRITERIA},
         risks={key: int(entry["risks"][key]) for key in RISKS},
         data=DataProfile(**entry["data"]), load=Load(**{k: float(v) for k, v in entry["load"].items()}),
+        payoff=default_payoff(use_case_id) if builtin else None,
     )
+
+
+def default_payoff(use_case_id: str, *, enabled: bool = True) -> Payoff | None:
+    """The payoff of assets/strategy/defaults.yaml for a built-in use case; None for a custom one."""
+    entry = load_defaults()["use_cases"].get(use_case_id, {}).get("payoff")
+    if entry is None:
+        return None
+    return Payoff(enabled=enabled, **{key: float(value) for key, value in entry.items()})
+
+
+def _payoff_from_dict(use_case_id: str, raw: Any, builtin: bool) -> Payoff | None:
+    """A file's payoff over the defaults; a built-in use case whose file has none gets the defaults, switched off."""
+    if not builtin:
+        return None
+    payoff = default_payoff(use_case_id, enabled=raw is not None)
+    if payoff is not None and raw:
+        for key, value in raw.items():
+            setattr(payoff, key, bool(value) if key == "enabled" else float(value))
+    return payoff
 
 
 def default_assessment() -> Assessment:
@@ -216,6 +238,8 @@ def _fold(text: str) -> str:
 
 _SCORE = {"type": "integer", "minimum": 1, "maximum": 5}
 _NON_NEGATIVE = {"type": "number", "minimum": 0}
+_PAYOFF_NUMBERS = ("cost_bad_approved", "margin_good_rejected", "applications_per_year", "manual_cost", "error_cost",
+                   "items_per_year", "sessions_per_year", "value_per_hit")
 _WEIGHT = {"type": "number", "minimum": 0, "maximum": 100}  # the page's weight inputs go up to 100
 
 
@@ -278,6 +302,11 @@ SCHEMA: dict[str, Any] = {
                     "load": {"type": "object", "additionalProperties": False,
                              "required": ["requests_per_day", "retrains_per_year"],
                              "properties": {"requests_per_day": _NON_NEGATIVE, "retrains_per_year": _NON_NEGATIVE}},
+                    "payoff": {"type": ["object", "null"], "additionalProperties": False,
+                               "properties": {"enabled": {"type": "boolean"},
+                                              "target_precision": {"type": "number", "exclusiveMinimum": 0,
+                                                                   "maximum": 1},
+                                              **{name: _NON_NEGATIVE for name in _PAYOFF_NUMBERS}}},
                 },
             },
         },
@@ -394,6 +423,7 @@ def assessment_from_dict(data: Any) -> Assessment:
             load=Load(requests_per_day=float(u["load"]["requests_per_day"]),
                       retrains_per_year=float(u["load"]["retrains_per_year"])),
             use_evidence=bool(u["use_evidence"]),
+            payoff=_payoff_from_dict(str(u["id"]), u.get("payoff"), bool(u["builtin"])),
         ) for u in data["use_cases"]],
     )
 

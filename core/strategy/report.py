@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from core.i18n import StudioError, translate
-from core.strategy.analysis import Analysis, cost_rows, evidence_rows, ranking_rows
+from core.strategy.analysis import Analysis, business_rows, cost_rows, evidence_rows, payoff_rows, ranking_rows
 from core.strategy.evidence import MEASURED
 from core.strategy.model import CRITERIA, StrategyError
 from core.strategy.plan import Phase, RiskEntry
@@ -269,10 +269,13 @@ def _sections(analysis: Analysis, phases: Sequence[Phase], register: Sequence[Ri
             ("ranking", tr("strategy.report.ranking"), ranking_rows(analysis)),
             ("evidence", tr("strategy.report.evidence"), evidence_rows(analysis)),
             ("cost", tr("strategy.report.cost"), cost_rows(analysis)),
+            ("business", tr("business.section"), business_rows(analysis)),
+            ("payoff", tr("business.payoff.title"), payoff_rows(analysis)),
             ("roadmap", tr("strategy.report.roadmap"), roadmap_rows),
             ("register", tr("strategy.report.register"), register_rows),
         ],
         "method": tr("strategy.rules"),
+        "business_method": tr("business.rules"),
         "footer": tr("strategy.report.generated", date=today.isoformat()),
     }
 
@@ -308,9 +311,10 @@ def render_html(analysis: Analysis, phases: Sequence[Phase], register: Sequence[
              f"<h1>{html.escape(content['title'])}</h1><p class='sub'>{html.escape(content['subtitle'])}</p>",
              f"<h2>{html.escape(tr('strategy.report.summary'))}</h2><p class='summary'>{html.escape(content['summary'])}</p>"]
     tables = {name: (heading, rows) for name, heading, rows in content["tables"]}
-    for name in ("profile", "ranking"):
+    for name in ("profile", "ranking", "business", "payoff"):
         heading, rows = tables[name]
-        parts.append(f"<h2>{html.escape(heading)}</h2>{_html_table(rows, tr('strategy.report.none'))}")
+        if rows or name in ("profile", "ranking"):
+            parts.append(f"<h2>{html.escape(heading)}</h2>{_html_table(rows, tr('strategy.report.none'))}")
     parts.append(f"<h2>{html.escape(tr('strategy.report.charts'))}</h2>")
     for name in ("matrix", "radar", "sensitivity", "cost", "roadmap"):
         if name in images:
@@ -321,7 +325,8 @@ def render_html(analysis: Analysis, phases: Sequence[Phase], register: Sequence[
         parts.append(f"<h2>{html.escape(heading)}</h2>{_html_table(rows, tr('strategy.report.none'))}")
     heading, rows = tables["register"]
     parts.append(f"<h2>{html.escape(heading)}</h2>{_html_table(rows, tr('strategy.register.empty'))}")
-    parts.append(f"<h2>{html.escape(tr('strategy.report.method'))}</h2><p>{html.escape(content['method'])}</p>")
+    parts.append(f"<h2>{html.escape(tr('strategy.report.method'))}</h2><p>{html.escape(content['method'])}</p>"
+                 f"<p>{html.escape(content['business_method'])}</p>")
     parts.append(f"<footer>{html.escape(content['footer'])}</footer></body></html>")
     return "".join(parts)
 
@@ -408,7 +413,14 @@ def render_pdf(analysis: Analysis, phases: Sequence[Phase], register: Sequence[R
         title, rows = tables[name]
         heading(title)
         table(rows, tr("strategy.report.none"), size=9,
-              widths=(10, 28, 18, 18, 16, 20, 26, 16) if name == "ranking" else (60, 120))
+              widths=(10, 26, 16, 14, 15, 18, 22, 24, 25) if name == "ranking" else (60, 120))
+    title, rows = tables["business"]
+    if rows:
+        heading(title)
+        table(rows, tr("strategy.report.none"), size=7, widths=(24, 20, 28, 20, 20, 12, 16, 18, 32))
+        title, rows = tables["payoff"]
+        heading(title)
+        table(rows, tr("strategy.report.none"), size=8, widths=(40, 110, 30))
     image("matrix", 150)
     heading(tr("strategy.report.charts"))
     image("radar", width)
@@ -426,6 +438,7 @@ def render_pdf(analysis: Analysis, phases: Sequence[Phase], register: Sequence[R
     table(rows, tr("strategy.register.empty"), widths=(22, 20, 12, 96))
     heading(tr("strategy.report.method"))
     paragraph(content["method"], 9)
+    paragraph(content["business_method"], 9)
     pdf.set_text_color(100, 116, 139)
     paragraph(content["footer"], 8)
     return bytes(pdf.output())

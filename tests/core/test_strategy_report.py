@@ -87,3 +87,21 @@ def test_missing_cjk_font_fails_the_chinese_pdf_clearly_but_keeps_the_html(monke
     assert brief.pdf is None and "策略简报" in brief.html
     assert "apt-get install fonts-noto-cjk" in str(brief.pdf_error)
     assert "需要中文字体" in brief.pdf_error.message("zh")
+
+
+def test_the_brief_carries_the_business_case_with_assumptions_and_run_ids_in_both_languages():
+    from core.business.evidence import RunEvidence
+    from core.strategy.report import render_html
+
+    evidence = {"vision": RunEvidence("vision", "feedbeef42", {
+        "y_true": [0, 1, 2, 3], "y_pred": [0, 1, 2, 0], "confidence": [0.9, 0.7, 0.55, 0.3],
+        "validation": {"y_true": [0, 1, 2, 3, 4], "y_pred": [0, 1, 2, 3, 0], "confidence": [0.99, 0.98, 0.6, 0.5, 0.4]}})}
+    for lang, words in (("en", ("Business case (money per year)", "Payoff (what a decision is worth)",
+                                "Cost of handling one item by hand (USD)", "750,000", "feedbeef", "Net benefit")),
+                        ("zh", ("商业论证（每年金额）", "收益设定（每个决策值多少钱）", "人工处理一条的成本（USD）", "750,000",
+                                "feedbeef", "每年净收益"))):
+        analysis = analyse(default_assessment(), {}, lang, evidence)
+        page = render_html(analysis, roadmap(analysis.ranking, start=TODAY),
+                           risk_register(analysis.assessment, analysis.ranking, analysis.costs, lang), {}, today=TODAY)
+        for word in words:
+            assert word in page, (lang, word)

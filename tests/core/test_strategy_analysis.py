@@ -1,0 +1,99 @@
+"""The business case inside the strategy analysis: measured value criterion, economics, errors, tables, files."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from core.business.evidence import RunEvidence
+from core.errors import DataError
+from core.strategy.analysis import analyse, business_rows, payoff_rows, ranking_rows
+from core.strategy.io import dump_yaml, load_yaml
+from core.strategy.model import AssessmentError, default_assessment
+
+# vision defaults: 0.50 by hand, 5.00 per error, 2,000,000 images a year, 99 % target precision
+VALIDATION = {"y_true": [0, 1, 2, 3, 4], "y_pred": [0, 1, 2, 3, 0], "confidence": [0.99, 0.98, 0.6, 0.5, 0.4]}
+TEST = {"y_true": [0, 1, 2, 3], "y_pred": [0, 1, 2, 0], "confidence": [0.9, 0.7, 0.55, 0.3]}
+
+
+def _vision(run_id: str = "run-vision-1") -> dict[str, RunEvidence]:
+    return {"vision": RunEvidence("vision", run_id, {**TEST, "validation": VALIDATION})}
+
+
+def test_a_payoff_with_a_run_makes_the_value_criterion_measured():
+    assessment = default_assessment()
+    analysis = analyse(assessment, {}, "en", _vision())
+    case = analysis.cases["vision"]
+    # cut-off 0.5 (validation: 4 of 4 right at >= 0.5, 4 of 5 at 0.4); test automates 3 right rows of 4:
+    # 3 x 0.50 / 4 x 2,000,000 = 750,000 a year
+    assert case.operating_point == 0.5 and case.value == pytest.approx(750_000)
+    money = analysis.economics["vision"]
+    cost = analysis.best_cost("vision").total
+    assert money.cost == pytest.approx(cost) and money.net == pytest.approx(750_000 - cost)
+    assert money.roi == pytest.approx((750_000 - cost) / cost) and money.payback_months == pytest.approx(12 * cost / 750_000)
+    value = analysis.effective["vision"]["value"]
+    assert (value.source, value.score, value.run_ids, value.metric) == ("measured", 5.0, ("run-vision-1",), "roi")
+    assert analysis.effective["nlp"]["value"].source == "assumed"
+    rows = business_rows(analysis)
+    vision = next(row for row in rows if row["Use case"] == "Vision")
+    assert vision["Value / year (USD)"] == "750,000" and vision["Runs"] == "run-visi" and vision["Verdict"] == "gain"
+    nlp = next(row for row in rows if row["Use case"] == "NLP")
+    assert nlp["Verdict"] == "no completed run yet: value stays assumed"
+    ranking = {row["Use case"]: row for row in ranking_rows(analysis)}
+    assert ranking["Vision"]["Net benefit / year (USD)"] == f"{750_000 - cost:,.0f}" and ranking["NLP"][
+        "Net benefit / year (USD)"] == "-"
+
+
+def test_the_value_changes_the_ranking():
+    assessment = default_assessment()
+    before = [r.id for r in analyse(assessment, {}, "en").ranking]
+    after = [r.id for r in analyse(assessment, {}, "en", _vision()).ranking]
+    assert before == ["recommendation", "vision", "nlp", "finance"]
+    assert after[0] == "vision"  # value 3 (typed) -> 5 (measured): 3.15 + 0.35 x 2 = 3.85 beats 3.20
+
+
+def test_switching_the_payoff_off_or_the_evidence_off_keeps_the_typed_value():
+    assessment = default_assessment()
+    assessment.use_case("vision").payoff.enabled = False
+    assert "vision" not in analyse(assessment, {}, "en", _vision()).cases
+    assessment.use_case("vision").payoff.enabled = True
+    assessment.use_case("vision").use_evidence = False
+    analysis = analyse(assessment, {}, "en", _vision())
+    assert "vision" not in analysis.cases and analysis.effective["vision"]["value"].source == "assumed"
+
+
+def test_a_bad_payoff_is_an_error_of_that_use_case_only_even_without_runs():
+    assessment = default_assessment()
+    assessment.use_case("finance").payoff.applications_per_year = -10
+    sure_but_wrong = {"y_true": [1, 0], "y_pred": [0, 0], "confidence": [0.9, 0.8]}  # precision 0, then 50 %
+    analysis = analyse(assessment, {}, "zh", {"vision": RunEvidence("vision", "r", {**TEST, "validation": sure_but_wrong})})
+    assert set(analysis.business_errors) == {"finance", "vision"}
+    assert isinstance(analysis.business_errors["finance"], DataError)
+    assert "applications_per_year 为 -10.0" in analysis.business_errors["finance"].message("zh")
+    assert "没有任何置信度截断值能达到" in analysis.business_errors["vision"].message("zh")
+    assert analysis.ranking  # the rest of the page still works
+
+
+def test_a_run_without_stored_evaluation_is_named():
+    analysis = analyse(default_assessment(), {}, "en", {"vision": RunEvidence("vision", "abcdef123", None)})
+    assert analysis.business_errors["vision"].message("en") == "Run abcdef12 stored no evaluation to value; train it again."
+
+
+def test_payoff_rows_and_yaml_round_trip_with_payoffs():
+    assessment = default_assessment()
+    assessment.use_case("finance").payoff.cost_bad_approved = 7500
+    rows = payoff_rows(analyse(assessment, {}, "en"))
+    finance = {row["Item"]: row["Entry"] for row in rows if row["Use case"] == "Finance risk"}
+    assert finance == {"Cost of approving a bad loan (USD)": "7,500", "Margin lost by rejecting a good applicant (USD)":
+                       "800", "Applications per year": "20,000"}
+    assert {row["Entry"] for row in rows if row["Item"] == "Target precision of automatic decisions"} == {"99%", "95%"}
+    text = dump_yaml(assessment)
+    assert load_yaml(text) == assessment
+    old = yaml.safe_load(text)
+    for use_case in old["use_cases"]:
+        del use_case["payoff"]  # a file saved before payoffs existed
+    loaded = load_yaml(yaml.safe_dump(old))
+    assert loaded.use_case("finance").payoff.enabled is False and loaded.use_case("finance").payoff.cost_bad_approved == 5000
+    old["use_cases"][0]["payoff"] = {"manual_cost": -1}
+    with pytest.raises(AssessmentError, match=r"use_cases\[0\]\.payoff\.manual_cost"):
+        load_yaml(yaml.safe_dump(old))
