@@ -91,11 +91,17 @@ def _decimal_commas_to_points(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-_MISSING_TEXT = {"", "na", "n/a", "nan", "null", "none", "?", "-", "missing"}
+# Only real missing markers count as missing: an empty cell, NaN and the spellings spreadsheets and
+# databases write for "no value" (compared case-insensitively). read_csv_bytes reads with
+# keep_default_na=False, so pandas' longer default list does not apply either. Words such as
+# "none", "unknown", "missing" or "-" are kept as categories: in credit tables "none" is a real
+# answer (other debtors: none, savings: none) and counting it as missing reported 90 % "missing"
+# for a complete column and hid a level that carries risk information.
+MISSING_MARKERS = frozenset({"", "na", "n/a", "#n/a", "<na>", "nan", "null", "?"})
 
 
 def _is_missing_text(values: pd.Series) -> pd.Series:
-    return values.astype(str).str.strip().str.lower().isin(_MISSING_TEXT) | values.isna()
+    return values.astype(str).str.strip().str.lower().isin(MISSING_MARKERS) | values.isna()
 
 
 def coerce_column(values: pd.Series) -> tuple[str, np.ndarray, int]:

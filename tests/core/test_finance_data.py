@@ -156,3 +156,36 @@ def test_semicolon_file_keeps_text_with_commas_and_reads_thousands():
     parsed, _ = read_csv_bytes(text.encode("utf-8"))
     assert parsed["amount"].tolist() == ["1234.5", "12", "-0.25"]
     assert parsed["note"].tolist() == ["red, big", "blue", "green, small"]
+
+
+def _all_splits(data, name):
+    key = next(f["key"] for f in data.extra["features"] if f["name"] == name)
+    return np.concatenate([data.x_train[key], data.x_val[key], data.x_test[key]])
+
+
+def test_a_category_named_none_is_a_value_not_missing():
+    # 54 of 60 applicants have no other debtors ("none"), as in the German credit table.
+    debtors = np.where(np.arange(60) < 54, "none", np.where(np.arange(60) % 2 == 0, "guarantor", "co-applicant"))
+    frame = _frame().assign(other_debtors=debtors, plans=np.resize(["None", "NONE", "bank", "stores"], 60))
+    raw, _ = read_csv_bytes(_csv(frame))
+    assert raw["other_debtors"].tolist() == debtors.tolist()  # the reader keeps the word, not NaN
+    data = table_dataset(raw, target="status", bad_value="bad")
+    assert (_all_splits(data, "other_debtors") == "none").sum() == 54
+    columns = {c["name"]: c for c in profile(data)["columns"]}
+    assert columns["other_debtors"]["missing"] == 0 and columns["other_debtors"]["missing_share"] == 0.0
+    assert columns["other_debtors"]["distinct"] == 3
+    assert "(missing)" not in {level["level"] for level in columns["other_debtors"]["levels"]}
+    assert columns["plans"]["missing"] == 0 and columns["plans"]["distinct"] == 4
+
+
+def test_only_real_missing_markers_count_as_missing():
+    markers = ["", "NA", "N/A", "nan", "NULL", "null", "?", "#N/A"]
+    home = np.resize(markers + ["rent", "own"], 60)  # 6 rounds of 10: 48 markers, 6 rent, 6 own
+    raw, _ = read_csv_bytes(_csv(_frame().assign(home=home)))
+    data = table_dataset(raw, target="status", bad_value="bad")
+    values = _all_splits(data, "home")
+    assert (values == "").sum() == 48 and (values == "rent").sum() == 6 and (values == "own").sum() == 6
+    column = next(c for c in profile(data)["columns"] if c["name"] == "home")
+    assert column["missing"] == (data.x_train[next(f["key"] for f in data.extra["features"]
+                                                   if f["name"] == "home")] == "").sum() > 0
+    assert column["distinct"] == 2
