@@ -17,8 +17,19 @@ from dashboard.widgets import translated_choice
 BENCHMARK_KEY = "sel_benchmark_jobs"
 
 
+def split_scope(use_case_id: str, fingerprint: str) -> str:
+    """Suffix of the widget keys that belong to one use case's split (requirements, charts, export)."""
+    return f"{use_case_id}_{str(fingerprint)[:16]}"
+
+
 def split_options(completed: pd.DataFrame, fingerprints: dict[str, str]) -> dict[str, str]:
-    """{dataset fingerprint: "dataset · seed · n runs"}, newest split first: runs are only compared within one."""
+    """{dataset fingerprint: "dataset · seed · n runs"}, newest split first: runs are only compared within one.
+
+    The dataset is named as people know it (an upload's file name and size); the data fingerprint is
+    added only where two splits would otherwise read the same.
+    """
+    from dashboard.views import dataset_text
+
     options: dict[str, str] = {}
     counts: dict[str, int] = {}
     for row in completed.to_dict("records"):
@@ -26,8 +37,12 @@ def split_options(completed: pd.DataFrame, fingerprints: dict[str, str]) -> dict
         if not fingerprint:
             continue
         counts[fingerprint] = counts.get(fingerprint, 0) + 1
-        options.setdefault(fingerprint, f"{row['dataset']} · {t('selection_page.seed')} {row.get('seed', '?')}")
-    return {fp: t("selection_page.split_label", split=label, runs=counts[fp], fingerprint=fp[:8])
+        seed = row.get("seed", "?")
+        seed = int(seed) if isinstance(seed, float) and seed.is_integer() else seed
+        options.setdefault(fingerprint, f"{dataset_text(row)} · {t('selection_page.seed')} {seed}")
+    labels = list(options.values())
+    return {fp: (t("selection_page.split_label", split=label, runs=counts[fp], fingerprint=fp[:8])
+                 if labels.count(label) > 1 else t("run_names.split", split=label, runs=counts[fp]))
             for fp, label in options.items()}
 
 
@@ -37,11 +52,13 @@ def render_benchmark_all(use_case: Any, splits: dict[str, str], queue: Any) -> N
         sources = {source.id: source for source in use_case.datasets
                    if source.kind == "bundled" and source.is_available()[0]}
         left, middle, right = st.columns([3, 1, 1])
-        source_id = translated_choice(left.selectbox, t("lab.dataset"), list(sources), key="sel_bench_dataset",
+        source_id = translated_choice(left.selectbox, t("lab.dataset"), list(sources),
+                                      key=f"sel_bench_dataset_{use_case.id}",
                                       format_func=lambda sid: t(sources[sid].title_key))
         seed = int(middle.number_input(t("lab.seed"), min_value=0, max_value=2**31 - 1, value=0, step=1,
-                                       key="sel_bench_seed"))
-        jobs = st.session_state.get(BENCHMARK_KEY, [])
+                                       key=f"sel_bench_seed_{use_case.id}"))
+        jobs_key = f"{BENCHMARK_KEY}_{use_case.id}"  # another use case's benchmark is not this page's progress
+        jobs = st.session_state.get(jobs_key, [])
         busy = any(queue.get(job_id) is not None and queue.get(job_id).active for job_id in jobs)
         right.write("")
         if right.button(t("selection_page.benchmark_button"), key="sel_benchmark", type="primary", disabled=busy):
@@ -52,7 +69,7 @@ def render_benchmark_all(use_case: Any, splits: dict[str, str], queue: Any) -> N
                                  meta={"use_case": use_case.id, "dataset": spec.dataset, "model": spec.candidate,
                                        "epochs": spec.config.epochs})
                     for spec in benchmark_specs(use_case.id, source_id, seed=seed)]
-            st.session_state[BENCHMARK_KEY] = jobs
+            st.session_state[jobs_key] = jobs
         st.caption(t("selection_page.benchmark_help"))
         if jobs:
             _render_benchmark_progress(queue, jobs)
@@ -103,7 +120,7 @@ def _sentence_case(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def render_pareto(table: pd.DataFrame, quality: str) -> None:
+def render_pareto(table: pd.DataFrame, quality: str, *, scope: str) -> None:
     st.plotly_chart(
         selection_charts.plot_pareto(table, quality_column=quality, title=t("selection.charts.pareto_title"),
                                      x_title=t("selection.charts.pareto_x"),
@@ -111,11 +128,11 @@ def render_pareto(table: pd.DataFrame, quality: str) -> None:
                                      front_label=t("selection.charts.pareto_front"),
                                      size_label=t("selection.charts.pareto_size"),
                                      empty_message=t("selection_page.no_latency")),
-        key="sel_pareto",
+        key=f"sel_pareto_{scope}",
     )
 
 
-def render_learning_curves(tracker: Any, table: pd.DataFrame, use_case: Any) -> None:
+def render_learning_curves(tracker: Any, table: pd.DataFrame, use_case: Any, *, scope: str) -> None:
     from dashboard.views import curve_label
 
     histories = {row["model"]: tracker.history(row["run_id"]) for row in table.to_dict("records")}
@@ -126,7 +143,7 @@ def render_learning_curves(tracker: Any, table: pd.DataFrame, use_case: Any) -> 
         charts.plot_runs_overlay(histories, metric=metric, title=t("selection_page.curves_title"),
                                  x_title=t("lab.epoch"), y_title=curve_label(metric, {use_case.task}),
                                  train_label=t("lab.train_split"), val_label=t("lab.val_split")),
-        key="sel_curves",
+        key=f"sel_curves_{scope}",
     )
 
 
@@ -143,7 +160,8 @@ def _stored_evaluations(tracker: Any, table: Any) -> dict[str, dict[str, Any]]:
     return evaluations
 
 
-def render_baseline_tests(tracker: Any, table: pd.DataFrame, use_case: Any) -> tuple[dict, str | None]:
+def render_baseline_tests(tracker: Any, table: pd.DataFrame, use_case: Any, *, scope: str
+                          ) -> tuple[dict, str | None]:
     """McNemar and bootstrap CI of each deep model against the simple baseline on the same test set."""
     from core.selection.compare import quality_columns, significance_applies
     from core.selection.significance import compare_with_baseline
@@ -169,7 +187,7 @@ def render_baseline_tests(tracker: Any, table: pd.DataFrame, use_case: Any) -> t
                                                   x_title=t("selection.charts.baseline_x"),
                                                   zero_label=t("selection.charts.baseline_zero"),
                                                   empty_message=t("selection_page.no_deep_models")),
-        key="sel_baseline_chart",
+        key=f"sel_baseline_chart_{scope}",
     )
     for model, result in results.items():
         st.markdown(t(f"selection_page.verdict_{result.verdict}", model=model, baseline=baseline,
@@ -214,23 +232,34 @@ def num_classes(table: pd.DataFrame) -> int | None:
     return int(value) if value is not None and pd.notna(value) else None
 
 
-def requirements_form(table: pd.DataFrame) -> Requirements:
-    """The stakeholder's requirements, as widgets."""
-    train_size = int(table["train_size"].max()) if "train_size" in table and table["train_size"].notna().any() else 1000
+def labelled_default(table: pd.DataFrame) -> int:
+    """The compared split's recorded training-set size (examples, texts or ratings the models learned from)."""
+    sizes = pd.to_numeric(table["train_size"], errors="coerce") if "train_size" in table else pd.Series(dtype=float)
+    return int(sizes.max()) if sizes.notna().any() else 1000
+
+
+def requirements_form(table: pd.DataFrame, *, use_case_id: str, scope: str) -> Requirements:
+    """The stakeholder's requirements, as widgets.
+
+    Labelled examples start at the compared split's training size and belong to that split (key
+    scoped by `scope`); the other requirements belong to the use case.
+    """
     first, second, third = st.columns(3)
-    labelled = first.number_input(t("selection.requirements.labelled_examples"), min_value=0, value=train_size,
-                                  step=100, key="sel_labelled")
-    use_target = second.checkbox(t("selection_page.use_latency_target"), value=False, key="sel_use_latency")
+    labelled = first.number_input(t("selection.requirements.labelled_examples"), min_value=0,
+                                  value=labelled_default(table), step=100, key=f"sel_labelled_{scope}")
+    use_target = second.checkbox(t("selection_page.use_latency_target"), value=False,
+                                 key=f"sel_use_latency_{use_case_id}")
     target = second.number_input(t("selection.requirements.latency_target_ms") + " (ms)", min_value=0.0,
-                                 value=5.0, step=0.5, key="sel_latency", disabled=not use_target)
-    explanations = third.checkbox(t("selection.requirements.explanations_required"), key="sel_explain")
-    on_premises = third.checkbox(t("selection.requirements.on_premises_only"), key="sel_onprem")
+                                 value=5.0, step=0.5, key=f"sel_latency_{use_case_id}", disabled=not use_target)
+    explanations = third.checkbox(t("selection.requirements.explanations_required"), key=f"sel_explain_{use_case_id}")
+    on_premises = third.checkbox(t("selection.requirements.on_premises_only"), key=f"sel_onprem_{use_case_id}")
     compute_options = ["cpu", "one_gpu", "cluster"]
-    compute = translated_choice(first.radio, t("selection.requirements.compute"), compute_options, key="sel_compute",
-                                format_func=lambda c: t(f"selection.compute.{c}"), horizontal=True)
+    compute = translated_choice(first.radio, t("selection.requirements.compute"), compute_options,
+                                key=f"sel_compute_{use_case_id}", format_func=lambda c: t(f"selection.compute.{c}"),
+                                horizontal=True)
     retrain_options = ["rarely", "monthly", "weekly", "daily"]
     retrain = translated_choice(second.radio, t("selection.requirements.retrain"), retrain_options,
-                                key="sel_retrain", format_func=lambda r: t(f"selection.retrain.{r}"),
+                                key=f"sel_retrain_{use_case_id}", format_func=lambda r: t(f"selection.retrain.{r}"),
                                 horizontal=True)
     return Requirements(labelled_examples=int(labelled), latency_target_ms=float(target) if use_target else None,
                         explanations_required=bool(explanations), compute=compute,
@@ -258,7 +287,7 @@ def render_recommendation(recommendation: Any, render_reason: Callable[..., str]
         st.info(render_reason(key, params, lang))
 
 
-def render_deployment(tracker: Any, table: pd.DataFrame, use_case: Any = None) -> None:
+def render_deployment(tracker: Any, table: pd.DataFrame, use_case: Any = None, *, scope: str = "") -> None:
     """Export a Keras candidate to SavedModel and TFLite (float, int8) and measure size, latency, accuracy."""
     from core.training.adapters import IMAGE_CLASSIFICATION
 
@@ -271,10 +300,10 @@ def render_deployment(tracker: Any, table: pd.DataFrame, use_case: Any = None) -
         st.info(t("selection_page.deploy_needs_keras"))
         return
     options = {row["run_id"]: row["model"] for row in keras_rows.to_dict("records")}
-    run_id = st.selectbox(t("selection_page.deploy_pick"), list(options), key="sel_export_run",
+    run_id = st.selectbox(t("selection_page.deploy_pick"), list(options), key=f"sel_export_run_{scope}",
                           format_func=options.get)
-    results = st.session_state.setdefault("sel_export_results", {})
-    if st.button(t("selection_page.deploy_button"), key="sel_export"):
+    results = st.session_state.setdefault("sel_export_results", {})  # by run id: cannot leak across splits
+    if st.button(t("selection_page.deploy_button"), key=f"sel_export_{scope}"):
         try:
             with st.spinner(t("selection_page.deploy_running")):
                 results[run_id] = _deployment_rows(tracker, run_id)

@@ -38,7 +38,15 @@ def stored_upload_kwargs(upload: Any) -> dict[str, str]:
     """Keep an uploaded zip in the data dir (so its runs can be re-evaluated) and name it for the loader."""
     from core.training.pipeline import store_upload
 
-    return {"data": str(store_upload(upload_bytes(upload), suffix=".zip"))}
+    return {"data": str(store_upload(upload_bytes(upload), suffix=".zip")), **upload_name_kwargs(upload)}
+
+
+def upload_name_kwargs(upload: Any) -> dict[str, str]:
+    """The upload's original file name as a dataset kwarg: runs record it, so people can tell uploads apart."""
+    from core.training.pipeline import UPLOAD_NAME
+
+    name = str(getattr(upload, "name", "") or "")
+    return {UPLOAD_NAME: name} if name else {}
 
 
 def forget_upload(dataset_kwargs: dict[str, Any]) -> None:
@@ -102,7 +110,7 @@ def load_csv_source(use_case: Any, source: Any, seed: int, *, prefix: str, area:
                                       help_key=f"{area}.upload_help", needed_key=f"{area}.upload_needed")
             if upload is None:
                 return None
-            dataset_kwargs = upload_kwargs(upload)
+            dataset_kwargs = {**upload_kwargs(upload), **upload_name_kwargs(upload)}
         dataset = load_dataset_for_ui(use_case.id, source.id, seed, dataset_kwargs)
     except StudioError as error:
         st.error(error_text(error))
@@ -424,8 +432,9 @@ def render_run_picker(tracker: Any, use_case_id: str, source_id: str, *, key: st
     labels = {}
     for row in runs.to_dict("records"):
         started = row["started"].strftime("%Y-%m-%d %H:%M") if isinstance(row["started"], (pd.Timestamp, dt.datetime)) else ""
-        labels[row["run_id"]] = (f"{started} · {row['model']} · {_primary_metric_text(row)} · "
-                                 f"{_status_label(row['status'])}")
+        uploaded = f" · {dataset_text(row)}" if row.get("source_kind") == "uploaded" else ""
+        labels[row["run_id"]] = (f"{started} · {model_name(use_case_id, row['model'])}{uploaded} · "
+                                 f"{_primary_metric_text(row)} · {_status_label(row['status'])}")
     pending = st.session_state.pop("lab_pending_run", None)
     if pending in labels:
         st.session_state[key] = pending
@@ -598,17 +607,60 @@ def _use_case_title(use_case_id: str) -> str:
     return t(USE_CASES[use_case_id].title_key) if use_case_id in USE_CASES else use_case_id
 
 
+def model_name(use_case_id: Any, model_id: Any) -> str:
+    """A candidate's name for people ("Gradient boosting (scikit-learn)"), not its id (`gbm`)."""
+    from core.usecases.registry import USE_CASES
+
+    use_case = USE_CASES.get(use_case_id)
+    candidate = next((c for c in use_case.candidates if c.id == model_id), None) if use_case else None
+    if candidate is not None:
+        return t(candidate.name_key)
+    return t("run_names.imported") if model_id == "imported" else str(model_id)
+
+
+def metric_value_text(metric: str, value: Any) -> str:
+    """A test figure that says which metric it is: "AUC 0.812", "accuracy 93.1 %", "RMSE 0.857 stars"."""
+    from core.selection.compare import format_metric
+
+    shown = format_metric(metric, value)  # "–" when missing or not finite
+    if shown == "–":
+        return shown
+    if metric == "test_accuracy":
+        return t("run_names.metric_value.test_accuracy", value=f"{float(value) * 100:.1f}")
+    if metric in ("test_roc_auc", "test_rmse"):
+        return t(f"run_names.metric_value.{metric}", value=f"{float(value):.3f}")
+    return t("run_names.metric_value.other", metric=t(f"selection.metrics.{metric}"), value=shown)
+
+
 def _primary_metric_text(row: Any) -> str:
     from core.usecases.registry import USE_CASES
 
     use_case = USE_CASES.get(row.get("use_case"))
     name = use_case.primary_metric if use_case else "test_accuracy"
-    value = row.get(name)
-    if value is None or not np.isfinite(value):
-        return "–"
-    if "accuracy" in name:
-        return f"{value:.2%}"
-    return f"{value:.3f}" if "auc" in name else f"{value:.4f}"
+    return metric_value_text(name, row.get(name))
+
+
+def dataset_text(row: Any) -> str:
+    """The data a run used as people know it: an upload's file name and size ("credit.csv · 1,000 rows"),
+    else the source's title; never the source id (`upload_csv`) or the stored file's hash."""
+    from core.usecases.registry import USE_CASES
+
+    use_case_id, source_id = row.get("use_case"), str(row.get("dataset") or "")
+    use_case = USE_CASES.get(use_case_id)
+    source = next((s for s in use_case.datasets if s.id == source_id), None) if use_case else None
+    title = t(source.title_key) if source is not None else source_id
+    uploaded = (source is not None and source.kind == "uploaded") or row.get("source_kind") == "uploaded"
+    if not uploaded:
+        return title
+    name = str(row.get("source_name") or "").strip() or title
+    try:
+        rows = float(row.get("dataset_rows"))
+    except (TypeError, ValueError):
+        rows = float("nan")
+    if not np.isfinite(rows):
+        return name
+    unit = use_case_id if use_case_id in ("vision", "nlp", "recommendation", "finance") else "other"
+    return t("run_names.upload", name=name, rows=t(f"run_names.rows.{unit}", count=f"{int(rows):,}"))
 
 
 def runs_table(runs: pd.DataFrame) -> pd.DataFrame:
@@ -618,8 +670,8 @@ def runs_table(runs: pd.DataFrame) -> pd.DataFrame:
             t("runs.col_started"): runs["started"].dt.strftime("%Y-%m-%d %H:%M:%S")
             if hasattr(runs["started"], "dt") else runs["started"],
             t("runs.col_use_case"): runs["use_case"].map(_use_case_title),
-            t("runs.col_dataset"): runs["dataset"],
-            t("runs.col_model"): runs["model"],
+            t("runs.col_dataset"): [dataset_text(row) for row in runs.to_dict("records")],
+            t("runs.col_model"): [model_name(row.get("use_case"), row["model"]) for row in runs.to_dict("records")],
             t("runs.col_device"): runs["device"].map(device_text),
             t("runs.col_duration"): runs["duration_s"].map(lambda s: f"{s:.1f} s" if pd.notna(s) else "–"),
             t("runs.col_metric"): [_primary_metric_text(row) for row in runs.to_dict("records")],
@@ -634,9 +686,24 @@ def run_labels(runs: pd.DataFrame) -> dict[str, str]:
     labels: dict[str, str] = {}
     for row in runs.to_dict("records"):
         started = row["started"].strftime("%m-%d %H:%M") if isinstance(row["started"], (pd.Timestamp, dt.datetime)) else ""
-        labels[row["run_id"]] = (f"{row['model']} · {row['dataset']} · {_primary_metric_text(row)} · "
-                                 f"{started} · {row['run_id'][:6]}")
+        label = (f"{model_name(row.get('use_case'), row['model'])} · {dataset_text(row)} · "
+                 f"{_primary_metric_text(row)} · {started}")
+        if label in labels.values():  # two runs alike to the minute: the run id tells them apart
+            label = f"{label} · {row['run_id'][:6]}"
+        labels[row["run_id"]] = label
     return labels
+
+
+def default_overlay(runs: pd.DataFrame, *, limit: int = 3) -> list[str]:
+    """The newest completed runs of ONE use case (the newest run's): curves of different tasks never share a chart
+    unless someone picks them."""
+    completed = runs[runs["status"] == "completed"]
+    if completed.empty:
+        return []
+    if "started" in completed:
+        completed = completed.sort_values("started", ascending=False, kind="stable")
+    newest_use_case = completed["use_case"].iloc[0]
+    return list(completed.loc[completed["use_case"] == newest_use_case, "run_id"][:limit])
 
 
 def recorded_curves(histories: dict[str, dict[str, list[float]]]) -> set[str]:
@@ -697,11 +764,10 @@ def render_run_details(tracker: Any, run_id: str) -> None:
         except StudioError as error:
             st.error(error_text(error))
         else:
-            primary_text = view_function(use_case_id, "primary_metric_text")
-            if primary_text is not None:
-                fresh = primary_text(evaluation)
-            else:
-                fresh = f"{evaluation['accuracy']:.2%}"
+            from core.usecases.registry import USE_CASES
+
+            metric = USE_CASES[use_case_id].primary_metric if use_case_id in USE_CASES else "test_accuracy"
+            fresh = metric_value_text(metric, evaluation.get(metric.removeprefix("test_")))  # same words as stored
             st.success(t("runs.reevaluated", accuracy=fresh, stored=_primary_metric_text({**run.data.metrics,
                                                                                           **params})))
             if not evaluation.get("same_data", True):

@@ -29,9 +29,9 @@ st.dataframe(views.runs_table(runs), hide_index=True, width="stretch", key="runs
 
 labels = views.run_labels(runs)
 st.subheader(t("runs.overlay_title"))
-default_overlay = [run_id for run_id in labels if runs.set_index("run_id").loc[run_id, "status"] == "completed"][:3]
-selected = translated_choice(st.multiselect, t("runs.overlay_pick"), list(labels), default=default_overlay,
-                             key="runs_selected", format_func=labels.get)
+selected = translated_choice(st.multiselect, t("runs.overlay_pick"), list(labels),
+                             default=views.default_overlay(runs), key=f"runs_selected_{use_case_filter}",
+                             format_func=labels.get)
 # Curves the chosen runs recorded: accuracy (classifiers), AUC (credit risk), RMSE (ratings), loss (all).
 histories = {run_id: tracker.history(run_id) for run_id in selected}  # read once, for the options and the chart
 recorded = views.recorded_curves(histories)

@@ -32,8 +32,10 @@ views.render_benchmark_all(use_case, splits, queue)
 if not splits:
     st.info(t("errors.selection.no_runs"))
     st.stop()
-split = translated_choice(st.selectbox, t("selection_page.split"), list(splits), key="sel_split",
+# Every key below is scoped by use case (and split): nothing chosen for one dataset leaks into another.
+split = translated_choice(st.selectbox, t("selection_page.split"), list(splits), key=f"sel_split_{use_case_id}",
                           format_func=lambda fp: splits[fp])
+scope = views.split_scope(use_case_id, split)
 
 try:
     table = comparison_table(completed, use_case=use_case, fingerprints=fingerprints, dataset_fingerprint=split)
@@ -43,22 +45,22 @@ except StudioError as error:
 
 # ---- side by side ------------------------------------------------------------------------------
 st.subheader(t("selection_page.table_title"))
-st.dataframe(views.display_table(table, use_case), hide_index=True, width="stretch", key="sel_table")
+st.dataframe(views.display_table(table, use_case), hide_index=True, width="stretch", key=f"sel_table_{scope}")
 st.download_button(t("selection_page.download_csv"), data=to_csv(table), file_name=f"{use_case_id}-comparison.csv",
-                   mime="text/csv", key="sel_csv")
+                   mime="text/csv", key=f"sel_csv_{scope}")
 quality = quality_columns(use_case)[0]
 left, right = st.columns(2)
 with left:
-    views.render_pareto(table, quality)
+    views.render_pareto(table, quality, scope=scope)
 with right:
-    views.render_learning_curves(tracker, table, use_case)
+    views.render_learning_curves(tracker, table, use_case, scope=scope)
 
 st.subheader(t("selection_page.baseline_title"))
-significance, baseline = views.render_baseline_tests(tracker, table, use_case)
+significance, baseline = views.render_baseline_tests(tracker, table, use_case, scope=scope)
 
 # ---- guidance ----------------------------------------------------------------------------------
 st.subheader(t("selection_page.guidance_title"))
-requirements = views.requirements_form(table)
+requirements = views.requirements_form(table, use_case_id=use_case_id, scope=scope)
 try:
     rules = load_rules()
     validate_requirements(requirements, num_classes=views.num_classes(table), table=table, rules=rules)
@@ -69,8 +71,8 @@ except StudioError as error:
 else:
     views.render_recommendation(recommendation, render_reason, current_language())
     st.download_button(t("selection_page.download_md"), data=to_markdown(recommendation, current_language()),
-                       file_name=f"{use_case_id}-recommendation.md", mime="text/markdown", key="sel_md")
+                       file_name=f"{use_case_id}-recommendation.md", mime="text/markdown", key=f"sel_md_{scope}")
 
 # ---- deployment readiness ----------------------------------------------------------------------
 st.subheader(t("deployment.title"))
-views.render_deployment(tracker, table, use_case)
+views.render_deployment(tracker, table, use_case, scope=scope)

@@ -263,6 +263,15 @@ def _float(value: Any) -> float:
     return number
 
 
+def _score_points(gap: float, best: float, higher: bool) -> float:
+    """A quality gap in score points: percentage points for ratio metrics; for error metrics (RMSE) the gap as a
+    percentage of the best error, the unit the baseline margin uses. A raw RMSE gap (0.03 star) would weigh
+    nothing against any rule's penalty, and the worse model could come first."""
+    if higher or not math.isfinite(best) or best == 0:
+        return gap
+    return gap / abs(best) * 100.0
+
+
 def _pick_baseline(table: pd.DataFrame, case: Any, baseline: str | None) -> str | None:
     models = list(table["model"].astype(str))
     if baseline is not None:
@@ -370,7 +379,8 @@ def recommend(
                     "confidence_pct": result.confidence * 100}))
             else:
                 reasons.append(("selection.reasons.vs_baseline_untested", dict(values)))
-        score = settings["quality_weight"] * values["gap_to_best_points"] if math.isfinite(quality[model]) else -100.0
+        score = (settings["quality_weight"] * _score_points(values["gap_to_best_points"], best, sign > 0)
+                 if math.isfinite(quality[model]) else -100.0)
         flags: list[str] = []
         for rule in rules.rules:
             if _all_hold(rule["when"], values) and _all_hold(rule["candidate"], values):

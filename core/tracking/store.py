@@ -35,9 +35,13 @@ TAG_ERROR = "studio.error"
 TAG_EPOCH_METRICS = "studio.epoch_metrics"
 TAG_HOST = "studio.host"
 TAG_PID = "studio.pid"
+TAG_FINGERPRINT = "studio.dataset_fingerprint"
+TAG_SOURCE_KIND = "studio.source_kind"  # bundled | online | uploaded
+TAG_SOURCE_NAME = "studio.source_name"  # an upload's original file name ("german_credit.csv"); the stored copy is a hash
+TAG_DATASET_ROWS = "studio.dataset_rows"  # examples in all splits (rows, images, texts, ratings)
 MODEL_SUFFIXES = (".keras", ".h5", ".joblib", ".skops", ".pkl", ".tflite")
-BASE_COLUMNS = ["run_id", "run_name", "use_case", "dataset", "model", "device", "status", "started",
-                "duration_s"]
+BASE_COLUMNS = ["run_id", "run_name", "use_case", "dataset", "source_kind", "source_name", "dataset_rows", "model",
+                "device", "status", "started", "duration_s"]
 MAX_TAG_CHARS = 5000
 
 _QUIET_LOGGERS = ("mlflow", "alembic", "alembic.runtime.migration", "sqlalchemy", "urllib3")
@@ -97,6 +101,15 @@ def _jsonable(value: Any) -> Any:
 def _epoch_keys(tags: Mapping[str, str]) -> set[str]:
     """Metric keys a run logged per epoch (curves), as recorded by Tracker.log_epoch."""
     return set(filter(None, tags.get(TAG_EPOCH_METRICS, "").split(",")))
+
+
+def _rows(tagged: str | None, params: Mapping[str, str]) -> float:
+    """A run's example count: its tag, else (runs recorded before the tag) the sum of its split sizes."""
+    try:
+        return float(tagged) if tagged else float(sum(int(params[name]) for name in ("train_size", "val_size",
+                                                                                      "test_size")))
+    except (KeyError, TypeError, ValueError):
+        return math.nan
 
 
 def _param_value(value: Any) -> str:
@@ -388,6 +401,9 @@ class Tracker:
                 "run_name": info.run_name,
                 "use_case": tags.get(TAG_USE_CASE, ""),
                 "dataset": tags.get(TAG_DATASET, ""),
+                "source_kind": tags.get(TAG_SOURCE_KIND, ""),
+                "source_name": tags.get(TAG_SOURCE_NAME, ""),
+                "dataset_rows": _rows(tags.get(TAG_DATASET_ROWS), data.params),
                 "model": tags.get(TAG_MODEL, ""),
                 "device": tags.get(TAG_DEVICE) or data.params.get("device", ""),
                 "status": status,
@@ -406,6 +422,7 @@ class Tracker:
         frame = pd.DataFrame(rows, columns=columns)
         frame["started"] = pd.to_datetime(frame["started"])
         frame["duration_s"] = pd.to_numeric(frame["duration_s"], errors="coerce")
+        frame["dataset_rows"] = pd.to_numeric(frame["dataset_rows"], errors="coerce")
         for name in param_names:
             if name in frame.columns:
                 converted = pd.to_numeric(frame[name], errors="coerce")

@@ -12,7 +12,7 @@ import tempfile
 import threading
 import time
 from dataclasses import asdict, dataclass, field, replace
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 from typing import Any, Callable
 
 from core.config import Settings, get_settings
@@ -24,6 +24,9 @@ from core.usecases.registry import get_use_case
 
 EVALUATION_FILE = "evaluation.json"
 DATASET_FILE = "dataset.json"
+# dataset_kwargs key naming an upload's original file ("german_credit.csv"): recorded with the run so
+# people can tell uploads apart (the stored copy is named by a hash); never passed to the loader.
+UPLOAD_NAME = "upload_name"
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,7 @@ _DATASET_LOCK = threading.Lock()
 
 def load_dataset(use_case: str, dataset: str, *, seed: int = 0, **kwargs: Any) -> Dataset:
     """Load (and keep in memory) a use case's dataset; uploads are passed as a stored file path."""
+    kwargs = loader_kwargs(kwargs)
     key = (use_case, dataset, seed, json.dumps(kwargs, sort_keys=True, default=str))
     with _DATASET_LOCK:
         cached = _DATASET_CACHE.get(key)
@@ -84,6 +88,23 @@ def load_dataset(use_case: str, dataset: str, *, seed: int = 0, **kwargs: Any) -
             _DATASET_CACHE.clear()
         _DATASET_CACHE[key] = loaded
     return loaded
+
+
+def loader_kwargs(dataset_kwargs: dict[str, Any]) -> dict[str, Any]:
+    """dataset_kwargs without what only describes the data for people (the upload's file name)."""
+    return {name: value for name, value in dataset_kwargs.items() if name != UPLOAD_NAME}
+
+
+def dataset_tags(dataset: Dataset, dataset_kwargs: dict[str, Any]) -> dict[str, str]:
+    """Tags that tell a run's data apart: split fingerprint, title, kind, an upload's file name, example count."""
+    from core.tracking.store import (TAG_DATASET_ROWS, TAG_FINGERPRINT, TAG_SOURCE_KIND, TAG_SOURCE_NAME)
+
+    tags = {TAG_FINGERPRINT: dataset.fingerprint, "studio.dataset_title": dataset.title,
+            TAG_SOURCE_KIND: dataset.source_kind, TAG_DATASET_ROWS: str(sum(dataset.sizes.values()))}
+    name = str(dataset_kwargs.get(UPLOAD_NAME) or "").strip()
+    if name:
+        tags[TAG_SOURCE_NAME] = PureWindowsPath(name).name  # a browser may send a path (either slash); keep the name
+    return tags
 
 
 def _final_history_metrics(history: dict[str, list[float]]) -> dict[str, float]:
@@ -176,9 +197,7 @@ def run_training(
             "studio.device": device.name,
             "studio.device_kind": device.kind,
             "studio.mixed_precision": str(device.mixed_precision),
-            "studio.dataset_fingerprint": dataset.fingerprint,
-            "studio.dataset_title": dataset.title,
-            "studio.source_kind": dataset.source_kind,
+            **dataset_tags(dataset, spec.dataset_kwargs),
         },
     )
     if on_run_id:
@@ -391,8 +410,7 @@ def import_model_run(
         params={"use_case": use_case, "dataset": dataset, "model": "imported", "model_kind": "keras",
                 "seed": seed, "source_file": filename, "test_size": len(data.y_test),
                 **{f"data_{k}": v for k, v in (dataset_kwargs or {}).items()}},
-        tags={"studio.device": "-", "studio.dataset_fingerprint": data.fingerprint,
-              "studio.dataset_title": data.title, "studio.source_kind": data.source_kind},
+        tags={"studio.device": "-", **dataset_tags(data, dataset_kwargs or {})},
     )
     try:
         tracker.log_dict(run_id, {"id": data.id, "title": data.title, "kwargs": dataset_kwargs or {},

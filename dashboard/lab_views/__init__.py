@@ -8,7 +8,6 @@ A use case whose lab differs from image classification adds `dashboard/lab_views
 - `render_metric_row(metrics, tags) -> None`: a run's headline figures (Runs page, lab results).
 - `render_evaluation(evaluation, *, key, dataset=None) -> None`: what evaluation.json holds,
   as charts (Runs page re-evaluation).
-- `primary_metric_text(evaluation) -> str`: the re-evaluated primary metric, formatted.
 """
 
 from __future__ import annotations

@@ -19,12 +19,6 @@ MISSING_LABEL = "(missing)"
 
 # ---- Runs page hooks -------------------------------------------------------------------------
 
-def primary_metric_text(evaluation: dict[str, Any]) -> str:
-    """The re-evaluated primary metric, formatted (ROC-AUC)."""
-    value = evaluation.get("roc_auc")
-    return f"ROC-AUC {value:.3f}" if value is not None else "–"
-
-
 def render_metric_row(metrics: dict[str, float], tags: dict[str, str]) -> None:
     """Headline figures of a credit run: ranking quality first; accuracy is not headlined (imbalance)."""
     columns = [*st.columns(4), *st.columns(4)]
@@ -153,7 +147,7 @@ def _render_upload() -> dict[str, Any] | None:
     bad_value = right.selectbox(t("finance.bad_value"), values, key="finance_bad_value",
                                 help=t("finance.bad_value_help"))
     path = store_upload(data, suffix=".csv")
-    return {"path": str(path), "target": str(target), "bad_value": str(bad_value)}
+    return {"path": str(path), "target": str(target), "bad_value": str(bad_value), **views.upload_name_kwargs(upload)}
 
 
 def _render_profile(dataset: Any) -> None:

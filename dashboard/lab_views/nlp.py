@@ -1,7 +1,7 @@
 """NLP lab: pick reviews or a CSV, look at the texts, train a candidate, read results, try a review.
 
-Everything below the use-case picker of the lab page; the Runs page reuses render_metric_row,
-render_evaluation and primary_metric_text for NLP runs.
+Everything below the use-case picker of the lab page; the Runs page reuses render_metric_row
+and render_evaluation for NLP runs.
 """
 
 from __future__ import annotations
@@ -117,11 +117,6 @@ def render_training_controls(use_case: Any, dataset: Any, source_id: str, seed: 
 def render_metric_row(metrics: dict[str, float], tags: dict[str, str]) -> None:
     """Headline figures of an NLP run, with units."""
     views.render_metric_row(metrics, tags)
-
-
-def primary_metric_text(evaluation: dict[str, Any]) -> str:
-    """Re-evaluated test accuracy as a percentage."""
-    return f"{float(evaluation.get('accuracy', 0.0)):.2%}"
 
 
 def render_evaluation(evaluation: dict[str, Any], *, key: str, dataset: Any = None) -> None:

@@ -1,7 +1,7 @@
 """Recommendation lab: ratings data, train a candidate, compare runs, see a user's top-10 with reasons.
 
-Everything below the lab's use-case picker; the Runs page reuses render_metric_row,
-render_evaluation and primary_metric_text for recommendation runs.
+Everything below the lab's use-case picker; the Runs page reuses render_metric_row
+and render_evaluation for recommendation runs.
 """
 
 from __future__ import annotations
@@ -187,11 +187,6 @@ def render_metric_row(metrics: dict[str, float], tags: dict[str, str]) -> None:
     columns[6].metric(t("lab.latency_p50"), f"{p50:.2f} ms" if p50 is not None else "–",
                       help=t("recommendation.latency_help"))
     columns[7].metric(t("lab.device"), device_text(tags.get("studio.device")))
-
-
-def primary_metric_text(evaluation: dict[str, Any]) -> str:
-    """Re-evaluated test RMSE."""
-    return f"RMSE {_fmt(evaluation.get('rmse'))}"
 
 
 def render_evaluation(evaluation: dict[str, Any], *, key: str, dataset: Any = None) -> None:

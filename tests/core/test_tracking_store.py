@@ -235,3 +235,18 @@ def test_mark_interrupted_spares_live_runs_of_this_tracker_and_of_other_processe
     statuses = restarted.list_runs().set_index("model").status
     assert statuses.to_dict() == {"own": "interrupted", "alive": "running", "dead": "interrupted",
                                   "elsewhere": "interrupted"}
+
+
+def test_runs_list_the_upload_name_and_example_count_they_recorded(tracker):
+    from core.tracking.store import TAG_DATASET_ROWS, TAG_SOURCE_KIND, TAG_SOURCE_NAME
+
+    tagged = tracker.start_run(use_case="finance", dataset="upload_csv", model="gbm", params={"train_size": 10},
+                               tags={TAG_SOURCE_KIND: "uploaded", TAG_SOURCE_NAME: "credit.csv", TAG_DATASET_ROWS: 1000})
+    older = tracker.start_run(use_case="vision", dataset="digits", model="cnn",  # recorded before the row tag
+                              params={"train_size": 1257, "val_size": 180, "test_size": 360})
+    imported = tracker.start_run(use_case="vision", dataset="digits", model="imported", params={"test_size": 360})
+    runs = tracker.list_runs().set_index("run_id")
+    assert (runs.loc[tagged, "source_name"], runs.loc[tagged, "source_kind"]) == ("credit.csv", "uploaded")
+    assert runs.loc[tagged, "dataset_rows"] == 1000  # the tag wins over the split sizes
+    assert runs.loc[older, "dataset_rows"] == 1257 + 180 + 360 and runs.loc[older, "source_name"] == ""
+    assert pd.isna(runs.loc[imported, "dataset_rows"])  # unknown, not a guess

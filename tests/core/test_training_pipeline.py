@@ -152,3 +152,31 @@ def test_benchmark_specs_give_every_candidate_its_default_budget_on_one_split():
     assert [spec.candidate for spec in specs] == ["logreg", "mlp", "cnn", "cnn_regularised"]
     assert {spec.config.seed for spec in specs} == {3} and {spec.dataset for spec in specs} == {"digits"}
     assert [spec.config.epochs for spec in specs] == [1, 20, 15, 20]
+
+
+def test_an_upload_run_records_the_original_file_name_and_row_count(tracker, tmp_path):
+    """Uploads are stored under a content hash; the run keeps the name and size people know the file by."""
+    import pandas as pd
+
+    from core.tracking.store import TAG_DATASET_ROWS, TAG_SOURCE_KIND, TAG_SOURCE_NAME
+
+    rng = np.random.default_rng(0)
+    income = rng.normal(50, 15, 240).round(1)
+    frame = pd.DataFrame({"income": income, "age": rng.integers(20, 70, 240),
+                          "Status": np.where(income + rng.normal(0, 10, 240) < 45, "bad", "good")})
+    frame.loc[3, "Status"] = None  # a row without a target is left out: 239 rows are used
+    path = pipeline.store_upload(frame.to_csv(index=False).encode(), suffix=".csv")
+    kwargs = {"path": str(path), "target": "Status", "bad_value": "bad", pipeline.UPLOAD_NAME: "C:\\data\\german.csv"}
+    outcome = run_training(TrainingSpec("finance", "upload_csv", "scorecard", dataset_kwargs=kwargs), tracker=tracker)
+
+    tags = tracker.get_run(outcome.run_id).data.tags
+    assert tags[TAG_SOURCE_NAME] == "german.csv"  # the name, not the browser's path nor the stored hash
+    assert tags[TAG_SOURCE_KIND] == "uploaded" and tags[TAG_DATASET_ROWS] == "239"
+    row = tracker.list_runs("finance").set_index("run_id").loc[outcome.run_id]
+    assert row["source_name"] == "german.csv" and row["dataset_rows"] == 239
+    assert path.name != "german.csv" and path.stem in tags["studio.dataset_title"]  # the file itself is a hash
+    # the name only describes the data: the same file under another name is the same dataset and split
+    renamed = pipeline.load_dataset("finance", "upload_csv", **{**kwargs, pipeline.UPLOAD_NAME: "other.csv"})
+    assert renamed.fingerprint == tags["studio.dataset_fingerprint"]
+    assert reevaluate_run(tracker, outcome.run_id)["same_data"] is True
+

@@ -59,8 +59,8 @@ def test_candidates_side_by_side_with_baseline_test_and_recommendation(trained):
 @pytest.mark.slow
 def test_a_latency_target_nobody_meets_is_flagged(trained):
     at = trained
-    at.checkbox(key="sel_use_latency").check().run()
-    at.number_input(key="sel_latency").set_value(0.001).run()
+    at.checkbox(key="sel_use_latency_vision").check().run()
+    at.number_input(key="sel_latency_vision").set_value(0.001).run()
     assert not at.exception
     unmet = translate("selection_page.unmet", "en", requirement=translate("selection.unmet.latency", "en"))
     assert unmet in [error.value for error in at.error]
@@ -69,7 +69,7 @@ def test_a_latency_target_nobody_meets_is_flagged(trained):
 @pytest.mark.slow
 def test_contradictory_requirements_get_a_message_not_a_crash(trained):
     at = trained
-    at.number_input(key="sel_labelled").set_value(5).run()  # 10 classes need at least 20 examples
+    next(w for w in at.number_input if w.key.startswith("sel_labelled_")).set_value(5).run()  # 10 classes: >= 20
     assert not at.exception
     assert any("at least 20" in error.value for error in at.error)
 
@@ -77,7 +77,7 @@ def test_contradictory_requirements_get_a_message_not_a_crash(trained):
 @pytest.mark.slow
 def test_export_a_candidate_and_compare_formats(trained):
     at = trained
-    at.button(key="sel_export").click().run()
+    next(b for b in at.button if b.key.startswith("sel_export_")).click().run()
     assert not at.exception, [e.value for e in at.exception]
     formats = list(at.table[0].value.iloc[:, 0])
     assert formats == [translate(f"deployment.formats.{f}", "en")
@@ -145,3 +145,76 @@ def test_rating_models_learning_curves_name_their_squared_error_loss(app_test):
         axis_titles.append(((layout.get("yaxis") or {}).get("title") or {}).get("text"))
     assert "Loss (squared error + L2 penalty)" in axis_titles, axis_titles  # not "cross-entropy"
     assert "Loss (cross-entropy)" not in axis_titles
+
+
+def _selected_split_label(at) -> str:
+    box = next(widget for widget in at.selectbox if widget.key.startswith("sel_split_"))
+    return box.format_func(box.value)
+
+
+def _labelled(at) -> int:
+    return int(next(widget for widget in at.number_input if widget.key.startswith("sel_labelled_")).value)
+
+
+def _ranked(at) -> list[str]:
+    return [m.value for m in at.markdown if m.value.startswith("**") and ". " in m.value[:6]]
+
+
+def _rating_runs(record_run, *, fingerprint="ml-100k", dataset="movielens", source_name="", train_size=80_003,
+                 rows=None, rmse=(1.055, 0.887, 0.870)):
+    for model, value in zip(("popularity", "bias", "mf"), rmse):
+        extra = {"parameters": 1_256_073.0} if model == "mf" else {"parameters": 10_000.0}
+        record_run("recommendation", dataset, model, {"test_rmse": value, **extra}, train_size=train_size,
+                   fingerprint=fingerprint, source_name=source_name, rows=rows)
+
+
+def test_switching_use_case_redraws_the_split_label_and_labelled_examples_from_that_use_case(app_test, record_run):
+    """Issue 13.3: the label, the labelled examples and the guidance followed the previous use case."""
+    at = app_test(timeout=120)
+    for model, accuracy in (("logreg", 0.972), ("cnn", 0.981)):
+        record_run("vision", "digits", model, {"test_accuracy": accuracy}, train_size=1_257, fingerprint="digits-0")
+    _rating_runs(record_run)
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, [e.value for e in at.exception]
+    digits = translate("datasets.digits.title", "en")
+    assert _selected_split_label(at) == f"{digits} · seed 0 · 2 runs"
+    assert _labelled(at) == 1_257
+
+    at.selectbox(key="sel_use_case").set_value("recommendation").run()
+    assert not at.exception, [e.value for e in at.exception]
+    movielens = translate("recommendation.datasets.movielens.title", "en")
+    assert _selected_split_label(at) == f"{movielens} · seed 0 · 3 runs"
+    assert _labelled(at) == 80_003  # the rating split's recorded training size, not the digits' 1,257
+    texts = [m.value for m in at.markdown] + [i.value for i in at.info]
+    assert not any("labelled examples: deep models" in text for text in texts), "no small-data warning at 80k"
+
+
+def test_a_better_rmse_model_is_not_beaten_by_the_bias_baseline(app_test, record_run):
+    """RMSE is lower-is-better and its gap must weigh like accuracy points, not 0.02 of a point."""
+    at = app_test(timeout=120)
+    _rating_runs(record_run)
+    at.run()
+    at.switch_page(PAGE).run()
+    at.selectbox(key="sel_use_case").set_value("recommendation").run()
+    assert not at.exception, [e.value for e in at.exception]
+    ranked = _ranked(at)
+    assert ranked[0].startswith("**1. mf**"), ranked  # RMSE 0.870 beats bias at 0.887 and popularity at 1.055
+    assert ranked[-1].startswith("**3. popularity**"), ranked
+    assert not any("simple baseline" in s.value.lower() for s in at.success)
+
+
+def test_the_first_pick_of_another_split_shows_that_splits_runs(app_test, record_run):
+    at = app_test(timeout=120)
+    _rating_runs(record_run)
+    _rating_runs(record_run, fingerprint="u-data", dataset="upload_csv", source_name="u.data", train_size=79_800,
+                 rows=100_000, rmse=(1.020, 0.941, 0.912))
+    at.run()
+    at.switch_page(PAGE).run()
+    at.selectbox(key="sel_use_case").set_value("recommendation").run()
+    assert _selected_split_label(at) == "u.data · 100,000 ratings · seed 0 · 3 runs"  # the newest split first
+    assert list(at.dataframe[0].value["RMSE"]) == ["0.912", "0.941", "1.020"]
+    at.selectbox(key="sel_split_recommendation").set_value("ml-100k").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert list(at.dataframe[0].value["RMSE"]) == ["0.870", "0.887", "1.055"]
+    assert _labelled(at) == 80_003
