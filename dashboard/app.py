@@ -15,6 +15,7 @@ from dashboard.i18n import t  # noqa: E402
 from dashboard.services import start_background_warmup  # noqa: E402
 from dashboard.sidebar import init_language, render_sidebar  # noqa: E402
 from dashboard.streamlit_compat import keep_keras_state_between_reruns  # noqa: E402
+from dashboard.widgets import translate_file_uploaders  # noqa: E402
 
 PAGES_DIR = REPO_ROOT / "pages"
 
@@ -37,6 +38,7 @@ pages = [
 ]
 navigation = st.navigation(pages)
 render_sidebar()
+translate_file_uploaders()  # Streamlit's own "Upload" / "50MB per file" in the reader's language
 navigation.run()
 # After the page has rendered, so it never delays the first paint: tracker start-up (and marking
 # runs a crash left "running" as interrupted) continues in a background thread.

@@ -51,3 +51,31 @@ def translated_choice(widget: Callable[..., Any], label: str, options: Sequence[
     labels = {option: format_func(option) for option in options}
     st.session_state[_labels_key(key)] = {text: option for option, text in labels.items()}
     return widget(label, options, key=key, format_func=labels.__getitem__, **kwargs)
+
+
+_UPLOAD_BUTTON = ('[data-testid="stFileUploaderDropzone"] [data-testid="stBaseButton-secondary"] '
+                  '[data-testid="stMarkdownContainer"] p')
+_UPLOAD_LIMIT = '[data-testid="stFileUploaderDropzoneInstructions"] span'
+
+
+def _css_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+
+
+def uploader_texts_css(button: str, limit: str) -> str:
+    """CSS that draws `button` and `limit` over Streamlit's own English "Upload" and "50MB per file".
+
+    Streamlit's file uploader has no way to set those two texts; the original text is kept in the
+    page (font size 0) for screen readers and the translation is drawn after it.
+    """
+    return (f"<style>{_UPLOAD_BUTTON}, {_UPLOAD_LIMIT} {{ font-size: 0; }}\n"
+            f"{_UPLOAD_BUTTON}::after {{ content: {_css_string(button)}; font-size: 14px; }}\n"
+            f"{_UPLOAD_LIMIT}::after {{ content: {_css_string(limit)}; font-size: 14px; }}</style>")
+
+
+def translate_file_uploaders() -> None:
+    """Every file uploader on the page shows its button and size limit in the reader's language."""
+    from dashboard.i18n import t
+
+    limit = t("formats.dropzone_limit", mb=st.get_option("server.maxUploadSize"))
+    st.html(uploader_texts_css(t("formats.upload_button"), limit))

@@ -130,6 +130,8 @@ def test_u_data_without_a_header_loads_and_says_which_column_is_what(app_test, s
     assert _metrics(at)["用户数"] == "6"
     captions = [caption.value for caption in at.caption]
     assert "文件没有表头行：第 1 列作为用户，第 2 列作为物品，第 3 列作为评分，第 4 列作为时间戳。" in captions
+    styles = [element.proto.body for element in at.get("html")]  # Streamlit's own uploader texts, covered
+    assert any('content: "上传"' in css and 'content: "每个文件最大 50 MB"' in css for css in styles)
     source = next(caption for caption in captions if "来源" in caption)  # the studio's source line, translated
     assert "上传的文件" in source and "60 条评分" in source and "由上传者提供" in source, source
     assert "Uploaded" not in source and "uploader" not in source
