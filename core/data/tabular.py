@@ -124,6 +124,38 @@ def coerce_column(values: pd.Series) -> tuple[str, np.ndarray, int]:
     return "categorical", text, 0
 
 
+# Names a target column usually has, and words that name the bad / the good outcome (lower case).
+TARGET_NAMES = ("status", "class", "target", "default", "bad", "y", "label", "违约", "状态")
+BAD_WORDS = ("bad", "1", "yes", "true", "default", "defaulted", "坏", "违约", "是")
+GOOD_WORDS = ("good", "0", "no", "false", "paid", "好", "正常", "否")
+MAX_TARGET_VALUES = 30
+
+
+def guess_target(columns: Any) -> str:
+    """The likeliest target of a freshly read table: the last column with a usual target name, else the last one."""
+    columns = [str(column) for column in columns]
+    return next((c for c in reversed(columns) if c.strip().lower() in TARGET_NAMES), columns[-1])
+
+
+def target_values(values: pd.Series) -> list[str]:
+    """The distinct present values of a target column, most frequent first (at most MAX_TARGET_VALUES)."""
+    text = values.astype(str).str.strip()[~_is_missing_text(values)]
+    return [str(v) for v in text.value_counts(sort=True).index.tolist()][:MAX_TARGET_VALUES]
+
+
+def guess_bad_value(values: list[str]) -> str:
+    """The value that likely means "bad": one named so, else the rarest value not named like a good outcome.
+
+    A table whose only value is "good" (a refused one-row file) still gets "good" back; that
+    guess is never carried to the next file, which starts from its own detection.
+    """
+    named = next((v for v in values if v.strip().lower() in BAD_WORDS), None)
+    if named is not None:
+        return named
+    others = [v for v in values if v.strip().lower() not in GOOD_WORDS]
+    return (others or values)[-1]
+
+
 def target_labels(values: pd.Series, bad_value: Any, *, column: str) -> np.ndarray:
     """1 where the target equals the "bad" value, else 0; DataError when the target is not binary."""
     text = values.astype(str).str.strip()

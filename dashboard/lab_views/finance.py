@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import numpy as np
@@ -116,7 +117,7 @@ def _render_data(use_case: Any):
 
 def _render_upload() -> dict[str, Any] | None:
     """CSV upload, target column and "bad" value; None (with a message) until all three are usable."""
-    from core.data.tabular import read_csv_bytes
+    from core.data.tabular import guess_bad_value, guess_target, read_csv_bytes, target_values
     from core.training.pipeline import store_upload
 
     upload = views.checked_uploader(t("finance.upload"), key="finance_upload", help_key="finance.upload_help",
@@ -131,19 +132,23 @@ def _render_upload() -> dict[str, Any] | None:
         return None
     st.caption(t("finance.upload_read", rows=len(frame), columns=frame.shape[1], encoding=encoding))
     columns = list(frame.columns)
-    guess = next((c for c in reversed(columns) if c.lower() in ("status", "class", "target", "default", "bad", "y",
-                                                                "label", "违约", "状态")), columns[-1])
-    if st.session_state.get("finance_target") not in columns:
-        st.session_state["finance_target"] = guess
+    # Every file starts from the detection for that file: choices made for an earlier (maybe refused)
+    # upload are never carried over, or a one-row file's "good" became the new file's "bad" value.
+    identity = hashlib.sha256(data).hexdigest()[:16]
+    if (st.session_state.get("finance_upload_identity") != identity
+            or st.session_state.get("finance_target") not in columns):
+        st.session_state["finance_upload_identity"] = identity
+        st.session_state["finance_target"] = guess_target(columns)
     left, right = st.columns(2)
     target = left.selectbox(t("finance.target"), columns, key="finance_target", help=t("finance.target_help"))
-    values = [v for v in pd.Series(frame[target]).astype(str).str.strip().value_counts().index.tolist() if v][:30]
+    values = target_values(frame[target])
     if not values:
         st.error(t("errors.finance.no_target_values", column=target))
         return None
-    default_bad = next((v for v in values if v.lower() in ("bad", "1", "yes", "default", "坏", "违约")), values[-1])
-    if st.session_state.get("finance_bad_value") not in values:
-        st.session_state["finance_bad_value"] = default_bad
+    if (st.session_state.get("finance_bad_value_for") != (identity, target)
+            or st.session_state.get("finance_bad_value") not in values):  # a new file or target: detect again
+        st.session_state["finance_bad_value_for"] = (identity, target)
+        st.session_state["finance_bad_value"] = guess_bad_value(values)
     bad_value = right.selectbox(t("finance.bad_value"), values, key="finance_bad_value",
                                 help=t("finance.bad_value_help"))
     path = store_upload(data, suffix=".csv")

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 from sklearn.model_selection import train_test_split
 
-from core.data.tabular import (band_column, load_credit_data, profile, raw_frame, read_csv_bytes, table_dataset)
+from core.data.tabular import (band_column, guess_bad_value, guess_target, load_credit_data, profile, raw_frame,
+                                read_csv_bytes, table_dataset, target_values)
 from core.errors import DataError
 
 
@@ -189,3 +190,16 @@ def test_only_real_missing_markers_count_as_missing():
     assert column["missing"] == (data.x_train[next(f["key"] for f in data.extra["features"]
                                                    if f["name"] == "home")] == "").sum() > 0
     assert column["distinct"] == 2
+
+
+def test_target_and_bad_value_detection_for_a_fresh_file():
+    assert guess_target(["Status", "Seniority", "Home", "Price"]) == "Status"
+    assert guess_target(["checking_status", "duration", "class"]) == "class"
+    assert guess_target(["a", "b", "outcome"]) == "outcome"  # no usual name: the last column
+    values = target_values(pd.Series(["good", "bad", "good", "", "NA", " good ", "bad", "good"]))
+    assert values == ["good", "bad"]  # present values only, most frequent first
+    assert guess_bad_value(values) == "bad"
+    assert guess_bad_value(["0", "1"]) == "1"
+    assert guess_bad_value(["paid", "charged_off"]) == "charged_off"  # not named good, and the rarer
+    assert guess_bad_value(["good", "poor"]) == "poor"
+    assert guess_bad_value(["good"]) == "good"  # nothing else to pick; such a file is refused anyway

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -99,3 +100,38 @@ def test_three_class_target_message_in_chinese(app_test, switch_language):
     at.file_uploader(key="finance_upload").set_value(("g.csv", frame.to_csv(index=False).encode(), "text/csv")).run()
     at.selectbox(key="finance_target").set_value("grade").run()
     assert any("有 3 种不同取值" in e.value for e in at.error), [e.value for e in at.error]
+
+
+def _credit_csv(n: int, bad_every: int, *, seed: int) -> bytes:
+    """A credit table shaped like modeldata's: the Status target first, good/bad, 1 bad in `bad_every`."""
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({"Status": np.where(np.arange(n) % bad_every == bad_every - 1, "bad", "good"),
+                          "Income": rng.normal(150, 40, n).round(), "Home": rng.choice(["rent", "owner", "parents"], n),
+                          "Amount": rng.integers(300, 3000, n)})
+    return frame.to_csv(index=False).encode()
+
+
+def _bad_rate(at) -> float:
+    return float(_metrics(at)["Bad rate"].rstrip("%"))
+
+
+def test_a_good_csv_after_a_refused_one_starts_from_its_own_detection(app_test):
+    """Issue 13 item 1: a refused one-row file (its only value 'good') made 'good' the next file's bad value."""
+    at = _open(app_test)
+    at.selectbox(key="finance_dataset").set_value("upload_csv").run()
+    good = _credit_csv(120, 3, seed=0)  # 40 of 120 bad: 33 %
+    one_row = b"\n".join(good.splitlines()[:2]) + b"\n"
+    assert one_row.splitlines()[1].startswith(b"good,")
+    at.file_uploader(key="finance_upload").set_value(("head.csv", one_row, "text/csv")).run()
+    assert any("Only 1 usable rows" in e.value for e in at.error), [e.value for e in at.error]
+    at.file_uploader(key="finance_upload").set_value(("credit.csv", good, "text/csv")).run()
+    assert not at.error, [e.value for e in at.error]
+    assert at.selectbox(key="finance_target").value == "Status"
+    assert at.selectbox(key="finance_bad_value").value == "bad"
+    assert abs(_bad_rate(at) - 100 * 40 / 120) < 1.5, _metrics(at)["Bad rate"]  # not the inverted 67 %
+    # A choice the person made for one file is not carried to the next one either.
+    at.selectbox(key="finance_bad_value").set_value("good").run()
+    assert _bad_rate(at) > 60
+    at.file_uploader(key="finance_upload").set_value(("credit2.csv", _credit_csv(100, 4, seed=1), "text/csv")).run()
+    assert at.selectbox(key="finance_bad_value").value == "bad"
+    assert abs(_bad_rate(at) - 25.0) < 1.5, _metrics(at)["Bad rate"]
