@@ -193,17 +193,24 @@ def plot_contributions(reasons: Sequence[Mapping[str, Any]], *, title: str, x_ti
 
 
 def plot_group_rates(groups: Sequence[Mapping[str, Any]], *, title: str, y_title: str, approval_label: str,
-                     tpr_label: str, fpr_label: str) -> go.Figure:
-    """Per group: approval rate, approval rate of good applicants (TPR) and of bad applicants (FPR)."""
+                     tpr_label: str, fpr_label: str, small_label: str = "") -> go.Figure:
+    """Per group: approval rate, approval rate of good applicants (TPR) and of bad applicants (FPR).
+
+    Groups flagged "small" (too few applicants to count in the differences) are drawn faint and
+    named with `small_label`.
+    """
     if not groups:
         return _empty(title)
-    names = [f"{g['group']} (n={g['count']})" for g in groups]
+    names = [f"{g['group']} (n={g['count']}, {small_label})" if g.get("small") and small_label
+             else f"{g['group']} (n={g['count']})" for g in groups]
+    opacity = [0.35 if g.get("small") else 1.0 for g in groups]
     fig = go.Figure()
     for key, label, color in (("approval_rate", approval_label, APPROVAL_COLOR), ("tpr", tpr_label, GOOD_COLOR),
                               ("fpr", fpr_label, BAD_COLOR)):
         values = [g.get(key) for g in groups]
         fig.add_trace(go.Bar(x=names, y=[v if v is not None else 0 for v in values], name=label,
-                             marker={"color": color}, text=[f"{v:.0%}" if v is not None else "–" for v in values],
+                             marker={"color": color, "opacity": opacity},
+                             text=[f"{v:.0%}" if v is not None else "–" for v in values],
                              textposition="outside",
                              hovertemplate=f"%{{x}}<br>{label}: %{{y:.1%}}<extra></extra>"))
     fig.update_layout(barmode="group")

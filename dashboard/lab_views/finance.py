@@ -469,7 +469,7 @@ def _render_importance(evaluation: dict[str, Any], *, key: str) -> None:
 
 def _render_fairness(dataset: Any, evaluation: dict[str, Any], *, threshold: float, key: str) -> None:
     from core.data.tabular import band_column
-    from core.finance.fairness import group_report
+    from core.finance.fairness import EXTREME_APPROVAL, group_report
 
     st.subheader(t("finance.fairness_title"))
     features = dataset.extra["features"]
@@ -477,21 +477,40 @@ def _render_fairness(dataset: Any, evaluation: dict[str, Any], *, threshold: flo
     preferred = next((n for n in names if n.lower() in ("age", "marital", "sex", "gender", "年龄", "性别")), names[0])
     if st.session_state.get("finance_sensitive") not in names:
         st.session_state["finance_sensitive"] = preferred
-    column = st.selectbox(t("finance.sensitive"), names, key="finance_sensitive", help=t("finance.sensitive_help"))
+    left, right = st.columns(2)
+    column = left.selectbox(t("finance.sensitive"), names, key="finance_sensitive", help=t("finance.sensitive_help"))
+    # The fairness threshold starts at (and follows) the threshold chosen above until the person moves it.
+    slider_key = f"{key}_fairness_threshold"
+    if st.session_state.get(f"{slider_key}_follows") != threshold:
+        st.session_state[f"{slider_key}_follows"] = threshold
+        st.session_state[slider_key] = float(threshold)
+    fair_threshold = right.slider(t("finance.fairness_threshold"), min_value=0.0, max_value=1.0, step=0.01,
+                                  key=slider_key, help=t("finance.fairness_threshold_help", threshold=f"{threshold:.2f}"))
     feature = next(f for f in features if f["name"] == column)
     groups = band_column(dataset.x_test[feature["key"]], feature["kind"], bins=4)
     if len(set(groups)) > 12:
         st.warning(t("finance.too_many_groups", count=len(set(groups))))
         return
-    report = group_report(evaluation["y_true"], evaluation["scores"], groups, threshold=threshold)
+    report = group_report(evaluation["y_true"], evaluation["scores"], groups, threshold=fair_threshold)
+    if report["approval_extreme"]:
+        st.warning(t(f"finance.fairness_approval_{report['approval_extreme']}", approval=_pct(report["approval_rate"]),
+                     threshold=f"{fair_threshold:.2f}", limit=f"{EXTREME_APPROVAL:.0%}"))
+    minimum = report["min_group_size"]
     c1, c2 = st.columns(2)
-    c1.metric(t("finance.dp_difference"), f"{report['demographic_parity_difference']:.3f}",
-              help=t("finance.dp_help"))
-    eo = report["equalized_odds_difference"]
-    c2.metric(t("finance.eo_difference"), f"{eo:.3f}" if eo is not None else "–", help=t("finance.eo_help"))
-    st.plotly_chart(charts.plot_group_rates(report["groups"], title=t("finance.group_chart", column=column),
+    dp, eo = report["demographic_parity_difference"], report["equalized_odds_difference"]
+    c1.metric(t("finance.dp_difference"), f"{dp:.3f}" if dp is not None else "–",
+              help=t("finance.dp_help", minimum=minimum))
+    c2.metric(t("finance.eo_difference"), f"{eo:.3f}" if eo is not None else "–",
+              help=t("finance.eo_help", minimum=minimum))
+    if report["small_groups"]:
+        st.info(t("finance.fairness_small_groups", groups=", ".join(report["small_groups"]), minimum=minimum))
+    if dp is None:
+        st.info(t("finance.fairness_too_few_groups", minimum=minimum))
+    st.plotly_chart(charts.plot_group_rates(report["groups"], title=t("finance.group_chart", column=column,
+                                                                                threshold=f"{fair_threshold:.2f}"),
                                             y_title=t("finance.rate_axis"), approval_label=t("finance.approval_rate"),
-                                            tpr_label=t("finance.tpr_group"), fpr_label=t("finance.fpr_group")),
+                                            tpr_label=t("finance.tpr_group"), fpr_label=t("finance.fpr_group"),
+                                            small_label=t("finance.group_too_small")),
                     key=f"{key}_fairness")
     st.dataframe(pd.DataFrame({
         t("finance.col_group"): [g["group"] for g in report["groups"]],
@@ -500,6 +519,8 @@ def _render_fairness(dataset: Any, evaluation: dict[str, Any], *, threshold: flo
         t("finance.approval_rate"): [_pct(g["approval_rate"]) for g in report["groups"]],
         t("finance.tpr_group"): [_pct(g["tpr"]) for g in report["groups"]],
         t("finance.fpr_group"): [_pct(g["fpr"]) for g in report["groups"]],
+        t("finance.col_counted"): [t("finance.group_not_counted", minimum=minimum) if g["small"]
+                                   else t("finance.group_counted") for g in report["groups"]],
     }), hide_index=True, width="stretch")
     st.caption(t("finance.fairness_note"))
 

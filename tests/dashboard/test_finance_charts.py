@@ -73,6 +73,10 @@ def test_group_rates_and_importance_and_profile_charts():
     fig = charts.plot_group_rates(groups, title="g", y_title="share", approval_label="approval", tpr_label="tpr",
                                   fpr_label="fpr")
     assert list(fig.data[0].x) == ["a (n=3)", "b (n=4)"] and list(fig.data[2].text) == ["–", "0%"]
+    small = charts.plot_group_rates([{**groups[0], "small": True}, groups[1]], title="g", y_title="share",
+                                    approval_label="approval", tpr_label="tpr", fpr_label="fpr", small_label="too small")
+    assert list(small.data[0].x) == ["a (n=3, too small)", "b (n=4)"]
+    assert list(small.data[1].marker.opacity) == [0.35, 1.0]
     imp = charts.plot_importance([{"name": "Income", "importance": 0.05, "std": 0.01},
                                   {"name": "Age", "importance": 0.01, "std": 0.0}], title="imp", x_title="drop")
     assert list(imp.data[0].y) == ["Age", "Income"]

@@ -57,6 +57,23 @@ def test_credit_data_profile_train_scorecard_threshold_and_applicant(app_test):
     # Costs are editable: making rejections free makes rejecting everyone optimal (cost 0).
     at.number_input(key="finance_cost_good").set_value(0.0).run()
     assert _metrics(at)["Cost-optimal threshold"] == "0.00"
+    # The fairness view follows that threshold: nobody is approved, so it says the differences mean nothing.
+    fairness = next(s for s in at.slider if s.key.endswith("_fairness_threshold"))
+    assert fairness.value == 0.0
+    assert any("only 0.0% of applicants are approved" in w.value for w in at.warning), [w.value for w in at.warning]
+    # It has its own threshold; at 0.5 a realistic share is approved and the warning goes.
+    fairness.set_value(0.5).run()
+    assert not any("of applicants are approved" in w.value for w in at.warning)
+    assert _metrics(at)["Cost-optimal threshold"] == "0.00"  # the threshold above is unchanged
+    # Home has a group of 2 test applicants ("ignore"): marked and left out of the differences.
+    at.selectbox(key="finance_sensitive").set_value("Home").run()
+    assert any("fewer than 30 applicants in the test split (ignore)" in i.value for i in at.info)
+    table = next(d.value for d in at.dataframe if "In the differences" in d.value.columns)
+    counted = dict(zip(table["Group"], table["In the differences"]))
+    assert counted["ignore"] == "no (under 30)" and counted["owner"] == "yes"
+    approval = {g: float(v.rstrip("%")) / 100 for g, v in zip(table["Group"], table["Approval rate"])}
+    large = [approval[g] for g, c in counted.items() if c == "yes"]
+    assert float(_metrics(at)["Demographic-parity difference"]) == pytest.approx(max(large) - min(large), abs=2e-3)
     # The applicant form: an unseen category is flagged, and the app keeps running.
     home = next(s for s in at.selectbox if s.label == "Home")
     home.set_value("Other value…").run()
