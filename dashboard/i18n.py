@@ -30,8 +30,8 @@ def error_text(error: Exception) -> str:
     return t("errors.generic", detail=str(error) or type(error).__name__)
 
 
-def dataset_source(dataset: Any) -> tuple[str, str]:
-    """(provenance, licence) of a dataset in the current language.
+def dataset_source(dataset: Any, *, upload_name: str = "") -> tuple[str, str]:
+    """(provenance, licence) of a dataset in the current language; `upload_name` names an upload's file.
 
     Loaders that know their text's keys put them in dataset.extra (core.data.dataset.source_keys);
     arguments named `*_key` are phrases translated before they are filled in. Without keys the
@@ -42,6 +42,8 @@ def dataset_source(dataset: Any) -> tuple[str, str]:
         return dataset.provenance, dataset.licence
     args = {(name[:-4] if name.endswith("_key") else name): (t(value) if name.endswith("_key") else value)
             for name, value in extra.get("provenance_args", {}).items()}
+    if upload_name and "name" in args:  # the stored copy is named by a hash; people know the file they chose
+        args["name"] = upload_name
     licence = t(extra["licence_key"]) if extra.get("licence_key") else dataset.licence
     return t(extra["provenance_key"], **args), licence
 

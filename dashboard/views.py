@@ -49,6 +49,13 @@ def upload_name_kwargs(upload: Any) -> dict[str, str]:
     return {UPLOAD_NAME: name} if name else {}
 
 
+def upload_name(dataset_kwargs: dict[str, Any]) -> str:
+    """The original file name of an upload among dataset kwargs ("" for bundled data)."""
+    from core.training.pipeline import UPLOAD_NAME
+
+    return str(dataset_kwargs.get(UPLOAD_NAME) or "")
+
+
 def forget_upload(dataset_kwargs: dict[str, Any]) -> None:
     """Delete a stored upload that failed validation; nothing else refers to it."""
     path = dataset_kwargs.get("data")
@@ -133,7 +140,7 @@ def _example_indices(labels: np.ndarray, num_classes: int, per_class: int = 2) -
     return picked[:32]
 
 
-def render_dataset_overview(dataset: Any) -> None:
+def render_dataset_overview(dataset: Any, *, upload_name: str = "") -> None:
     """Sizes, provenance and licence, sample images per class, class balance per split."""
     sizes = dataset.sizes
     columns = st.columns(4)
@@ -141,7 +148,7 @@ def render_dataset_overview(dataset: Any) -> None:
     columns[1].metric(t("lab.val_examples"), f"{sizes['val']:,}")
     columns[2].metric(t("lab.test_examples"), f"{sizes['test']:,}")
     columns[3].metric(t("lab.classes"), dataset.num_classes)
-    provenance, licence = dataset_source(dataset)
+    provenance, licence = dataset_source(dataset, upload_name=upload_name)
     st.caption(f"**{t('lab.provenance')}:** {provenance}  \n**{t('lab.licence')}:** {licence}  \n"
                f"**{t('lab.image_shape')}:** {' × '.join(str(d) for d in dataset.input_shape)} · "
                f"{t('lab.fingerprint')}: `{dataset.fingerprint}`")

@@ -58,7 +58,7 @@ with tab_data:
         st.error(error_text(error))
         views.forget_upload(dataset_kwargs)
         st.stop()
-    views.render_dataset_overview(dataset)
+    views.render_dataset_overview(dataset, upload_name=views.upload_name(dataset_kwargs))
 
 # ---- 2. Train ------------------------------------------------------------------------------
 queue = get_job_queue()

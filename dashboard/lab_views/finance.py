@@ -111,7 +111,7 @@ def _render_data(use_case: Any):
     except StudioError as error:
         st.error(error_text(error))
         return None
-    _render_profile(dataset)
+    _render_profile(dataset, upload_name=views.upload_name(kwargs))
     return dataset, source_id, seed, kwargs
 
 
@@ -155,11 +155,11 @@ def _render_upload() -> dict[str, Any] | None:
     return {"path": str(path), "target": str(target), "bad_value": str(bad_value), **views.upload_name_kwargs(upload)}
 
 
-def _render_profile(dataset: Any) -> None:
+def _render_profile(dataset: Any, *, upload_name: str = "") -> None:
     from core.data.tabular import profile
 
     report = _profile(dataset, profile)
-    provenance, licence = dataset_source(dataset)
+    provenance, licence = dataset_source(dataset, upload_name=upload_name)
     st.caption(t("finance.provenance", provenance=provenance, licence=licence))
     cols = st.columns(4)
     cols[0].metric(t("finance.rows"), f"{sum(report['rows'].values()):,}")

@@ -46,7 +46,7 @@ def _upload_kwargs(upload: Any) -> dict[str, Any] | None:
     return {"path": str(store_upload(data, suffix=".csv")), "text_column": text_column, "label_column": label_column}
 
 
-def render_text_overview(dataset: Any) -> None:
+def render_text_overview(dataset: Any, *, upload_name: str = "") -> None:
     """Sizes, language, class balance, length distribution, vocabulary and sample texts."""
     from core.data.text import text_statistics
 
@@ -57,7 +57,7 @@ def render_text_overview(dataset: Any) -> None:
     cols[1].metric(t("nlp.classes"), f"{dataset.num_classes}")
     cols[2].metric(t("nlp.vocabulary"), f"{stats['vocabulary_size']:,}")
     cols[3].metric(t("nlp.median_length"), f"{stats['median_length']:.0f} {t('nlp.unit_' + dataset.extra['split'])}")
-    provenance, licence = dataset_source(dataset)
+    provenance, licence = dataset_source(dataset, upload_name=upload_name)
     st.caption(t("nlp.provenance", provenance=provenance, licence=licence,
                  train=dataset.sizes["train"], val=dataset.sizes["val"], test=dataset.sizes["test"]))
     st.info(t("nlp.tokenisation_zh", **MEASURED_ZH) if language == "zh" else t("nlp.tokenisation_en"))
@@ -271,7 +271,7 @@ def render_lab(use_case: Any) -> None:
         if loaded is None:
             return
         dataset, dataset_kwargs = loaded
-        render_text_overview(dataset)
+        render_text_overview(dataset, upload_name=views.upload_name(dataset_kwargs))
     queue = get_job_queue()
     with tab_train:
         render_training_controls(use_case, dataset, source_id, seed, dataset_kwargs, queue)

@@ -63,7 +63,7 @@ def headerless_caption(roles: list[str]) -> str:
     return t("formats.headerless", columns=taken)
 
 
-def render_ratings_overview(dataset: Any) -> None:
+def render_ratings_overview(dataset: Any, *, upload_name: str = "") -> None:
     """Counts, sparsity, the rating distribution and the long tail of item popularity."""
     extra = dataset.extra
     users, items, total = extra["num_users"], extra["num_items"], extra["num_ratings"]
@@ -76,7 +76,7 @@ def render_ratings_overview(dataset: Any) -> None:
     cols[4].metric(t("recommendation.mean_rating"), f"{extra['global_mean']:.2f}")
     if extra.get("headerless_columns"):
         st.caption(headerless_caption(extra["headerless_columns"]))
-    provenance, licence = dataset_source(dataset)
+    provenance, licence = dataset_source(dataset, upload_name=upload_name)
     st.caption(f"**{t('lab.provenance')}:** {provenance}  \n**{t('lab.licence')}:** {licence}  \n"
                f"{t('lab.fingerprint')}: `{dataset.fingerprint}`")
     st.info(t("recommendation.protocol", train=f"{dataset.sizes['train']:,}", val=f"{dataset.sizes['val']:,}",
@@ -431,7 +431,7 @@ def render_lab(use_case: Any) -> None:
         if loaded is None:
             return
         dataset, dataset_kwargs = loaded
-        render_ratings_overview(dataset)
+        render_ratings_overview(dataset, upload_name=views.upload_name(dataset_kwargs))
     queue = get_job_queue()
     with tab_train:
         render_training_controls(use_case, dataset, source_id, seed, dataset_kwargs, queue)

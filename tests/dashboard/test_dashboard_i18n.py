@@ -62,6 +62,8 @@ def test_upload_provenance_and_licence_are_written_in_the_readers_language(tmp_p
     ratings = _uploads(tmp_path)[0]
     provenance, _ = i18n.dataset_source(ratings)
     assert {"en": "20 ratings", "zh": "20 条评分"}[lang] in provenance
+    named, _ = i18n.dataset_source(ratings, upload_name="u.data")
+    assert {"en": "Uploaded file u.data: 20 ratings", "zh": "上传的文件 u.data：20 条评分"}[lang] in named
 
 
 def test_a_dataset_without_keys_keeps_its_own_text(lang):

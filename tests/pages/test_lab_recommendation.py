@@ -133,7 +133,7 @@ def test_u_data_without_a_header_loads_and_says_which_column_is_what(app_test, s
     styles = [element.proto.body for element in at.get("html")]  # Streamlit's own uploader texts, covered
     assert any('content: "上传"' in css and 'content: "每个文件最大 50 MB"' in css for css in styles)
     source = next(caption for caption in captions if "来源" in caption)  # the studio's source line, translated
-    assert "上传的文件" in source and "60 条评分" in source and "由上传者提供" in source, source
+    assert "上传的文件 u.data：60 条评分" in source and "由上传者提供" in source, source  # its name, not a hash
     assert "Uploaded" not in source and "uploader" not in source
     # Another type is refused by the studio in the reader's language, naming the accepted types.
     at.file_uploader(key="rec_upload_csv").set_value(("ratings.xlsx", b"PK\x03\x04", "application/zip")).run()
