@@ -44,8 +44,13 @@ def dataset_source(dataset: Any, *, upload_name: str = "") -> tuple[str, str]:
             for name, value in extra.get("provenance_args", {}).items()}
     if upload_name and "name" in args:  # the stored copy is named by a hash; people know the file they chose
         args["name"] = upload_name
+    provenance = t(extra["provenance_key"], **args)
     licence = t(extra["licence_key"]) if extra.get("licence_key") else dataset.licence
-    return t(extra["provenance_key"], **args), licence
+    if provenance == extra["provenance_key"]:  # not in the catalogs: the loader's own text
+        provenance = dataset.provenance
+    if licence == extra.get("licence_key"):
+        licence = dataset.licence
+    return provenance, licence
 
 
 _CPU_DEVICE = re.compile(r"^CPU \((\d+) cores?\)$")

@@ -67,11 +67,12 @@ class Dataset:
         return digest.hexdigest()[:16]
 
 
-def source_keys(provenance_key: str, licence_key: str, **args: Any) -> dict[str, Any]:
+def source_keys(provenance_key: str, licence_key: str = "", **args: Any) -> dict[str, Any]:
     """Dataset.extra entries that let the UI show provenance and licence in the reader's language.
 
     The English `provenance`/`licence` strings stay for logs and tracking; args named `*_key` are
     catalog keys of a phrase the UI translates before filling it in (e.g. "ratings" vs "interactions").
+    Without a licence key the licence is a proper name shown as it is.
     """
     return {"provenance_key": provenance_key, "licence_key": licence_key, "provenance_args": args}
 

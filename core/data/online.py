@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from core.config import get_settings
-from core.data.dataset import Dataset
+from core.data.dataset import Dataset, source_keys
 from core.data.images import carve_validation, check_images_labels, parse_idx, to_unit_float
 from core.errors import DataError
 from core.i18n import translate
@@ -196,7 +196,7 @@ def _corrupt(dataset_id: str, paths: list[Path], error: Exception) -> DataError:
 
 
 def _dataset(dataset_id: str, arrays: tuple[np.ndarray, ...], *, class_names, seed: int,
-             provenance: str, licence: str) -> Dataset:
+             provenance: str, licence: str, licence_key: str = "") -> Dataset:
     x_train, y_train, x_test, y_test = arrays
     x_train, y_train, x_val, y_val, x_test, y_test = carve_validation(
         x_train, y_train, x_test, y_test, val_fraction=0.1, random_state=seed
@@ -216,7 +216,9 @@ def _dataset(dataset_id: str, arrays: tuple[np.ndarray, ...], *, class_names, se
         provenance=provenance.format(seed=seed, total=total, cache=keras_cache_dir()),
         licence=licence,
         seed=seed,
-        extra={"title_key": f"datasets.{dataset_id}.title", "original_size": total, "official_test_split": True},
+        extra={"title_key": f"datasets.{dataset_id}.title", "original_size": total, "official_test_split": True,
+               **source_keys(f"provenance.{dataset_id}", licence_key, total=f"{total:,}", cache=str(keras_cache_dir()),
+                             origin=KERAS_ORIGIN, seed=seed)},
     )
 
 
@@ -318,4 +320,5 @@ def load_cifar10_online(*, seed: int = 0) -> Dataset:
             "official 50,000/10,000 split, validation = stratified 10% of train (seed {seed})."
         ),
         licence="No licence stated by the authors, who ask users to cite Krizhevsky (2009)",
+        licence_key="provenance.licence_cifar10",
     )

