@@ -182,12 +182,16 @@ def _render_profile(dataset: Any, *, upload_name: str = "") -> None:
         t("finance.col_distinct"): [c["distinct"] for c in report["columns"]],
     })
     st.dataframe(table, hide_index=True, width="stretch", height=min(600, 38 + 35 * len(table)))
+    # The box and its chart belong to this dataset: keyed by its fingerprint, so switching datasets
+    # gives a fresh box (first column) and chart rather than one left over from the other table.
     names = [c["name"] for c in report["columns"]]
-    column = st.selectbox(t("finance.bad_rate_by"), names, key="finance_profile_column")
+    scope = dataset.fingerprint
+    column = st.selectbox(t("finance.bad_rate_by"), names, key=f"finance_profile_column_{scope}")
     chosen = next(c for c in report["columns"] if c["name"] == column)
     st.plotly_chart(charts.plot_bad_rate_by_level(
         chosen["levels"], overall=report["bad_rate"], title=t("finance.bad_rate_chart", column=column),
-        x_title=column, y_title=t("finance.bad_rate"), overall_label=t("finance.overall")), key="finance_profile_chart")
+        x_title=column, y_title=t("finance.bad_rate"), overall_label=t("finance.overall")),
+        key=f"finance_profile_chart_{scope}")
 
 
 @st.cache_data(max_entries=8, show_spinner=False)

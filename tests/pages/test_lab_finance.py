@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import numpy as np
@@ -152,3 +153,30 @@ def test_a_good_csv_after_a_refused_one_starts_from_its_own_detection(app_test):
     at.file_uploader(key="finance_upload").set_value(("credit2.csv", _credit_csv(100, 4, seed=1), "text/csv")).run()
     assert at.selectbox(key="finance_bad_value").value == "bad"
     assert abs(_bad_rate(at) - 25.0) < 1.5, _metrics(at)["Bad rate"]
+
+
+def _profile_box_and_chart(at) -> tuple[str, list[str], str]:
+    """(value, options) of the "bad rate by" box and the column its chart is titled with."""
+    box = next(s for s in at.selectbox if s.key.startswith("finance_profile_column_"))
+    titles = [json.loads(chart.proto.spec)["layout"]["title"]["text"] for chart in at.get("plotly_chart")]
+    title = next(text for text in titles if text.startswith("Bad rate by "))
+    return box.value, list(box.options), title.removeprefix("Bad rate by ").removesuffix(" (training split)")
+
+
+def test_bad_rate_by_box_and_chart_follow_the_current_dataset(app_test):
+    """Issue 13 item 4: after switching datasets the box and its chart show the same column of the new data."""
+    at = _open(app_test)
+    next(s for s in at.selectbox if s.key.startswith("finance_profile_column_")).set_value("Marital").run()
+    assert _profile_box_and_chart(at)[::2] == ("Marital", "Marital")
+    at.selectbox(key="finance_dataset").set_value("lending_club").run()
+    value, options, charted = _profile_box_and_chart(at)
+    assert "Marital" not in options and value == charted == options[0] == "funded_amnt"
+    at.selectbox(key="finance_dataset").set_value("upload_csv").run()
+    at.file_uploader(key="finance_upload").set_value(("credit.csv", _credit_csv(120, 3, seed=0), "text/csv")).run()
+    value, options, charted = _profile_box_and_chart(at)
+    assert options == ["Income", "Home", "Amount"] and value == charted == "Income"
+    next(s for s in at.selectbox if s.key.startswith("finance_profile_column_")).set_value("Home").run()
+    at.selectbox(key="finance_dataset").set_value("credit_data").run()
+    value, options, charted = _profile_box_and_chart(at)
+    # Back on the first table: its first column or the one chosen there before, never the upload's "Home".
+    assert "Seniority" in options and value == charted and value in ("Seniority", "Marital")
