@@ -63,12 +63,8 @@ class CreditRiskAdapter(ClassificationAdapter):
                              keras_inputs(model, dataset.x_val), y_val, config,
                              on_progress=on_progress, cancel_event=cancel_event, loss=self.loss,
                              metrics=[keras.metrics.AUC(name="auc")])
-        if config.class_weight is not None and "model__class_weight" in model.get_params():
-            weight = config.class_weight
-            model.set_params(model__class_weight=weight if weight == "balanced"
-                             else {int(k): float(v) for k, v in dict(weight).items()})
         return fit_sklearn(model, dataset.x_train, dataset.y_train, dataset.x_val, dataset.y_val,
-                           on_progress=on_progress, cancel_event=cancel_event)
+                           on_progress=on_progress, cancel_event=cancel_event, class_weight=config.class_weight)
 
     def evaluate(self, model: Any, kind: str, dataset: Dataset, *, latency: bool = True) -> dict[str, Any]:
         from core.finance.explain import background_sample, background_size, permutation_importance, sampled_shapley

@@ -58,7 +58,7 @@ class TextClassificationAdapter(ClassificationAdapter):
                              dataset.y_val, config, on_progress=on_progress, cancel_event=cancel_event,
                              loss=self.loss, metrics=self.keras_metrics)
         return fit_sklearn(model, dataset.x_train, dataset.y_train, dataset.x_val, dataset.y_val,
-                           on_progress=on_progress, cancel_event=cancel_event)
+                           on_progress=on_progress, cancel_event=cancel_event, class_weight=config.class_weight)
 
     def evaluate(self, model: Any, kind: str, dataset: Dataset, *, latency: bool = True) -> dict[str, Any]:
         from core.evaluation.metrics import classification_evaluation

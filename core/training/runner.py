@@ -402,6 +402,20 @@ def _sklearn_scores(estimator: Any, x: Any, y: np.ndarray) -> dict[str, float]:
     return {"loss": float(np.mean((predicted - y.astype(np.float64)) ** 2))}
 
 
+def set_class_weight(estimator: Any, class_weight: str | Mapping[int, float] | None) -> bool:
+    """Hand the run's class weights to an estimator (or a Pipeline's steps) that takes them; False when none does.
+
+    "balanced" stays "balanced" (scikit-learn computes n / (k * count) itself); a mapping becomes {int: float}.
+    """
+    if class_weight is None or not hasattr(estimator, "get_params"):
+        return False
+    weight = class_weight if class_weight == "balanced" else {int(k): float(v) for k, v in dict(class_weight).items()}
+    names = [name for name in estimator.get_params() if name == "class_weight" or name.endswith("__class_weight")]
+    if names:
+        estimator.set_params(**{name: weight for name in names})
+    return bool(names)
+
+
 def fit_sklearn(
     estimator: Any,
     x_train: Any,
@@ -411,12 +425,15 @@ def fit_sklearn(
     *,
     on_progress: Callable[[Progress], None] | None = None,
     cancel_event: threading.Event | None = None,
+    class_weight: str | Mapping[int, float] | None = None,
 ) -> FitResult:
     """Fit a scikit-learn estimator as one "epoch" with log loss and accuracy on train and validation.
 
     Image arrays are flattened to rows. Regressors (no predict_proba) get mean squared error as loss.
+    class_weight ("balanced" or {class: weight}) goes to every step that takes one (see set_class_weight).
     """
     started = time.perf_counter()
+    set_class_weight(estimator, class_weight)
     n_train = _check_lengths(x_train, y_train, "train")
     has_val = x_val is not None and y_val is not None and len(y_val) > 0
     if has_val:

@@ -147,3 +147,52 @@ def test_imported_models_must_take_raw_text_and_match_the_classes(toy_dataset):
     with pytest.raises(ModelLoadError, match="3"):
         ADAPTER.check_imported(three_classes, toy_dataset)
     ADAPTER.check_imported(build_fasttext(make_vectorizer(toy_dataset.x_train, sequence_length=8), 2), toy_dataset)
+
+
+def _rare_class_dataset():
+    """Two large classes and a 3 % class ("mixed") whose only sign is one of three words among noise."""
+    rng = np.random.default_rng(0)
+    words = {"pos": ["good", "tasty", "fresh", "lovely", "great"], "neg": ["bad", "stale", "awful", "burnt", "old"],
+             "mixed": ["okay", "average", "fine"]}
+    rows = []
+    for label, count in (("pos", 300), ("neg", 300), ("mixed", 18)):
+        for i in range(count):
+            text = " ".join([str(rng.choice(words[label])), *rng.choice(words["pos"] + words["neg"], size=4)])
+            rows.append(f"{text} {i},{label}")
+    return load_text_csv(data=("text,label\n" + "\n".join(rows) + "\n").encode(), seed=0)
+
+
+def test_balanced_class_weights_reach_the_baseline_and_raise_the_rare_class_recall():
+    import threading
+
+    from core.nlp.adapter import ADAPTER
+
+    dataset = _rare_class_dataset()
+    rare = dataset.class_names.index("mixed")
+    assert dataset.minority_class()["name"] == "mixed" and dataset.minority_class()["share"] < 0.05
+    texts = list(dataset.x_val) + list(dataset.x_test)
+    truth = np.concatenate([dataset.y_val, dataset.y_test])
+    candidate = USE_CASE.candidate("tfidf_logreg")
+    recall = {}
+    for weight in (None, "balanced"):
+        model = ADAPTER.build(candidate, dataset, seed=0)
+        ADAPTER.fit(model, candidate, dataset, TrainConfig(class_weight=weight), on_progress=lambda _: None,
+                    cancel_event=threading.Event())
+        assert model.named_steps["logistic_regression"].class_weight == weight
+        predicted = np.asarray(model.predict(texts))
+        recall[weight] = float(np.mean(predicted[truth == rare] == rare))
+    assert recall[None] == 0.0  # unweighted, the 3 % class is never predicted
+    assert recall["balanced"] > 0.25
+
+
+def test_balanced_class_weights_reach_the_keras_fit(toy_dataset, monkeypatch):
+    import threading
+
+    from core.nlp.adapter import ADAPTER
+    from core.training import runner
+
+    seen = {}
+    monkeypatch.setattr(runner, "fit_keras", lambda *args, **kwargs: seen.setdefault("config", args[5]))
+    ADAPTER.fit(None, USE_CASE.candidate("fasttext"), toy_dataset, TrainConfig(class_weight="balanced"),
+                on_progress=lambda _: None, cancel_event=threading.Event())
+    assert seen["config"].class_weight == "balanced"  # fit_keras turns it into n / (k * count) per class

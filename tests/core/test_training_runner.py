@@ -260,3 +260,20 @@ def test_batch_progress_is_throttled_and_has_an_eta(data, monkeypatch):
     assert all(p.eta_s > 0 and p.samples_per_second > 0 for p in first_epoch[2:])
     second_epoch = [p for p in every if p.epoch == 2 and p.batch < batches]
     assert all(p.eta_s is not None and len(p.history["loss"]) == 1 for p in second_epoch)
+
+
+def test_class_weights_go_to_every_step_that_takes_them():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from core.training.runner import set_class_weight
+
+    pipe = Pipeline([("scale", StandardScaler()), ("model", LogisticRegression())])
+    assert set_class_weight(pipe, "balanced") and pipe.named_steps["model"].class_weight == "balanced"
+    plain = LogisticRegression()
+    assert set_class_weight(plain, {np.int64(0): 1, 1: np.float32(3.0)})
+    assert plain.class_weight == {0: 1.0, 1: 3.0} and all(type(k) is int for k in plain.class_weight)
+    assert not set_class_weight(KNeighborsClassifier(), "balanced")  # takes none: left as it is
+    assert not set_class_weight(pipe, None)
