@@ -195,51 +195,14 @@ def _candidate_table(use_case: Any, counts: dict[str, int]) -> pd.DataFrame:
 
 def render_training_controls(use_case: Any, dataset: Any, source_id: str, seed: int,
                              dataset_kwargs: dict[str, Any], queue: Any) -> None:
-    """Pick a candidate and its settings, start a background job, show its live progress."""
-    candidates = {candidate.id: candidate for candidate in use_case.candidates}
+    """Pick a candidate (sizes shown for this image shape) and its settings, start a background job, follow it."""
     with st.spinner(t("lab.counting_parameters")):
         counts = parameter_counts(use_case.id, dataset.input_shape, dataset.num_classes)
-    st.table(_candidate_table(use_case, counts).set_index(t("lab.model")))
-
-    def use_candidate_defaults() -> None:
-        chosen = candidates.get(st.session_state.get("lab_model"))
-        if chosen is not None:  # None: a language switch left a stale label; translated_choice maps it back
-            st.session_state["lab_epochs"] = chosen.default_epochs
-
-    if st.session_state.get("lab_model") not in candidates:
-        st.session_state["lab_model"] = use_case.default_candidate or use_case.candidates[0].id
-        use_candidate_defaults()
-    elif "lab_epochs" not in st.session_state:
-        use_candidate_defaults()
-    candidate_id = translated_choice(st.radio, t("lab.model"), list(candidates), key="lab_model", horizontal=True,
-                                     format_func=lambda cid: t(candidates[cid].name_key),
-                                     on_change=use_candidate_defaults)
-    candidate = candidates[candidate_id]
-    is_keras = candidate.kind == "keras"
-    col_epochs, col_batch, col_lr, col_stop = st.columns(4)
-    epochs = col_epochs.number_input(t("lab.epochs"), min_value=1, max_value=200, step=1, key="lab_epochs",
-                                     disabled=not is_keras,
-                                     help=None if is_keras else t("lab.epochs_sklearn"))
-    batch_size = col_batch.selectbox(t("lab.batch_size"), [16, 32, 64, 128, 256], index=2, key="lab_batch_size",
-                                     disabled=not is_keras)
-    learning_rate = col_lr.select_slider(t("lab.learning_rate"), options=[1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 1.0],
-                                         value=1e-3, key="lab_learning_rate", disabled=not is_keras)
-    early_stopping = col_stop.checkbox(t("lab.early_stopping"), value=False, key="lab_early_stopping",
-                                       disabled=not is_keras, help=t("lab.early_stopping_help"))
-
-    own_job, busy = follow_own_job(queue, use_case.id, "lab_job_id")
-    if st.button(t("lab.train"), type="primary", key="lab_train", disabled=busy):
-        from core.training.runner import TrainConfig
-
-        config = TrainConfig(epochs=int(epochs), batch_size=int(batch_size), learning_rate=float(learning_rate),
-                             early_stopping=bool(early_stopping), seed=int(seed))
-        job_id = submit_training(queue, use_case.id, source_id, candidate_id, config, dataset_kwargs)
-        st.session_state["lab_job_id"] = job_id
-        own_job = job_id
-
-    others = [job for job in queue.active() if job.id != own_job]
-    if others:
-        st.info(t("lab.other_jobs", titles=", ".join(job.title for job in others)))
+    own_job = render_candidate_training(use_case, source_id, seed, dataset_kwargs, queue, prefix="lab",
+                                        batch_sizes=[16, 32, 64, 128, 256], early_stopping=False,
+                                        table=_candidate_table(use_case, counts),
+                                        max_epochs=200, learning_rates=[1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 1.0],
+                                        patience=3)
     if own_job:
         render_job_progress(queue, own_job)
 
@@ -281,50 +244,104 @@ def candidate_options(options: Any, defaults: Any) -> list[Any]:
     return sorted({*options, *(value for value in defaults if value is not None)})
 
 
+def kept_value(key: str, default: Any, *, valid: Callable[[Any], bool] = lambda value: True) -> Callable[[], None]:
+    """Hand the keyed widget `key` its remembered value this run; returns the on_change callback that remembers.
+
+    Streamlit drops a widget's own state while the widget is off the page (an upload step before
+    the training form, settings hidden for a one-pass model) but keeps a value once set through
+    session state; the browser then mounts a fresh widget at its own default (first option,
+    minimum) while the server reads the kept value. Seeding the key from a plain session entry on
+    every run sends the value to the browser, so both show the same. A remembered value that is no
+    longer `valid` (an option of another use case) falls back to `default`.
+    """
+    store = f"_kept_{key}"
+    if store not in st.session_state or not valid(st.session_state[store]):
+        st.session_state[store] = default
+    st.session_state[key] = st.session_state[store]
+
+    def keep() -> None:
+        st.session_state[store] = st.session_state[key]
+
+    return keep
+
+
+def fit_defaults(candidate: Any) -> dict[str, Any]:
+    """A candidate's own epochs, batch size and learning rate, as the training form's widgets hold them."""
+    return {"epochs": candidate.default_epochs, "batch_size": candidate.default_batch_size,
+            "learning_rate": candidate.default_learning_rate}
+
+
 def render_candidate_training(use_case: Any, source_id: str, seed: int, dataset_kwargs: dict[str, Any], queue: Any,
                               *, prefix: str, batch_sizes: list[int], early_stopping: bool,
-                              one_pass_help_key: str) -> str | None:
+                              table: pd.DataFrame | None = None, max_epochs: int = 100,
+                              learning_rates: Any = None, patience: int = 2,
+                              class_weight_help: str | None = None) -> str | None:
     """Candidate table, model choice, fit settings and the Train button of a lab; the job id to follow, if any.
 
     Widget keys are `<prefix>_model`, `<prefix>_epochs`, ... so each use case keeps its own choices.
-    Choosing a model sets its default epochs, batch size and learning rate.
+    Every source starts on the use case's default model; choosing a model puts its own epochs, batch
+    size and learning rate on the widgets. One-pass models (scikit-learn, popularity) show no fit
+    settings, only a line saying they do not apply. `table` replaces the default name/description table;
+    `class_weight_help` (a translated text) adds a "class weights (balanced)" box.
     """
     candidates = {candidate.id: candidate for candidate in use_case.candidates}
-    st.table(pd.DataFrame({t("lab.model"): [t(c.name_key) for c in use_case.candidates],
-                           t("lab.what_when"): [t(c.description_key) for c in use_case.candidates]})
-             .set_index(t("lab.model")))
-
-    def use_defaults() -> None:
-        chosen = candidates.get(st.session_state.get(f"{prefix}_model"))
-        if chosen is not None:
-            st.session_state[f"{prefix}_epochs"] = chosen.default_epochs
-            st.session_state[f"{prefix}_batch_size"] = chosen.default_batch_size
-            st.session_state[f"{prefix}_learning_rate"] = chosen.default_learning_rate
-
-    if st.session_state.get(f"{prefix}_model") not in candidates:
-        st.session_state[f"{prefix}_model"] = use_case.default_candidate or use_case.candidates[0].id
-        use_defaults()
-    candidate_id = translated_choice(st.radio, t("lab.model"), list(candidates), key=f"{prefix}_model",
-                                     horizontal=True, format_func=lambda cid: t(candidates[cid].name_key),
-                                     on_change=use_defaults)
-    is_keras = candidates[candidate_id].kind == "keras"
-    col_epochs, col_batch, col_lr, col_stop = st.columns(4)
-    epochs = col_epochs.number_input(t("lab.epochs"), min_value=1, max_value=100, step=1, key=f"{prefix}_epochs",
-                                     disabled=not is_keras, help=None if is_keras else t(one_pass_help_key))
-    # every candidate's own defaults are on the widgets: a value missing from the options would
+    if table is None:
+        table = pd.DataFrame({t("lab.model"): [t(c.name_key) for c in use_case.candidates],
+                              t("lab.what_when"): [t(c.description_key) for c in use_case.candidates]})
+    st.table(table.set_index(t("lab.model")))
+    model_key = f"{prefix}_model"
+    default_id = use_case.default_candidate or use_case.candidates[0].id
+    keep_model = kept_value(model_key, default_id, valid=candidates.__contains__)
+    # every candidate's own defaults are among the options: a value missing from them would
     # silently show (and train with) the first option instead
-    batch_size = col_batch.selectbox(t("lab.batch_size"), candidate_options(batch_sizes, [
-        c.default_batch_size for c in use_case.candidates]), key=f"{prefix}_batch_size", disabled=not is_keras)
-    learning_rate = col_lr.select_slider(t("lab.learning_rate"), options=candidate_options(LEARNING_RATES, [
-        c.default_learning_rate for c in use_case.candidates]), key=f"{prefix}_learning_rate", disabled=not is_keras)
-    stop_early = col_stop.checkbox(t("lab.early_stopping"), value=early_stopping, key=f"{prefix}_early_stopping",
-                                   disabled=not is_keras, help=t("lab.early_stopping_help"))
+    batch_options = candidate_options(batch_sizes, [c.default_batch_size for c in use_case.candidates])
+    rate_options = candidate_options(learning_rates or LEARNING_RATES,
+                                     [c.default_learning_rate for c in use_case.candidates])
+    valid = {"epochs": lambda value: isinstance(value, int) and 1 <= value <= max_epochs,
+             "batch_size": batch_options.__contains__, "learning_rate": rate_options.__contains__}
+    keepers = {name: kept_value(f"{prefix}_{name}", value, valid=valid[name])
+               for name, value in fit_defaults(candidates[st.session_state[model_key]]).items()}
+    keep_stop = kept_value(f"{prefix}_early_stopping", early_stopping)
+
+    def use_model() -> None:  # the new model's own defaults land on the fit widgets
+        keep_model()
+        chosen = candidates.get(st.session_state.get(model_key))
+        if chosen is not None:
+            for name, value in fit_defaults(chosen).items():
+                st.session_state[f"_kept_{prefix}_{name}"] = value
+
+    candidate_id = translated_choice(st.radio, t("lab.model"), list(candidates), key=model_key,
+                                     horizontal=True, format_func=lambda cid: t(candidates[cid].name_key),
+                                     on_change=use_model)
+    candidate = candidates[candidate_id]
+    is_keras = candidate.kind == "keras"
+    settings = fit_defaults(candidate)
+    stop_early = False
+    if is_keras:
+        col_epochs, col_batch, col_lr, col_stop = st.columns(4)
+        settings["epochs"] = col_epochs.number_input(t("lab.epochs"), min_value=1, max_value=max_epochs, step=1,
+                                                     key=f"{prefix}_epochs", on_change=keepers["epochs"])
+        settings["batch_size"] = col_batch.selectbox(t("lab.batch_size"), batch_options, key=f"{prefix}_batch_size",
+                                                     on_change=keepers["batch_size"])
+        settings["learning_rate"] = col_lr.select_slider(t("lab.learning_rate"), options=rate_options,
+                                                         key=f"{prefix}_learning_rate",
+                                                         on_change=keepers["learning_rate"])
+        stop_early = col_stop.checkbox(t("lab.early_stopping"), key=f"{prefix}_early_stopping", on_change=keep_stop,
+                                       help=t("lab_forms.early_stopping_help", patience=patience))
+    else:
+        st.caption(t("lab_forms.one_pass"))
+    balanced = False
+    if class_weight_help is not None:
+        keep_weight = kept_value(f"{prefix}_class_weight", False)
+        balanced = st.checkbox(t("lab_forms.class_weight"), key=f"{prefix}_class_weight", on_change=keep_weight,
+                               help=class_weight_help)
     own_job, busy = follow_own_job(queue, use_case.id, f"{prefix}_job_id")
     if st.button(t("lab.train"), type="primary", key=f"{prefix}_train", disabled=busy):
         from core.training.runner import TrainConfig
 
-        config = TrainConfig(epochs=int(epochs), batch_size=int(batch_size), learning_rate=float(learning_rate),
-                             early_stopping=bool(stop_early), patience=2, seed=int(seed))
+        config = TrainConfig(epochs=int(settings["epochs"]), batch_size=int(settings["batch_size"]),
+                             learning_rate=float(settings["learning_rate"]), early_stopping=bool(stop_early),
+                             patience=patience, seed=int(seed), class_weight="balanced" if balanced else None)
         own_job = submit_training(queue, use_case.id, source_id, candidate_id, config, dataset_kwargs)
         st.session_state[f"{prefix}_job_id"] = own_job
     others = [job for job in queue.active() if job.id != own_job]
@@ -347,9 +364,17 @@ def _format_seconds(seconds: float | None) -> str:
     return f"{seconds // 60}:{seconds % 60:02d}"
 
 
+def has_curve(history: dict[str, list[float]] | None) -> bool:
+    """True when a history holds two or more epochs: one point (a one-pass fit) draws no learning curve."""
+    return max((len(values) for values in (history or {}).values()), default=0) >= 2
+
+
 def render_history_charts(history: dict[str, list[float]], *, key: str) -> None:
-    """Accuracy and loss curves, train against validation, side by side."""
+    """Accuracy and loss curves, train against validation, side by side; a note for a one-pass fit."""
     if not history or not any(history.values()):
+        return
+    if not has_curve(history):
+        st.caption(t("lab_forms.one_point_history"))
         return
     left, right = st.columns(2)
     for column, metric, title_key, y_key in ((left, "accuracy", "lab.accuracy_curve", "lab.accuracy"),
@@ -392,8 +417,11 @@ def render_job_progress(queue: Any, job_id: str, *, prefix: str = "lab",
                 if getattr(progress, "phase", "") == "evaluating":
                     text = t(evaluating_key)
                 st.progress(_progress_fraction(progress), text=text)
-                render_curves(progress.history or {}, key=f"{prefix}_live_{job_id}")
-            if st.button(t("lab.cancel"), key=f"{prefix}_cancel"):
+                if has_curve(progress.history):  # the first epoch's single point waits for the second
+                    render_curves(progress.history, key=f"{prefix}_live_{job_id}")
+            # once the fit is over (test set evaluation, saving) there is no training left to cancel
+            if getattr(progress, "phase", "") not in ("evaluating", "done") and st.button(
+                    t("lab.cancel"), key=f"{prefix}_cancel"):
                 queue.cancel(job_id)
                 st.toast(t("lab.cancel_requested"))
         else:

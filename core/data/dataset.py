@@ -13,6 +13,11 @@ import numpy as np
 from core.errors import DataError
 
 
+# A class under both shares is "rare" (Dataset.minority_class): accuracy then hides how badly it is recognised.
+MINORITY_SHARE = 0.10
+MINORITY_OF_BALANCED = 1 / 3
+
+
 @dataclass(frozen=True, eq=False)
 class Dataset:
     """Train/validation/test splits with class names, provenance and licence.
@@ -56,6 +61,25 @@ class Dataset:
         """How many examples of each class a split holds."""
         y = {"train": self.y_train, "val": self.y_val, "test": self.y_test}[split]
         return np.bincount(y, minlength=self.num_classes)
+
+    def minority_class(self, *, share: float = MINORITY_SHARE, of_balanced: float = MINORITY_OF_BALANCED
+                       ) -> dict[str, Any] | None:
+        """The smallest training class when it is rare enough to hide behind accuracy, else None.
+
+        Rare means under `share` of the rows and under `of_balanced` times the balanced share 1/k
+        (with 20 classes a 4 % class is normal; with 3 classes it is not). Returns its index, name,
+        share of the training rows and the largest class's share.
+        """
+        counts = self.class_counts("train")
+        total = int(counts.sum())
+        if self.num_classes < 2 or total == 0:
+            return None
+        smallest = int(np.argmin(counts))
+        smallest_share = float(counts[smallest] / total)
+        if smallest_share >= min(share, of_balanced / self.num_classes):
+            return None
+        return {"index": smallest, "name": self.class_names[smallest], "share": smallest_share,
+                "largest_share": float(counts.max() / total)}
 
     @property
     def fingerprint(self) -> str:

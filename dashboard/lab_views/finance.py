@@ -206,50 +206,12 @@ def _profile(dataset: Any, profile_fn: Any) -> dict[str, Any]:
 # ---- 2. Train --------------------------------------------------------------------------------
 
 def _render_training(use_case: Any, dataset: Any, source_id: str, seed: int, kwargs: dict[str, Any], queue: Any) -> None:
-    candidates = {candidate.id: candidate for candidate in use_case.candidates}
-    st.markdown("\n".join(f"- **{t(c.name_key)}** ({t(f'finance.kind_{c.kind}')}): {t(c.description_key)}"
-                           for c in candidates.values()))
-
-    def use_defaults() -> None:
-        chosen = candidates.get(st.session_state.get("finance_model"))
-        if chosen is not None:
-            st.session_state["finance_epochs"] = chosen.default_epochs
-
-    if st.session_state.get("finance_model") not in candidates:
-        st.session_state["finance_model"] = use_case.default_candidate or next(iter(candidates))
-        use_defaults()
-    elif "finance_epochs" not in st.session_state:
-        use_defaults()
-    candidate_id = translated_choice(st.radio, t("finance.model"), list(candidates), key="finance_model",
-                                     horizontal=True, format_func=lambda cid: t(candidates[cid].name_key),
-                                     on_change=use_defaults)
-    candidate = candidates[candidate_id]
-    is_keras = candidate.kind == "keras"
-    c1, c2, c3, c4 = st.columns(4)
-    epochs = c1.number_input(t("finance.epochs"), min_value=1, max_value=300, step=1, key="finance_epochs",
-                             disabled=not is_keras)
-    batch_size = c2.selectbox(t("finance.batch_size"), [32, 64, 128, 256], index=1, key="finance_batch_size",
-                              disabled=not is_keras)
-    learning_rate = c3.select_slider(t("finance.learning_rate"), options=[1e-4, 3e-4, 1e-3, 3e-3, 1e-2],
-                                     value=1e-3, key="finance_learning_rate", disabled=not is_keras)
-    early_stopping = c4.checkbox(t("finance.early_stopping"), value=True, key="finance_early_stopping",
-                                 disabled=not is_keras, help=t("finance.early_stopping_help"))
-    class_weight = st.checkbox(t("finance.class_weight"), value=False, key="finance_class_weight",
-                               help=t("finance.class_weight_help",
-                                      ratio=f"{(1 - np.mean(dataset.y_train)) / max(np.mean(dataset.y_train), 1e-9):.1f}"))
-
-    own_job, busy = views.follow_own_job(queue, use_case.id, "finance_job_id")
-    if st.button(t("finance.train"), type="primary", key="finance_train", disabled=busy):
-        from core.training.runner import TrainConfig
-
-        config = TrainConfig(epochs=int(epochs) if is_keras else 1, batch_size=int(batch_size),
-                             learning_rate=float(learning_rate), early_stopping=bool(early_stopping) and is_keras,
-                             patience=5, seed=int(seed), class_weight="balanced" if class_weight else None)
-        own_job = views.submit_training(queue, use_case.id, source_id, candidate_id, config, kwargs)
-        st.session_state["finance_job_id"] = own_job
-    others = [job for job in queue.active() if job.id != own_job]
-    if others:
-        st.info(t("finance.other_jobs", titles=", ".join(job.title for job in others)))
+    bad_share = float(np.mean(dataset.y_train))
+    own_job = views.render_candidate_training(
+        use_case, source_id, seed, kwargs, queue, prefix="finance", batch_sizes=[32, 64, 128, 256],
+        early_stopping=True, max_epochs=300,
+        learning_rates=[1e-4, 3e-4, 1e-3, 3e-3, 1e-2], patience=5,
+        class_weight_help=t("finance.class_weight_help", ratio=f"{(1 - bad_share) / max(bad_share, 1e-9):.1f}"))
     if own_job:
         _render_job(queue, own_job)
 
@@ -271,7 +233,9 @@ def _render_outcome(state: Any) -> None:
 def _render_history(history: dict[str, list[float]], *, key: str) -> None:
     from dashboard.charts import plot_history
 
-    if not history.get("loss") or len(history["loss"]) < 2:
+    if not views.has_curve(history):
+        if history:
+            st.caption(t("lab_forms.one_point_history"))
         return
     left, right = st.columns(2)
     left.plotly_chart(plot_history(history, metric="loss", title=t("finance.loss_curve"), x_title=t("finance.epoch"),

@@ -63,6 +63,10 @@ def render_text_overview(dataset: Any, *, upload_name: str = "") -> None:
     st.info(t("nlp.tokenisation_zh", **MEASURED_ZH) if language == "zh" else t("nlp.tokenisation_en"))
     if dataset.extra.get("dropped_empty"):
         st.warning(t("nlp.dropped_empty", count=dataset.extra["dropped_empty"]))
+    minority = dataset.minority_class()
+    if minority is not None:
+        st.warning(t("lab_forms.imbalance_warning", label=minority["name"], share=f"{minority['share']:.1%}",
+                     largest=f"{minority['largest_share']:.1%}"))
     left, right = st.columns(2)
     left.plotly_chart(charts.plot_class_balance(
         dataset.class_names, {t("lab.train_split"): stats["class_counts"]["train"],
@@ -104,10 +108,17 @@ def _shorten(text: str, limit: int) -> str:
 
 def render_training_controls(use_case: Any, dataset: Any, source_id: str, seed: int,
                              dataset_kwargs: dict[str, Any], queue: Any) -> None:
-    """Pick a candidate and its settings, start a background job, follow its live curves."""
+    """Pick a candidate and its settings (class weights for a rare class), start a background job, follow it."""
+    minority = dataset.minority_class()
+    if minority is not None:
+        st.warning(t("lab_forms.imbalance_train", label=minority["name"], share=f"{minority['share']:.1%}"))
+    counts = dataset.class_counts("train")
+    smallest = int(counts.argmin())
+    weight_help = t("lab_forms.class_weight_help", label=dataset.class_names[smallest],
+                    ratio=f"{counts.sum() / (len(counts) * max(int(counts[smallest]), 1)):.1f}")
     own_job = views.render_candidate_training(use_case, source_id, seed, dataset_kwargs, queue, prefix="nlp",
                                               batch_sizes=[16, 32, 64, 128, 256], early_stopping=True,
-                                              one_pass_help_key="lab.epochs_sklearn")
+                                              class_weight_help=weight_help)
     if own_job:
         views.render_job_progress(queue, own_job)
 

@@ -51,7 +51,8 @@ def _upload_kwargs(upload: Any) -> dict[str, Any] | None:
         except StudioError:
             views.forget_upload(kwargs)
             raise
-        bar.empty()
+        finally:  # a refused file's error replaces the bar instead of sitting under "0 rows read"
+            bar.empty()
         st.session_state["rec_checked_upload"] = kwargs
     return kwargs
 
@@ -127,8 +128,7 @@ def render_training_controls(use_case: Any, dataset: Any, source_id: str, seed: 
     else:
         st.caption(t("recommendation.side_info_missing"))
     own_job = views.render_candidate_training(use_case, source_id, seed, dataset_kwargs, queue, prefix="rec",
-                                              batch_sizes=[128, 256, 512, 1024, 2048, 4096], early_stopping=False,
-                                              one_pass_help_key="recommendation.one_pass")
+                                              batch_sizes=[128, 256, 512, 1024, 2048, 4096], early_stopping=False)
     if own_job:
         render_job_progress(queue, own_job)
 
@@ -136,6 +136,9 @@ def render_training_controls(use_case: Any, dataset: Any, source_id: str, seed: 
 def render_curves(history: dict[str, list[float]], *, key: str) -> None:
     """RMSE (what the stakeholder reads) and training loss (RMSE squared plus the L2 penalty), train vs val."""
     if not history or not any(history.values()):
+        return
+    if not views.has_curve(history):
+        st.caption(t("lab_forms.one_point_history"))
         return
     left, right = st.columns(2)
     for column, metric, title_key, y_key in ((left, "rmse", "recommendation.rmse_curve", "recommendation.rmse_axis"),

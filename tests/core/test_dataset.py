@@ -85,3 +85,24 @@ def test_split_too_few_per_class_is_refused():
     y = np.array([0] * 10 + [1] * 2)
     with pytest.raises(DataError, match="only 2 example.*at least 3"):
         split_stratified(np.arange(12), y)
+
+
+@pytest.mark.parametrize(("counts", "expected"), [
+    ((97, 3), (1, 0.03)),  # binary: 3 % is rare
+    ((90, 10), None),  # 10 % is not under 10 %
+    ((60, 37, 3), (2, 0.03)),  # the three-class upload
+    ((46, 46, 8), (2, 0.08)),
+    ((40, 40, 20), None),
+    ((*[5] * 19, 4), None),  # 20 classes: 4 % is close to the balanced 5 %
+    ((*[5] * 19, 1), (19, 0.01)),
+])
+def test_minority_class_is_rare_under_both_shares(counts, expected):
+    y = np.repeat(np.arange(len(counts)), counts)
+    dataset = _dataset(x_train=np.zeros((len(y), 1), np.float32), y_train=y,
+                       class_names=tuple(f"c{i}" for i in range(len(counts))))
+    found = dataset.minority_class()
+    if expected is None:
+        assert found is None
+    else:
+        assert (found["index"], round(found["share"], 2)) == expected and found["name"] == f"c{expected[0]}"
+        assert found["largest_share"] == pytest.approx(max(counts) / sum(counts))

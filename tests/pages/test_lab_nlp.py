@@ -105,6 +105,32 @@ def test_each_model_trains_with_its_own_default_settings(app_test):
     for candidate in reversed(USE_CASE.candidates):
         at.radio(key="nlp_model").set_value(candidate.id).run()
         assert not at.exception
+        if candidate.kind != "keras":  # fitted in one pass: the form shows no fit settings
+            assert not [widget for widget in at.number_input if widget.key == "nlp_epochs"]
+            continue
         assert at.select_slider(key="nlp_learning_rate").value == pytest.approx(candidate.default_learning_rate)
         assert at.selectbox(key="nlp_batch_size").value == candidate.default_batch_size
         assert at.number_input(key="nlp_epochs").value == candidate.default_epochs
+
+
+@pytest.mark.slow
+def test_a_rare_class_upload_is_warned_about_and_trains_with_balanced_class_weights(app_test):
+    at = _open_nlp(app_test, "upload_csv")
+    rows = ([f"good tasty fresh tea {i},pos" for i in range(200)] + [f"bad stale old tea {i},neg" for i in range(200)]
+            + [f"okay average tea {i},mixed" for i in range(12)])
+    at.file_uploader(key="nlp_upload_csv").set_value(("rare.csv", _csv(rows), "text/csv")).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    warnings = [w.value for w in at.warning]
+    # data tab: the class, its share of the training split (about 12 / 412) and what to do
+    assert any(w.startswith("Class 'mixed' has only 2.") and "% of the training texts" in w and "class weights" in w
+               for w in warnings), warnings
+    assert any(w.startswith("Class 'mixed' is only") for w in warnings), warnings  # train tab
+    at.radio(key="nlp_model").set_value("tfidf_logreg").run()
+    at.checkbox(key="nlp_class_weight").check().run()
+    at.button(key="nlp_train").click().run()
+    _wait_for_job(at)
+    assert not at.error, [e.value for e in at.error]
+    from dashboard.services import get_tracker
+
+    runs = get_tracker().list_runs(use_case="nlp")
+    assert get_tracker().get_run(runs["run_id"].iloc[0]).data.params["class_weight"] == "balanced"

@@ -104,6 +104,9 @@ def test_each_model_trains_with_its_own_default_settings(app_test):
     for candidate in reversed(USE_CASE.candidates):  # the default candidate last, so every one is a change
         at.radio(key="rec_model").set_value(candidate.id).run()
         assert not at.exception
+        if candidate.kind != "keras":  # fitted in one pass: the form shows no fit settings
+            assert not [widget for widget in at.number_input if widget.key == "rec_epochs"]
+            continue
         assert at.select_slider(key="rec_learning_rate").value == pytest.approx(candidate.default_learning_rate)
         assert at.selectbox(key="rec_batch_size").value == candidate.default_batch_size
         assert at.number_input(key="rec_epochs").value == candidate.default_epochs
