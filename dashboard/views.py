@@ -17,6 +17,7 @@ import streamlit as st
 from core.config import get_settings
 from core.errors import DataError, StudioError
 from dashboard import charts
+from dashboard.business_views import render_business_case  # noqa: F401 - every lab's Results call it from here
 from dashboard.i18n import dataset_source, device_text, error_text, t
 from dashboard.widgets import translated_choice
 
@@ -561,6 +562,7 @@ def render_run_results(tracker: Any, run_id: str, dataset: Any) -> None:
         evaluation = None
     if evaluation:
         render_evaluation(evaluation, key=f"eval_{run_id}", dataset=_evaluation_dataset(tracker, run, evaluation, dataset))
+        render_business_case(tracker, run_id, use_case_id, evaluation)
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)

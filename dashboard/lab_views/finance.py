@@ -385,6 +385,7 @@ def _render_results(tracker: Any, run_id: str, dataset: Any, source_id: str, see
         approval_label=t("finance.approval_rate"), bad_rate_label=t("finance.bad_rate_approved"),
         cost_label=t("finance.expected_cost"), chosen_label=t("finance.chosen"), optimal_label=t("finance.optimal")),
         key=f"finance_tradeoff_{run_id}")
+    views.render_business_case(tracker, run_id, "finance", evaluation)
 
     st.subheader(t("finance.curves_title"))
     overlay = {}

@@ -180,6 +180,7 @@ def _render_run_results(tracker: Any, run_id: str, dataset: Any) -> None:
         evaluation = None
     if evaluation:
         render_evaluation(evaluation, key=f"nlp_eval_{run_id}", dataset=dataset)
+        views.render_business_case(tracker, run_id, run.data.params.get("use_case", "nlp"), evaluation)
 
 
 # ---- try it --------------------------------------------------------------------------------

@@ -261,6 +261,7 @@ def _render_run_results(tracker: Any, run_id: str, use_case_id: str, source_id: 
         evaluation = None
     if evaluation:
         render_evaluation(evaluation, key=f"rec_eval_{run_id}")
+        views.render_business_case(tracker, run_id, use_case_id, evaluation)
     table = _comparison(tracker, use_case_id, source_id)
     if table is not None and len(table) > 1:
         st.subheader(t("recommendation.compare_title"))
