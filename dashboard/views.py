@@ -79,7 +79,7 @@ def render_source_and_seed(use_case: Any, *, prefix: str) -> tuple[Any, int]:
     return source, seed
 
 
-def checked_uploader(label: str, *, key: str, help_key: str, needed_key: str,
+def checked_uploader(label: str, *, key: str, help_key: str | None = None, needed_key: str | None = None,
                      types: tuple[str, ...] | None = None) -> Any | None:
     """A file uploader whose texts are the studio's, translated; None once an info or error is shown.
 
@@ -91,10 +91,13 @@ def checked_uploader(label: str, *, key: str, help_key: str, needed_key: str,
 
     accepted = tuple(types or DELIMITED_EXTENSIONS)
     mb = get_settings().max_upload_mb
-    help_text = f"{t(help_key)}  \n{t('formats.types_help', types=', '.join(f'.{e}' for e in accepted), mb=mb)}"
+    help_text = t("formats.types_help", types=", ".join(f".{e}" for e in accepted), mb=mb)
+    if help_key:
+        help_text = f"{t(help_key)}  \n{help_text}"
     upload = st.file_uploader(label, type=None, key=key, help=help_text)
     if upload is None:
-        st.info(t(needed_key))
+        if needed_key:
+            st.info(t(needed_key))
         return None
     try:
         check_extension(upload.name, accepted)
@@ -585,8 +588,8 @@ def render_try_image(tracker: Any, run_id: str, dataset: Any) -> None:
         st.info(t("lab.try_needs_completed"))
         return
     st.caption(t("lab.try_intro", model=run.data.params.get("model", "?")))
-    upload = st.file_uploader(t("lab.try_upload"), type=["png", "jpg", "jpeg", "bmp", "gif", "webp"],
-                              key="lab_try_image")
+    upload = checked_uploader(t("lab.try_upload"), key="lab_try_image",
+                              types=("png", "jpg", "jpeg", "bmp", "gif", "webp"))
     index = st.number_input(t("lab.try_index"), min_value=0, max_value=len(dataset.y_test) - 1, value=0, step=1,
                             key="lab_try_index")
     try:
@@ -617,7 +620,7 @@ def render_import_model(tracker: Any, use_case_id: str, source_id: str, seed: in
     """Load a saved .keras model (safe mode), evaluate it on this dataset and track it as a run."""
     with st.expander(t("lab.import_title")):
         st.caption(t("lab.import_help"))
-        upload = st.file_uploader(t("lab.import_file"), type=["keras"], key="lab_model_file")
+        upload = checked_uploader(t("lab.import_file"), key="lab_model_file", types=("keras",))
         if st.button(t("lab.import_button"), key="lab_import", disabled=upload is None):
             from core.training.pipeline import import_model_run
 

@@ -162,6 +162,10 @@ def test_baseline_then_reevaluate_download_and_delete_on_runs_page(app_test):
     at.file_uploader(key="lab_try_image").set_value(("broken.png", b"not an image", "image/png")).run()
     assert not at.exception
     assert at.error and "broken.png" in at.error[0].value or "image" in at.error[0].value.lower()
+    at.file_uploader(key="lab_try_image").set_value(("photo.heic", b"ftypheic", "image/heic")).run()
+    assert not at.exception  # another type: the studio's own message naming the types, not a browser tooltip
+    assert at.error[0].value == translate("errors.data.upload_wrong_type", "en", name="photo.heic",
+                                          accepted=".png, .jpg, .jpeg, .bmp, .gif, .webp")
     at.file_uploader(key="lab_try_image").set_value(None).run()
     at.switch_page("../pages/runs.py").run()
     at.button(key="runs_reevaluate").click().run()
