@@ -60,6 +60,10 @@ def _base_layout(fig: go.Figure, *, title: str, height: int, x_title: str = "", 
                 "title": {"text": ""}},
         hoverlabel={"font": {"family": FONT_FAMILY}},
     )
+    # Margins grow to fit long tick labels (group names, model names): a fixed margin cut them to
+    # "opularity" or "African-Americar".
+    fig.update_xaxes(automargin=True)
+    fig.update_yaxes(automargin=True)
     if x_title:
         fig.update_xaxes(title_text=x_title)
     if y_title:

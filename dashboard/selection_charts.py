@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -24,10 +24,23 @@ def _bubble_sizes(sizes: Sequence[float], *, smallest: float = 14.0, largest: fl
             for value in sizes]
 
 
+def _text_positions(costs: Sequence[float], *, log_x: bool) -> list[str]:
+    """Name above each bubble, pushed inwards at the ends of the x-axis so no name runs off the plot."""
+    values = [math.log10(c) if log_x and c > 0 else float(c) for c in costs]
+    low, high = min(values), max(values)
+    if high - low <= 0:
+        return ["top center"] * len(values)
+    return ["top right" if (v - low) / (high - low) < 0.2 else "top left" if (v - low) / (high - low) > 0.8
+            else "top center" for v in values]
+
+
 def plot_pareto(table: pd.DataFrame, *, quality_column: str, title: str, x_title: str, y_title: str,
                 front_label: str, size_label: str, cost_column: str = "latency_p50_ms",
-                empty_message: str = "") -> go.Figure:
-    """Quality (y) against latency (x, log when spread > 10x), bubble area = size, Pareto front joined by a line."""
+                empty_message: str = "", names: Mapping[str, str] | None = None) -> go.Figure:
+    """Quality (y) against latency (x, log when spread > 10x), bubble area = size, Pareto front joined by a line.
+
+    names: {model id: name for people}; each bubble is labelled with the whole name, never clipped at the edge.
+    """
     needed = {"model", quality_column, cost_column}
     if table is None or len(table) == 0 or not needed <= set(table.columns):
         return _empty(title, message=empty_message)
@@ -44,29 +57,31 @@ def plot_pareto(table: pd.DataFrame, *, quality_column: str, title: str, x_title
     higher = higher_is_better(quality_column)
     front = pareto_front((str(model), (1 if higher else -1) * quality, cost) for model, quality, cost in
                          zip(frame["model"], frame[quality_column], frame[cost_column]))
+    costs = frame[cost_column]
+    positive = costs[costs > 0]
+    log_x = len(positive) == len(costs) and len(positive) > 1 and positive.max() / positive.min() > LOG_SPREAD
+    positions = _text_positions(costs.tolist(), log_x=log_x)
     fig = go.Figure()
     for index, (row, diameter, size) in enumerate(zip(frame.itertuples(index=False), diameters, sizes)):
-        model = str(getattr(row, "model"))
-        on_front = model in front
+        model_id = str(getattr(row, "model"))
+        model = (names or {}).get(model_id, model_id)
+        on_front = model_id in front
         size_text = f"{size:.2f} MB" if isinstance(size, float) and math.isfinite(size) else "-"
         fig.add_trace(go.Scatter(
             x=[frame[cost_column].iloc[index]], y=[frame[quality_column].iloc[index] * scale],
-            mode="markers+text", name=model, text=[model], textposition="top center",
+            mode="markers+text", name=model, text=[model], textposition=positions[index], cliponaxis=False,
             showlegend=False,  # each bubble carries its model's name; the legend only explains the front line
             marker={"size": diameter, "color": PALETTE[index % len(PALETTE)], "opacity": 0.8,
                     "line": {"width": 3 if on_front else 1, "color": "#111827" if on_front else "white"}},
             hovertemplate=(f"{model}<br>{x_title}: %{{x:.3g}}<br>{y_title}: %{{y:.2f}}<br>"
                            f"{size_label}: {size_text}<extra></extra>"),
         ))
-    front_rows = frame[frame["model"].astype(str).isin(front)].sort_values(cost_column)
+    front_rows = frame[frame["model"].astype(str).isin(front)].sort_values(cost_column)  # front holds ids
     fig.add_trace(go.Scatter(
         x=front_rows[cost_column].tolist(), y=(front_rows[quality_column] * scale).tolist(),
         mode="lines", name=front_label, line={"color": MUTED_COLOR, "dash": "dash", "width": 2},
         hoverinfo="skip",
     ))
-    costs = frame[cost_column]
-    positive = costs[costs > 0]
-    log_x = len(positive) == len(costs) and len(positive) > 1 and positive.max() / positive.min() > LOG_SPREAD
     _base_layout(fig, title=title, height=440, x_title=x_title, y_title=y_title)
     fig.update_xaxes(type="log" if log_x else "linear")
     if ratio:
@@ -75,11 +90,15 @@ def plot_pareto(table: pd.DataFrame, *, quality_column: str, title: str, x_title
 
 
 def plot_baseline_comparison(results: Sequence[Any], *, title: str, x_title: str, zero_label: str,
-                             empty_message: str = "") -> go.Figure:
-    """Each model's accuracy difference from the baseline (points) with its CI as error bars, and the 0 line."""
+                             empty_message: str = "", names: Mapping[str, str] | None = None) -> go.Figure:
+    """Each model's accuracy difference from the baseline (points) with its CI as error bars, and the 0 line.
+
+    names: {model id: name for people} for the y-axis and the hover.
+    """
     if not results:
         return _empty(title, message=empty_message)
-    models = [str(result.model) for result in results]
+    names = names or {}
+    models = [names.get(str(result.model), str(result.model)) for result in results]
     diffs = [result.difference * 100 for result in results]
     colors = [PALETTE[2] if result.verdict == "better" else PALETTE[3] if result.verdict == "worse" else MUTED_COLOR
               for result in results]
@@ -90,7 +109,7 @@ def plot_baseline_comparison(results: Sequence[Any], *, title: str, x_title: str
                  "array": [result.ci_high * 100 - diff for result, diff in zip(results, diffs)],
                  "arrayminus": [diff - result.ci_low * 100 for result, diff in zip(results, diffs)],
                  "thickness": 2, "width": 8},
-        customdata=[[result.p_value, result.baseline] for result in results],
+        customdata=[[result.p_value, names.get(str(result.baseline), str(result.baseline))] for result in results],
         hovertemplate="%{y} vs %{customdata[1]}: %{x:+.2f}<br>McNemar p=%{customdata[0]:.3f}<extra></extra>",
     ))
     fig.add_vline(x=0, line={"color": "#111827", "dash": "dot"}, annotation_text=zero_label,

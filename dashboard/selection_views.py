@@ -87,7 +87,8 @@ def _render_benchmark_progress(queue: Any, jobs: list[str]) -> None:
             progress = state.progress
             fraction = 1.0 if state.finished else float(getattr(progress, "fraction", 0.0) or 0.0)
             st.progress(min(max(fraction, 0.0), 1.0),
-                        text=f"{state.meta.get('model', state.title)}: {t('training.status.' + state.state)}")
+                        text=f"{_name(state.meta.get('use_case'), state.meta.get('model', state.title))}: "
+                             f"{t('training.status.' + state.state)}")
             if state.state == "failed" and state.error is not None:
                 st.error(error_text(state.error))
         if active and all(state is None or state.finished for state in states):
@@ -100,7 +101,7 @@ def display_table(table: pd.DataFrame, use_case: Any) -> pd.DataFrame:
     """The comparison as a person reads it: translated headers, rounded figures, units in the headers."""
     from core.selection.compare import format_metric, quality_columns
 
-    shown = pd.DataFrame({t("selection.columns.model"): table["model"]})
+    shown = pd.DataFrame({t("selection.columns.model"): [_name(use_case.id, model) for model in table["model"]]})
     for metric in quality_columns(use_case):
         if metric in table and table[metric].notna().any():
             name = t(f"selection.metrics.{metric}")
@@ -120,9 +121,21 @@ def _sentence_case(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def render_pareto(table: pd.DataFrame, quality: str, *, scope: str) -> None:
+def _name(use_case_id: Any, model_id: Any) -> str:
+    from dashboard.views import model_name
+
+    return model_name(use_case_id, model_id)
+
+
+def _names(use_case_id: str, table: pd.DataFrame) -> dict[str, str]:
+    """{model id: its name for people} of the compared candidates."""
+    return {str(model): _name(use_case_id, model) for model in table["model"]}
+
+
+def render_pareto(table: pd.DataFrame, quality: str, *, use_case_id: str, scope: str) -> None:
     st.plotly_chart(
-        selection_charts.plot_pareto(table, quality_column=quality, title=t("selection.charts.pareto_title"),
+        selection_charts.plot_pareto(table, quality_column=quality, names=_names(use_case_id, table),
+                                     title=t("selection.charts.pareto_title"),
                                      x_title=t("selection.charts.pareto_x"),
                                      y_title=_sentence_case(t(f"selection.metrics.{quality}")),
                                      front_label=t("selection.charts.pareto_front"),
@@ -135,7 +148,7 @@ def render_pareto(table: pd.DataFrame, quality: str, *, scope: str) -> None:
 def render_learning_curves(tracker: Any, table: pd.DataFrame, use_case: Any, *, scope: str) -> None:
     from dashboard.views import curve_label
 
-    histories = {row["model"]: tracker.history(row["run_id"]) for row in table.to_dict("records")}
+    histories = {_name(use_case.id, row["model"]): tracker.history(row["run_id"]) for row in table.to_dict("records")}
     # Accuracy when every run recorded it; otherwise the loss every run has (rating models: mean squared
     # error; credit models: Keras records AUC, scikit-learn accuracy, both record log loss).
     metric = "accuracy" if histories and all("accuracy" in history for history in histories.values()) else "loss"
@@ -174,7 +187,7 @@ def render_baseline_tests(tracker: Any, table: pd.DataFrame, use_case: Any, *, s
         return {}, None
     metric = quality_columns(use_case)[0]
     if not significance_applies(metric):
-        return _render_metric_bootstrap(tracker, table, metric, baseline), baseline
+        return _render_metric_bootstrap(tracker, table, metric, baseline, use_case_id=use_case.id), baseline
     evaluations = _stored_evaluations(tracker, table)
     try:
         results = compare_with_baseline(evaluations, baseline)
@@ -183,27 +196,30 @@ def render_baseline_tests(tracker: Any, table: pd.DataFrame, use_case: Any, *, s
         return {}, baseline
     results.pop(baseline, None)
     st.plotly_chart(
-        selection_charts.plot_baseline_comparison(list(results.values()), title=t("selection.charts.baseline_title"),
+        selection_charts.plot_baseline_comparison(list(results.values()), names=_names(use_case.id, table),
+                                                  title=t("selection.charts.baseline_title"),
                                                   x_title=t("selection.charts.baseline_x"),
                                                   zero_label=t("selection.charts.baseline_zero"),
                                                   empty_message=t("selection_page.no_deep_models")),
         key=f"sel_baseline_chart_{scope}",
     )
     for model, result in results.items():
-        st.markdown(t(f"selection_page.verdict_{result.verdict}", model=model, baseline=baseline,
+        st.markdown(t(f"selection_page.verdict_{result.verdict}", model=_name(use_case.id, model),
+                      baseline=_name(use_case.id, baseline),
                       difference=f"{result.difference * 100:+.1f}", low=f"{result.ci_low * 100:+.1f}",
                       high=f"{result.ci_high * 100:+.1f}", p=f"{result.p_value:.3f}"))
     return results, baseline
 
 
-def _render_metric_bootstrap(tracker: Any, table: pd.DataFrame, metric: str, baseline: str) -> dict:
+def _render_metric_bootstrap(tracker: Any, table: pd.DataFrame, metric: str, baseline: str, *,
+                             use_case_id: str) -> dict:
     """ROC-AUC or RMSE differences from the baseline with a paired bootstrap CI (McNemar fits accuracy only)."""
     from core.selection.compare import higher_is_better
     from core.selection.significance import METRIC_INPUTS, compare_metric_with_baseline
 
     metric_name = t(f"selection.metrics.{metric}")
     if metric not in METRIC_INPUTS:
-        st.info(t("selection_page.no_significance", metric=metric_name, baseline=baseline))
+        st.info(t("selection_page.no_significance", metric=metric_name, baseline=_name(use_case_id, baseline)))
         return {}
     memo_key = ("sel_bootstrap", metric, baseline, tuple(sorted(table["run_id"])))
     memo = st.session_state.setdefault("sel_bootstrap_memo", {})
@@ -220,7 +236,8 @@ def _render_metric_bootstrap(tracker: Any, table: pd.DataFrame, metric: str, bas
     if not results:
         st.info(t("selection_page.no_deep_models"))
     for model, result in results.items():
-        st.markdown(t(f"selection_page.metric_verdict_{result.verdict}", model=model, baseline=baseline,
+        st.markdown(t(f"selection_page.metric_verdict_{result.verdict}", model=_name(use_case_id, model),
+                      baseline=_name(use_case_id, baseline),
                       metric=metric_name, value=f"{result.value:.3f}", baseline_value=f"{result.baseline_value:.3f}",
                       difference=f"{result.difference:+.3f}", low=f"{result.ci_low:+.3f}",
                       high=f"{result.ci_high:+.3f}"))
@@ -270,16 +287,16 @@ def render_recommendation(recommendation: Any, render_reason: Callable[..., str]
     """Ranked candidates, each with its reasons quoting measured numbers, and unmet requirements flagged."""
     best = recommendation.best
     if recommendation.baseline_wins:
-        st.success(t("selection_page.baseline_wins", model=best.model))
+        st.success(t("selection_page.baseline_wins", model=_name(recommendation.use_case, best.model)))
     elif best is not None:
-        st.success(t("selection_page.winner", model=best.model))
+        st.success(t("selection_page.winner", model=_name(recommendation.use_case, best.model)))
     for requirement in recommendation.unmet:
         st.error(t("selection_page.unmet", requirement=t(f"selection.unmet.{requirement}")))
     for rank, advice in enumerate(recommendation.ranked, start=1):
         status = t("selection.md.meets_all") if advice.meets_all else t(
             "selection.md.misses", requirements=", ".join(t(f"selection.unmet.{flag}") for flag in advice.flags))
         with st.container(border=True):
-            st.markdown(f"**{rank}. {advice.model}**" + (f" · {t('selection.md.baseline')}" if advice.is_baseline else "")
+            st.markdown(f"**{rank}. {_name(recommendation.use_case, advice.model)}**" + (f" · {t('selection.md.baseline')}" if advice.is_baseline else "")
                         + f" · {status}")
             for key, params in advice.reasons:
                 st.markdown(f"- {render_reason(key, params, lang)}")
@@ -299,7 +316,8 @@ def render_deployment(tracker: Any, table: pd.DataFrame, use_case: Any = None, *
     if keras_rows.empty:
         st.info(t("selection_page.deploy_needs_keras"))
         return
-    options = {row["run_id"]: row["model"] for row in keras_rows.to_dict("records")}
+    options = {row["run_id"]: _name(use_case.id if use_case is not None else None, row["model"])
+               for row in keras_rows.to_dict("records")}
     run_id = st.selectbox(t("selection_page.deploy_pick"), list(options), key=f"sel_export_run_{scope}",
                           format_func=options.get)
     results = st.session_state.setdefault("sel_export_results", {})  # by run id: cannot leak across splits

@@ -18,7 +18,7 @@ from core.config import get_settings
 from core.errors import DataError, StudioError
 from dashboard import charts
 from dashboard.business_views import render_business_case  # noqa: F401 - every lab's Results call it from here
-from dashboard.i18n import dataset_source, device_text, error_text, t
+from dashboard.i18n import current_language, dataset_source, device_text, error_text, t
 from dashboard.widgets import translated_choice
 
 ACTIVE_STATES = ("queued", "running")
@@ -587,7 +587,7 @@ def render_try_image(tracker: Any, run_id: str, dataset: Any) -> None:
     if run.data.tags.get("studio.status") != "completed":
         st.info(t("lab.try_needs_completed"))
         return
-    st.caption(t("lab.try_intro", model=run.data.params.get("model", "?")))
+    st.caption(t("lab.try_intro", model=model_name(run.data.params.get("use_case"), run.data.params.get("model", "?"))))
     upload = checked_uploader(t("lab.try_upload"), key="lab_try_image",
                               types=("png", "jpg", "jpeg", "bmp", "gif", "webp"))
     index = st.number_input(t("lab.try_index"), min_value=0, max_value=len(dataset.y_test) - 1, value=0, step=1,
@@ -649,13 +649,9 @@ def _use_case_title(use_case_id: str) -> str:
 
 def model_name(use_case_id: Any, model_id: Any) -> str:
     """A candidate's name for people ("Gradient boosting (scikit-learn)"), not its id (`gbm`)."""
-    from core.usecases.registry import USE_CASES
+    from core.usecases.registry import model_title
 
-    use_case = USE_CASES.get(use_case_id)
-    candidate = next((c for c in use_case.candidates if c.id == model_id), None) if use_case else None
-    if candidate is not None:
-        return t(candidate.name_key)
-    return t("run_names.imported") if model_id == "imported" else str(model_id)
+    return model_title(use_case_id, model_id, current_language())
 
 
 def metric_value_text(metric: str, value: Any) -> str:

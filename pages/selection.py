@@ -51,7 +51,7 @@ st.download_button(t("selection_page.download_csv"), data=to_csv(table), file_na
 quality = quality_columns(use_case)[0]
 left, right = st.columns(2)
 with left:
-    views.render_pareto(table, quality, scope=scope)
+    views.render_pareto(table, quality, use_case_id=use_case_id, scope=scope)
 with right:
     views.render_learning_curves(tracker, table, use_case, scope=scope)
 

@@ -13,6 +13,7 @@ import yaml
 
 from core.config import ASSETS_DIR
 from core.i18n import translate
+from core.usecases.registry import model_title
 from core.selection.compare import (SelectionError, _use_case, higher_is_better, quality_columns,
                                    significance_applies)
 
@@ -435,6 +436,10 @@ def format_gap(metric: str, value: float, lang: str = "en") -> str:
 def render_reason(key: str, params: Mapping[str, Any], lang: str = "en") -> str:
     """One reason or note in the reader's language (the metric name translated too)."""
     values = dict(params)
+    if values.get("use_case"):  # candidates by name ("Bias baseline"), not by id ("bias")
+        for name in ("model", "best_model", "baseline"):
+            if isinstance(values.get(name), str) and values[name]:
+                values[name] = model_title(values["use_case"], values[name], lang)
     if "metric" in values:
         metric = values["metric"]
         for name in ("quality", "best", "baseline"):
@@ -480,7 +485,8 @@ def to_markdown(recommendation: Recommendation, lang: str = "en") -> str:
     lines = [f"# {translate('selection.md.title', lang, use_case=title)}", ""]
     top = rec.ranked[0]
     summary_key = "selection.md.baseline_wins" if rec.baseline_wins else "selection.md.winner"
-    lines += [translate(summary_key, lang, model=top.model, baseline=rec.baseline or "-"), ""]
+    lines += [translate(summary_key, lang, model=model_title(rec.use_case, top.model, lang),
+                        baseline=model_title(rec.use_case, rec.baseline, lang) if rec.baseline else "-"), ""]
     lines += [f"## {translate('selection.md.requirements', lang)}", "", *_requirement_lines(rec.requirements, lang), ""]
     if rec.unmet:
         lines += [f"## {translate('selection.md.unmet', lang)}", ""]
@@ -492,7 +498,7 @@ def to_markdown(recommendation: Recommendation, lang: str = "en") -> str:
                   translate("selection.md.misses", lang,
                             requirements=", ".join(translate(f"selection.unmet.{flag}", lang) for flag in item.flags)))
         tag = f" ({translate('selection.md.baseline', lang)})" if item.is_baseline else ""
-        lines.append(f"{rank}. **{item.model}**{tag}: {translate('selection.md.score', lang, score=item.score)}; {status}")
+        lines.append(f"{rank}. **{model_title(rec.use_case, item.model, lang)}**{tag}: {translate('selection.md.score', lang, score=item.score)}; {status}")
         lines += [f"   - {render_reason(key, params, lang)}" for key, params in item.reasons]
     if rec.notes:
         lines += ["", f"## {translate('selection.md.notes', lang)}", ""]

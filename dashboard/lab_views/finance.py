@@ -205,6 +205,10 @@ def _profile(dataset: Any, profile_fn: Any) -> dict[str, Any]:
 
 # ---- 2. Train --------------------------------------------------------------------------------
 
+def _finance_model(model_id: str) -> str:
+    return views.model_name("finance", model_id)
+
+
 def _render_training(use_case: Any, dataset: Any, source_id: str, seed: int, kwargs: dict[str, Any], queue: Any) -> None:
     bad_share = float(np.mean(dataset.y_train))
     own_job = views.render_candidate_training(
@@ -280,7 +284,7 @@ def recommendation(runs: pd.DataFrame, *, bad_rate: float) -> list[tuple[str, di
     latest = runs.drop_duplicates(subset=["model"], keep="first")  # newest run per model
     best = latest.loc[latest["test_roc_auc"].idxmax()]
     lines: list[tuple[str, dict[str, Any]]] = [("finance.guide.best", {
-        "model": _model_name(best["model"]), "auc": f"{best['test_roc_auc']:.3f}", "n": len(latest)})]
+        "model": _finance_model(best["model"]), "auc": f"{best['test_roc_auc']:.3f}", "n": len(latest)})]
     scorecard = latest[latest["model"] == "scorecard"]
     if len(latest) == 1:
         lines.append(("finance.guide.one_model", {}))
@@ -291,21 +295,15 @@ def recommendation(runs: pd.DataFrame, *, bad_rate: float) -> list[tuple[str, di
     else:
         gain = float(best["test_roc_auc"] - scorecard.iloc[0]["test_roc_auc"])
         key = "finance.guide.gain_small" if gain < 0.01 else "finance.guide.gain_large"
-        lines.append((key, {"model": _model_name(best["model"]), "gain": f"{gain:.3f}",
+        lines.append((key, {"model": _finance_model(best["model"]), "gain": f"{gain:.3f}",
                             "scorecard": f"{scorecard.iloc[0]['test_roc_auc']:.3f}"}))
     if "test_min_cost" in latest and latest["test_min_cost"].notna().any():
         cheapest = latest.loc[latest["test_min_cost"].idxmin()]
-        lines.append(("finance.guide.cost", {"model": _model_name(cheapest["model"]),
+        lines.append(("finance.guide.cost", {"model": _finance_model(cheapest["model"]),
                                              "cost": f"{cheapest['test_min_cost']:.3f}"}))
     if bad_rate < 0.1:
         lines.append(("finance.guide.imbalance", {"rate": f"{bad_rate:.1%}", "accuracy": f"{1 - bad_rate:.1%}"}))
     return lines
-
-
-def _model_name(model_id: str) -> str:
-    key = f"finance.models.{model_id}.name"
-    text = t(key)
-    return model_id if text == key else text
 
 
 def _render_results(tracker: Any, run_id: str, dataset: Any, source_id: str, seed: int, kwargs: dict[str, Any]) -> None:
@@ -330,7 +328,7 @@ def _render_results(tracker: Any, run_id: str, dataset: Any, source_id: str, see
     if not runs.empty:
         table = runs.drop_duplicates(subset=["model"], keep="first")
         st.dataframe(pd.DataFrame({
-            t("finance.col_model"): table["model"].map(_model_name),
+            t("finance.col_model"): table["model"].map(_finance_model),
             "ROC-AUC": table["test_roc_auc"].map("{:.3f}".format),
             "Gini": table["test_gini"].map("{:.3f}".format),
             "KS": table["test_ks"].map("{:.3f}".format),
@@ -392,7 +390,7 @@ def _render_results(tracker: Any, run_id: str, dataset: Any, source_id: str, see
     for row in runs.drop_duplicates(subset=["model"], keep="first").to_dict("records") if not runs.empty else []:
         other = evaluation if row["run_id"] == run_id else _load_evaluation(tracker, row["run_id"])
         if other:
-            overlay[_model_name(row["model"])] = other
+            overlay[_finance_model(row["model"])] = other
     if not overlay:
         overlay = {t("finance.this_model"): evaluation}
     _render_curves(overlay, evaluation, threshold=threshold, key=f"finance_{run_id}")

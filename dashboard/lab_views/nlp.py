@@ -217,7 +217,7 @@ def render_try_text(tracker: Any, run_id: str, dataset: Any) -> None:
     model_id = run.data.params.get("model", "?")
     kind = run.data.params.get("model_kind", "keras")
     language = dataset.extra.get("language", "en")
-    st.caption(t("nlp.try_intro", model=model_id))
+    st.caption(t("nlp.try_intro", model=views.model_name("nlp", model_id)))
     if "nlp_try_text" not in st.session_state:
         st.session_state["nlp_try_text"] = EXAMPLES.get(language, EXAMPLES["en"])
     text = st.text_area(t("nlp.try_label"), key="nlp_try_text", height=120, max_chars=200_000)

@@ -15,7 +15,6 @@ import streamlit as st
 from core.errors import DataError, StudioError
 from core.models.recommendation import genre_names
 from core.recommendation.adapter import side_feature_count, side_summary
-from core.usecases.registry import get_use_case
 from dashboard import charts, views
 from dashboard import recommendation_charts as rc
 from dashboard.i18n import dataset_source, device_text, error_text, t
@@ -226,11 +225,8 @@ def _comparison(tracker: Any, use_case_id: str, source_id: str) -> pd.DataFrame 
     frame = pd.DataFrame(rows).drop_duplicates("model")  # newest run per model (runs are newest first)
     popularity = frame.loc[frame["model"] == "popularity", "test_ndcg_at_10"]
     base = float(popularity.iloc[0]) if len(popularity) and popularity.iloc[0] > 0 else None
-    from core.usecases.registry import get_use_case
-
-    names = {c.id: t(c.name_key) for c in get_use_case(use_case_id).candidates}
     table = pd.DataFrame({
-        t("lab.model"): [names.get(m, m) for m in frame["model"]],
+        t("lab.model"): [views.model_name(use_case_id, m) for m in frame["model"]],
         t("recommendation.rmse"): frame.get("test_rmse"),
         t("recommendation.mae"): frame.get("test_mae"),
         t("recommendation.hit_rate"): frame.get("test_hit_rate_at_10"),
@@ -309,11 +305,7 @@ def render_try_user(tracker: Any, run_id: str, dataset: Any) -> None:
     if run.data.tags.get("studio.status") != "completed":
         st.info(t("lab.try_needs_completed"))
         return
-    model_id = run.data.params.get("model", "?")
-    candidates = {c.id: c for c in get_use_case("recommendation").candidates}
-    if model_id in candidates:  # the reader sees the model's name, not its id ("mf_side")
-        model_id = t(candidates[model_id].name_key)
-    st.caption(t("recommendation.try_intro", model=model_id))
+    st.caption(t("recommendation.try_intro", model=views.model_name("recommendation", run.data.params.get("model", "?"))))
     ids = [str(u) for u in dataset.extra["user_ids"]]
     liked = dataset.x_train["user"][dataset.y_train >= 4.0]
     default = ids[int(np.argmax(np.bincount(liked, minlength=len(ids))))] if len(liked) else ids[0]

@@ -55,7 +55,7 @@ def test_baseline_wins_when_the_cnn_is_not_significantly_better():
     assert any("97.2% vs baseline 97.0% (+0.2 points" in text and "McNemar p=" in text for text in cnn_text)
     assert any("No measurable gain" in text for text in cnn_text)
     markdown = to_markdown(rec, "en")
-    assert "the simple baseline **logreg**" in markdown and "The simple baseline is as good" in markdown
+    assert "the simple baseline **Logistic regression (baseline)**" in markdown and "The simple baseline is as good" in markdown
     assert rec.unmet == [] and all(item.meets_all for item in rec.ranked)
 
 
@@ -225,3 +225,25 @@ def test_metric_formats_match_how_people_read_them():
     assert format_gap("test_accuracy", 1.25) == "+1.2 points" or format_gap("test_accuracy", 1.25) == "+1.3 points"
     assert format_gap("test_accuracy", -2.0, "zh") == "-2.0 个百分点"
     assert format_gap("test_rmse", 0.039) == "-0.039"  # 0.039 better = 0.039 lower error
+
+
+def test_reasons_name_the_candidates_in_the_readers_language():
+    rec = recommend(table(logreg=0.90, cnn=0.985), REQUIREMENTS, use_case="vision")
+    text = " ".join(render_reason(key, params) for key, params in rec.ranked[1].reasons)
+    assert "Convolutional network (CNN) at 98.5%" in text and " cnn " not in f" {text} "
+    chinese = " ".join(render_reason(key, params, "zh") for key, params in rec.ranked[1].reasons)
+    assert translate("models.cnn.name", "zh") in chinese
+
+
+def test_a_lower_rmse_outweighs_a_one_point_penalty_as_an_accuracy_gain_would():
+    """RMSE 0.870 vs 0.887 is 2 % less error; scored as a raw 0.017 it lost to the bias baseline on any penalty."""
+    rows = [("popularity", "sklearn", 1.055, 9_067), ("bias", "sklearn", 0.887, 9_738), ("mf", "keras", 0.870, 1_256_073)]
+    ratings = pd.DataFrame([{"model": model, "kind": kind, "test_rmse": rmse, "parameters": parameters,
+                             "train_seconds": 5.0, "train_size": 80_003, "device": "CPU", "run_id": model}
+                            for model, kind, rmse, parameters in rows])
+    rec = recommend(ratings, Requirements(labelled_examples=80_003), use_case="recommendation")
+    assert [item.model for item in rec.ranked] == ["mf", "bias", "popularity"]
+    mf, bias = rec.ranked[0], rec.ranked[1]
+    assert "selection.reasons.cpu_large_model" in [key for key, _ in mf.reasons]  # penalised, still first
+    assert bias.score == pytest.approx(-(0.887 - 0.870) / 0.870 * 100, abs=1e-3)  # -1.954 points
+    assert mf.score == pytest.approx(-1.0)

@@ -105,3 +105,13 @@ def test_guidance_quotes_measured_numbers_and_prefers_the_scorecard_for_a_small_
     assert lines["finance.guide.imbalance"]["rate"] == "5.0%"
     big = dict(recommendation(runs.assign(test_roc_auc=[0.90, 0.847, 0.849, 0.7]), bad_rate=0.3))
     assert big["finance.guide.gain_large"]["gain"] == "0.051" and "finance.guide.imbalance" not in big
+
+
+def test_long_group_names_are_shown_whole_with_room_made_for_them():
+    """Issue 13.10: 'African-American (n=...)' was cut to 'African-Americar' by a fixed bottom margin."""
+    groups = [{"group": "African-American", "count": 3175, "approval_rate": 0.4, "tpr": 0.5, "fpr": 0.2},
+              {"group": "Native American", "count": 11, "approval_rate": 0.6, "tpr": 0.7, "fpr": 0.3}]
+    fig = charts.plot_group_rates(groups, title="g", y_title="share", approval_label="approval", tpr_label="tpr",
+                                  fpr_label="fpr")
+    assert list(fig.data[0].x) == ["African-American (n=3175)", "Native American (n=11)"]
+    assert fig.layout.xaxis.automargin is True and fig.layout.yaxis.automargin is True

@@ -80,3 +80,4 @@ def test_uploads_over_the_limit_are_refused_with_both_sizes(monkeypatch):
             upload_bytes(Upload(3 * 2**19))
     finally:
         get_settings.cache_clear()
+

@@ -65,3 +65,29 @@ def test_pareto_reads_auc_as_a_decimal_and_rmse_lower_is_better():
     table["test_rmse"] = [0.95, 0.87, 0.89]  # cheapest is worst; 0.87 dominates 0.89
     front = plot_pareto(table, quality_column="test_rmse", **LABELS).data[-1]
     assert list(front.y) == [0.95, 0.87]
+
+
+def test_pareto_labels_bubbles_with_whole_names_kept_inside_the_plot():
+    """Issue 13.10: 'opularity' and 'scoreca' were ids cut off at the plot's edges."""
+    names = {"logreg": "Logistic regression (baseline)", "mlp": "Multilayer perceptron",
+             "cnn": "Convolutional network (CNN)"}
+    fig = plot_pareto(frame([0.1, 0.5, 0.9]), quality_column="test_accuracy", names=names, **LABELS)
+    points = [trace for trace in fig.data if trace.mode == "markers+text"]
+    assert [trace.text[0] for trace in points] == list(names.values())  # the whole name, not the id
+    assert all(trace.cliponaxis is False for trace in points)
+    # the leftmost name grows to the right, the rightmost to the left, the middle one is centred
+    assert [trace.textposition for trace in points] == ["top right", "top center", "top left"]
+    log = plot_pareto(frame([0.05, 0.5, 9.0]), quality_column="test_accuracy", names=names, **LABELS)
+    assert [t.textposition for t in log.data if t.mode == "markers+text"] == ["top right", "top center", "top left"]
+
+
+def test_baseline_differences_name_the_models_and_make_room_for_them():
+    rng = np.random.default_rng(0)
+    truth = rng.integers(0, 2, 400)
+    base = np.where(rng.random(400) < 0.8, truth, 1 - truth)
+    deep = np.where(rng.random(400) < 0.9, truth, 1 - truth)
+    result = beats_baseline(truth, deep, base, model="wide_deep", baseline="scorecard")
+    fig = plot_baseline_comparison([result], title="t", x_title="points", zero_label="0",
+                                   names={"wide_deep": "Keras wide-and-deep", "scorecard": "Scorecard"})
+    assert list(fig.data[0].y) == ["Keras wide-and-deep"] and fig.data[0].customdata[0][1] == "Scorecard"
+    assert fig.layout.yaxis.automargin is True  # a fixed 60 px margin cut names to 'wide_de'

@@ -9,6 +9,7 @@ import pytest
 from core.i18n import translate
 
 PAGE = "../pages/selection.py"
+CNN, LOGREG = translate("models.cnn.name", "en"), translate("models.logreg.name", "en")
 
 
 def _open(app_test):
@@ -44,13 +45,13 @@ def test_without_runs_the_page_says_how_to_get_some(app_test):
 def test_candidates_side_by_side_with_baseline_test_and_recommendation(trained):
     at = trained
     table = at.dataframe[0].value
-    assert sorted(table["Model"]) == ["cnn", "logreg"]
+    assert sorted(table["Model"]) == [CNN, LOGREG]  # names for people, not ids (issue 13.10)
     assert {"Latency p50 (ms)", "Peak memory (MB)", "Parameters"} <= set(table.columns)
-    verdicts = [m.value for m in at.markdown if m.value.startswith("**cnn**")]
+    verdicts = [m.value for m in at.markdown if m.value.startswith(f"**{CNN}**")]
     assert len(verdicts) == 1 and "McNemar p =" in verdicts[0]
     assert at.success, "a recommendation is shown"
     ranked = [m.value for m in at.markdown if m.value.startswith("**1. ")]
-    assert ranked and ("logreg" in ranked[0] or "cnn" in ranked[0])
+    assert ranked and (LOGREG in ranked[0] or CNN in ranked[0])
     assert len(at.get("plotly_chart")) >= 3  # Pareto, learning curves, baseline differences
     assert [b.label for b in at.get("download_button")][:2] == ["Download the comparison (CSV)",
                                                                 "Download the recommendation (Markdown)"]
@@ -94,7 +95,8 @@ def test_benchmark_all_trains_every_candidate_in_the_background(app_test):
         time.sleep(2)
         at.run()
         assert not at.exception, [e.value for e in at.exception]
-    assert sorted(at.dataframe[0].value["Model"]) == ["cnn", "cnn_regularised", "logreg", "mlp"]
+    assert sorted(at.dataframe[0].value["Model"]) == sorted(translate(f"models.{m}.name", "en")
+                                                            for m in ("cnn", "cnn_regularised", "logreg", "mlp"))
 
 
 @pytest.mark.slow
@@ -113,13 +115,15 @@ def test_credit_risk_is_compared_on_auc_in_its_own_unit_without_a_misplaced_mcne
     table = at.dataframe[0].value
     assert list(table.columns[:3]) == ["Model", "ROC AUC", "PR AUC"]
     shown = dict(zip(table["Model"], table["ROC AUC"]))
-    assert shown == {model: f"{value:.3f}" for model, value in auc.items()}  # 0.849, not "84.90%"
+    names = {"gbm": "Gradient boosting (scikit-learn)", "scorecard": "Scorecard (logistic regression)"}
+    assert shown == {names[model]: f"{value:.3f}" for model, value in auc.items()}  # 0.849, not "84.90%"
     infos = [info.value for info in at.info]
     assert any(text.startswith("The SavedModel / TFLite check covers image models") for text in infos)
     # a paired bootstrap on AUC against the scorecard (the use case's baseline, not gbm), not McNemar at 0.5
     assert any(caption.value.startswith("Each model against the baseline on ROC AUC") for caption in at.caption)
-    verdicts = [m.value for m in at.markdown if m.value.startswith("**gbm**")]
-    assert len(verdicts) == 1 and ("than scorecard" in verdicts[0] or "different from scorecard" in verdicts[0])
+    verdicts = [m.value for m in at.markdown if m.value.startswith("**Gradient boosting (scikit-learn)**")]
+    scorecard = "Scorecard (logistic regression)"
+    assert len(verdicts) == 1 and (f"than {scorecard}" in verdicts[0] or f"different from {scorecard}" in verdicts[0])
     assert f"ROC AUC {auc['gbm']:.3f} vs {auc['scorecard']:.3f}" in verdicts[0] and "95% CI" in verdicts[0]
     reasons = [m.value for m in at.markdown if m.value.startswith("- ")]
     assert f"- Measured ROC AUC: {max(auc.values()):.3f}, the best of the candidates." in reasons
@@ -199,8 +203,9 @@ def test_a_better_rmse_model_is_not_beaten_by_the_bias_baseline(app_test, record
     at.selectbox(key="sel_use_case").set_value("recommendation").run()
     assert not at.exception, [e.value for e in at.exception]
     ranked = _ranked(at)
-    assert ranked[0].startswith("**1. mf**"), ranked  # RMSE 0.870 beats bias at 0.887 and popularity at 1.055
-    assert ranked[-1].startswith("**3. popularity**"), ranked
+    mf, popularity = (translate(f"recommendation.models.{m}.name", "en") for m in ("mf", "popularity"))
+    assert ranked[0].startswith(f"**1. {mf}**"), ranked  # RMSE 0.870 beats bias at 0.887 and popularity at 1.055
+    assert ranked[-1].startswith(f"**3. {popularity}**"), ranked
     assert not any("simple baseline" in s.value.lower() for s in at.success)
 
 
