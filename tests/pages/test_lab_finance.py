@@ -180,3 +180,18 @@ def test_bad_rate_by_box_and_chart_follow_the_current_dataset(app_test):
     value, options, charted = _profile_box_and_chart(at)
     # Back on the first table: its first column or the one chosen there before, never the upload's "Home".
     assert "Seniority" in options and value == charted and value in ("Seniority", "Marital")
+
+
+def test_a_tab_separated_upload_is_read_as_columns_and_an_xlsx_is_refused_by_name(app_test, switch_language):
+    """Issue 13 item 8: a tab file was read as one column; Streamlit's browser refusal named no type."""
+    at = _open(app_test)
+    at.selectbox(key="finance_dataset").set_value("upload_csv").run()
+    tab = _credit_csv(120, 3, seed=0).decode().replace(",", "\t").encode()
+    at.file_uploader(key="finance_upload").set_value(("credit.tsv", tab, "text/tab-separated-values")).run()
+    assert not at.error, [e.value for e in at.error]
+    assert list(at.selectbox(key="finance_target").options) == ["Status", "Income", "Home", "Amount"]
+    assert abs(_bad_rate(at) - 100 * 40 / 120) < 1.5, _metrics(at)["Bad rate"]
+    switch_language(at, "zh")
+    at.file_uploader(key="finance_upload").set_value(("credit.xlsx", b"PK\x03\x04", "application/zip")).run()
+    assert at.error[0].value == translate("errors.data.upload_wrong_type", "zh", name="credit.xlsx",
+                                          accepted=".csv, .tsv, .txt, .data")
