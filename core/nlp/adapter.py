@@ -51,12 +51,12 @@ class TextClassificationAdapter(ClassificationAdapter):
 
     def fit(self, model: Any, candidate: Any, dataset: Dataset, config: Any, *,
             on_progress: Callable[[Any], None], cancel_event: threading.Event) -> Any:
-        from core.training.runner import fit_keras, fit_sklearn
+        from core.training.runner import fit_sklearn
 
         if candidate.kind == "keras":
-            return fit_keras(model, _tensor(dataset.x_train), dataset.y_train, _tensor(dataset.x_val),
-                             dataset.y_val, config, on_progress=on_progress, cancel_event=cancel_event,
-                             loss=self.loss, metrics=self.keras_metrics)
+            return self.keras_fit(candidate)(model, _tensor(dataset.x_train), dataset.y_train,
+                                             _tensor(dataset.x_val), dataset.y_val, config, on_progress=on_progress,
+                                             cancel_event=cancel_event, loss=self.loss, metrics=self.keras_metrics)
         return fit_sklearn(model, dataset.x_train, dataset.y_train, dataset.x_val, dataset.y_val,
                            on_progress=on_progress, cancel_event=cancel_event, class_weight=config.class_weight)
 

@@ -31,18 +31,30 @@ class ClassificationAdapter:
     def build(self, candidate: Any, dataset: Dataset, *, seed: int) -> Any:
         """A fresh, uncompiled model (Keras) or an unfitted estimator (scikit-learn)."""
         if candidate.kind == "keras":
-            return candidate.build(dataset.input_shape, dataset.num_classes)
+            return candidate.build(dataset.input_shape, dataset.num_classes, **pretrained_weights(candidate))
         return candidate.build(random_state=seed)
+
+    def keras_fit(self, candidate: Any) -> Callable[..., Any]:
+        """fit_keras, or the two-stage fine-tune (core.training.finetune) for a candidate with a plan."""
+        from core.training.runner import fit_keras
+
+        if getattr(candidate, "fine_tune", None) is None:
+            return fit_keras
+        from functools import partial
+
+        from core.training.finetune import fit_two_stage
+
+        return partial(fit_two_stage, plan=candidate.fine_tune)
 
     def fit(self, model: Any, candidate: Any, dataset: Dataset, config: Any, *,
             on_progress: Callable[[Any], None], cancel_event: threading.Event) -> Any:
         """Fit on the train split (validation on val) and return a core.training.runner.FitResult."""
-        from core.training.runner import fit_keras, fit_sklearn
+        from core.training.runner import fit_sklearn
 
         if candidate.kind == "keras":
-            return fit_keras(model, dataset.x_train, dataset.y_train, dataset.x_val, dataset.y_val, config,
-                             on_progress=on_progress, cancel_event=cancel_event, loss=self.loss,
-                             metrics=self.keras_metrics)
+            return self.keras_fit(candidate)(model, dataset.x_train, dataset.y_train, dataset.x_val, dataset.y_val,
+                                             config, on_progress=on_progress, cancel_event=cancel_event,
+                                             loss=self.loss, metrics=self.keras_metrics)
         return fit_sklearn(model, dataset.x_train, dataset.y_train, dataset.x_val, dataset.y_val,
                            on_progress=on_progress, cancel_event=cancel_event, class_weight=config.class_weight)
 
@@ -82,6 +94,19 @@ class ClassificationAdapter:
 
 
 IMAGE_CLASSIFICATION = ClassificationAdapter()
+
+
+def pretrained_weights(candidate: Any, *, progress: Callable[[int, int], None] | None = None) -> dict[str, str]:
+    """{"weights_path": local verified file} for a candidate with a weight download, else {}.
+
+    Downloads once (core.models.weights); raises WeightsUnavailable offline.
+    """
+    key = getattr(candidate, "weights", "")
+    if not key:
+        return {}
+    from core.models.weights import ensure_weights
+
+    return {"weights_path": str(ensure_weights(key, progress=progress))}
 
 
 def first_rows(x: Any, count: int = 1) -> Any:

@@ -170,6 +170,8 @@ def run_training(
 
     dataset = load_dataset(spec.use_case, spec.dataset, seed=config.seed, **spec.dataset_kwargs)
     device = configure_device(settings.device_policy, mixed_precision=settings.mixed_precision)
+    if candidate.weights:  # a one-time download, shown as a progress bar; offline: fails before any run is logged
+        _download_weights(candidate, report)
     params = {
         "use_case": spec.use_case,
         "dataset": spec.dataset,
@@ -186,6 +188,7 @@ def run_training(
         "test_size": len(dataset.y_test),
         **adapter.describe(dataset),
         **{f"hp_{name}": value for name, value in candidate.hparams.items()},
+        **({"pretrained": candidate.pretrained} if candidate.pretrained else {}),
         **{f"data_{name}": value for name, value in spec.dataset_kwargs.items()},
     }
     run_id = tracker.start_run(
@@ -273,6 +276,17 @@ def run_training(
         epoch_log.flush()
         tracker.finish(run_id, "failed", error=f"{type(error).__name__}: {error}")
         raise
+
+
+def _download_weights(candidate: Any, report: Callable[[Any], None]) -> None:
+    """Fetch a candidate's pretrained weights once (cache hit afterwards), reporting bytes as progress."""
+    from core.training.adapters import pretrained_weights
+    from core.training.runner import Progress
+
+    def progress(done: int, total: int) -> None:
+        report(Progress(phase="downloading", batch=int(done), batches=max(int(total), 1)))
+
+    pretrained_weights(candidate, progress=progress)
 
 
 class _EpochLogger:

@@ -18,7 +18,7 @@ import numpy as np
 
 from core.errors import TrainingError
 
-PHASES = ("preparing", "training", "evaluating", "done")
+PHASES = ("downloading", "preparing", "training", "evaluating", "done")
 STOP_REASONS = ("completed", "cancelled", "early_stopped", "diverged")
 PROGRESS_INTERVAL_S = 0.25
 
@@ -100,6 +100,8 @@ class Progress:
         """Share of the training done, 0..1, for a progress bar."""
         if self.phase == "done":
             return 1.0
+        if self.phase == "downloading":  # batch / batches count bytes of pretrained weights
+            return float(min(1.0, self.batch / self.batches)) if self.batches else 0.0
         if self.epochs <= 0:
             return 0.0
         within = self.batch / self.batches if self.batches else 0.0

@@ -43,6 +43,21 @@ class DatasetSource:
 
 
 @dataclass(frozen=True)
+class FineTune:
+    """A two-stage fine-tune run as one job: train the new head with `layer` frozen, then unfreeze its top.
+
+    Stage 1 lasts `head_fraction` of the epochs at the chosen learning rate; stage 2 unfreezes
+    `layer` (a nested backbone: its sub-layers from the first one named `unfreeze_from...` on,
+    batch normalisation kept frozen; empty: all of it) at learning_rate * `learning_rate_factor`.
+    """
+
+    layer: str
+    unfreeze_from: str = ""
+    head_fraction: float = 0.5
+    learning_rate_factor: float = 0.1
+
+
+@dataclass(frozen=True)
 class Candidate:
     """A model a use case can train: a Keras builder or a scikit-learn baseline.
 
@@ -61,6 +76,11 @@ class Candidate:
     default_epochs: int = 10
     default_batch_size: int = 64
     default_learning_rate: float = 1e-3
+    # Pretrained candidates: where the starting weights come from ("imagenet", "wordllama"), the
+    # core.models.weights key of a one-time download ("" when nothing is downloaded) and the fine-tune plan.
+    pretrained: str = ""
+    weights: str = ""
+    fine_tune: FineTune | None = None
 
     def build(self, *args: Any, **overrides: Any):
         return resolve(self.builder)(*args, **{**self.hparams, **overrides})

@@ -1,6 +1,6 @@
 """NLP use case: review sentiment (English or Chinese) or any labelled texts from a CSV."""
 
-from core.usecases.base import Candidate, DatasetSource, UseCase
+from core.usecases.base import Candidate, DatasetSource, FineTune, UseCase
 
 USE_CASE = UseCase(
     id="nlp",
@@ -34,6 +34,11 @@ USE_CASE = UseCase(
                   "core.models.text:build_bigru", default_epochs=3, default_batch_size=64),
         Candidate("transformer", "nlp.models.transformer.name", "nlp.models.transformer.description", "keras",
                   "core.models.text:build_transformer", default_epochs=4, default_batch_size=64),
+        # Pretrained: embeddings distilled from Llama-2-class LLMs, shipped in the wordllama wheel (offline).
+        Candidate("wordllama", "pretrained.models.wordllama.name", "pretrained.models.wordllama.description",
+                  "keras", "core.models.wordllama:build_wordllama", default_epochs=8, default_batch_size=32,
+                  default_learning_rate=3e-3, pretrained="wordllama",
+                  fine_tune=FineTune(layer="token_embedding", head_fraction=0.5, learning_rate_factor=0.1)),
     ),
     adapter="core.nlp.adapter:ADAPTER",
 )

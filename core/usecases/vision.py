@@ -1,6 +1,6 @@
 """Vision use case: image classification on bundled, online or uploaded images."""
 
-from core.usecases.base import Candidate, DatasetSource, UseCase
+from core.usecases.base import Candidate, DatasetSource, FineTune, UseCase
 
 USE_CASE = UseCase(
     id="vision",
@@ -45,5 +45,16 @@ USE_CASE = UseCase(
                   "core.models.vision:build_cnn", default_epochs=15),
         Candidate("cnn_regularised", "models.cnn_regularised.name", "models.cnn_regularised.description",
                   "keras", "core.models.vision:build_cnn_regularised", default_epochs=20),
+        # Pretrained (ImageNet) backbones, fine-tuned in two stages as one job: head first, then the top blocks.
+        Candidate("mobilenet_v3_small", "pretrained.models.mobilenet_v3_small.name",
+                  "pretrained.models.mobilenet_v3_small.description", "keras",
+                  "core.models.pretrained:build_mobilenet_v3_small", default_epochs=6, default_batch_size=32,
+                  pretrained="imagenet", weights="mobilenet_v3_small",
+                  fine_tune=FineTune(layer="backbone", unfreeze_from="expanded_conv_9_")),
+        Candidate("efficientnet_v2_b0", "pretrained.models.efficientnet_v2_b0.name",
+                  "pretrained.models.efficientnet_v2_b0.description", "keras",
+                  "core.models.pretrained:build_efficientnet_v2_b0", default_epochs=6, default_batch_size=32,
+                  pretrained="imagenet", weights="efficientnet_v2_b0",
+                  fine_tune=FineTune(layer="backbone", unfreeze_from="block6f_")),
     ),
 )
