@@ -97,11 +97,17 @@ def _render_benchmark_progress(queue: Any, jobs: list[str]) -> None:
     panel()
 
 
+START_KEYS = {"pretrained": "pretrained.marker", "scratch": "pretrained.from_scratch", "baseline": "pretrained.baseline"}
+
+
 def display_table(table: pd.DataFrame, use_case: Any) -> pd.DataFrame:
     """The comparison as a person reads it: translated headers, rounded figures, units in the headers."""
     from core.selection.compare import format_metric, quality_columns
 
     shown = pd.DataFrame({t("selection.columns.model"): [_name(use_case.id, model) for model in table["model"]]})
+    if "start" in table:  # pretrained vs from scratch vs baseline
+        shown[t("pretrained.column")] = table["start"].map(
+            lambda start: t(START_KEYS.get(start, "pretrained.from_scratch")))
     for metric in quality_columns(use_case):
         if metric in table and table[metric].notna().any():
             name = t(f"selection.metrics.{metric}")

@@ -19,6 +19,7 @@ from core.errors import DataError, StudioError
 from dashboard import charts
 from dashboard.business_views import render_business_case  # noqa: F401 - every lab's Results call it from here
 from dashboard.i18n import current_language, dataset_source, device_text, error_text, t
+from dashboard.pretrained_views import download_text, render_pretrained_notice, starting_point
 from dashboard.widgets import translated_choice
 
 ACTIVE_STATES = ("queued", "running")
@@ -192,6 +193,7 @@ def _candidate_table(use_case: Any, counts: dict[str, int]) -> pd.DataFrame:
         {
             t("lab.model"): [t(c.name_key) for c in use_case.candidates],
             t("lab.what_when"): [t(c.description_key) for c in use_case.candidates],
+            t("pretrained.column"): [starting_point(c) for c in use_case.candidates],
             t("lab.parameters"): [f"{counts.get(c.id, 0):,}" for c in use_case.candidates],
         }
     )
@@ -291,7 +293,8 @@ def render_candidate_training(use_case: Any, source_id: str, seed: int, dataset_
     candidates = {candidate.id: candidate for candidate in use_case.candidates}
     if table is None:
         table = pd.DataFrame({t("lab.model"): [t(c.name_key) for c in use_case.candidates],
-                              t("lab.what_when"): [t(c.description_key) for c in use_case.candidates]})
+                              t("lab.what_when"): [t(c.description_key) for c in use_case.candidates],
+                              t("pretrained.column"): [starting_point(c) for c in use_case.candidates]})
     st.table(table.set_index(t("lab.model")))
     model_key = f"{prefix}_model"
     default_id = use_case.default_candidate or use_case.candidates[0].id
@@ -339,8 +342,9 @@ def render_candidate_training(use_case: Any, source_id: str, seed: int, dataset_
         keep_weight = kept_value(f"{prefix}_class_weight", False)
         balanced = st.checkbox(t("lab_forms.class_weight"), key=f"{prefix}_class_weight", on_change=keep_weight,
                                help=class_weight_help)
+    can_train = render_pretrained_notice(candidate, int(settings["epochs"]))
     own_job, busy = follow_own_job(queue, use_case.id, f"{prefix}_job_id")
-    if st.button(t("lab.train"), type="primary", key=f"{prefix}_train", disabled=busy):
+    if st.button(t("lab.train"), type="primary", key=f"{prefix}_train", disabled=busy or not can_train):
         from core.training.runner import TrainConfig
 
         config = TrainConfig(epochs=int(settings["epochs"]), batch_size=int(settings["batch_size"]),
@@ -414,6 +418,8 @@ def render_job_progress(queue: Any, job_id: str, *, prefix: str = "lab",
         elif current.state == "running":
             if progress is None or getattr(progress, "phase", "") == "preparing":
                 st.progress(0.0, text=t("lab.preparing"))
+            elif progress.phase == "downloading":
+                st.progress(progress.fraction, text=download_text(progress))
             else:
                 text = t("lab.progress_text", epoch=progress.epoch, epochs=progress.epochs, batch=progress.batch,
                          batches=progress.batches, eta=_format_seconds(progress.eta_s),

@@ -44,6 +44,10 @@ with tab_data:
     if source.kind == "uploaded":
         upload = views.checked_uploader(t("lab.upload_zip"), key="lab_upload_zip", help_key="lab.upload_zip_help",
                                         needed_key="lab.upload_zip_needed", types=("zip",))
+        upload_size = st.selectbox(t("pretrained.upload_size"), [0, 96, 160, 224], key="lab_upload_size",
+                                   help=t("pretrained.upload_size_help"),
+                                   format_func=lambda size: f"{size} x {size} px" if size else
+                                   t("pretrained.upload_size_default"))
         if upload is None:
             st.stop()
     available, reason_key = source.is_available()
@@ -53,6 +57,8 @@ with tab_data:
     try:
         if source.kind == "uploaded":
             dataset_kwargs = views.stored_upload_kwargs(upload)
+            if upload_size:  # photos kept at a pretrained backbone's resolution, not shrunk to 32x32
+                dataset_kwargs["image_size"] = int(upload_size)
         dataset = views.load_dataset_for_ui(use_case_id, source_id, seed, dataset_kwargs)
     except StudioError as error:
         st.error(error_text(error))

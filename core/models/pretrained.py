@@ -61,11 +61,14 @@ def build_backbone_classifier(
     image_size: int | None = None,
     dropout: float = 0.2,
     weights_path: str | None = None,
+    freeze_batch_norm: bool = True,
 ) -> keras.Model:
     """A keras.applications backbone (no top) under a new softmax head; ImageNet weights from weights_path.
 
-    The backbone's batch normalisation layers are frozen from the start (they run on their
-    ImageNet statistics, the usual practice when fine-tuning on a small data set).
+    freeze_batch_norm: the backbone's batch normalisation layers stay frozen from the start and
+    run on their ImageNet statistics (the usual practice when fine-tuning on a small data set).
+    A randomly initialised backbone trained from scratch needs False: its initial statistics
+    (mean 0, variance 1) shrink the features to ~1e-9 and nothing learns.
     """
     shape = _check_shape(input_shape, num_classes)
     dropout = _check_dropout(dropout)
@@ -89,7 +92,7 @@ def build_backbone_classifier(
     if weights_path:
         net.load_weights(str(weights_path))
     for layer in net.layers:
-        if isinstance(layer, layers.BatchNormalization):
+        if freeze_batch_norm and isinstance(layer, layers.BatchNormalization):
             layer.trainable = False
     # Re-wrapped under one fixed name (EfficientNetV2 reads its constructor's name as its variant).
     x = keras.Model(net.inputs[0], net.outputs[0], name=BACKBONE_LAYER)(x)
@@ -101,14 +104,18 @@ def build_backbone_classifier(
 
 
 def build_mobilenet_v3_small(input_shape: Sequence[int], num_classes: int, *, image_size: int | None = None,
-                             dropout: float = 0.2, weights_path: str | None = None) -> keras.Model:
+                             dropout: float = 0.2, weights_path: str | None = None,
+                             freeze_batch_norm: bool = True) -> keras.Model:
     """MobileNetV3-Small (ImageNet) fine-tuned: 0.9 M backbone weights, fast on a CPU."""
     return build_backbone_classifier(input_shape, num_classes, backbone="mobilenet_v3_small",
-                                     image_size=image_size, dropout=dropout, weights_path=weights_path)
+                                     image_size=image_size, dropout=dropout, weights_path=weights_path,
+                                     freeze_batch_norm=freeze_batch_norm)
 
 
 def build_efficientnet_v2_b0(input_shape: Sequence[int], num_classes: int, *, image_size: int | None = None,
-                             dropout: float = 0.2, weights_path: str | None = None) -> keras.Model:
+                             dropout: float = 0.2, weights_path: str | None = None,
+                             freeze_batch_norm: bool = True) -> keras.Model:
     """EfficientNetV2-B0 (ImageNet) fine-tuned: 5.9 M backbone weights, more accurate, slower."""
     return build_backbone_classifier(input_shape, num_classes, backbone="efficientnet_v2_b0",
-                                     image_size=image_size, dropout=dropout, weights_path=weights_path)
+                                     image_size=image_size, dropout=dropout, weights_path=weights_path,
+                                     freeze_batch_norm=freeze_batch_norm)

@@ -162,6 +162,7 @@ def comparison_table(
     model_kind = frame["model_kind"] if "model_kind" in frame.columns else pd.Series([None] * len(frame))
     table["kind"] = [kind if isinstance(kind, str) and kind else kinds.get(model, "")
                      for kind, model in zip(model_kind.to_numpy(), table["model"])]
+    table["start"] = [starting_point(case, model, kind) for model, kind in zip(table["model"], table["kind"])]
 
     def column(name: str) -> list[Any]:
         if name in frame.columns:
@@ -181,6 +182,15 @@ def comparison_table(
         else:
             table[name] = frame[name].to_numpy() if name in frame.columns else [""] * len(frame)
     return table.reset_index(drop=True)
+
+
+def starting_point(use_case: Any, model: str, kind: str = "") -> str:
+    """Where a candidate's weights start: "pretrained", "scratch" or "baseline" (scikit-learn)."""
+    case = _use_case(use_case)
+    candidate = next((c for c in case.candidates if c.id == model), None)
+    if candidate is not None and candidate.pretrained:
+        return "pretrained"
+    return "baseline" if (kind or getattr(candidate, "kind", "")) == "sklearn" else "scratch"
 
 
 def to_csv(table: pd.DataFrame) -> str:

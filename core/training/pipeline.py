@@ -357,13 +357,19 @@ class _device_scope:
 
 def benchmark_specs(use_case: str, dataset: str, *, seed: int = 0,
                     dataset_kwargs: dict[str, Any] | None = None) -> list[TrainingSpec]:
-    """One spec per candidate of a use case, each with its default budget, all on the same split."""
+    """One spec per candidate of a use case, each with its default budget, all on the same split.
+
+    A pretrained candidate whose weights are neither cached nor downloadable (STUDIO_OFFLINE) is left out.
+    """
+    from core.models.weights import weights_status
+
     return [
         TrainingSpec(use_case, dataset, candidate.id,
                      TrainConfig(epochs=candidate.default_epochs, batch_size=candidate.default_batch_size,
                                  learning_rate=candidate.default_learning_rate, seed=seed),
                      dict(dataset_kwargs or {}))
         for candidate in get_use_case(use_case).candidates
+        if not candidate.weights or weights_status(candidate.weights)[0] != "offline"
     ]
 
 

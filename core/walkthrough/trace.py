@@ -212,7 +212,7 @@ def trace_sample(model: Any, x: Any, y: Any, *, learning_rate: float = 0.01, bin
         raise TraceError("errors.trace.bad_label", label=y, last=num_classes - 1)
 
     layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
-    probe = keras.Model(inputs=model.inputs, outputs=[layer.output for layer in layers])
+    probe = keras.Model(inputs=model.inputs, outputs=[_output_in_graph(layer) for layer in layers])
     x_tensor = tf.constant(batch)
     with tf.GradientTape(persistent=True) as tape:
         tape.watch(x_tensor)
@@ -259,6 +259,20 @@ def trace_sample(model: Any, x: Any, y: Any, *, learning_rate: float = 0.01, bin
         probabilities_after_sgd_step=after_probabilities,
         predicted_after_sgd_step=int(np.argmax(after_probabilities)),
     )
+
+
+def _output_in_graph(layer: Any) -> Any:
+    """The layer's output in the traced model's graph.
+
+    A nested model (e.g. a pretrained backbone) answers .output with its own inner graph's tensor,
+    which the outer inputs do not reach; its call in the outer graph is its inbound node.
+    """
+    import keras
+
+    if isinstance(layer, keras.Model) and layer._inbound_nodes:
+        outputs = layer._inbound_nodes[-1].output_tensors
+        return outputs[0] if len(outputs) == 1 else outputs
+    return layer.output
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:

@@ -43,6 +43,7 @@ def test_latest_completed_run_per_model_with_all_columns():
     assert cnn["run_id"] == "r3" and cnn["test_accuracy"] == 0.972 and cnn["kind"] == "keras"
     assert cnn["size_mb"] == pytest.approx(0.8)
     assert table.iloc[1]["kind"] == "sklearn" and pd.isna(table.iloc[1]["batch_throughput"])
+    assert list(table["start"]) == ["scratch", "baseline"]
     assert cnn["num_classes"] == 10 and cnn["train_size"] == 1150
     assert pd.isna(cnn["peak_rss_mb"]) and table.iloc[1]["peak_rss_mb"] == 300.0
     for column in ("test_accuracy", "test_macro_f1", "train_seconds", "parameters", "size_mb", "latency_p50_ms",
@@ -105,3 +106,14 @@ def test_csv_round_trip():
     back = pd.read_csv(io.StringIO(to_csv(table)))
     assert list(back.columns) == list(table.columns)
     assert back["test_accuracy"].tolist() == [0.972, 0.97]
+
+
+def test_starting_point_marks_pretrained_scratch_and_baseline_candidates():
+    from core.selection.compare import starting_point
+
+    assert starting_point("vision", "mobilenet_v3_small", "keras") == "pretrained"
+    assert starting_point("vision", "efficientnet_v2_b0") == "pretrained"
+    assert starting_point("nlp", "wordllama") == "pretrained"
+    assert starting_point("vision", "cnn", "keras") == "scratch"
+    assert starting_point("vision", "logreg", "sklearn") == "baseline"
+    assert starting_point("vision", "imported", "keras") == "scratch"

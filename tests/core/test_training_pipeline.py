@@ -149,9 +149,10 @@ def test_imported_model_for_other_images_is_refused_by_shape(tracker, cnn_outcom
 
 def test_benchmark_specs_give_every_candidate_its_default_budget_on_one_split():
     specs = pipeline.benchmark_specs("vision", "digits", seed=3)
-    assert [spec.candidate for spec in specs] == ["logreg", "mlp", "cnn", "cnn_regularised"]
+    assert [spec.candidate for spec in specs] == ["logreg", "mlp", "cnn", "cnn_regularised", "mobilenet_v3_small",
+                                                  "efficientnet_v2_b0"]
     assert {spec.config.seed for spec in specs} == {3} and {spec.dataset for spec in specs} == {"digits"}
-    assert [spec.config.epochs for spec in specs] == [1, 20, 15, 20]
+    assert [spec.config.epochs for spec in specs] == [1, 20, 15, 20, 6, 6]
 
 
 def test_an_upload_run_records_the_original_file_name_and_row_count(tracker, tmp_path):
@@ -180,3 +181,30 @@ def test_an_upload_run_records_the_original_file_name_and_row_count(tracker, tmp
     assert renamed.fingerprint == tags["studio.dataset_fingerprint"]
     assert reevaluate_run(tracker, outcome.run_id)["same_data"] is True
 
+
+def test_benchmark_specs_leave_out_pretrained_candidates_that_cannot_download(tracker, monkeypatch):
+    monkeypatch.setenv("STUDIO_OFFLINE", "1")
+    get_settings.cache_clear()
+    try:
+        specs = pipeline.benchmark_specs("vision", "digits")
+    finally:
+        monkeypatch.delenv("STUDIO_OFFLINE")
+        get_settings.cache_clear()
+    assert [spec.candidate for spec in specs] == ["logreg", "mlp", "cnn", "cnn_regularised"]
+
+
+def test_pretrained_candidate_offline_fails_before_any_run_with_the_download_size(tracker, monkeypatch):
+    from core.models.weights import WeightsUnavailable
+
+    monkeypatch.setenv("STUDIO_OFFLINE", "1")
+    get_settings.cache_clear()
+    before = len(tracker.list_runs())
+    try:
+        with pytest.raises(WeightsUnavailable, match="needs a one-time 4 MB download of its pretrained weights; "
+                                                     "offline now"):
+            run_training(TrainingSpec("vision", "digits", "mobilenet_v3_small", TrainConfig(epochs=2)),
+                         tracker=tracker)
+    finally:
+        monkeypatch.delenv("STUDIO_OFFLINE")
+        get_settings.cache_clear()
+    assert len(tracker.list_runs()) == before  # nothing half-logged; the other candidates are unaffected
