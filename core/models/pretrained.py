@@ -33,14 +33,22 @@ class Backbone:
     application: str  # attribute of keras.applications
     weights_key: str  # core.models.weights.WEIGHT_FILES key
     unfreeze_from: str  # name prefix of the first backbone layer unfrozen in stage 2
+    parameters: int  # weights of the backbone without top (the same at every input size)
+    features: int  # channels it hands to the head
 
 
 BACKBONES = {
-    # Stage 2 unfreezes the last two inverted-residual blocks and the final 1x1 conv (~0.5 M weights).
-    "mobilenet_v3_small": Backbone("MobileNetV3Small", "mobilenet_v3_small", "expanded_conv_9_"),
-    # Stage 2 unfreezes the last three MBConv blocks and the top conv (~2.3 M weights).
-    "efficientnet_v2_b0": Backbone("EfficientNetV2B0", "efficientnet_v2_b0", "block6f_"),
+    # Stage 2 unfreezes the last two inverted-residual blocks and the final 1x1 conv.
+    "mobilenet_v3_small": Backbone("MobileNetV3Small", "mobilenet_v3_small", "expanded_conv_9_", 939_120, 576),
+    # Stage 2 unfreezes the last three MBConv blocks and the top conv.
+    "efficientnet_v2_b0": Backbone("EfficientNetV2B0", "efficientnet_v2_b0", "block6f_", 5_919_312, 1280),
 }
+
+
+def parameter_count(backbone: str, num_classes: int) -> int:
+    """Weights of build_backbone_classifier(..., backbone=backbone) without building it (seconds saved)."""
+    spec = BACKBONES[backbone]
+    return spec.parameters + spec.features * int(num_classes) + int(num_classes)
 
 
 def _check_image_size(image_size: int | None, shape: tuple[int, int, int]) -> int:

@@ -12,7 +12,8 @@ keras = pytest.importorskip("keras")
 
 from core.data.vision import load_digits_dataset  # noqa: E402
 from core.models.io import load_model, save_model  # noqa: E402
-from core.models.pretrained import BACKBONE_LAYER, build_efficientnet_v2_b0, build_mobilenet_v3_small  # noqa: E402
+from core.models.pretrained import (BACKBONE_LAYER, build_efficientnet_v2_b0, build_mobilenet_v3_small,  # noqa: E402
+                                    parameter_count)
 from core.training.finetune import fit_two_stage, freeze_pretrained, stage_epochs, unfreeze_top  # noqa: E402
 from core.training.runner import TrainConfig  # noqa: E402
 from core.usecases.registry import get_use_case  # noqa: E402
@@ -50,6 +51,7 @@ def test_stage_one_trains_the_head_only_and_stage_two_the_top_blocks(digits):
     assert all(not layer.trainable for layer in backbone.layers
                if isinstance(layer, keras.layers.BatchNormalization))  # frozen from the start
 
+    assert model.count_params() == parameter_count("mobilenet_v3_small", digits.num_classes)
     freeze_pretrained(model, SMALL.fine_tune)
     assert _counts(model) == (2, total - 2)  # classifier kernel and bias
     unfreeze_top(model, SMALL.fine_tune)
@@ -62,6 +64,7 @@ def test_stage_one_trains_the_head_only_and_stage_two_the_top_blocks(digits):
 
 def test_efficientnet_unfreezes_its_last_three_blocks():
     model = build_efficientnet_v2_b0((8, 8, 1), 10, image_size=32)
+    assert model.count_params() == parameter_count("efficientnet_v2_b0", 10)
     plan = VISION.candidate("efficientnet_v2_b0").fine_tune
     freeze_pretrained(model, plan)
     assert len(model.trainable_weights) == 2

@@ -78,8 +78,10 @@ def test_lab_shows_the_digits_data_with_provenance_samples_and_balance(app_test)
     # candidates are described with their parameter counts
     table = at.table[0].value
     assert list(table.index) == [translate(f"models.{cid}.name", "en")
-                                 for cid in ("logreg", "mlp", "cnn", "cnn_regularised")]
-    assert table.iloc[0, 1] == "650"  # logistic regression on 64 pixels x 10 classes + 10 biases
+                                 for cid in ("logreg", "mlp", "cnn", "cnn_regularised")] + [
+        translate(f"pretrained.models.{cid}.name", "en") for cid in ("mobilenet_v3_small", "efficientnet_v2_b0")]
+    assert table["Parameters"].iloc[0] == "650"  # logistic regression on 64 pixels x 10 classes + 10 biases
+    assert list(table["Starting point"]) == ["baseline"] + ["from scratch"] * 3 + ["pretrained on ImageNet"] * 2
 
 
 @pytest.mark.slow
@@ -252,6 +254,22 @@ def test_a_good_zip_upload_becomes_a_dataset(app_test):
     total = sum(int(metrics[name].replace(",", "")) for name in ("Training examples", "Validation examples",
                                                                   "Test examples"))
     assert total == 12
+    # photos kept at a pretrained backbone's resolution instead of 28x28 / 32x32
+    at.selectbox(key="lab_upload_size").set_value(96).run()
+    assert not at.exception and not at.error
+    assert any("96 × 96 × 1" in caption.value for caption in at.caption)
+
+
+def test_pretrained_candidate_offline_says_why_and_only_its_train_button_is_off(app_test):
+    at = _open_lab(app_test)  # offline: STUDIO_OFFLINE=1, nothing cached
+    at.radio(key="lab_model").set_value("mobilenet_v3_small").run()
+    warnings = " ".join(warning.value for warning in at.warning)
+    assert "needs a one-time 4 MB download of its pretrained weights; offline now" in warnings
+    assert at.button(key="lab_train").disabled
+    captions = "\n".join(caption.value for caption in at.caption)
+    assert "epochs 1-3 train the new head" in captions and "epochs 4-6 unfreeze its top" in captions
+    at.radio(key="lab_model").set_value("cnn").run()
+    assert not at.button(key="lab_train").disabled and not at.warning
 
 
 @pytest.fixture(scope="module")
