@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
+import numpy as np
+
 from core.business.payoff import KIND_OF_USE_CASE, RECOMMENDATION
 from core.i18n import StudioError
 
@@ -28,14 +30,30 @@ class RunEvidence:
     baseline: Mapping[str, Any] | None = None
 
 
+ROW_FIELDS = ("y_true", "y_pred", "confidence", "scores", "ranks")
+
+
+def compact(evaluation: Mapping[str, Any]) -> dict[str, Any]:
+    """What a business case reads of an evaluation (per-row lists as NumPy arrays, validation included), so a
+    page cache that copies its value on every rerun copies arrays, not tens of thousands of Python numbers."""
+    kept: dict[str, Any] = {name: np.asarray(evaluation[name]) for name in ROW_FIELDS
+                            if isinstance(evaluation.get(name), list)}
+    if "dataset_fingerprint" in evaluation:
+        kept["dataset_fingerprint"] = evaluation["dataset_fingerprint"]
+    if isinstance(evaluation.get("validation"), Mapping):
+        kept["validation"] = compact(evaluation["validation"])
+    return kept
+
+
 def evaluation_loader(tracker: Any) -> Callable[[str], Mapping[str, Any] | None]:
-    """run id -> its evaluation.json, or None when the run stored none (or it cannot be read)."""
+    """run id -> the compact evaluation.json it stored, or None when it stored none (or it cannot be read)."""
 
     def load(run_id: str) -> Mapping[str, Any] | None:
         try:
-            return tracker.load_dict(run_id, EVALUATION_FILE)
+            stored = tracker.load_dict(run_id, EVALUATION_FILE)
         except (StudioError, OSError, ValueError):
             return None
+        return compact(stored) if isinstance(stored, Mapping) else None
     return load
 
 

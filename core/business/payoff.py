@@ -144,15 +144,20 @@ def _grid() -> np.ndarray:
     return grid
 
 
-def cost_optimal_threshold(y_true: Any, scores: Any, payoff: Payoff) -> float:
-    """The threshold of the 0..1 grid with the lowest expected cost on these rows (the first on ties)."""
+def credit_cost_curve(y_true: Any, scores: Any, thresholds: Any, payoff: Payoff) -> np.ndarray:
+    """Mean cost per applicant at each threshold (credit_costs(...).mean() for every one, from sorted scores)."""
     y = np.asarray(y_true).astype(np.int64).reshape(-1)
     s = np.asarray(scores, dtype=np.float64).reshape(-1)
+    bad, good = np.sort(s[y == 1]), np.sort(s[y == 0])
+    bad_approved = np.searchsorted(bad, thresholds, side="left")  # scores strictly below the threshold
+    good_rejected = len(good) - np.searchsorted(good, thresholds, side="left")
+    return (payoff.cost_bad_approved * bad_approved + payoff.margin_good_rejected * good_rejected) / len(y)
+
+
+def cost_optimal_threshold(y_true: Any, scores: Any, payoff: Payoff) -> float:
+    """The threshold of the 0..1 grid with the lowest expected cost on these rows (the first on ties)."""
     grid = _grid()
-    approved = s[None, :] < grid[:, None]
-    cost = (payoff.cost_bad_approved * (approved & (y == 1)).sum(axis=1)
-            + payoff.margin_good_rejected * (~approved & (y == 0)).sum(axis=1))
-    return float(grid[int(np.argmin(np.round(cost, 9)))])
+    return float(grid[int(np.argmin(np.round(credit_cost_curve(y_true, scores, grid, payoff), 9)))])
 
 
 def credit_case(evaluation: Mapping[str, Any], payoff: Payoff, *, run_id: str = "",
@@ -176,7 +181,7 @@ def credit_case(evaluation: Mapping[str, Any], payoff: Payoff, *, run_id: str = 
     saving = today - credit_costs(y, scores, threshold, payoff)
     mean, low, high = bootstrap_mean(saving, random_state=random_state)
     grid = _grid()
-    curve = [(today.mean() - credit_costs(y, scores, t, payoff).mean()) * volume for t in grid]
+    curve = (today.mean() - credit_cost_curve(y, scores, grid, payoff)) * volume
     approved = scores < threshold
     return BusinessCase(use_case, CREDIT, mean * volume, low * volume, high * volume, run_id, rule, baseline_run_id,
                         threshold if threshold <= 1 else 1.0, chosen_on, len(y),
@@ -250,7 +255,9 @@ def classification_case(evaluation: Mapping[str, Any], payoff: Payoff, *, run_id
     per_item = automation_values(right, sure, cutoff, payoff)
     mean, low, high = bootstrap_mean(per_item, random_state=random_state)
     grid = np.linspace(0.0, 1.0, CURVE_POINTS)
-    curve = [automation_values(right, sure, c, payoff).mean() * volume for c in grid]
+    automated_at = right.size - np.searchsorted(np.sort(sure), grid, side="left")  # rows with confidence >= cut-off
+    wrong_at = (~right).sum() - np.searchsorted(np.sort(sure[~right]), grid, side="left")
+    curve = (payoff.manual_cost * automated_at - payoff.error_cost * wrong_at) / right.size * volume
     automated = sure >= cutoff
     return BusinessCase(use_case, CLASSIFICATION, mean * volume, low * volume, high * volume, run_id, "manual", "",
                         cutoff, "validation", int(right.size), tuple(float(c) for c in grid),
@@ -269,8 +276,8 @@ def recommendation_case(evaluation: Mapping[str, Any], popularity: Mapping[str, 
     check_payoff(payoff, RECOMMENDATION)
     if popularity is None:
         raise DataError("business.errors.no_popularity")
-    ranks = np.asarray(evaluation.get("ranks") or [], dtype=np.float64)
-    base = np.asarray(popularity.get("ranks") or [], dtype=np.float64)
+    ranks = np.asarray(evaluation.get("ranks", []), dtype=np.float64).reshape(-1)
+    base = np.asarray(popularity.get("ranks", []), dtype=np.float64).reshape(-1)
     if ranks.size == 0 or base.size == 0:
         raise DataError("business.errors.no_predictions")
     if ranks.size != base.size:
@@ -279,7 +286,8 @@ def recommendation_case(evaluation: Mapping[str, Any], popularity: Mapping[str, 
     gain = (ranks <= k).astype(np.float64) - (base <= k)
     mean, low, high = bootstrap_mean(gain, random_state=random_state)
     lengths = np.arange(1, MAX_K + 1)
-    curve = [((ranks <= n).mean() - (base <= n).mean()) * scale for n in lengths]
+    curve = (np.searchsorted(np.sort(ranks), lengths, side="right")
+             - np.searchsorted(np.sort(base), lengths, side="right")) / ranks.size * scale
     return BusinessCase(use_case, RECOMMENDATION, mean * scale, low * scale, high * scale, run_id, "popularity",
                         baseline_run_id, float(k), "test", int(ranks.size), tuple(float(n) for n in lengths),
                         tuple(float(v) for v in curve),

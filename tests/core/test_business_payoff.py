@@ -144,3 +144,26 @@ def test_economics_and_the_value_band_by_hand():
     assert economics(case, 0.0).roi is None and value_band(economics(case, 0.0), False) == 5
     flat = recommendation_case({"ranks": [20] * 6}, {"ranks": [20] * 6}, Payoff())
     assert flat.value == 0 and flat.covers_zero and economics(flat, 100.0).payback_months is None
+
+
+def test_profit_curves_equal_the_value_recomputed_point_by_point():
+    from core.business.payoff import automation_values, credit_costs
+
+    rng = np.random.default_rng(5)
+    y, scores = rng.integers(0, 2, 300), rng.random(300).round(2)
+    case = credit_case({"y_true": y, "scores": scores}, MONEY)
+    today = credit_costs(y, np.zeros(300), 2.0, MONEY).mean()
+    for x, value in zip(case.curve_x[::10], case.curve_y[::10]):
+        t = x if x < 1 else 1 + 1e-9
+        assert value == pytest.approx((today - credit_costs(y, scores, t, MONEY).mean()) * 10_000)
+    truth, sure = rng.integers(0, 3, 300), rng.random(300).round(2)
+    predicted = np.where(rng.random(300) < 0.8, truth, (truth + 1) % 3)
+    split = {"y_true": truth, "y_pred": predicted, "confidence": sure}
+    payoff = Payoff(manual_cost=2, error_cost=7, items_per_year=1000, target_precision=0.5)
+    case = classification_case({**split, "validation": split}, payoff)
+    for x, value in zip(case.curve_x[::7], case.curve_y[::7]):
+        assert value == pytest.approx(automation_values(truth == predicted, sure, x, payoff).mean() * 1000)
+    ranks, base = rng.integers(1, 60, 200), rng.integers(1, 60, 200)
+    case = recommendation_case({"ranks": ranks}, {"ranks": base}, Payoff(sessions_per_year=10, value_per_hit=3))
+    for n, value in zip(case.curve_x, case.curve_y):
+        assert value == pytest.approx(((ranks <= n).mean() - (base <= n).mean()) * 30)
