@@ -40,7 +40,6 @@ FIELDS = {
     RECOMMENDATION: ("sessions_per_year", "value_per_hit"),
 }
 MONEY_FIELDS = {"cost_bad_approved", "margin_good_rejected", "manual_cost", "error_cost", "value_per_hit"}
-VOLUME_FIELDS = {"applications_per_year", "items_per_year", "sessions_per_year"}
 LEVEL = 0.90
 RESAMPLES = 2000
 K = 10
@@ -122,11 +121,6 @@ class BusinessCase:
     def covers_zero(self) -> bool:
         """True when the interval holds 0: the value is not different from zero."""
         return self.low <= 0 <= self.high
-
-
-def _volume(payoff: Payoff, kind: str) -> float:
-    return float({CREDIT: payoff.applications_per_year, CLASSIFICATION: payoff.items_per_year,
-                  RECOMMENDATION: payoff.sessions_per_year}[kind])
 
 
 # ---- credit risk --------------------------------------------------------------------------------

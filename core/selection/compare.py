@@ -19,8 +19,6 @@ TASK_METRICS = {
 LOWER_IS_BETTER = frozenset({"test_rmse", "test_mae", "test_loss", "test_log_loss", "test_expected_cost",
                              "test_brier", "test_min_cost"})
 PERCENT_METRICS = frozenset({"test_accuracy", "test_macro_f1", "test_hit_rate_at_10", "test_coverage_at_10"})
-COST_COLUMNS = ("train_seconds", "parameters", "size_mb", "latency_p50_ms", "latency_p95_ms",
-                "batch_throughput", "peak_rss_mb")
 TAIL_COLUMNS = ("device", "run_id", "dataset", "seed", "train_size", "test_size", "num_classes", "dataset_fingerprint")
 NUMERIC_TAIL = ("seed", "train_size", "test_size", "num_classes")
 FINGERPRINT_TAG = "studio.dataset_fingerprint"

@@ -19,7 +19,6 @@ import numpy as np
 from core.errors import TrainingError
 
 PHASES = ("downloading", "preparing", "training", "evaluating", "done")
-STOP_REASONS = ("completed", "cancelled", "early_stopped", "diverged")
 PROGRESS_INTERVAL_S = 0.25
 
 EPOCHS_RANGE = (1, 500)

@@ -29,7 +29,6 @@ MAX_OUTPUTS = 4
 MAX_TRAIN_STEPS = 5000
 MAX_LEARNING_RATE = 10.0
 CHECK_TOLERANCE = 1e-9
-STEP_KINDS = ("forward", "loss", "backward", "update")
 
 
 class WalkthroughError(StudioError):
