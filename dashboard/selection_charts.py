@@ -24,22 +24,13 @@ def _bubble_sizes(sizes: Sequence[float], *, smallest: float = 14.0, largest: fl
             for value in sizes]
 
 
-def _text_positions(costs: Sequence[float], *, log_x: bool) -> list[str]:
-    """Name above each bubble, pushed inwards at the ends of the x-axis so no name runs off the plot."""
-    values = [math.log10(c) if log_x and c > 0 else float(c) for c in costs]
-    low, high = min(values), max(values)
-    if high - low <= 0:
-        return ["top center"] * len(values)
-    return ["top right" if (v - low) / (high - low) < 0.2 else "top left" if (v - low) / (high - low) > 0.8
-            else "top center" for v in values]
-
-
 def plot_pareto(table: pd.DataFrame, *, quality_column: str, title: str, x_title: str, y_title: str,
                 front_label: str, size_label: str, cost_column: str = "latency_p50_ms",
                 empty_message: str = "", names: Mapping[str, str] | None = None) -> go.Figure:
     """Quality (y) against latency (x, log when spread > 10x), bubble area = size, Pareto front joined by a line.
 
-    names: {model id: name for people}; each bubble is labelled with the whole name, never clipped at the edge.
+    names: {model id: name for people}. Each bubble's whole name is in the legend, in the bubble's colour: names
+    written beside the bubbles were cut at the plot's edges ("opularity") or ran into each other.
     """
     needed = {"model", quality_column, cost_column}
     if table is None or len(table) == 0 or not needed <= set(table.columns):
@@ -60,7 +51,6 @@ def plot_pareto(table: pd.DataFrame, *, quality_column: str, title: str, x_title
     costs = frame[cost_column]
     positive = costs[costs > 0]
     log_x = len(positive) == len(costs) and len(positive) > 1 and positive.max() / positive.min() > LOG_SPREAD
-    positions = _text_positions(costs.tolist(), log_x=log_x)
     fig = go.Figure()
     for index, (row, diameter, size) in enumerate(zip(frame.itertuples(index=False), diameters, sizes)):
         model_id = str(getattr(row, "model"))
@@ -69,8 +59,7 @@ def plot_pareto(table: pd.DataFrame, *, quality_column: str, title: str, x_title
         size_text = f"{size:.2f} MB" if isinstance(size, float) and math.isfinite(size) else "-"
         fig.add_trace(go.Scatter(
             x=[frame[cost_column].iloc[index]], y=[frame[quality_column].iloc[index] * scale],
-            mode="markers+text", name=model, text=[model], textposition=positions[index], cliponaxis=False,
-            showlegend=False,  # each bubble carries its model's name; the legend only explains the front line
+            mode="markers", name=model, showlegend=True, legendrank=index,
             marker={"size": diameter, "color": PALETTE[index % len(PALETTE)], "opacity": 0.8,
                     "line": {"width": 3 if on_front else 1, "color": "#111827" if on_front else "white"}},
             hovertemplate=(f"{model}<br>{x_title}: %{{x:.3g}}<br>{y_title}: %{{y:.2f}}<br>"
@@ -82,7 +71,10 @@ def plot_pareto(table: pd.DataFrame, *, quality_column: str, title: str, x_title
         mode="lines", name=front_label, line={"color": MUTED_COLOR, "dash": "dash", "width": 2},
         hoverinfo="skip",
     ))
-    _base_layout(fig, title=title, height=440, x_title=x_title, y_title=y_title)
+    _base_layout(fig, title=title, height=480, x_title=x_title, y_title=y_title)
+    # names below the plot, one uniform swatch each: long names wrap there instead of covering the title
+    fig.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.22, "xanchor": "left", "x": 0.0,
+                              "itemsizing": "constant"})
     fig.update_xaxes(type="log" if log_x else "linear")
     if ratio:
         fig.update_yaxes(ticksuffix="%")

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from core.selection.significance import beats_baseline
+from dashboard.charts import PALETTE
 from dashboard.selection_charts import plot_baseline_comparison, plot_pareto
 
 LABELS = dict(title="Quality vs latency", x_title="p50 (ms)", y_title="Accuracy", front_label="Pareto front",
@@ -20,7 +21,7 @@ def frame(latencies):
 
 def test_pareto_marks_the_front_and_sizes_bubbles():
     fig = plot_pareto(frame([0.1, 0.5, 0.9]), quality_column="test_accuracy", **LABELS)
-    points = {trace.name: trace for trace in fig.data if trace.mode == "markers+text"}
+    points = {trace.name: trace for trace in fig.data if trace.mode == "markers"}
     assert set(points) == {"logreg", "mlp", "cnn"}
     assert points["cnn"].y[0] == pytest.approx(99.0)
     assert points["cnn"].marker.size > points["mlp"].marker.size > points["logreg"].marker.size
@@ -67,18 +68,16 @@ def test_pareto_reads_auc_as_a_decimal_and_rmse_lower_is_better():
     assert list(front.y) == [0.95, 0.87]
 
 
-def test_pareto_labels_bubbles_with_whole_names_kept_inside_the_plot():
-    """Issue 13.10: 'opularity' and 'scoreca' were ids cut off at the plot's edges."""
+def test_pareto_names_each_bubble_in_full_in_its_legend():
+    """Issue 13.10: 'opularity' and 'scoreca' were ids written beside bubbles and cut off at the plot's edges."""
     names = {"logreg": "Logistic regression (baseline)", "mlp": "Multilayer perceptron",
              "cnn": "Convolutional network (CNN)"}
     fig = plot_pareto(frame([0.1, 0.5, 0.9]), quality_column="test_accuracy", names=names, **LABELS)
-    points = [trace for trace in fig.data if trace.mode == "markers+text"]
-    assert [trace.text[0] for trace in points] == list(names.values())  # the whole name, not the id
-    assert all(trace.cliponaxis is False for trace in points)
-    # the leftmost name grows to the right, the rightmost to the left, the middle one is centred
-    assert [trace.textposition for trace in points] == ["top right", "top center", "top left"]
-    log = plot_pareto(frame([0.05, 0.5, 9.0]), quality_column="test_accuracy", names=names, **LABELS)
-    assert [t.textposition for t in log.data if t.mode == "markers+text"] == ["top right", "top center", "top left"]
+    points = [trace for trace in fig.data if trace.mode == "markers"]
+    assert [trace.name for trace in points] == list(names.values())  # the whole name, not the id
+    assert all(trace.showlegend and not trace.text for trace in points)  # no text to clip
+    assert [trace.marker.color for trace in points] == list(PALETTE[:3])  # swatch = bubble colour
+    assert fig.layout.legend.itemsizing == "constant" and fig.layout.legend.y < 0  # below the plot
 
 
 def test_baseline_differences_name_the_models_and_make_room_for_them():
