@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -56,11 +55,9 @@ def fashion(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("STUDIO_DATA_DIR", str(data_dir))
         get_settings.cache_clear()
-        started = time.perf_counter()
         dataset = load_fashion_mnist(seed=0)
-        seconds = time.perf_counter() - started
     get_settings.cache_clear()
-    return dataset, data_dir, seconds
+    return dataset, data_dir
 
 
 def _all_labels(dataset: Dataset) -> np.ndarray:
@@ -135,7 +132,7 @@ def test_mnist5k_same_seed_same_data(mnist5k):
 
 @needs_fashion
 def test_fashion_mnist_official_split_and_first_test_label(fashion):
-    dataset, _, _ = fashion
+    dataset, _ = fashion
     assert dataset.sizes == {"train": 54_000, "val": 6_000, "test": 10_000}
     assert dataset.sizes["train"] + dataset.sizes["val"] == 60_000
     assert dataset.input_shape == (28, 28, 1)
@@ -151,16 +148,13 @@ def test_fashion_mnist_official_split_and_first_test_label(fashion):
 
 @needs_fashion
 @pytest.mark.slow
-def test_fashion_mnist_cached_reload_is_fast_and_identical(fashion, monkeypatch):
-    dataset, data_dir, cold_seconds = fashion
+def test_fashion_mnist_cached_reload_is_identical(fashion, monkeypatch):
+    """The load times (cold and cached, budget 2 s) are in benchmarks/bench_data.py, not asserted here."""
+    dataset, data_dir = fashion
     monkeypatch.setenv("STUDIO_DATA_DIR", str(data_dir))
     get_settings.cache_clear()
     assert list((data_dir / "cache").glob("fashion-mnist-*.npz")), "parsed arrays were not cached"
-    started = time.perf_counter()
     again = load_fashion_mnist(seed=0)
-    warm_seconds = time.perf_counter() - started
-    print(f"Fashion-MNIST load: cold {cold_seconds:.2f} s, cached {warm_seconds:.2f} s")
-    assert warm_seconds < 4.0  # budget is 2 s; margin for a busy CI machine
     assert again.fingerprint == dataset.fingerprint
     other = load_fashion_mnist(seed=1)
     assert not np.array_equal(other.y_train, dataset.y_train)  # another seed, another train/val split

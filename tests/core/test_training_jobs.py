@@ -55,7 +55,9 @@ def test_cancel_of_a_queued_job_is_immediate_and_it_never_runs(job_queue):
     assert state.state == "cancelled" and state.finished_at is not None and state.started_at is None
     release.set()
     assert job_queue.wait(blocker, TIMEOUT).state == "completed"
-    time.sleep(0.05)
+    # No sleep-and-hope: one worker runs jobs in order, so once a job submitted after `waiting` has
+    # finished, `waiting` has had its turn (and must have been skipped).
+    assert job_queue.wait(job_queue.submit(lambda ctx: "after", title="after"), TIMEOUT).state == "completed"
     assert ran == []
     assert job_queue.get(waiting).state == "cancelled"
     assert job_queue.cancel(waiting) is False  # nothing left to cancel

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import json
 from datetime import date
 
 import plotly.io as pio
@@ -95,15 +95,14 @@ def test_empty_inputs_give_a_titled_empty_figure():
     assert plot_roadmap([], title="路线图", phase_labels={}, today_label="").data == ()
 
 
-def test_all_charts_build_and_serialise_within_the_interaction_budget(analysis):
-    started = time.perf_counter()
+def test_all_charts_build_and_serialise(analysis):
+    """Their build + serialise time (budget 200 ms per interaction) is printed by benchmarks/bench_strategy.py."""
     figures = [_matrix(), plot_sensitivity(analysis.sensitivity, criterion_labels=CRITERIA, title="t", x_title="x",
                                            y_title="y"),
                plot_roadmap(roadmap(analysis.ranking, start=date(2026, 11, 23)), title="t",
                             phase_labels={p: p for p in PHASES}, today_label="t")]
     for figure in figures:
-        pio.to_json(figure, validate=False)
-    assert time.perf_counter() - started < 0.5  # ~15 ms measured; validated make_subplots took ~400 ms
+        assert json.loads(pio.to_json(figure, validate=False))["data"], "a chart serialised without traces"
 
 
 @pytest.mark.parametrize("count", [1, 2, 3, 5, 7, 8, 9, 12])
