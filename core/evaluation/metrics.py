@@ -1,6 +1,6 @@
 """Classification metrics a stakeholder can read: accuracy, macro-F1, confusion matrix, per-class scores.
 
-Pure NumPy (no TensorFlow), so the Runs and Strategy pages can recompute them cheaply.
+NumPy and scikit-learn (no TensorFlow), so the Runs and Strategy pages can recompute them cheaply.
 """
 
 from __future__ import annotations
@@ -42,10 +42,12 @@ def _as_labels(y_true: np.ndarray, n: int, num_classes: int) -> np.ndarray:
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> np.ndarray:
-    """Counts with rows = true class, columns = predicted class."""
-    matrix = np.zeros((num_classes, num_classes), dtype=np.int64)
-    np.add.at(matrix, (np.asarray(y_true, dtype=np.int64), np.asarray(y_pred, dtype=np.int64)), 1)
-    return matrix
+    """Counts with rows = true class, columns = predicted class (every class, even an absent one)."""
+    from sklearn.metrics import confusion_matrix as sklearn_confusion_matrix
+
+    return sklearn_confusion_matrix(np.asarray(y_true, dtype=np.int64).reshape(-1),
+                                    np.asarray(y_pred, dtype=np.int64).reshape(-1),
+                                    labels=np.arange(num_classes)).astype(np.int64)
 
 
 def classification_metrics(y_true, y_prob, class_names: Sequence[str]) -> dict:
@@ -60,18 +62,14 @@ def classification_metrics(y_true, y_prob, class_names: Sequence[str]) -> dict:
     probabilities = _as_probabilities(y_prob, k)
     labels = _as_labels(y_true, len(probabilities), k)
     predicted = probabilities.argmax(axis=1)
+    from sklearn.metrics import precision_recall_fscore_support
+
     matrix = confusion_matrix(labels, predicted, k)
-    true_positive = np.diag(matrix).astype(np.float64)
-    support = matrix.sum(axis=1)
-    predicted_count = matrix.sum(axis=0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        precision = np.where(predicted_count > 0, true_positive / np.maximum(predicted_count, 1), 0.0)
-        recall = np.where(support > 0, true_positive / np.maximum(support, 1), 0.0)
-        denominator = precision + recall
-        f1 = np.where(denominator > 0, 2 * precision * recall / np.where(denominator > 0, denominator, 1), 0.0)
-    present = (support > 0) | (predicted_count > 0)
+    precision, recall, f1, support = precision_recall_fscore_support(labels, predicted, labels=np.arange(k),
+                                                                     zero_division=0)
+    present = (support > 0) | (matrix.sum(axis=0) > 0)
     return {
-        "accuracy": float(true_positive.sum() / len(labels)),
+        "accuracy": float(np.trace(matrix) / len(labels)),
         "macro_f1": float(f1[present].mean()) if present.any() else 0.0,
         "confusion_matrix": matrix.tolist(),
         "per_class": [

