@@ -39,6 +39,16 @@ class Settings:
     allow_online: bool = True
     fashion_mnist_dir: Path = Path("/usr/share/datasets/fashion-mnist")
     default_language: str = "en"
+    roles_file: Path | None = None  # who may do what when sign-in is on; None: data_dir/roles.yaml
+
+    @property
+    def roles_path(self) -> Path:
+        return self.roles_file or self.data_dir / "roles.yaml"
+
+    @property
+    def audit_log(self) -> Path:
+        """Append-only JSON lines: who deleted or imported which run, and when."""
+        return self.data_dir / "audit.jsonl"
 
     @property
     def cache_dir(self) -> Path:
@@ -85,6 +95,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         allow_online=not _flag(env.get("STUDIO_OFFLINE"), False),
         fashion_mnist_dir=Path(env.get("STUDIO_FASHION_MNIST_DIR") or "/usr/share/datasets/fashion-mnist"),
         default_language=language,
+        roles_file=Path(env["STUDIO_ROLES_FILE"]).expanduser().resolve() if env.get("STUDIO_ROLES_FILE") else None,
     )
 
 

@@ -18,4 +18,9 @@ class TrainingError(StudioError):
 class TrackingError(StudioError):
     """A run cannot be found or stored."""
 
-__all__ = ["StudioError", "DataError", "ModelLoadError", "TrainingError", "TrackingError"]
+
+class AccessError(StudioError, PermissionError):
+    """The signed-in person's role does not allow this action (viewer training, trainer deleting...)."""
+
+
+__all__ = ["StudioError", "DataError", "ModelLoadError", "TrainingError", "TrackingError", "AccessError"]

@@ -11,6 +11,7 @@ if str(REPO_ROOT) not in sys.path:  # `streamlit run dashboard/app.py` only puts
 
 import streamlit as st  # noqa: E402
 
+from dashboard import access  # noqa: E402
 from dashboard.i18n import t  # noqa: E402
 from dashboard.services import start_background_warmup  # noqa: E402
 from dashboard.sidebar import init_language, render_sidebar  # noqa: E402
@@ -36,7 +37,7 @@ pages = [
     st.Page(str(PAGES_DIR / "walkthrough.py"), title=t("nav.walkthrough"), icon=":material/calculate:", url_path="walkthrough"),
     st.Page(str(PAGES_DIR / "model_trace.py"), title=t("nav.model_trace"), icon=":material/layers:", url_path="model-trace"),
 ]
-navigation = st.navigation(pages)
+navigation = st.navigation(access.pages_for_session(pages))  # only a sign-in page until [auth] users sign in
 render_sidebar()
 translate_file_uploaders()  # Streamlit's own "Upload" / "50MB per file" in the reader's language
 navigation.run()

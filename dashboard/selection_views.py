@@ -10,7 +10,7 @@ import streamlit as st
 
 from core.errors import StudioError
 from core.selection.guidance import Requirements
-from dashboard import charts, selection_charts
+from dashboard import access, charts, selection_charts
 from dashboard.i18n import device_text, error_text, t
 from dashboard.widgets import translated_choice
 
@@ -61,13 +61,15 @@ def render_benchmark_all(use_case: Any, splits: dict[str, str], queue: Any) -> N
         jobs = st.session_state.get(jobs_key, [])
         busy = any(queue.get(job_id) is not None and queue.get(job_id).active for job_id in jobs)
         right.write("")
-        if right.button(t("selection_page.benchmark_button"), key="sel_benchmark", type="primary", disabled=busy):
-            from core.training.pipeline import benchmark_specs, make_training_job
-            from dashboard.services import get_tracker
+        with right:
+            allowed = access.can("train", note=True)
+        if allowed and right.button(t("selection_page.benchmark_button"), key="sel_benchmark", type="primary",
+                                    disabled=busy):
+            from core.training.pipeline import benchmark_specs
+            from dashboard.views import submit_training
 
-            jobs = [queue.submit(make_training_job(spec, get_tracker()), title=spec.title(),
-                                 meta={"use_case": use_case.id, "dataset": spec.dataset, "model": spec.candidate,
-                                       "epochs": spec.config.epochs})
+            # views.submit_training checks the role and records the signed-in user on each run
+            jobs = [submit_training(queue, use_case.id, spec.dataset, spec.candidate, spec.config, spec.dataset_kwargs)
                     for spec in benchmark_specs(use_case.id, source_id, seed=seed)]
             st.session_state[jobs_key] = jobs
         st.caption(t("selection_page.benchmark_help"))
@@ -327,7 +329,7 @@ def render_deployment(tracker: Any, table: pd.DataFrame, use_case: Any = None, *
     run_id = st.selectbox(t("selection_page.deploy_pick"), list(options), key=f"sel_export_run_{scope}",
                           format_func=options.get)
     results = st.session_state.setdefault("sel_export_results", {})  # by run id: cannot leak across splits
-    if st.button(t("selection_page.deploy_button"), key=f"sel_export_{scope}"):
+    if access.can("export", note=True) and st.button(t("selection_page.deploy_button"), key=f"sel_export_{scope}"):
         try:
             with st.spinner(t("selection_page.deploy_running")):
                 results[run_id] = _deployment_rows(tracker, run_id)

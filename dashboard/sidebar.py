@@ -14,6 +14,7 @@ import streamlit as st
 
 from core.config import get_settings
 from core.i18n import LANGUAGES
+from dashboard import access
 from dashboard.i18n import LANGUAGE_KEY, current_language, t
 
 LANGUAGE_NAMES = {"en": "English", "zh": "简体中文"}
@@ -121,6 +122,7 @@ def render_sidebar() -> None:
             required=True,
         )
         st.divider()
+        access.render_account()
         st.markdown(f"**{t('app.device')}**")
         st.caption(device_text())
         st.markdown(f"**{t('app.runs_stored')}**")

@@ -16,7 +16,7 @@ import streamlit as st
 
 from core.config import get_settings
 from core.errors import DataError, StudioError
-from dashboard import charts
+from dashboard import access, charts
 from dashboard.business_views import render_business_case  # noqa: F401 - every lab's Results call it from here
 from dashboard.i18n import current_language, dataset_source, device_text, error_text, t
 from dashboard.pretrained_views import download_text, render_pretrained_notice, starting_point
@@ -67,7 +67,7 @@ def forget_upload(dataset_kwargs: dict[str, Any]) -> None:
 
 def render_source_and_seed(use_case: Any, *, prefix: str) -> tuple[Any, int]:
     """The dataset source picker (title · bundled/online/uploaded), its description and the split seed."""
-    sources = {source.id: source for source in use_case.datasets}
+    sources = {source.id: source for source in use_case.datasets if source.kind != "uploaded" or access.can("upload")}
     source_id = translated_choice(
         st.selectbox, t("lab.dataset"), list(sources), key=f"{prefix}_dataset",
         format_func=lambda sid: f"{t(sources[sid].title_key)} · {t('lab.kind_' + sources[sid].kind)}",
@@ -239,8 +239,9 @@ def submit_training(queue: Any, use_case_id: str, source_id: str, candidate_id: 
     from core.training.pipeline import TrainingSpec, make_training_job
     from dashboard.services import get_tracker
 
+    access.require("train")
     spec = TrainingSpec(use_case=use_case_id, dataset=source_id, candidate=candidate_id, config=config,
-                        dataset_kwargs=dataset_kwargs)
+                        dataset_kwargs=dataset_kwargs, user=access.user_for_runs())
     return queue.submit(make_training_job(spec, get_tracker()), title=spec.title(),
                         meta={"use_case": use_case_id, "dataset": source_id, "model": candidate_id,
                               "epochs": config.epochs})
@@ -348,7 +349,8 @@ def render_candidate_training(use_case: Any, source_id: str, seed: int, dataset_
                                help=class_weight_help)
     can_train = render_pretrained_notice(candidate, int(settings["epochs"]))
     own_job, busy = follow_own_job(queue, use_case.id, f"{prefix}_job_id")
-    if st.button(t("lab.train"), type="primary", key=f"{prefix}_train", disabled=busy or not can_train):
+    if access.can("train", note=True) and st.button(t("lab.train"), type="primary", key=f"{prefix}_train",
+                                                    disabled=busy or not can_train):
         from core.training.runner import TrainConfig
 
         config = TrainConfig(epochs=int(settings["epochs"]), batch_size=int(settings["batch_size"]),
@@ -628,17 +630,20 @@ def render_try_image(tracker: Any, run_id: str, dataset: Any) -> None:
 def render_import_model(tracker: Any, use_case_id: str, source_id: str, seed: int,
                         dataset_kwargs: dict[str, Any]) -> None:
     """Load a saved .keras model (safe mode), evaluate it on this dataset and track it as a run."""
+    if not access.can("import"):
+        return
     with st.expander(t("lab.import_title")):
         st.caption(t("lab.import_help"))
         upload = checked_uploader(t("lab.import_file"), key="lab_model_file", types=("keras",))
         if st.button(t("lab.import_button"), key="lab_import", disabled=upload is None):
-            from core.training.pipeline import import_model_run
+            from core.audit import import_model
 
             try:
                 with st.spinner(t("lab.import_running")):
-                    outcome = import_model_run(tracker=tracker, use_case=use_case_id, dataset=source_id,
-                                               model_bytes=upload.getvalue(), filename=upload.name, seed=seed,
-                                               dataset_kwargs=dataset_kwargs)
+                    outcome = import_model(access.current_identity(), log_path=get_settings().audit_log,
+                                           tracker=tracker, use_case=use_case_id, dataset=source_id,
+                                           model_bytes=upload.getvalue(), filename=upload.name, seed=seed,
+                                           dataset_kwargs=dataset_kwargs)
             except StudioError as error:
                 st.error(error_text(error))
                 return
@@ -722,6 +727,7 @@ def runs_table(runs: pd.DataFrame) -> pd.DataFrame:
             t("runs.col_duration"): runs["duration_s"].map(lambda s: f"{s:.1f} s" if pd.notna(s) else "–"),
             t("runs.col_metric"): [_primary_metric_text(row) for row in runs.to_dict("records")],
             t("runs.col_status"): runs["status"].map(_status_label),
+            t("access.col_user"): runs["user"].replace("", "–") if "user" in runs else "–",
             t("runs.col_id"): runs["run_id"].str[:8],
         }
     )
@@ -829,11 +835,22 @@ def render_run_details(tracker: Any, run_id: str) -> None:
 
             if is_legacy_pickle(path):
                 st.info(t("access.legacy_pickle"))
-            col_download.download_button(t("runs.download"), data=Path(path).read_bytes(), file_name=Path(path).name,
-                                         mime="application/octet-stream", key="runs_download")
+            with col_download:
+                if access.can("export", note=True):
+                    st.download_button(t("runs.download"), data=Path(path).read_bytes(), file_name=Path(path).name,
+                                       mime="application/octet-stream", key="runs_download")
+    with col_delete:
+        if not access.can("delete", note=True):
+            return
     confirm = col_delete.checkbox(t("runs.delete_confirm"), key="runs_delete_confirm")
     if col_delete.button(t("runs.delete"), key="runs_delete", disabled=not confirm):
-        tracker.delete_run(run_id)
+        from core.audit import delete_run
+
+        try:
+            delete_run(tracker, access.current_identity(), run_id, log_path=get_settings().audit_log)
+        except StudioError as error:
+            st.error(error_text(error))
+            return
         st.session_state.pop("runs_focus", None)
         st.session_state.pop("runs_delete_confirm", None)
         st.toast(t("runs.deleted"))

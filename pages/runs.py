@@ -6,7 +6,7 @@ import streamlit as st
 
 from core.errors import StudioError
 from core.usecases.registry import USE_CASES
-from dashboard import views
+from dashboard import access, views
 from dashboard.i18n import error_text, t
 from dashboard.widgets import translated_choice
 from dashboard.services import get_tracker
@@ -51,3 +51,6 @@ try:
     views.render_run_details(tracker, focus)
 except StudioError as error:
     st.error(error_text(error))
+
+if access.can("audit"):
+    access.render_audit_log()

@@ -39,9 +39,10 @@ TAG_FINGERPRINT = "studio.dataset_fingerprint"
 TAG_SOURCE_KIND = "studio.source_kind"  # bundled | online | uploaded
 TAG_SOURCE_NAME = "studio.source_name"  # an upload's original file name ("german_credit.csv"); the stored copy is a hash
 TAG_DATASET_ROWS = "studio.dataset_rows"  # examples in all splits (rows, images, texts, ratings)
+TAG_USER = "studio.user"  # who started the run: the signed-in e-mail, or the OS user in single-user mode
 MODEL_SUFFIXES = (".keras", ".h5", ".joblib", ".skops", ".pkl", ".tflite")
 BASE_COLUMNS = ["run_id", "run_name", "use_case", "dataset", "source_kind", "source_name", "dataset_rows", "model",
-                "device", "status", "started", "duration_s"]
+                "device", "status", "started", "duration_s", "user"]
 MAX_TAG_CHARS = 5000
 
 _QUIET_LOGGERS = ("mlflow", "alembic", "alembic.runtime.migration", "sqlalchemy", "urllib3")
@@ -198,8 +199,10 @@ class Tracker:
         tags: Mapping[str, Any] | None = None,
     ) -> str:
         """Create a RUNNING run named "use case / dataset / model" with its params and tags; return its id."""
+        from core.auth import local_user
+
         all_tags = {TAG_USE_CASE: use_case, TAG_DATASET: dataset, TAG_MODEL: model, TAG_STATUS: "running",
-                    TAG_HOST: socket.gethostname(), TAG_PID: str(os.getpid()),
+                    TAG_HOST: socket.gethostname(), TAG_PID: str(os.getpid()), TAG_USER: local_user(),
                     **{str(k): str(v)[:MAX_TAG_CHARS] for k, v in (tags or {}).items()}}
         with self._lock:
             run = self.client.create_run(self.experiment_id, run_name=f"{use_case} / {dataset} / {model}",
@@ -409,6 +412,7 @@ class Tracker:
                 "status": status,
                 "started": started,
                 "duration_s": duration,
+                "user": tags.get(TAG_USER, ""),
             }
             row.update({key: value for key, value in data.metrics.items() if key not in epoch_keys})
             for key, value in data.params.items():

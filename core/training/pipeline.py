@@ -38,6 +38,7 @@ class TrainingSpec:
     candidate: str
     config: TrainConfig = field(default_factory=TrainConfig)
     dataset_kwargs: dict[str, Any] = field(default_factory=dict)
+    user: str | None = None  # who asked for the run (signed-in e-mail); None: the OS user, in the tracker
 
     def title(self) -> str:
         return f"{self.use_case} / {self.dataset} / {self.candidate}"
@@ -201,6 +202,7 @@ def run_training(
             "studio.device_kind": device.kind,
             "studio.mixed_precision": str(device.mixed_precision),
             **dataset_tags(dataset, spec.dataset_kwargs),
+            **({"studio.user": spec.user} if spec.user else {}),
         },
     )
     if on_run_id:
@@ -416,9 +418,9 @@ def reevaluate_run(tracker: Any, run_id: str) -> dict[str, Any]:
 
 def import_model_run(
     *, tracker: Any, use_case: str, dataset: str, model_bytes: bytes, filename: str, seed: int = 0,
-    dataset_kwargs: dict[str, Any] | None = None,
+    dataset_kwargs: dict[str, Any] | None = None, user: str | None = None,
 ) -> RunOutcome:
-    """Evaluate an uploaded .keras model on a dataset's test split and track it as an imported run."""
+    """Evaluate an uploaded .keras model on a dataset's test split and track it as an imported run (by `user`)."""
     from core.models.io import load_model_from_bytes, parameter_count
 
     model = load_model_from_bytes(model_bytes, filename=filename)
@@ -430,7 +432,8 @@ def import_model_run(
         params={"use_case": use_case, "dataset": dataset, "model": "imported", "model_kind": "keras",
                 "seed": seed, "source_file": filename, "test_size": len(data.y_test),
                 **{f"data_{k}": v for k, v in (dataset_kwargs or {}).items()}},
-        tags={"studio.device": "-", **dataset_tags(data, dataset_kwargs or {})},
+        tags={"studio.device": "-", **dataset_tags(data, dataset_kwargs or {}),
+              **({"studio.user": user} if user else {})},
     )
     try:
         tracker.log_dict(run_id, {"id": data.id, "title": data.title, "kwargs": dataset_kwargs or {},

@@ -11,7 +11,7 @@ import streamlit as st
 
 from core.errors import StudioError
 from dashboard import finance_charts as charts
-from dashboard import views
+from dashboard import access, views
 from dashboard.i18n import dataset_source, device_text, error_text, t
 from dashboard.widgets import translated_choice
 
@@ -83,7 +83,7 @@ def render_lab(use_case: Any) -> None:
 # ---- 1. Data ---------------------------------------------------------------------------------
 
 def _render_data(use_case: Any):
-    sources = {source.id: source for source in use_case.datasets}
+    sources = {source.id: source for source in use_case.datasets if source.kind != "uploaded" or access.can("upload")}
     source_id = translated_choice(
         st.selectbox, t("finance.dataset"), list(sources), key="finance_dataset",
         format_func=lambda sid: t(sources[sid].title_key))

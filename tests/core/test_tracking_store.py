@@ -250,3 +250,15 @@ def test_runs_list_the_upload_name_and_example_count_they_recorded(tracker):
     assert runs.loc[tagged, "dataset_rows"] == 1000  # the tag wins over the split sizes
     assert runs.loc[older, "dataset_rows"] == 1257 + 180 + 360 and runs.loc[older, "source_name"] == ""
     assert pd.isna(runs.loc[imported, "dataset_rows"])  # unknown, not a guess
+
+
+def test_each_run_records_who_started_it(tracker, monkeypatch):
+    import core.auth
+
+    monkeypatch.setattr(core.auth, "local_user", lambda: "ada")
+    local = start(tracker)  # single-user mode: the OS user
+    signed_in = tracker.start_run(use_case="vision", dataset="digits", model="logreg", params=PARAMS,
+                                  tags={"studio.user": "alice@example.com"})
+    users = tracker.list_runs().set_index("run_id")["user"]
+    assert users[local] == "ada" and users[signed_in] == "alice@example.com"
+    assert tracker.get_run(signed_in).data.tags["studio.user"] == "alice@example.com"
