@@ -129,6 +129,7 @@ def _runs_page(app_test, role):
     _seed_run()
     at.switch_page(RUNS).run()
     assert not at.exception, [e.value for e in at.exception]
+    assert "**Status: Completed.**" in [m.value for m in at.markdown], [m.value for m in at.markdown]
     return at
 
 
