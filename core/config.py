@@ -46,6 +46,11 @@ class Settings:
         return self.roles_file or self.data_dir / "roles.yaml"
 
     @property
+    def strategy_defaults_path(self) -> Path:
+        """The team's starting strategy assessment, saved by an admin; absent: the built-in defaults."""
+        return self.data_dir / "strategy-defaults.yaml"
+
+    @property
     def audit_log(self) -> Path:
         """Append-only JSON lines: who deleted or imported which run, and when."""
         return self.data_dir / "audit.jsonl"

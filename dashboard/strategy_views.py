@@ -34,10 +34,18 @@ EVIDENCE_TTL_S = 20
 
 # ---- state --------------------------------------------------------------------------------------
 
+def starting_assessment() -> Assessment:
+    """The team's starting point an admin saved, else the built-in defaults."""
+    from core.config import get_settings
+    from core.strategy.io import load_team_default
+
+    return load_team_default(get_settings().strategy_defaults_path) or default_assessment()
+
+
 def assessment() -> Assessment:
-    """This session's assessment (the defaults on first visit)."""
+    """This session's assessment (the team's starting point on first visit)."""
     if ASSESSMENT not in st.session_state:
-        st.session_state[ASSESSMENT] = default_assessment()
+        st.session_state[ASSESSMENT] = starting_assessment()
     return st.session_state[ASSESSMENT]
 
 
@@ -91,10 +99,34 @@ def load_file() -> None:
 
 
 def reset() -> None:
-    st.session_state[ASSESSMENT] = default_assessment()
+    st.session_state[ASSESSMENT] = starting_assessment()
     _clear_widgets()
     st.session_state.pop(EDIT_KEY, None)
     _flash("success", "strategy.file.reset_done")
+
+
+def save_team_default(current: Assessment) -> None:
+    """Admins: make the assessment on screen everyone's starting point (audited)."""
+    from core.config import get_settings
+    from core.strategy.io import save_team_default as save
+    from dashboard.access import current_identity
+
+    settings = get_settings()
+    try:
+        save(snapshot(current), current_identity(), path=settings.strategy_defaults_path, log_path=settings.audit_log)
+    except StudioError as error:
+        _flash("error", error=error)
+        return
+    _flash("success", "access.team_default_saved")
+
+
+def render_team_default(current: Assessment) -> None:
+    """The admin-only button that saves the team's starting assessment; nothing for other roles."""
+    from dashboard.access import auth_configured, can
+
+    if auth_configured() and can("strategy_defaults"):  # a team's starting point: only when people sign in
+        st.button(t("access.team_default_save"), key="stg_team_default", on_click=save_team_default, args=(current,),
+                  icon=":material/group:", help=t("access.team_default_help"))
 
 
 def add_use_case() -> None:
@@ -349,5 +381,6 @@ def snapshot(current: Assessment) -> Assessment:
 
 __all__ = ["ASSESSMENT", "BRIEF", "FILE_KEY", "assessment", "add_use_case", "business_evidence", "company_form",
            "cost_form", "evidence", "payoff_form",
-           "fingerprint", "load_file", "remove_use_case", "reset", "show_message", "snapshot", "use_case_editor",
+           "fingerprint", "load_file", "remove_use_case", "render_team_default", "reset", "save_team_default",
+           "show_message", "snapshot", "starting_assessment", "use_case_editor",
            "weights_form"]

@@ -56,6 +56,7 @@ views.use_case_editor(current, measured)
 saved = views.fingerprint(current)
 st.download_button(t("strategy.file.save"), data=saved, file_name="strategy-assessment.yaml",
                    mime="application/x-yaml", key="stg_save", icon=":material/download:")
+views.render_team_default(current)
 
 if evidence_error:
     st.warning(t("strategy.evidence_unavailable", detail=evidence_error))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -34,3 +36,30 @@ def load_yaml(text: str | bytes) -> Assessment:
         raise AssessmentError([Problem("(file)", "strategy.validation.syntax",
                                        (("line", line), ("detail", str(getattr(error, "problem", "")) or "-")))]) from None
     return assessment_from_dict(data)
+
+
+def load_team_default(path: str | os.PathLike) -> Assessment | None:
+    """The team's starting assessment an admin saved, or None (none saved, or the file no longer validates)."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        return load_yaml(path.read_bytes())
+    except (AssessmentError, OSError):
+        return None  # the built-in defaults are always a valid start
+
+
+def save_team_default(assessment: Assessment, identity: Any, *, path: str | os.PathLike,
+                      log_path: str | os.PathLike) -> Path:
+    """Make `assessment` everyone's starting point (admins only), written atomically and audited."""
+    from core.audit import record
+    from core.auth import authorize
+
+    authorize(identity, "strategy_defaults")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".tmp")
+    partial.write_text(dump_yaml(assessment), encoding="utf-8")
+    os.replace(partial, path)
+    record(log_path, identity, "strategy_defaults", detail=f"{len(assessment.use_cases)} use cases")
+    return path

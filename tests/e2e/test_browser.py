@@ -43,15 +43,20 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _start_server(data_dir: Path) -> tuple[subprocess.Popen, str]:
-    """`streamlit run` of the app on a free loopback port over `data_dir`; returns (process, url)."""
-    port = _free_port()
-    env = {**os.environ, "STUDIO_DATA_DIR": str(data_dir), "STUDIO_OFFLINE": "1"}
+def _start_server(data_dir: Path, *, port: int | None = None, env: dict[str, str] | None = None,
+                  args: tuple[str, ...] = ()) -> tuple[subprocess.Popen, str]:
+    """`streamlit run` of the app on a free loopback port over `data_dir`; returns (process, url).
+
+    port, env (added to the environment) and args (more `streamlit run` options) let a test start it
+    with sign-in configured.
+    """
+    port = port or _free_port()
+    env = {**os.environ, "STUDIO_DATA_DIR": str(data_dir), "STUDIO_OFFLINE": "1", **(env or {})}
     log = open(data_dir / f"server-{port}.log", "w")
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "dashboard" / "app.py"),
          "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
-         "--browser.gatherUsageStats", "false"],
+         "--browser.gatherUsageStats", "false", *args],
         cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     log.close()

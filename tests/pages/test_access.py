@@ -68,6 +68,7 @@ def _seed_run(*, legacy: bool = False) -> str:
         tracker.log_artifact(run_id, path, artifact_path="model")
     tracker.log_metrics(run_id, {"test_accuracy": 0.5})
     tracker.finish(run_id, "completed")
+    assert tracker.get_run(run_id).data.tags["studio.status"] == "completed"
     return run_id
 
 
@@ -170,6 +171,7 @@ def test_single_user_runs_record_the_os_user_and_old_pickles_get_a_note(app_test
     _seed_run(legacy=True)
     at.switch_page(RUNS).run()
     assert not at.exception
+    assert "**Status: Completed.**" in [m.value for m in at.markdown], [m.value for m in at.markdown]
     assert at.dataframe[0].value["User"].tolist() == ["ada"]
     assert translate("access.legacy_pickle", "en") in [info.value for info in at.info]
     assert {"runs_download", "runs_delete", "runs_delete_confirm"} <= _keys(at)  # single-user: as before
@@ -188,3 +190,20 @@ def test_lab_shows_train_upload_and_import_only_to_trainers(app_test, roles_file
     sources = at.selectbox(key="lab_dataset").options
     assert any(option.endswith(translate("lab.kind_uploaded", "en")) for option in sources) is trainer
     assert ("Training: not available to the Viewer role." in _captions(at)) is not trainer
+
+
+def test_only_admins_save_the_teams_strategy_starting_point_and_others_then_start_from_it(app_test, roles_file):
+    trainer = _signed_in(app_test, "trainer").run()
+    trainer.switch_page("../pages/strategy.py").run()
+    assert not trainer.exception and "stg_team_default" not in _keys(trainer)
+    admin = _signed_in(app_test, "admin").run()
+    admin.switch_page("../pages/strategy.py").run()
+    assert admin.button(key="stg_team_default").label == "Save as the team's starting point"
+    admin.number_input(key="stg_w_weight_value").set_value(40.0).run()
+    admin.button(key="stg_team_default").click().run()
+    assert not admin.exception
+    assert translate("access.team_default_saved", "en") in [s.value for s in admin.success]
+    assert read(get_settings().audit_log)[0]["action"] == "strategy_defaults"
+    later = _signed_in(app_test, "viewer").run()  # a new session starts from the saved assessment
+    later.switch_page("../pages/strategy.py").run()
+    assert later.number_input(key="stg_w_weight_value").value == 40.0
