@@ -126,8 +126,9 @@ def test_the_sidebar_names_the_person_and_their_role(app_test, roles_file, role,
 
 
 def _runs_page(app_test, role):
-    at = _signed_in(app_test, role, timeout=120).run()
-    _seed_run()
+    at = _signed_in(app_test, role, timeout=120)
+    _seed_run()  # finished before the app's tracker starts (it marks runs left RUNNING as interrupted)
+    at.run()
     at.switch_page(RUNS).run()
     assert not at.exception, [e.value for e in at.exception]
     assert "**Status: Completed.**" in [m.value for m in at.markdown], [m.value for m in at.markdown]
@@ -167,8 +168,9 @@ def test_single_user_runs_record_the_os_user_and_old_pickles_get_a_note(app_test
     import core.auth
 
     monkeypatch.setattr(core.auth, "local_user", lambda: "ada")
-    at = app_test(timeout=120).run()
+    at = app_test(timeout=120)
     _seed_run(legacy=True)
+    at.run()
     at.switch_page(RUNS).run()
     assert not at.exception
     assert "**Status: Completed.**" in [m.value for m in at.markdown], [m.value for m in at.markdown]
@@ -181,7 +183,7 @@ def test_single_user_runs_record_the_os_user_and_old_pickles_get_a_note(app_test
 
 @pytest.mark.parametrize("role", ["viewer", "trainer"])
 def test_lab_shows_train_upload_and_import_only_to_trainers(app_test, roles_file, role):
-    at = _signed_in(app_test, role, timeout=180).run()
+    at = _signed_in(app_test, role, timeout=300).run()  # TensorFlow import and model sizes on a busy box
     at.switch_page("../pages/lab.py").run()
     assert not at.exception, [e.value for e in at.exception]
     trainer = role == "trainer"
