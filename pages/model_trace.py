@@ -44,7 +44,7 @@ def _dataset(run_id: str) -> Any:
 @st.cache_data(max_entries=32, show_spinner=False)
 def _trace(run_id: str, index: int, learning_rate: float) -> Any:
     """The trace of test sample `index` of a run (cached: picking another layer redraws without recomputing)."""
-    from core.walkthrough.trace import pick_sample, trace_sample
+    from core.inspection.trace import pick_sample, trace_sample
 
     dataset = _dataset(run_id)
     x, y = pick_sample(dataset.x_test, dataset.y_test, index)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.walkthrough.trace import MAX_FEATURE_MAPS, TraceError, pick_sample, trace_sample
+from core.inspection.trace import MAX_FEATURE_MAPS, TraceError, pick_sample, trace_sample
 
 keras = pytest.importorskip("keras")
 

@@ -114,7 +114,7 @@ def test_one_fit_one_history_lower_layers_untouched(digits):
 
 @pytest.mark.slow
 def test_saved_model_reloads_in_safe_mode_with_identical_predictions_and_traces(digits, tmp_path):
-    from core.walkthrough.trace import trace_sample
+    from core.inspection.trace import trace_sample
 
     model = build_mobilenet_v3_small(digits.input_shape, digits.num_classes, image_size=32)
     path = save_model(model, tmp_path)
