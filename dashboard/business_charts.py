@@ -50,10 +50,12 @@ def plot_value_vs_cost(names: Sequence[str], values: Sequence[float], lows: Sequ
         return _empty(title)
     data = [
         {"type": "bar", "x": list(names), "y": list(values), "name": value_label, "marker": {"color": GAIN_COLOR},
+         "text": [f"{v:,.0f}" for v in values], "textposition": "outside", "cliponaxis": False,
          "error_y": {"type": "data", "symmetric": False, "array": [max(h - v, 0.0) for h, v in zip(highs, values)],
                      "arrayminus": [max(v - lo, 0.0) for lo, v in zip(lows, values)], "color": "#334155"},
          "hovertemplate": f"%{{x}}<br>{value_label}: %{{y:,.0f}}<extra></extra>"},
         {"type": "bar", "x": list(names), "y": list(costs), "name": cost_label, "marker": {"color": COST_COLOR},
+         "text": [f"{c:,.0f}" for c in costs], "textposition": "outside", "cliponaxis": False,
          "hovertemplate": f"%{{x}}<br>{cost_label}: %{{y:,.0f}}<extra></extra>"},
     ]
     return _figure(data, _layout(title, 400, barmode="group",

@@ -200,24 +200,30 @@ def business_rows(analysis: Analysis) -> list[dict[str, Any]]:
         case, figures = analysis.cases.get(use_case.id), analysis.economics.get(use_case.id)
         if case is None:
             error = analysis.business_errors.get(use_case.id)
-            row.update({column("value"): "-", column("interval"): "-",
+            row.update({column("value"): "-",
                         column("cost"): money(analysis.best_cost(use_case.id).total), column("net"): "-",
                         column("roi"): "-", column("payback"): "-", column("runs"): "-",
                         column("verdict"): error.message(lang) if error else translate(
                             "business.verdict.no_run", lang)})
         else:
             row.update({
-                column("value"): money(figures.value), column("interval"): f"{money(figures.low)} … {money(figures.high)}",
+                column("value"): f"{money(figures.value)} ({money(figures.low)} … {money(figures.high)})",
                 column("cost"): money(figures.cost), column("net"): money(figures.net),
-                column("roi"): "-" if figures.roi is None else f"{figures.roi:.0%}",
-                column("payback"): ("-" if figures.payback_months is None
-                                    else translate("business.months", lang, months=f"{figures.payback_months:.1f}")),
+                column("roi"): "-" if figures.roi is None else f"{figures.roi:,.0%}",
+                column("payback"): _payback(figures.payback_months, lang),
                 column("runs"): ", ".join(r[:8] for r in (case.run_id, case.baseline_run_id) if r),
                 column("verdict"): translate("business.verdict.zero" if case.covers_zero else (
                     "business.verdict.gain" if case.value > 0 else "business.verdict.loss"), lang),
             })
         rows.append(row)
     return rows
+
+
+def _payback(months: float | None, lang: str) -> str:
+    """'3.4 months'; '< 0.1 months' when a few days of value pay the year; '-' when the value never does."""
+    if months is None:
+        return "-"
+    return translate("business.months", lang, months="< 0.1" if months < 0.1 else f"{months:,.1f}")
 
 
 def payoff_rows(analysis: Analysis) -> list[dict[str, Any]]:

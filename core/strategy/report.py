@@ -417,7 +417,7 @@ def render_pdf(analysis: Analysis, phases: Sequence[Phase], register: Sequence[R
     title, rows = tables["business"]
     if rows:
         heading(title)
-        table(rows, tr("strategy.report.none"), size=7, widths=(24, 20, 28, 20, 20, 12, 16, 18, 32))
+        table(rows, tr("strategy.report.none"), size=7, widths=(24, 40, 20, 20, 16, 16, 18, 32))
         title, rows = tables["payoff"]
         heading(title)
         table(rows, tr("strategy.report.none"), size=8, widths=(40, 110, 30))

@@ -36,7 +36,9 @@ def test_a_payoff_with_a_run_makes_the_value_criterion_measured():
     assert analysis.effective["nlp"]["value"].source == "assumed"
     rows = business_rows(analysis)
     vision = next(row for row in rows if row["Use case"] == "Vision")
-    assert vision["Value / year (USD)"] == "750,000" and vision["Runs"] == "run-visi" and vision["Verdict"] == "gain"
+    assert vision["Value / year, 90 % interval (USD)"].startswith("750,000 (")
+    assert vision["Runs"] == "run-visi" and vision["Verdict"] == "gain"
+    assert vision["Payback"] == ("< 0.1 months" if cost < 750_000 / 120 else f"{12 * cost / 750_000:,.1f} months")
     nlp = next(row for row in rows if row["Use case"] == "NLP")
     assert nlp["Verdict"] == "no completed run yet: value stays assumed"
     ranking = {row["Use case"]: row for row in ranking_rows(analysis)}

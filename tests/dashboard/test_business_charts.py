@@ -26,3 +26,9 @@ def test_value_against_cost_bars_carry_the_interval():
     assert list(value.y) == [1000.0, -50.0] and list(value.error_y.array) == [300.0, 150.0]
     assert list(value.error_y.arrayminus) == [200.0, 250.0] and list(cost.y) == [200.0, 400.0]
     assert figure.layout.yaxis.title.text == "USD per year" and figure.layout.barmode == "group"
+
+
+def test_value_against_cost_bars_print_their_amounts():
+    figure = plot_value_vs_cost(["Vision"], [747222.4], [600000.0], [800000.0], [1752.45], title="t", y_title="y",
+                                value_label="v", cost_label="c")
+    assert list(figure.data[0].text) == ["747,222"] and list(figure.data[1].text) == ["1,752"]
