@@ -82,7 +82,7 @@ def _sign_in(browser, url: str, sub: str):
     """A fresh browser context signed in as `sub` through the provider's authorize form; returns the page."""
     context = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="en-US")
     page = context.new_page()
-    page.set_default_timeout(60_000)
+    page.set_default_timeout(120_000)  # sign-in is three servers talking: slow on a busy 2-core box
     page.goto(url)
     _wait_idle(page)
     assert page.get_by_role("link", name=re.compile("Lab")).count() == 0  # no pages before signing in
@@ -124,6 +124,9 @@ def test_trainer_signs_in_and_can_train_but_not_delete(browser, signed_server):
         assert page.get_by_text("Training: not available").count() == 0
         _shot(page, "auth-trainer-lab")
         page.get_by_role("button", name="Sign out").click()
-        page.get_by_role("button", name="Sign in").wait_for()  # back at the sign-in page
+        page.wait_for_url(re.compile(r"/oauth2/end_session"))  # Streamlit ends the provider's session too
+        page.get_by_role("button", name="End session").click()
+        page.get_by_role("button", name="Sign in").wait_for()  # back at the studio's sign-in page
+        assert page.get_by_text("Signed in as").count() == 0
     finally:
         context.close()
