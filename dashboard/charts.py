@@ -307,8 +307,10 @@ def plot_runs_overlay(histories: Mapping[str, Mapping[str, Sequence[float]]], *,
                 line={"color": color, "dash": dash, "width": width}, marker={"size": 5}, cliponaxis=False,
                 hovertemplate=f"{run} · {label}<br>{x_title} %{{x}}: %{{y:{value_format}}}<extra></extra>",
             ))
-    _base_layout(fig, title=title, height=440, x_title=x_title, y_title=y_title)
-    fig.update_layout(legend={"orientation": "v", "yanchor": "top", "y": 1.0, "xanchor": "left", "x": 1.02,
+    _base_layout(fig, title=title, height=480, x_title=x_title, y_title=y_title)
+    # Legend below the plot: run names ("Multilayer perceptron (MLP) · german_credit.csv · 1,000 rows · ...")
+    # beside it squeezed the curves into a third of the width.
+    fig.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.2, "xanchor": "left", "x": 0.0,
                               "groupclick": "togglegroup"},
                       margin={"l": 60, "r": 24, "t": 56, "b": 56})
     _epoch_axis(fig, max_epochs)

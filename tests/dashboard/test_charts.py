@@ -158,6 +158,7 @@ def test_runs_overlay_draws_val_solid_and_train_dotted_per_run():
     assert list(fig.data[2].y) == [0.5, 0.55, 0.6] and list(fig.data[3].x) == [1, 2, 3]
     assert fig.data[0].legendgrouptitle.text == "cnn #1"
     assert tuple(fig.layout.yaxis.range) == (0.0, 1.0)
+    assert fig.layout.legend.orientation == "h" and fig.layout.legend.y < 0  # long run names below, not beside
 
 
 @pytest.mark.parametrize("metric, ratio", [("accuracy", True), ("val_accuracy", True), ("loss", False),
