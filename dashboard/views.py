@@ -360,8 +360,17 @@ def render_candidate_training(use_case: Any, source_id: str, seed: int, dataset_
         st.session_state[f"{prefix}_job_id"] = own_job
     others = [job for job in queue.active() if job.id != own_job]
     if others:
-        st.info(t("lab.other_jobs", titles=", ".join(job.title for job in others)))
+        st.info(t("lab.other_jobs", titles=", ".join(job_label(job) for job in others)))
     return own_job
+
+
+def job_label(job: Any) -> str:
+    """A queued or running job as people name it ("Finance risk · Gradient boosting (scikit-learn)"), not
+    its title of ids ("finance / upload_csv / gbm")."""
+    meta = getattr(job, "meta", None) or {}
+    if not meta.get("use_case") or not meta.get("model"):
+        return str(job.title)
+    return f"{_use_case_title(meta['use_case'])} · {model_name(meta['use_case'], meta['model'])}"
 
 
 def _progress_fraction(progress: Any) -> float:

@@ -81,3 +81,13 @@ def test_uploads_over_the_limit_are_refused_with_both_sizes(monkeypatch):
     finally:
         get_settings.cache_clear()
 
+
+
+def test_other_jobs_are_named_for_people_not_by_their_ids():
+    from types import SimpleNamespace
+
+    from dashboard.views import job_label
+
+    job = SimpleNamespace(title="finance / upload_csv / gbm", meta={"use_case": "finance", "model": "gbm"})
+    assert job_label(job) == "Finance risk · Gradient boosting (scikit-learn)"
+    assert job_label(SimpleNamespace(title="an old job", meta={})) == "an old job"
