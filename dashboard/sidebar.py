@@ -123,6 +123,8 @@ def render_sidebar() -> None:
         )
         st.divider()
         access.render_account()
+        if access.auth_configured() and not access.signed_in():
+            return  # the server's device and storage paths are not for visitors who have not signed in
         st.markdown(f"**{t('app.device')}**")
         st.caption(device_text())
         st.markdown(f"**{t('app.runs_stored')}**")

@@ -103,6 +103,7 @@ def test_with_auth_configured_nobody_gets_past_the_sign_in_page(app_test, roles_
     assert list(navigation_titles(at).values()) == ["Sign in"]  # the only page: no lab, no runs
     assert at.button(key="access_login_default").label == "Sign in"
     assert translate("access.sign_in_intro", "en") in "\n".join(m.value for m in at.markdown)
+    assert "mlflow.db" not in _captions(at)  # no server paths for visitors who have not signed in
 
 
 def test_named_providers_each_get_a_button(app_test, roles_file):
