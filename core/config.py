@@ -40,6 +40,8 @@ class Settings:
     fashion_mnist_dir: Path = Path("/usr/share/datasets/fashion-mnist")
     default_language: str = "en"
     roles_file: Path | None = None  # who may do what when sign-in is on; None: data_dir/roles.yaml
+    executor: str = "local"  # local (one worker thread) | ray (STUDIO_EXECUTOR=ray, team mode)
+    ray_address: str = ""  # RAY_ADDRESS; empty: the Ray cluster started on this machine (`ray start --head`)
 
     @property
     def roles_path(self) -> Path:
@@ -71,6 +73,19 @@ class Settings:
     def max_upload_bytes(self) -> int:
         return self.max_upload_mb * 1024 * 1024
 
+    def as_environ(self) -> dict[str, str]:
+        """These settings as the environment variables load_settings reads (for a Ray worker's environment)."""
+        return {
+            "STUDIO_DATA_DIR": str(self.data_dir), "STUDIO_ARTIFACT_DIR": str(self.artifact_dir),
+            "MLFLOW_TRACKING_URI": self.tracking_uri, "STUDIO_EXPERIMENT": self.experiment_name,
+            "STUDIO_MAX_UPLOAD_MB": str(self.max_upload_mb), "STUDIO_DEVICE": self.device_policy,
+            "STUDIO_MIXED_PRECISION": "1" if self.mixed_precision else "0",
+            "STUDIO_OFFLINE": "0" if self.allow_online else "1",
+            "STUDIO_FASHION_MNIST_DIR": str(self.fashion_mnist_dir), "STUDIO_LANGUAGE": self.default_language,
+            "STUDIO_EXECUTOR": self.executor, "RAY_ADDRESS": self.ray_address,
+            "STUDIO_ROLES_FILE": str(self.roles_file) if self.roles_file else "",
+        }
+
     def ensure_dirs(self) -> "Settings":
         for path in (self.data_dir, self.artifact_dir, self.cache_dir, self.models_dir, self.jobs_dir):
             path.mkdir(parents=True, exist_ok=True)
@@ -78,7 +93,7 @@ class Settings:
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
-    """Build settings from environment variables (STUDIO_*, MLFLOW_TRACKING_URI)."""
+    """Build settings from environment variables (STUDIO_*, MLFLOW_TRACKING_URI, RAY_ADDRESS)."""
     env = os.environ if environ is None else environ
     data_dir = Path(env.get("STUDIO_DATA_DIR") or _default_data_dir()).expanduser().resolve()
     artifact_dir = Path(env.get("STUDIO_ARTIFACT_DIR") or data_dir / "mlartifacts").expanduser().resolve()
@@ -89,6 +104,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     language = (env.get("STUDIO_LANGUAGE") or "en").lower()
     if language not in {"en", "zh"}:
         raise ValueError(f"STUDIO_LANGUAGE={language!r} is not one of en, zh; fix the variable.")
+    executor = (env.get("STUDIO_EXECUTOR") or "local").lower()
+    if executor not in {"local", "ray"}:
+        raise ValueError(f"STUDIO_EXECUTOR={executor!r} is not one of local, ray; fix the variable.")
     return Settings(
         data_dir=data_dir,
         tracking_uri=tracking_uri,
@@ -101,6 +119,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         fashion_mnist_dir=Path(env.get("STUDIO_FASHION_MNIST_DIR") or "/usr/share/datasets/fashion-mnist"),
         default_language=language,
         roles_file=Path(env["STUDIO_ROLES_FILE"]).expanduser().resolve() if env.get("STUDIO_ROLES_FILE") else None,
+        executor=executor,
+        ray_address=env.get("RAY_ADDRESS") or "",
     )
 
 

@@ -68,3 +68,11 @@ class StudioError(ValueError):
     def message(self, lang: str = "en") -> str:
         """The message in the reader's language."""
         return translate(self.key, lang, **self.params)
+
+    def __reduce__(self):
+        """Pickle as key + params (an error raised on a Ray worker keeps its translation in the app)."""
+        return (_rebuild_error, (type(self), self.key, self.params))
+
+
+def _rebuild_error(cls: type, key: str, params: dict) -> StudioError:
+    return cls(key, **params)

@@ -134,6 +134,14 @@ class Tracker:
         self._epoch_keys: dict[str, set[str]] = {}
         self._live: set[str] = set()  # runs this tracker started and has not finished
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled as its settings only (a Ray worker connects afresh; locks and clients do not travel)."""
+        return {"tracking_uri": self.tracking_uri, "artifact_dir": str(self.artifact_dir),
+                "experiment_name": self.experiment_name}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["tracking_uri"], state["artifact_dir"], state["experiment_name"])
+
     # -- connection -------------------------------------------------------------------------
 
     @property
@@ -296,6 +304,21 @@ class Tracker:
             self.client.set_terminated(run_id, status=STATUSES[status])
             self._epoch_keys.pop(run_id, None)
             self._live.discard(run_id)
+
+    def interrupt(self, run_id: str, *, error: str) -> bool:
+        """End one run still RUNNING as KILLED / "interrupted" with a message (e.g. its worker died).
+
+        False (nothing changed) when the run has already ended.
+        """
+        run = self.get_run(run_id)
+        if run.info.status != "RUNNING":
+            return False
+        with self._lock:
+            self.set_tags(run_id, {TAG_STATUS: "interrupted", TAG_ERROR: error})
+            self.client.set_terminated(run_id, status="KILLED")
+            self._epoch_keys.pop(run_id, None)
+            self._live.discard(run_id)
+        return True
 
     def _orphaned(self, run) -> bool:
         """A RUNNING run no process is working on: not ours, and its process on this host is gone.
@@ -466,6 +489,10 @@ class Tracker:
                 return Path(self.client.download_artifacts(run_id, path, dst_path=str(destination)))
         except Exception:  # noqa: BLE001 - any remote failure means the artifact is not there for us
             raise TrackingError("errors.tracking.artifact_missing", run_id=run_id, path=path) from None
+
+    def artifact_file(self, run_id: str, path: str) -> Path:
+        """A local copy of one of the run's artifacts (downloaded from a shared server when remote)."""
+        return self._local_artifact(run_id, path)
 
     def load_dict(self, run_id: str, filename: str) -> Any:
         """A JSON artifact stored with log_dict."""

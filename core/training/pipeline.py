@@ -156,8 +156,12 @@ def run_training(
     cancel_event: threading.Event | None = None,
     on_run_id: Callable[[str], None] | None = None,
     settings: Settings | None = None,
+    tags: dict[str, str] | None = None,
 ) -> RunOutcome:
-    """Train one candidate on one dataset, evaluate it on the test split and log everything."""
+    """Train one candidate on one dataset, evaluate it on the test split and log everything.
+
+    `tags` go on the run as well (e.g. the Ray worker that trained it).
+    """
     from core.training.device import configure_device
 
     settings = settings or get_settings()
@@ -203,10 +207,14 @@ def run_training(
             "studio.mixed_precision": str(device.mixed_precision),
             **dataset_tags(dataset, spec.dataset_kwargs),
             **({"studio.user": spec.user} if spec.user else {}),
+            **(tags or {}),
         },
     )
     if on_run_id:
         on_run_id(run_id)
+    if not getattr(tracker, "is_local", True):  # a shared server: other replicas and workers fetch the upload from the run
+        for name, path in _upload_files(spec.dataset_kwargs, settings).items():
+            tracker.log_artifact(run_id, path, artifact_path=UPLOADS_ARTIFACT)
     tracker.log_dict(run_id, {
         "id": dataset.id, "title": dataset.title, "provenance": dataset.provenance,
         "licence": dataset.licence, "class_names": list(dataset.class_names),
@@ -375,15 +383,96 @@ def benchmark_specs(use_case: str, dataset: str, *, seed: int = 0,
     ]
 
 
-def make_training_job(spec: TrainingSpec, tracker: Any, *, settings: Settings | None = None
-                      ) -> Callable[[Any], RunOutcome]:
+@dataclass
+class TrainingJob:
+    """A job function for core.training.jobs.JobQueue that runs `spec` and reports progress.
+
+    Picklable, so a Ray worker can run it: `for_remote()` carries the app's settings and the bytes
+    of uploaded files with it (the worker cannot read the app's disk); the worker stores them in
+    its own data dir before training. A context may offer `run_tags` (which worker trained it).
+    """
+
+    spec: TrainingSpec
+    tracker: Any
+    settings: Settings | None = None
+    uploads: dict[str, bytes] = field(default_factory=dict)
+
+    def __call__(self, context: Any) -> RunOutcome:
+        settings = self.settings
+        spec = self.spec
+        if self.uploads:
+            settings = (settings or get_settings()).ensure_dirs()
+            spec = replace(spec, dataset_kwargs=_with_uploads(spec.dataset_kwargs, self.uploads, settings))
+        return run_training(spec, tracker=self.tracker, report=context.report, cancel_event=context.cancelled,
+                            on_run_id=context.set_run_id, settings=settings,
+                            tags=getattr(context, "run_tags", None))
+
+    @property
+    def wants_gpu(self) -> bool:
+        """A Keras candidate that may use a GPU (the device policy is not "cpu")."""
+        settings = self.settings or get_settings()
+        kind = get_use_case(self.spec.use_case).candidate(self.spec.candidate).kind
+        return kind == "keras" and settings.device_policy != "cpu"
+
+    def for_remote(self) -> "TrainingJob":
+        """This job with the app's settings and its uploaded files' bytes, ready to run on another machine."""
+        settings = self.settings or get_settings()
+        uploads = {name: path.read_bytes() for name, path in _upload_files(self.spec.dataset_kwargs, settings).items()}
+        return TrainingJob(self.spec, self.tracker, settings, uploads)
+
+
+def make_training_job(spec: TrainingSpec, tracker: Any, *, settings: Settings | None = None) -> TrainingJob:
     """A job function for core.training.jobs.JobQueue that runs `spec` and reports progress."""
+    return TrainingJob(spec, tracker, settings)
 
-    def job(context: Any) -> RunOutcome:
-        return run_training(spec, tracker=tracker, report=context.report, cancel_event=context.cancelled,
-                            on_run_id=context.set_run_id, settings=settings)
 
-    return job
+UPLOADS_ARTIFACT = "uploads"
+
+
+def _upload_files(dataset_kwargs: dict[str, Any], settings: Settings) -> dict[str, Path]:
+    """{file name: path} of the stored uploads (see store_upload) a dataset's arguments name."""
+    uploads = (settings.data_dir / "uploads").resolve()
+    found = {}
+    for value in dataset_kwargs.values():
+        if isinstance(value, (str, Path)) and str(value):
+            path = Path(value)
+            if path.is_file() and path.resolve().parent == uploads:
+                found[path.name] = path
+    return found
+
+
+def _with_uploads(dataset_kwargs: dict[str, Any], uploads: dict[str, bytes], settings: Settings) -> dict[str, Any]:
+    """Store carried upload bytes in this machine's data dir and point the dataset's arguments at them."""
+    local = {}
+    for name, data in uploads.items():
+        path = store_upload(data, suffix="".join(Path(name).suffixes), settings=settings)
+        local[name] = str(path)
+    return {key: local.get(Path(value).name, value) if isinstance(value, (str, Path)) else value
+            for key, value in dataset_kwargs.items()}
+
+
+def _local_uploads(tracker: Any, run_id: str, dataset_kwargs: dict[str, Any]) -> dict[str, Any]:
+    """A run's dataset arguments with upload paths this machine cannot see replaced by local copies.
+
+    The copy is this data dir's stored upload of the same name (uploads are named by content
+    hash), else the file the run logged to the shared tracking server.
+    """
+    settings = get_settings()
+    resolved = dict(dataset_kwargs)
+    for key, value in dataset_kwargs.items():
+        path = Path(value) if isinstance(value, str) else None
+        if path is None or not path.is_absolute() or path.parent.name != "uploads" or path.exists():
+            continue
+        name = path.name
+        local = settings.data_dir / "uploads" / name
+        if not local.exists():
+            try:
+                fetched = tracker.artifact_file(run_id, f"{UPLOADS_ARTIFACT}/{name}")
+            except StudioError:
+                continue
+            store_upload(fetched.read_bytes(), suffix="".join(Path(name).suffixes), settings=settings)
+        resolved[key] = str(local)
+    return resolved
 
 
 def load_run_model(tracker: Any, run_id: str) -> Any:
@@ -401,6 +490,7 @@ def load_run_dataset(tracker: Any, run_id: str, *, run: Any = None) -> Dataset:
         kwargs = tracker.load_dict(run_id, DATASET_FILE).get("kwargs", {})
     except (StudioError, OSError):
         kwargs = {}  # every run writes dataset.json; without it a bundled source still loads
+    kwargs = _local_uploads(tracker, run_id, kwargs)
     return load_dataset(params["use_case"], params["dataset"], seed=int(params.get("seed", 0)), **kwargs)
 
 
