@@ -32,10 +32,15 @@ def get_tracker():
 
 @st.cache_resource(show_spinner=False)
 def get_job_queue():
-    """The background training queue; one per server process so jobs outlive page switches and reloads."""
-    from core.training.jobs import JobQueue
+    """The background training queue; one per server process so jobs outlive page switches and reloads.
 
-    return JobQueue()
+    With STUDIO_EXECUTOR=ray the jobs run on a Ray cluster and outlive the server process too.
+    """
+    from core.config import get_settings
+    from core.training.jobs import job_queue_from_settings
+
+    settings = get_settings()
+    return job_queue_from_settings(settings, tracker=get_tracker() if settings.executor == "ray" else None)
 
 
 def _warm_up(delay_s: float) -> None:

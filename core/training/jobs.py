@@ -6,8 +6,11 @@ only a job id and poll `get(job_id)`. Work runs on an executor, a seam with one 
 accelerator. A team that outgrows one machine puts an existing distributed engine behind the
 same method instead of a home-made one, e.g. a Ray adapter whose submit wraps
 `ray.remote(fn).remote()` and returns `ref.future()`, or a worker that trains under a
-`tf.distribute.MirroredStrategy` across local GPUs. JobContext.report/cancelled would then be
-backed by a Ray actor or queue; the JobQueue API the pages use stays the same.
+`tf.distribute.MirroredStrategy` across local GPUs.
+
+Team mode (STUDIO_EXECUTOR=ray) uses core.training.ray_jobs.RayJobQueue, the same API over a
+Ray cluster: there a job's state must outlive this process (an app restart re-attaches to jobs
+still training), so it lives in a named Ray actor instead of this queue's dict.
 """
 
 from __future__ import annotations
@@ -206,6 +209,8 @@ def _finished_state(result: Any, cancel_requested: bool) -> str:
 class JobQueue:
     """Thread-safe queue of background jobs over an Executor; keeps the newest finished jobs for display."""
 
+    POLL_S = 0.01  # how often wait() looks at a job
+
     def __init__(self, executor: Executor | None = None, *, keep_finished: int = 50):
         self.executor = executor if executor is not None else LocalExecutor(max_workers=1)
         self.keep_finished = int(keep_finished)
@@ -291,9 +296,25 @@ class JobQueue:
                 return state
             if deadline is not None and time.monotonic() >= deadline:
                 return state
-            time.sleep(0.01)
+            time.sleep(self.POLL_S)
 
     def cancel_all(self) -> None:
         """Cancel every queued and running job (e.g. at server shutdown)."""
         for job in self.active():
             self.cancel(job.id)
+
+
+def job_queue_from_settings(settings: Any = None, *, tracker: Any = None) -> JobQueue:
+    """The studio's job queue: one local worker thread by default, the Ray cluster with STUDIO_EXECUTOR=ray.
+
+    `tracker` lets the Ray queue end the run of a job whose worker died as "interrupted".
+    """
+    if settings is None:
+        from core.config import get_settings
+
+        settings = get_settings()
+    if settings.executor == "ray":
+        from core.training.ray_jobs import RayJobQueue  # imports Ray, only in team mode
+
+        return RayJobQueue(settings, tracker=tracker)
+    return JobQueue()

@@ -1,0 +1,420 @@
+"""Team mode: training jobs on a Ray cluster (STUDIO_EXECUTOR=ray), behind the JobQueue API the pages use.
+
+Each job runs in its own detached, named Ray actor (`studio-job-<id>`) that asks the cluster for
+one CPU, and one GPU for a Keras job when the cluster has GPUs, so jobs run side by side up to
+the cluster's resources and outlive the app process. One detached named actor, the registry
+(`studio-jobs`), holds every job's state, latest progress, cancel flag, result and error: every
+app replica connected to the cluster reads the same registry, so a page reload or an app restart
+re-attaches to jobs still training instead of losing them. A job whose actor died (its worker
+process was killed, its node lost) ends as "failed" with a message, and its tracked run as
+"interrupted".
+
+The code reaches the workers as the job's Ray runtime environment (this repository as
+`working_dir`); every node needs the same Python packages (requirements.txt and
+requirements-team.txt). With more than one machine in the cluster, runs must go to a shared
+MLflow server: a worker on another machine cannot write to this machine's SQLite file.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import socket
+import threading
+import time
+import uuid
+from typing import Any, Callable
+
+import ray
+from ray import cloudpickle
+
+from core.config import REPO_ROOT, Settings
+from core.errors import TrainingError
+from core.training.jobs import ACTIVE_STATES, JobCancelled, JobQueue, JobState, _finished_state, _Job
+
+NAMESPACE = "ai-strategy-studio"
+REGISTRY_NAME = "studio-jobs"
+WORKER_PREFIX = "studio-job-"
+REPORT_INTERVAL_S = 0.25  # at most this often a worker sends batch progress (epoch ends always)
+LIVENESS_INTERVAL_S = 1.0  # at most this often the app checks that a running job's actor is alive
+WORKING_DIR_EXCLUDES = [".venv", ".git", "tests", "benchmarks", "test-artifacts", ".studio-data",
+                        "**/__pycache__", "*.pyc", ".pytest_cache"]
+LOOPBACK = {"127.0.0.1", "localhost", "::1", ""}
+
+_LOG = logging.getLogger(__name__)
+
+
+def worker_name(job_id: str) -> str:
+    return f"{WORKER_PREFIX}{job_id}"
+
+
+def _portable(value: Any) -> Any:
+    """The value itself when it pickles, else (an exception) a RuntimeError with its text."""
+    try:
+        pickle.dumps(value)
+        return value
+    except Exception:  # noqa: BLE001 - anything that does not travel becomes plain text
+        if isinstance(value, BaseException):
+            return RuntimeError(f"{type(value).__name__}: {value}")
+        return None
+
+
+class JobRegistry:
+    """Every job's state in the cluster (runs as one detached, named actor; methods run one at a time)."""
+
+    def __init__(self, keep_finished: int = 50):
+        self.keep_finished = int(keep_finished)
+        self._jobs: dict[str, dict[str, Any]] = {}
+        self._seq = 0
+
+    def add(self, record: dict[str, Any], payload: bytes | None = None) -> None:
+        """Keep a new job and hand its pickled function to its (already created) actor.
+
+        The registry, not the submitting app, calls the actor: a call owned by the app would be
+        lost if the app exited before the actor started (Ray ties a call to its caller's life).
+        """
+        if payload is not None:
+            ray.get_actor(worker_name(record["id"]), namespace=NAMESPACE).run.remote(record["id"], payload)
+        self._seq += 1
+        self._jobs[record["id"]] = {**record, "seq": self._seq}
+        finished = sorted((job for job in self._jobs.values() if job["state"] not in ACTIVE_STATES),
+                          key=lambda job: job["seq"])
+        for job in finished[: max(0, len(finished) - self.keep_finished)]:
+            del self._jobs[job["id"]]
+
+    def start(self, job_id: str, worker: str) -> dict[str, Any] | None:
+        """Mark a queued job running on `worker`; None when it was cancelled (or is unknown)."""
+        job = self._jobs.get(job_id)
+        if job is None or job["state"] != "queued":
+            return None
+        job.update(state="running", started_at=time.time(), worker=worker)
+        return dict(job)
+
+    def report(self, job_id: str, progress: Any) -> None:
+        if job_id in self._jobs:
+            self._jobs[job_id]["progress"] = progress
+
+    def set_run_id(self, job_id: str, run_id: str) -> None:
+        if job_id in self._jobs:
+            self._jobs[job_id]["run_id"] = run_id
+
+    def finish(self, job_id: str, result: Any, error: BaseException | None, cancelled: bool) -> None:
+        job = self._jobs.get(job_id)
+        if job is None or job["state"] not in ACTIVE_STATES:
+            return
+        if error is not None:
+            state = "failed"
+        elif cancelled:
+            state = "cancelled"
+        else:
+            state = _finished_state(result, job["cancel_requested"])
+        job.update(state=state, result=result, error=error, finished_at=time.time())
+
+    def cancel(self, job_id: str) -> str | None:
+        """Flag an active job for cancelling (a queued one is cancelled at once); its state before, or None."""
+        job = self._jobs.get(job_id)
+        if job is None or job["state"] not in ACTIVE_STATES:
+            return None
+        before = job["state"]
+        job["cancel_requested"] = True
+        if before == "queued":
+            job.update(state="cancelled", finished_at=time.time())
+        return before
+
+    def lost(self, job_id: str, error: BaseException) -> dict[str, Any] | None:
+        """An active job whose actor died ends as failed; the record when it changed, else None."""
+        job = self._jobs.get(job_id)
+        if job is None or job["state"] not in ACTIVE_STATES:
+            return None
+        job.update(state="failed", error=error, finished_at=time.time())
+        return dict(job)
+
+    def get(self, job_id: str) -> dict[str, Any] | None:
+        job = self._jobs.get(job_id)
+        return dict(job) if job else None
+
+    def list(self) -> list[dict[str, Any]]:
+        return [dict(job) for job in sorted(self._jobs.values(), key=lambda job: -job["seq"])]
+
+
+class RayJobContext:
+    """What a job function gets on a Ray worker: the same calls as core.training.jobs.JobContext."""
+
+    def __init__(self, registry: Any, record: dict[str, Any], cancelled: threading.Event, worker: str):
+        self._registry = registry
+        self._record = record
+        self._cancelled = cancelled
+        self._worker = worker
+        self._last_sent = 0.0
+        self._last_key: tuple | None = None
+        self._pending: Any = None
+
+    @property
+    def job_id(self) -> str:
+        return self._record["id"]
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        return dict(self._record["meta"])
+
+    @property
+    def cancelled(self) -> threading.Event:
+        return self._cancelled
+
+    @property
+    def run_tags(self) -> dict[str, str]:
+        """Tags for the tracked run: which executor and which worker trained it."""
+        return {"studio.executor": "ray", "studio.worker": self._worker}
+
+    def report(self, progress: Any) -> None:
+        """Send progress to the registry: a new epoch or phase at once, batch updates every REPORT_INTERVAL_S."""
+        history = getattr(progress, "history", None) or {}
+        key = (getattr(progress, "phase", None), getattr(progress, "epoch", None),
+               min((len(values) for values in history.values()), default=0))
+        now = time.monotonic()
+        if key != self._last_key or now - self._last_sent >= REPORT_INTERVAL_S:
+            self._last_key, self._last_sent, self._pending = key, now, None
+            self._registry.report.remote(self.job_id, progress)  # calls from one caller arrive in order
+        else:
+            self._pending = progress
+
+    def flush(self) -> None:
+        if self._pending is not None:
+            self._registry.report.remote(self.job_id, self._pending)
+            self._pending = None
+
+    def set_run_id(self, run_id: str) -> None:
+        self._registry.set_run_id.remote(self.job_id, run_id)
+
+    def raise_if_cancelled(self) -> None:
+        if self._cancelled.is_set():
+            raise JobCancelled()
+
+
+def _worker_description() -> str:
+    return f"{socket.gethostname()} ({ray.util.get_node_ip_address()}) pid {os.getpid()}"
+
+
+class JobWorker:
+    """Runs one job, then exits (a detached, named actor: it outlives the app that submitted it)."""
+
+    def __init__(self):
+        self._cancelled = threading.Event()
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+
+    def run(self, job_id: str, payload: bytes) -> None:
+        registry = ray.get_actor(REGISTRY_NAME, namespace=NAMESPACE)
+        worker = _worker_description()
+        record = ray.get(registry.start.remote(job_id, worker))
+        if record is not None:
+            if record.get("cancel_requested"):
+                self._cancelled.set()
+            context = RayJobContext(registry, record, self._cancelled, worker)
+            result, error, cancelled = None, None, False
+            try:
+                result = cloudpickle.loads(payload)(context)
+            except JobCancelled:
+                cancelled = True
+            except BaseException as raised:  # noqa: BLE001 - kept for the page, like the local queue does
+                _LOG.info("job %s failed: %r", job_id, raised)
+                error = _portable(raised)
+            context.flush()
+            ray.get(registry.finish.remote(job_id, _portable(result), error, cancelled))
+        ray.actor.exit_actor()  # frees its CPU/GPU; nobody waits for this call's return value
+
+
+_RemoteRegistry = ray.remote(num_cpus=0)(JobRegistry)
+_RemoteWorker = ray.remote(JobWorker)
+
+
+def spans_machines(node_addresses: list[str], local_address: str) -> bool:
+    """Whether any of the cluster's alive nodes is another machine than this one."""
+    here = LOOPBACK | {local_address}
+    return any(address not in here for address in node_addresses)
+
+
+class RayCluster:
+    """The connection to the Ray cluster (RAY_ADDRESS, else the one `ray start --head` began here)."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._registry: Any = None
+        self._started_ray = False
+        self.gpus = 0.0
+
+    def _runtime_env(self) -> dict[str, Any]:
+        """This repository as the workers' code, and the app's settings as their environment."""
+        env_vars = {key: value for key, value in self.settings.as_environ().items() if key != "RAY_ADDRESS"}
+        return {"working_dir": str(REPO_ROOT), "excludes": WORKING_DIR_EXCLUDES, "env_vars": env_vars}
+
+    def connect(self) -> "RayCluster":
+        """Connect once (TrainingError in words when the cluster cannot be reached or tracking is local)."""
+        with self._lock:
+            if self._registry is not None:
+                return self
+            address = self.settings.ray_address or "auto"
+            if not ray.is_initialized():
+                try:
+                    ray.init(address=address, namespace=NAMESPACE, runtime_env=self._runtime_env(),
+                             logging_level=logging.WARNING, log_to_driver=False)
+                except Exception as error:  # noqa: BLE001 - ConnectionError, RuntimeError, ValueError...
+                    raise TrainingError("errors.team.ray_unreachable", address=address,
+                                        detail=str(error).splitlines()[0][:300] if str(error) else "") from None
+                self._started_ray = True
+            self.check_tracking()
+            self._registry = _RemoteRegistry.options(name=REGISTRY_NAME, namespace=NAMESPACE, lifetime="detached",
+                                                     get_if_exists=True).remote()
+            self.gpus = float(ray.cluster_resources().get("GPU", 0.0))
+            return self
+
+    def check_tracking(self) -> None:
+        """Refuse a local run store (SQLite, a folder) when the cluster spans machines."""
+        from core.tracking.store import Tracker
+
+        if not Tracker(self.settings.tracking_uri, self.settings.artifact_dir).is_local:
+            return
+        nodes = [node.get("NodeManagerAddress", "") for node in ray.nodes() if node.get("Alive")]
+        if spans_machines(nodes, ray.util.get_node_ip_address()):
+            raise TrainingError("errors.team.local_tracking", uri=self.settings.tracking_uri, nodes=len(nodes))
+
+    @property
+    def registry(self) -> Any:
+        return self.connect()._registry
+
+    def start(self, record: dict[str, Any], fn: Callable[[Any], Any], *, num_gpus: float) -> None:
+        """Create the job's actor (named first, so no replica ever sees a job without one), then register
+        the job with the registry, which starts it on the actor."""
+        registry = self.registry
+        worker = _RemoteWorker.options(name=worker_name(record["id"]), namespace=NAMESPACE, lifetime="detached",
+                                       num_cpus=1, num_gpus=num_gpus, max_restarts=0, max_task_retries=0,
+                                       max_concurrency=2).remote()
+        try:
+            ray.get(registry.add.remote(record, cloudpickle.dumps(fn)))
+        except BaseException:
+            ray.kill(worker)
+            raise
+
+    def worker(self, job_id: str) -> Any | None:
+        """The job's actor, or None when it no longer exists (finished, or died)."""
+        try:
+            return ray.get_actor(worker_name(job_id), namespace=NAMESPACE)
+        except ValueError:
+            return None
+
+    def shutdown(self, wait: bool = False) -> None:
+        """Disconnect from the cluster (the jobs and the registry keep running there)."""
+        with self._lock:
+            if self._started_ray and ray.is_initialized():
+                ray.shutdown()
+            self._registry, self._started_ray = None, False
+
+
+class RayJobQueue(JobQueue):
+    """JobQueue over a Ray cluster: jobs run in cluster actors, their state lives in the cluster's registry.
+
+    `tracker` (optional) ends the tracked run of a job whose worker died as "interrupted".
+    Submissions that could not reach the cluster are kept here as failed jobs with the reason.
+    """
+
+    POLL_S = 0.2
+
+    def __init__(self, settings: Settings, *, tracker: Any = None, keep_finished: int = 50):
+        super().__init__(RayCluster(settings), keep_finished=keep_finished)
+        self.tracker = tracker
+        self._checked: dict[str, float] = {}
+
+    @property
+    def cluster(self) -> RayCluster:
+        return self.executor
+
+    def submit(self, fn: Callable[[Any], Any], *, title: str, meta: dict[str, Any] | None = None) -> str:
+        job_id = uuid.uuid4().hex[:12]
+        record = {"id": job_id, "title": str(title), "meta": dict(meta or {}), "state": "queued", "progress": None,
+                  "result": None, "error": None, "run_id": None, "submitted_at": time.time(), "started_at": None,
+                  "finished_at": None, "cancel_requested": False, "worker": None}
+        try:
+            cluster = self.cluster.connect()
+            payload = fn.for_remote() if hasattr(fn, "for_remote") else fn
+            num_gpus = 1 if getattr(fn, "wants_gpu", False) and cluster.gpus >= 1 else 0
+            cluster.start(record, payload, num_gpus=num_gpus)
+        except BaseException as error:  # noqa: BLE001 - the page shows it as a failed job
+            job = _Job(id=job_id, seq=next(self._seq), title=str(title), meta=dict(meta or {}))
+            job.state, job.error, job.finished_at = "failed", error, time.time()
+            with self._lock:
+                self._jobs[job_id] = job
+                self._prune()
+        return job_id
+
+    def _state(self, record: dict[str, Any]) -> JobState:
+        fields = {name: record.get(name) for name in ("progress", "result", "error", "run_id", "started_at",
+                                                      "finished_at")}
+        return JobState(id=record["id"], title=record["title"], meta=dict(record["meta"]), state=record["state"],
+                        submitted_at=record["submitted_at"], cancel_requested=bool(record["cancel_requested"]),
+                        **fields)
+
+    def _alive(self, record: dict[str, Any]) -> dict[str, Any]:
+        """The record, or (its actor died) the record after ending the job as failed and its run as interrupted."""
+        if record["state"] not in ACTIVE_STATES:
+            self._checked.pop(record["id"], None)
+            return record
+        now = time.monotonic()
+        if now - self._checked.get(record["id"], 0.0) < LIVENESS_INTERVAL_S:
+            return record
+        self._checked[record["id"]] = now
+        if self.cluster.worker(record["id"]) is not None:
+            return record
+        error = TrainingError("errors.team.worker_lost", title=record["title"])
+        changed = ray.get(self.cluster.registry.lost.remote(record["id"], error))
+        if changed is None:  # it finished in the meantime
+            return ray.get(self.cluster.registry.get.remote(record["id"])) or record
+        if changed.get("run_id") and self.tracker is not None:
+            try:
+                self.tracker.interrupt(changed["run_id"], error=str(error))
+            except Exception as failure:  # noqa: BLE001 - the job still shows as failed
+                _LOG.warning("could not mark run %s interrupted: %s", changed["run_id"], failure)
+        return changed
+
+    def get(self, job_id: str | None) -> JobState | None:
+        if not job_id:
+            return None
+        local = super().get(job_id)
+        if local is not None:
+            return local
+        try:
+            record = ray.get(self.cluster.registry.get.remote(job_id))
+            return self._state(self._alive(record)) if record else None
+        except Exception as error:  # noqa: BLE001 - a page must open even when the cluster is gone
+            _LOG.warning("cannot read job %s from the Ray cluster: %s", job_id, error)
+            return None
+
+    def jobs(self) -> list[JobState]:
+        """All kept jobs of every app connected to the cluster, newest first."""
+        states = super().jobs()
+        try:
+            records = ray.get(self.cluster.registry.list.remote())
+            states += [self._state(self._alive(record)) for record in records]
+        except Exception as error:  # noqa: BLE001 - a page must open even when the cluster is gone
+            _LOG.warning("cannot list jobs on the Ray cluster: %s", error)
+        return sorted(states, key=lambda state: -state.submitted_at)
+
+    def cancel(self, job_id: str) -> bool:
+        """Cancel a queued job at once (its actor is removed), or ask a running one to stop."""
+        try:
+            before = ray.get(self.cluster.registry.cancel.remote(job_id))
+        except Exception as error:  # noqa: BLE001
+            _LOG.warning("cannot cancel job %s on the Ray cluster: %s", job_id, error)
+            return False
+        if before is None:
+            return False
+        worker = self.cluster.worker(job_id)
+        if worker is not None:
+            if before == "queued":
+                ray.kill(worker)
+            else:
+                worker.cancel.remote()
+        return True
+
