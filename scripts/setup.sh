@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Idempotent set-up on a fresh Debian/Ubuntu machine: system packages, a virtualenv, pip requirements.
 #   bash scripts/setup.sh          runtime only (to run the app)
-#   bash scripts/setup.sh --dev    plus test tools (pytest, Playwright) and Chromium for browser tests
+#   bash scripts/setup.sh --dev    plus test tools (pytest, Playwright), Ray and Chromium for browser tests
+#   bash scripts/setup.sh --team   runtime plus Ray for team mode (README "Team mode")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DEV=0
+TEAM=0
 [[ "${1:-}" == "--dev" ]] && DEV=1
+[[ "${1:-}" == "--team" ]] && TEAM=1
 PYTHON="${PYTHON:-python3}"
 
 # bundled offline Fashion-MNIST (70k images); CJK font for Chinese text in the PDF strategy brief
@@ -37,11 +40,16 @@ if [[ ! -x .venv/bin/python ]]; then
   "$PYTHON" -m venv .venv
 fi
 requirements=requirements.txt
-[[ $DEV == 1 ]] && requirements=requirements-dev.txt
+[[ $DEV == 1 ]] && requirements=requirements-dev.txt  # includes requirements-team.txt: CI runs the Ray tests
 stamp=".venv/.installed-$(sha256sum requirements*.txt | sha256sum | cut -c1-16)-$DEV"
 if [[ ! -f "$stamp" ]]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
   .venv/bin/python -m pip install --quiet -r "$requirements"
   touch "$stamp"
 fi
+if [[ $TEAM == 1 && ! -f "$stamp-team" ]]; then
+  .venv/bin/python -m pip install --quiet -r requirements-team.txt
+  touch "$stamp-team"
+fi
+[[ $TEAM == 1 ]] && requirements="$requirements + requirements-team.txt"
 echo "Set-up done: $(.venv/bin/python --version), requirements from $requirements"
