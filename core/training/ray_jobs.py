@@ -252,24 +252,42 @@ class RayCluster:
         return {"working_dir": str(REPO_ROOT), "excludes": WORKING_DIR_EXCLUDES, "env_vars": env_vars}
 
     def connect(self) -> "RayCluster":
-        """Connect once (TrainingError in words when the cluster cannot be reached or tracking is local)."""
+        """Connect once (TrainingError in words when the cluster cannot be reached or tracking is local).
+
+        Ray is set up on a thread of its own: ray.init inside a Streamlit script thread left the
+        page blank after that first run.
+        """
         with self._lock:
-            if self._registry is not None:
-                return self
-            address = self.settings.ray_address or "auto"
-            if not ray.is_initialized():
-                try:
-                    ray.init(address=address, namespace=NAMESPACE, runtime_env=self._runtime_env(),
-                             logging_level=logging.WARNING, log_to_driver=False)
-                except Exception as error:  # noqa: BLE001 - ConnectionError, RuntimeError, ValueError...
-                    raise TrainingError("errors.team.ray_unreachable", address=address,
-                                        detail=str(error).splitlines()[0][:300] if str(error) else "") from None
-                self._started_ray = True
-            self.check_tracking()
-            self._registry = _RemoteRegistry.options(name=REGISTRY_NAME, namespace=NAMESPACE, lifetime="detached",
-                                                     get_if_exists=True).remote()
-            self.gpus = float(ray.cluster_resources().get("GPU", 0.0))
+            if self._registry is None:
+                outcome: dict[str, BaseException] = {}
+
+                def work() -> None:
+                    try:
+                        self._connect()
+                    except BaseException as error:  # noqa: BLE001 - raised again in the caller's thread
+                        outcome["error"] = error
+
+                thread = threading.Thread(target=work, name="studio-ray-connect", daemon=True)
+                thread.start()
+                thread.join()
+                if "error" in outcome:
+                    raise outcome["error"]
             return self
+
+    def _connect(self) -> None:
+        address = self.settings.ray_address or "auto"
+        if not ray.is_initialized():
+            try:
+                ray.init(address=address, namespace=NAMESPACE, runtime_env=self._runtime_env(),
+                         logging_level=logging.WARNING, log_to_driver=False)
+            except Exception as error:  # noqa: BLE001 - ConnectionError, RuntimeError, ValueError...
+                raise TrainingError("errors.team.ray_unreachable", address=address,
+                                    detail=str(error).splitlines()[0][:300] if str(error) else "") from None
+            self._started_ray = True
+        self.check_tracking()
+        self._registry = _RemoteRegistry.options(name=REGISTRY_NAME, namespace=NAMESPACE, lifetime="detached",
+                                                 get_if_exists=True).remote()
+        self.gpus = float(ray.cluster_resources().get("GPU", 0.0))
 
     def check_tracking(self) -> None:
         """Refuse a local run store (SQLite, a folder) when the cluster spans machines."""
