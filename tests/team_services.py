@@ -58,9 +58,24 @@ def _wait_until_up(service, ready, what: str) -> None:
 
 
 class RayHead:
-    """`ray start --head --block` on loopback with 2 CPUs, no dashboard and a small object store."""
+    """`ray start --head --block` on loopback with 2 CPUs, no dashboard and a small object store.
+
+    Ray gives its raylet 30 s to register; on an overloaded machine that can fail, so start-up is
+    tried up to three times (each on fresh ports).
+    """
+
+    ATTEMPTS = 3
 
     def __init__(self, num_cpus: int = 2):
+        for attempt in range(1, self.ATTEMPTS + 1):
+            try:
+                self._start(num_cpus)
+                return
+            except RuntimeError:
+                if attempt == self.ATTEMPTS:
+                    raise
+
+    def _start(self, num_cpus: int) -> None:
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
         # Ray's socket paths must stay under 107 characters: a short folder, not pytest's tmp path

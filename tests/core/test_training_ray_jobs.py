@@ -121,7 +121,7 @@ def test_an_upload_travels_with_the_job_not_as_a_path(tmp_path):
     job = pickle.loads(shipped)
     job.settings = worker
     queue = JobQueue()
-    state = queue.wait(queue.submit(job, title="upload"), 120)
+    state = queue.wait(queue.submit(job, title="upload"), JOB_TIMEOUT)
     assert state.state == "completed", state.error
     stored = tracker.load_dict(state.result.run_id, "dataset.json")["kwargs"]["path"]
     assert Path(stored) == worker.data_dir / "uploads" / path.name and Path(stored).read_bytes() == _credit_csv()
