@@ -38,6 +38,7 @@ TRUSTED_TYPES = frozenset({
     "core.models.finance.CreditPipeline",
     "core.models.recommendation.PopularityRecommender",
     "core.models.recommendation.BiasBaseline",
+    "core.nlp.baseline.CompactTfidfVectorizer",
     "numpy.dtype",
     "functools.partial",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",

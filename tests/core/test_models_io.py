@@ -260,3 +260,37 @@ def test_importing_io_does_not_import_tensorflow():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                             cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
     assert result.stdout.strip() == "False"
+
+
+def test_text_baseline_saves_its_vocabulary_as_one_node_and_is_unchanged_by_saving(tmp_path):
+    """skops wrote each vocabulary entry as its own node: saving a 138k-term baseline stalled a text job for minutes."""
+    import json
+
+    from core.nlp.baseline import build_tfidf_logreg
+
+    texts = np.array([" ".join(f"w{(7 * row + col) % 997}" for col in range(12)) for row in range(300)])
+    labels = np.arange(300) % 2
+    model = build_tfidf_logreg().fit(texts, labels)
+    vocabulary = dict(model[0].vocabulary_)
+    assert len(vocabulary) > 1_000  # words and word pairs
+    path = io.save_model(model, tmp_path)
+    assert model[0].vocabulary_ == vocabulary  # saving must not turn the live model's vocabulary into text
+    with zipfile.ZipFile(path) as archive:
+        schema = json.loads(archive.read("schema.json"))
+    nodes = list(_nodes_named(schema, "vocabulary_"))
+    assert [node["__loader__"] for node in nodes] == ["JsonNode"]
+    loaded = io.load_model(path)
+    assert loaded[0].vocabulary_ == vocabulary
+    np.testing.assert_array_equal(loaded.predict_proba(texts[:20]), model.predict_proba(texts[:20]))
+
+
+def _nodes_named(tree, name):
+    """Every value stored under `name` anywhere in a skops schema."""
+    if isinstance(tree, dict):
+        for key, value in tree.items():
+            if key == name:
+                yield value
+            yield from _nodes_named(value, name)
+    elif isinstance(tree, list):
+        for value in tree:
+            yield from _nodes_named(value, name)
