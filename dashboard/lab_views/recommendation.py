@@ -305,7 +305,8 @@ def render_try_user(tracker: Any, run_id: str, dataset: Any) -> None:
     if run.data.tags.get("studio.status") != "completed":
         st.info(t("lab.try_needs_completed"))
         return
-    st.caption(t("recommendation.try_intro", model=views.model_name("recommendation", run.data.params.get("model", "?"))))
+    model_name = views.model_name("recommendation", run.data.params.get("model", "?"))
+    st.caption(t("recommendation.try_intro", model=model_name))
     ids = [str(u) for u in dataset.extra["user_ids"]]
     liked = dataset.x_train["user"][dataset.y_train >= 4.0]
     default = ids[int(np.argmax(np.bincount(liked, minlength=len(ids))))] if len(liked) else ids[0]
@@ -340,7 +341,7 @@ def render_try_user(tracker: Any, run_id: str, dataset: Any) -> None:
         }), hide_index=True, column_config={
             t("recommendation.title"): st.column_config.TextColumn(width="large"),
             t("recommendation.their_rating"): st.column_config.NumberColumn(format="%.1f ★")})
-        st.markdown(f"**{t('recommendation.top10', model=model_id)}**")
+        st.markdown(f"**{t('recommendation.top10', model=model_name)}**")
         predicted = [e["predicted"] for e in items]
         frame = pd.DataFrame({
             "#": list(range(1, len(items) + 1)),
