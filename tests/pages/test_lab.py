@@ -110,7 +110,8 @@ def test_train_digits_cnn_for_one_epoch_then_see_results_and_runs(app_test):
     assert not at.exception
     table = at.dataframe[0].value
     assert len(table) == 1
-    assert table["Model"].iloc[0] == "cnn" and table["Status"].iloc[0] == "Completed"
+    # the model's name for people, not its id "cnn" (issue 13.10)
+    assert table["Model"].iloc[0] == "Convolutional network (CNN)" and table["Status"].iloc[0] == "Completed"
     assert at.radio(key="runs_overlay_metric").options == ["Accuracy", "Loss (cross-entropy)"]
 
 
@@ -174,7 +175,8 @@ def test_baseline_then_reevaluate_download_and_delete_on_runs_page(app_test):
     assert not at.exception
     message = at.success[0].value
     assert message.startswith("Re-evaluated on the test set")
-    assert message.count(f"{trained:.2f}%") == 2  # same model, same split: same accuracy, fresh and stored
+    # same model, same split: same accuracy, fresh and stored, each named as accuracy (issue 13.5)
+    assert message.count(f"accuracy {trained:.1f} %") == 2
     assert at.get("download_button")
     at.checkbox(key="runs_delete_confirm").check().run()
     at.button(key="runs_delete").click().run()
