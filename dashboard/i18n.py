@@ -33,10 +33,22 @@ def error_text(error: Exception) -> str:
 def dataset_source(dataset: Any, *, upload_name: str = "") -> tuple[str, str]:
     """(provenance, licence) of a dataset in the current language; `upload_name` names an upload's file.
 
+    Both come without a closing full stop (some catalog texts have one, some not): the page's own
+    sentence around them ends each one, so "encoding utf-8.." cannot happen.
+
     Loaders that know their text's keys put them in dataset.extra (core.data.dataset.source_keys);
     arguments named `*_key` are phrases translated before they are filled in. Without keys the
     dataset's own English text is shown.
     """
+    provenance, licence = _source_texts(dataset, upload_name)
+    return _without_full_stop(provenance), _without_full_stop(licence)
+
+
+def _without_full_stop(text: str) -> str:
+    return str(text).rstrip().rstrip(".。").rstrip()
+
+
+def _source_texts(dataset: Any, upload_name: str) -> tuple[str, str]:
     extra = getattr(dataset, "extra", {}) or {}
     if not extra.get("provenance_key"):
         return dataset.provenance, dataset.licence

@@ -54,6 +54,7 @@ def test_upload_provenance_and_licence_are_written_in_the_readers_language(tmp_p
     for dataset in _uploads(tmp_path):
         provenance, licence = i18n.dataset_source(dataset)
         assert "{" not in provenance and "}" not in provenance, provenance
+        assert not provenance.endswith((".", "。")) and not licence.endswith((".", "。"))  # no "utf-8.." on the page
         if lang == "zh":
             assert ("上传的" in provenance and licence.startswith("由上传者提供")
                     and "Uploaded" not in provenance and "uploader" not in licence), (provenance, licence)
@@ -88,7 +89,8 @@ def test_bundled_provenance_is_translated_and_the_english_matches_the_loaders_ow
     datasets = _bundled()
     monkeypatch.setattr(i18n, "current_language", lambda: "en")
     for dataset in datasets:
-        assert i18n.dataset_source(dataset) == (dataset.provenance, dataset.licence), dataset.id
+        # the loader's own English, less a closing full stop (the page's sentence adds one)
+        assert i18n.dataset_source(dataset) == (dataset.provenance.rstrip("."), dataset.licence.rstrip(".")), dataset.id
     monkeypatch.setattr(i18n, "current_language", lambda: "zh")
     for dataset in datasets:
         provenance, licence = i18n.dataset_source(dataset)
