@@ -310,7 +310,7 @@ def plot_runs_overlay(histories: Mapping[str, Mapping[str, Sequence[float]]], *,
     _base_layout(fig, title=title, height=480, x_title=x_title, y_title=y_title)
     # Legend below the plot: run names ("Multilayer perceptron (MLP) · german_credit.csv · 1,000 rows · ...")
     # beside it squeezed the curves into a third of the width.
-    fig.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.2, "xanchor": "left", "x": 0.0,
+    fig.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.26, "xanchor": "left", "x": 0.0,
                               "groupclick": "togglegroup"},
                       margin={"l": 60, "r": 24, "t": 56, "b": 56})
     _epoch_axis(fig, max_epochs)

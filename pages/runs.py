@@ -25,7 +25,9 @@ if runs.empty:
     st.info(t("runs.empty"))
     st.stop()
 
-st.dataframe(views.runs_table(runs), hide_index=True, width="stretch", key="runs_table")
+st.dataframe(views.runs_table(runs), hide_index=True, width="stretch", key="runs_table",
+             column_config={t(key): st.column_config.TextColumn(width="medium")  # whole names and metrics, not cut off
+                            for key in ("runs.col_dataset", "runs.col_model", "runs.col_metric")})
 
 labels = views.run_labels(runs)
 st.subheader(t("runs.overlay_title"))

@@ -45,7 +45,8 @@ except StudioError as error:
 
 # ---- side by side ------------------------------------------------------------------------------
 st.subheader(t("selection_page.table_title"))
-st.dataframe(views.display_table(table, use_case), hide_index=True, width="stretch", key=f"sel_table_{scope}")
+st.dataframe(views.display_table(table, use_case), hide_index=True, width="stretch", key=f"sel_table_{scope}",
+             column_config={t("selection.columns.model"): st.column_config.TextColumn(width="large")})  # whole names
 st.download_button(t("selection_page.download_csv"), data=to_csv(table), file_name=f"{use_case_id}-comparison.csv",
                    mime="text/csv", key=f"sel_csv_{scope}")
 quality = quality_columns(use_case)[0]
