@@ -44,10 +44,10 @@ with tab_data:
     if source.kind == "uploaded":
         upload = views.checked_uploader(t("lab.upload_zip"), key="lab_upload_zip", help_key="lab.upload_zip_help",
                                         needed_key="lab.upload_zip_needed", types=("zip",))
-        upload_size = st.selectbox(t("pretrained.upload_size"), [0, 96, 160, 224], key="lab_upload_size",
-                                   help=t("pretrained.upload_size_help"),
-                                   format_func=lambda size: f"{size} x {size} px" if size else
-                                   t("pretrained.upload_size_default"))
+        upload_size = translated_choice(st.selectbox, t("pretrained.upload_size"), [0, 96, 160, 224],
+                                        key="lab_upload_size", help=t("pretrained.upload_size_help"),
+                                        format_func=lambda size: f"{size} x {size} px" if size else
+                                        t("pretrained.upload_size_default"))  # its label changes with the language
         if upload is None:
             st.stop()
     available, reason_key = source.is_available()
