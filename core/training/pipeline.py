@@ -11,7 +11,7 @@ import json
 import tempfile
 import threading
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PureWindowsPath
 from typing import Any, Callable
 
@@ -542,7 +542,3 @@ def import_model_run(
     except BaseException as error:
         tracker.finish(run_id, "failed", error=f"{type(error).__name__}: {error}")
         raise
-
-
-def outcome_as_dict(outcome: RunOutcome) -> dict[str, Any]:
-    return asdict(outcome)
