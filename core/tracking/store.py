@@ -25,6 +25,10 @@ from urllib.parse import unquote, urlparse
 
 from core.errors import TrackingError
 
+# Runs some tracker in this process started and has not finished. Process-wide, not per tracker:
+# a second tracker (Streamlit's "Clear cache" recreates the app's) must not take a run a job
+# thread is still training for one a crash left behind.
+_LIVE_RUNS: set[str] = set()
 STATUSES = {"completed": "FINISHED", "failed": "FAILED", "cancelled": "KILLED", "diverged": "FAILED"}
 TAG_USE_CASE = "studio.use_case"
 TAG_DATASET = "studio.dataset"
@@ -132,7 +136,7 @@ class Tracker:
         self._client = None
         self._experiment_id: str | None = None
         self._epoch_keys: dict[str, set[str]] = {}
-        self._live: set[str] = set()  # runs this tracker started and has not finished
+        self._live = _LIVE_RUNS  # shared by every tracker of this process (see _LIVE_RUNS)
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickled as its settings only (a Ray worker connects afresh; locks and clients do not travel)."""

@@ -11,6 +11,7 @@ import pytest
 
 from core.config import get_settings
 from core.errors import TrackingError
+from core.tracking import store
 from core.tracking.store import BASE_COLUMNS, Tracker, tracker_from_settings
 
 PARAMS = {"epochs": 3, "batch_size": 64, "learning_rate": 0.001, "use_case": "vision", "optimizer": "adam"}
@@ -132,6 +133,7 @@ def test_mark_interrupted_flips_only_runs_left_running(empty_db, tmp_path):
     before_crash.finish(finished, "completed")
     crashed = start(before_crash, model="cnn")  # never finished: the server "died" here
     before_crash.log_epoch(crashed, 1, EPOCHS[1])
+    store._LIVE_RUNS.clear()  # the process is gone, and with it what it was training
 
     after_restart = Tracker(uri, tmp_path / "artifacts")
     assert after_restart.list_runs().set_index("run_id").status[crashed] == "running"
@@ -225,16 +227,35 @@ def test_mark_interrupted_spares_live_runs_of_this_tracker_and_of_other_processe
     app.set_tags(other_dead, {"studio.pid": int(dead.stdout)})  # a process that has exited
     elsewhere = start(app, model="elsewhere")
     app.set_tags(elsewhere, {"studio.host": "another-machine"})
+    for run_id in (other_alive, other_dead, elsewhere):  # started "by" other processes, not trained here
+        store._LIVE_RUNS.discard(run_id)
 
-    # A new tracker in this process (as after a server restart): this pid's runs are orphans too.
+    # A run of this pid that no tracker here is training any more (its job died with the old tracker).
+    own_lost = start(app, model="lost")
+    store._LIVE_RUNS.discard(own_lost)
+
+    # A new tracker in this process (as after "Clear cache"): it spares what this process still trains.
     restarted = Tracker(uri, tmp_path / "artifacts")
     monkeypatch.setattr(Tracker, "is_local", property(lambda self: False))  # as if on a shared server
-    assert sorted(restarted.mark_interrupted()) == sorted([own_live, other_dead])  # other machine: maybe live
+    assert sorted(restarted.mark_interrupted()) == sorted([own_lost, other_dead])  # other machine: maybe live
     monkeypatch.undo()
     assert restarted.mark_interrupted() == [elsewhere]  # the embedded store: nobody else can train it
     statuses = restarted.list_runs().set_index("model").status
-    assert statuses.to_dict() == {"own": "interrupted", "alive": "running", "dead": "interrupted",
-                                  "elsewhere": "interrupted"}
+    assert statuses.to_dict() == {"own": "running", "lost": "interrupted", "alive": "running",
+                                  "dead": "interrupted", "elsewhere": "interrupted"}
+    app.finish(own_live, "completed")
+    assert own_live not in store._LIVE_RUNS
+
+
+def test_a_second_tracker_in_the_same_process_leaves_a_run_in_training_alone(empty_db, tmp_path):
+    """Streamlit's "Clear cache" recreates the app's tracker while a job thread still logs to its run."""
+    uri = copy_db(empty_db, tmp_path / "mlflow.db")
+    worker = Tracker(uri, tmp_path / "artifacts")
+    training = start(worker, model="training")
+    assert Tracker(uri, tmp_path / "artifacts").mark_interrupted() == []
+    worker.log_epoch(training, 0, {"loss": 0.5})
+    worker.finish(training, "completed")
+    assert worker.list_runs().set_index("model").status.to_dict() == {"training": "completed"}
 
 
 def test_runs_list_the_upload_name_and_example_count_they_recorded(tracker):
