@@ -8,7 +8,7 @@ from typing import Any, Mapping, Sequence
 import pandas as pd
 import plotly.graph_objects as go
 
-from core.selection.compare import PERCENT_METRICS, higher_is_better
+from core.evaluation.catalogue import higher_is_better, is_percent
 from core.selection.pareto import pareto_front
 from dashboard.charts import MUTED_COLOR, PALETTE, _base_layout, _empty
 
@@ -41,7 +41,7 @@ def plot_pareto(table: pd.DataFrame, *, quality_column: str, title: str, x_title
     frame = frame.dropna(subset=[quality_column, cost_column])
     if len(frame) == 0:
         return _empty(title, message=empty_message)
-    ratio = quality_column in PERCENT_METRICS  # as the comparison table shows it: accuracy in %, AUC 0.849
+    ratio = is_percent(quality_column)  # as the comparison table shows it: accuracy in %, AUC 0.849
     scale = 100.0 if ratio else 1.0
     sizes = pd.to_numeric(frame["size_mb"], errors="coerce").tolist() if "size_mb" in frame else [math.nan] * len(frame)
     diameters = _bubble_sizes(sizes)

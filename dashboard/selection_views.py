@@ -104,7 +104,8 @@ START_KEYS = {"pretrained": "pretrained.marker", "scratch": "pretrained.from_scr
 
 def display_table(table: pd.DataFrame, use_case: Any) -> pd.DataFrame:
     """The comparison as a person reads it: translated headers, rounded figures, units in the headers."""
-    from core.selection.compare import format_metric, quality_columns
+    from core.evaluation.catalogue import format_metric
+    from core.selection.compare import quality_columns
 
     shown = pd.DataFrame({t("selection.columns.model"): [_name(use_case.id, model) for model in table["model"]]})
     if "start" in table:  # pretrained vs from scratch vs baseline
@@ -222,7 +223,7 @@ def render_baseline_tests(tracker: Any, table: pd.DataFrame, use_case: Any, *, s
 def _render_metric_bootstrap(tracker: Any, table: pd.DataFrame, metric: str, baseline: str, *,
                              use_case_id: str) -> dict:
     """ROC-AUC or RMSE differences from the baseline with a paired bootstrap CI (McNemar fits accuracy only)."""
-    from core.selection.compare import higher_is_better
+    from core.evaluation.catalogue import higher_is_better
     from core.selection.significance import METRIC_INPUTS, compare_metric_with_baseline
 
     metric_name = t(f"selection.metrics.{metric}")

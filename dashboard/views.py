@@ -680,7 +680,7 @@ def model_name(use_case_id: Any, model_id: Any) -> str:
 
 def metric_value_text(metric: str, value: Any) -> str:
     """A test figure that says which metric it is: "AUC 0.812", "accuracy 93.1 %", "RMSE 0.857 stars"."""
-    from core.selection.compare import format_metric
+    from core.evaluation.catalogue import format_metric
 
     shown = format_metric(metric, value)  # "–" when missing or not finite
     if shown == "–":

@@ -11,11 +11,11 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from core.business.payoff import KIND_OF_USE_CASE, RECOMMENDATION
+from core.business.payoff import CREDIT, KIND_OF_USE_CASE, RECOMMENDATION
 from core.i18n import StudioError
 
 EVALUATION_FILE = "evaluation.json"  # = core.training.pipeline.EVALUATION_FILE, named here to keep training unimported
-BASELINE_MODEL = {"finance": "scorecard", "recommendation": "popularity"}
+PRICED_AGAINST_BASELINE = (CREDIT, RECOMMENDATION)  # payoff kinds whose business case compares with a baseline run
 HIT_RATE = "test_hit_rate_at_10"
 
 
@@ -63,10 +63,19 @@ def _completed(runs: Any, use_case: str) -> list[dict[str, Any]]:
     return [row for row in runs[runs["use_case"] == use_case].to_dict("records") if row.get("status") == "completed"]
 
 
+def _baseline_model(use_case: str) -> str:
+    """The use case's declared baseline candidate where its payoff is priced against one, else ''."""
+    if KIND_OF_USE_CASE.get(use_case) not in PRICED_AGAINST_BASELINE:
+        return ""
+    from core.usecases.registry import get_use_case
+
+    return get_use_case(use_case).baseline
+
+
 def find_baseline(runs: Any, use_case: str, evaluation: Mapping[str, Any], load: Callable, *,
                   exclude: str = "") -> tuple[str, Mapping[str, Any] | None]:
     """(run id, evaluation) of the newest completed baseline run whose test data are this evaluation's; ('', None)."""
-    model = BASELINE_MODEL.get(use_case)
+    model = _baseline_model(use_case)
     if not model:
         return "", None
     fingerprint = evaluation.get("dataset_fingerprint")
@@ -85,7 +94,7 @@ def evidence_run_id(runs: Any, use_case: str, best_run_id: str) -> str:
     if KIND_OF_USE_CASE.get(use_case) != RECOMMENDATION:
         return best_run_id
     rows = [row for row in _completed(runs, use_case)
-            if row.get("model") != BASELINE_MODEL[use_case] and _finite(row.get(HIT_RATE))]
+            if row.get("model") != _baseline_model(use_case) and _finite(row.get(HIT_RATE))]
     if not rows:
         return best_run_id
     return str(max(rows, key=lambda row: float(row[HIT_RATE]))["run_id"])

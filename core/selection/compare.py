@@ -8,17 +8,9 @@ from typing import Any, Iterable, Mapping
 
 import pandas as pd
 
+from core.evaluation.catalogue import task_metrics
 from core.i18n import StudioError
 
-# Quality metrics shown per task, the use case's primary metric first.
-TASK_METRICS = {
-    "multiclass": ("test_accuracy", "test_macro_f1"),
-    "binary": ("test_roc_auc", "test_pr_auc", "test_ks", "test_gini", "test_brier", "test_accuracy"),
-    "rating": ("test_rmse", "test_mae", "test_hit_rate_at_10", "test_ndcg_at_10", "test_coverage_at_10"),
-}
-LOWER_IS_BETTER = frozenset({"test_rmse", "test_mae", "test_loss", "test_log_loss", "test_expected_cost",
-                             "test_brier", "test_min_cost"})
-PERCENT_METRICS = frozenset({"test_accuracy", "test_macro_f1", "test_hit_rate_at_10", "test_coverage_at_10"})
 TAIL_COLUMNS = ("device", "run_id", "dataset", "seed", "train_size", "test_size", "num_classes", "dataset_fingerprint")
 NUMERIC_TAIL = ("seed", "train_size", "test_size", "num_classes")
 FINGERPRINT_TAG = "studio.dataset_fingerprint"
@@ -40,24 +32,8 @@ def quality_columns(use_case: Any) -> list[str]:
     """The use case's quality metrics: its primary metric first, then the task's other metrics."""
     case = _use_case(use_case)
     columns = [case.primary_metric]
-    columns += [name for name in TASK_METRICS.get(case.task, ()) if name != case.primary_metric]
+    columns += [name for name in task_metrics(case.task) if name != case.primary_metric]
     return columns
-
-
-def higher_is_better(metric: str) -> bool:
-    """False for error-like metrics (RMSE, MAE, loss, cost) where lower is better."""
-    return metric not in LOWER_IS_BETTER
-
-
-def format_metric(metric: str, value: Any) -> str:
-    """A metric value as people read it: accuracy and hit rate in %, AUC, KS, RMSE as plain decimals."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return "–"
-    if not math.isfinite(number):
-        return "–"
-    return f"{number:.2%}" if metric in PERCENT_METRICS else f"{number:.3f}"
 
 
 def significance_applies(metric: str) -> bool:

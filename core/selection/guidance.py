@@ -14,8 +14,8 @@ import yaml
 from core.config import ASSETS_DIR
 from core.i18n import translate
 from core.usecases.registry import model_title
-from core.selection.compare import (SelectionError, _use_case, higher_is_better, quality_columns,
-                                   significance_applies)
+from core.evaluation.catalogue import higher_is_better
+from core.selection.compare import SelectionError, _use_case, quality_columns, significance_applies
 
 GUIDANCE_FILE = ASSETS_DIR / "guidance.yaml"
 COMPUTE_CHOICES = ("cpu", "one_gpu", "cluster")
@@ -274,14 +274,13 @@ def _score_points(gap: float, best: float, higher: bool) -> float:
 
 
 def _pick_baseline(table: pd.DataFrame, case: Any, baseline: str | None) -> str | None:
+    """The candidate others are measured against: `baseline` when given, else the use case's declared
+    baseline; when that has no run here, the first scikit-learn candidate (in declaration order) that has."""
     models = list(table["model"].astype(str))
     if baseline is not None:
         return baseline if baseline in models else None
-    for candidate in case.candidates:
-        if candidate.kind == "sklearn" and candidate.id in models:
-            return candidate.id
-    sklearn = [model for model, kind in zip(models, table.get("kind", [""] * len(models))) if kind == "sklearn"]
-    return sklearn[0] if sklearn else None
+    simple = [case.baseline] + [candidate.id for candidate in case.candidates if candidate.kind == "sklearn"]
+    return next((model for model in simple if model and model in models), None)
 
 
 def recommend(

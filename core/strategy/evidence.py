@@ -19,6 +19,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from core.evaluation.catalogue import find, higher_is_better
 from core.strategy.model import CRITERIA, Assessment, UseCaseAssessment
 
 MEASURED = "measured"
@@ -29,7 +30,6 @@ AUC_BANDS = ((0.90, 5), (0.80, 4), (0.70, 3), (0.60, 2))
 RELATIVE_RMSE_BANDS = ((0.15, 5), (0.20, 4), (0.25, 3), (0.30, 2))
 LATENCY_BANDS_MS = ((5.0, 5), (20.0, 4), (100.0, 3), (500.0, 2))
 TRAINING_BANDS_H = ((0.1, 5), (1.0, 4), (8.0, 3), (24.0, 2))
-LOWER_IS_BETTER = ("rmse", "mae", "loss")
 
 
 ROWS_BANDS = ((1_000_000, 5), (100_000, 4), (10_000, 3), (1_000, 2))
@@ -42,10 +42,6 @@ def data_readiness(rows: int, labelled: bool, quality: int) -> int:
     volume = next((score for limit, score in ROWS_BANDS if rows >= limit), 1)
     suggestion = int((volume + int(quality)) / 2 + 0.5) - (0 if labelled else 1)
     return max(1, min(5, suggestion))
-
-
-def higher_is_better(metric: str) -> bool:
-    return not any(part in metric.lower() for part in LOWER_IS_BETTER)
 
 
 def _number(value: Any) -> float | None:
@@ -66,14 +62,14 @@ def device_kind(device: Any) -> str:
 
 def quality_band(metric: str, value: float, *, rating_range: float = RATING_RANGE) -> int:
     """A 1-5 score for a primary metric value by the bands in the module docstring."""
-    name = metric.lower()
-    if "rmse" in name or "mae" in name:
+    entry = find(metric)
+    if entry is not None and entry.format == "stars":  # rating errors, in stars
         relative = round(value / rating_range, 9)  # 0.675 / 4.5 is 0.15000000000000002 in floating point
         for limit, score in RELATIVE_RMSE_BANDS:
             if relative <= limit:
                 return score
         return 1
-    bands = AUC_BANDS if "auc" in name else ACCURACY_BANDS
+    bands = AUC_BANDS if "auc" in metric.lower() else ACCURACY_BANDS
     for limit, score in bands:
         if value >= limit:
             return score

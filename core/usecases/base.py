@@ -100,6 +100,9 @@ class UseCase:
     datasets: tuple[DatasetSource, ...] = ()
     candidates: tuple[Candidate, ...] = ()
     default_candidate: str = ""  # preselected in the lab; the first candidate when empty
+    # The simple candidate every other one must beat (model selection compares against it; the
+    # business case prices against it where its payoff has a baseline rule).
+    baseline: str = ""
     # How the pipeline builds, fits and evaluates this task's models ("module:ATTRIBUTE", see
     # core.training.adapters). Resolved only when training, so listing use cases stays light.
     adapter: str = "core.training.adapters:IMAGE_CLASSIFICATION"

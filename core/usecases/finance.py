@@ -11,6 +11,7 @@ USE_CASE = UseCase(
     status="available",
     icon=":material/account_balance:",
     default_candidate="scorecard",
+    baseline="scorecard",
     adapter="core.finance.adapter:ADAPTER",
     datasets=(
         DatasetSource("credit_data", "finance.datasets.credit_data.title", "bundled",

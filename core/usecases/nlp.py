@@ -11,6 +11,7 @@ USE_CASE = UseCase(
     status="available",
     icon=":material/forum:",
     default_candidate="fasttext",
+    baseline="tfidf_logreg",
     datasets=(
         DatasetSource("en_reviews", "nlp.datasets.en_reviews.title", "bundled",
                       "core.data.text:load_english_reviews", description_key="nlp.datasets.en_reviews.description"),

@@ -11,6 +11,7 @@ USE_CASE = UseCase(
     status="available",
     icon=":material/movie:",
     default_candidate="mf_side",
+    baseline="popularity",
     datasets=(
         DatasetSource("movielens", "recommendation.datasets.movielens.title", "bundled",
                       "core.data.ratings:load_movielens",

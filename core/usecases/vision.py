@@ -11,6 +11,7 @@ USE_CASE = UseCase(
     status="available",
     icon=":material/image_search:",
     default_candidate="cnn",
+    baseline="logreg",
     datasets=(
         DatasetSource("digits", "datasets.digits.title", "bundled", "core.data.vision:load_digits_dataset",
                       description_key="datasets.digits.description"),

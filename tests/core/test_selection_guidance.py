@@ -215,7 +215,7 @@ def test_rating_baseline_margin_is_relative_to_the_baseline_error():
 
 
 def test_metric_formats_match_how_people_read_them():
-    from core.selection.compare import format_metric
+    from core.evaluation.catalogue import format_metric
     from core.selection.guidance import format_gap, format_quality
 
     assert format_metric("test_accuracy", 0.97222) == "97.22%"
