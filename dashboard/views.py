@@ -508,10 +508,11 @@ def _evaluation_dataset(tracker: Any, run: Any, evaluation: dict[str, Any], data
     """The dataset the evaluation indices refer to: the page's one when it matches, else the run's own."""
     if dataset is not None and evaluation.get("dataset_fingerprint") == dataset.fingerprint:
         return dataset
+    from core.tracking.records import run_record
     from core.training.pipeline import load_run_dataset
 
     try:
-        return load_run_dataset(tracker, run.info.run_id, run=run)
+        return load_run_dataset(tracker, run.info.run_id, record=run_record(run))
     except (StudioError, KeyError, FileNotFoundError):
         return None
 

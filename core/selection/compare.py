@@ -13,7 +13,6 @@ from core.i18n import StudioError
 
 TAIL_COLUMNS = ("device", "run_id", "dataset", "seed", "train_size", "test_size", "num_classes", "dataset_fingerprint")
 NUMERIC_TAIL = ("seed", "train_size", "test_size", "num_classes")
-FINGERPRINT_TAG = "studio.dataset_fingerprint"
 
 
 class SelectionError(StudioError):
@@ -42,12 +41,12 @@ def significance_applies(metric: str) -> bool:
 
 
 def fingerprints_from_tracker(tracker: Any, run_ids: Iterable[str]) -> dict[str, str]:
-    """{run_id: dataset fingerprint} read from each run's tags (list_runs does not carry tags)."""
+    """{run_id: dataset fingerprint} read from each run's record (list_runs does not carry it)."""
     found = {}
     for run_id in run_ids:
-        tags = tracker.get_run(run_id).data.tags
-        if tags.get(FINGERPRINT_TAG):
-            found[run_id] = tags[FINGERPRINT_TAG]
+        fingerprint = tracker.record(run_id).fingerprint
+        if fingerprint:
+            found[run_id] = fingerprint
     return found
 
 

@@ -9,121 +9,29 @@ lazily, on first use, because it takes more than a second to import.
 from __future__ import annotations
 
 import json
-import logging
-import math
 import os
 import shutil
 import socket
 import tempfile
 import threading
 import time
-import warnings
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Mapping
-from urllib.parse import unquote, urlparse
 
 from core.errors import TrackingError
+from core.tracking.mlflow_support import is_local_uri, jsonable, local_path, param_value, pid_alive, quiet_mlflow
+from core.tracking.records import (TAG_DATASET, TAG_EPOCH_METRICS, TAG_ERROR, TAG_HOST, TAG_MODEL, TAG_PID,
+                                   TAG_STATUS, TAG_USE_CASE, TAG_USER, RunRecord, epoch_keys, run_record)
 
 # Runs some tracker in this process started and has not finished. Process-wide, not per tracker:
 # a second tracker (Streamlit's "Clear cache" recreates the app's) must not take a run a job
 # thread is still training for one a crash left behind.
 _LIVE_RUNS: set[str] = set()
 STATUSES = {"completed": "FINISHED", "failed": "FAILED", "cancelled": "KILLED", "diverged": "FAILED"}
-TAG_USE_CASE = "studio.use_case"
-TAG_DATASET = "studio.dataset"
-TAG_MODEL = "studio.model"
-TAG_STATUS = "studio.status"
-TAG_DEVICE = "studio.device"
-TAG_ERROR = "studio.error"
-TAG_EPOCH_METRICS = "studio.epoch_metrics"
-TAG_HOST = "studio.host"
-TAG_PID = "studio.pid"
-TAG_FINGERPRINT = "studio.dataset_fingerprint"
-TAG_SOURCE_KIND = "studio.source_kind"  # bundled | online | uploaded
-TAG_SOURCE_NAME = "studio.source_name"  # an upload's original file name ("german_credit.csv"); the stored copy is a hash
-TAG_DATASET_ROWS = "studio.dataset_rows"  # examples in all splits (rows, images, texts, ratings)
-TAG_USER = "studio.user"  # who started the run: the signed-in e-mail, or the OS user in single-user mode
 MODEL_SUFFIXES = (".keras", ".h5", ".joblib", ".skops", ".pkl", ".tflite")
 BASE_COLUMNS = ["run_id", "run_name", "use_case", "dataset", "source_kind", "source_name", "dataset_rows", "model",
                 "device", "status", "started", "duration_s", "user"]
 MAX_TAG_CHARS = 5000
-
-_QUIET_LOGGERS = ("mlflow", "alembic", "alembic.runtime.migration", "sqlalchemy", "urllib3")
-
-
-def _quiet_mlflow() -> None:
-    """MLflow and its database layer log INFO lines and warnings on every start-up; keep real problems only."""
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")  # read by mlflow when it is imported
-    for name in _QUIET_LOGGERS:
-        logging.getLogger(name).setLevel(logging.WARNING)
-    warnings.filterwarnings("ignore", module=r"mlflow(\..*)?")
-    warnings.filterwarnings("ignore", module=r"alembic(\..*)?")
-
-
-def _is_local_uri(uri: str) -> bool:
-    scheme = urlparse(uri).scheme
-    return scheme in ("", "file", "sqlite") or len(scheme) == 1  # "C:" on Windows
-
-
-def _local_path(uri: str) -> Path | None:
-    """The folder a file: URI (or plain path) names, or None for remote artifact stores."""
-    parsed = urlparse(uri)
-    if parsed.scheme == "file":
-        return Path(unquote(parsed.path))
-    if parsed.scheme == "" or len(parsed.scheme) == 1:
-        return Path(uri)
-    return None
-
-
-def _pid_alive(pid: int) -> bool:
-    """Whether a process with this id exists on this machine."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    except (OSError, ValueError, OverflowError):
-        return False
-    return True
-
-
-def _jsonable(value: Any) -> Any:
-    """NumPy scalars/arrays and Paths as plain JSON values."""
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    if hasattr(value, "item"):
-        return value.item()
-    if isinstance(value, (Path, datetime)):
-        return str(value)
-    if isinstance(value, (set, tuple)):
-        return list(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
-
-
-def _epoch_keys(tags: Mapping[str, str]) -> set[str]:
-    """Metric keys a run logged per epoch (curves), as recorded by Tracker.log_epoch."""
-    return set(filter(None, tags.get(TAG_EPOCH_METRICS, "").split(",")))
-
-
-def _rows(tagged: str | None, params: Mapping[str, str]) -> float:
-    """A run's example count: its tag, else (runs recorded before the tag) the sum of its split sizes."""
-    try:
-        return float(tagged) if tagged else float(sum(int(params[name]) for name in ("train_size", "val_size",
-                                                                                      "test_size")))
-    except (KeyError, TypeError, ValueError):
-        return math.nan
-
-
-def _param_value(value: Any) -> str:
-    if isinstance(value, (list, tuple, dict)):
-        text = json.dumps(value, default=_jsonable)
-    else:
-        text = str(value)
-    return text[:6000]
-
 
 class Tracker:
     """Runs of the studio in one MLflow experiment: start, log, finish, list, reload, delete."""
@@ -153,10 +61,10 @@ class Tracker:
         """The MlflowClient, created (and the experiment ensured) on first use."""
         with self._lock:
             if self._client is None:
-                _quiet_mlflow()
+                quiet_mlflow()
                 from mlflow import MlflowClient
 
-                _quiet_mlflow()  # again: importing mlflow re-configures its loggers
+                quiet_mlflow()  # again: importing mlflow re-configures its loggers
                 try:
                     if self.tracking_uri.startswith("sqlite:///"):
                         db_path = self.tracking_uri[len("sqlite:///"):]
@@ -179,7 +87,7 @@ class Tracker:
     @property
     def is_local(self) -> bool:
         """True for the embedded SQLite/file store, False for an MLflow server."""
-        return _is_local_uri(self.tracking_uri)
+        return is_local_uri(self.tracking_uri)
 
     def _ensure_experiment(self, client) -> str:
         experiment = client.get_experiment_by_name(self.experiment_name)
@@ -228,7 +136,7 @@ class Tracker:
     def log_params(self, run_id: str, params: Mapping[str, Any]) -> None:
         from mlflow.entities import Param
 
-        items = [Param(str(key), _param_value(value)) for key, value in params.items()]
+        items = [Param(str(key), param_value(value)) for key, value in params.items()]
         with self._lock:
             for start in range(0, len(items), 100):
                 self.client.log_batch(run_id, params=items[start:start + 100])
@@ -288,7 +196,7 @@ class Tracker:
 
     def log_dict(self, run_id: str, data: Any, filename: str) -> None:
         """Store a JSON artifact (e.g. evaluation.json with the confusion matrix); NumPy values allowed."""
-        text = json.dumps(data, default=_jsonable, ensure_ascii=False, indent=1, allow_nan=True)
+        text = json.dumps(data, default=jsonable, ensure_ascii=False, indent=1, allow_nan=True)
         folder, _, name = filename.replace("\\", "/").rpartition("/")
         with tempfile.TemporaryDirectory() as tmp:
             local = Path(tmp) / name
@@ -332,15 +240,15 @@ class Tracker:
         """
         if run.info.run_id in self._live:
             return False
-        tags = run.data.tags
-        host, pid = tags.get(TAG_HOST), tags.get(TAG_PID, "")
-        if host is None:
+        record = run_record(run)
+        host, pid = record.host, record.pid
+        if not host:
             return self.is_local
         if host != socket.gethostname():
             return self.is_local
         if not pid.isdigit() or int(pid) == os.getpid():
             return True  # this process restarted its tracker: nothing of that run is still training
-        return not _pid_alive(int(pid))
+        return not pid_alive(int(pid))
 
     def mark_interrupted(self) -> list[str]:
         """Runs left RUNNING by a crash or restart become KILLED / "interrupted"; call once at start-up.
@@ -365,7 +273,7 @@ class Tracker:
         with self._lock:
             self.client.delete_run(run_id)
             self._epoch_keys.pop(run_id, None)
-        folder = _local_path(run.info.artifact_uri or "")
+        folder = local_path(run.info.artifact_uri or "")
         if folder is None:
             return
         run_folder = folder.parent if folder.name == "artifacts" and folder.parent.name == run_id else folder
@@ -401,6 +309,10 @@ class Tracker:
             raise TrackingError("errors.tracking.not_found", run_id=run_id)
         return run
 
+    def record(self, run_id: str) -> RunRecord:
+        """The run as a RunRecord (status, device, data, user... as fields); TrackingError if unknown or deleted."""
+        return run_record(self.get_run(run_id))
+
     def list_runs(self, use_case: str | None = None):
         """One row per run, newest first: ids, names, device, status, start, duration, final metrics, params."""
         import pandas as pd
@@ -411,38 +323,15 @@ class Tracker:
             filter_string = f"tags.`{TAG_USE_CASE}` = '{safe}'"
         with self._lock:
             runs = self._search(filter_string)
-        metric_names = sorted({key for run in runs for key in run.data.metrics
-                               if key not in _epoch_keys(run.data.tags)})
+        records = [run_record(run) for run in runs]
+        metric_names = sorted({key for record in records for key in record.metrics})
         reserved = set(BASE_COLUMNS) | set(metric_names)
         rows = []
         param_names: set[str] = set()
-        for run in runs:
-            info, data = run.info, run.data
-            tags = data.tags
-            epoch_keys = _epoch_keys(tags)
-            status = tags.get(TAG_STATUS) or (info.status or "").lower()
-            if info.status == "RUNNING":
-                status = "running"
-            started = datetime.fromtimestamp(info.start_time / 1000) if info.start_time else None
-            duration = ((info.end_time - info.start_time) / 1000
-                        if info.end_time and info.start_time else math.nan)
-            row: dict[str, Any] = {
-                "run_id": info.run_id,
-                "run_name": info.run_name,
-                "use_case": tags.get(TAG_USE_CASE, ""),
-                "dataset": tags.get(TAG_DATASET, ""),
-                "source_kind": tags.get(TAG_SOURCE_KIND, ""),
-                "source_name": tags.get(TAG_SOURCE_NAME, ""),
-                "dataset_rows": _rows(tags.get(TAG_DATASET_ROWS), data.params),
-                "model": tags.get(TAG_MODEL, ""),
-                "device": tags.get(TAG_DEVICE) or data.params.get("device", ""),
-                "status": status,
-                "started": started,
-                "duration_s": duration,
-                "user": tags.get(TAG_USER, ""),
-            }
-            row.update({key: value for key, value in data.metrics.items() if key not in epoch_keys})
-            for key, value in data.params.items():
+        for record in records:
+            row: dict[str, Any] = {name: getattr(record, name) for name in BASE_COLUMNS}
+            row.update(record.metrics)
+            for key, value in record.params.items():
                 if key in BASE_COLUMNS and str(row.get(key)) == value:
                     continue  # use_case / dataset / model repeated as params
                 column = f"param_{key}" if key in reserved else key
@@ -464,7 +353,7 @@ class Tracker:
     def history(self, run_id: str) -> dict[str, list[float]]:
         """Per-epoch metric histories ordered by epoch, e.g. {"loss": [...], "val_accuracy": [...]}."""
         run = self.get_run(run_id)
-        keys = sorted(_epoch_keys(run.data.tags))
+        keys = sorted(epoch_keys(run.data.tags))
         result: dict[str, list[float]] = {}
         with self._lock:
             candidates = keys or sorted(run.data.metrics)
@@ -476,7 +365,7 @@ class Tracker:
         return result
 
     def _artifact_root(self, run) -> Path | None:
-        return _local_path(run.info.artifact_uri or "")
+        return local_path(run.info.artifact_uri or "")
 
     def _local_artifact(self, run_id: str, path: str) -> Path:
         run = self.get_run(run_id)

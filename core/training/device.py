@@ -44,11 +44,9 @@ class DeviceInfo:
 
     def as_tags(self) -> dict[str, str]:
         """MLflow tags describing this device, so every run says where it trained."""
-        return {
-            "studio.device": self.name,
-            "studio.device_kind": self.kind,
-            "studio.mixed_precision": str(self.mixed_precision),
-        }
+        from core.tracking.records import device_tags
+
+        return device_tags(self)
 
 
 def _cpu_info(note_key: str = "") -> DeviceInfo:

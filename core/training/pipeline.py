@@ -98,14 +98,22 @@ def loader_kwargs(dataset_kwargs: dict[str, Any]) -> dict[str, Any]:
 
 def dataset_tags(dataset: Dataset, dataset_kwargs: dict[str, Any]) -> dict[str, str]:
     """Tags that tell a run's data apart: split fingerprint, title, kind, an upload's file name, example count."""
-    from core.tracking.store import (TAG_DATASET_ROWS, TAG_FINGERPRINT, TAG_SOURCE_KIND, TAG_SOURCE_NAME)
+    from core.tracking.records import (TAG_DATASET_ROWS, TAG_DATASET_TITLE, TAG_FINGERPRINT, TAG_SOURCE_KIND,
+                                       TAG_SOURCE_NAME)
 
-    tags = {TAG_FINGERPRINT: dataset.fingerprint, "studio.dataset_title": dataset.title,
+    tags = {TAG_FINGERPRINT: dataset.fingerprint, TAG_DATASET_TITLE: dataset.title,
             TAG_SOURCE_KIND: dataset.source_kind, TAG_DATASET_ROWS: str(sum(dataset.sizes.values()))}
     name = str(dataset_kwargs.get(UPLOAD_NAME) or "").strip()
     if name:
         tags[TAG_SOURCE_NAME] = PureWindowsPath(name).name  # a browser may send a path (either slash); keep the name
     return tags
+
+
+def user_tags(user: str | None) -> dict[str, str]:
+    """The tag naming who asked for a run; none (the tracker records the OS user) when nobody signed in."""
+    from core.tracking.records import TAG_USER
+
+    return {TAG_USER: user} if user else {}
 
 
 def _final_history_metrics(history: dict[str, list[float]]) -> dict[str, float]:
@@ -201,14 +209,8 @@ def run_training(
         dataset=spec.dataset,
         model=spec.candidate,
         params=params,
-        tags={
-            "studio.device": device.name,
-            "studio.device_kind": device.kind,
-            "studio.mixed_precision": str(device.mixed_precision),
-            **dataset_tags(dataset, spec.dataset_kwargs),
-            **({"studio.user": spec.user} if spec.user else {}),
-            **(tags or {}),
-        },
+        tags={**device.as_tags(), **dataset_tags(dataset, spec.dataset_kwargs), **user_tags(spec.user),
+              **(tags or {})},
     )
     if on_run_id:
         on_run_id(run_id)
@@ -482,27 +484,25 @@ def load_run_model(tracker: Any, run_id: str) -> Any:
     return load_model(tracker.model_path(run_id))
 
 
-def load_run_dataset(tracker: Any, run_id: str, *, run: Any = None) -> Dataset:
+def load_run_dataset(tracker: Any, run_id: str, *, record: Any = None) -> Dataset:
     """The dataset (same source, seed and upload) a run was trained and tested on."""
-    run = run if run is not None else tracker.get_run(run_id)
-    params = run.data.params
+    record = record if record is not None else tracker.record(run_id)
+    params = record.params
     try:
         kwargs = tracker.load_dict(run_id, DATASET_FILE).get("kwargs", {})
     except (StudioError, OSError):
         kwargs = {}  # every run writes dataset.json; without it a bundled source still loads
     kwargs = _local_uploads(tracker, run_id, kwargs)
-    return load_dataset(params["use_case"], params["dataset"], seed=int(params.get("seed", 0)), **kwargs)
+    return load_dataset(params["use_case"], params["dataset"], seed=record.seed, **kwargs)
 
 
 def reevaluate_run(tracker: Any, run_id: str) -> dict[str, Any]:
     """Reload a run's model and data split and evaluate it again on the test set."""
-    run = tracker.get_run(run_id)
-    params = run.data.params
-    dataset = load_run_dataset(tracker, run_id, run=run)
+    record = tracker.record(run_id)
+    dataset = load_run_dataset(tracker, run_id, record=record)
     model = load_run_model(tracker, run_id)
-    expected = run.data.tags.get("studio.dataset_fingerprint")
-    evaluation = evaluate_model(model, params.get("model_kind", "keras"), dataset, use_case=params["use_case"])
-    evaluation["same_data"] = expected == dataset.fingerprint
+    evaluation = evaluate_model(model, record.model_kind, dataset, use_case=record.params["use_case"])
+    evaluation["same_data"] = record.fingerprint == dataset.fingerprint
     return evaluation
 
 
@@ -512,6 +512,7 @@ def import_model_run(
 ) -> RunOutcome:
     """Evaluate an uploaded .keras model on a dataset's test split and track it as an imported run (by `user`)."""
     from core.models.io import load_model_from_bytes, parameter_count
+    from core.tracking.records import TAG_DEVICE
 
     model = load_model_from_bytes(model_bytes, filename=filename)
     data = load_dataset(use_case, dataset, seed=seed, **(dataset_kwargs or {}))
@@ -522,8 +523,7 @@ def import_model_run(
         params={"use_case": use_case, "dataset": dataset, "model": "imported", "model_kind": "keras",
                 "seed": seed, "source_file": filename, "test_size": len(data.y_test),
                 **{f"data_{k}": v for k, v in (dataset_kwargs or {}).items()}},
-        tags={"studio.device": "-", **dataset_tags(data, dataset_kwargs or {}),
-              **({"studio.user": user} if user else {})},
+        tags={TAG_DEVICE: "-", **dataset_tags(data, dataset_kwargs or {}), **user_tags(user)},
     )
     try:
         tracker.log_dict(run_id, {"id": data.id, "title": data.title, "kwargs": dataset_kwargs or {},

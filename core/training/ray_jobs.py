@@ -165,7 +165,9 @@ class RayJobContext:
     @property
     def run_tags(self) -> dict[str, str]:
         """Tags for the tracked run: which executor and which worker trained it."""
-        return {"studio.executor": "ray", "studio.worker": self._worker}
+        from core.tracking.records import TAG_EXECUTOR, TAG_WORKER
+
+        return {TAG_EXECUTOR: "ray", TAG_WORKER: self._worker}
 
     def report(self, progress: Any) -> None:
         """Send progress to the registry: a new epoch or phase at once, batch updates every REPORT_INTERVAL_S."""

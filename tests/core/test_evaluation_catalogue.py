@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from core.config import get_settings
 from core.evaluation import catalogue
 from core.evaluation.catalogue import METRICS, format_metric, higher_is_better, is_percent, metric, task_metrics
 from core.i18n import catalog
@@ -12,23 +11,8 @@ from core.usecases.registry import USE_CASES
 
 
 @pytest.fixture(scope="module")
-def tracker(tmp_path_factory):
-    import os
-
-    folder = tmp_path_factory.mktemp("catalogue")
-    old = {name: os.environ.get(name) for name in ("STUDIO_DATA_DIR", "MLFLOW_TRACKING_URI")}
-    os.environ["STUDIO_DATA_DIR"] = str(folder)
-    os.environ.pop("MLFLOW_TRACKING_URI", None)
-    get_settings.cache_clear()
-    from core.tracking.store import tracker_from_settings
-
-    yield tracker_from_settings(get_settings())
-    for name, value in old.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
-    get_settings.cache_clear()
+def tracker(studio_tracker):
+    return studio_tracker
 
 
 def _logged(tracker, use_case: str, dataset: str, candidate: str) -> set[str]:

@@ -90,13 +90,11 @@ def test_check_same_split():
 
 
 def test_fingerprints_from_tracker_reads_tags():
-    class Run:
-        def __init__(self, tags):
-            self.data = type("Data", (), {"tags": tags})()
+    from core.tracking.records import RunRecord
 
     class Tracker:
-        def get_run(self, run_id):
-            return Run({"studio.dataset_fingerprint": f"fp-{run_id}"} if run_id != "old" else {})
+        def record(self, run_id):
+            return RunRecord(run_id, fingerprint=f"fp-{run_id}" if run_id != "old" else "")
 
     assert fingerprints_from_tracker(Tracker(), ["a", "old"]) == {"a": "fp-a"}
 

@@ -25,9 +25,9 @@ EPOCHS = {
 @pytest.fixture(scope="session")
 def empty_db(tmp_path_factory) -> Path:
     """An MLflow SQLite file with its schema created once (creating the schema takes seconds)."""
-    from core.tracking.store import _quiet_mlflow
+    from core.tracking.mlflow_support import quiet_mlflow
 
-    _quiet_mlflow()
+    quiet_mlflow()
     from mlflow import MlflowClient
 
     path = tmp_path_factory.mktemp("template") / "mlflow.db"
@@ -259,7 +259,7 @@ def test_a_second_tracker_in_the_same_process_leaves_a_run_in_training_alone(emp
 
 
 def test_runs_list_the_upload_name_and_example_count_they_recorded(tracker):
-    from core.tracking.store import TAG_DATASET_ROWS, TAG_SOURCE_KIND, TAG_SOURCE_NAME
+    from core.tracking.records import TAG_DATASET_ROWS, TAG_SOURCE_KIND, TAG_SOURCE_NAME
 
     tagged = tracker.start_run(use_case="finance", dataset="upload_csv", model="gbm", params={"train_size": 10},
                                tags={TAG_SOURCE_KIND: "uploaded", TAG_SOURCE_NAME: "credit.csv", TAG_DATASET_ROWS: 1000})

@@ -16,19 +16,9 @@ from core.training.runner import TrainConfig
 
 
 @pytest.fixture(scope="module")
-def tracker(tmp_path_factory):
+def tracker(studio_tracker):
     """A tracker on a throw-away SQLite store shared by this module's tests."""
-    from core.tracking.store import tracker_from_settings
-
-    data_dir = tmp_path_factory.mktemp("pipeline-data")
-    monkeypatch = pytest.MonkeyPatch()
-    monkeypatch.setenv("STUDIO_DATA_DIR", str(data_dir))
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    monkeypatch.delenv("STUDIO_ARTIFACT_DIR", raising=False)
-    get_settings.cache_clear()
-    yield tracker_from_settings(get_settings())
-    monkeypatch.undo()
-    get_settings.cache_clear()
+    return studio_tracker
 
 
 @pytest.fixture(scope="module")
@@ -159,7 +149,7 @@ def test_an_upload_run_records_the_original_file_name_and_row_count(tracker, tmp
     """Uploads are stored under a content hash; the run keeps the name and size people know the file by."""
     import pandas as pd
 
-    from core.tracking.store import TAG_DATASET_ROWS, TAG_SOURCE_KIND, TAG_SOURCE_NAME
+    from core.tracking.records import TAG_DATASET_ROWS, TAG_SOURCE_KIND, TAG_SOURCE_NAME
 
     rng = np.random.default_rng(0)
     income = rng.normal(50, 15, 240).round(1)

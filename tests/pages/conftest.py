@@ -92,7 +92,7 @@ def record_run() -> Callable[..., str]:
     def record(use_case: str, dataset: str, model: str, metrics: dict[str, float], *, train_size: int,
                fingerprint: str, kind: str | None = None, source_name: str = "", rows: int | None = None,
                seed: int = 0) -> str:
-        from core.tracking.store import TAG_DATASET_ROWS, TAG_FINGERPRINT, TAG_SOURCE_KIND, TAG_SOURCE_NAME
+        from core.tracking.records import TAG_DATASET_ROWS, TAG_FINGERPRINT, TAG_SOURCE_KIND, TAG_SOURCE_NAME
         from core.usecases.registry import get_use_case
         from dashboard.services import get_tracker
 
