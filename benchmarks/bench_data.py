@@ -26,8 +26,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="cached loads to time")
     args = parser.parse_args()
 
-    from core.data.vision import load_fashion_mnist
     from core.errors import DataError
+    from core.usecases.vision.data import load_fashion_mnist
 
     started = time.perf_counter()
     try:

@@ -25,8 +25,8 @@ def table(dataset, *, epochs: int, repeats: int) -> None:
     import keras
 
     from core.deployment import deployment_report, interpreter_backend
-    from core.models.vision import build_cnn
     from core.training.runner import TrainConfig, fit_keras
+    from core.usecases.vision.models import build_cnn
 
     keras.utils.set_random_seed(0)
     model = build_cnn(dataset.input_shape, dataset.num_classes)
@@ -57,8 +57,8 @@ def main() -> None:
     args = parser.parse_args()
 
     from core.config import get_settings
-    from core.data.vision import load_digits_dataset, load_mnist5k
     from core.training.device import configure_device
+    from core.usecases.vision.data import load_digits_dataset, load_mnist5k
 
     settings = get_settings()
     device = configure_device(settings.device_policy, mixed_precision=settings.mixed_precision)

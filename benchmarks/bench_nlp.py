@@ -32,8 +32,8 @@ def train_candidate(candidate, dataset, *, epochs: int | None, seed: int = 0) ->
     """Build, fit and evaluate one candidate through the NLP adapter (the path the app takes, minus MLflow)."""
     import keras
 
-    from core.nlp.adapter import ADAPTER
     from core.training.runner import TrainConfig
+    from core.usecases.nlp.adapter import ADAPTER
 
     keras.utils.set_random_seed(seed)
     config = TrainConfig(epochs=(epochs or candidate.default_epochs) if candidate.kind == "keras" else 1,
@@ -49,7 +49,7 @@ def train_candidate(candidate, dataset, *, epochs: int | None, seed: int = 0) ->
 
 
 def quality_table(languages, models, epochs) -> None:
-    import core.data.text as text_data
+    import core.usecases.nlp.data as text_data
     from core.usecases.nlp import USE_CASE
 
     print(f"\n## Quality and cost ({os.cpu_count()} CPU cores)\n")
@@ -70,10 +70,10 @@ def tokenisation_table(epochs: int) -> None:
     """Chinese: jieba words vs characters vs character n-grams, with the baseline and fastText."""
     import numpy as np
 
-    from core.data.text import load_chinese_reviews
-    from core.nlp.baseline import build_tfidf_logreg
-    from core.nlp.tokenise import segment_with_jieba
     from core.usecases.nlp import USE_CASE
+    from core.usecases.nlp.baseline import build_tfidf_logreg
+    from core.usecases.nlp.data import load_chinese_reviews
+    from core.usecases.nlp.tokenise import segment_with_jieba
 
     dataset = load_chinese_reviews(seed=0)
     started = time.perf_counter()

@@ -80,8 +80,8 @@ def frozen_wordllama_logreg(dataset) -> dict:
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import accuracy_score, f1_score
 
-    from core.models.wordllama import word_vectors
-    from core.nlp.tokenise import tokens
+    from core.usecases.nlp.tokenise import tokens
+    from core.usecases.nlp.wordllama import word_vectors
 
     started = time.perf_counter()
 
@@ -110,9 +110,9 @@ HEADER = ("| model | starting point | accuracy | macro-F1 | train s | epochs | p
 
 
 def nlp(fractions) -> None:
-    from core.data.text import load_english_reviews
-    from core.nlp.adapter import ADAPTER
     from core.usecases.nlp import USE_CASE
+    from core.usecases.nlp.adapter import ADAPTER
+    from core.usecases.nlp.data import load_english_reviews
 
     data = load_english_reviews(seed=0)
     print(f"\n## NLP: bundled English reviews ({len(data.y_train)} train / {len(data.y_test)} test), "
@@ -126,9 +126,9 @@ def nlp(fractions) -> None:
 
 
 def vision(fractions, imagenet: bool) -> None:
-    from core.data.vision import load_digits_dataset
-    from core.training.adapters import IMAGE_CLASSIFICATION
     from core.usecases.vision import USE_CASE
+    from core.usecases.vision.adapter import ADAPTER as IMAGE_CLASSIFICATION
+    from core.usecases.vision.data import load_digits_dataset
 
     data = load_digits_dataset(seed=0)
     print(f"\n## Vision: bundled digits 8x8 ({len(data.y_train)} train / {len(data.y_test)} test)\n")

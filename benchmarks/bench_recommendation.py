@@ -28,7 +28,7 @@ import resource, sys, time
 sys.path.insert(0, {root!r})
 from core.evaluation.memory import current_rss_mb
 before = current_rss_mb()
-from core.data.ratings import load_ratings_csv
+from core.usecases.recommendation.data import load_ratings_csv
 ticks = []
 started = time.perf_counter()
 dataset = load_ratings_csv(seed=0, data={path!r}, rating_min=0.5, rating_max=5.0,

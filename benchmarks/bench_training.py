@@ -30,7 +30,7 @@ def plain_fit_seconds(dataset, *, epochs: int, batch_size: int, seed: int) -> fl
     """compile + fit of the default CNN with nothing but Keras."""
     import keras
 
-    from core.models.vision import build_cnn
+    from core.usecases.vision.models import build_cnn
 
     keras.utils.set_random_seed(seed)
     model = build_cnn(dataset.input_shape, dataset.num_classes)
@@ -60,8 +60,8 @@ def in_app_fit_seconds(queue, tracker, *, epochs: int, batch_size: int, seed: in
 
 def latency_figures() -> None:
     from core.evaluation.serving import measure_latency, serving_function
-    from core.models.vision import build_cnn
     from core.training.pipeline import load_dataset
+    from core.usecases.vision.models import build_cnn
 
     digits = load_dataset("vision", "digits")
     model = build_cnn(digits.input_shape, digits.num_classes)

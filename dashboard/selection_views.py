@@ -315,7 +315,7 @@ def render_recommendation(recommendation: Any, render_reason: Callable[..., str]
 
 def render_deployment(tracker: Any, table: pd.DataFrame, use_case: Any = None, *, scope: str = "") -> None:
     """Export a Keras candidate to SavedModel and TFLite (float, int8) and measure size, latency, accuracy."""
-    from core.training.adapters import IMAGE_CLASSIFICATION
+    from core.usecases.vision.adapter import ADAPTER as IMAGE_CLASSIFICATION
 
     if use_case is not None and use_case.task_adapter() is not IMAGE_CLASSIFICATION:
         # Text, table and user-item models take strings and named columns; the TFLite check is image-only.

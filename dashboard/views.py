@@ -182,7 +182,7 @@ def parameter_counts(use_case_id: str, input_shape: tuple[int, ...], num_classes
     features = int(np.prod(input_shape))
     for candidate in get_use_case(use_case_id).candidates:
         if candidate.kind == "keras" and candidate.weights:  # a pretrained backbone: known, not built (seconds)
-            from core.models.pretrained import parameter_count
+            from core.usecases.vision.pretrained import parameter_count
 
             counts[candidate.id] = parameter_count(candidate.weights, num_classes)
         elif candidate.kind == "keras":

@@ -166,7 +166,7 @@ def _keys_used_in_code(namespaces: set[str] = frozenset()) -> dict[str, list[str
 def test_the_scan_finds_known_keys():
     used = _keys_used_in_code()
     assert "nav.home" in used and "app.title" in used  # dashboard/app.py and pages/home.py
-    assert "usecases.vision.title" in used  # title_key= in core/usecases/vision.py
+    assert "usecases.vision.title" in used  # title_key= in core/usecases/vision/__init__.py
 
 
 def test_every_literal_key_used_in_code_exists_in_the_english_catalog():

@@ -34,11 +34,11 @@ PICKLE_SUFFIXES = (".joblib", ".pkl", ".pickle")
 # saves every scikit-learn candidate; a new one that needs more fails that test first.
 TRUSTED_TYPES = frozenset({
     "core.models.baselines.flatten_images",
-    "core.models.finance.ColumnsToFrame",
-    "core.models.finance.CreditPipeline",
-    "core.models.recommendation.PopularityRecommender",
-    "core.models.recommendation.BiasBaseline",
-    "core.nlp.baseline.CompactTfidfVectorizer",
+    "core.usecases.finance.models.ColumnsToFrame",
+    "core.usecases.finance.models.CreditPipeline",
+    "core.usecases.recommendation.models.PopularityRecommender",
+    "core.usecases.recommendation.models.BiasBaseline",
+    "core.usecases.nlp.baseline.CompactTfidfVectorizer",
     "numpy.dtype",
     "functools.partial",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",

@@ -7,8 +7,8 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from core.recommendation.metrics import rmse
 from core.selection.compare import SelectionError
+from core.usecases.recommendation.metrics import rmse
 
 EXACT_BELOW = 25  # b + c below this: exact binomial test; otherwise chi-square with continuity correction
 

@@ -2,9 +2,9 @@
 
 The pipeline (core.training.pipeline) owns what every run shares: data loading, device,
 tracking, timing, memory, saving the model, cancel and divergence handling. An adapter owns
-what differs by task. Image classification is the default; a use case whose data are tables,
-texts or user-item pairs names its own adapter in `UseCase.adapter` ("module:ATTRIBUTE"),
-usually a subclass of ClassificationAdapter that overrides a method or two.
+what differs by task. Each use-case package names its adapter in `UseCase.adapter`
+("module:ATTRIBUTE", e.g. core.usecases.vision.adapter:ADAPTER): image classification uses
+ClassificationAdapter as it is; tables, texts or user-item pairs subclass it and override a method or two.
 """
 
 from __future__ import annotations
@@ -92,8 +92,6 @@ class ClassificationAdapter:
         if outputs != dataset.num_classes:
             raise ModelLoadError("errors.model.classes_mismatch", outputs=outputs, classes=dataset.num_classes)
 
-
-IMAGE_CLASSIFICATION = ClassificationAdapter()
 
 
 def pretrained_weights(candidate: Any, *, progress: Callable[[int, int], None] | None = None) -> dict[str, str]:

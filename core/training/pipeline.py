@@ -128,9 +128,7 @@ def evaluate_model(model: Any, kind: str, dataset: Dataset, *, latency: bool = T
 
 
 def _default_adapter() -> Any:
-    from core.training.adapters import IMAGE_CLASSIFICATION
-
-    return IMAGE_CLASSIFICATION
+    return get_use_case("vision").task_adapter()
 
 
 def evaluate_classifier(model: Any, kind: str, dataset: Dataset, *, latency: bool = True) -> dict[str, Any]:

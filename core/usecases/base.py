@@ -104,8 +104,9 @@ class UseCase:
     # business case prices against it where its payoff has a baseline rule).
     baseline: str = ""
     # How the pipeline builds, fits and evaluates this task's models ("module:ATTRIBUTE", see
-    # core.training.adapters). Resolved only when training, so listing use cases stays light.
-    adapter: str = "core.training.adapters:IMAGE_CLASSIFICATION"
+    # core.training.adapters), usually the package's own adapter.py; image classification when not named.
+    # Resolved only when training, so listing use cases stays light.
+    adapter: str = "core.usecases.vision.adapter:ADAPTER"
 
     def task_adapter(self) -> Any:
         return resolve(self.adapter)

@@ -1,4 +1,4 @@
-"""All use cases in display order. Adding one: a new module beside this file and a line here."""
+"""All use cases in display order. Adding one: a new package core/usecases/<name>/ and a line here."""
 
 from __future__ import annotations
 

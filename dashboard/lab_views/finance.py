@@ -117,8 +117,8 @@ def _render_data(use_case: Any):
 
 def _render_upload() -> dict[str, Any] | None:
     """CSV upload, target column and "bad" value; None (with a message) until all three are usable."""
-    from core.data.tabular import guess_bad_value, guess_target, read_csv_bytes, target_values
     from core.training.pipeline import store_upload
+    from core.usecases.finance.data import guess_bad_value, guess_target, read_csv_bytes, target_values
 
     upload = views.checked_uploader(t("finance.upload"), key="finance_upload", help_key="finance.upload_help",
                                     needed_key="finance.upload_needed")
@@ -156,7 +156,7 @@ def _render_upload() -> dict[str, Any] | None:
 
 
 def _render_profile(dataset: Any, *, upload_name: str = "") -> None:
-    from core.data.tabular import profile
+    from core.usecases.finance.profile import profile
 
     report = _profile(dataset, profile)
     provenance, licence = dataset_source(dataset, upload_name=upload_name)
@@ -351,7 +351,7 @@ def _render_results(tracker: Any, run_id: str, dataset: Any, source_id: str, see
     if cost_bad == 0 and cost_good == 0:
         st.error(t("errors.finance.bad_costs", bad=cost_bad, good=cost_good))
         return
-    from core.finance.metrics import at_threshold, optimal_threshold, threshold_table
+    from core.usecases.finance.metrics import at_threshold, optimal_threshold, threshold_table
 
     y_true = np.asarray(evaluation["y_true"])
     scores = np.asarray(evaluation["scores"])
@@ -435,8 +435,8 @@ def _render_importance(evaluation: dict[str, Any], *, key: str) -> None:
 
 
 def _render_fairness(dataset: Any, evaluation: dict[str, Any], *, threshold: float, key: str) -> None:
-    from core.data.tabular import band_column
-    from core.finance.fairness import EXTREME_APPROVAL, group_report
+    from core.usecases.finance.fairness import EXTREME_APPROVAL, group_report
+    from core.usecases.finance.profile import band_column
 
     st.subheader(t("finance.fairness_title"))
     features = dataset.extra["features"]
@@ -499,7 +499,7 @@ def _pct(value: float | None) -> str:
 # ---- 4. Try an applicant ---------------------------------------------------------------------
 
 def _render_applicant(tracker: Any, run_id: str, dataset: Any) -> None:
-    from core.finance.adapter import default_applicant_index, score_applicant
+    from core.usecases.finance.adapter import default_applicant_index, score_applicant
     from dashboard.views import _run_model
 
     try:

@@ -28,8 +28,8 @@ MEASURED_ZH = {"tfidf_chars": "0.855", "tfidf_words": "0.845", "fast_chars": "0.
 
 def _upload_kwargs(upload: Any) -> dict[str, Any] | None:
     """Store the CSV, let the person name its text and label columns; None until both are chosen."""
-    from core.data.text import read_text_csv
     from core.training.pipeline import store_upload
+    from core.usecases.nlp.data import read_text_csv
 
     data = views.upload_bytes(upload)
     frame, encoding = read_text_csv(data)
@@ -48,7 +48,7 @@ def _upload_kwargs(upload: Any) -> dict[str, Any] | None:
 
 def render_text_overview(dataset: Any, *, upload_name: str = "") -> None:
     """Sizes, language, class balance, length distribution, vocabulary and sample texts."""
-    from core.data.text import text_statistics
+    from core.usecases.nlp.data import text_statistics
 
     stats = _statistics(dataset, text_statistics)
     language = dataset.extra.get("language", "en")
@@ -208,7 +208,7 @@ def _run_class_names(tracker: Any, run_id: str, dataset: Any) -> list[str]:
 def render_try_text(tracker: Any, run_id: str, dataset: Any) -> None:
     """Type a review, get the class with its probability, each token shaded by occlusion, and attention."""
     from core.evaluation.metrics import top_k
-    from core.nlp.explain import attention_weights, explain_text
+    from core.usecases.nlp.explain import attention_weights, explain_text
 
     run = tracker.get_run(run_id)
     if run.data.tags.get("studio.status") != "completed":

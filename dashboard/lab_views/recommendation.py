@@ -13,8 +13,8 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import DataError, StudioError
-from core.models.recommendation import genre_names
-from core.recommendation.adapter import side_feature_count, side_summary
+from core.usecases.recommendation.adapter import side_feature_count, side_summary
+from core.usecases.recommendation.models import genre_names
 from dashboard import charts, views
 from dashboard import recommendation_charts as rc
 from dashboard.i18n import dataset_source, device_text, error_text, t
@@ -27,8 +27,8 @@ K = 10
 
 def _upload_kwargs(upload: Any) -> dict[str, Any] | None:
     """Store the CSV, read the declared rating scale, validate the file in chunks with a progress bar."""
-    from core.data.ratings import read_ratings_csv
     from core.training.pipeline import store_upload
+    from core.usecases.recommendation.data import read_ratings_csv
 
     data = views.upload_bytes(upload)
     left, right = st.columns(2)
@@ -299,7 +299,7 @@ def _title(entry: dict[str, Any]) -> str:
 
 def render_try_user(tracker: Any, run_id: str, dataset: Any) -> None:
     """Pick a user: what they rated highly next to their top-10 with reasons; the item map; cold start."""
-    from core.recommendation import recommend as rec
+    from core.usecases.recommendation import recommend as rec
 
     run = tracker.get_run(run_id)
     if run.data.tags.get("studio.status") != "completed":
@@ -361,7 +361,7 @@ def render_try_user(tracker: Any, run_id: str, dataset: Any) -> None:
 
 def render_embedding_map(model: Any, dataset: Any) -> None:
     """The learned item vectors of the most-rated items in 2-D, coloured by main genre."""
-    from core.recommendation.recommend import embedding_map
+    from core.usecases.recommendation.recommend import embedding_map
 
     st.subheader(t("recommendation.map_title"))
     top_n = st.select_slider(t("recommendation.map_items"), options=[100, 200, 300, 500, 1000], value=300,
@@ -385,7 +385,7 @@ def render_embedding_map(model: Any, dataset: Any) -> None:
 
 def render_cold_start(dataset: Any) -> None:
     """What a brand-new user sees (no ratings, no vector): popular items, optionally of one genre."""
-    from core.recommendation.recommend import cold_start, genres
+    from core.usecases.recommendation.recommend import cold_start, genres
 
     st.subheader(t("recommendation.cold_title"))
     st.markdown(t("recommendation.cold_explain"))

@@ -21,15 +21,15 @@ from core.i18n import translate
 
 @pytest.fixture(scope="session")
 def digits():
-    from core.data.vision import load_digits_dataset
+    from core.usecases.vision.data import load_digits_dataset
 
     return load_digits_dataset(seed=0)
 
 
 @pytest.fixture(scope="session")
 def trained_cnn(digits):
-    from core.models.vision import build_cnn
     from core.training.runner import TrainConfig, fit_keras
+    from core.usecases.vision.models import build_cnn
 
     keras.utils.set_random_seed(0)
     model = build_cnn(digits.input_shape, digits.num_classes)
@@ -160,8 +160,8 @@ def test_labels_exist_in_both_languages():
 @pytest.mark.slow
 def test_a_model_with_augmentation_layers_exports_its_inference_behaviour(digits, tmp_path):
     """Augmentation and batch norm must be in inference mode in the SavedModel (Keras's default export was not)."""
-    from core.models.vision import build_cnn_regularised
     from core.training.runner import TrainConfig, fit_keras
+    from core.usecases.vision.models import build_cnn_regularised
 
     model = build_cnn_regularised(digits.input_shape, digits.num_classes)
     fit_keras(model, digits.x_train, digits.y_train, digits.x_val, digits.y_val, TrainConfig(epochs=1))

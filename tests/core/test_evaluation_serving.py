@@ -11,7 +11,7 @@ import pytest
 
 from core.evaluation import serving
 from core.models.baselines import build_logistic_regression
-from core.models.vision import build_cnn, build_cnn_regularised
+from core.usecases.vision.models import build_cnn, build_cnn_regularised
 
 X = np.random.default_rng(0).random((7, 8, 8, 1), dtype=np.float32)
 

@@ -120,9 +120,9 @@ def test_sklearn_baseline_is_refused_with_a_pointer_to_keras_runs():
 @pytest.fixture(scope="session")
 def digits_cnn():
     """The default digits CNN after one epoch, with the digits dataset."""
-    from core.data.vision import load_digits_dataset
-    from core.models.vision import build_cnn
     from core.training.runner import TrainConfig, fit_keras
+    from core.usecases.vision.data import load_digits_dataset
+    from core.usecases.vision.models import build_cnn
 
     data = load_digits_dataset()
     keras.utils.set_random_seed(0)

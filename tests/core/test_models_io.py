@@ -14,7 +14,7 @@ import pytest
 from core.errors import ModelLoadError
 from core.models import io
 from core.models.baselines import build_logistic_regression
-from core.models.vision import build_cnn
+from core.usecases.vision.models import build_cnn
 
 X = np.random.default_rng(0).random((6, 8, 8, 1), dtype=np.float32)
 
@@ -91,9 +91,9 @@ def test_sklearn_round_trip_and_pickles_refused_from_uploads(tmp_path, fitted_lo
 
 def _studio_sklearn_candidates():
     """(name, fitted model, input) for every scikit-learn candidate the studio trains, on tiny data."""
-    from core.models.finance import build_gradient_boosting, build_scorecard
-    from core.models.recommendation import build_bias_baseline, build_popularity
-    from core.nlp.baseline import build_tfidf_logreg
+    from core.usecases.finance.models import build_gradient_boosting, build_scorecard
+    from core.usecases.nlp.baseline import build_tfidf_logreg
+    from core.usecases.recommendation.models import build_bias_baseline, build_popularity
 
     rng = np.random.default_rng(0)
     images, digits = rng.random((40, 8, 8, 1)), np.arange(40) % 3
@@ -266,7 +266,7 @@ def test_text_baseline_saves_its_vocabulary_as_one_node_and_is_unchanged_by_savi
     """skops wrote each vocabulary entry as its own node: saving a 138k-term baseline stalled a text job for minutes."""
     import json
 
-    from core.nlp.baseline import build_tfidf_logreg
+    from core.usecases.nlp.baseline import build_tfidf_logreg
 
     texts = np.array([" ".join(f"w{(7 * row + col) % 997}" for col in range(12)) for row in range(300)])
     labels = np.arange(300) % 2

@@ -20,8 +20,8 @@ keras = pytest.importorskip("keras")
 
 from core.config import get_settings  # noqa: E402
 from core.models import weights  # noqa: E402
-from core.models.pretrained import BACKBONE_LAYER, build_mobilenet_v3_small  # noqa: E402
 from core.models.weights import WeightFile, WeightsUnavailable, ensure_weights, weights_status  # noqa: E402
+from core.usecases.vision.pretrained import BACKBONE_LAYER, build_mobilenet_v3_small  # noqa: E402
 
 KEY = "test_backbone"
 SIZE = 32  # backbone resolution: weights do not depend on it, tests stay fast

@@ -101,7 +101,7 @@ def test_pipeline_delegates_build_fit_evaluate_to_the_use_cases_adapter(table_us
 
 
 def test_image_use_cases_keep_the_default_adapter():
-    from core.training.adapters import IMAGE_CLASSIFICATION
+    from core.usecases.vision.adapter import ADAPTER as IMAGE_CLASSIFICATION
 
     assert registry.get_use_case("vision").task_adapter() is IMAGE_CLASSIFICATION
 

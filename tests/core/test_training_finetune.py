@@ -10,10 +10,10 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from core.data.vision import load_digits_dataset  # noqa: E402
 from core.models.io import load_model, save_model  # noqa: E402
-from core.models.pretrained import (BACKBONE_LAYER, build_efficientnet_v2_b0, build_mobilenet_v3_small,  # noqa: E402
-                                    parameter_count)
+from core.usecases.vision.data import load_digits_dataset  # noqa: E402
+from core.usecases.vision.pretrained import (BACKBONE_LAYER, build_efficientnet_v2_b0, build_mobilenet_v3_small,  # noqa: E402
+                                             parameter_count)
 from core.training.finetune import fit_two_stage, freeze_pretrained, stage_epochs, unfreeze_top  # noqa: E402
 from core.training.runner import TrainConfig  # noqa: E402
 from core.usecases.registry import get_use_case  # noqa: E402

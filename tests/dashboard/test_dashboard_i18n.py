@@ -28,10 +28,10 @@ def test_device_text_translates_the_cpu_and_keeps_gpu_model_names(lang):
 
 def _uploads(tmp_path):
     """One dataset from each uploader: ratings (u.data), table, texts and an image zip."""
-    from core.data.ratings import load_ratings_csv
-    from core.data.tabular import load_csv_table
-    from core.data.text import load_text_csv
     from core.data.upload import load_image_zip
+    from core.usecases.finance.data import load_csv_table
+    from core.usecases.nlp.data import load_text_csv
+    from core.usecases.recommendation.data import load_ratings_csv
 
     ratings = tmp_path / "u.data"
     ratings.write_text("".join(f"{u}\t{i}\t{1 + (u + i) % 5}\t{100 + i}\n" for u in range(4) for i in range(5)))
@@ -75,10 +75,10 @@ def test_a_dataset_without_keys_keeps_its_own_text(lang):
 
 
 def _bundled():
-    from core.data.ratings import load_movielens
-    from core.data.tabular import load_credit_data, load_lending_club
-    from core.data.text import load_chinese_reviews, load_english_reviews
-    from core.data.vision import load_digits_dataset, load_mnist5k
+    from core.usecases.finance.data import load_credit_data, load_lending_club
+    from core.usecases.nlp.data import load_chinese_reviews, load_english_reviews
+    from core.usecases.recommendation.data import load_movielens
+    from core.usecases.vision.data import load_digits_dataset, load_mnist5k
 
     return [load_digits_dataset(seed=3), load_mnist5k(seed=3), load_english_reviews(seed=3), load_chinese_reviews(seed=3),
             load_movielens(seed=3), load_credit_data(seed=3), load_lending_club(seed=3)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.finance.metrics import binary_report, threshold_table
+from core.usecases.finance.metrics import binary_report, threshold_table
 from dashboard import finance_charts as charts
 
 Y = np.array([0, 0, 1, 0, 1, 1, 0, 0])

@@ -1,1 +1,0 @@
-"""Credit-risk evaluation: curves, KS, calibration, cost-optimal thresholds, explanations, fairness."""

@@ -1,1 +1,0 @@
-"""NLP use case: tokenisation, explanations (occlusion, attention) and the task adapter."""

@@ -1,1 +1,0 @@
-"""Recommendation engine: ranking metrics, scoring a catalogue, explanations, cold start, pipeline adapter."""

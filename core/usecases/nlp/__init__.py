@@ -1,0 +1,52 @@
+"""NLP use case: review sentiment (English or Chinese) or any labelled texts from a CSV.
+
+This module is the declaration (light: no TensorFlow). The package holds the rest: data, online
+(IMDB), tokenise, models, wordllama, baseline (TF-IDF), adapter, serving and explain (occlusion, attention).
+"""
+
+from core.usecases.base import Candidate, DatasetSource, FineTune, UseCase
+
+USE_CASE = UseCase(
+    id="nlp",
+    title_key="usecases.nlp.title",
+    value_key="usecases.nlp.value",
+    task="multiclass",
+    primary_metric="test_accuracy",
+    status="available",
+    icon=":material/forum:",
+    default_candidate="fasttext",
+    baseline="tfidf_logreg",
+    datasets=(
+        DatasetSource("en_reviews", "nlp.datasets.en_reviews.title", "bundled",
+                      "core.usecases.nlp.data:load_english_reviews",
+                      description_key="nlp.datasets.en_reviews.description"),
+        DatasetSource("zh_reviews", "nlp.datasets.zh_reviews.title", "bundled",
+                      "core.usecases.nlp.data:load_chinese_reviews",
+                      description_key="nlp.datasets.zh_reviews.description"),
+        DatasetSource("imdb_online", "nlp.datasets.imdb_online.title", "online",
+                      "core.usecases.nlp.online:load_imdb_online",
+                      description_key="nlp.datasets.imdb_online.description",
+                      available="core.usecases.nlp.online:imdb_online_available"),
+        DatasetSource("upload_csv", "nlp.datasets.upload_csv.title", "uploaded",
+                      "core.usecases.nlp.data:load_text_csv", description_key="nlp.datasets.upload_csv.description"),
+    ),
+    candidates=(
+        Candidate("tfidf_logreg", "nlp.models.tfidf_logreg.name", "nlp.models.tfidf_logreg.description", "sklearn",
+                  "core.usecases.nlp.baseline:build_tfidf_logreg", default_epochs=1),
+        Candidate("fasttext", "nlp.models.fasttext.name", "nlp.models.fasttext.description", "keras",
+                  "core.usecases.nlp.models:build_fasttext", hparams={"ngrams": 2, "dropout": 0.5},
+                  default_epochs=8, default_batch_size=32, default_learning_rate=3e-3),
+        Candidate("cnn", "nlp.models.cnn.name", "nlp.models.cnn.description", "keras",
+                  "core.usecases.nlp.models:build_cnn", default_epochs=4, default_batch_size=64),
+        Candidate("bigru", "nlp.models.bigru.name", "nlp.models.bigru.description", "keras",
+                  "core.usecases.nlp.models:build_bigru", default_epochs=3, default_batch_size=64),
+        Candidate("transformer", "nlp.models.transformer.name", "nlp.models.transformer.description", "keras",
+                  "core.usecases.nlp.models:build_transformer", default_epochs=4, default_batch_size=64),
+        # Pretrained: embeddings distilled from Llama-2-class LLMs, shipped in the wordllama wheel (offline).
+        Candidate("wordllama", "pretrained.models.wordllama.name", "pretrained.models.wordllama.description",
+                  "keras", "core.usecases.nlp.wordllama:build_wordllama", default_epochs=8, default_batch_size=32,
+                  default_learning_rate=3e-3, pretrained="wordllama",
+                  fine_tune=FineTune(layer="token_embedding", head_fraction=0.5, learning_rate_factor=0.1)),
+    ),
+    adapter="core.usecases.nlp.adapter:ADAPTER",
+)

@@ -1,0 +1,102 @@
+"""The NLP task adapter: builds text models on the training split's vocabulary, fits on raw strings,
+evaluates with the most confident mistakes (texts included) and times one raw string through the
+compiled serving path."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any, Callable
+
+from core.data.dataset import Dataset
+from core.training.adapters import ClassificationAdapter
+
+VECTORIZER_PARAMS = ("max_tokens", "ngrams", "sequence_length")
+MISTAKE_TEXT_CHARS = 600
+
+
+def _tensor(texts: Any) -> Any:
+    import tensorflow as tf
+
+    return tf.constant([str(text) for text in texts], dtype=tf.string)
+
+
+class TextClassificationAdapter(ClassificationAdapter):
+    """Raw texts in, class probabilities out; the Keras model holds its own tokenisation."""
+
+    def describe(self, dataset: Dataset) -> dict[str, Any]:
+        extra = dataset.extra
+        return {"num_classes": dataset.num_classes, "language": extra.get("language", "en"),
+                "token_split": extra.get("split", "whitespace"),
+                "sequence_length": int(extra.get("sequence_length", 128))}
+
+    def build(self, candidate: Any, dataset: Dataset, *, seed: int) -> Any:
+        from core.usecases.base import resolve
+
+        hparams = dict(candidate.hparams)
+        language = dataset.extra.get("language", "en")
+        if candidate.kind != "keras":
+            return resolve(candidate.builder)(language=language, random_state=seed, **hparams)
+        from core.usecases.nlp.models import make_vectorizer
+
+        vector_params = {name: hparams.pop(name) for name in VECTORIZER_PARAMS if name in hparams}
+        # With n-grams the ids are all unigrams, then all bigrams...: room for each.
+        vector_params.setdefault("sequence_length",
+                                 int(dataset.extra.get("sequence_length", 128)) * int(vector_params.get("ngrams") or 1))
+        if language == "zh" and "max_tokens" not in vector_params:
+            vector_params["max_tokens"] = 8000 if not vector_params.get("ngrams") else 20_000
+        vectorizer = make_vectorizer(list(dataset.x_train), split=dataset.extra.get("split", "whitespace"),
+                                     **vector_params)
+        return resolve(candidate.builder)(vectorizer, dataset.num_classes, **hparams)
+
+    def fit(self, model: Any, candidate: Any, dataset: Dataset, config: Any, *,
+            on_progress: Callable[[Any], None], cancel_event: threading.Event) -> Any:
+        from core.training.runner import fit_sklearn
+
+        if candidate.kind == "keras":
+            return self.keras_fit(candidate)(model, _tensor(dataset.x_train), dataset.y_train,
+                                             _tensor(dataset.x_val), dataset.y_val, config, on_progress=on_progress,
+                                             cancel_event=cancel_event, loss=self.loss, metrics=self.keras_metrics)
+        return fit_sklearn(model, dataset.x_train, dataset.y_train, dataset.x_val, dataset.y_val,
+                           on_progress=on_progress, cancel_event=cancel_event, class_weight=config.class_weight)
+
+    def evaluate(self, model: Any, kind: str, dataset: Dataset, *, latency: bool = True) -> dict[str, Any]:
+        from core.evaluation.metrics import classification_evaluation
+        from core.usecases.nlp.serving import predict_text_proba, text_latency
+
+        started = time.perf_counter()
+        probabilities = predict_text_proba(model, list(dataset.x_test), kind=kind)
+        evaluation: dict[str, Any] = classification_evaluation(dataset.y_test, probabilities,
+                                                               list(dataset.class_names), mistakes=20)
+        for mistake in evaluation["misclassified"]:  # the review itself, so the page can show what was misread
+            mistake["text"] = str(dataset.x_test[mistake["index"]])[:MISTAKE_TEXT_CHARS]
+        evaluation.update(predict_seconds=time.perf_counter() - started, dataset_fingerprint=dataset.fingerprint,
+                          language=dataset.extra.get("language", "en"))
+        if len(dataset.x_val):
+            from core.evaluation.metrics import split_predictions
+
+            evaluation["validation"] = split_predictions(
+                dataset.y_val, predict_text_proba(model, list(dataset.x_val), kind=kind))
+        if latency and len(dataset.x_test):
+            evaluation.update(text_latency(model, str(dataset.x_test[0]), kind=kind))
+        return evaluation
+
+    def throughput(self, model: Any, kind: str, dataset: Dataset) -> float | None:
+        if kind != "keras" or not len(dataset.x_test):
+            return None
+        from core.usecases.nlp.serving import text_throughput
+
+        return float(text_throughput(model, list(dataset.x_test)))
+
+    def check_imported(self, model: Any, dataset: Dataset) -> None:
+        from core.errors import ModelLoadError
+
+        inputs = getattr(model, "inputs", None) or []
+        if len(inputs) != 1 or str(inputs[0].dtype) != "string":
+            raise ModelLoadError("errors.nlp.model_not_text")
+        outputs = int(model.output_shape[-1])
+        if outputs != dataset.num_classes:
+            raise ModelLoadError("errors.model.classes_mismatch", outputs=outputs, classes=dataset.num_classes)
+
+
+ADAPTER = TextClassificationAdapter()
