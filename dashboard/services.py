@@ -37,7 +37,7 @@ def get_job_queue():
     With STUDIO_EXECUTOR=ray the jobs run on a Ray cluster and outlive the server process too.
     """
     from core.config import get_settings
-    from core.training.jobs import job_queue_from_settings
+    from core.training.executors import job_queue_from_settings
 
     settings = get_settings()
     return job_queue_from_settings(settings, tracker=get_tracker() if settings.executor == "ray" else None)

@@ -11,6 +11,7 @@ same method instead of a home-made one, e.g. a Ray adapter whose submit wraps
 Team mode (STUDIO_EXECUTOR=ray) uses core.training.ray_jobs.RayJobQueue, the same API over a
 Ray cluster: there a job's state must outlive this process (an app restart re-attaches to jobs
 still training), so it lives in a named Ray actor instead of this queue's dict.
+core.training.executors.job_queue_from_settings picks one of the two.
 """
 
 from __future__ import annotations
@@ -302,18 +303,3 @@ class JobQueue:
         for job in self.active():
             self.cancel(job.id)
 
-
-def job_queue_from_settings(settings: Any = None, *, tracker: Any = None) -> JobQueue:
-    """The studio's job queue: one local worker thread by default, the Ray cluster with STUDIO_EXECUTOR=ray.
-
-    `tracker` lets the Ray queue end the run of a job whose worker died as "interrupted".
-    """
-    if settings is None:
-        from core.config import get_settings
-
-        settings = get_settings()
-    if settings.executor == "ray":
-        from core.training.ray_jobs import RayJobQueue  # imports Ray, only in team mode
-
-        return RayJobQueue(settings, tracker=tracker)
-    return JobQueue()

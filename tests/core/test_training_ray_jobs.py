@@ -25,7 +25,8 @@ import pytest
 from core.config import REPO_ROOT, get_settings, load_settings
 from core.errors import TrainingError
 from core.tracking.store import Tracker
-from core.training.jobs import JobQueue, LocalExecutor, job_queue_from_settings
+from core.training.executors import job_queue_from_settings
+from core.training.jobs import JobQueue, LocalExecutor
 from core.training.pipeline import (TrainingSpec, load_run_dataset, make_training_job, reevaluate_run,
                                     store_upload)
 from core.training.runner import TrainConfig
@@ -61,7 +62,8 @@ def test_the_default_queue_is_the_local_worker_thread():
 
 
 def test_the_default_queue_does_not_import_ray():
-    code = ("import sys; from core.config import load_settings; from core.training.jobs import job_queue_from_settings;"
+    code = ("import sys; from core.config import load_settings;"
+            "from core.training.executors import job_queue_from_settings;"
             "job_queue_from_settings(load_settings({})); print('ray' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120,
                          env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
