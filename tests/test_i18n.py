@@ -65,15 +65,17 @@ def _flatten(tree, prefix, problems, where):
 
 def _load(lang: str) -> tuple[dict[str, dict[str, object]], list[str]]:
     """{file name: {dotted key: raw value}} for one language, plus problems found while loading."""
+    import core.usecases.registry  # noqa: F401 - registering the packages adds the catalogs they ship
+
     files, problems = {}, []
-    for path in sorted((I18N_DIR / lang).glob("*.yaml")):
-        where = f"{lang}/{path.name}"
+    for name, path in i18n.catalog_files(lang).items():
+        where = f"{lang}/{name}"
         try:
             tree = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader) or {}
         except yaml.YAMLError as error:
             problems.append(f"{where}: {error}")
             continue
-        files[path.name] = _flatten(tree, "", problems, where)
+        files[name] = _flatten(tree, "", problems, where)
     return files, problems
 
 

@@ -1,14 +1,44 @@
-"""All use cases in display order. Adding one: a new package core/usecases/<name>/ and a line here."""
+"""All use cases in display order. Adding one: a package (core/usecases/<name>/) and one line in PACKAGES."""
 
 from __future__ import annotations
 
-from core.usecases.base import UseCase
-from core.usecases.finance import USE_CASE as FINANCE
-from core.usecases.nlp import USE_CASE as NLP
-from core.usecases.recommendation import USE_CASE as RECOMMENDATION
-from core.usecases.vision import USE_CASE as VISION
+import importlib
+from pathlib import Path
+from types import ModuleType
 
-USE_CASES: dict[str, UseCase] = {use_case.id: use_case for use_case in (VISION, NLP, RECOMMENDATION, FINANCE)}
+from core.usecases.base import UseCase
+
+# One line per use-case package, in display order. A package declares USE_CASE in its __init__ (light:
+# no TensorFlow) and may ship its own catalogs as i18n/<lang>.yaml. Named as strings, like the builders,
+# so that a package outside core (a plug-in, a test's toy) is registered the same way.
+PACKAGES = (
+    "core.usecases.vision",
+    "core.usecases.nlp",
+    "core.usecases.recommendation",
+    "core.usecases.finance",
+)
+
+USE_CASES: dict[str, UseCase] = {}
+
+
+def register(package: str | ModuleType) -> UseCase:
+    """Add the use case a package declares (its USE_CASE) and the package's i18n/<lang>.yaml catalogs."""
+    module = importlib.import_module(package) if isinstance(package, str) else package
+    use_case: UseCase = module.USE_CASE
+    known = USE_CASES.get(use_case.id)
+    if known is not None and known is not use_case:
+        raise ValueError(f"Use case id {use_case.id!r} is taken by another package; pick a new id.")
+    catalogs = Path(module.__file__).parent / "i18n"
+    if catalogs.is_dir():
+        from core.i18n import add_catalog_dir
+
+        add_catalog_dir(catalogs)
+    USE_CASES[use_case.id] = use_case
+    return use_case
+
+
+for _package in PACKAGES:
+    register(_package)
 
 
 def get_use_case(use_case_id: str) -> UseCase:
