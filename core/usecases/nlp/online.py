@@ -1,6 +1,6 @@
 """IMDB movie reviews online (keras.datasets' imdb.npz + word index): downloaded once, cached, checksum-verified.
 
-Follows core.data.online: files live under settings.cache_dir/keras/datasets, every load re-checks
+Downloaded by core.data.online: files live under settings.cache_dir/keras/datasets, every load re-checks
 the published hash (a damaged file is deleted and reported), and with downloads switched off an
 uncached dataset says so. keras.datasets ships IMDB as word ranks; the reviews are rebuilt as
 lower-case words (punctuation and casing are not in the source). Nothing here imports Keras
@@ -10,7 +10,6 @@ until a download is needed.
 from __future__ import annotations
 
 import json
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,6 @@ FILES = (
     RemoteFile("imdb_word_index.json", ORIGIN + "imdb_word_index.json", "bfafd718b763782e994055a2d397834f"),
 )
 SUBDIR = "datasets"
-_LOCK = threading.Lock()
 
 
 def cached_path(remote: RemoteFile) -> Path:
@@ -45,21 +43,7 @@ def imdb_online_available() -> tuple[bool, str]:
 
 def fetch_imdb() -> list[Path]:
     """Local, hash-verified paths of IMDB's files, downloading the missing ones."""
-    paths = []
-    with _LOCK:
-        for remote in FILES:
-            path = cached_path(remote)
-            if path.is_file():
-                if online._hash_file(path, remote.file_hash) != remote.file_hash:
-                    path.unlink(missing_ok=True)
-                    raise DataError("errors.data.online_corrupt", name=NAME, path=str(path),
-                                    detail="checksum does not match the published one")
-                paths.append(path)
-                continue
-            if not get_settings().allow_online:
-                raise DataError(online.ONLINE_DISABLED)
-            paths.append(online._download(remote, path, NAME))
-    return paths
+    return online.fetch_files(((remote, cached_path(remote)) for remote in FILES), NAME)
 
 
 def _decode(sequences: Any, words: dict[int, str]) -> list[str]:

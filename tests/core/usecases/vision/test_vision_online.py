@@ -1,7 +1,7 @@
 """Online datasets: cache hits with verified hashes, damaged caches, offline mode and failed downloads.
 
 Nothing here touches the network: caches are small files of the real structure whose hashes are
-put into core.data.online.ONLINE_FILES, and the one real download points at a closed local port.
+put into core.usecases.vision.online.ONLINE_FILES, and the one real download points at a closed local port.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ import tarfile
 import numpy as np
 import pytest
 
-import core.data.online as online
+import core.data.online as download
+import core.usecases.vision.online as online
 from core.config import get_settings
 from core.errors import DataError
 
@@ -218,7 +219,7 @@ def test_malicious_cifar_pickle_is_refused(monkeypatch):
 @pytest.mark.slow
 def test_failed_download_is_a_clear_error(monkeypatch):
     """keras.utils.get_file against a closed local port fails fast; nothing half-written stays."""
-    monkeypatch.setattr(online, "DOWNLOAD_TIMEOUT_S", 5.0)
+    monkeypatch.setattr(download, "DOWNLOAD_TIMEOUT_S", 5.0)
     (remote,) = online.ONLINE_FILES["mnist_online"]
     monkeypatch.setitem(online.ONLINE_FILES, "mnist_online",
                         (online.RemoteFile(remote.fname, "http://127.0.0.1:9/mnist.npz", remote.file_hash),))
