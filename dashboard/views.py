@@ -601,9 +601,9 @@ def _run_model(run_id: str) -> Any:
 
 def render_try_image(tracker: Any, run_id: str, dataset: Any) -> None:
     """Upload one image (or pick a test image) and get the model's top-3 classes."""
-    from core.data.upload import prepare_single_image
     from core.evaluation.metrics import top_k
     from core.evaluation.serving import predict_proba
+    from core.usecases.vision.upload import prepare_single_image
 
     run = tracker.get_run(run_id)
     if run.data.tags.get("studio.status") != "completed":

@@ -1,1 +1,2 @@
-"""Model builders (Keras in vision.py, scikit-learn in baselines.py) and safe save/load (io.py); importing this package imports no TensorFlow."""
+"""Models, the shared part: safe save/load (io.py), the scikit-learn baselines (baselines.py) and pretrained
+weight downloads (weights.py); a use case's own builders live in its package. Imports no TensorFlow."""

@@ -1,1 +1,1 @@
-"""Use cases: what each one declares (task, datasets, candidates, metric) and the registry."""
+"""Use cases: one package each (declaration, data, models, adapter), the contract (base.py) and the registry."""

@@ -28,10 +28,10 @@ def test_device_text_translates_the_cpu_and_keeps_gpu_model_names(lang):
 
 def _uploads(tmp_path):
     """One dataset from each uploader: ratings (u.data), table, texts and an image zip."""
-    from core.data.upload import load_image_zip
     from core.usecases.finance.data import load_csv_table
     from core.usecases.nlp.data import load_text_csv
     from core.usecases.recommendation.data import load_ratings_csv
+    from core.usecases.vision.upload import load_image_zip
 
     ratings = tmp_path / "u.data"
     ratings.write_text("".join(f"{u}\t{i}\t{1 + (u + i) % 5}\t{100 + i}\n" for u in range(4) for i in range(5)))

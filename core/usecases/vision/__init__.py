@@ -40,7 +40,7 @@ USE_CASE = UseCase(
                       description_key="datasets.cifar10_online.description",
                       available="core.usecases.vision.online:cifar10_online_available"),
         DatasetSource("upload_zip", "datasets.upload_zip.title", "uploaded",
-                      "core.data.upload:load_image_zip",
+                      "core.usecases.vision.upload:load_image_zip",
                       description_key="datasets.upload_zip.description"),
     ),
     candidates=(

@@ -10,9 +10,9 @@ import numpy as np
 
 from core.config import get_settings
 from core.data.dataset import Dataset, source_keys, split_stratified
-from core.data.images import carve_validation, check_images_labels, read_idx_gz, to_unit_float
 from core.errors import DataError
 from core.i18n import translate
+from core.usecases.vision.images import carve_validation, check_images_labels, read_idx_gz, to_unit_float
 
 DIGIT_NAMES = tuple(str(d) for d in range(10))
 FASHION_MNIST_CLASSES = (

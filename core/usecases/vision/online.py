@@ -16,10 +16,10 @@ import numpy as np
 
 from core.config import get_settings
 from core.data.dataset import Dataset, source_keys
-from core.data.images import carve_validation, check_images_labels, parse_idx, to_unit_float
 from core.data.online import ONLINE_DISABLED, RemoteFile, fetch_files, keras_cache_dir
 from core.errors import DataError
 from core.i18n import translate
+from core.usecases.vision.images import carve_validation, check_images_labels, parse_idx, to_unit_float
 
 KERAS_ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 # keras.datasets' own origins and hashes. Keras gives none for Fashion-MNIST; these md5 sums are

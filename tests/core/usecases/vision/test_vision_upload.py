@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import core.data.upload as upload
+import core.usecases.vision.upload as upload
 from core.config import get_settings
-from core.data.upload import load_image_zip, prepare_single_image
 from core.errors import DataError
+from core.usecases.vision.upload import load_image_zip, prepare_single_image
 
 
 @pytest.fixture(autouse=True)

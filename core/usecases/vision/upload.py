@@ -19,7 +19,8 @@ import numpy as np
 
 from core.config import get_settings
 from core.data.dataset import Dataset, source_keys, split_stratified
-from core.data.images import (
+from core.errors import DataError
+from core.usecases.vision.images import (
     ImageDecodeError,
     border_pixels,
     fit_to_box,
@@ -28,7 +29,6 @@ from core.data.images import (
     open_image,
     to_unit_float,
 )
-from core.errors import DataError
 
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"})
 JUNK_NAMES = frozenset({"thumbs.db", "desktop.ini"})
