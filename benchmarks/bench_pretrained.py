@@ -3,7 +3,8 @@
 Per use case: test accuracy, macro-F1 and training seconds of the baseline, a from-scratch
 network and the pretrained candidate, each through its use case's adapter (the app's path
 minus MLflow), then the same at 10 / 25 / 50 / 100 % of the training split (stratified subsets,
-validation and test splits unchanged).
+validation and test splits unchanged), by the app's
+learning-curve job (core.training.learning_curve) with its runs tracked in a temporary data dir.
 
 - NLP (bundled English reviews): TF-IDF + logistic regression, fastText-like, and the WordLlama
   model (embeddings shipped in the wordllama wheel: fully offline), fine-tuned in two stages.
@@ -20,7 +21,6 @@ validation and test splits unchanged).
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import sys
 import tempfile
@@ -32,19 +32,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("STUDIO_DATA_DIR", tempfile.mkdtemp(prefix="studio-bench-"))
 
 import numpy as np  # noqa: E402
-
-
-def subset(dataset, fraction: float, seed: int = 0):
-    """The dataset with a stratified `fraction` of its training split (validation and test unchanged)."""
-    if fraction >= 1.0:
-        return dataset
-    from sklearn.model_selection import train_test_split
-
-    index = np.arange(len(dataset.y_train))
-    keep, _ = train_test_split(index, train_size=fraction, random_state=seed, stratify=dataset.y_train)
-    keep = np.sort(keep)
-    x_train = [dataset.x_train[i] for i in keep] if isinstance(dataset.x_train, list) else dataset.x_train[keep]
-    return dataclasses.replace(dataset, x_train=x_train, y_train=dataset.y_train[keep])
 
 
 def train(adapter, candidate, dataset, *, epochs: int | None = None, seed: int = 0, plain_fit: bool = False,
@@ -122,7 +109,7 @@ def nlp(fractions) -> None:
     for cid, start in chosen:
         print(row(cid, start, train(ADAPTER, USE_CASE.candidate(cid), data)), flush=True)
     print(row("frozen WordLlama mean + logistic regression", "pretrained, frozen", frozen_wordllama_logreg(data)))
-    curve(ADAPTER, USE_CASE, data, [cid for cid, _ in chosen], fractions)
+    curve("nlp", "en_reviews", [cid for cid, _ in chosen], fractions)
 
 
 def vision(fractions, imagenet: bool) -> None:
@@ -145,17 +132,26 @@ def vision(fractions, imagenet: bool) -> None:
     figures = train(IMAGE_CLASSIFICATION, small, data, epochs=15, plain_fit=True, image_size=32,
                     freeze_batch_norm=False)
     print(row("mobilenet_v3_small (32 px) RANDOM INIT", "from scratch (no ImageNet weights offline)", figures))
-    curve(IMAGE_CLASSIFICATION, USE_CASE, data, ["logreg", "cnn"], fractions)
+    curve("vision", "digits", ["logreg", "cnn"], fractions)
 
 
-def curve(adapter, use_case, data, candidate_ids, fractions) -> None:
-    print(f"\n### Learning curve: test accuracy at a share of the {len(data.y_train)} training examples\n")
-    print("| model | " + " | ".join(f"{int(f * 100)} % ({int(round(f * len(data.y_train)))})" for f in fractions)
-          + " |")
-    print("|---|" + "---|" * len(fractions))
+def curve(use_case: str, dataset: str, candidate_ids, fractions) -> None:
+    """The app's learning-curve job (core.training.learning_curve), run here in one thread; runs tracked in tmp."""
+    from core.tracking.store import tracker_from_settings
+    from core.selection.learning_curve import examples_needed
+    from core.training.learning_curve import LearningCurveJob, run_learning_curve
+
+    job = LearningCurveJob(use_case, dataset, list(candidate_ids), tracker_from_settings(), fractions=fractions)
+    points = run_learning_curve(job)["points"]
+    sizes = sorted({p["train_size"] for p in points})
+    print(f"\n### Learning curve: test accuracy by labelled training examples (share of {sizes[-1]})\n")
+    print("| model | " + " | ".join(f"{n} ({n / sizes[-1]:.0%})" for n in sizes) + " | examples needed (within 1 pt of best) |")
+    print("|---|" + "---|" * (len(sizes) + 1))
     for cid in candidate_ids:
-        cells = [f"{train(adapter, use_case.candidate(cid), subset(data, f))['accuracy']:.3f}" for f in fractions]
-        print(f"| {cid} | " + " | ".join(cells) + " |", flush=True)
+        mine = {p["train_size"]: p["test_accuracy"] for p in points if p["model"] == cid}
+        needed = examples_needed(list(mine), list(mine.values()))
+        print(f"| {cid} | " + " | ".join(f"{mine[n]:.3f}" if n in mine else "–" for n in sizes)
+              + f" | {needed} |", flush=True)
 
 
 def main() -> None:

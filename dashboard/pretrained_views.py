@@ -45,3 +45,179 @@ def download_text(progress: Any) -> str:
     """The progress bar's text while pretrained weights download (bytes counted in batch / batches)."""
     return t("pretrained.downloading", done_mb=f"{progress.batch / 2**20:.1f}",
              total_mb=f"{progress.batches / 2**20:.1f}")
+
+
+CURVE_JOB_KEY = "lc_job"
+
+
+def _curve_job(queue: Any, use_case_id: str) -> str | None:
+    """This session's learning-curve job of the use case; after a reload, the use case's active one."""
+    key = f"{CURVE_JOB_KEY}_{use_case_id}"
+    job_id = st.session_state.get(key)
+    if job_id is None or queue.get(job_id) is None:
+        active = [job for job in queue.active() if job.meta.get("learning_curve") == use_case_id]
+        job_id = active[0].id if active else None
+        st.session_state[key] = job_id
+    return job_id
+
+
+def _model_label(use_case: Any, model_id: str) -> str:
+    from dashboard.views import model_name
+
+    try:
+        start = starting_point(use_case.candidate(model_id))
+    except KeyError:
+        return model_name(use_case.id, model_id)
+    return f"{model_name(use_case.id, model_id)} · {start}"
+
+
+def render_learning_curve(use_case: Any, queue: Any, tracker: Any) -> None:
+    """Model selection's learning curve: start one background job, follow it, chart how many labels each model needs."""
+    from core.selection.learning_curve import curve_points, latest_curve
+
+    job_id = _curve_job(queue, use_case.id)
+    state = queue.get(job_id) if job_id else None
+    points = latest_curve(curve_points(tracker, use_case.id))
+    st.subheader(t("learning_curve.title"))
+    with st.expander(t("learning_curve.intro"), expanded=len(points) == 0 and state is None):
+        _render_curve_form(use_case, queue, busy=state is not None and state.active)
+    job_id = st.session_state.get(f"{CURVE_JOB_KEY}_{use_case.id}")
+    if job_id:
+        _render_curve_progress(queue, job_id, use_case)
+    if len(points) == 0:
+        st.caption(t("learning_curve.none_yet"))
+        return
+    _render_curve_results(points, use_case)
+
+
+def _render_curve_form(use_case: Any, queue: Any, *, busy: bool) -> None:
+    from core.models.weights import weights_status
+    from core.training.learning_curve import default_candidates
+    from dashboard import access
+    from dashboard.widgets import translated_choice
+
+    sources = {source.id: source for source in use_case.datasets if source.kind == "bundled" and source.is_available()[0]}
+    usable = [c.id for c in use_case.candidates if not c.weights or weights_status(c.weights)[0] != "offline"]
+    left, right = st.columns([1, 2])
+    source_id = translated_choice(left.selectbox, t("learning_curve.dataset"), list(sources),
+                                  key=f"lc_dataset_{use_case.id}", format_func=lambda sid: t(sources[sid].title_key))
+    chosen = right.multiselect(t("learning_curve.models"), usable, default=default_candidates(use_case),
+                               key=f"lc_models_{use_case.id}", format_func=lambda cid: _model_label(use_case, cid))
+    if not chosen:
+        st.info(t("learning_curve.needs_models"))
+    if access.can("train", note=True) and st.button(t("learning_curve.start"), key=f"lc_start_{use_case.id}",
+                                                    type="primary", disabled=busy or not chosen or not source_id):
+        from core.training.learning_curve import LearningCurveJob
+
+        access.require("train")
+        job = LearningCurveJob(use_case.id, source_id, list(chosen), tracker=_tracker(), user=access.user_for_runs())
+        st.session_state[f"{CURVE_JOB_KEY}_{use_case.id}"] = queue.submit(
+            job, title=f"learning curve / {use_case.id} / {source_id}",
+            meta={"learning_curve": use_case.id, "dataset": source_id, "models": list(chosen)})
+
+
+def _tracker() -> Any:
+    from dashboard.services import get_tracker
+
+    return get_tracker()
+
+
+def _render_curve_progress(queue: Any, job_id: str, use_case: Any) -> None:
+    from dashboard.i18n import error_text
+    from dashboard.views import model_name
+
+    state = queue.get(job_id)
+    if state is None:
+        return
+    active = state.active
+
+    @st.fragment(run_every=1.0 if active else None)
+    def panel() -> None:
+        current = queue.get(job_id)
+        progress = current.progress
+        if current.active:
+            if progress is None:
+                st.progress(0.0, text=t("lab.queued") if current.state == "queued" else t("lab.preparing"))
+            else:
+                inner = getattr(progress.inner, "phase", "")
+                key = "learning_curve.downloading" if inner == "downloading" else "learning_curve.running"
+                st.progress(progress.fraction, text=t(key, point=progress.point, points=progress.points,
+                                                      model=model_name(use_case.id, progress.model),
+                                                      size=f"{progress.train_size:,}",
+                                                      percent=f"{progress.train_fraction * 100:.0f}"))
+            if st.button(t("learning_curve.cancel"), key=f"lc_cancel_{use_case.id}"):
+                queue.cancel(job_id)
+                st.toast(t("lab.cancel_requested"))
+            return
+        if active:  # it has just finished: redraw the page with its points
+            st.rerun()
+        if current.state == "failed" and current.error is not None:
+            st.error(error_text(current.error))
+        elif current.state == "cancelled":
+            done = len(progress.done) if progress is not None else 0
+            st.warning(t("learning_curve.cancelled", done=done, points=getattr(progress, "points", 0) or 0))
+        elif current.state == "completed" and isinstance(current.result, dict):
+            models = {p["model"] for p in current.result["points"]}
+            fractions = {p["fraction"] for p in current.result["points"]}
+            st.success(t("learning_curve.finished", points=len(models), fractions=len(fractions)))
+
+    panel()
+
+
+def _render_curve_results(points: Any, use_case: Any) -> None:
+    from core.selection.compare import PERCENT_METRICS, format_metric, higher_is_better, quality_columns
+    from core.selection.learning_curve import TOLERANCE, needed_by_model
+    from dashboard.pretrained_charts import plot_learning_curve
+    from dashboard.views import model_name
+
+    metric = next((m for m in quality_columns(use_case) if m in points and points[m].notna().any()), None)
+    if metric is None:
+        return
+    percent = metric in PERCENT_METRICS
+    metric_name = t(f"selection.metrics.{metric}")
+    y_title = f"{metric_name[:1].upper()}{metric_name[1:]}" + (" (%)" if percent else "")
+    curves, starts = {}, {}
+    for model, rows in points.groupby("model", sort=False):
+        name = model_name(use_case.id, model)
+        curves[name] = (rows["train_size"].tolist(), rows[metric].tolist())
+        starts[name] = _start_id(use_case, str(model))
+    st.plotly_chart(plot_learning_curve(curves, title=t("learning_curve.chart_title"),
+                                        x_title=t("learning_curve.x_title"), y_title=y_title, percent=percent,
+                                        starts=starts),
+                    key=f"lc_chart_{use_case.id}")
+    better = higher_is_better(metric)
+    needed = needed_by_model(points, metric, higher_is_better=better)
+    rows = []
+    for model, group in points.groupby("model", sort=False):
+        group = group.sort_values("train_size")
+        first, last = group.iloc[0], group.iloc[-1]
+        rows.append({
+            t("learning_curve.columns.model"): model_name(use_case.id, model),
+            t("learning_curve.columns.start"): _start_text(use_case, str(model)),
+            t("learning_curve.columns.needed"): f"{needed[model]:,}" if model in needed else "–",
+            t("learning_curve.columns.at_smallest", metric=metric_name, size=f"{int(first['train_size']):,}"):
+                format_metric(metric, first[metric]),
+            t("learning_curve.columns.at_full", metric=metric_name, size=f"{int(last['train_size']):,}"):
+                format_metric(metric, last[metric]),
+        })
+    import pandas as pd
+
+    st.markdown(f"**{t('learning_curve.needed_title')}**")
+    st.dataframe(pd.DataFrame(rows), hide_index=True, key=f"lc_needed_{use_case.id}")
+    tolerance = t("learning_curve.tolerance_points") if percent else f"{TOLERANCE:g}"
+    test = points["test_size"].iloc[0] if "test_size" in points else None
+    st.caption(t("learning_curve.needed_note", tolerance=tolerance, metric=metric_name,
+                 test=f"{int(test):,}" if test is not None and test == test else "–"))
+
+
+def _start_id(use_case: Any, model_id: str) -> str:
+    from core.selection.compare import starting_point as start_of
+
+    return start_of(use_case, model_id)
+
+
+def _start_text(use_case: Any, model_id: str) -> str:
+    try:
+        return starting_point(use_case.candidate(model_id))
+    except KeyError:
+        return ""

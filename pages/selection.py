@@ -10,6 +10,7 @@ from core.selection.guidance import load_rules, recommend, render_reason, to_mar
 from core.usecases.registry import available_use_cases, get_use_case
 from dashboard import selection_views as views
 from dashboard.i18n import current_language, error_text, t
+from dashboard.pretrained_views import render_learning_curve
 from dashboard.services import get_job_queue, get_tracker
 from dashboard.widgets import translated_choice
 
@@ -58,6 +59,8 @@ with right:
 
 st.subheader(t("selection_page.baseline_title"))
 significance, baseline = views.render_baseline_tests(tracker, table, use_case, scope=scope)
+
+render_learning_curve(use_case, queue, tracker)  # how many labelled examples each starting point needs
 
 # ---- guidance ----------------------------------------------------------------------------------
 st.subheader(t("selection_page.guidance_title"))

@@ -28,6 +28,7 @@ TAG_FINGERPRINT = "studio.dataset_fingerprint"
 TAG_SOURCE_KIND = "studio.source_kind"  # bundled | online | uploaded
 TAG_SOURCE_NAME = "studio.source_name"  # an upload's original file name ("german_credit.csv"); the stored copy is a hash
 TAG_DATASET_ROWS = "studio.dataset_rows"  # examples in all splits (rows, images, texts, ratings)
+TAG_TRAIN_FRACTION = "studio.train_fraction"  # a learning-curve run on a share (< 1) of the training split
 TAG_USER = "studio.user"  # who started the run: the signed-in e-mail, or the OS user in single-user mode
 TAG_EXECUTOR = "studio.executor"  # "ray" when a Ray worker trained it
 TAG_WORKER = "studio.worker"  # which Ray worker
@@ -68,6 +69,7 @@ class RunRecord:
     ended: datetime | None = None
     duration_s: float = math.nan
     mlflow_status: str = ""  # RUNNING | FINISHED | FAILED | KILLED
+    train_fraction: float = 1.0  # share of the training split it trained on (< 1: a learning-curve point)
 
     @property
     def completed(self) -> bool:
@@ -124,8 +126,15 @@ def run_record(run: Any) -> RunRecord:
         executor=tags.get(TAG_EXECUTOR, ""), worker=tags.get(TAG_WORKER, ""),
         params=params, metrics={key: value for key, value in data.metrics.items() if key not in curves},
         curves=curves, started=_time(info.start_time), ended=_time(info.end_time), duration_s=duration,
-        mlflow_status=info.status or "",
+        mlflow_status=info.status or "", train_fraction=_fraction(tags.get(TAG_TRAIN_FRACTION)),
     )
+
+
+def _fraction(tagged: str | None) -> float:
+    try:
+        return float(tagged) if tagged else 1.0
+    except ValueError:
+        return 1.0
 
 
 def device_tags(device: Any) -> dict[str, str]:

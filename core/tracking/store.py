@@ -313,8 +313,12 @@ class Tracker:
         """The run as a RunRecord (status, device, data, user... as fields); TrackingError if unknown or deleted."""
         return run_record(self.get_run(run_id))
 
-    def list_runs(self, use_case: str | None = None):
-        """One row per run, newest first: ids, names, device, status, start, duration, final metrics, params."""
+    def list_runs(self, use_case: str | None = None, *, curve_points: bool = False):
+        """One row per run, newest first: ids, names, device, status, start, duration, final metrics, params.
+
+        Learning-curve runs on a share of the training split (tag studio.train_fraction < 1) are left
+        out unless `curve_points` (core.selection.learning_curve reads them).
+        """
         import pandas as pd
 
         filter_string = ""
@@ -323,7 +327,7 @@ class Tracker:
             filter_string = f"tags.`{TAG_USE_CASE}` = '{safe}'"
         with self._lock:
             runs = self._search(filter_string)
-        records = [run_record(run) for run in runs]
+        records = [record for record in map(run_record, runs) if curve_points or record.train_fraction >= 1.0]
         metric_names = sorted({key for record in records for key in record.metrics})
         reserved = set(BASE_COLUMNS) | set(metric_names)
         rows = []

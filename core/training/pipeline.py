@@ -39,6 +39,9 @@ class TrainingSpec:
     config: TrainConfig = field(default_factory=TrainConfig)
     dataset_kwargs: dict[str, Any] = field(default_factory=dict)
     user: str | None = None  # who asked for the run (signed-in e-mail); None: the OS user, in the tracker
+    # Share of the training split to train on (a learning-curve point, core.training.learning_curve):
+    # a stratified subset; validation and test splits unchanged.
+    train_fraction: float = 1.0
 
     def title(self) -> str:
         return f"{self.use_case} / {self.dataset} / {self.candidate}"
@@ -180,6 +183,13 @@ def run_training(
     config.validate()
 
     dataset = load_dataset(spec.use_case, spec.dataset, seed=config.seed, **spec.dataset_kwargs)
+    subset_tags = {}
+    if spec.train_fraction < 1.0:  # hidden from the runs list (Tracker.list_runs): a learning-curve point
+        from core.training.learning_curve import training_subset
+        from core.tracking.records import TAG_TRAIN_FRACTION
+
+        dataset = training_subset(dataset, spec.train_fraction, seed=config.seed)
+        subset_tags = {TAG_TRAIN_FRACTION: str(spec.train_fraction)}
     device = configure_device(settings.device_policy, mixed_precision=settings.mixed_precision)
     if candidate.weights:  # a one-time download, shown as a progress bar; offline: fails before any run is logged
         _download_weights(candidate, report)
@@ -208,7 +218,7 @@ def run_training(
         model=spec.candidate,
         params=params,
         tags={**device.as_tags(), **dataset_tags(dataset, spec.dataset_kwargs), **user_tags(spec.user),
-              **(tags or {})},
+              **subset_tags, **(tags or {})},
     )
     if on_run_id:
         on_run_id(run_id)

@@ -1,0 +1,215 @@
+"""Learning curve: how good each starting point gets with 10 / 25 / 50 / 100 % of the labelled examples.
+
+One background job trains the chosen candidates (typically one pretrained, one from scratch and the
+baseline) on stratified subsets of the training split; the validation and test splits stay exactly
+the same, so every point is measured on the same test set. Each point is an ordinary tracked run
+(core.training.pipeline.run_training with TrainingSpec.train_fraction) carrying the curve's id,
+its share of the training split and the full split's fingerprint as parameters. Runs on a subset
+are tagged studio.train_fraction, so the Runs, Model selection and Strategy pages (Tracker.list_runs)
+leave them out; core.selection.learning_curve reads them back and says how many labelled
+examples each model needed (kept outside core.training: the Strategy page reads it without TensorFlow).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+
+from core.config import Settings, get_settings
+from core.data.dataset import Dataset
+from core.errors import DataError
+
+from core.selection.learning_curve import PARAM_CURVE, PARAM_CURVE_SIZE, PARAM_FRACTION, PARAM_SPLIT
+
+FRACTIONS = (0.1, 0.25, 0.5, 1.0)
+
+
+def subset_size(total: int, fraction: float, num_classes: int = 0) -> int:
+    """Training examples kept at `fraction` of `total`: round(fraction * total), at least one per class."""
+    if not 0.0 < float(fraction) <= 1.0:
+        raise ValueError(f"fraction must be in (0, 1], got {fraction!r}; use e.g. 0.25 for a quarter.")
+    return int(min(total, max(int(round(float(fraction) * total)), int(num_classes), 1)))
+
+
+def _take(x: Any, index: np.ndarray) -> Any:
+    if isinstance(x, Mapping):
+        return {name: _take(column, index) for name, column in x.items()}
+    if isinstance(x, list):
+        return [x[i] for i in index]
+    if hasattr(x, "iloc"):
+        return x.iloc[index]
+    return np.asarray(x)[index]
+
+
+def training_subset(dataset: Dataset, fraction: float, *, seed: int = 0) -> Dataset:
+    """The dataset with a `fraction` of its training split, stratified by class; validation and test unchanged.
+
+    Class labels (integer y) keep their shares (every class keeps at least one example); ratings
+    (float y) are sampled uniformly. The same seed draws the same subset.
+    """
+    y = np.asarray(dataset.y_train)
+    total = len(y)
+    stratify = np.issubdtype(y.dtype, np.integer)
+    classes = len(np.unique(y)) if stratify else 0
+    size = subset_size(total, fraction, classes)
+    if size >= total:
+        return dataset
+    from sklearn.model_selection import train_test_split
+
+    index = np.arange(total)
+    try:
+        keep, _ = train_test_split(index, train_size=size, random_state=seed, stratify=y if stratify else None)
+    except ValueError:  # a class with one example cannot be split in two: fall back to a uniform draw
+        keep, _ = train_test_split(index, train_size=size, random_state=seed)
+    keep = np.sort(keep)
+    return dataclasses.replace(dataset, x_train=_take(dataset.x_train, keep), y_train=y[keep])
+
+
+def default_candidates(use_case: Any, *, usable: Callable[[Any], bool] | None = None) -> list[str]:
+    """One candidate per starting point: the first usable pretrained one, the from-scratch default, the baseline.
+
+    `usable(candidate)` says whether a pretrained candidate can train now (its weights cached or
+    downloadable); the default is core.models.weights.weights_status.
+    """
+    if usable is None:
+        from core.models.weights import weights_status
+
+        def usable(candidate: Any) -> bool:
+            return not candidate.weights or weights_status(candidate.weights)[0] != "offline"
+
+    candidates = list(use_case.candidates)
+    pretrained = next((c.id for c in candidates if c.pretrained and usable(c)), None)
+    scratch_ids = [c.id for c in candidates if c.kind == "keras" and not c.pretrained]
+    scratch = use_case.default_candidate if use_case.default_candidate in scratch_ids else (
+        scratch_ids[0] if scratch_ids else None)
+    baseline = next((c.id for c in candidates if c.kind == "sklearn"), None)
+    return [cid for cid in (pretrained, scratch, baseline) if cid]
+
+
+@dataclass(frozen=True)
+class CurveProgress:
+    """Where a learning-curve job is: point `point` (1-based) of `points`, and that run's own progress."""
+
+    point: int
+    points: int
+    model: str
+    train_fraction: float
+    train_size: int
+    inner: Any = None  # core.training.runner.Progress of the run being trained
+    done: tuple[dict[str, Any], ...] = ()  # finished points so far (see LearningCurveJob)
+
+    @property
+    def fraction(self) -> float:
+        """Share of the whole job done, 0..1, for a progress bar."""
+        within = float(getattr(self.inner, "fraction", 0.0) or 0.0) if self.inner is not None else 0.0
+        if getattr(self.inner, "phase", "") == "downloading":
+            within = 0.0
+        share = max(self.point - 1 + within, len(self.done)) / max(self.points, 1)
+        return float(min(1.0, max(0.0, share)))
+
+
+@dataclass
+class LearningCurveJob:
+    """A job for core.training.jobs.JobQueue: every candidate at every fraction, one tracked run each.
+
+    Candidates train with their default budget (epochs, batch size, learning rate), as "benchmark
+    all candidates" does, so the 100 % point is an ordinary comparison run. Returns
+    {"status": completed | cancelled, "curve_id", "split", "points": [...]}.
+    """
+
+    use_case: str
+    dataset: str
+    candidates: Sequence[str]
+    tracker: Any
+    fractions: Sequence[float] = FRACTIONS
+    seed: int = 0
+    dataset_kwargs: dict[str, Any] = field(default_factory=dict)
+    user: str | None = None
+    settings: Settings | None = None
+    curve_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+
+    def specs(self) -> list[Any]:
+        """The full-data TrainingSpec of each chosen candidate, in the order chosen."""
+        from core.training.pipeline import benchmark_specs
+
+        by_id = {spec.candidate: spec for spec in benchmark_specs(self.use_case, self.dataset, seed=self.seed,
+                                                                   dataset_kwargs=self.dataset_kwargs)}
+        missing = [cid for cid in self.candidates if cid not in by_id]
+        if missing or not self.candidates:
+            raise DataError("errors.learning_curve.no_candidates", models=", ".join(missing) or "-")
+        return [dataclasses.replace(by_id[cid], user=self.user) for cid in self.candidates]
+
+    def __call__(self, context: Any) -> dict[str, Any]:
+        from core.training.pipeline import load_dataset, run_training
+
+        fractions = sorted({float(f) for f in self.fractions})
+        for fraction in fractions:
+            subset_size(1, fraction)  # a fraction outside (0, 1] fails before anything trains
+        specs = self.specs()
+        full = load_dataset(self.use_case, self.dataset, seed=self.seed, **self.dataset_kwargs)
+        classes = len(np.unique(full.y_train)) if np.issubdtype(np.asarray(full.y_train).dtype, np.integer) else 0
+        total = len(full.y_train)
+        plan = [(spec, fraction) for spec in specs for fraction in fractions]
+        done: list[dict[str, Any]] = []
+        status = "completed"
+        for position, (spec, fraction) in enumerate(plan, start=1):
+            if context.cancelled.is_set():
+                status = "cancelled"
+                break
+            size = subset_size(total, fraction, classes)
+            curve_params = {PARAM_CURVE: self.curve_id, PARAM_FRACTION: fraction, PARAM_SPLIT: full.fingerprint,
+                            PARAM_CURVE_SIZE: size}
+
+            def report(progress: Any, *, _p=position, _s=spec, _f=fraction, _n=size) -> None:
+                context.report(CurveProgress(_p, len(plan), _s.candidate, _f, _n, progress, tuple(done)))
+
+            def started(run_id: str) -> None:
+                context.set_run_id(run_id)
+                self.tracker.log_params(run_id, curve_params)
+
+            report(None)
+            outcome = run_training(dataclasses.replace(spec, train_fraction=fraction), tracker=self.tracker,
+                                   report=report, cancel_event=context.cancelled, on_run_id=started,
+                                   settings=self.settings, tags=getattr(context, "run_tags", None))
+            if outcome.status == "cancelled":
+                status = "cancelled"
+                break
+            done.append({"run_id": outcome.run_id, "model": spec.candidate, "fraction": fraction,
+                         "train_size": size, **{k: v for k, v in outcome.metrics.items()
+                                                if k.startswith(("test_", "latency_")) or k == "train_seconds"}})
+            context.report(CurveProgress(position, len(plan), spec.candidate, fraction, size, None, tuple(done)))
+        return {"status": status, "curve_id": self.curve_id, "split": full.fingerprint, "points": done}
+
+    @property
+    def wants_gpu(self) -> bool:
+        from core.usecases.registry import get_use_case
+
+        settings = self.settings or get_settings()
+        case = get_use_case(self.use_case)
+        return settings.device_policy != "cpu" and any(case.candidate(c).kind == "keras" for c in self.candidates)
+
+    def for_remote(self) -> "LearningCurveJob":
+        """This job with the app's settings, ready to run on another machine (bundled data only)."""
+        return dataclasses.replace(self, settings=self.settings or get_settings())
+
+
+def run_learning_curve(job: LearningCurveJob, *, report: Callable[[Any], None] | None = None,
+                       cancel_event: Any = None) -> dict[str, Any]:
+    """Run a LearningCurveJob in this thread (benchmarks, scripts): the same code the job queue runs."""
+    import threading
+
+    class _Context:
+        def __init__(self) -> None:
+            self.cancelled = cancel_event or threading.Event()
+
+        def report(self, progress: Any) -> None:
+            (report or (lambda _: None))(progress)
+
+        def set_run_id(self, run_id: str) -> None:
+            pass
+
+    return job(_Context())
