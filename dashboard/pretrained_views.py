@@ -165,7 +165,8 @@ def _render_curve_progress(queue: Any, job_id: str, use_case: Any) -> None:
 
 
 def _render_curve_results(points: Any, use_case: Any) -> None:
-    from core.selection.compare import PERCENT_METRICS, format_metric, higher_is_better, quality_columns
+    from core.evaluation.catalogue import format_metric, higher_is_better, is_percent
+    from core.selection.compare import quality_columns
     from core.selection.learning_curve import TOLERANCE, needed_by_model
     from dashboard.pretrained_charts import plot_learning_curve
     from dashboard.views import model_name
@@ -173,7 +174,7 @@ def _render_curve_results(points: Any, use_case: Any) -> None:
     metric = next((m for m in quality_columns(use_case) if m in points and points[m].notna().any()), None)
     if metric is None:
         return
-    percent = metric in PERCENT_METRICS
+    percent = is_percent(metric)
     metric_name = t(f"selection.metrics.{metric}")
     y_title = f"{metric_name[:1].upper()}{metric_name[1:]}" + (" (%)" if percent else "")
     curves, starts = {}, {}
@@ -221,3 +222,54 @@ def _start_text(use_case: Any, model_id: str) -> str:
         return starting_point(use_case.candidate(model_id))
     except KeyError:
         return ""
+
+
+@st.cache_data(ttl=5.0, show_spinner=False)
+def _runs_and_curve_points() -> tuple[Any, Any]:
+    """(runs on whole training splits, learning-curve points) from the tracker, read at most every few seconds."""
+    from pathlib import Path
+
+    from core.config import get_settings
+    from core.selection.learning_curve import PARAM_FRACTION, points_from_runs
+
+    uri = get_settings().tracking_uri
+    if uri.startswith("sqlite:///") and not Path(uri[len("sqlite:///"):]).exists():
+        return None, None  # nothing was ever tracked here: no MLflow import to pay for
+    from dashboard.services import get_tracker
+
+    try:
+        runs = get_tracker().list_runs(curve_points=True)
+    except Exception:  # noqa: BLE001 - the planner's own evidence line says when the tracker cannot be read
+        return None, None
+    whole = runs
+    if PARAM_FRACTION in runs.columns:
+        whole = runs[runs[PARAM_FRACTION].astype(float).fillna(1.0) >= 1.0]
+    return whole, points_from_runs(runs)
+
+
+def render_starting_points(analysis: Any) -> None:
+    """The Strategy page's pretrained vs from scratch vs baseline table (quality, cost, labelled examples)."""
+    from core.strategy.evidence import primary_metrics
+    from core.strategy.starting_points import compare_starting_points, starting_point_rows
+    from dashboard.i18n import current_language
+
+    st.subheader(t("starting_points.title"))
+    st.caption(t("starting_points.intro"))
+    runs, points = _runs_and_curve_points()
+    wanted = [use_case.id for use_case in analysis.assessment.use_cases]
+    metrics = {uid: metric for uid, metric in primary_metrics().items() if uid in wanted}
+    comparison = compare_starting_points(runs, metrics, points)
+    rows = starting_point_rows(comparison, current_language(), {uid: analysis.title(uid) for uid in wanted})
+    if not rows:
+        st.info(t("starting_points.none"))
+        return
+    st.dataframe(rows, hide_index=True, width="stretch", key="stg_starting_points")
+
+
+def ranking_marker(use_case_id: str, model_id: str, is_baseline: bool) -> str:
+    """Model selection's ranking marker: "baseline" for the use case's baseline, else where the weights started."""
+    from core.strategy.starting_points import START_KEYS, start_of
+
+    if is_baseline:
+        return t("selection.md.baseline")
+    return t(START_KEYS.get(start_of(use_case_id, model_id), "pretrained.from_scratch"))

@@ -24,23 +24,27 @@ PARAM_SPLIT = "curve_split"  # fingerprint of the full split the subsets were dr
 PARAM_CURVE_SIZE = "curve_train_size"
 
 
-def curve_points(tracker: Any, use_case: str, *, split: str | None = None) -> Any:
-    """The learning-curve points tracked for a use case: one row per completed run of a curve, newest curve first.
+def curve_points(tracker: Any, use_case: str | None = None, *, split: str | None = None) -> Any:
+    """The learning-curve points tracked for a use case (None: every use case); see points_from_runs."""
+    return points_from_runs(tracker.list_runs(use_case=use_case, curve_points=True), split=split)
 
-    Columns: curve_id, split, model, fraction, train_size, started, run_id, dataset, test_size and the
-    run's test metrics, training seconds, parameters and size.
-    `split` keeps the curves drawn from that full-split fingerprint.
+
+def points_from_runs(runs: Any, *, split: str | None = None) -> Any:
+    """One row per completed run of a learning curve in Tracker.list_runs(curve_points=True), newest curve first.
+
+    Columns: curve_id, split, use_case, model, fraction, train_size, started, run_id, dataset, test_size
+    and the run's test metrics, training seconds, parameters and size. `split` keeps the curves drawn
+    from that full-split fingerprint.
     """
     import pandas as pd
 
-    runs = tracker.list_runs(use_case=use_case, curve_points=True)
-    columns = ["curve_id", "split", "model", "fraction", "train_size", "started", "run_id"]
-    if runs.empty or PARAM_CURVE not in runs.columns:
+    columns = ["curve_id", "split", "use_case", "model", "fraction", "train_size", "started", "run_id"]
+    if runs is None or runs.empty or PARAM_CURVE not in runs.columns:
         return pd.DataFrame(columns=columns)
     runs = runs[runs[PARAM_CURVE].notna() & (runs["status"] == "completed")]
     points = pd.DataFrame({
         "curve_id": runs[PARAM_CURVE].astype(str), "split": runs[PARAM_SPLIT].astype(str),
-        "model": runs["model"].astype(str),
+        "use_case": runs["use_case"].astype(str), "model": runs["model"].astype(str),
         "fraction": pd.to_numeric(runs[PARAM_FRACTION], errors="coerce"),
         "train_size": pd.to_numeric(runs[PARAM_CURVE_SIZE], errors="coerce"),
         "started": runs["started"], "run_id": runs["run_id"], "dataset": runs["dataset"].astype(str),
@@ -51,6 +55,8 @@ def curve_points(tracker: Any, use_case: str, *, split: str | None = None) -> An
             points[name] = pd.to_numeric(runs[name], errors="coerce")
     if split is not None:
         points = points[points["split"] == str(split)]
+    if points.empty:
+        return points.reset_index(drop=True)
     newest = points.groupby("curve_id")["started"].transform("max")
     return points.assign(_newest=newest).sort_values(["_newest", "model", "fraction"], ascending=[False, True, True]
                                                      ).drop(columns="_newest").reset_index(drop=True)

@@ -86,7 +86,7 @@ def default_candidates(use_case: Any, *, usable: Callable[[Any], bool] | None = 
     scratch_ids = [c.id for c in candidates if c.kind == "keras" and not c.pretrained]
     scratch = use_case.default_candidate if use_case.default_candidate in scratch_ids else (
         scratch_ids[0] if scratch_ids else None)
-    baseline = next((c.id for c in candidates if c.kind == "sklearn"), None)
+    baseline = use_case.baseline or next((c.id for c in candidates if c.kind == "sklearn"), None)
     return [cid for cid in (pretrained, scratch, baseline) if cid]
 
 
