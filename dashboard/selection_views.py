@@ -10,8 +10,10 @@ import streamlit as st
 
 from core.errors import StudioError
 from core.selection.guidance import Requirements
+from core.strategy.starting_points import START_KEYS
 from dashboard import access, charts, selection_charts
 from dashboard.i18n import device_text, error_text, t
+from dashboard.pretrained_views import ranking_marker
 from dashboard.widgets import translated_choice
 
 BENCHMARK_KEY = "sel_benchmark_jobs"
@@ -99,7 +101,6 @@ def _render_benchmark_progress(queue: Any, jobs: list[str]) -> None:
     panel()
 
 
-START_KEYS = {"pretrained": "pretrained.marker", "scratch": "pretrained.from_scratch", "baseline": "pretrained.baseline"}
 
 
 def display_table(table: pd.DataFrame, use_case: Any) -> pd.DataFrame:
@@ -305,7 +306,7 @@ def render_recommendation(recommendation: Any, render_reason: Callable[..., str]
         status = t("selection.md.meets_all") if advice.meets_all else t(
             "selection.md.misses", requirements=", ".join(t(f"selection.unmet.{flag}") for flag in advice.flags))
         with st.container(border=True):
-            st.markdown(f"**{rank}. {_name(recommendation.use_case, advice.model)}**" + (f" · {t('selection.md.baseline')}" if advice.is_baseline else "")
+            st.markdown(f"**{rank}. {_name(recommendation.use_case, advice.model)}**" + f" · {ranking_marker(recommendation.use_case, advice.model, advice.is_baseline)}"
                         + f" · {status}")
             for key, params in advice.reasons:
                 st.markdown(f"- {render_reason(key, params, lang)}")

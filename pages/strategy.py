@@ -19,6 +19,7 @@ from dashboard import business_charts
 from dashboard import strategy_charts as charts
 from dashboard import strategy_views as views
 from dashboard.i18n import current_language, error_text, t
+from dashboard.pretrained_views import render_starting_points
 
 LANGUAGE_NAMES = {"en": "English", "zh": "简体中文"}
 
@@ -111,6 +112,7 @@ st.markdown("\n".join(f"- {line}" for line in moves) if moves else t("strategy.c
 
 st.subheader(t("strategy.section.evidence"))
 st.dataframe(evidence_rows(analysis), hide_index=True, width="stretch", key="stg_evidence")
+render_starting_points(analysis)  # pretrained vs from scratch vs baseline, measured
 
 # ---- cost ---------------------------------------------------------------------------------------------
 st.subheader(t("strategy.section.cost"))

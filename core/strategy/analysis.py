@@ -120,9 +120,20 @@ def evidence_rows(analysis: Analysis) -> list[dict[str, Any]]:
                 translate("strategy.table.metric", lang): (translate(f"strategy.metric.{item.metric}", lang)
                                                            if item.metric else "-"),
                 translate("strategy.table.value", lang): _fmt(item.value),
-                translate("strategy.table.runs", lang): ", ".join(run_id[:8] for run_id in item.run_ids) or "-",
+                translate("strategy.table.runs", lang): ", ".join(_run_text(analysis, use_case.id, run_id)
+                                                                  for run_id in item.run_ids) or "-",
             })
     return rows
+
+
+def _run_text(analysis: Analysis, use_case_id: str, run_id: str) -> str:
+    """A run id as the evidence table shows it; the best run says where its weights started ("1a2b3c4d (pretrained)")."""
+    from core.strategy.starting_points import START_KEYS
+
+    measured = analysis.measured.get(use_case_id)
+    if measured is None or run_id != measured.run_id or measured.start not in START_KEYS:
+        return run_id[:8]
+    return f"{run_id[:8]} ({translate(START_KEYS[measured.start], analysis.lang)})"
 
 
 def ranking_rows(analysis: Analysis) -> list[dict[str, Any]]:

@@ -21,6 +21,7 @@ from typing import Any, Mapping
 
 from core.evaluation.catalogue import find, higher_is_better
 from core.strategy.model import CRITERIA, Assessment, UseCaseAssessment
+from core.strategy.starting_points import start_of
 
 MEASURED = "measured"
 ASSUMED = "assumed"
@@ -117,6 +118,7 @@ class Measured:
     cpu: Throughput | None
     gpu: Throughput | None
     train_seconds: float | None
+    start: str = ""  # the best run's starting point: pretrained | scratch | baseline (core.strategy.starting_points)
 
 
 def _throughput(row: Mapping[str, Any]) -> Throughput:
@@ -154,7 +156,8 @@ def measured_from_runs(runs, primary_metrics: Mapping[str, str]) -> dict[str, Me
             use_case=use_case_id, metric=metric, value=float(_number(best[metric])), run_id=str(best["run_id"]),
             model=str(best.get("model", "")), dataset=str(best.get("dataset", "")),
             run_ids=tuple(str(row["run_id"]) for row in rows), best=_throughput(best),
-            cpu=fastest("CPU"), gpu=fastest("GPU"), train_seconds=_number(best.get("train_seconds")))
+            cpu=fastest("CPU"), gpu=fastest("GPU"), train_seconds=_number(best.get("train_seconds")),
+            start=start_of(use_case_id, str(best.get("model", "")), str(best.get("model_kind") or "")))
     return result
 
 

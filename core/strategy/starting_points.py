@@ -1,0 +1,126 @@
+"""Pretrained vs from scratch vs baseline, per use case, from the measured runs.
+
+For each starting point (core.selection.compare.starting_point: a candidate with pretrained weights,
+a network trained from scratch, the scikit-learn baseline) the best completed run on the use case's
+primary metric, with what it costs: parameters, model size, p50 latency, training time, the labelled
+examples it trained on, and, when a learning curve of that model exists, how many it needed
+(core.selection.learning_curve). Reads runs only: no TensorFlow.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from core.evaluation.catalogue import format_metric, higher_is_better
+from core.i18n import translate
+
+STARTS = ("pretrained", "scratch", "baseline")
+START_KEYS = {"pretrained": "pretrained.marker", "scratch": "pretrained.from_scratch", "baseline": "pretrained.baseline"}
+
+
+def _number(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def start_of(use_case_id: str, model: str, kind: str = "") -> str:
+    """"pretrained", "scratch" or "baseline" for a run's model; "" for a use case the registry does not know."""
+    from core.selection.compare import starting_point
+
+    try:
+        return starting_point(use_case_id, model, kind)
+    except (KeyError, ValueError):
+        return ""
+
+
+@dataclass(frozen=True)
+class StartingPoint:
+    """The best measured run of one starting point of one use case."""
+
+    use_case: str
+    start: str  # pretrained | scratch | baseline
+    model: str
+    run_id: str
+    metric: str
+    value: float
+    parameters: float | None
+    size_mb: float | None
+    latency_p50_ms: float | None
+    train_seconds: float | None
+    train_size: int | None  # labelled examples it trained on
+    examples_needed: int | None  # from the newest learning curve of this model, when there is one
+
+
+def compare_starting_points(runs: Any, primary_metrics: Mapping[str, str], curve_points: Any = None
+                            ) -> dict[str, list[StartingPoint]]:
+    """{use case id: [StartingPoint, ...] in the order pretrained, scratch, baseline} from Tracker.list_runs().
+
+    curve_points: a core.selection.learning_curve.curve_points frame of any use cases (newest curve first).
+    """
+    from core.selection.learning_curve import latest_curve, needed_by_model
+
+    result: dict[str, list[StartingPoint]] = {}
+    if runs is None or len(runs) == 0 or "use_case" not in runs.columns:
+        return result
+    for use_case_id, metric in primary_metrics.items():
+        if metric not in runs.columns:
+            continue
+        better = higher_is_better(metric)
+        rows = [row for row in runs[runs["use_case"] == use_case_id].to_dict("records")
+                if row.get("status") == "completed" and _number(row.get(metric)) is not None]
+        needed: dict[str, int] = {}
+        if curve_points is not None and len(curve_points) and "use_case" in curve_points:
+            mine = latest_curve(curve_points[curve_points["use_case"] == use_case_id].reset_index(drop=True))
+            needed = needed_by_model(mine, metric, higher_is_better=better)
+        found = []
+        for start in STARTS:
+            candidates = [row for row in rows if start_of(use_case_id, str(row.get("model", "")),
+                                                          str(row.get("model_kind") or "")) == start]
+            if not candidates:
+                continue
+            best = max(candidates, key=lambda row: (1 if better else -1) * _number(row[metric]))
+            size = _number(best.get("model_size_bytes"))
+            train_size = _number(best.get("train_size"))
+            found.append(StartingPoint(
+                use_case=use_case_id, start=start, model=str(best["model"]), run_id=str(best["run_id"]),
+                metric=metric, value=float(_number(best[metric])), parameters=_number(best.get("parameters")),
+                size_mb=size / 1e6 if size is not None else None,
+                latency_p50_ms=_number(best.get("latency_p50_ms")), train_seconds=_number(best.get("train_seconds")),
+                train_size=int(train_size) if train_size is not None else None,
+                examples_needed=needed.get(str(best["model"]))))
+        if found:
+            result[use_case_id] = found
+    return result
+
+
+def starting_point_rows(comparison: Mapping[str, list[StartingPoint]], lang: str = "en",
+                        titles: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+    """The comparison as a table a person reads, in `lang`: one row per use case and starting point."""
+    from core.usecases.registry import model_title
+
+    def fmt(value: float | None, pattern: str) -> str:
+        return pattern.format(value) if value is not None else "-"
+
+    rows = []
+    for use_case_id, points in comparison.items():
+        for point in points:
+            rows.append({
+                translate("strategy.table.use_case", lang): (titles or {}).get(use_case_id, use_case_id),
+                translate("pretrained.column", lang): translate(START_KEYS[point.start], lang),
+                translate("learning_curve.columns.model", lang): model_title(use_case_id, point.model, lang),
+                translate("starting_points.quality", lang): (
+                    f"{translate(f'selection.metrics.{point.metric}', lang)} {format_metric(point.metric, point.value)}"),
+                translate("selection.columns.parameters", lang): fmt(point.parameters, "{:,.0f}"),
+                translate("selection.columns.size_mb", lang): fmt(point.size_mb, "{:.2f}"),
+                translate("selection.columns.latency_p50_ms", lang): fmt(point.latency_p50_ms, "{:.2f}"),
+                translate("selection.columns.train_seconds", lang): fmt(point.train_seconds, "{:.1f}"),
+                translate("starting_points.trained_on", lang): fmt(point.train_size, "{:,}"),
+                translate("learning_curve.columns.needed", lang): fmt(point.examples_needed, "{:,}"),
+                translate("strategy.table.runs", lang): point.run_id[:8],
+            })
+    return rows
