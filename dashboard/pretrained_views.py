@@ -79,7 +79,9 @@ def render_learning_curve(use_case: Any, queue: Any, tracker: Any) -> None:
     state = queue.get(job_id) if job_id else None
     points = latest_curve(curve_points(tracker, use_case.id))
     st.subheader(t("learning_curve.title"))
-    with st.expander(t("learning_curve.intro"), expanded=len(points) == 0 and state is None):
+    st.caption(t("learning_curve.intro"))
+    with st.expander(t("learning_curve.setup"), expanded=len(points) == 0 and state is None,
+                     icon=":material/stacked_line_chart:"):
         _render_curve_form(use_case, queue, busy=state is not None and state.active)
     job_id = st.session_state.get(f"{CURVE_JOB_KEY}_{use_case.id}")
     if job_id:
@@ -112,7 +114,8 @@ def _render_curve_form(use_case: Any, queue: Any, *, busy: bool) -> None:
         access.require("train")
         job = LearningCurveJob(use_case.id, source_id, list(chosen), tracker=_tracker(), user=access.user_for_runs())
         st.session_state[f"{CURVE_JOB_KEY}_{use_case.id}"] = queue.submit(
-            job, title=f"learning curve / {use_case.id} / {source_id}",
+            job, title=t("learning_curve.job_title", use_case=t(use_case.title_key),
+                         dataset=t(sources[source_id].title_key)),
             meta={"learning_curve": use_case.id, "dataset": source_id, "models": list(chosen)})
 
 

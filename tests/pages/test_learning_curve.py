@@ -28,6 +28,11 @@ def test_start_a_learning_curve_and_see_how_many_labels_each_model_needs(app_tes
     queue = get_job_queue()
     job = next(job for job in queue.jobs() if job.meta.get("learning_curve") == "vision")
     assert job.meta["models"] == ["logreg"]
+    from core.usecases.registry import get_use_case
+
+    vision = get_use_case("vision")  # another page's "other jobs" line names it for people
+    assert job.title == translate("learning_curve.job_title", "en", use_case=translate(vision.title_key, "en"),
+                                  dataset=translate(vision.dataset("digits").title_key, "en"))
     state = queue.wait(job.id, timeout=300)
     assert state.state == "completed", state.error
     deadline = time.monotonic() + 60
