@@ -67,7 +67,8 @@ class CreditRiskAdapter(ClassificationAdapter):
                            on_progress=on_progress, cancel_event=cancel_event, class_weight=config.class_weight)
 
     def evaluate(self, model: Any, kind: str, dataset: Dataset, *, latency: bool = True) -> dict[str, Any]:
-        from core.usecases.finance.explain import background_sample, background_size, permutation_importance, sampled_shapley
+        from core.usecases.finance.explain import (background_sample, background_size, permutation_importance,
+                                                   sampled_shapley)
         from core.usecases.finance.metrics import binary_report
         from core.usecases.finance.models import predict_bad
 

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from core.usecases.finance.metrics import at_threshold, binary_report, calibration, ks_statistic, optimal_threshold, threshold_table
+from core.usecases.finance.metrics import (at_threshold, binary_report, calibration, ks_statistic, optimal_threshold,
+                                           threshold_table)
 
 # Six applicants, worked by hand: y = 1 is bad, score = P(bad).
 Y6 = np.array([0, 0, 1, 0, 1, 1])

@@ -199,8 +199,8 @@ def test_fashion_mnist_wrong_counts_are_reported(tmp_path):
 
 def test_importing_data_modules_does_not_import_tensorflow():
     code = (
-        "import sys, core.usecases.vision.data, core.usecases.vision.online, core.data.online, core.usecases.vision.upload,"
-        " core.usecases.vision.images;"
+        "import sys, core.usecases.vision.data, core.usecases.vision.online, core.data.online,"
+        " core.usecases.vision.upload, core.usecases.vision.images;"
         "bad = [m for m in ('keras', 'tensorflow', 'streamlit') if m in sys.modules];"
         "print(*bad); sys.exit(1 if bad else 0)"
     )
