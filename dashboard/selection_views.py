@@ -189,9 +189,9 @@ def render_baseline_tests(tracker: Any, table: pd.DataFrame, use_case: Any, *, s
     from core.selection.compare import quality_columns, significance_applies
     from core.selection.significance import compare_with_baseline
 
-    from core.selection.guidance import _pick_baseline
+    from core.selection.guidance import pick_baseline
 
-    baseline = _pick_baseline(table, use_case, None)  # the use case's first baseline (finance: the scorecard)
+    baseline = pick_baseline(table, use_case, None)  # the use case's first baseline (finance: the scorecard)
     if baseline is None:
         st.info(t("selection.notes.no_baseline"))
         return {}, None

@@ -3,37 +3,17 @@
 from __future__ import annotations
 
 import math
-import operator
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any, Mapping
 
 import pandas as pd
-import yaml
 
-from core.config import ASSETS_DIR
-from core.i18n import translate
-from core.usecases.registry import model_title
 from core.evaluation.catalogue import higher_is_better
 from core.selection.compare import SelectionError, _use_case, quality_columns, significance_applies
+from core.selection.rules import SETTING_DEFAULTS, GuidanceRules, all_hold, load_rules
 
-GUIDANCE_FILE = ASSETS_DIR / "guidance.yaml"
 COMPUTE_CHOICES = ("cpu", "one_gpu", "cluster")
 RETRAIN_CHOICES = ("rarely", "monthly", "weekly", "daily")
-OPS = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
-       ">=": operator.ge}
-UNARY_OPS = ("is_set", "is_missing")
-CONTEXT_FIELDS = frozenset({
-    "labelled_examples", "latency_target_ms", "explanations_required", "compute", "on_premises_only",
-    "retrain", "use_case", "data_kind", "num_classes", "baseline_as_good", "has_baseline", "day_seconds",
-})
-CANDIDATE_FIELDS = frozenset({
-    "model", "kind", "is_baseline", "quality_pct", "gap_to_best_points", "gap_to_baseline_points", "verdict",
-    "p_value", "train_seconds", "retrain_seconds", "retrain_hours", "parameters", "size_mb", "latency_p50_ms",
-    "latency_p95_ms", "batch_throughput", "peak_rss_mb", "device", "has_explainer",
-})
-SETTING_DEFAULTS = {"baseline_margin_points": 1.0, "alpha": 0.05, "quality_weight": 1.0, "day_seconds": 86400,
-                    "explainable_kinds": ["sklearn"], "data_kinds": {}}
 
 
 @dataclass(frozen=True)
@@ -46,15 +26,6 @@ class Requirements:
     compute: str = "cpu"  # cpu | one_gpu | cluster
     on_premises_only: bool = False
     retrain: str = "rarely"  # rarely | monthly | weekly | daily
-
-
-@dataclass(frozen=True)
-class GuidanceRules:
-    """Validated contents of guidance.yaml."""
-
-    settings: dict[str, Any]
-    rules: list[dict[str, Any]]
-    notes: list[dict[str, Any]]
 
 
 @dataclass
@@ -86,100 +57,6 @@ class Recommendation:
     @property
     def best(self) -> CandidateAdvice:
         return self.ranked[0]
-
-
-# ---------------------------------------------------------------- rules file
-
-def _bad(detail: str) -> SelectionError:
-    return SelectionError("errors.selection.bad_rules", detail=detail)
-
-
-def _check_conditions(where: str, conditions: Any, fields: frozenset) -> list[list[Any]]:
-    if conditions is None:
-        return []
-    if not isinstance(conditions, list):
-        raise _bad(f"{where}: conditions must be a list of [field, op, value]")
-    checked = []
-    for condition in conditions:
-        if not isinstance(condition, list) or len(condition) not in (2, 3):
-            raise _bad(f"{where}: {condition!r} is not [field, op, value]")
-        name, op = condition[0], condition[1]
-        if name not in fields:
-            raise _bad(f"{where}: unknown field {name!r}")
-        if op in UNARY_OPS:
-            if len(condition) != 2:
-                raise _bad(f"{where}: {op} takes no value")
-        elif op in OPS or op == "in":
-            if len(condition) != 3:
-                raise _bad(f"{where}: {op} needs a value")
-            if op == "in" and not isinstance(condition[2], list):
-                raise _bad(f"{where}: 'in' needs a list value")
-            ref = condition[2]
-            if isinstance(ref, str) and ref.startswith("@") and ref[1:] not in CONTEXT_FIELDS | CANDIDATE_FIELDS:
-                raise _bad(f"{where}: unknown reference {ref!r}")
-        else:
-            raise _bad(f"{where}: unknown op {op!r}; use one of {', '.join([*OPS, 'in', *UNARY_OPS])}")
-        checked.append(list(condition))
-    return checked
-
-
-def parse_rules(data: Any) -> GuidanceRules:
-    """Validate a parsed guidance document; SelectionError names the first problem."""
-    from core.i18n import catalog
-
-    if not isinstance(data, dict) or data.get("version") != 1:
-        raise _bad("top level must be a mapping with version: 1")
-    settings = {**SETTING_DEFAULTS, **(data.get("settings") or {})}
-    for name in ("baseline_margin_points", "alpha", "quality_weight", "day_seconds"):
-        if isinstance(settings[name], bool) or not isinstance(settings[name], (int, float)):
-            raise _bad(f"settings.{name} must be a number")
-    if not 0 < settings["alpha"] < 1:
-        raise _bad("settings.alpha must be between 0 and 1")
-    english = catalog("en")
-    rules, seen = [], set()
-    for section, with_score in (("rules", True), ("notes", False)):
-        entries = data.get(section) or []
-        if not isinstance(entries, list):
-            raise _bad(f"{section} must be a list")
-        parsed = []
-        for index, entry in enumerate(entries):
-            if not isinstance(entry, dict) or not entry.get("id"):
-                raise _bad(f"{section}[{index}] needs an id")
-            where = f"{section} {entry['id']!r}"
-            if entry["id"] in seen:
-                raise _bad(f"{where}: id used twice")
-            seen.add(entry["id"])
-            reason = entry.get("reason")
-            if not isinstance(reason, str) or reason not in english:
-                raise _bad(f"{where}: reason {reason!r} is not a key of assets/i18n/en/selection.yaml")
-            rule = {"id": entry["id"], "reason": reason,
-                    "when": _check_conditions(where, entry.get("when"), CONTEXT_FIELDS)}
-            if with_score:
-                rule["candidate"] = _check_conditions(where, entry.get("candidate"), CONTEXT_FIELDS | CANDIDATE_FIELDS)
-                score = entry.get("score", 0)
-                if isinstance(score, bool) or not isinstance(score, (int, float)):
-                    raise _bad(f"{where}: score must be a number")
-                rule["score"] = float(score)
-                flag = entry.get("flag")
-                if flag is not None and not isinstance(flag, str):
-                    raise _bad(f"{where}: flag must be a requirement name")
-                rule["flag"] = flag
-            parsed.append(rule)
-        if with_score:
-            rules = parsed
-        else:
-            notes = parsed
-    return GuidanceRules(settings=settings, rules=rules, notes=notes)
-
-
-def load_rules(path: str | Path = GUIDANCE_FILE) -> GuidanceRules:
-    """Read and validate guidance rules; unreadable or malformed YAML raises SelectionError naming the problem."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-        data = yaml.safe_load(text)
-    except (OSError, yaml.YAMLError) as error:
-        raise SelectionError("errors.selection.bad_rules", detail=f"{Path(path).name}: {error}") from None
-    return parse_rules(data)
 
 
 # ---------------------------------------------------------------- requirements
@@ -229,33 +106,6 @@ def validate_requirements(requirements: Requirements, *, num_classes: int | None
 
 # ---------------------------------------------------------------- recommendation
 
-def _holds(condition: list[Any], values: Mapping[str, Any]) -> bool:
-    name, op = condition[0], condition[1]
-    value = values.get(name)
-    missing = value is None or (isinstance(value, float) and math.isnan(value))
-    if op == "is_set":
-        return not missing
-    if op == "is_missing":
-        return missing
-    if missing:
-        return False
-    target = condition[2]
-    if isinstance(target, str) and target.startswith("@"):
-        target = values.get(target[1:])
-        if target is None or (isinstance(target, float) and math.isnan(target)):
-            return False
-    if op == "in":
-        return value in target
-    try:
-        return bool(OPS[op](value, target))
-    except TypeError:
-        return False
-
-
-def _all_hold(conditions: list[list[Any]], values: Mapping[str, Any]) -> bool:
-    return all(_holds(condition, values) for condition in conditions)
-
-
 def _float(value: Any) -> float:
     try:
         number = float(value)
@@ -273,7 +123,7 @@ def _score_points(gap: float, best: float, higher: bool) -> float:
     return gap / abs(best) * 100.0
 
 
-def _pick_baseline(table: pd.DataFrame, case: Any, baseline: str | None) -> str | None:
+def pick_baseline(table: pd.DataFrame, case: Any, baseline: str | None) -> str | None:
     """The candidate others are measured against: `baseline` when given, else the use case's declared
     baseline; when that has no run here, the first scikit-learn candidate (in declaration order) that has."""
     models = list(table["model"].astype(str))
@@ -319,7 +169,7 @@ def recommend(
         raise SelectionError("errors.selection.no_metric", metric=metric)
     best_model = max(measured, key=lambda model: sign * measured[model])
     best = measured[best_model]
-    base = _pick_baseline(table, case, baseline)
+    base = pick_baseline(table, case, baseline)
     base_quality = quality.get(base, math.nan) if base else math.nan
 
     baseline_as_good = False
@@ -383,7 +233,7 @@ def recommend(
                  if math.isfinite(quality[model]) else -100.0)
         flags: list[str] = []
         for rule in rules.rules:
-            if _all_hold(rule["when"], values) and _all_hold(rule["candidate"], values):
+            if all_hold(rule["when"], values) and all_hold(rule["candidate"], values):
                 score += rule["score"]
                 reasons.append((rule["reason"], dict(values)))
                 if rule["flag"] and rule["flag"] not in flags:
@@ -397,109 +247,6 @@ def recommend(
         for flag in item.flags:
             if flag not in unmet and all(flag in other.flags for other in advice):
                 unmet.append(flag)
-    notes = [(note["reason"], dict(context)) for note in rules.notes if _all_hold(note["when"], context)]
+    notes = [(note["reason"], dict(context)) for note in rules.notes if all_hold(note["when"], context)]
     return Recommendation(use_case=case.id, metric=metric, requirements=requirements, ranked=advice, unmet=unmet,
                           baseline=base, baseline_wins=base is not None and advice[0].model == base, notes=notes)
-
-
-# ---------------------------------------------------------------- rendering
-
-def format_quality(metric: str, value: float) -> str:
-    """A quality value as guidance holds it (ratio metrics x100) the way people read it: 97.2%, AUC 0.835, RMSE 0.891."""
-    value = _float(value)
-    if not math.isfinite(value):
-        return "–"
-    if not higher_is_better(metric):
-        return f"{value:.3f}"
-    if "auc" in metric:
-        return f"{value / 100:.3f}"
-    return f"{value:.1f}%"
-
-
-def format_gap(metric: str, value: float, lang: str = "en") -> str:
-    """A difference in the metric's own unit: percentage points for ratios, plain numbers for AUC and errors.
-
-    value is signed "positive = better" as guidance computes it; for error metrics the raw change is shown
-    (RMSE 0.852 vs 0.891 reads "-0.039").
-    """
-    value = _float(value)
-    if not math.isfinite(value):
-        return "–"
-    if not higher_is_better(metric):
-        return f"{-value:+.3f}"  # guidance signs gaps "better is positive"; an error is shown as it moved
-    if "auc" in metric:
-        return f"{value / 100:+.3f}"
-    return translate("selection.points", lang, value=f"{value:+.1f}")
-
-
-def render_reason(key: str, params: Mapping[str, Any], lang: str = "en") -> str:
-    """One reason or note in the reader's language (the metric name translated too)."""
-    values = dict(params)
-    if values.get("use_case"):  # candidates by name ("Bias baseline"), not by id ("bias")
-        for name in ("model", "best_model", "baseline"):
-            if isinstance(values.get(name), str) and values[name]:
-                values[name] = model_title(values["use_case"], values[name], lang)
-    if "metric" in values:
-        metric = values["metric"]
-        for name in ("quality", "best", "baseline"):
-            values[f"{name}_text"] = format_quality(metric, values.get(f"{name}_pct", math.nan))
-        for name in ("gap_to_best", "gap_to_baseline", "ci_low", "ci_high"):
-            if f"{name}_text" not in values:  # a reason may bring its own (bootstrap CIs in the metric's unit)
-                values[f"{name}_text"] = format_gap(metric, values.get(f"{name}_points", math.nan), lang)
-        values["metric"] = translate(f"selection.metrics.{metric}", lang)
-    p_value = _float(values.get("p_value", math.nan))
-    values.setdefault("test_text", f"McNemar p={p_value:.3f}" if math.isfinite(p_value)
-                      else translate("selection.bootstrap_test", lang))
-    for name in ("retrain", "compute"):
-        if isinstance(values.get(name), str):
-            values[name] = translate(f"selection.{name}.{values[name]}", lang)
-    return translate(key, lang, **values)
-
-
-def _requirement_lines(requirements: Requirements, lang: str) -> list[str]:
-    r = requirements
-    yes, no = translate("selection.md.yes", lang), translate("selection.md.no", lang)
-    latency = (translate("selection.md.latency_value", lang, value=r.latency_target_ms)
-               if r.latency_target_ms is not None else translate("selection.md.none", lang))
-    return [
-        f"- {translate('selection.requirements.labelled_examples', lang)}: {r.labelled_examples:,}",
-        f"- {translate('selection.requirements.latency_target_ms', lang)}: {latency}",
-        f"- {translate('selection.requirements.explanations_required', lang)}: {yes if r.explanations_required else no}",
-        f"- {translate('selection.requirements.compute', lang)}: {translate(f'selection.compute.{r.compute}', lang)}",
-        f"- {translate('selection.requirements.on_premises_only', lang)}: {yes if r.on_premises_only else no}",
-        f"- {translate('selection.requirements.retrain', lang)}: {translate(f'selection.retrain.{r.retrain}', lang)}",
-    ]
-
-
-def to_markdown(recommendation: Recommendation, lang: str = "en") -> str:
-    """The recommendation as a Markdown report (English or Chinese) for download."""
-    rec = recommendation
-    title = rec.use_case
-    try:
-        from core.usecases.registry import get_use_case
-
-        title = translate(get_use_case(rec.use_case).title_key, lang)
-    except KeyError:
-        pass
-    lines = [f"# {translate('selection.md.title', lang, use_case=title)}", ""]
-    top = rec.ranked[0]
-    summary_key = "selection.md.baseline_wins" if rec.baseline_wins else "selection.md.winner"
-    lines += [translate(summary_key, lang, model=model_title(rec.use_case, top.model, lang),
-                        baseline=model_title(rec.use_case, rec.baseline, lang) if rec.baseline else "-"), ""]
-    lines += [f"## {translate('selection.md.requirements', lang)}", "", *_requirement_lines(rec.requirements, lang), ""]
-    if rec.unmet:
-        lines += [f"## {translate('selection.md.unmet', lang)}", ""]
-        lines += [f"- **{translate(f'selection.unmet.{flag}', lang)}**" for flag in rec.unmet]
-        lines.append("")
-    lines += [f"## {translate('selection.md.ranking', lang)}", ""]
-    for rank, item in enumerate(rec.ranked, start=1):
-        status = (translate("selection.md.meets_all", lang) if item.meets_all else
-                  translate("selection.md.misses", lang,
-                            requirements=", ".join(translate(f"selection.unmet.{flag}", lang) for flag in item.flags)))
-        tag = f" ({translate('selection.md.baseline', lang)})" if item.is_baseline else ""
-        lines.append(f"{rank}. **{model_title(rec.use_case, item.model, lang)}**{tag}: {translate('selection.md.score', lang, score=item.score)}; {status}")
-        lines += [f"   - {render_reason(key, params, lang)}" for key, params in item.reasons]
-    if rec.notes:
-        lines += ["", f"## {translate('selection.md.notes', lang)}", ""]
-        lines += [f"- {render_reason(key, params, lang)}" for key, params in rec.notes]
-    return "\n".join(lines) + "\n"

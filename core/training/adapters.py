@@ -10,17 +10,19 @@ ClassificationAdapter as it is; tables, texts or user-item pairs subclass it and
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any, Callable
 
 import numpy as np
 
 from core.data.dataset import Dataset
+from core.training.fitters import fitter_for
 
 
 class ClassificationAdapter:
     """Image/array classification: build(input_shape, num_classes), sparse cross-entropy, accuracy."""
 
-    #: Keras loss and metrics used when fit_keras compiles the model.
+    #: Keras loss and metrics used when the Keras fitter compiles the model.
     loss: Any = "sparse_categorical_crossentropy"
     keras_metrics: tuple[Any, ...] = ("accuracy",)
 
@@ -29,9 +31,14 @@ class ClassificationAdapter:
         return {"input_shape": "x".join(str(d) for d in dataset.input_shape), "num_classes": dataset.num_classes}
 
     def build(self, candidate: Any, dataset: Dataset, *, seed: int) -> Any:
-        """A fresh, uncompiled model (Keras) or an unfitted estimator (scikit-learn)."""
-        if candidate.kind == "keras":
-            return candidate.build(dataset.input_shape, dataset.num_classes, **pretrained_weights(candidate))
+        """A fresh, uncompiled model (Keras) or an unfitted estimator (scikit-learn): the candidate's fitter
+        calls build_keras or build_sklearn."""
+        return fitter_for(candidate.kind).build(self, candidate, dataset, seed=seed)
+
+    def build_keras(self, candidate: Any, dataset: Dataset) -> Any:
+        return candidate.build(dataset.input_shape, dataset.num_classes, **pretrained_weights(candidate))
+
+    def build_sklearn(self, candidate: Any, dataset: Dataset, *, seed: int) -> Any:
         return candidate.build(random_state=seed)
 
     def keras_fit(self, candidate: Any) -> Callable[..., Any]:
@@ -49,20 +56,28 @@ class ClassificationAdapter:
     def fit(self, model: Any, candidate: Any, dataset: Dataset, config: Any, *,
             on_progress: Callable[[Any], None], cancel_event: threading.Event) -> Any:
         """Fit on the train split (validation on val) and return a core.training.runner.FitResult."""
-        from core.training.runner import fit_sklearn
-
-        if candidate.kind == "keras":
-            return self.keras_fit(candidate)(model, dataset.x_train, dataset.y_train, dataset.x_val, dataset.y_val,
-                                             config, on_progress=on_progress, cancel_event=cancel_event,
-                                             loss=self.loss, metrics=self.keras_metrics)
-        return fit_sklearn(model, dataset.x_train, dataset.y_train, dataset.x_val, dataset.y_val,
-                           on_progress=on_progress, cancel_event=cancel_event, class_weight=config.class_weight)
+        return fitter_for(candidate.kind).fit(model, dataset.x_train, dataset.y_train, dataset.x_val, dataset.y_val,
+                                              config, on_progress=on_progress, cancel_event=cancel_event,
+                                              loss=self.loss, metrics=self.keras_metrics,
+                                              fine_tune=getattr(candidate, "fine_tune", None))
 
     def evaluate(self, model: Any, kind: str, dataset: Dataset, *, latency: bool = True) -> dict[str, Any]:
-        """Everything the results views show, as JSON-able values (stored as evaluation.json)."""
-        from core.training.pipeline import evaluate_classifier
+        """Test-set metrics, misclassified examples and single-sample serving latency (stored as evaluation.json)."""
+        from core.evaluation.metrics import classification_evaluation, split_predictions
+        from core.evaluation.serving import measure_latency, predict_proba
 
-        return evaluate_classifier(model, kind, dataset, latency=latency)
+        started = time.perf_counter()
+        probabilities = predict_proba(model, dataset.x_test)
+        evaluation: dict[str, Any] = {
+            **classification_evaluation(dataset.y_test, probabilities, list(dataset.class_names), mistakes=24),
+            "predict_seconds": time.perf_counter() - started,
+            "dataset_fingerprint": dataset.fingerprint,
+        }
+        if len(dataset.y_val):
+            evaluation["validation"] = split_predictions(dataset.y_val, predict_proba(model, dataset.x_val))
+        if latency:
+            evaluation.update(measure_latency(fitter_for(kind).serving(model), dataset.x_test[:1].astype("float32")))
+        return evaluation
 
     def metrics(self, evaluation: dict[str, Any]) -> dict[str, float]:
         """The scalar test metrics of an evaluation (names start with test_ or latency_)."""
@@ -74,11 +89,7 @@ class ClassificationAdapter:
 
     def throughput(self, model: Any, kind: str, dataset: Dataset) -> float | None:
         """Test examples per second in batches through the serving path; None where not measured."""
-        if kind != "keras":
-            return None
-        from core.evaluation.serving import batch_throughput, serving_function
-
-        return float(batch_throughput(serving_function(model), dataset.x_test))
+        return fitter_for(kind).throughput(model, dataset.x_test)
 
     def check_imported(self, model: Any, dataset: Dataset) -> None:
         """Raise ModelLoadError when an uploaded model cannot take this dataset's inputs or classes."""

@@ -10,7 +10,6 @@ import hashlib
 import json
 import tempfile
 import threading
-import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PureWindowsPath
 from typing import Any, Callable
@@ -19,6 +18,8 @@ from core.config import Settings, get_settings
 from core.data.dataset import Dataset
 from core.errors import DataError, StudioError, TrainingError
 from core.evaluation.memory import PeakMemory
+from core.training.epoch_log import EpochLogger
+from core.training.fitters import fitter_for
 from core.training.runner import TrainConfig
 from core.usecases.registry import get_use_case
 
@@ -123,38 +124,9 @@ def _final_history_metrics(history: dict[str, list[float]]) -> dict[str, float]:
     return {f"final_{name}": float(values[-1]) for name, values in history.items() if values}
 
 
-def evaluate_model(model: Any, kind: str, dataset: Dataset, *, latency: bool = True,
-                   use_case: str | None = None) -> dict[str, Any]:
-    """Test-set evaluation of a trained model by its use case's adapter (image classification by default)."""
-    adapter = get_use_case(use_case).task_adapter() if use_case else _default_adapter()
-    return adapter.evaluate(model, kind, dataset, latency=latency)
-
-
-def _default_adapter() -> Any:
-    return get_use_case("vision").task_adapter()
-
-
-def evaluate_classifier(model: Any, kind: str, dataset: Dataset, *, latency: bool = True) -> dict[str, Any]:
-    """Test-set metrics, misclassified examples and (for Keras) serving latency for a trained classifier."""
-    from core.evaluation.metrics import classification_evaluation, split_predictions
-    from core.evaluation.serving import measure_latency, predict_proba, serving_function
-
-    started = time.perf_counter()
-    probabilities = predict_proba(model, dataset.x_test)
-    evaluation: dict[str, Any] = {
-        **classification_evaluation(dataset.y_test, probabilities, list(dataset.class_names), mistakes=24),
-        "predict_seconds": time.perf_counter() - started,
-        "dataset_fingerprint": dataset.fingerprint,
-    }
-    if len(dataset.y_val):
-        evaluation["validation"] = split_predictions(dataset.y_val, predict_proba(model, dataset.x_val))
-    sample = dataset.x_test[:1].astype("float32")
-    if latency:
-        if kind == "keras":
-            evaluation.update(measure_latency(serving_function(model), sample))
-        else:
-            evaluation.update(measure_latency(model.predict_proba, sample))
-    return evaluation
+def evaluate_model(model: Any, kind: str, dataset: Dataset, *, use_case: str, latency: bool = True) -> dict[str, Any]:
+    """Test-set evaluation of a trained model by its use case's adapter."""
+    return get_use_case(use_case).task_adapter().evaluate(model, kind, dataset, latency=latency)
 
 
 def run_training(
@@ -179,7 +151,8 @@ def run_training(
     use_case = get_use_case(spec.use_case)
     candidate = use_case.candidate(spec.candidate)
     adapter = use_case.task_adapter()
-    config = spec.config if candidate.kind == "keras" else replace(spec.config, epochs=1)  # one pass
+    fitter = fitter_for(candidate.kind)
+    config = fitter.run_config(spec.config)  # scikit-learn: one pass
     config.validate()
 
     dataset = load_dataset(spec.use_case, spec.dataset, seed=config.seed, **spec.dataset_kwargs)
@@ -231,7 +204,7 @@ def run_training(
         "sizes": dataset.sizes, "fingerprint": dataset.fingerprint, "kwargs": spec.dataset_kwargs,
     }, DATASET_FILE)
 
-    epoch_log = _EpochLogger(tracker, run_id)
+    epoch_log = EpochLogger(tracker, run_id)
 
     def on_progress(progress: Any) -> None:
         epoch_log.update(progress.history or {})
@@ -239,16 +212,9 @@ def run_training(
 
     try:
         with PeakMemory() as memory:
-            if candidate.kind == "keras":
-                import keras
-
-                keras.utils.set_random_seed(config.seed)  # initial weights follow the run's seed too
-                model = adapter.build(candidate, dataset, seed=config.seed)
-                with _device_scope(device):
-                    result = adapter.fit(model, candidate, dataset, config, on_progress=on_progress,
-                                         cancel_event=cancel_event)
-            else:
-                model = adapter.build(candidate, dataset, seed=config.seed)
+            fitter.seed(config.seed)  # initial weights follow the run's seed too
+            model = adapter.build(candidate, dataset, seed=config.seed)
+            with fitter.scope(device):
                 result = adapter.fit(model, candidate, dataset, config, on_progress=on_progress,
                                      cancel_event=cancel_event)
         epoch_log.update(result.history)
@@ -309,72 +275,6 @@ def _download_weights(candidate: Any, report: Callable[[Any], None]) -> None:
     pretrained_weights(candidate, progress=progress)
 
 
-class _EpochLogger:
-    """Writes per-epoch metrics to the tracker on its own thread, a few seconds' worth at a time.
-
-    A tracker write (SQLite or a remote server) takes milliseconds to seconds of CPU; done at
-    every epoch end of a fast model it competes with training for the same cores. Epochs are
-    written at most every FLUSH_INTERVAL_S (always at the end), so a crash loses seconds of
-    history at most while fast runs are not slowed down.
-    """
-
-    FLUSH_INTERVAL_S = 3.0
-
-    def __init__(self, tracker: Any, run_id: str):
-        from concurrent.futures import ThreadPoolExecutor
-
-        self._tracker, self._run_id = tracker, run_id
-        self._logged = 0
-        self._buffer: list[tuple[int, dict[str, float]]] = []
-        self._last_write = time.monotonic()
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="epoch-log")
-        self._pending: list[Any] = []
-
-    def update(self, history: dict[str, list[float]]) -> None:
-        """Queue the epochs of `history` not logged yet; write them when the interval has passed."""
-        epochs_done = min((len(values) for values in history.values()), default=0)
-        while self._logged < epochs_done:
-            self._buffer.append((self._logged + 1, {name: float(values[self._logged])
-                                                    for name, values in history.items()}))
-            self._logged += 1
-        if self._buffer and time.monotonic() - self._last_write >= self.FLUSH_INTERVAL_S:
-            self._write_buffer()
-
-    def _write_buffer(self) -> None:
-        batch, self._buffer = self._buffer, []
-        self._last_write = time.monotonic()
-        self._pending.append(self._executor.submit(self._write, batch))
-
-    def _write(self, batch: list[tuple[int, dict[str, float]]]) -> None:
-        for epoch, metrics in batch:
-            self._tracker.log_epoch(self._run_id, epoch, metrics)
-
-    def flush(self) -> None:
-        """Write what is buffered, wait for every write; re-raise the first that failed."""
-        if self._buffer:
-            self._write_buffer()
-        self._executor.shutdown(wait=True)
-        for future in self._pending:
-            future.result()
-
-
-class _device_scope:
-    """tf.device context for the chosen device (a no-op placement hint on CPU)."""
-
-    def __init__(self, device: Any):
-        self.device = device
-        self._context = None
-
-    def __enter__(self):
-        import tensorflow as tf
-
-        self._context = tf.device(self.device.tf_device)
-        return self._context.__enter__()
-
-    def __exit__(self, *exc: Any):
-        return self._context.__exit__(*exc)
-
-
 def benchmark_specs(use_case: str, dataset: str, *, seed: int = 0,
                     dataset_kwargs: dict[str, Any] | None = None) -> list[TrainingSpec]:
     """One spec per candidate of a use case, each with its default budget, all on the same split.
@@ -422,7 +322,7 @@ class TrainingJob:
         """A Keras candidate that may use a GPU (the device policy is not "cpu")."""
         settings = self.settings or get_settings()
         kind = get_use_case(self.spec.use_case).candidate(self.spec.candidate).kind
-        return kind == "keras" and settings.device_policy != "cpu"
+        return fitter_for(kind).uses_accelerator and settings.device_policy != "cpu"
 
     def for_remote(self) -> "TrainingJob":
         """This job with the app's settings and its uploaded files' bytes, ready to run on another machine."""

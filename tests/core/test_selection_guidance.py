@@ -8,9 +8,9 @@ import pytest
 
 from core.i18n import translate
 from core.selection.compare import SelectionError
-from core.selection.guidance import (
-    Requirements, load_rules, parse_rules, recommend, render_reason, to_markdown, validate_requirements,
-)
+from core.selection.advice_text import render_reason, to_markdown
+from core.selection.guidance import Requirements, recommend, validate_requirements
+from core.selection.rules import load_rules, parse_rules
 from core.selection.significance import beats_baseline
 
 
@@ -216,7 +216,7 @@ def test_rating_baseline_margin_is_relative_to_the_baseline_error():
 
 def test_metric_formats_match_how_people_read_them():
     from core.evaluation.catalogue import format_metric
-    from core.selection.guidance import format_gap, format_quality
+    from core.selection.advice_text import format_gap, format_quality
 
     assert format_metric("test_accuracy", 0.97222) == "97.22%"
     assert format_metric("test_roc_auc", 0.8351) == "0.835"
