@@ -22,9 +22,8 @@ from core.training.fitters import fitter_for
 class ClassificationAdapter:
     """Image/array classification: build(input_shape, num_classes), sparse cross-entropy, accuracy."""
 
-    #: Keras loss and metrics used when the Keras fitter compiles the model.
+    #: Keras loss the Keras fitter compiles the model with (its metrics: keras_metrics()).
     loss: Any = "sparse_categorical_crossentropy"
-    keras_metrics: tuple[Any, ...] = ("accuracy",)
 
     def describe(self, dataset: Dataset) -> dict[str, Any]:
         """Run parameters that describe the data's shape (logged with every run)."""
@@ -41,25 +40,24 @@ class ClassificationAdapter:
     def build_sklearn(self, candidate: Any, dataset: Dataset, *, seed: int) -> Any:
         return candidate.build(random_state=seed)
 
-    def keras_fit(self, candidate: Any) -> Callable[..., Any]:
-        """fit_keras, or the two-stage fine-tune (core.training.finetune) for a candidate with a plan."""
-        from core.training.runner import fit_keras
-
-        if getattr(candidate, "fine_tune", None) is None:
-            return fit_keras
-        from functools import partial
-
-        from core.training.finetune import fit_two_stage
-
-        return partial(fit_two_stage, plan=candidate.fine_tune)
-
     def fit(self, model: Any, candidate: Any, dataset: Dataset, config: Any, *,
             on_progress: Callable[[Any], None], cancel_event: threading.Event) -> Any:
-        """Fit on the train split (validation on val) and return a core.training.runner.FitResult."""
-        return fitter_for(candidate.kind).fit(model, dataset.x_train, dataset.y_train, dataset.x_val, dataset.y_val,
-                                              config, on_progress=on_progress, cancel_event=cancel_event,
-                                              loss=self.loss, metrics=self.keras_metrics,
-                                              fine_tune=getattr(candidate, "fine_tune", None))
+        """Fit on the train split (validation on val) and return a core.training.runner.FitResult: the
+        candidate's fitter reads the task's keras_data / keras_metrics or sklearn_history hooks."""
+        return fitter_for(candidate.kind).fit_task(self, model, candidate, dataset, config, on_progress=on_progress,
+                                                   cancel_event=cancel_event)
+
+    def keras_data(self, model: Any, dataset: Dataset) -> tuple[Any, Any, Any, Any]:
+        """(x_train, y_train, x_val, y_val) as the Keras model takes them (arrays: as they are)."""
+        return dataset.x_train, dataset.y_train, dataset.x_val, dataset.y_val
+
+    def keras_metrics(self) -> list[Any]:
+        """Metrics the Keras fitter compiles the model with (built on call: Keras metric objects hold state)."""
+        return ["accuracy"]
+
+    def sklearn_history(self, history: dict[str, list[float]]) -> dict[str, list[float]]:
+        """An estimator's one-epoch curves as this task names them (classification: loss and accuracy as fitted)."""
+        return history
 
     def evaluate(self, model: Any, kind: str, dataset: Dataset, *, latency: bool = True) -> dict[str, Any]:
         """Test-set metrics, misclassified examples and single-sample serving latency (stored as evaluation.json)."""

@@ -56,6 +56,14 @@ class KerasFitter:
         return fit_keras(model, x_train, y_train, x_val, y_val, config, on_progress=on_progress,
                          cancel_event=cancel_event, loss=loss, metrics=metrics)
 
+    def fit_task(self, adapter: Any, model: Any, candidate: Any, dataset: Any, config: TrainConfig, *,
+                 on_progress: Callable[[Any], None] | None, cancel_event: threading.Event | None) -> FitResult:
+        """Fit on a task adapter's Keras inputs with its loss and metrics (two stages for a fine-tune plan)."""
+        x_train, y_train, x_val, y_val = adapter.keras_data(model, dataset)
+        return self.fit(model, x_train, y_train, x_val, y_val, config, on_progress=on_progress,
+                        cancel_event=cancel_event, loss=adapter.loss, metrics=adapter.keras_metrics(),
+                        fine_tune=getattr(candidate, "fine_tune", None))
+
     def serving(self, model: Any) -> Callable[[Any], Any]:
         """The single-sample predict path latency is measured on: a traced tf.function (not model.predict)."""
         from core.evaluation.serving import serving_function
@@ -93,10 +101,22 @@ class SklearnFitter:
             on_progress: Callable[[Any], None] | None, cancel_event: threading.Event | None,
             loss: Any = None, metrics: Sequence[Any] = (), fine_tune: Any = None) -> FitResult:
         """fit_sklearn with the run's class weights (loss and metrics are Keras settings: not used)."""
-        from core.training.runner import fit_sklearn
+        from core.training.sklearn_fit import fit_sklearn
 
         return fit_sklearn(model, x_train, y_train, x_val, y_val, on_progress=on_progress,
                            cancel_event=cancel_event, class_weight=config.class_weight)
+
+    def fit_task(self, adapter: Any, model: Any, candidate: Any, dataset: Any, config: TrainConfig, *,
+                 on_progress: Callable[[Any], None] | None, cancel_event: threading.Event | None) -> FitResult:
+        """Fit on the raw splits; the curves (reported and returned) as the task names them (sklearn_history)."""
+
+        def report(progress: Any) -> None:
+            history = adapter.sklearn_history(getattr(progress, "history", None) or {})
+            on_progress(dataclasses.replace(progress, history=history) if history else progress)
+
+        result = self.fit(model, dataset.x_train, dataset.y_train, dataset.x_val, dataset.y_val, config,
+                          on_progress=report if on_progress is not None else None, cancel_event=cancel_event)
+        return dataclasses.replace(result, history=adapter.sklearn_history(result.history))
 
     def serving(self, model: Any) -> Callable[[Any], Any]:
         return model.predict_proba

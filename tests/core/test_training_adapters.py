@@ -44,7 +44,7 @@ class RecordingAdapter(ClassificationAdapter):
         return DecisionTreeClassifier(max_depth=8, random_state=seed)
 
     def fit(self, model, candidate, dataset, config, *, on_progress, cancel_event):
-        from core.training.runner import fit_sklearn
+        from core.training.sklearn_fit import fit_sklearn
 
         self.calls.append("fit")
         stack = lambda x: np.column_stack([x["income"], x["debt"]])  # noqa: E731

@@ -15,9 +15,9 @@ from core.training.runner import (
     TrainConfig,
     balanced_class_weight,
     fit_keras,
-    fit_sklearn,
     validate,
 )
+from core.training.sklearn_fit import fit_sklearn
 
 N_TRAIN, N_VAL, FEATURES, CLASSES = 96, 32, 4, 3
 
@@ -268,7 +268,7 @@ def test_class_weights_go_to_every_step_that_takes_them():
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from core.training.runner import set_class_weight
+    from core.training.sklearn_fit import set_class_weight
 
     pipe = Pipeline([("scale", StandardScaler()), ("model", LogisticRegression())])
     assert set_class_weight(pipe, "balanced") and pipe.named_steps["model"].class_weight == "balanced"

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import threading
 import time
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -42,29 +41,24 @@ class CreditRiskAdapter(ClassificationAdapter):
                 "bad_rate": round(float(dataset.extra.get("bad_rate", np.mean(dataset.y_train))), 4),
                 "balance": dataset.extra.get("balance", "none"), "num_classes": 2}
 
-    def build(self, candidate: Any, dataset: Dataset, *, seed: int) -> Any:
-        features = dataset.extra["features"]
-        if candidate.kind == "keras":
-            return candidate.build(features, dataset.x_train)
-        return candidate.build(features, random_state=seed)
+    def build_keras(self, candidate: Any, dataset: Dataset) -> Any:
+        return candidate.build(dataset.extra["features"], dataset.x_train)
 
-    def fit(self, model: Any, candidate: Any, dataset: Dataset, config: Any, *,
-            on_progress: Callable[[Any], None], cancel_event: threading.Event) -> Any:
-        from core.training.runner import fit_keras, fit_sklearn
+    def build_sklearn(self, candidate: Any, dataset: Dataset, *, seed: int) -> Any:
+        return candidate.build(dataset.extra["features"], random_state=seed)
 
-        if candidate.kind == "keras":
-            import keras
+    def keras_data(self, model: Any, dataset: Dataset) -> tuple[Any, Any, Any, Any]:
+        """The model's named inputs and a float (n, 1) target for its sigmoid output."""
+        from core.usecases.finance.models import keras_inputs
 
-            from core.usecases.finance.models import keras_inputs
+        y_train = np.asarray(dataset.y_train, dtype="float32").reshape(-1, 1)
+        y_val = np.asarray(dataset.y_val, dtype="float32").reshape(-1, 1)
+        return keras_inputs(model, dataset.x_train), y_train, keras_inputs(model, dataset.x_val), y_val
 
-            y_train = np.asarray(dataset.y_train, dtype="float32").reshape(-1, 1)
-            y_val = np.asarray(dataset.y_val, dtype="float32").reshape(-1, 1)
-            return fit_keras(model, keras_inputs(model, dataset.x_train), y_train,
-                             keras_inputs(model, dataset.x_val), y_val, config,
-                             on_progress=on_progress, cancel_event=cancel_event, loss=self.loss,
-                             metrics=[keras.metrics.AUC(name="auc")])
-        return fit_sklearn(model, dataset.x_train, dataset.y_train, dataset.x_val, dataset.y_val,
-                           on_progress=on_progress, cancel_event=cancel_event, class_weight=config.class_weight)
+    def keras_metrics(self) -> list[Any]:
+        import keras
+
+        return [keras.metrics.AUC(name="auc")]
 
     def evaluate(self, model: Any, kind: str, dataset: Dataset, *, latency: bool = True) -> dict[str, Any]:
         from core.usecases.finance.explain import (background_sample, background_size, permutation_importance,

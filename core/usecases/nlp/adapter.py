@@ -4,9 +4,8 @@ compiled serving path."""
 
 from __future__ import annotations
 
-import threading
 import time
-from typing import Any, Callable
+from typing import Any
 
 from core.data.dataset import Dataset
 from core.training.adapters import ClassificationAdapter
@@ -30,14 +29,18 @@ class TextClassificationAdapter(ClassificationAdapter):
                 "token_split": extra.get("split", "whitespace"),
                 "sequence_length": int(extra.get("sequence_length", 128))}
 
-    def build(self, candidate: Any, dataset: Dataset, *, seed: int) -> Any:
+    def build_sklearn(self, candidate: Any, dataset: Dataset, *, seed: int) -> Any:
         from core.usecases.base import resolve
+
+        return resolve(candidate.builder)(language=dataset.extra.get("language", "en"), random_state=seed,
+                                          **candidate.hparams)
+
+    def build_keras(self, candidate: Any, dataset: Dataset) -> Any:
+        from core.usecases.base import resolve
+        from core.usecases.nlp.models import make_vectorizer
 
         hparams = dict(candidate.hparams)
         language = dataset.extra.get("language", "en")
-        if candidate.kind != "keras":
-            return resolve(candidate.builder)(language=language, random_state=seed, **hparams)
-        from core.usecases.nlp.models import make_vectorizer
 
         vector_params = {name: hparams.pop(name) for name in VECTORIZER_PARAMS if name in hparams}
         # With n-grams the ids are all unigrams, then all bigrams...: room for each.
@@ -49,16 +52,9 @@ class TextClassificationAdapter(ClassificationAdapter):
                                      **vector_params)
         return resolve(candidate.builder)(vectorizer, dataset.num_classes, **hparams)
 
-    def fit(self, model: Any, candidate: Any, dataset: Dataset, config: Any, *,
-            on_progress: Callable[[Any], None], cancel_event: threading.Event) -> Any:
-        from core.training.runner import fit_sklearn
-
-        if candidate.kind == "keras":
-            return self.keras_fit(candidate)(model, _tensor(dataset.x_train), dataset.y_train,
-                                             _tensor(dataset.x_val), dataset.y_val, config, on_progress=on_progress,
-                                             cancel_event=cancel_event, loss=self.loss, metrics=self.keras_metrics)
-        return fit_sklearn(model, dataset.x_train, dataset.y_train, dataset.x_val, dataset.y_val,
-                           on_progress=on_progress, cancel_event=cancel_event, class_weight=config.class_weight)
+    def keras_data(self, model: Any, dataset: Dataset) -> tuple[Any, Any, Any, Any]:
+        """Raw strings as a tf.string tensor: the model tokenises inside its graph."""
+        return _tensor(dataset.x_train), dataset.y_train, _tensor(dataset.x_val), dataset.y_val
 
     def evaluate(self, model: Any, kind: str, dataset: Dataset, *, latency: bool = True) -> dict[str, Any]:
         from core.evaluation.metrics import classification_evaluation

@@ -8,10 +8,8 @@ x_train, so neither evaluation has seen its answers.
 
 from __future__ import annotations
 
-import dataclasses
-import threading
 import time
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -127,34 +125,24 @@ class RecommendationAdapter(ClassificationAdapter):
                 "rank_users": int(min(len(extra["rank_users"]), MAX_RANK_USERS)),
                 "protocol": "rmse: random 80/20 (val 10% of 80); ranking: leave-last-out, unrated items"}
 
-    def build(self, candidate: Any, dataset: Dataset, *, seed: int) -> Any:
+    def build_keras(self, candidate: Any, dataset: Dataset) -> Any:
         extra = dataset.extra
-        if candidate.kind == "keras":
-            overrides: dict[str, Any] = {"global_mean": float(np.mean(dataset.y_train))}
-            if candidate.hparams.get("item_features") == SIDE_FEATURES:
-                overrides["item_features"] = side_features(dataset)
-            return candidate.build(extra["num_users"], extra["num_items"], **overrides)
-        return candidate.build(extra["num_users"], extra["num_items"], random_state=seed)
+        overrides: dict[str, Any] = {"global_mean": float(np.mean(dataset.y_train))}
+        if candidate.hparams.get("item_features") == SIDE_FEATURES:
+            overrides["item_features"] = side_features(dataset)
+        return candidate.build(extra["num_users"], extra["num_items"], **overrides)
 
-    def fit(self, model: Any, candidate: Any, dataset: Dataset, config: Any, *,
-            on_progress: Callable[[Any], None], cancel_event: threading.Event) -> Any:
-        from core.training.runner import fit_keras, fit_sklearn
+    def build_sklearn(self, candidate: Any, dataset: Dataset, *, seed: int) -> Any:
+        return candidate.build(dataset.extra["num_users"], dataset.extra["num_items"], random_state=seed)
 
-        if candidate.kind == "keras":
-            import keras
+    def keras_metrics(self) -> list[Any]:
+        import keras
 
-            return fit_keras(model, dataset.x_train, dataset.y_train, dataset.x_val, dataset.y_val, config,
-                             on_progress=on_progress, cancel_event=cancel_event, loss=self.loss,
-                             metrics=[keras.metrics.RootMeanSquaredError(name="rmse"),
-                                      keras.metrics.MeanAbsoluteError(name="mae")])
+        return [keras.metrics.RootMeanSquaredError(name="rmse"), keras.metrics.MeanAbsoluteError(name="mae")]
 
-        def with_rmse(progress: Any) -> Any:
-            history = _add_rmse(getattr(progress, "history", None) or {})
-            return on_progress(dataclasses.replace(progress, history=history)) if history else on_progress(progress)
-
-        result = fit_sklearn(model, dataset.x_train, dataset.y_train, dataset.x_val, dataset.y_val,
-                             on_progress=with_rmse, cancel_event=cancel_event)
-        return dataclasses.replace(result, history=_add_rmse(result.history))
+    def sklearn_history(self, history: dict[str, list[float]]) -> dict[str, list[float]]:
+        """Baselines report MSE as loss; add rmse/val_rmse so every candidate has the same curve names."""
+        return _add_rmse(history)
 
     def evaluate(self, model: Any, kind: str, dataset: Dataset, *, latency: bool = True) -> dict[str, Any]:
         started = time.perf_counter()
