@@ -18,6 +18,7 @@ from core.config import Settings, get_settings
 from core.data.dataset import Dataset
 from core.errors import DataError, StudioError, TrainingError
 from core.evaluation.memory import PeakMemory
+from core.training.adapters import download_weights
 from core.training.epoch_log import EpochLogger
 from core.training.fitters import fitter_for
 from core.training.runner import TrainConfig
@@ -165,7 +166,7 @@ def run_training(
         subset_tags = {TAG_TRAIN_FRACTION: str(spec.train_fraction)}
     device = configure_device(settings.device_policy, mixed_precision=settings.mixed_precision)
     if candidate.weights:  # a one-time download, shown as a progress bar; offline: fails before any run is logged
-        _download_weights(candidate, report)
+        download_weights(candidate, report)
     params = {
         "use_case": spec.use_case,
         "dataset": spec.dataset,
@@ -262,17 +263,6 @@ def run_training(
         epoch_log.flush()
         tracker.finish(run_id, "failed", error=f"{type(error).__name__}: {error}")
         raise
-
-
-def _download_weights(candidate: Any, report: Callable[[Any], None]) -> None:
-    """Fetch a candidate's pretrained weights once (cache hit afterwards), reporting bytes as progress."""
-    from core.training.adapters import pretrained_weights
-    from core.training.runner import Progress
-
-    def progress(done: int, total: int) -> None:
-        report(Progress(phase="downloading", batch=int(done), batches=max(int(total), 1)))
-
-    pretrained_weights(candidate, progress=progress)
 
 
 def benchmark_specs(use_case: str, dataset: str, *, seed: int = 0,
