@@ -90,6 +90,7 @@ def bench_core(repeats: int) -> None:
 
 
 def _store_runs() -> None:
+    from core.tracking.records import TAG_DEVICE
     from dashboard.services import get_tracker
 
     tracker = get_tracker()
@@ -99,7 +100,7 @@ def _store_runs() -> None:
     for uid, (model, base) in evaluations().items():
         for name, metric, value, stored in ((*models[uid], model), *(((*baselines[uid], base),) if base else ())):
             run_id = tracker.start_run(use_case=uid, dataset="bundled", model=name, params={"epochs": 1},
-                                       tags={"studio.device": "CPU (2 cores)"})
+                                       tags={TAG_DEVICE: "CPU (2 cores)"})
             tracker.log_metrics(run_id, {metric: value, "samples_per_second": 2000.0, "latency_p50_ms": 3.0,
                                          **({"test_hit_rate_at_10": 0.2} if uid == "recommendation" else {})})
             tracker.log_dict(run_id, stored, "evaluation.json")
