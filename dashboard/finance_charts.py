@@ -33,14 +33,22 @@ def _unit_axes(fig: go.Figure, *, percent_x: bool = True, percent_y: bool = True
 def plot_roc(curves: Mapping[str, Mapping[str, Any]], *, title: str, x_title: str, y_title: str,
              chance_label: str) -> go.Figure:
     """ROC curves of one or more models ({label: {"fpr", "tpr", "auc"}}) with the chance diagonal."""
+    chance = go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name=chance_label, line={"color": MUTED_COLOR, "dash": "dash"},
+                        hoverinfo="skip")
+    return _curves_over_reference(curves, chance, x_key="fpr", y_key="tpr", area_key="auc", area_label="AUC",
+                                  title=title, x_title=x_title, y_title=y_title)
+
+
+def _curves_over_reference(curves: Mapping[str, Mapping[str, Any]], reference: go.Scatter, *, x_key: str, y_key: str,
+                           area_key: str, area_label: str, title: str, x_title: str, y_title: str) -> go.Figure:
+    """One line per model (its area under the curve in the legend) over a dashed reference line, on unit axes."""
     if not curves:
         return _empty(title)
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name=chance_label,
-                             line={"color": MUTED_COLOR, "dash": "dash"}, hoverinfo="skip"))
+    fig.add_trace(reference)
     for index, (label, curve) in enumerate(curves.items()):
-        name = f"{label} (AUC {curve['auc']:.3f})" if curve.get("auc") is not None else label
-        fig.add_trace(go.Scatter(x=curve["fpr"], y=curve["tpr"], mode="lines", name=name,
+        name = f"{label} ({area_label} {curve[area_key]:.3f})" if curve.get(area_key) is not None else label
+        fig.add_trace(go.Scatter(x=curve[x_key], y=curve[y_key], mode="lines", name=name,
                                  line={"color": PALETTE[index % len(PALETTE)], "width": 2.5},
                                  hovertemplate=f"{x_title} %{{x:.1%}}<br>{y_title} %{{y:.1%}}<extra>{label}</extra>"))
     _base_layout(fig, title=title, height=480, x_title=x_title, y_title=y_title)
@@ -51,19 +59,10 @@ def plot_roc(curves: Mapping[str, Mapping[str, Any]], *, title: str, x_title: st
 def plot_pr(curves: Mapping[str, Mapping[str, Any]], *, base_rate: float, title: str, x_title: str, y_title: str,
             base_label: str) -> go.Figure:
     """Precision-recall curves ({label: {"recall", "precision", "pr_auc"}}) with the bad-rate baseline."""
-    if not curves:
-        return _empty(title)
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=[0, 1], y=[base_rate, base_rate], mode="lines", name=f"{base_label} ({base_rate:.1%})",
-                             line={"color": MUTED_COLOR, "dash": "dash"}, hoverinfo="skip"))
-    for index, (label, curve) in enumerate(curves.items()):
-        name = f"{label} (PR-AUC {curve['pr_auc']:.3f})" if curve.get("pr_auc") is not None else label
-        fig.add_trace(go.Scatter(x=curve["recall"], y=curve["precision"], mode="lines", name=name,
-                                 line={"color": PALETTE[index % len(PALETTE)], "width": 2.5},
-                                 hovertemplate=f"{x_title} %{{x:.1%}}<br>{y_title} %{{y:.1%}}<extra>{label}</extra>"))
-    _base_layout(fig, title=title, height=480, x_title=x_title, y_title=y_title)
-    _legend_below(fig)
-    return _unit_axes(fig)
+    base = go.Scatter(x=[0, 1], y=[base_rate, base_rate], mode="lines", name=f"{base_label} ({base_rate:.1%})",
+                      line={"color": MUTED_COLOR, "dash": "dash"}, hoverinfo="skip")
+    return _curves_over_reference(curves, base, x_key="recall", y_key="precision", area_key="pr_auc",
+                                  area_label="PR-AUC", title=title, x_title=x_title, y_title=y_title)
 
 
 def plot_ks(curve: Mapping[str, Sequence[float]], *, ks: float, ks_threshold: float, title: str, x_title: str,
