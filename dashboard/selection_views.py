@@ -30,7 +30,7 @@ def split_options(completed: pd.DataFrame, fingerprints: dict[str, str]) -> dict
     The dataset is named as people know it (an upload's file name and size); the data fingerprint is
     added only where two splits would otherwise read the same.
     """
-    from dashboard.views import dataset_text
+    from dashboard.run_names import dataset_text
 
     options: dict[str, str] = {}
     counts: dict[str, int] = {}
@@ -68,9 +68,9 @@ def render_benchmark_all(use_case: Any, splits: dict[str, str], queue: Any) -> N
         if allowed and right.button(t("selection_page.benchmark_button"), key="sel_benchmark", type="primary",
                                     disabled=busy):
             from core.training.pipeline import benchmark_specs
-            from dashboard.views import submit_training
+            from dashboard.training_form import submit_training
 
-            # views.submit_training checks the role and records the signed-in user on each run
+            # training_form.submit_training checks the role and records the signed-in user on each run
             jobs = [submit_training(queue, use_case.id, spec.dataset, spec.candidate, spec.config, spec.dataset_kwargs)
                     for spec in benchmark_specs(use_case.id, source_id, seed=seed)]
             st.session_state[jobs_key] = jobs
@@ -132,7 +132,7 @@ def _sentence_case(text: str) -> str:
 
 
 def _name(use_case_id: Any, model_id: Any) -> str:
-    from dashboard.views import model_name
+    from dashboard.run_names import model_name
 
     return model_name(use_case_id, model_id)
 
@@ -156,7 +156,7 @@ def render_pareto(table: pd.DataFrame, quality: str, *, use_case_id: str, scope:
 
 
 def render_learning_curves(tracker: Any, table: pd.DataFrame, use_case: Any, *, scope: str) -> None:
-    from dashboard.views import curve_label
+    from dashboard.history_views import curve_label
 
     histories = {_name(use_case.id, row["model"]): tracker.history(row["run_id"]) for row in table.to_dict("records")}
     # Accuracy when every run recorded it; otherwise the loss every run has (rating models: mean squared
@@ -172,15 +172,10 @@ def render_learning_curves(tracker: Any, table: pd.DataFrame, use_case: Any, *, 
 
 def _stored_evaluations(tracker: Any, table: Any) -> dict[str, dict[str, Any]]:
     """{model: its run's stored evaluation} for the compared runs; a run whose file is gone is left out."""
-    from core.training.pipeline import EVALUATION_FILE
+    from dashboard.run_views import load_evaluation
 
-    evaluations = {}
-    for row in table.to_dict("records"):
-        try:
-            evaluations[row["model"]] = tracker.load_dict(row["run_id"], EVALUATION_FILE)
-        except (StudioError, OSError):
-            continue
-    return evaluations
+    evaluations = {row["model"]: load_evaluation(tracker, row["run_id"]) for row in table.to_dict("records")}
+    return {model: evaluation for model, evaluation in evaluations.items() if evaluation is not None}
 
 
 def render_baseline_tests(tracker: Any, table: pd.DataFrame, use_case: Any, *, scope: str

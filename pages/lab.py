@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.errors import StudioError
 from core.usecases.registry import USE_CASES, get_use_case
-from dashboard import views
-from dashboard.lab_views import view_function
-from dashboard.i18n import error_text, t
-from dashboard.widgets import translated_choice
+from dashboard.i18n import t
+from dashboard.labs import lab_view
+from dashboard.run_views import render_run_picker
 from dashboard.services import get_job_queue, get_tracker
+from dashboard.widgets import translated_choice
 
 st.title(t("lab.title"))
 st.caption(t("lab.intro"))
@@ -27,63 +26,27 @@ use_case = get_use_case(use_case_id)
 if use_case.status != "available":
     st.info(t("lab.coming", use_case=t(use_case.title_key)))
     st.stop()
-render_lab = view_function(use_case_id, "render_lab")
-if render_lab is not None:  # tables, texts, user-item data: the use case's own lab
-    render_lab(use_case)
-    st.stop()
 
-tab_data, tab_train, tab_results, tab_try = st.tabs(
-    [t("lab.tab_data"), t("lab.tab_train"), t("lab.tab_results"), t("lab.tab_try")]
-)
-
-# ---- 1. Data -------------------------------------------------------------------------------
+lab = lab_view(use_case_id)
+tab_data, tab_train, tab_results, tab_try = st.tabs([t(key) for key in lab.tab_keys])
 with tab_data:
-    source, seed = views.render_source_and_seed(use_case, prefix="lab")
-    source_id = source.id
-    dataset_kwargs: dict = {}
-    if source.kind == "uploaded":
-        upload = views.checked_uploader(t("lab.upload_zip"), key="lab_upload_zip", help_key="lab.upload_zip_help",
-                                        needed_key="lab.upload_zip_needed", types=("zip",))
-        upload_size = translated_choice(st.selectbox, t("pretrained.upload_size"), [0, 96, 160, 224],
-                                        key="lab_upload_size", help=t("pretrained.upload_size_help"),
-                                        format_func=lambda size: f"{size} x {size} px" if size else
-                                        t("pretrained.upload_size_default"))  # its label changes with the language
-        if upload is None:
-            st.stop()
-    available, reason_key = source.is_available()
-    if not available:
-        st.warning(t(reason_key or "lab.source_unavailable"))
-        st.stop()
-    try:
-        if source.kind == "uploaded":
-            dataset_kwargs = views.stored_upload_kwargs(upload)
-            if upload_size:  # photos kept at a pretrained backbone's resolution, not shrunk to 32x32
-                dataset_kwargs["image_size"] = int(upload_size)
-        dataset = views.load_dataset_for_ui(use_case_id, source_id, seed, dataset_kwargs)
-    except StudioError as error:
-        st.error(error_text(error))
-        views.forget_upload(dataset_kwargs)
-        st.stop()
-    views.render_dataset_overview(dataset, upload_name=views.upload_name(dataset_kwargs))
-
-# ---- 2. Train ------------------------------------------------------------------------------
-queue = get_job_queue()
+    data = lab.data(use_case)
+if data is None:  # the data tab said why nothing is loaded
+    if lab.need_data_key:
+        for tab in (tab_train, tab_results, tab_try):
+            with tab:
+                st.info(t(lab.need_data_key))
+    st.stop()
 with tab_train:
-    views.render_training_controls(use_case, dataset, source_id, seed, dataset_kwargs, queue)
-
-# ---- 3. Results ----------------------------------------------------------------------------
+    lab.train(data, get_job_queue())
+tracker = get_tracker()
 with tab_results:
-    tracker = get_tracker()
-    run_id = views.render_run_picker(tracker, use_case_id, source_id, key="lab_result_run")
+    run_id = render_run_picker(tracker, use_case_id, data.source_id, key=f"{lab.prefix}_result_run")
     if run_id is None:
-        st.info(t("lab.no_runs_yet"))
+        st.info(t(lab.no_runs_key))
     else:
-        views.render_run_results(tracker, run_id, dataset)
-
-# ---- 4. Try it -----------------------------------------------------------------------------
+        lab.results(tracker, run_id, data)
 with tab_try:
     if run_id is None:
-        st.info(t("lab.try_needs_run"))
-    else:
-        views.render_try_image(tracker, run_id, dataset)
-    views.render_import_model(tracker, use_case_id, source_id, seed, dataset_kwargs)
+        st.info(t(lab.try_needs_run_key))
+    lab.try_it(tracker, run_id, data)

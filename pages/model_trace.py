@@ -12,6 +12,7 @@ import streamlit as st
 from core.i18n import StudioError
 from dashboard import charts
 from dashboard.i18n import error_text, t
+from dashboard.run_views import run_model
 from dashboard.services import get_tracker
 from dashboard.trace_charts import (
     plot_activation_histogram,
@@ -20,18 +21,10 @@ from dashboard.trace_charts import (
     plot_probabilities,
     plot_saliency,
 )
+from dashboard.training_form import RATE_LADDER
 from dashboard.widgets import translated_choice
 
 ss = st.session_state
-LEARNING_RATES = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0]
-
-
-@st.cache_resource(max_entries=4, show_spinner=False)
-def _model(run_id: str) -> Any:
-    """A completed run's model, loaded once for tracing (never one that is being trained)."""
-    from core.training.pipeline import load_run_model
-
-    return load_run_model(get_tracker(), run_id)
 
 
 def _dataset(run_id: str) -> Any:
@@ -48,7 +41,7 @@ def _trace(run_id: str, index: int, learning_rate: float) -> Any:
 
     dataset = _dataset(run_id)
     x, y = pick_sample(dataset.x_test, dataset.y_test, index)
-    return trace_sample(_model(run_id), x, y, learning_rate=learning_rate)
+    return trace_sample(run_model(run_id), x, y, learning_rate=learning_rate)
 
 
 def _keras_runs(tracker: Any) -> pd.DataFrame:
@@ -107,7 +100,7 @@ run_id = translated_choice(st.selectbox, t("trace.pick_run"), list(labels), key=
 try:
     with st.spinner(t("trace.loading")):
         dataset = _dataset(run_id)
-        _model(run_id)
+        run_model(run_id)
 except StudioError as error:
     st.error(error_text(error))
     st.stop()
@@ -121,9 +114,9 @@ if not isinstance(requested, int) or not 0 <= requested <= last:
 left, right = st.columns(2)
 index = left.number_input(t("trace.sample"), min_value=0, max_value=last, step=1, key="trace_sample",
                           help=t("trace.sample_help", last=last))
-if ss.get("trace_lr") not in LEARNING_RATES:
+if ss.get("trace_lr") not in RATE_LADDER:
     ss["trace_lr"] = 1e-2
-learning_rate = right.select_slider(t("trace.learning_rate"), options=LEARNING_RATES, key="trace_lr",
+learning_rate = right.select_slider(t("trace.learning_rate"), options=RATE_LADDER, key="trace_lr",
                                     format_func=lambda value: f"{value:g}", help=t("trace.learning_rate_help"))
 
 try:

@@ -94,7 +94,7 @@ def test_empty_inputs_give_titled_figures_not_errors():
 def test_guidance_quotes_measured_numbers_and_prefers_the_scorecard_for_a_small_gain():
     import pandas as pd
 
-    from dashboard.lab_views.finance import recommendation
+    from dashboard.labs.finance_results import recommendation
 
     runs = pd.DataFrame({"model": ["wide_deep", "gbm", "scorecard", "scorecard"],
                          "test_roc_auc": [0.853, 0.847, 0.849, 0.700], "test_min_cost": [0.43, 0.417, 0.448, 0.5]})

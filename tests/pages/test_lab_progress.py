@@ -17,7 +17,7 @@ def _job_panel(phase: str, history: dict) -> None:
 
     import streamlit as st
 
-    from dashboard import views
+    from dashboard.job_progress import render_job_progress
 
     progress = SimpleNamespace(phase=phase, epoch=1, epochs=1, batch=1, batches=1, eta_s=0.0,
                                samples_per_second=100.0, history=history)
@@ -30,7 +30,7 @@ def _job_panel(phase: str, history: dict) -> None:
         def cancel(self, job_id):
             st.session_state["cancelled"] = job_id
 
-    views.render_job_progress(Queue(), "job1", prefix=st.session_state.get("prefix", "lab"))
+    render_job_progress(Queue(), "job1", prefix=st.session_state.get("prefix", "lab"))
 
 
 @pytest.mark.parametrize(("phase", "cancel_shown"), [("training", True), ("evaluating", False), ("done", False)])
@@ -49,12 +49,12 @@ def test_a_live_first_epoch_draws_no_chart_and_no_one_pass_note():
 
 def _history_views(history: dict) -> None:
     """The results-tab history of each lab (image/text, ratings, credit) for one stored run history."""
-    from dashboard import views
-    from dashboard.lab_views import finance, recommendation
+    from dashboard.history_views import render_history_charts
+    from dashboard.labs import finance, recommendation
 
-    views.render_history_charts(history, key="lab")
-    recommendation.render_curves(history, key="rec")
-    finance._render_history(history, key="finance")
+    render_history_charts(history, key="lab")
+    render_history_charts(history, key="rec", curves=recommendation.CURVES)
+    render_history_charts(history, key="finance", curves=finance.CURVES)
 
 
 def test_a_one_pass_history_gets_a_note_instead_of_single_dot_charts():

@@ -1,8 +1,4 @@
-"""Recommendation lab: ratings data, train a candidate, compare runs, see a user's top-10 with reasons.
-
-Everything below the lab's use-case picker; the Runs page reuses render_metric_row
-and render_evaluation for recommendation runs.
-"""
+"""Recommendation lab: ratings data, train a candidate, compare runs, see a user's top-10 with reasons."""
 
 from __future__ import annotations
 
@@ -15,12 +11,21 @@ import streamlit as st
 from core.errors import DataError, StudioError
 from core.usecases.recommendation.adapter import side_feature_count, side_summary
 from core.usecases.recommendation.models import genre_names
-from dashboard import charts, views
 from dashboard import recommendation_charts as rc
+from dashboard.history_views import Curve
 from dashboard.i18n import dataset_source, device_text, error_text, t
+from dashboard.job_progress import render_job_outcome, render_job_progress
+from dashboard.labs.contract import LabData, LabView
+from dashboard.labs.generic import render_csv_data
+from dashboard.run_names import model_name
+from dashboard.run_views import comparable_runs, render_run_results, run_model
+from dashboard.training_form import render_candidate_training
+from dashboard.uploads import forget_upload, upload_bytes
 from dashboard.widgets import translated_choice
 
 K = 10
+CURVES = (Curve("rmse", "recommendation.rmse_curve", "recommendation.rmse_axis"),  # what the stakeholder reads
+          Curve("loss", "lab.loss_curve", "recommendation.loss_axis"))  # RMSE squared plus the L2 penalty
 
 
 # ---- data ----------------------------------------------------------------------------------
@@ -30,7 +35,7 @@ def _upload_kwargs(upload: Any) -> dict[str, Any] | None:
     from core.training.pipeline import store_upload
     from core.usecases.recommendation.data import read_ratings_csv
 
-    data = views.upload_bytes(upload)
+    data = upload_bytes(upload)
     left, right = st.columns(2)
     low = left.number_input(t("recommendation.scale_min"), value=0.5, step=0.5, key="rec_scale_min")
     high = right.number_input(t("recommendation.scale_max"), value=5.0, step=0.5, key="rec_scale_max")
@@ -48,7 +53,7 @@ def _upload_kwargs(upload: Any) -> dict[str, Any] | None:
         try:
             read_ratings_csv(path, scale=(float(low), float(high)), on_progress=progress)
         except StudioError:
-            views.forget_upload(kwargs)
+            forget_upload(kwargs)
             raise
         finally:  # a refused file's error replaces the bar instead of sitting under "0 rows read"
             bar.empty()
@@ -61,6 +66,12 @@ def headerless_caption(roles: list[str]) -> str:
     taken = t("formats.list_separator").join(t("formats.column_as", number=i + 1, role=t(f"formats.role_{role}"))
                                               for i, role in enumerate(roles))
     return t("formats.headerless", columns=taken)
+
+
+def render_data(use_case: Any) -> LabData | None:
+    """Source and seed (a ratings CSV with its scale for an upload), then the ratings overview."""
+    return render_csv_data(use_case, prefix="rec", area="recommendation", upload_kwargs=_upload_kwargs,
+                           overview=render_ratings_overview)
 
 
 def render_ratings_overview(dataset: Any, *, upload_name: str = "") -> None:
@@ -117,40 +128,20 @@ def genres_text(genres: str) -> str:
 
 # ---- train ---------------------------------------------------------------------------------
 
-def render_training_controls(use_case: Any, dataset: Any, source_id: str, seed: int,
-                             dataset_kwargs: dict[str, Any], queue: Any) -> None:
+def render_training_controls(data: LabData, queue: Any) -> None:
     """Pick a candidate and its settings, start a background job, follow its live RMSE curves."""
+    dataset = data.dataset
     genres, with_year = side_summary(dataset)
     if genres or with_year:
         st.caption(t("recommendation.side_info", genres=genres, years=f"{with_year:,}",
                      items=f"{dataset.extra['num_items']:,}"))
     else:
         st.caption(t("recommendation.side_info_missing"))
-    own_job = views.render_candidate_training(use_case, source_id, seed, dataset_kwargs, queue, prefix="rec",
-                                              batch_sizes=[128, 256, 512, 1024, 2048, 4096], early_stopping=False)
-    if own_job:
-        render_job_progress(queue, own_job)
-
-
-def render_curves(history: dict[str, list[float]], *, key: str) -> None:
-    """RMSE (what the stakeholder reads) and training loss (RMSE squared plus the L2 penalty), train vs val."""
-    if not history or not any(history.values()):
-        return
-    if not views.has_curve(history):
-        st.caption(t("lab_forms.one_point_history"))
-        return
-    left, right = st.columns(2)
-    for column, metric, title_key, y_key in ((left, "rmse", "recommendation.rmse_curve", "recommendation.rmse_axis"),
-                                              (right, "loss", "lab.loss_curve", "recommendation.loss_axis")):
-        column.plotly_chart(charts.plot_history(history, metric=metric, title=t(title_key), x_title=t("lab.epoch"),
-                                                y_title=t(y_key), train_label=t("lab.train_split"),
-                                                val_label=t("lab.val_split")), key=f"{key}_{metric}")
-
-
-def render_job_progress(queue: Any, job_id: str) -> None:
-    """Live progress of one job with RMSE curves, then how it ended (RMSE and HitRate@10, not accuracy)."""
-    views.render_job_progress(queue, job_id, prefix="rec", render_curves=render_curves,
-                              evaluating_key="recommendation.evaluating", render_outcome=_render_outcome)
+    own_job = render_candidate_training(data, queue, prefix="rec", batch_sizes=[128, 256, 512, 1024, 2048, 4096],
+                                        early_stopping=False)
+    if own_job:  # then how it ended: RMSE and HitRate@10, not accuracy
+        render_job_progress(queue, own_job, prefix="rec", curves=CURVES, evaluating_key="recommendation.evaluating",
+                            render_outcome=_render_outcome)
 
 
 def _render_outcome(state: Any) -> None:
@@ -160,7 +151,7 @@ def _render_outcome(state: Any) -> None:
         st.success(t("recommendation.finished", rmse=_fmt(metrics.get("test_rmse")),
                      hit=_pct(metrics.get("test_hit_rate_at_10")), device=device_text(outcome.device)))
     else:
-        views.render_job_outcome(state)
+        render_job_outcome(state)
 
 
 def _fmt(value: Any, digits: int = 3) -> str:
@@ -207,12 +198,10 @@ def render_evaluation(evaluation: dict[str, Any], *, key: str, dataset: Any = No
     st.caption(t("recommendation.evaluation_caption", users=evaluation.get("rank_users", 0)))
 
 
-def _comparison(tracker: Any, use_case_id: str, source_id: str) -> pd.DataFrame | None:
-    """Completed runs on this dataset side by side, with ranking quality relative to popularity."""
-    runs = tracker.list_runs(use_case=use_case_id)
-    if runs.empty:
-        return None
-    runs = runs[(runs["dataset"] == source_id) & (runs["status"] == "completed")]
+def _comparison(tracker: Any, data: LabData) -> pd.DataFrame | None:
+    """Completed runs on this test split side by side, with ranking quality relative to popularity."""
+    use_case_id = data.use_case.id
+    runs = comparable_runs(tracker, data)
     if runs.empty:
         return None
     rows = []
@@ -226,7 +215,7 @@ def _comparison(tracker: Any, use_case_id: str, source_id: str) -> pd.DataFrame 
     popularity = frame.loc[frame["model"] == "popularity", "test_ndcg_at_10"]
     base = float(popularity.iloc[0]) if len(popularity) and popularity.iloc[0] > 0 else None
     table = pd.DataFrame({
-        t("lab.model"): [views.model_name(use_case_id, m) for m in frame["model"]],
+        t("lab.model"): [model_name(use_case_id, m) for m in frame["model"]],
         t("recommendation.rmse"): frame.get("test_rmse"),
         t("recommendation.mae"): frame.get("test_mae"),
         t("recommendation.hit_rate"): frame.get("test_hit_rate_at_10"),
@@ -238,27 +227,10 @@ def _comparison(tracker: Any, use_case_id: str, source_id: str) -> pd.DataFrame 
     return table.sort_values(t("recommendation.rmse"))
 
 
-def _render_run_results(tracker: Any, run_id: str, use_case_id: str, source_id: str) -> None:
-    from core.training.pipeline import EVALUATION_FILE
-
-    try:
-        run = tracker.get_run(run_id)
-    except StudioError as error:
-        st.error(error_text(error))
-        return
-    render_metric_row(run.data.metrics, run.data.tags)
-    status = run.data.tags.get("studio.status", "")
-    if status != "completed":
-        st.warning(t("lab.run_not_completed", status=t(f"training.status.{status}") if status else "–"))
-    render_curves(tracker.history(run_id), key=f"rec_hist_{run_id}")
-    try:
-        evaluation = tracker.load_dict(run_id, EVALUATION_FILE)
-    except (StudioError, FileNotFoundError, OSError):
-        evaluation = None
-    if evaluation:
-        render_evaluation(evaluation, key=f"rec_eval_{run_id}")
-        views.render_business_case(tracker, run_id, use_case_id, evaluation)
-    table = _comparison(tracker, use_case_id, source_id)
+def render_results(tracker: Any, run_id: str, data: LabData) -> None:
+    """The run's figures, curves and evaluation, then every model on this split side by side."""
+    render_run_results(tracker, run_id, data)
+    table = _comparison(tracker, data)
     if table is not None and len(table) > 1:
         st.subheader(t("recommendation.compare_title"))
         st.dataframe(table, hide_index=True, column_config={
@@ -274,15 +246,6 @@ def _render_run_results(tracker: Any, run_id: str, use_case_id: str, source_id: 
 
 
 # ---- try it --------------------------------------------------------------------------------
-
-@st.cache_resource(max_entries=4, show_spinner=False)
-def _run_model(run_id: str) -> Any:
-    """A finished run's model, loaded once (safe mode) for recommendations."""
-    from core.training.pipeline import load_run_model
-    from dashboard.services import get_tracker
-
-    return load_run_model(get_tracker(), run_id)
-
 
 def _reason_text(entry: dict[str, Any]) -> str:
     reason = entry.get("reason") or {}
@@ -305,15 +268,15 @@ def render_try_user(tracker: Any, run_id: str, dataset: Any) -> None:
     if run.data.tags.get("studio.status") != "completed":
         st.info(t("lab.try_needs_completed"))
         return
-    model_name = views.model_name("recommendation", run.data.params.get("model", "?"))
-    st.caption(t("recommendation.try_intro", model=model_name))
+    model_title = model_name("recommendation", run.data.params.get("model", "?"))
+    st.caption(t("recommendation.try_intro", model=model_title))
     ids = [str(u) for u in dataset.extra["user_ids"]]
     liked = dataset.x_train["user"][dataset.y_train >= 4.0]
     default = ids[int(np.argmax(np.bincount(liked, minlength=len(ids))))] if len(liked) else ids[0]
     typed = st.text_input(t("recommendation.user_id"), key="rec_user_id", help=t("recommendation.user_id_help"),
                           placeholder=default)
     try:
-        model = _run_model(run_id)
+        model = run_model(run_id)
     except StudioError as error:
         st.error(error_text(error))
         return
@@ -341,7 +304,7 @@ def render_try_user(tracker: Any, run_id: str, dataset: Any) -> None:
         }), hide_index=True, column_config={
             t("recommendation.title"): st.column_config.TextColumn(width="large"),
             t("recommendation.their_rating"): st.column_config.NumberColumn(format="%.1f ★")})
-        st.markdown(f"**{t('recommendation.top10', model=model_name)}**")
+        st.markdown(f"**{t('recommendation.top10', model=model_title)}**")
         predicted = [e["predicted"] for e in items]
         frame = pd.DataFrame({
             "#": list(range(1, len(items) + 1)),
@@ -410,38 +373,14 @@ def render_cold_start(dataset: Any) -> None:
 
 # ---- the lab -------------------------------------------------------------------------------
 
-def render_lab(use_case: Any) -> None:
-    """Data, train, results and try-it tabs for the recommendation use case."""
-    from dashboard.services import get_job_queue, get_tracker
+def render_try_it(tracker: Any, run_id: str | None, data: LabData) -> None:
+    """A user's top-10 from the chosen run; without a run, what every new user gets."""
+    if run_id is None:
+        render_cold_start(data.dataset)
+    else:
+        render_try_user(tracker, run_id, data.dataset)
 
-    tab_data, tab_train, tab_results, tab_try = st.tabs(
-        [t("lab.tab_data"), t("lab.tab_train"), t("lab.tab_results"), t("lab.tab_try")])
-    with tab_data:
-        source, seed = views.render_source_and_seed(use_case, prefix="rec")
-        source_id = source.id
-        available, reason_key = source.is_available()
-        if not available:
-            st.warning(t(reason_key or "lab.source_unavailable"))
-            return
-        loaded = views.load_csv_source(use_case, source, seed, prefix="rec", area="recommendation",
-                                       upload_kwargs=_upload_kwargs)
-        if loaded is None:
-            return
-        dataset, dataset_kwargs = loaded
-        render_ratings_overview(dataset, upload_name=views.upload_name(dataset_kwargs))
-    queue = get_job_queue()
-    with tab_train:
-        render_training_controls(use_case, dataset, source_id, seed, dataset_kwargs, queue)
-    tracker = get_tracker()
-    with tab_results:
-        run_id = views.render_run_picker(tracker, use_case.id, source_id, key="rec_result_run")
-        if run_id is None:
-            st.info(t("lab.no_runs_yet"))
-        else:
-            _render_run_results(tracker, run_id, use_case.id, source_id)
-    with tab_try:
-        if run_id is None:
-            st.info(t("recommendation.try_needs_run"))
-            render_cold_start(dataset)
-        else:
-            render_try_user(tracker, run_id, dataset)
+
+LAB = LabView(prefix="rec", data=render_data, train=render_training_controls, results=render_results,
+              try_it=render_try_it, metric_row=render_metric_row, evaluation=render_evaluation, curves=CURVES,
+              evaluation_needs_data=False, try_needs_run_key="recommendation.try_needs_run")

@@ -1,19 +1,23 @@
-"""NLP lab: pick reviews or a CSV, look at the texts, train a candidate, read results, try a review.
-
-Everything below the use-case picker of the lab page; the Runs page reuses render_metric_row
-and render_evaluation for NLP runs.
-"""
+"""NLP lab: pick reviews or a CSV, look at the texts, train a candidate, read results, try a review."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from core.errors import StudioError
-from dashboard import charts, nlp_charts, views
+from dashboard import charts, nlp_charts
 from dashboard.i18n import dataset_source, error_text, t
+from dashboard.job_progress import render_job_progress
+from dashboard.labs.contract import LabData, LabView
+from dashboard.labs.generic import render_csv_data, render_evaluation, render_metric_row, render_try_and_import
+from dashboard.run_names import model_name
+from dashboard.run_views import render_run_results, run_model
+from dashboard.training_form import render_candidate_training
+from dashboard.uploads import upload_bytes
 
 EXAMPLES = {
     "en": "The coffee arrived stale and tasted burnt. Not worth the price, I will not buy it again.",
@@ -31,7 +35,7 @@ def _upload_kwargs(upload: Any) -> dict[str, Any] | None:
     from core.training.pipeline import store_upload
     from core.usecases.nlp.data import read_text_csv
 
-    data = views.upload_bytes(upload)
+    data = upload_bytes(upload)
     frame, encoding = read_text_csv(data)
     columns = list(frame.columns)
     st.caption(t("nlp.csv_found", rows=len(frame), columns=len(columns), encoding=encoding))
@@ -44,6 +48,12 @@ def _upload_kwargs(upload: Any) -> dict[str, Any] | None:
     label_column = right.selectbox(t("nlp.label_column"), columns, index=columns.index(guess_label),
                                    key="nlp_label_column")
     return {"path": str(store_upload(data, suffix=".csv")), "text_column": text_column, "label_column": label_column}
+
+
+def render_data(use_case: Any) -> LabData | None:
+    """Source and seed (a CSV with its text and label columns for an upload), then the text overview."""
+    return render_csv_data(use_case, prefix="nlp", area="nlp", upload_kwargs=_upload_kwargs,
+                           overview=render_text_overview)
 
 
 def render_text_overview(dataset: Any, *, upload_name: str = "") -> None:
@@ -106,9 +116,9 @@ def _shorten(text: str, limit: int) -> str:
 
 # ---- train ---------------------------------------------------------------------------------
 
-def render_training_controls(use_case: Any, dataset: Any, source_id: str, seed: int,
-                             dataset_kwargs: dict[str, Any], queue: Any) -> None:
+def render_training_controls(data: LabData, queue: Any) -> None:
     """Pick a candidate and its settings (class weights for a rare class), start a background job, follow it."""
+    dataset = data.dataset
     minority = dataset.minority_class()
     if minority is not None:
         st.warning(t("lab_forms.imbalance_train", label=minority["name"], share=f"{minority['share']:.1%}"))
@@ -116,36 +126,16 @@ def render_training_controls(use_case: Any, dataset: Any, source_id: str, seed: 
     smallest = int(counts.argmin())
     weight_help = t("lab_forms.class_weight_help", label=dataset.class_names[smallest],
                     ratio=f"{counts.sum() / (len(counts) * max(int(counts[smallest]), 1)):.1f}")
-    own_job = views.render_candidate_training(use_case, source_id, seed, dataset_kwargs, queue, prefix="nlp",
-                                              batch_sizes=[16, 32, 64, 128, 256], early_stopping=True,
-                                              class_weight_help=weight_help)
+    own_job = render_candidate_training(data, queue, prefix="nlp", batch_sizes=[16, 32, 64, 128, 256],
+                                        early_stopping=True, class_weight_help=weight_help)
     if own_job:
-        views.render_job_progress(queue, own_job)
+        render_job_progress(queue, own_job, prefix="nlp")
 
 
 # ---- results (also used by the Runs page) ---------------------------------------------------
 
-def render_metric_row(metrics: dict[str, float], tags: dict[str, str]) -> None:
-    """Headline figures of an NLP run, with units."""
-    views.render_metric_row(metrics, tags)
-
-
-def render_evaluation(evaluation: dict[str, Any], *, key: str, dataset: Any = None) -> None:
-    """Confusion matrix, per-class scores and the most confident mistakes with their texts."""
-    class_names = evaluation["class_names"]
-    left, right = st.columns(2)
-    left.plotly_chart(charts.plot_confusion_matrix(evaluation["confusion_matrix"], class_names,
-                                                   title=t("lab.confusion"), x_title=t("lab.predicted"),
-                                                   y_title=t("lab.actual")), key=f"{key}_confusion")
-    right.plotly_chart(charts.plot_per_class_metrics(
-        evaluation["per_class"], title=t("lab.per_class"), x_title=t("lab.class"), y_title=t("lab.score"),
-        metric_labels={"precision": t("lab.precision"), "recall": t("lab.recall")}, support_label=t("lab.support")),
-        key=f"{key}_per_class")
-    wrong = evaluation.get("misclassified", [])
-    st.subheader(t("nlp.mistakes", count=len(wrong)))
-    if not wrong:
-        st.success(t("lab.no_mistakes"))
-        return
+def _mistake_texts(wrong: list[dict[str, Any]], class_names: list[str], dataset: Any, *, key: str) -> None:
+    """The most confident mistakes with their texts."""
     st.caption(t("nlp.mistakes_help"))
     st.dataframe(pd.DataFrame([{
         t("nlp.confidence"): f"{item['confidence']:.1%}",
@@ -161,38 +151,7 @@ def _text_of(dataset: Any, index: int) -> str:
     return str(dataset.x_test[index])
 
 
-def _render_run_results(tracker: Any, run_id: str, dataset: Any) -> None:
-    from core.training.pipeline import EVALUATION_FILE
-
-    try:
-        run = tracker.get_run(run_id)
-    except StudioError as error:
-        st.error(error_text(error))
-        return
-    render_metric_row(run.data.metrics, run.data.tags)
-    status = run.data.tags.get("studio.status", "")
-    if status != "completed":
-        st.warning(t("lab.run_not_completed", status=t(f"training.status.{status}") if status else "–"))
-    views.render_history_charts(tracker.history(run_id), key=f"nlp_hist_{run_id}")
-    try:
-        evaluation = tracker.load_dict(run_id, EVALUATION_FILE)
-    except (StudioError, FileNotFoundError, OSError):
-        evaluation = None
-    if evaluation:
-        render_evaluation(evaluation, key=f"nlp_eval_{run_id}", dataset=dataset)
-        views.render_business_case(tracker, run_id, run.data.params.get("use_case", "nlp"), evaluation)
-
-
 # ---- try it --------------------------------------------------------------------------------
-
-@st.cache_resource(max_entries=4, show_spinner=False)
-def _run_model(run_id: str) -> Any:
-    """A finished run's model, loaded once (safe mode) for the try-it box."""
-    from core.training.pipeline import load_run_model
-    from dashboard.services import get_tracker
-
-    return load_run_model(get_tracker(), run_id)
-
 
 def _run_class_names(tracker: Any, run_id: str, dataset: Any) -> list[str]:
     """The class names the run was trained with (an earlier upload may differ from the page's data)."""
@@ -217,12 +176,12 @@ def render_try_text(tracker: Any, run_id: str, dataset: Any) -> None:
     model_id = run.data.params.get("model", "?")
     kind = run.data.params.get("model_kind", "keras")
     language = dataset.extra.get("language", "en")
-    st.caption(t("nlp.try_intro", model=views.model_name("nlp", model_id)))
+    st.caption(t("nlp.try_intro", model=model_name("nlp", model_id)))
     if "nlp_try_text" not in st.session_state:
         st.session_state["nlp_try_text"] = EXAMPLES.get(language, EXAMPLES["en"])
     text = st.text_area(t("nlp.try_label"), key="nlp_try_text", height=120, max_chars=200_000)
     try:
-        model = _run_model(run_id)
+        model = run_model(run_id)
         with st.spinner(t("nlp.explaining")):
             result = explain_text(model, text, kind=kind, class_names=_run_class_names(tracker, run_id, dataset))
     except StudioError as error:
@@ -270,33 +229,7 @@ def render_try_text(tracker: Any, run_id: str, dataset: Any) -> None:
 
 # ---- the lab -------------------------------------------------------------------------------
 
-def render_lab(use_case: Any) -> None:
-    """Data, train, results and try-it tabs for the NLP use case."""
-    from dashboard.services import get_job_queue, get_tracker
-
-    tab_data, tab_train, tab_results, tab_try = st.tabs(
-        [t("lab.tab_data"), t("lab.tab_train"), t("lab.tab_results"), t("lab.tab_try")])
-    with tab_data:
-        source, seed = views.render_source_and_seed(use_case, prefix="nlp")
-        source_id = source.id
-        loaded = views.load_csv_source(use_case, source, seed, prefix="nlp", area="nlp", upload_kwargs=_upload_kwargs)
-        if loaded is None:
-            return
-        dataset, dataset_kwargs = loaded
-        render_text_overview(dataset, upload_name=views.upload_name(dataset_kwargs))
-    queue = get_job_queue()
-    with tab_train:
-        render_training_controls(use_case, dataset, source_id, seed, dataset_kwargs, queue)
-    tracker = get_tracker()
-    with tab_results:
-        run_id = views.render_run_picker(tracker, use_case.id, source_id, key="nlp_result_run")
-        if run_id is None:
-            st.info(t("lab.no_runs_yet"))
-        else:
-            _render_run_results(tracker, run_id, dataset)
-    with tab_try:
-        if run_id is None:
-            st.info(t("nlp.try_needs_run"))
-        else:
-            render_try_text(tracker, run_id, dataset)
-        views.render_import_model(tracker, use_case.id, source_id, seed, dataset_kwargs)
+LAB = LabView(prefix="nlp", data=render_data, train=render_training_controls, results=render_run_results,
+              try_it=partial(render_try_and_import, try_run=render_try_text), metric_row=render_metric_row,
+              evaluation=partial(render_evaluation, mistakes=_mistake_texts, title_key="nlp.mistakes"),
+              try_needs_run_key="nlp.try_needs_run")

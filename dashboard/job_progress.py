@@ -1,0 +1,106 @@
+"""A background training job as the lab follows it: live progress, ETA, Cancel, then how it ended."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+import streamlit as st
+
+from dashboard.history_views import CLASSIFICATION_CURVES, Curve, has_curve, render_history_charts
+from dashboard.i18n import device_text, error_text, t
+from dashboard.pretrained_views import download_text
+from dashboard.run_names import model_name, use_case_title
+
+ACTIVE_STATES = ("queued", "running")
+
+
+def job_label(job: Any) -> str:
+    """A queued or running job as people name it ("Finance risk · Gradient boosting (scikit-learn)"), not
+    its title of ids ("finance / upload_csv / gbm")."""
+    meta = getattr(job, "meta", None) or {}
+    if not meta.get("use_case") or not meta.get("model"):
+        return str(job.title)
+    return f"{use_case_title(meta['use_case'])} · {model_name(meta['use_case'], meta['model'])}"
+
+
+def _progress_fraction(progress: Any) -> float:
+    if progress is None or not getattr(progress, "epochs", 0):
+        return 0.0
+    done = max(progress.epoch - 1, 0) + (progress.batch / progress.batches if progress.batches else 0.0)
+    return float(min(max(done / progress.epochs, 0.0), 1.0))
+
+
+def _format_seconds(seconds: float | None) -> str:
+    if seconds is None or not np.isfinite(seconds):
+        return "–"
+    seconds = int(round(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def render_job_progress(queue: Any, job_id: str, *, prefix: str = "lab",
+                        curves: tuple[Curve, ...] = CLASSIFICATION_CURVES, evaluating_key: str = "lab.evaluating",
+                        render_outcome: Callable[[Any], None] | None = None) -> None:
+    """Live progress of one job: polls the queue every second while it runs, then shows the outcome.
+
+    A use case passes its own live curves (e.g. RMSE or ROC-AUC), the text shown while the test set is
+    evaluated and the line that says how a job ended; widget keys start with `prefix`.
+    """
+    render_outcome = render_outcome or render_job_outcome
+    state = queue.get(job_id)
+    if state is None:
+        return
+    active = state.state in ACTIVE_STATES
+
+    @st.fragment(run_every=1.0 if active else None)
+    def panel() -> None:
+        current = queue.get(job_id)
+        progress = current.progress
+        if current.state == "queued":
+            st.info(t("lab.queued"))
+        elif current.state == "running":
+            if progress is None or getattr(progress, "phase", "") == "preparing":
+                st.progress(0.0, text=t("lab.preparing"))
+            elif progress.phase == "downloading":
+                st.progress(progress.fraction, text=download_text(progress))
+            else:
+                text = t("lab.progress_text", epoch=progress.epoch, epochs=progress.epochs, batch=progress.batch,
+                         batches=progress.batches, eta=_format_seconds(progress.eta_s),
+                         speed=f"{getattr(progress, 'samples_per_second', 0) or 0:,.0f}")
+                if getattr(progress, "phase", "") == "evaluating":
+                    text = t(evaluating_key)
+                st.progress(_progress_fraction(progress), text=text)
+                if has_curve(progress.history):  # the first epoch's single point waits for the second
+                    render_history_charts(progress.history, key=f"{prefix}_live_{job_id}", curves=curves)
+            # once the fit is over (test set evaluation, saving) there is no training left to cancel
+            if getattr(progress, "phase", "") not in ("evaluating", "done") and st.button(
+                    t("lab.cancel"), key=f"{prefix}_cancel"):
+                queue.cancel(job_id)
+                st.toast(t("lab.cancel_requested"))
+        else:
+            seen_key = f"{prefix}_seen_{job_id}"
+            if not st.session_state.get(seen_key):
+                st.session_state[seen_key] = True
+                if current.run_id:
+                    st.session_state["lab_pending_run"] = current.run_id
+                st.rerun()
+            render_outcome(current)
+
+    panel()
+
+
+def render_job_outcome(state: Any) -> None:
+    """One line saying how the job ended, in the reader's language."""
+    if state.state == "completed":
+        outcome = state.result
+        if getattr(outcome, "status", "completed") == "cancelled":
+            st.warning(t("lab.cancelled"))
+        else:
+            accuracy = (outcome.metrics or {}).get("test_accuracy") if outcome else None
+            st.success(t("lab.finished", accuracy=f"{accuracy:.2%}" if accuracy is not None else "–",
+                         device=device_text(getattr(outcome, "device", None))))
+    elif state.state == "cancelled":
+        st.warning(t("lab.cancelled"))
+    elif state.state == "failed":
+        st.error(error_text(state.error) if state.error is not None else t("lab.failed"))
+

@@ -1,0 +1,224 @@
+"""The lab a use case gets without one of its own, and the classification parts other labs share.
+
+A fifth use case with array or table data (a classifier on its test split) needs no dashboard file:
+a data overview (sizes, provenance, class balance, the first rows), the shared training form, the
+shared results and a try-it that predicts a chosen test example.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from core.errors import StudioError
+from dashboard import charts
+from dashboard.data_views import load_csv_source, load_dataset_for_ui, render_source_and_seed
+from dashboard.i18n import dataset_source, device_text, error_text, t
+from dashboard.job_progress import render_job_progress
+from dashboard.labs.contract import LabData, LabView
+from dashboard.run_names import model_name
+from dashboard.run_views import render_import_model, render_run_results, run_model
+from dashboard.training_form import render_candidate_training
+from dashboard.uploads import checked_uploader, forget_upload, stored_upload_kwargs, upload_name
+
+PREVIEW_ROWS = 8
+
+
+# ---- results of a classifier (vision, NLP and the generic lab) --------------------------------
+
+def render_metric_row(metrics: dict[str, float], tags: dict[str, str]) -> None:
+    """Headline figures of a classification run, with units."""
+    columns = [*st.columns(3), *st.columns(3)]  # two rows: long values (device names) stay readable
+    accuracy = metrics.get("test_accuracy")
+    columns[0].metric(t("lab.test_accuracy"), f"{accuracy:.2%}" if accuracy is not None else "–")
+    f1 = metrics.get("test_macro_f1")
+    columns[1].metric(t("lab.macro_f1"), f"{f1:.3f}" if f1 is not None else "–")
+    p50 = metrics.get("latency_p50_ms")
+    columns[2].metric(t("lab.latency_p50"), f"{p50:.2f} ms" if p50 is not None else "–",
+                      help=t("lab.latency_help"))
+    params = metrics.get("parameters")
+    columns[3].metric(t("lab.parameters"), f"{int(params):,}" if params is not None else "–")
+    seconds = metrics.get("train_seconds")
+    columns[4].metric(t("lab.train_time"), f"{seconds:.1f} s" if seconds is not None else "–")
+    columns[5].metric(t("lab.device"), device_text(tags.get("studio.device")))
+
+
+def render_class_scores(evaluation: dict[str, Any], *, key: str) -> None:
+    """Confusion matrix and per-class precision/recall, side by side."""
+    class_names = evaluation["class_names"]
+    left, right = st.columns(2)
+    left.plotly_chart(
+        charts.plot_confusion_matrix(evaluation["confusion_matrix"], class_names, title=t("lab.confusion"),
+                                     x_title=t("lab.predicted"), y_title=t("lab.actual")),
+        key=f"{key}_confusion",
+    )
+    right.plotly_chart(
+        charts.plot_per_class_metrics(evaluation["per_class"], title=t("lab.per_class"), x_title=t("lab.class"),
+                                      y_title=t("lab.score"),
+                                      metric_labels={"precision": t("lab.precision"), "recall": t("lab.recall")},
+                                      support_label=t("lab.support")),
+        key=f"{key}_per_class",
+    )
+
+
+def render_evaluation(evaluation: dict[str, Any], *, key: str, dataset: Any = None,
+                      mistakes: Callable[..., None] | None = None, title_key: str = "lab.mistakes") -> None:
+    """Class scores, then the most confident mistakes: `mistakes(wrong, class_names, dataset, key=...)` draws them
+    (images, texts), a table of test example numbers by default."""
+    render_class_scores(evaluation, key=key)
+    wrong = evaluation.get("misclassified", [])
+    st.subheader(t(title_key, count=len(wrong)))
+    if not wrong:
+        st.success(t("lab.no_mistakes"))
+        return
+    (mistakes or _mistakes_table)(wrong, evaluation["class_names"], dataset, key=key)
+
+
+def _mistakes_table(wrong: list[dict[str, Any]], class_names: list[str], dataset: Any, *, key: str) -> None:
+    st.dataframe(pd.DataFrame({
+        t("lab.try_index"): [item["index"] for item in wrong],
+        t("lab.actual"): [class_names[item["true"]] for item in wrong],
+        t("lab.predicted"): [class_names[item["predicted"]] for item in wrong],
+        t("labs.confidence"): [f"{item['confidence']:.1%}" for item in wrong],
+    }), hide_index=True, key=f"{key}_mistakes")
+
+
+# ---- data ------------------------------------------------------------------------------------
+
+def render_data(use_case: Any, *, prefix: str) -> LabData | None:
+    """Source and seed, an uploaded file when the source asks for one, then the overview; None when not loaded."""
+    source, seed = render_source_and_seed(use_case, prefix=prefix)
+    available, reason_key = source.is_available()
+    if not available:
+        st.warning(t(reason_key or "lab.source_unavailable"))
+        return None
+    kwargs: dict[str, Any] = {}
+    try:
+        if source.kind == "uploaded":
+            upload = checked_uploader(t("labs.upload_file"), key=f"{prefix}_upload")
+            if upload is None:
+                return None
+            kwargs = stored_upload_kwargs(upload)
+        dataset = load_dataset_for_ui(use_case.id, source.id, seed, kwargs)
+    except StudioError as error:
+        st.error(error_text(error))
+        forget_upload(kwargs)
+        return None
+    render_data_overview(dataset, upload_name=upload_name(kwargs), key=prefix)
+    return LabData(use_case, dataset, source.id, seed, kwargs)
+
+
+def render_csv_data(use_case: Any, *, prefix: str, area: str, upload_kwargs: Callable[[Any], dict[str, Any]],
+                    overview: Callable[..., None]) -> LabData | None:
+    """Source and seed, a CSV for an upload (`upload_kwargs` reads its columns; see load_csv_source), then
+    `overview(dataset, upload_name=...)`; None once a message says why nothing is loaded."""
+    source, seed = render_source_and_seed(use_case, prefix=prefix)
+    available, reason_key = source.is_available()
+    if not available:
+        st.warning(t(reason_key or "lab.source_unavailable"))
+        return None
+    loaded = load_csv_source(use_case, source, seed, prefix=prefix, area=area, upload_kwargs=upload_kwargs)
+    if loaded is None:
+        return None
+    dataset, kwargs = loaded
+    overview(dataset, upload_name=upload_name(kwargs))
+    return LabData(use_case, dataset, source.id, seed, kwargs)
+
+
+def _rows(x: Any, count: int) -> pd.DataFrame:
+    """The first `count` examples as a table: columns of a table, features of flat arrays."""
+    if isinstance(x, dict):
+        return pd.DataFrame({name: np.asarray(values)[:count] for name, values in x.items()})
+    array = np.asarray(x)[:count]
+    return pd.DataFrame(array.reshape(len(array), -1)).rename(columns=lambda column: f"x{column + 1}")
+
+
+def render_split_sizes(dataset: Any, *, upload_name: str = "", shape: str = "") -> None:
+    """Examples per split and classes, then provenance, licence, the example shape (when given) and fingerprint."""
+    sizes = dataset.sizes
+    columns = st.columns(4)
+    columns[0].metric(t("lab.train_examples"), f"{sizes['train']:,}")
+    columns[1].metric(t("lab.val_examples"), f"{sizes['val']:,}")
+    columns[2].metric(t("lab.test_examples"), f"{sizes['test']:,}")
+    columns[3].metric(t("lab.classes"), dataset.num_classes)
+    provenance, licence = dataset_source(dataset, upload_name=upload_name)
+    shape_text = f"**{t('lab.image_shape')}:** {shape} · " if shape else ""
+    st.caption(f"**{t('lab.provenance')}:** {provenance}  \n**{t('lab.licence')}:** {licence}  \n"
+               f"{shape_text}{t('lab.fingerprint')}: `{dataset.fingerprint}`")
+
+
+def render_class_balance(dataset: Any, *, key: str) -> None:
+    """Examples of each class in the training, validation and test splits."""
+    counts = {t(f"lab.split_{split}"): dataset.class_counts(split).tolist() for split in ("train", "val", "test")}
+    st.plotly_chart(charts.plot_class_balance(list(dataset.class_names), counts, title=t("lab.class_balance"),
+                                              x_title=t("lab.class"), y_title=t("lab.examples")),
+                    key=f"{key}_balance_chart")
+
+
+def render_data_overview(dataset: Any, *, upload_name: str = "", key: str = "lab") -> None:
+    """Sizes, provenance and licence, class balance per split and the first training examples."""
+    render_split_sizes(dataset, upload_name=upload_name)
+    if dataset.num_classes:
+        render_class_balance(dataset, key=key)
+    table = _rows(dataset.x_train, PREVIEW_ROWS)
+    if dataset.num_classes:
+        table[t("lab.class")] = [dataset.class_names[int(y)] for y in np.asarray(dataset.y_train)[:len(table)]]
+    st.dataframe(table, hide_index=True, key=f"{key}_rows")
+
+
+# ---- train and try -----------------------------------------------------------------------------
+
+def render_train(data: LabData, queue: Any, *, prefix: str) -> None:
+    """The shared training form, then the live progress of this session's job."""
+    own_job = render_candidate_training(data, queue, prefix=prefix,
+                                        batch_sizes=[16, 32, 64, 128, 256], early_stopping=True)
+    if own_job:
+        render_job_progress(queue, own_job, prefix=prefix)
+
+
+def render_try_example(tracker: Any, run_id: str | None, data: LabData, *, prefix: str) -> None:
+    """Pick a test example by number: the model's three likeliest classes next to the true one."""
+    from core.evaluation.metrics import top_k
+    from core.evaluation.serving import predict_proba
+
+    if run_id is None:
+        return
+    run = tracker.get_run(run_id)
+    if run.data.tags.get("studio.status") != "completed":
+        st.info(t("lab.try_needs_completed"))
+        return
+    dataset = data.dataset
+    st.caption(t("lab.try_intro", model=model_name(run.data.params.get("use_case"), run.data.params.get("model", "?"))))
+    index = int(st.number_input(t("lab.try_index"), min_value=0, max_value=len(dataset.y_test) - 1, value=0, step=1,
+                                key=f"{prefix}_try_index"))
+    x = dataset.x_test
+    example = {name: np.asarray(values)[index:index + 1] for name, values in x.items()} if isinstance(x, dict) \
+        else np.asarray(x)[index:index + 1]
+    try:
+        probabilities = predict_proba(run_model(run_id), example)[0]
+    except (StudioError, ValueError) as error:
+        st.error(error_text(error) if isinstance(error, StudioError) else str(error))
+        return
+    st.caption(t("lab.try_true", label=dataset.class_names[int(dataset.y_test[index])]))
+    st.dataframe(_rows(example, 1), hide_index=True, key=f"{prefix}_try_row")
+    st.plotly_chart(charts.plot_top_k(top_k(probabilities, list(dataset.class_names), k=3), title=t("lab.top3"),
+                                      x_title=t("lab.probability")), key=f"{prefix}_try_top3")
+
+
+def render_try_and_import(tracker: Any, run_id: str | None, data: LabData, *,
+                          try_run: Callable[[Any, str, Any], None]) -> None:
+    """`try_run(tracker, run_id, dataset)` for the chosen run, then importing a saved .keras model as a run."""
+    if run_id is not None:
+        try_run(tracker, run_id, data.dataset)
+    render_import_model(tracker, data)
+
+
+def generic_lab(prefix: str) -> LabView:
+    """The lab of a use case without its own: widget keys start with `prefix` (the use case's id)."""
+    return LabView(prefix=prefix, data=partial(render_data, prefix=prefix), train=partial(render_train, prefix=prefix),
+                   results=render_run_results, try_it=partial(render_try_example, prefix=prefix),
+                   metric_row=render_metric_row, evaluation=render_evaluation, evaluation_needs_data=False)

@@ -1,0 +1,168 @@
+"""Image classification lab: images per class, candidates sized for this image shape, top-3 for a picture."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+from core.errors import StudioError
+from dashboard import charts
+from dashboard.data_views import load_dataset_for_ui, render_source_and_seed
+from dashboard.i18n import error_text, t
+from dashboard.job_progress import render_job_progress
+from dashboard.labs.contract import LabData, LabView
+from dashboard.labs.generic import (render_class_balance, render_evaluation, render_metric_row, render_split_sizes,
+                                    render_try_and_import)
+from dashboard.run_names import model_name
+from dashboard.run_views import render_run_results, run_model
+from dashboard.training_form import render_candidate_training
+from dashboard.uploads import checked_uploader, forget_upload, stored_upload_kwargs, upload_name
+from dashboard.widgets import translated_choice
+
+IMAGE_TYPES = ("png", "jpg", "jpeg", "bmp", "gif", "webp")
+
+
+# ---- 1. Data -----------------------------------------------------------------------------------
+
+def render_data(use_case: Any) -> LabData | None:
+    """Source and seed (a zip of class folders for an upload, kept at a chosen size), then the image overview."""
+    source, seed = render_source_and_seed(use_case, prefix="lab")
+    dataset_kwargs: dict[str, Any] = {}
+    if source.kind == "uploaded":
+        upload = checked_uploader(t("lab.upload_zip"), key="lab_upload_zip", help_key="lab.upload_zip_help",
+                                  needed_key="lab.upload_zip_needed", types=("zip",))
+        upload_size = translated_choice(st.selectbox, t("pretrained.upload_size"), [0, 96, 160, 224],
+                                        key="lab_upload_size", help=t("pretrained.upload_size_help"),
+                                        format_func=lambda size: f"{size} x {size} px" if size else
+                                        t("pretrained.upload_size_default"))  # its label changes with the language
+        if upload is None:
+            return None
+    available, reason_key = source.is_available()
+    if not available:
+        st.warning(t(reason_key or "lab.source_unavailable"))
+        return None
+    try:
+        if source.kind == "uploaded":
+            dataset_kwargs = stored_upload_kwargs(upload)
+            if upload_size:  # photos kept at a pretrained backbone's resolution, not shrunk to 32x32
+                dataset_kwargs["image_size"] = int(upload_size)
+        dataset = load_dataset_for_ui(use_case.id, source.id, seed, dataset_kwargs)
+    except StudioError as error:
+        st.error(error_text(error))
+        forget_upload(dataset_kwargs)
+        return None
+    render_dataset_overview(dataset, upload_name=upload_name(dataset_kwargs))
+    return LabData(use_case, dataset, source.id, seed, dataset_kwargs)
+
+
+def _example_indices(labels: np.ndarray, num_classes: int, per_class: int = 2) -> list[int]:
+    picked: list[int] = []
+    for class_index in range(num_classes):
+        picked.extend(np.flatnonzero(labels == class_index)[:per_class].tolist())
+    return picked[:32]
+
+
+def render_dataset_overview(dataset: Any, *, upload_name: str = "") -> None:
+    """Sizes, provenance and licence, sample images per class, class balance per split."""
+    render_split_sizes(dataset, upload_name=upload_name, shape=" × ".join(str(d) for d in dataset.input_shape))
+    indices = _example_indices(dataset.y_train, dataset.num_classes)
+    st.plotly_chart(
+        charts.plot_sample_images(dataset.x_train[indices], [dataset.class_names[dataset.y_train[i]] for i in indices],
+                                  columns=8),
+        key="lab_samples_chart",
+    )
+    render_class_balance(dataset, key="lab")
+
+
+# ---- 2. Train ----------------------------------------------------------------------------------
+
+@st.cache_data(show_spinner=False)
+def parameter_counts(use_case_id: str, input_shape: tuple[int, ...], num_classes: int) -> dict[str, int]:
+    """Trainable size of every candidate for this input shape (builds each model once, never trains)."""
+    from core.usecases.registry import get_use_case
+
+    counts: dict[str, int] = {}
+    features = int(np.prod(input_shape))
+    for candidate in get_use_case(use_case_id).candidates:
+        if candidate.kind == "keras" and candidate.weights:  # a pretrained backbone: known, not built (seconds)
+            from core.usecases.vision.pretrained import parameter_count
+
+            counts[candidate.id] = parameter_count(candidate.weights, num_classes)
+        elif candidate.kind == "keras":
+            counts[candidate.id] = int(candidate.build(tuple(input_shape), num_classes).count_params())
+        else:
+            counts[candidate.id] = features * num_classes + num_classes
+    return counts
+
+
+def render_training_controls(data: LabData, queue: Any) -> None:
+    """Pick a candidate (sizes shown for this image shape) and its settings, start a background job, follow it."""
+    use_case, dataset = data.use_case, data.dataset
+    with st.spinner(t("lab.counting_parameters")):
+        counts = parameter_counts(use_case.id, dataset.input_shape, dataset.num_classes)
+    own_job = render_candidate_training(data, queue, prefix="lab",
+                                        batch_sizes=[16, 32, 64, 128, 256], early_stopping=False,
+                                        parameters=counts, max_epochs=200,
+                                        max_learning_rate=1.0, patience=3)
+    if own_job:
+        render_job_progress(queue, own_job)
+
+
+# ---- 3. Results and 4. Try it --------------------------------------------------------------------
+
+def _mistake_images(wrong: list[dict[str, Any]], class_names: list[str], dataset: Any, *, key: str) -> None:
+    """The most confident mistakes as images titled with truth, prediction and confidence."""
+    if dataset is None:
+        st.info(t("lab.mistakes_need_data"))
+    else:
+        indices = [item["index"] for item in wrong]
+        titles = [t("lab.mistake_title", true=class_names[item["true"]], predicted=class_names[item["predicted"]],
+                    confidence=f"{item['confidence']:.0%}") for item in wrong]
+        st.plotly_chart(charts.plot_sample_images(dataset.x_test[indices], titles, columns=6),
+                        key=f"{key}_mistakes")
+
+
+def render_try_image(tracker: Any, run_id: str, dataset: Any) -> None:
+    """Upload one image (or pick a test image) and get the model's top-3 classes."""
+    from core.evaluation.metrics import top_k
+    from core.evaluation.serving import predict_proba
+    from core.usecases.vision.upload import prepare_single_image
+
+    run = tracker.get_run(run_id)
+    if run.data.tags.get("studio.status") != "completed":
+        st.info(t("lab.try_needs_completed"))
+        return
+    st.caption(t("lab.try_intro", model=model_name(run.data.params.get("use_case"), run.data.params.get("model", "?"))))
+    upload = checked_uploader(t("lab.try_upload"), key="lab_try_image",
+                              types=IMAGE_TYPES)
+    index = st.number_input(t("lab.try_index"), min_value=0, max_value=len(dataset.y_test) - 1, value=0, step=1,
+                            key="lab_try_index")
+    try:
+        model = run_model(run_id)
+        if upload is not None:
+            image = prepare_single_image(upload.getvalue(), input_shape=dataset.input_shape)
+            caption = upload.name
+        else:
+            image = dataset.x_test[int(index): int(index) + 1]
+            caption = t("lab.try_true", label=dataset.class_names[dataset.y_test[int(index)]])
+        expected = tuple(int(d) for d in getattr(model, "input_shape", (None, *dataset.input_shape))[1:])
+        if expected and expected != dataset.input_shape:
+            st.error(t("errors.model.shape_mismatch", model_shape=expected, data_shape=dataset.input_shape))
+            return
+        probabilities = predict_proba(model, image.astype("float32"))[0]
+    except StudioError as error:
+        st.error(error_text(error))
+        return
+    left, right = st.columns([1, 2])
+    left.plotly_chart(charts.plot_sample_images(image, [caption], columns=1), key="lab_try_preview")
+    pairs = top_k(probabilities, list(dataset.class_names), k=3)
+    right.plotly_chart(charts.plot_top_k(pairs, title=t("lab.top3"), x_title=t("lab.probability")),
+                       key="lab_try_top3")
+
+
+LAB = LabView(prefix="lab", data=render_data, train=render_training_controls, results=render_run_results,
+              try_it=partial(render_try_and_import, try_run=render_try_image), metric_row=render_metric_row,
+              evaluation=partial(render_evaluation, mistakes=_mistake_images))
