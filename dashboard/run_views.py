@@ -115,6 +115,15 @@ def _same(column: Any, value: Any, *, index: Any) -> pd.Series:
         return column.astype(str) == str(value)
 
 
+def completed_run(tracker: Any, run_id: str) -> Any | None:
+    """The tracked run when it completed; else None after a note that trying a model needs a finished run."""
+    run = tracker.get_run(run_id)
+    if run.data.tags.get("studio.status") != "completed":
+        st.info(t("lab.try_needs_completed"))
+        return None
+    return run
+
+
 @st.cache_resource(max_entries=4, show_spinner=False)
 def run_model(run_id: str) -> Any:
     """A finished run's model, loaded once (safe mode) for inference; never a model that is being trained."""

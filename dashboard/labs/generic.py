@@ -21,7 +21,7 @@ from dashboard.i18n import dataset_source, device_text, error_text, t
 from dashboard.job_progress import render_job_progress
 from dashboard.labs.contract import LabData, LabView
 from dashboard.run_names import model_name
-from dashboard.run_views import render_import_model, render_run_results, run_model
+from dashboard.run_views import completed_run, render_import_model, render_run_results, run_model
 from dashboard.training_form import render_candidate_training
 from dashboard.uploads import checked_uploader, forget_upload, stored_upload_kwargs, upload_name
 
@@ -89,27 +89,40 @@ def _mistakes_table(wrong: list[dict[str, Any]], class_names: list[str], dataset
 
 # ---- data ------------------------------------------------------------------------------------
 
-def render_data(use_case: Any, *, prefix: str) -> LabData | None:
-    """Source and seed, an uploaded file when the source asks for one, then the overview; None when not loaded."""
+def render_data(use_case: Any, *, prefix: str, ask_upload: Callable[[], tuple[Any, dict[str, Any]] | None] | None = None,
+                overview: Callable[..., None] | None = None) -> LabData | None:
+    """Source and seed, the file when the source is an upload, then the overview; None when nothing is loaded.
+
+    `ask_upload()` shows the uploader (and any options) and returns (file, extra loader arguments) or None;
+    `overview(dataset, upload_name=...)` draws the data (the generic table overview by default).
+    """
     source, seed = render_source_and_seed(use_case, prefix=prefix)
+    asked = None
+    if source.kind == "uploaded":
+        asked = (ask_upload or partial(_ask_file, prefix))()
+        if asked is None:
+            return None
     available, reason_key = source.is_available()
     if not available:
         st.warning(t(reason_key or "lab.source_unavailable"))
         return None
     kwargs: dict[str, Any] = {}
     try:
-        if source.kind == "uploaded":
-            upload = checked_uploader(t("labs.upload_file"), key=f"{prefix}_upload")
-            if upload is None:
-                return None
-            kwargs = stored_upload_kwargs(upload)
+        if asked is not None:
+            upload, options = asked
+            kwargs = {**stored_upload_kwargs(upload), **options}
         dataset = load_dataset_for_ui(use_case.id, source.id, seed, kwargs)
     except StudioError as error:
         st.error(error_text(error))
         forget_upload(kwargs)
         return None
-    render_data_overview(dataset, upload_name=upload_name(kwargs), key=prefix)
+    (overview or partial(render_data_overview, key=prefix))(dataset, upload_name=upload_name(kwargs))
     return LabData(use_case, dataset, source.id, seed, kwargs)
+
+
+def _ask_file(prefix: str) -> tuple[Any, dict[str, Any]] | None:
+    upload = checked_uploader(t("labs.upload_file"), key=f"{prefix}_upload")
+    return None if upload is None else (upload, {})
 
 
 def render_csv_data(use_case: Any, *, prefix: str, area: str, upload_kwargs: Callable[[Any], dict[str, Any]],
@@ -187,9 +200,8 @@ def render_try_example(tracker: Any, run_id: str | None, data: LabData, *, prefi
 
     if run_id is None:
         return
-    run = tracker.get_run(run_id)
-    if run.data.tags.get("studio.status") != "completed":
-        st.info(t("lab.try_needs_completed"))
+    run = completed_run(tracker, run_id)
+    if run is None:
         return
     dataset = data.dataset
     st.caption(t("lab.try_intro", model=model_name(run.data.params.get("use_case"), run.data.params.get("model", "?"))))

@@ -15,7 +15,7 @@ from dashboard.job_progress import render_job_progress
 from dashboard.labs.contract import LabData, LabView
 from dashboard.labs.generic import render_csv_data, render_evaluation, render_metric_row, render_try_and_import
 from dashboard.run_names import model_name
-from dashboard.run_views import render_run_results, run_model
+from dashboard.run_views import completed_run, render_run_results, run_model
 from dashboard.training_form import render_candidate_training
 from dashboard.uploads import upload_bytes
 
@@ -169,9 +169,8 @@ def render_try_text(tracker: Any, run_id: str, dataset: Any) -> None:
     from core.evaluation.metrics import top_k
     from core.usecases.nlp.explain import attention_weights, explain_text
 
-    run = tracker.get_run(run_id)
-    if run.data.tags.get("studio.status") != "completed":
-        st.info(t("lab.try_needs_completed"))
+    run = completed_run(tracker, run_id)
+    if run is None:
         return
     model_id = run.data.params.get("model", "?")
     kind = run.data.params.get("model_kind", "keras")

@@ -18,7 +18,7 @@ from dashboard.job_progress import render_job_outcome, render_job_progress
 from dashboard.labs.contract import LabData, LabView
 from dashboard.labs.generic import render_csv_data
 from dashboard.run_names import model_name
-from dashboard.run_views import comparable_runs, render_run_results, run_model
+from dashboard.run_views import comparable_runs, completed_run, render_run_results, run_model
 from dashboard.training_form import render_candidate_training
 from dashboard.uploads import forget_upload, upload_bytes
 from dashboard.widgets import translated_choice
@@ -264,9 +264,8 @@ def render_try_user(tracker: Any, run_id: str, dataset: Any) -> None:
     """Pick a user: what they rated highly next to their top-10 with reasons; the item map; cold start."""
     from core.usecases.recommendation import recommend as rec
 
-    run = tracker.get_run(run_id)
-    if run.data.tags.get("studio.status") != "completed":
-        st.info(t("lab.try_needs_completed"))
+    run = completed_run(tracker, run_id)
+    if run is None:
         return
     model_title = model_name("recommendation", run.data.params.get("model", "?"))
     st.caption(t("recommendation.try_intro", model=model_title))

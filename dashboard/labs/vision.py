@@ -10,16 +10,15 @@ import streamlit as st
 
 from core.errors import StudioError
 from dashboard import charts
-from dashboard.data_views import load_dataset_for_ui, render_source_and_seed
 from dashboard.i18n import error_text, t
 from dashboard.job_progress import render_job_progress
 from dashboard.labs.contract import LabData, LabView
-from dashboard.labs.generic import (render_class_balance, render_evaluation, render_metric_row, render_split_sizes,
+from dashboard.labs.generic import (render_class_balance, render_data, render_evaluation, render_metric_row, render_split_sizes,
                                     render_try_and_import)
 from dashboard.run_names import model_name
-from dashboard.run_views import render_run_results, run_model
+from dashboard.run_views import completed_run, render_run_results, run_model
 from dashboard.training_form import render_candidate_training
-from dashboard.uploads import checked_uploader, forget_upload, stored_upload_kwargs, upload_name
+from dashboard.uploads import checked_uploader
 from dashboard.widgets import translated_choice
 
 IMAGE_TYPES = ("png", "jpg", "jpeg", "bmp", "gif", "webp")
@@ -27,35 +26,18 @@ IMAGE_TYPES = ("png", "jpg", "jpeg", "bmp", "gif", "webp")
 
 # ---- 1. Data -----------------------------------------------------------------------------------
 
-def render_data(use_case: Any) -> LabData | None:
-    """Source and seed (a zip of class folders for an upload, kept at a chosen size), then the image overview."""
-    source, seed = render_source_and_seed(use_case, prefix="lab")
-    dataset_kwargs: dict[str, Any] = {}
-    if source.kind == "uploaded":
-        upload = checked_uploader(t("lab.upload_zip"), key="lab_upload_zip", help_key="lab.upload_zip_help",
-                                  needed_key="lab.upload_zip_needed", types=("zip",))
-        upload_size = translated_choice(st.selectbox, t("pretrained.upload_size"), [0, 96, 160, 224],
-                                        key="lab_upload_size", help=t("pretrained.upload_size_help"),
-                                        format_func=lambda size: f"{size} x {size} px" if size else
-                                        t("pretrained.upload_size_default"))  # its label changes with the language
-        if upload is None:
-            return None
-    available, reason_key = source.is_available()
-    if not available:
-        st.warning(t(reason_key or "lab.source_unavailable"))
+def _ask_zip() -> tuple[Any, dict[str, Any]] | None:
+    """A zip of class folders and the size its photos are kept at; None (after a note) until a zip is chosen."""
+    upload = checked_uploader(t("lab.upload_zip"), key="lab_upload_zip", help_key="lab.upload_zip_help",
+                              needed_key="lab.upload_zip_needed", types=("zip",))
+    upload_size = translated_choice(st.selectbox, t("pretrained.upload_size"), [0, 96, 160, 224],
+                                    key="lab_upload_size", help=t("pretrained.upload_size_help"),
+                                    format_func=lambda size: f"{size} x {size} px" if size else
+                                    t("pretrained.upload_size_default"))  # its label changes with the language
+    if upload is None:
         return None
-    try:
-        if source.kind == "uploaded":
-            dataset_kwargs = stored_upload_kwargs(upload)
-            if upload_size:  # photos kept at a pretrained backbone's resolution, not shrunk to 32x32
-                dataset_kwargs["image_size"] = int(upload_size)
-        dataset = load_dataset_for_ui(use_case.id, source.id, seed, dataset_kwargs)
-    except StudioError as error:
-        st.error(error_text(error))
-        forget_upload(dataset_kwargs)
-        return None
-    render_dataset_overview(dataset, upload_name=upload_name(dataset_kwargs))
-    return LabData(use_case, dataset, source.id, seed, dataset_kwargs)
+    # photos kept at a pretrained backbone's resolution, not shrunk to 32x32
+    return upload, ({"image_size": int(upload_size)} if upload_size else {})
 
 
 def _example_indices(labels: np.ndarray, num_classes: int, per_class: int = 2) -> list[int]:
@@ -131,9 +113,8 @@ def render_try_image(tracker: Any, run_id: str, dataset: Any) -> None:
     from core.evaluation.serving import predict_proba
     from core.usecases.vision.upload import prepare_single_image
 
-    run = tracker.get_run(run_id)
-    if run.data.tags.get("studio.status") != "completed":
-        st.info(t("lab.try_needs_completed"))
+    run = completed_run(tracker, run_id)
+    if run is None:
         return
     st.caption(t("lab.try_intro", model=model_name(run.data.params.get("use_case"), run.data.params.get("model", "?"))))
     upload = checked_uploader(t("lab.try_upload"), key="lab_try_image",
@@ -163,6 +144,7 @@ def render_try_image(tracker: Any, run_id: str, dataset: Any) -> None:
                        key="lab_try_top3")
 
 
-LAB = LabView(prefix="lab", data=render_data, train=render_training_controls, results=render_run_results,
+LAB = LabView(prefix="lab", data=partial(render_data, prefix="lab", ask_upload=_ask_zip, overview=render_dataset_overview),
+              train=render_training_controls, results=render_run_results,
               try_it=partial(render_try_and_import, try_run=render_try_image), metric_row=render_metric_row,
               evaluation=partial(render_evaluation, mistakes=_mistake_images))
