@@ -62,7 +62,7 @@ def _curve_job(queue: Any, use_case_id: str) -> str | None:
 
 
 def _model_label(use_case: Any, model_id: str) -> str:
-    from dashboard.views import model_name
+    from dashboard.run_names import model_name
 
     try:
         start = starting_point(use_case.candidate(model_id))
@@ -127,7 +127,7 @@ def _tracker() -> Any:
 
 def _render_curve_progress(queue: Any, job_id: str, use_case: Any) -> None:
     from dashboard.i18n import error_text
-    from dashboard.views import model_name
+    from dashboard.run_names import model_name
 
     state = queue.get(job_id)
     if state is None:
@@ -172,7 +172,7 @@ def _render_curve_results(points: Any, use_case: Any) -> None:
     from core.selection.compare import quality_columns
     from core.selection.learning_curve import TOLERANCE, needed_by_model
     from dashboard.pretrained_charts import plot_learning_curve
-    from dashboard.views import model_name
+    from dashboard.run_names import model_name
 
     metric = next((m for m in quality_columns(use_case) if m in points and points[m].notna().any()), None)
     if metric is None:
