@@ -10,6 +10,7 @@ import streamlit as st
 
 from core.config import get_settings
 from core.errors import StudioError
+from core.tracking.records import run_record
 from dashboard import access
 from dashboard.business_views import render_business_case
 from dashboard.history_views import render_history_charts
@@ -44,7 +45,6 @@ def evaluation_dataset(tracker: Any, run: Any, evaluation: dict[str, Any], datas
     """The dataset the evaluation indices refer to: the page's one when it matches, else the run's own."""
     if dataset is not None and evaluation.get("dataset_fingerprint") == dataset.fingerprint:
         return dataset
-    from core.tracking.records import run_record
     from core.training.pipeline import load_run_dataset
 
     try:
@@ -71,8 +71,8 @@ def render_run_results(tracker: Any, run_id: str, data: Any) -> None:
     except StudioError as error:
         st.error(error_text(error))
         return
-    status = run.data.tags.get("studio.status", "")
-    use_case_id = run.data.params.get("use_case")
+    record = run_record(run)
+    status, use_case_id = record.status, record.params.get("use_case")
     lab = lab_view(use_case_id)
     lab.metric_row(run.data.metrics, run.data.tags)
     if status != "completed":
@@ -116,12 +116,12 @@ def _same(column: Any, value: Any, *, index: Any) -> pd.Series:
 
 
 def completed_run(tracker: Any, run_id: str) -> Any | None:
-    """The tracked run when it completed; else None after a note that trying a model needs a finished run."""
-    run = tracker.get_run(run_id)
-    if run.data.tags.get("studio.status") != "completed":
+    """The run's RunRecord when it completed; else None after a note that trying a model needs a finished run."""
+    record = tracker.record(run_id)
+    if not record.completed:
         st.info(t("lab.try_needs_completed"))
         return None
-    return run
+    return record
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)

@@ -11,6 +11,7 @@ import streamlit as st
 
 from core.config import get_settings
 from core.errors import StudioError
+from core.tracking.records import run_record
 from dashboard import access, charts
 from dashboard.history_views import curve_label
 from dashboard.i18n import device_text, error_text, t
@@ -85,17 +86,18 @@ def render_run_details(tracker: Any, run_id: str) -> None:
     from dashboard.labs import lab_view
 
     run = tracker.get_run(run_id)
+    record = run_record(run)
     tags, params = run.data.tags, run.data.params
     use_case_id = params.get("use_case")
-    status = tags.get("studio.status", "")
+    status = record.status
     explanation = t(f"training.status_help.{status}") if status in ("interrupted", "diverged") else ""
     st.markdown(f"**{t('runs.status', status=status_label(status))}** {explanation}")
     lab = lab_view(use_case_id)
     lab.metric_row(run.data.metrics, tags)
     with st.expander(t("runs.settings")):
-        st.json({"run_id": run_id, **params, "dataset_title": tags.get("studio.dataset_title", ""),
-                 "dataset_fingerprint": tags.get("studio.dataset_fingerprint", "")}, expanded=False)
-    completed = tags.get("studio.status") == "completed"
+        st.json({"run_id": run_id, **params, "dataset_title": record.dataset_title,
+                 "dataset_fingerprint": record.fingerprint}, expanded=False)
+    completed = record.completed
     col_eval, col_download, col_delete = st.columns(3)
     if col_eval.button(t("runs.reevaluate"), key="runs_reevaluate", disabled=not completed,
                        help=t("runs.reevaluate_help")):

@@ -184,7 +184,7 @@ def render_applicant(tracker: Any, run_id: str | None, data: LabData) -> None:
         return
     dataset = data.dataset
     try:
-        completed = tracker.get_run(run_id).data.tags.get("studio.status") == "completed"
+        completed = tracker.record(run_id).completed
     except StudioError:
         completed = False
     evaluation = load_evaluation(tracker, run_id) if completed else None

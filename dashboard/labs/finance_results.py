@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import StudioError
+from core.tracking.records import run_record
 from dashboard import finance_charts as charts
 from dashboard.business_views import render_business_case
 from dashboard.i18n import device_text, error_text, t
@@ -99,7 +100,7 @@ def render_results(tracker: Any, run_id: str, data: LabData) -> None:
         st.error(error_text(error))
         return
     render_metric_row(run.data.metrics, run.data.tags)
-    status = run.data.tags.get("studio.status", "")
+    status = run_record(run).status
     if status != "completed":
         st.warning(t("finance.run_not_completed", status=status))
         return

@@ -204,7 +204,7 @@ def render_try_example(tracker: Any, run_id: str | None, data: LabData, *, prefi
     if run is None:
         return
     dataset = data.dataset
-    st.caption(t("lab.try_intro", model=model_name(run.data.params.get("use_case"), run.data.params.get("model", "?"))))
+    st.caption(t("lab.try_intro", model=model_name(run.params.get("use_case"), run.params.get("model", "?"))))
     index = int(st.number_input(t("lab.try_index"), min_value=0, max_value=len(dataset.y_test) - 1, value=0, step=1,
                                 key=f"{prefix}_try_index"))
     x = dataset.x_test

@@ -172,8 +172,8 @@ def render_try_text(tracker: Any, run_id: str, dataset: Any) -> None:
     run = completed_run(tracker, run_id)
     if run is None:
         return
-    model_id = run.data.params.get("model", "?")
-    kind = run.data.params.get("model_kind", "keras")
+    model_id = run.params.get("model", "?")
+    kind = run.params.get("model_kind", "keras")
     language = dataset.extra.get("language", "en")
     st.caption(t("nlp.try_intro", model=model_name("nlp", model_id)))
     if "nlp_try_text" not in st.session_state:

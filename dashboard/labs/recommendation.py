@@ -267,7 +267,7 @@ def render_try_user(tracker: Any, run_id: str, dataset: Any) -> None:
     run = completed_run(tracker, run_id)
     if run is None:
         return
-    model_title = model_name("recommendation", run.data.params.get("model", "?"))
+    model_title = model_name("recommendation", run.params.get("model", "?"))
     st.caption(t("recommendation.try_intro", model=model_title))
     ids = [str(u) for u in dataset.extra["user_ids"]]
     liked = dataset.x_train["user"][dataset.y_train >= 4.0]

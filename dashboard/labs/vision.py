@@ -116,7 +116,7 @@ def render_try_image(tracker: Any, run_id: str, dataset: Any) -> None:
     run = completed_run(tracker, run_id)
     if run is None:
         return
-    st.caption(t("lab.try_intro", model=model_name(run.data.params.get("use_case"), run.data.params.get("model", "?"))))
+    st.caption(t("lab.try_intro", model=model_name(run.params.get("use_case"), run.params.get("model", "?"))))
     upload = checked_uploader(t("lab.try_upload"), key="lab_try_image",
                               types=IMAGE_TYPES)
     index = st.number_input(t("lab.try_index"), min_value=0, max_value=len(dataset.y_test) - 1, value=0, step=1,
