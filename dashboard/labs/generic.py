@@ -212,8 +212,8 @@ def render_try_example(tracker: Any, run_id: str | None, data: LabData, *, prefi
         else np.asarray(x)[index:index + 1]
     try:
         probabilities = predict_proba(run_model(run_id), example)[0]
-    except (StudioError, ValueError) as error:
-        st.error(error_text(error) if isinstance(error, StudioError) else str(error))
+    except StudioError as error:
+        st.error(error_text(error))
         return
     st.caption(t("lab.try_true", label=dataset.class_names[int(dataset.y_test[index])]))
     st.dataframe(_rows(example, 1), hide_index=True, key=f"{prefix}_try_row")
