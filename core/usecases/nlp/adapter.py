@@ -78,10 +78,10 @@ class TextClassificationAdapter(ClassificationAdapter):
         return evaluation
 
     def throughput(self, model: Any, kind: str, dataset: Dataset) -> float | None:
-        if kind != "keras" or not len(dataset.x_test):
-            return None
-        from core.usecases.nlp.serving import text_throughput
+        from core.usecases.nlp.serving import TEXT_PATHS, text_throughput
 
+        if not TEXT_PATHS[kind].measures_throughput or not len(dataset.x_test):
+            return None
         return float(text_throughput(model, list(dataset.x_test)))
 
     def check_imported(self, model: Any, dataset: Dataset) -> None:

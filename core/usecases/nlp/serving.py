@@ -42,29 +42,50 @@ def _as_strings(texts: Sequence[str]) -> Any:
     return tf.constant([str(text) for text in texts], dtype=tf.string)
 
 
+class KerasTexts:
+    """A Keras text model: raw strings as a tf.string tensor through its traced serving function."""
+
+    measures_throughput = True
+
+    def predict_proba(self, model: Any, texts: list[str], batch_size: int) -> np.ndarray:
+        serve = text_serving_function(model)
+        if not texts:
+            return np.zeros((0, int(model.outputs[0].shape[-1])), dtype=np.float32)
+        parts = [serve(_as_strings(texts[i:i + batch_size])).numpy() for i in range(0, len(texts), batch_size)]
+        return np.concatenate(parts, axis=0)
+
+    def one_text(self, model: Any, text: str) -> Callable[[Any], Any]:
+        """A predict function for one review, its tensor built once (what latency times)."""
+        serve, batch = text_serving_function(model), _as_strings([text])
+        return lambda _: serve(batch)
+
+
+class SklearnTexts:
+    """A scikit-learn text pipeline (TF-IDF + model): raw strings as an object array through predict_proba."""
+
+    measures_throughput = False  # its batch path is the same predict_proba latency times
+
+    def predict_proba(self, model: Any, texts: list[str], batch_size: int) -> np.ndarray:
+        return np.asarray(model.predict_proba(np.array(texts, dtype=object)), dtype=np.float64)
+
+    def one_text(self, model: Any, text: str) -> Callable[[Any], Any]:
+        batch = np.array([text], dtype=object)
+        return lambda _: model.predict_proba(batch)
+
+
+TEXT_PATHS = {"keras": KerasTexts(), "sklearn": SklearnTexts()}  # by the model's kind (core.training.fitters)
+
+
 def predict_text_proba(model: Any, texts: Sequence[str], *, kind: str = "keras", batch_size: int = 256) -> np.ndarray:
     """Class probabilities (n, k) for raw texts from a Keras text model or a scikit-learn pipeline."""
-    texts = [str(text) for text in texts]
-    if kind != "keras":
-        return np.asarray(model.predict_proba(np.array(texts, dtype=object)), dtype=np.float64)
-    serve = text_serving_function(model)
-    if not texts:
-        return np.zeros((0, int(model.outputs[0].shape[-1])), dtype=np.float32)
-    parts = [serve(_as_strings(texts[i:i + batch_size])).numpy() for i in range(0, len(texts), batch_size)]
-    return np.concatenate(parts, axis=0)
+    return TEXT_PATHS[kind].predict_proba(model, [str(text) for text in texts], batch_size)
 
 
 def text_latency(model: Any, text: str, *, kind: str = "keras", warmup: int = 10, repeats: int = 100) -> dict[str, float]:
     """p50/p95 ms of one raw string through the compiled serving path (sklearn: predict_proba)."""
     from core.evaluation.serving import measure_latency
 
-    if kind == "keras":
-        serve = text_serving_function(model)
-        batch = _as_strings([text])
-        return measure_latency(lambda _: serve(batch), np.zeros((1, 1), dtype=np.float32),
-                               warmup=warmup, repeats=repeats)
-    batch = np.array([text], dtype=object)
-    return measure_latency(lambda _: model.predict_proba(batch), np.zeros((1, 1), dtype=np.float32),
+    return measure_latency(TEXT_PATHS[kind].one_text(model, text), np.zeros((1, 1), dtype=np.float32),
                            warmup=warmup, repeats=repeats)
 
 
