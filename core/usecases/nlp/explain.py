@@ -24,18 +24,9 @@ _VOCAB_CACHE: "weakref.WeakKeyDictionary[Any, frozenset]" = weakref.WeakKeyDicti
 
 def text_settings(model: Any, kind: str) -> dict[str, Any]:
     """How a model tokenises: {"split": "whitespace"|"character", "sequence_length": int|None}."""
-    if kind == "keras":
-        from core.usecases.nlp.models import vectorizer_of
+    from core.usecases.nlp.serving import TEXT_PATHS
 
-        layer = vectorizer_of(model)
-        if layer is None:
-            return {"split": "whitespace", "sequence_length": None}
-        config = layer.get_config()
-        split = config.get("split") if config.get("split") in ("whitespace", "character") else "whitespace"
-        return {"split": split, "sequence_length": config.get("output_sequence_length")}
-    tfidf = model.named_steps.get("tfidf") if hasattr(model, "named_steps") else None
-    analyzer = getattr(tfidf, "analyzer", "word")
-    return {"split": "character" if str(analyzer).startswith("char") else "whitespace", "sequence_length": None}
+    return TEXT_PATHS[kind].settings(model)
 
 
 def known_tokens(model: Any, kind: str) -> frozenset:
@@ -44,14 +35,9 @@ def known_tokens(model: Any, kind: str) -> frozenset:
         return _VOCAB_CACHE[model]
     except (KeyError, TypeError):
         pass
-    if kind == "keras":
-        from core.usecases.nlp.models import vectorizer_of
+    from core.usecases.nlp.serving import TEXT_PATHS
 
-        layer = vectorizer_of(model)
-        vocabulary = frozenset(str(v) for v in layer.get_vocabulary()[2:]) if layer is not None else frozenset()
-    else:
-        tfidf = model.named_steps["tfidf"]
-        vocabulary = frozenset(term for term in tfidf.vocabulary_ if " " not in term)
+    vocabulary = TEXT_PATHS[kind].vocabulary(model)
     try:
         _VOCAB_CACHE[model] = vocabulary
     except TypeError:

@@ -1,7 +1,8 @@
 """Raw strings through a compiled path: a traced tf.function taking a batch of strings, latency and throughput.
 
 core.evaluation.serving handles float images; texts need a tf.string signature. The function is
-traced once per model (weakly cached) and answers one review in a few milliseconds on a CPU.
+traced once per model (weakly cached) and answers one review in a few milliseconds on a CPU. Each model
+kind has one text path (KerasTexts, SklearnTexts: predict, time one text, read its tokeniser), picked by kind.
 """
 
 from __future__ import annotations
@@ -59,6 +60,24 @@ class KerasTexts:
         serve, batch = text_serving_function(model), _as_strings([text])
         return lambda _: serve(batch)
 
+    def settings(self, model: Any) -> dict[str, Any]:
+        """How its TextVectorization layer tokenises: {"split": ..., "sequence_length": int|None}."""
+        from core.usecases.nlp.models import vectorizer_of
+
+        layer = vectorizer_of(model)
+        if layer is None:
+            return {"split": "whitespace", "sequence_length": None}
+        config = layer.get_config()
+        split = config.get("split") if config.get("split") in ("whitespace", "character") else "whitespace"
+        return {"split": split, "sequence_length": config.get("output_sequence_length")}
+
+    def vocabulary(self, model: Any) -> frozenset:
+        """The single tokens its vectorizer knows (padding and out-of-vocabulary entries left out)."""
+        from core.usecases.nlp.models import vectorizer_of
+
+        layer = vectorizer_of(model)
+        return frozenset(str(v) for v in layer.get_vocabulary()[2:]) if layer is not None else frozenset()
+
 
 class SklearnTexts:
     """A scikit-learn text pipeline (TF-IDF + model): raw strings as an object array through predict_proba."""
@@ -71,6 +90,16 @@ class SklearnTexts:
     def one_text(self, model: Any, text: str) -> Callable[[Any], Any]:
         batch = np.array([text], dtype=object)
         return lambda _: model.predict_proba(batch)
+
+    def settings(self, model: Any) -> dict[str, Any]:
+        """Word or character n-grams, by its TF-IDF analyzer; no length limit."""
+        tfidf = model.named_steps.get("tfidf") if hasattr(model, "named_steps") else None
+        analyzer = getattr(tfidf, "analyzer", "word")
+        return {"split": "character" if str(analyzer).startswith("char") else "whitespace", "sequence_length": None}
+
+    def vocabulary(self, model: Any) -> frozenset:
+        """The single terms its TF-IDF step learned (n-grams of several words left out)."""
+        return frozenset(term for term in model.named_steps["tfidf"].vocabulary_ if " " not in term)
 
 
 TEXT_PATHS = {"keras": KerasTexts(), "sklearn": SklearnTexts()}  # by the model's kind (core.training.fitters)
