@@ -150,6 +150,7 @@ def curve(use_case: str, dataset: str, candidate_ids, fractions) -> None:
     for cid in candidate_ids:
         mine = {p["train_size"]: p["test_accuracy"] for p in points if p["model"] == cid}
         needed = examples_needed(list(mine), list(mine.values()))
+        needed = f">= {needed} (still improving)" if len(mine) > 1 and needed == max(mine) else needed
         print(f"| {cid} | " + " | ".join(f"{mine[n]:.3f}" if n in mine else "–" for n in sizes)
               + f" | {needed} |", flush=True)
 

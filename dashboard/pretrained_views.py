@@ -198,7 +198,7 @@ def _render_curve_results(points: Any, use_case: Any) -> None:
         rows.append({
             t("learning_curve.columns.model"): model_name(use_case.id, model),
             t("learning_curve.columns.start"): _start_text(use_case, str(model)),
-            t("learning_curve.columns.needed"): f"{needed[model]:,}" if model in needed else "–",
+            t("learning_curve.columns.needed"): needed_text(needed.get(model), int(last["train_size"]), len(group)),
             t("learning_curve.columns.at_smallest", metric=metric_name, size=f"{int(first['train_size']):,}"):
                 format_metric(metric, first[metric]),
             t("learning_curve.columns.at_full", metric=metric_name, size=f"{int(last['train_size']):,}"):
@@ -207,11 +207,20 @@ def _render_curve_results(points: Any, use_case: Any) -> None:
     import pandas as pd
 
     st.markdown(f"**{t('learning_curve.needed_title')}**")
-    st.dataframe(pd.DataFrame(rows), hide_index=True, key=f"lc_needed_{use_case.id}")
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key=f"lc_needed_{use_case.id}")
     tolerance = t("learning_curve.tolerance_points") if percent else f"{TOLERANCE:g}"
     test = points["test_size"].iloc[0] if "test_size" in points else None
     st.caption(t("learning_curve.needed_note", tolerance=tolerance, metric=metric_name,
                  test=f"{int(test):,}" if test is not None and test == test else "–"))
+
+
+def needed_text(needed: int | None, largest: int, points: int) -> str:
+    """'900', or '≥ 3,600 (still improving)' when only the largest size came within the tolerance of the best."""
+    if needed is None:
+        return "–"
+    if points > 1 and needed >= largest:
+        return t("learning_curve.still_improving", size=f"{largest:,}")
+    return f"{needed:,}"
 
 
 def _start_id(use_case: Any, model_id: str) -> str:

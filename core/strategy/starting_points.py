@@ -54,6 +54,7 @@ class StartingPoint:
     train_seconds: float | None
     train_size: int | None  # labelled examples it trained on
     examples_needed: int | None  # from the newest learning curve of this model, when there is one
+    still_improving: bool = False  # only the curve's largest size came within the tolerance of its best
 
 
 def compare_starting_points(runs: Any, primary_metrics: Mapping[str, str], curve_points: Any = None
@@ -74,9 +75,11 @@ def compare_starting_points(runs: Any, primary_metrics: Mapping[str, str], curve
         rows = [row for row in runs[runs["use_case"] == use_case_id].to_dict("records")
                 if row.get("status") == "completed" and _number(row.get(metric)) is not None]
         needed: dict[str, int] = {}
+        largest: dict[str, tuple[float, int]] = {}
         if curve_points is not None and len(curve_points) and "use_case" in curve_points:
             mine = latest_curve(curve_points[curve_points["use_case"] == use_case_id].reset_index(drop=True))
             needed = needed_by_model(mine, metric, higher_is_better=better)
+            largest = {str(model): (rows["train_size"].max(), len(rows)) for model, rows in mine.groupby("model")}
         found = []
         for start in STARTS:
             candidates = [row for row in rows if start_of(use_case_id, str(row.get("model", "")),
@@ -92,10 +95,15 @@ def compare_starting_points(runs: Any, primary_metrics: Mapping[str, str], curve
                 size_mb=size / 1e6 if size is not None else None,
                 latency_p50_ms=_number(best.get("latency_p50_ms")), train_seconds=_number(best.get("train_seconds")),
                 train_size=int(train_size) if train_size is not None else None,
-                examples_needed=needed.get(str(best["model"]))))
+                examples_needed=needed.get(str(best["model"])),
+                still_improving=_still_improving(needed.get(str(best["model"])), largest.get(str(best["model"])))))
         if found:
             result[use_case_id] = found
     return result
+
+
+def _still_improving(needed: int | None, largest: tuple[float, int] | None) -> bool:
+    return needed is not None and largest is not None and largest[1] > 1 and needed >= largest[0]
 
 
 def starting_point_rows(comparison: Mapping[str, list[StartingPoint]], lang: str = "en",
@@ -120,7 +128,9 @@ def starting_point_rows(comparison: Mapping[str, list[StartingPoint]], lang: str
                 translate("selection.columns.latency_p50_ms", lang): fmt(point.latency_p50_ms, "{:.2f}"),
                 translate("selection.columns.train_seconds", lang): fmt(point.train_seconds, "{:.1f}"),
                 translate("starting_points.trained_on", lang): fmt(point.train_size, "{:,}"),
-                translate("learning_curve.columns.needed", lang): fmt(point.examples_needed, "{:,}"),
+                translate("learning_curve.columns.needed", lang): (
+                    translate("learning_curve.still_improving", lang, size=f"{point.examples_needed:,}")
+                    if point.still_improving else fmt(point.examples_needed, "{:,}")),
                 translate("strategy.table.runs", lang): point.run_id[:8],
             })
     return rows

@@ -57,6 +57,7 @@ def test_each_starting_point_keeps_its_best_completed_run():
     assert nlp["pretrained"].size_mb == 14.6 and nlp["pretrained"].latency_p50_ms == 2.5
     assert nlp["pretrained"].train_size == 3600
     assert nlp["pretrained"].examples_needed == 900 and nlp["scratch"].examples_needed == 3600
+    assert not nlp["pretrained"].still_improving and nlp["scratch"].still_improving  # best only at the largest size
     assert nlp["baseline"].examples_needed is None  # not on the curve
     rating = {point.start: point.model for point in comparison["recommendation"]}
     assert rating == {"scratch": "mf", "baseline": "bias"}  # RMSE: lower is better, mf 0.90 beats ncf 0.93
@@ -68,6 +69,7 @@ def test_rows_read_in_english_and_chinese():
     assert [row["Starting point"] for row in rows] == ["pretrained", "from scratch", "baseline"]
     assert rows[0]["Use case"] == "Customer reviews" and rows[0]["Quality (test split)"] == "accuracy 79.40%"
     assert rows[0]["Labelled examples needed"] == "900" and rows[2]["Parameters"] == "-"
+    assert rows[1]["Labelled examples needed"] == "≥ 3,600 (still improving)" and rows[2]["Labelled examples needed"] == "-"
     assert rows[1]["Training time (s)"] == "47.0" and rows[1]["Parameters"] == "1,280,130"
     chinese = starting_point_rows(comparison, "zh")
     assert [row["起点"] for row in chinese] == ["预训练", "从零训练", "基线"]
