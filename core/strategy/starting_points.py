@@ -123,14 +123,14 @@ def starting_point_rows(comparison: Mapping[str, list[StartingPoint]], lang: str
                 translate("learning_curve.columns.model", lang): model_title(use_case_id, point.model, lang),
                 translate("starting_points.quality", lang): (
                     f"{translate(f'selection.metrics.{point.metric}', lang)} {format_metric(point.metric, point.value)}"),
-                translate("selection.columns.parameters", lang): fmt(point.parameters, "{:,.0f}"),
-                translate("selection.columns.size_mb", lang): fmt(point.size_mb, "{:.2f}"),
-                translate("selection.columns.latency_p50_ms", lang): fmt(point.latency_p50_ms, "{:.2f}"),
-                translate("selection.columns.train_seconds", lang): fmt(point.train_seconds, "{:.1f}"),
                 translate("starting_points.trained_on", lang): fmt(point.train_size, "{:,}"),
                 translate("learning_curve.columns.needed", lang): (
                     translate("learning_curve.still_improving", lang, size=f"{point.examples_needed:,}")
                     if point.still_improving else fmt(point.examples_needed, "{:,}")),
+                translate("selection.columns.parameters", lang): fmt(point.parameters, "{:,.0f}"),
+                translate("selection.columns.size_mb", lang): fmt(point.size_mb, "{:.2f}"),
+                translate("selection.columns.latency_p50_ms", lang): fmt(point.latency_p50_ms, "{:.2f}"),
+                translate("selection.columns.train_seconds", lang): fmt(point.train_seconds, "{:.1f}"),
                 translate("strategy.table.runs", lang): point.run_id[:8],
             })
     return rows
