@@ -159,7 +159,7 @@ def run_training(
     dataset = load_dataset(spec.use_case, spec.dataset, seed=config.seed, **spec.dataset_kwargs)
     subset_tags = {}
     if spec.train_fraction < 1.0:  # hidden from the runs list (Tracker.list_runs): a learning-curve point
-        from core.training.learning_curve import training_subset
+        from core.training.subsets import training_subset
         from core.tracking.records import TAG_TRAIN_FRACTION
 
         dataset = training_subset(dataset, spec.train_fraction, seed=config.seed)

@@ -12,6 +12,7 @@ from core.data.dataset import Dataset
 from core.errors import DataError
 from core.selection import learning_curve as curves
 from core.training import learning_curve as lc
+from core.training import subsets
 from test_training_pipeline import tracker  # noqa: F401 - the pipeline tests' throw-away tracker (module scope)
 
 
@@ -28,8 +29,8 @@ def test_subset_sizes_are_exact_and_each_class_keeps_its_share():
     y = np.array([0] * 60 + [1] * 30 + [2] * 10)  # 60 / 30 / 10 %
     data = tiny_dataset(y)
     for fraction, size, per_class in ((0.1, 10, [6, 3, 1]), (0.25, 25, [15, 8, 2]), (0.5, 50, [30, 15, 5])):
-        subset = lc.training_subset(data, fraction, seed=3)
-        assert len(subset.y_train) == size == lc.subset_size(100, fraction, 3)
+        subset = subsets.training_subset(data, fraction, seed=3)
+        assert len(subset.y_train) == size == subsets.subset_size(100, fraction, 3)
         counts = np.bincount(subset.y_train, minlength=3)
         assert np.abs(counts - np.array(per_class)).max() <= 1 and counts.sum() == size
         # x rows travel with their labels: row i of x_train is (2i, 2i+1) and has label y[i]
@@ -37,16 +38,16 @@ def test_subset_sizes_are_exact_and_each_class_keeps_its_share():
         assert np.array_equal(y[rows], subset.y_train) and len(set(rows)) == size
         # validation and test splits are the very same arrays
         assert subset.x_val is data.x_val and subset.y_test is data.y_test and subset.x_test is data.x_test
-    assert lc.training_subset(data, 1.0) is data
+    assert subsets.training_subset(data, 1.0) is data
 
 
 def test_subset_is_reproducible_by_seed_and_keeps_rare_classes():
     data = tiny_dataset([0] * 97 + [1, 2, 2])
-    first, again = lc.training_subset(data, 0.1, seed=0), lc.training_subset(data, 0.1, seed=0)
+    first, again = subsets.training_subset(data, 0.1, seed=0), subsets.training_subset(data, 0.1, seed=0)
     assert np.array_equal(first.x_train, again.x_train)
-    assert not np.array_equal(first.x_train, lc.training_subset(data, 0.1, seed=1).x_train)
+    assert not np.array_equal(first.x_train, subsets.training_subset(data, 0.1, seed=1).x_train)
     assert len(first.y_train) == 10
-    assert lc.subset_size(100, 0.01, num_classes=3) == 3  # one example per class at least
+    assert subsets.subset_size(100, 0.01, num_classes=3) == 3  # one example per class at least
 
 
 def test_subset_of_columns_and_ratings_is_uniform():
@@ -54,7 +55,7 @@ def test_subset_of_columns_and_ratings_is_uniform():
     ratings = Dataset(id="r", title="r", task="rating", x_train=columns, y_train=np.linspace(0.5, 5, 40, dtype="float32"),
                       x_val=columns, y_val=np.ones(40, "float32"), x_test=columns, y_test=np.ones(40, "float32"),
                       class_names=(), source_kind="bundled", provenance="t", licence="t")
-    subset = lc.training_subset(ratings, 0.25, seed=0)
+    subset = subsets.training_subset(ratings, 0.25, seed=0)
     assert len(subset.y_train) == 10 and set(subset.x_train) == {"user", "item"}
     assert np.array_equal(subset.x_train["item"], subset.x_train["user"] * 10)
     assert np.allclose(subset.y_train, np.linspace(0.5, 5, 40)[subset.x_train["user"]])
@@ -63,7 +64,7 @@ def test_subset_of_columns_and_ratings_is_uniform():
 @pytest.mark.parametrize("fraction", [0, -0.1, 1.5])
 def test_a_fraction_outside_zero_to_one_is_refused(fraction):
     with pytest.raises(ValueError, match="fraction must be in"):
-        lc.subset_size(100, fraction)
+        subsets.subset_size(100, fraction)
 
 
 def test_default_candidates_are_one_per_starting_point():
