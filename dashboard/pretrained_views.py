@@ -105,6 +105,9 @@ def _render_curve_form(use_case: Any, queue: Any, *, busy: bool) -> None:
                                   key=f"lc_dataset_{use_case.id}", format_func=lambda sid: t(sources[sid].title_key))
     chosen = right.multiselect(t("learning_curve.models"), usable, default=default_candidates(use_case),
                                key=f"lc_models_{use_case.id}", format_func=lambda cid: _model_label(use_case, cid))
+    offline = [c for c in use_case.candidates if c.id not in usable]
+    if offline:  # ImageNet backbones without their one-time download: say why they are not offered
+        st.caption(t("learning_curve.offline_left_out", models=", ".join(t(c.name_key) for c in offline)))
     if not chosen:
         st.info(t("learning_curve.needs_models"))
     if access.can("train", note=True) and st.button(t("learning_curve.start"), key=f"lc_start_{use_case.id}",

@@ -22,6 +22,7 @@ def test_start_a_learning_curve_and_see_how_many_labels_each_model_needs(app_tes
     # offline (the page test's default): the ImageNet candidates are not offered; the defaults are one per start
     models = at.multiselect(key="lc_models_vision")
     assert "mobilenet_v3_small" not in models.options and models.value[-1] == "logreg"
+    assert any(c.value.startswith("Not offered: MobileNetV3-Small") and "offline now" in c.value for c in at.caption)
     models.set_value(["logreg"]).run()
     at.button(key="lc_start_vision").click().run()
     assert not at.exception, [e.value for e in at.exception]
