@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Callable, Sequence
 
 import streamlit as st
@@ -11,6 +12,30 @@ from dashboard.i18n import current_language
 
 def _labels_key(key: str) -> str:
     return f"_choice_labels_{key}"
+
+
+def _canonical(value: Any, options: Sequence[Any], mapping: dict[str, Any]) -> Any:
+    """The option a widget value stands for: itself, or the option whose label the last run showed."""
+    if value in options:
+        return value
+    return mapping.get(value) if isinstance(value, str) else None
+
+
+def canonical_choice(key: str, options: Sequence[Any]) -> bool:
+    """Map a label a language switch left in a translated choice's state back to its option; True if it had to.
+
+    For on_change callbacks, which run before the page draws the widget again: a callback that sees
+    True knows the "change" was a language switch, not a new choice.
+    """
+    value = st.session_state.get(key)
+    if value is None or isinstance(value, list) or value in options:
+        return False
+    fixed = _canonical(value, options, st.session_state.get(_labels_key(key), {}))
+    if fixed is None:
+        del st.session_state[key]
+    else:
+        st.session_state[key] = fixed
+    return True
 
 
 def translated_choice(widget: Callable[..., Any], label: str, options: Sequence[Any], *, key: str,
@@ -23,12 +48,7 @@ def translated_choice(widget: Callable[..., Any], label: str, options: Sequence[
     """
     options = list(options)
     mapping: dict[str, Any] = st.session_state.get(_labels_key(key), {})
-
-    def canonical(value: Any) -> Any:
-        if value in options:
-            return value
-        return mapping.get(value) if isinstance(value, str) else None
-
+    canonical = partial(_canonical, options=options, mapping=mapping)
     lang_key = f"_choice_lang_{key}"
     language_changed = st.session_state.get(lang_key, current_language()) != current_language()
     st.session_state[lang_key] = current_language()

@@ -31,44 +31,17 @@ from core.walkthrough.tiny_net import (
     walk,
     weight_tables,
 )
-from core.i18n import LANGUAGES, translate
 from dashboard.i18n import current_language, error_text, t
 from dashboard.walkthrough_charts import plot_loss_history, plot_network
+from dashboard.widgets import canonical_choice, translated_choice
 
 ss = st.session_state
 lang = current_language()
 MAX_CACHED_CHECKS = 64
+SOURCES = ["seeded", "table"]  # where the weights come from
 
 
 # ----------------------------------------------------------------------------- state helpers
-
-
-TRANSLATED_CHOICES = {  # keyed widgets whose option labels are translated: key -> (options, label key prefix)
-    "wt_preset": (list(PRESETS), "walkthrough.settings.presets."),
-    "wt_loss": (list(LOSSES), "walkthrough.losses."),
-    "wt_act_out": (list(OUTPUT_ACTIVATIONS), "walkthrough.activations."),
-    "wt_source": (["seeded", "table"], "walkthrough.settings.sources."),
-    **{f"wt_act_{layer}": (list(HIDDEN_ACTIVATIONS), "walkthrough.activations.")
-       for layer in range(1, MAX_HIDDEN_LAYERS + 1)},
-}
-
-
-def _canonical(key: str) -> bool:
-    """Map a label left in a widget's state by a language switch back to its option; True if it had to.
-
-    A keyed selectbox or radio hands back the label the browser last showed; after the language
-    changes, that label is in the old language and no longer matches an option.
-    """
-    options, prefix = TRANSLATED_CHOICES[key]
-    value = ss.get(key)
-    if value is None or value in options:
-        return False
-    for option in options:
-        if any(value == translate(f"{prefix}{option}", code) for code in LANGUAGES):
-            ss[key] = option
-            return True
-    del ss[key]
-    return True
 
 
 def _set_tables(spec: NetworkSpec, params: Params) -> None:
@@ -79,7 +52,7 @@ def _set_tables(spec: NetworkSpec, params: Params) -> None:
 
 def _apply_preset() -> None:
     """Write the chosen preset into every setting widget (runs before the widgets are drawn)."""
-    if _canonical("wt_preset"):  # a language switch, not a new choice: keep the person's settings
+    if canonical_choice("wt_preset", list(PRESETS)):  # a language switch, not a new choice: keep the settings
         return
     preset = PRESETS[ss["wt_preset"]]
     spec = preset.spec
@@ -107,7 +80,7 @@ def _apply_preset() -> None:
 
 def _on_source_change() -> None:
     """Switching to typed weights starts from the weights shown, unless the table already fits the network."""
-    if _canonical("wt_source"):
+    if canonical_choice("wt_source", SOURCES):
         return
     last = ss.get("wt_last")
     if ss.get("wt_source") != "table" or last is None:
@@ -153,8 +126,6 @@ def _run_key(spec: NetworkSpec, params: Params, x: list[float], label, lr: float
     return hashlib.sha1(repr((spec, params.digest(), x, label, lr)).encode()).hexdigest()
 
 
-for _key in TRANSLATED_CHOICES:
-    _canonical(_key)
 if "wt_preset" not in ss:
     ss["wt_preset"] = "article"
     _apply_preset()
@@ -168,13 +139,14 @@ st.title(t("walkthrough.title"))
 st.caption(t("walkthrough.intro"))
 
 with st.expander(t("walkthrough.settings.header"), expanded=True):
-    st.selectbox(t("walkthrough.settings.preset"), list(PRESETS), key="wt_preset", on_change=_apply_preset,
-                 format_func=lambda p: t(f"walkthrough.settings.presets.{p}"))
+    translated_choice(st.selectbox, t("walkthrough.settings.preset"), list(PRESETS), key="wt_preset",
+                      on_change=_apply_preset, format_func=lambda p: t(f"walkthrough.settings.presets.{p}"))
     c1, c2, c3, c4 = st.columns(4)
     c1.number_input(t("walkthrough.settings.n_inputs"), min_value=1, max_value=MAX_INPUTS, step=1, key="wt_n_inputs")
     c2.text_input(t("walkthrough.settings.hidden_sizes"), key="wt_hidden", help=t("walkthrough.settings.hidden_sizes_help"))
     c3.number_input(t("walkthrough.settings.n_outputs"), min_value=1, max_value=MAX_OUTPUTS, step=1, key="wt_n_outputs")
-    c4.selectbox(t("walkthrough.settings.loss"), LOSSES, key="wt_loss", format_func=lambda v: t(f"walkthrough.losses.{v}"))
+    translated_choice(c4.selectbox, t("walkthrough.settings.loss"), LOSSES, key="wt_loss",
+                      format_func=lambda v: t(f"walkthrough.losses.{v}"))
 
     n_inputs, n_outputs, loss = int(ss["wt_n_inputs"]), int(ss["wt_n_outputs"]), ss["wt_loss"]
     try:
@@ -186,10 +158,10 @@ with st.expander(t("walkthrough.settings.header"), expanded=True):
     act_cols = st.columns(MAX_HIDDEN_LAYERS + 1)
     for layer in range(1, len(hidden) + 1):
         ss.setdefault(f"wt_act_{layer}", "relu")
-        act_cols[layer - 1].selectbox(t("walkthrough.settings.act_hidden", layer=layer), HIDDEN_ACTIVATIONS,
-                                      key=f"wt_act_{layer}", format_func=lambda v: t(f"walkthrough.activations.{v}"))
-    act_cols[len(hidden)].selectbox(t("walkthrough.settings.act_output"), OUTPUT_ACTIVATIONS, key="wt_act_out",
-                                    format_func=lambda v: t(f"walkthrough.activations.{v}"))
+        translated_choice(act_cols[layer - 1].selectbox, t("walkthrough.settings.act_hidden", layer=layer),
+                          HIDDEN_ACTIVATIONS, key=f"wt_act_{layer}", format_func=lambda v: t(f"walkthrough.activations.{v}"))
+    translated_choice(act_cols[len(hidden)].selectbox, t("walkthrough.settings.act_output"), OUTPUT_ACTIVATIONS,
+                      key="wt_act_out", format_func=lambda v: t(f"walkthrough.activations.{v}"))
 
     n_label_widgets = 1 if loss == "categorical_crossentropy" else n_outputs
     x_cols = st.columns(max(n_inputs + n_label_widgets + 1, 5))
@@ -217,8 +189,8 @@ with st.expander(t("walkthrough.settings.header"), expanded=True):
     lr = float(ss["wt_lr"])
 
     s1, s2 = st.columns([2, 1])
-    s1.radio(t("walkthrough.settings.weights_source"), ["seeded", "table"], key="wt_source", horizontal=True,
-             format_func=lambda v: t(f"walkthrough.settings.sources.{v}"), on_change=_on_source_change)
+    translated_choice(s1.radio, t("walkthrough.settings.weights_source"), SOURCES, key="wt_source", horizontal=True,
+                      format_func=lambda v: t(f"walkthrough.settings.sources.{v}"), on_change=_on_source_change)
     if ss["wt_source"] == "seeded":
         s2.number_input(t("walkthrough.settings.seed"), min_value=0, max_value=2**31 - 1, step=1, key="wt_seed")
 
