@@ -15,9 +15,10 @@ from dashboard.i18n import t
 
 def starting_point(candidate: Any) -> str:
     """"pretrained on ImageNet", "from scratch" or "baseline": where a candidate's weights start."""
-    if getattr(candidate, "pretrained", ""):
+    start = candidate.starting_point
+    if start == "pretrained":
         return t(f"pretrained.source.{candidate.pretrained}")
-    return t("pretrained.baseline") if candidate.kind == "sklearn" else t("pretrained.from_scratch")
+    return t("pretrained.baseline") if start == "baseline" else t("pretrained.from_scratch")
 
 
 def render_pretrained_notice(candidate: Any, epochs: int) -> bool:

@@ -7,6 +7,7 @@ from typing import Any, Callable
 import pandas as pd
 import streamlit as st
 
+from core.training.fitters import fitter_for
 from dashboard import access
 from dashboard.i18n import t
 from dashboard.job_progress import ACTIVE_STATES, job_label
@@ -131,10 +132,9 @@ def render_candidate_training(data: Any, queue: Any, *, prefix: str, batch_sizes
                                      horizontal=True, format_func=lambda cid: t(candidates[cid].name_key),
                                      on_change=use_model)
     candidate = candidates[candidate_id]
-    is_keras = candidate.kind == "keras"
     settings = fit_defaults(candidate)
     stop_early = False
-    if is_keras:
+    if not fitter_for(candidate.kind).one_pass:  # epochs, batch and learning rate mean something
         col_epochs, col_batch, col_lr, col_stop = st.columns(4)
         settings["epochs"] = col_epochs.number_input(t("lab.epochs"), min_value=1, max_value=max_epochs, step=1,
                                                      key=f"{prefix}_epochs", on_change=keepers["epochs"])

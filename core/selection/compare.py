@@ -10,6 +10,7 @@ import pandas as pd
 
 from core.evaluation.catalogue import task_metrics
 from core.i18n import StudioError
+from core.training.fitters import fitter_for
 
 TAIL_COLUMNS = ("device", "run_id", "dataset", "seed", "train_size", "test_size", "num_classes", "dataset_fingerprint")
 NUMERIC_TAIL = ("seed", "train_size", "test_size", "num_classes")
@@ -161,9 +162,9 @@ def starting_point(use_case: Any, model: str, kind: str = "") -> str:
     """Where a candidate's weights start: "pretrained", "scratch" or "baseline" (scikit-learn)."""
     case = _use_case(use_case)
     candidate = next((c for c in case.candidates if c.id == model), None)
-    if candidate is not None and candidate.pretrained:
-        return "pretrained"
-    return "baseline" if (kind or getattr(candidate, "kind", "")) == "sklearn" else "scratch"
+    if candidate is not None:
+        return candidate.starting_point
+    return "scratch" if fitter_for(kind or "keras").uses_accelerator else "baseline"  # an imported or retired model
 
 
 def to_csv(table: pd.DataFrame) -> str:

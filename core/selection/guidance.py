@@ -129,7 +129,7 @@ def pick_baseline(table: pd.DataFrame, case: Any, baseline: str | None) -> str |
     models = list(table["model"].astype(str))
     if baseline is not None:
         return baseline if baseline in models else None
-    simple = [case.baseline] + [candidate.id for candidate in case.candidates if candidate.kind == "sklearn"]
+    simple = [case.baseline] + [c.id for c in case.candidates if c.starting_point == "baseline"]
     return next((model for model in simple if model and model in models), None)
 
 

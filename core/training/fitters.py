@@ -70,6 +70,10 @@ class KerasFitter:
 
         return serving_function(model)
 
+    def row_latency(self, adapter: Any, model: Any, dataset: Any) -> dict[str, float]:
+        """p50/p95 ms of one raw example through the task adapter's Keras serving path."""
+        return adapter.keras_row_latency(model, dataset)
+
     def throughput(self, model: Any, x: Any) -> float | None:
         """Examples per second in batches through the serving function."""
         from core.evaluation.serving import batch_throughput
@@ -120,6 +124,10 @@ class SklearnFitter:
 
     def serving(self, model: Any) -> Callable[[Any], Any]:
         return model.predict_proba
+
+    def row_latency(self, adapter: Any, model: Any, dataset: Any) -> dict[str, float]:
+        """p50/p95 ms of one raw example through the task adapter's scikit-learn path."""
+        return adapter.sklearn_row_latency(model, dataset)
 
     def throughput(self, model: Any, x: Any) -> float | None:
         """Not measured for estimators (their batch path is the same predict_proba latency measures)."""

@@ -21,8 +21,8 @@ import numpy as np
 
 from core.config import Settings, get_settings
 from core.errors import DataError
-
 from core.selection.learning_curve import PARAM_CURVE, PARAM_CURVE_SIZE, PARAM_FRACTION, PARAM_SPLIT
+from core.training.fitters import fitter_for
 from core.training.subsets import subset_size
 
 FRACTIONS = (0.1, 0.25, 0.5, 1.0)
@@ -42,10 +42,10 @@ def default_candidates(use_case: Any, *, usable: Callable[[Any], bool] | None = 
 
     candidates = list(use_case.candidates)
     pretrained = next((c.id for c in candidates if c.pretrained and usable(c)), None)
-    scratch_ids = [c.id for c in candidates if c.kind == "keras" and not c.pretrained]
+    scratch_ids = [c.id for c in candidates if c.starting_point == "scratch"]
     scratch = use_case.default_candidate if use_case.default_candidate in scratch_ids else (
         scratch_ids[0] if scratch_ids else None)
-    baseline = use_case.baseline or next((c.id for c in candidates if c.kind == "sklearn"), None)
+    baseline = use_case.baseline or next((c.id for c in candidates if c.starting_point == "baseline"), None)
     return [cid for cid in (pretrained, scratch, baseline) if cid]
 
 
@@ -149,7 +149,8 @@ class LearningCurveJob:
 
         settings = self.settings or get_settings()
         case = get_use_case(self.use_case)
-        return settings.device_policy != "cpu" and any(case.candidate(c).kind == "keras" for c in self.candidates)
+        return settings.device_policy != "cpu" and any(
+            fitter_for(case.candidate(c).kind).uses_accelerator for c in self.candidates)
 
     def for_remote(self) -> "LearningCurveJob":
         """This job with the app's settings, ready to run on another machine (bundled data only)."""

@@ -82,6 +82,14 @@ class Candidate:
     weights: str = ""
     fine_tune: FineTune | None = None
 
+    @property
+    def starting_point(self) -> str:
+        """Where its weights start: "pretrained", "scratch" (a network from random weights) or "baseline" (one-pass
+        scikit-learn); the one place a candidate's kind is read as its role in comparisons."""
+        if self.pretrained:
+            return "pretrained"
+        return "scratch" if self.kind == "keras" else "baseline"
+
     def build(self, *args: Any, **overrides: Any):
         return resolve(self.builder)(*args, **{**self.hparams, **overrides})
 

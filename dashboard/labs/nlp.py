@@ -211,7 +211,7 @@ def render_try_text(tracker: Any, run_id: str, dataset: Any) -> None:
                                                         title=t("nlp.contributions_title", label=predicted),
                                                         x_title=t("nlp.contribution_axis")),
                     key="nlp_try_contributions")
-    if kind == "keras" and model_id == "transformer":
+    if model_id == "transformer":  # a Keras network with attention layers (imported runs are "imported")
         attention = attention_weights(model, text, max_tokens=ATTENTION_TOKENS)
         if attention is not None:
             st.plotly_chart(nlp_charts.plot_attention_heatmap(

@@ -69,11 +69,11 @@ def parameter_counts(use_case_id: str, input_shape: tuple[int, ...], num_classes
     counts: dict[str, int] = {}
     features = int(np.prod(input_shape))
     for candidate in get_use_case(use_case_id).candidates:
-        if candidate.kind == "keras" and candidate.weights:  # a pretrained backbone: known, not built (seconds)
+        if candidate.starting_point == "pretrained" and candidate.weights:  # a backbone: known, not built (seconds)
             from core.usecases.vision.pretrained import parameter_count
 
             counts[candidate.id] = parameter_count(candidate.weights, num_classes)
-        elif candidate.kind == "keras":
+        elif candidate.starting_point == "scratch":
             counts[candidate.id] = int(candidate.build(tuple(input_shape), num_classes).count_params())
         else:
             counts[candidate.id] = features * num_classes + num_classes

@@ -9,6 +9,7 @@ import numpy as np
 
 from core.data.dataset import Dataset
 from core.training.adapters import ClassificationAdapter
+from core.training.fitters import fitter_for
 
 EXAMPLE_BACKGROUND = 40
 
@@ -95,27 +96,30 @@ class CreditRiskAdapter(ClassificationAdapter):
             evaluation["validation"] = {"y_true": [int(v) for v in dataset.y_val],
                                         "scores": [round(float(v), 6) for v in predict_bad(model, dataset.x_val)]}
         if latency:
-            evaluation.update(self.latency(model, kind, dataset))
+            evaluation.update(fitter_for(kind).row_latency(self, model, dataset))
         return evaluation
 
-    def latency(self, model: Any, kind: str, dataset: Dataset) -> dict[str, float]:
-        """p50/p95 ms of one raw applicant row: compiled serving function (Keras) or predict_proba (sklearn)."""
+    def keras_row_latency(self, model: Any, dataset: Dataset) -> dict[str, float]:
+        """p50/p95 ms of one raw applicant row through the compiled serving function."""
         from core.evaluation.serving import measure_latency
-        from core.usecases.finance.models import columns_frame, keras_inputs, serving_function
+        from core.usecases.finance.models import keras_inputs, serving_function
 
-        one = row(dataset.x_test, 0)
-        if kind == "keras":
-            serve = serving_function(model)
-            fed = keras_inputs(model, one)
-            stats = measure_latency(lambda _: serve(fed), np.zeros((1, 1), np.float32), warmup=10, repeats=100)
-        else:
-            from threadpoolctl import threadpool_limits
+        serve, fed = serving_function(model), keras_inputs(model, row(dataset.x_test, 0))
+        stats = measure_latency(lambda _: serve(fed), np.zeros((1, 1), np.float32), warmup=10, repeats=100)
+        return {"p50_ms": stats["p50_ms"], "p95_ms": stats["p95_ms"]}
 
-            frame = columns_frame(one)
-            # One row needs no thread pool; OpenMP workers (boosting) only add hand-off time on busy cores.
-            with threadpool_limits(limits=1):
-                stats = measure_latency(lambda _: model.predict_proba(frame), np.zeros((1, 1), np.float32),
-                                        warmup=5, repeats=50)
+    def sklearn_row_latency(self, model: Any, dataset: Dataset) -> dict[str, float]:
+        """p50/p95 ms of one raw applicant row through predict_proba."""
+        from threadpoolctl import threadpool_limits
+
+        from core.evaluation.serving import measure_latency
+        from core.usecases.finance.models import columns_frame
+
+        frame = columns_frame(row(dataset.x_test, 0))
+        # One row needs no thread pool; OpenMP workers (boosting) only add hand-off time on busy cores.
+        with threadpool_limits(limits=1):
+            stats = measure_latency(lambda _: model.predict_proba(frame), np.zeros((1, 1), np.float32),
+                                    warmup=5, repeats=50)
         return {"p50_ms": stats["p50_ms"], "p95_ms": stats["p95_ms"]}
 
     def metrics(self, evaluation: dict[str, Any]) -> dict[str, float]:

@@ -1,7 +1,7 @@
 """The use-case registry names candidates for people in either language."""
 
 from core.i18n import translate
-from core.usecases.registry import model_title
+from core.usecases.registry import USE_CASES, model_title
 
 
 def test_candidates_are_named_not_shown_by_id():
@@ -11,3 +11,13 @@ def test_candidates_are_named_not_shown_by_id():
     assert model_title("vision", "cnn") == translate("models.cnn.name", "en") != "cnn"
     assert model_title("vision", "imported") == "Imported model"
     assert model_title("vision", "gbm") == "gbm" and model_title("nowhere", "x") == "x"  # unknown: kept as given
+
+
+def test_every_candidate_says_where_its_weights_start():
+    starts = {(case.id, c.id): c.starting_point for case in USE_CASES.values() for c in case.candidates}
+    assert starts[("vision", "mobilenet_v3_small")] == "pretrained"
+    assert starts[("nlp", "wordllama")] == "pretrained"
+    assert starts[("vision", "cnn")] == "scratch" and starts[("finance", "wide_deep")] == "scratch"
+    assert starts[("vision", "logreg")] == "baseline" and starts[("recommendation", "bias")] == "baseline"
+    for case in USE_CASES.values():  # each declared baseline is a one-pass model, not a network
+        assert starts[(case.id, case.baseline)] == "baseline", case.id
