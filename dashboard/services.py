@@ -47,8 +47,12 @@ def _warm_up(delay_s: float) -> None:
     time.sleep(delay_s)
     try:
         get_tracker()
+        from core.config import get_settings
+
+        if get_settings().executor == "ray":
+            get_job_queue().jobs()  # connects to the Ray cluster (tens of seconds) before the Lab asks
     except Exception as error:  # noqa: BLE001 - the Lab/Runs page retries and shows the error in words
-        _LOG.warning("background tracker start failed: %s", error)
+        _LOG.warning("background start (tracker, job queue) failed: %s", error)
 
 
 @st.cache_resource(show_spinner=False)
