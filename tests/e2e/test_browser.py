@@ -7,6 +7,7 @@ to look at.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -90,8 +91,9 @@ def server(tmp_path_factory):
     _stop_server(process)
 
 
-@pytest.fixture(scope="module")
-def page(server):
+@contextlib.contextmanager
+def chromium_page():
+    """A page in headless Debian Chromium, 1440x1000, English locale, 60 s default timeout."""
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -103,6 +105,12 @@ def page(server):
         yield page
         context.close()
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    with chromium_page() as page:
+        yield page
 
 
 def _wait_idle(page) -> None:
@@ -132,6 +140,20 @@ def _combobox_value(page, label: str, expected: str) -> str:
     while time.monotonic() < deadline and box.input_value() != expected:
         page.wait_for_timeout(300)
     return box.input_value()
+
+
+def start_vision_training(page, url: str, model: str, *, epochs: int) -> None:
+    """On the vision lab's Train tab, choose `model` (its label) and `epochs`, then click Train."""
+    page.goto(f"{url}/lab")
+    _wait_idle(page)
+    _open_tab(page, "Train")
+    page.locator('[data-testid="stRadio"]').get_by_text(model, exact=True).click()
+    _wait_idle(page)
+    box = page.get_by_role("spinbutton", name="Epochs")
+    box.fill(str(epochs))
+    box.press("Enter")
+    _wait_idle(page)
+    page.get_by_role("button", name="Train", exact=True).click()
 
 
 def _no_exception(page) -> None:
@@ -220,16 +242,7 @@ def test_a_server_restart_mid_training_leaves_the_run_interrupted(page, tmp_path
     """Kill the server while a training runs; after a restart the run says interrupted, not running."""
     process, url = _start_server(tmp_path)
     try:
-        page.goto(f"{url}/lab")
-        _wait_idle(page)
-        _open_tab(page, "Train")
-        page.locator('[data-testid="stRadio"]').get_by_text("Multilayer perceptron (MLP)", exact=True).click()
-        _wait_idle(page)
-        epochs = page.get_by_role("spinbutton", name="Epochs")
-        epochs.fill("200")
-        epochs.press("Enter")
-        _wait_idle(page)
-        page.get_by_role("button", name="Train", exact=True).click()
+        start_vision_training(page, url, "Multilayer perceptron (MLP)", epochs=200)
         page.get_by_text(re.compile(r"Epoch \d+ of 200")).first.wait_for(timeout=120_000)
     finally:
         process.kill()  # a crash: no clean shutdown, the run is left "running" in MLflow
