@@ -1,0 +1,114 @@
+"""Team mode end to end: the app in Chromium trains through a real Ray cluster onto a real MLflow server.
+
+`streamlit run` with STUDIO_EXECUTOR=ray, RAY_ADDRESS (a local `ray start --head`) and
+MLFLOW_TRACKING_URI (an `mlflow server --serve-artifacts`). The digits CNN trains on a Ray
+worker: the page shows its live progress and curves, then the test accuracy, and the run lands
+on the server tagged with the worker that trained it. A long MLP job is followed again after a
+page reload (a new Streamlit session; the job lives in the cluster's registry) and cancelled
+from the re-attached page.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from test_browser import (_no_exception, _open_tab, _require_browser, _shot, _start_server, _stop_server, _wait_idle,
+                          chromium_page, start_vision_training)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+EXPERIMENT = "team-e2e"
+APP_READY_MS = 480_000  # the first visit waits for the app to reach Ray and the server: minutes when loaded
+JOB_MS = 420_000
+
+
+@pytest.fixture(scope="module")
+def team_app(ray_head, mlflow_server, tmp_path_factory):
+    """The app on a loopback port in team mode (Ray executor, runs on the MLflow server); its URL."""
+    _require_browser()
+    env = {"STUDIO_EXECUTOR": "ray", "RAY_ADDRESS": ray_head.address, "MLFLOW_TRACKING_URI": mlflow_server,
+           "STUDIO_EXPERIMENT": EXPERIMENT, "STUDIO_DEVICE": "cpu"}
+    process, url = _start_server(tmp_path_factory.mktemp("team-e2e-data"), env=env)
+    yield url
+    _stop_server(process)
+
+
+@pytest.fixture(scope="module")
+def team_page(team_app):
+    with chromium_page() as page:
+        page.goto(f"{team_app}/lab")
+        page.locator('[data-testid="stRadio"]').get_by_text("Convolutional network (CNN)", exact=True).wait_for(
+            state="attached", timeout=APP_READY_MS)
+        _wait_idle(page)
+        yield page
+
+
+def _server_runs(mlflow_server, tmp_path):
+    from core.tracking.store import Tracker
+
+    tracker = Tracker(mlflow_server, tmp_path / "check-artifacts", EXPERIMENT)
+    return tracker, tracker.list_runs(use_case="vision")
+
+
+def _epoch_line(page, epochs: int, epoch: str = r"\d+"):
+    """The job's live progress text ("Epoch 3 of 20 · ..."), once the page shows it."""
+    line = page.get_by_text(re.compile(rf"Epoch {epoch} of {epochs}\b")).first
+    line.wait_for(timeout=JOB_MS)
+    return line
+
+
+def test_training_through_ray_shows_the_live_curve_and_the_test_accuracy(team_page, team_app, mlflow_server,
+                                                                         tmp_path):
+    page = team_page
+    start_vision_training(page, team_app, "Convolutional network (CNN)", epochs=6)
+    # live progress from the Ray worker: the epoch line, then the curve once two epochs are in
+    _epoch_line(page, 6, r"[2-6]")
+    page.get_by_text("Accuracy per epoch").first.wait_for(timeout=60_000)
+    assert page.locator(".js-plotly-plot").count() >= 1
+    page.get_by_text("Accuracy per epoch").first.scroll_into_view_if_needed()
+    _shot(page, "team_lab_live_en")
+    page.get_by_text("Training finished", exact=False).wait_for(timeout=JOB_MS)
+    _wait_idle(page)
+    _no_exception(page)
+    _open_tab(page, "Results")
+    page.get_by_text("Accuracy per epoch").first.wait_for()
+    metric = page.locator('[data-testid="stMetric"]').filter(has=page.get_by_text("Test accuracy", exact=True))
+    accuracy_text = metric.locator('[data-testid="stMetricValue"]').first.inner_text().strip()
+    assert re.fullmatch(r"\d{1,3}\.\d{2}%", accuracy_text), accuracy_text
+    _shot(page, "team_lab_results_en")
+
+    tracker, runs = _server_runs(mlflow_server, tmp_path)
+    assert list(runs["status"]) == ["completed"] and list(runs["model"]) == ["cnn"]
+    run = tracker.get_run(runs["run_id"].iloc[0])
+    # the page shows the test accuracy the Ray worker logged on the server (digits CNN, 6 epochs: about 97 %)
+    assert float(accuracy_text.rstrip("%")) == pytest.approx(100 * run.data.metrics["test_accuracy"], abs=0.006)
+    assert float(accuracy_text.rstrip("%")) > 80.0
+    assert run.data.tags["studio.executor"] == "ray" and "pid" in run.data.tags["studio.worker"]
+    assert run.info.artifact_uri.startswith("mlflow-artifacts:")
+    page.goto(f"{team_app}/runs")
+    _wait_idle(page)
+    page.get_by_text("Status: Completed", exact=False).first.wait_for()
+    _no_exception(page)
+    _shot(page, "team_runs_en")
+
+
+def test_a_reload_follows_the_job_on_the_cluster_and_can_cancel_it(team_page, team_app, mlflow_server, tmp_path):
+    page = team_page
+    epochs = 200  # the most the lab allows: the job ends by Cancel, so a slow reload cannot miss it running
+    start_vision_training(page, team_app, "Multilayer perceptron (MLP)", epochs=epochs)
+    _epoch_line(page, epochs, r"[2-9]")
+    page.reload()  # a new Streamlit session: nothing of the old one's state is left
+    _wait_idle(page)
+    _open_tab(page, "Train")
+    line = _epoch_line(page, epochs)
+    assert int(re.search(rf"Epoch (\d+) of {epochs}", line.inner_text()).group(1)) >= 2
+    line.scroll_into_view_if_needed()
+    _shot(page, "team_lab_reattached_en")
+    page.get_by_role("button", name="Cancel training", exact=True).click()  # the re-attached page owns the job
+    page.get_by_text("Training was cancelled", exact=False).wait_for(timeout=JOB_MS)
+    _no_exception(page)
+
+    _, runs = _server_runs(mlflow_server, tmp_path)
+    mlp = runs[runs["model"] == "mlp"]
+    assert list(mlp["status"]) == ["cancelled"]
