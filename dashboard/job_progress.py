@@ -11,6 +11,7 @@ from dashboard.history_views import CLASSIFICATION_CURVES, Curve, has_curve, ren
 from dashboard.i18n import device_text, error_text, t
 from dashboard.pretrained_views import download_text
 from dashboard.run_names import model_name, use_case_title
+from dashboard.services import queued_text
 
 ACTIVE_STATES = ("queued", "running")
 
@@ -57,7 +58,7 @@ def render_job_progress(queue: Any, job_id: str, *, prefix: str = "lab",
         current = queue.get(job_id)
         progress = current.progress
         if current.state == "queued":
-            st.info(t("lab.queued"))
+            st.info(queued_text(queue))
         elif current.state == "running":
             if progress is None or getattr(progress, "phase", "") == "preparing":
                 st.progress(0.0, text=t("lab.preparing"))

@@ -11,6 +11,7 @@ from typing import Any
 import streamlit as st
 
 from dashboard.i18n import t
+from dashboard.services import queued_text
 
 
 def starting_point(candidate: Any) -> str:
@@ -144,7 +145,7 @@ def _render_curve_progress(queue: Any, job_id: str, use_case: Any) -> None:
         progress = current.progress
         if current.active:
             if progress is None:
-                st.progress(0.0, text=t("lab.queued") if current.state == "queued" else t("lab.preparing"))
+                st.progress(0.0, text=queued_text(queue) if current.state == "queued" else t("lab.preparing"))
             else:
                 inner = getattr(progress.inner, "phase", "")
                 key = "learning_curve.downloading" if inner == "downloading" else "learning_curve.running"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from typing import Any
 
 import streamlit as st
 
@@ -69,4 +70,23 @@ def start_background_warmup(delay_s: float = WARMUP_DELAY_S) -> threading.Thread
     return thread
 
 
-__all__ = ["get_tracker", "get_job_queue", "start_background_warmup"]
+def queued_text(queue: Any) -> str:
+    """What a queued job of `queue` waits for, in the reader's language.
+
+    The local queue runs one job after another on this machine's device; a cluster queue (one that
+    offers free_resources(), e.g. Ray's) starts a job when a worker with a free CPU (and GPU) is
+    there, so its text says so with what is free now.
+    """
+    from dashboard.i18n import t
+
+    free_resources = getattr(queue, "free_resources", None)
+    if free_resources is None:
+        return t("lab.queued")
+    free = free_resources()
+    if free is None:
+        return t("team.queued_unknown")
+    cpus, gpus = free
+    return t("team.queued", cpus=f"{cpus:g}", gpus=f"{gpus:g}")
+
+
+__all__ = ["get_tracker", "get_job_queue", "queued_text", "start_background_warmup"]

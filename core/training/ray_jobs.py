@@ -421,6 +421,16 @@ class RayJobQueue(JobQueue):
             _LOG.warning("cannot list jobs on the Ray cluster: %s", error)
         return sorted(states, key=lambda state: -state.submitted_at)
 
+    def free_resources(self) -> tuple[float, float] | None:
+        """(CPUs, GPUs) free on the cluster now, what a queued job waits for; None when the cluster cannot tell."""
+        try:
+            self.cluster.connect()
+            free = ray.available_resources()
+        except Exception as error:  # noqa: BLE001 - the page then says it waits, without numbers
+            _LOG.warning("cannot read the Ray cluster's free resources: %s", error)
+            return None
+        return float(free.get("CPU", 0.0)), float(free.get("GPU", 0.0))
+
     def cancel(self, job_id: str) -> bool:
         """Cancel a queued job at once (its actor is removed), or ask a running one to stop."""
         try:

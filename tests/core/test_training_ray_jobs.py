@@ -193,6 +193,7 @@ def test_two_jobs_run_at_once_and_a_third_waits_for_a_cpu(team):
     third = team.queue.submit(hold_job(600), title="hold 3", meta={})
     time.sleep(3)  # give the scheduler a chance to (wrongly) start it; the assert below needs no timing
     assert team.queue.get(third).state == "queued"  # the cluster has 2 CPUs, both taken
+    assert team.queue.free_resources() == (0.0, 0.0)  # what the page's "waiting for a free worker" line shows
     assert team.queue.cancel(third) and team.queue.get(third).state == "cancelled"
     wait_for(lambda: team.queue.cluster.worker(third) is None, 60, "the queued job's actor to be removed")
     for job in (first, second):
