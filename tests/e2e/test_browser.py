@@ -113,11 +113,12 @@ def page(server):
         yield page
 
 
-def _wait_idle(page) -> None:
-    """Wait until Streamlit has finished the current script run and drawn every element."""
+def _wait_idle(page, timeout_ms: int = 60_000) -> None:
+    """Wait until Streamlit has finished the current script run and drawn every element (each wait `timeout_ms`,
+    the script run at least 120 s)."""
     page.wait_for_timeout(300)
-    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=120_000)
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=60_000)
+    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=max(timeout_ms, 120_000))
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=timeout_ms)
     page.wait_for_timeout(500)  # Plotly draws its charts after the elements arrive
 
 

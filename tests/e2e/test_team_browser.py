@@ -99,7 +99,7 @@ def test_a_reload_follows_the_job_on_the_cluster_and_can_cancel_it(team_page, te
     start_vision_training(page, team_app, "Multilayer perceptron (MLP)", epochs=epochs)
     _epoch_line(page, epochs, r"[2-9]")
     page.reload()  # a new Streamlit session: nothing of the old one's state is left
-    _wait_idle(page)
+    _wait_idle(page, APP_READY_MS)  # as long as the first visit: a loaded box took over a minute to redraw
     _open_tab(page, "Train")
     line = _epoch_line(page, epochs)
     assert int(re.search(rf"Epoch (\d+) of {epochs}", line.inner_text()).group(1)) >= 2
