@@ -292,14 +292,20 @@ class RayCluster:
         self.gpus = float(ray.cluster_resources().get("GPU", 0.0))
 
     def check_tracking(self) -> None:
-        """Refuse a local run store (SQLite, a folder) when the cluster spans machines."""
+        """Refuse a local run store (SQLite, a folder) when the cluster spans machines; on one machine, create it.
+
+        The app creates the store's tables before any job starts: workers that start at once on a
+        fresh SQLite file each create MLflow's tables, and all but one fail ("table ... already exists").
+        """
         from core.tracking.store import Tracker
 
-        if not Tracker(self.settings.tracking_uri, self.settings.artifact_dir).is_local:
+        tracker = Tracker(self.settings.tracking_uri, self.settings.artifact_dir, self.settings.experiment_name)
+        if not tracker.is_local:
             return
         nodes = [node.get("NodeManagerAddress", "") for node in ray.nodes() if node.get("Alive")]
         if spans_machines(nodes, ray.util.get_node_ip_address()):
             raise TrainingError("errors.team.local_tracking", uri=self.settings.tracking_uri, nodes=len(nodes))
+        tracker.client  # noqa: B018 - creates the store (tables and experiment) once, in this process
 
     @property
     def registry(self) -> Any:

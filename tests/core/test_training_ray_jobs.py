@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import pickle
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -307,4 +308,24 @@ def test_sqlite_with_a_cluster_of_several_machines_is_refused_with_what_to_set(t
     with pytest.raises(TrainingError, match="mlflow server --serve-artifacts.*MLFLOW_TRACKING_URI"):
         raise state.error
     monkeypatch.setattr(ray, "nodes", lambda: nodes[:1])
-    ray_jobs.RayCluster(local).check_tracking()  # one machine: SQLite is fine
+    assert not (tmp_path / "mlflow.db").exists()
+    ray_jobs.RayCluster(local).check_tracking()  # one machine: SQLite is fine, and the app creates the store
+    with sqlite3.connect(tmp_path / "mlflow.db") as db:
+        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"experiments", "runs", "metrics"} <= tables
+
+
+@pytest.mark.slow
+def test_jobs_starting_at_once_on_a_fresh_sqlite_store_all_land_in_it(team, tmp_path):
+    """Workers opening a fresh SQLite file at once each created MLflow's tables and all but one failed
+    ("table evaluation_datasets already exists": bench_team.py's logistic-regression job)."""
+    local = load_settings({**team.settings.as_environ(), "STUDIO_DATA_DIR": str(tmp_path),
+                           "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'fresh.db'}"}).ensure_dirs()
+    tracker = Tracker(local.tracking_uri, local.artifact_dir, local.experiment_name)
+    queue = ray_jobs.RayJobQueue(local, tracker=tracker)
+    specs = [TrainingSpec("vision", "digits", "logreg", TrainConfig(epochs=1, seed=seed)) for seed in (0, 1)]
+    jobs = [queue.submit(make_training_job(spec, tracker, settings=local), title=spec.title(), meta={})
+            for spec in specs]
+    states = [queue.wait(job, JOB_TIMEOUT) for job in jobs]
+    assert [state.state for state in states] == ["completed", "completed"], [state.error for state in states]
+    assert sorted(tracker.list_runs(use_case="vision")["run_id"]) == sorted(state.run_id for state in states)
