@@ -126,14 +126,19 @@ def _ask_file(prefix: str) -> tuple[Any, dict[str, Any]] | None:
 
 
 def render_csv_data(use_case: Any, *, prefix: str, area: str, upload_kwargs: Callable[[Any], dict[str, Any]],
-                    overview: Callable[..., None]) -> LabData | None:
+                    overview: Callable[..., None], warn_unavailable: bool = True) -> LabData | None:
     """Source and seed, a CSV for an upload (`upload_kwargs` reads its columns; see load_csv_source), then
-    `overview(dataset, upload_name=...)`; None once a message says why nothing is loaded."""
+    `overview(dataset, upload_name=...)`; None once a message says why nothing is loaded.
+
+    warn_unavailable: a source that cannot load now (online, offline, not cached) gets a warning before
+    loading; False leaves it to the loader, whose error says the same.
+    """
     source, seed = render_source_and_seed(use_case, prefix=prefix)
-    available, reason_key = source.is_available()
-    if not available:
-        st.warning(t(reason_key or "lab.source_unavailable"))
-        return None
+    if warn_unavailable:
+        available, reason_key = source.is_available()
+        if not available:
+            st.warning(t(reason_key or "lab.source_unavailable"))
+            return None
     loaded = load_csv_source(use_case, source, seed, prefix=prefix, area=area, upload_kwargs=upload_kwargs)
     if loaded is None:
         return None

@@ -53,7 +53,7 @@ def _upload_kwargs(upload: Any) -> dict[str, Any] | None:
 def render_data(use_case: Any) -> LabData | None:
     """Source and seed (a CSV with its text and label columns for an upload), then the text overview."""
     return render_csv_data(use_case, prefix="nlp", area="nlp", upload_kwargs=_upload_kwargs,
-                           overview=render_text_overview)
+                           overview=render_text_overview, warn_unavailable=False)  # IMDB offline: the loader's error
 
 
 def render_text_overview(dataset: Any, *, upload_name: str = "") -> None:
