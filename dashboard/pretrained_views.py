@@ -122,6 +122,7 @@ def _render_curve_form(use_case: Any, queue: Any, *, busy: bool) -> None:
             job, title=t("learning_curve.job_title", use_case=t(use_case.title_key),
                          dataset=t(sources[source_id].title_key)),
             meta={"learning_curve": use_case.id, "dataset": source_id, "models": list(chosen)})
+        st.rerun()  # redraw with the job running: the start button disabled, the progress below it
 
 
 def _tracker() -> Any:
