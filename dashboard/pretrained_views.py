@@ -230,9 +230,9 @@ def needed_text(needed: int | None, largest: int, points: int) -> str:
 
 
 def _start_id(use_case: Any, model_id: str) -> str:
-    from core.selection.compare import starting_point as start_of
+    from core.strategy.starting_points import start_of
 
-    return start_of(use_case, model_id)
+    return start_of(use_case.id, model_id)
 
 
 def _start_text(use_case: Any, model_id: str) -> str:

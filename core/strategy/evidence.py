@@ -157,7 +157,7 @@ def measured_from_runs(runs, primary_metrics: Mapping[str, str]) -> dict[str, Me
             model=str(best.get("model", "")), dataset=str(best.get("dataset", "")),
             run_ids=tuple(str(row["run_id"]) for row in rows), best=_throughput(best),
             cpu=fastest("CPU"), gpu=fastest("GPU"), train_seconds=_number(best.get("train_seconds")),
-            start=start_of(use_case_id, str(best.get("model", "")), str(best.get("model_kind") or "")))
+            start=start_of(use_case_id, str(best.get("model", ""))))
     return result
 
 

@@ -28,14 +28,14 @@ def _number(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def start_of(use_case_id: str, model: str, kind: str = "") -> str:
-    """"pretrained", "scratch" or "baseline" for a run's model; "" for a use case the registry does not know."""
-    from core.selection.compare import starting_point
+def start_of(use_case_id: str, model: str) -> str:
+    """"pretrained", "scratch" or "baseline" (Candidate.starting_point) for a run's model; "" for a model the
+    registry does not know (an imported one). Reads the registry only: never imports core.training."""
+    from core.usecases.registry import USE_CASES
 
-    try:
-        return starting_point(use_case_id, model, kind)
-    except (KeyError, ValueError):
-        return ""
+    case = USE_CASES.get(str(use_case_id))
+    candidate = next((c for c in case.candidates if c.id == model), None) if case is not None else None
+    return candidate.starting_point if candidate is not None else ""
 
 
 @dataclass(frozen=True)
@@ -82,8 +82,7 @@ def compare_starting_points(runs: Any, primary_metrics: Mapping[str, str], curve
             largest = {str(model): (rows["train_size"].max(), len(rows)) for model, rows in mine.groupby("model")}
         found = []
         for start in STARTS:
-            candidates = [row for row in rows if start_of(use_case_id, str(row.get("model", "")),
-                                                          str(row.get("model_kind") or "")) == start]
+            candidates = [row for row in rows if start_of(use_case_id, str(row.get("model", ""))) == start]
             if not candidates:
                 continue
             best = max(candidates, key=lambda row: (1 if better else -1) * _number(row[metric]))
