@@ -13,6 +13,7 @@ app wrote) and the UI says so (is_legacy_pickle); uploads are never unpickled.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -44,6 +45,13 @@ TRUSTED_TYPES = frozenset({
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
     "sklearn.utils.validation.check_array",
 })
+# Modules that held studio model classes before a use case became a package (core/usecases/<name>/):
+# runs saved earlier name their classes by the old path, in a .skops schema or a pickle, and must load.
+MOVED_MODULES = {
+    "core.models.finance": "core.usecases.finance.models",
+    "core.models.recommendation": "core.usecases.recommendation.models",
+    "core.nlp.baseline": "core.usecases.nlp.baseline",
+}
 # Refuse a zip whose members would inflate past this (a "zip bomb"); real small models are far below.
 MAX_UNCOMPRESSED_BYTES = 2 * 1024**3
 
@@ -124,6 +132,27 @@ def is_legacy_pickle(path: str | os.PathLike) -> bool:
     return Path(path).suffix.lower() in PICKLE_SUFFIXES
 
 
+def current_type_name(name: str) -> str:
+    """A type's name under today's module layout ("core.nlp.baseline.X" -> "core.usecases.nlp.baseline.X")."""
+    module, _, attribute = name.rpartition(".")
+    return f"{MOVED_MODULES[module]}.{attribute}" if module in MOVED_MODULES else name
+
+
+@contextlib.contextmanager
+def _moved_modules_importable() -> Iterator[None]:
+    """While loading, the old module paths of moved classes resolve to their new modules (and only then)."""
+    import importlib
+
+    added = [old for old in MOVED_MODULES if old not in sys.modules]
+    for old in added:
+        sys.modules[old] = importlib.import_module(MOVED_MODULES[old])
+    try:
+        yield
+    finally:
+        for old in added:
+            sys.modules.pop(old, None)
+
+
 def untrusted_types(path: str | os.PathLike) -> list[str]:
     """Types in a .skops file that neither skops' defaults nor TRUSTED_TYPES allow (empty: safe to load)."""
     import skops.io
@@ -133,7 +162,7 @@ def untrusted_types(path: str | os.PathLike) -> list[str]:
         found = skops.io.get_untrusted_types(file=path)
     except Exception as error:  # noqa: BLE001 - not a zip, truncated, bad schema: the file is unusable
         raise ModelLoadError("errors.model.corrupt", name=path.name, detail=_short(error)) from error
-    return sorted(name for name in found if name not in TRUSTED_TYPES)
+    return sorted(name for name in found if current_type_name(name) not in TRUSTED_TYPES)
 
 
 def _load_skops(path: Path) -> Any:
@@ -144,7 +173,8 @@ def _load_skops(path: Path) -> Any:
     if refused:
         raise ModelLoadError("errors.model.untrusted_types", name=path.name, types=", ".join(refused[:5]))
     try:
-        return skops.io.load(path, trusted=skops.io.get_untrusted_types(file=path))
+        with _moved_modules_importable():
+            return skops.io.load(path, trusted=skops.io.get_untrusted_types(file=path))
     except Exception as error:  # noqa: BLE001 - any failure to rebuild means the file is unusable
         raise ModelLoadError("errors.model.corrupt", name=path.name, detail=_short(error)) from error
 
@@ -153,7 +183,8 @@ def _load_joblib(path: Path) -> Any:
     import joblib
 
     try:
-        return joblib.load(path)
+        with _moved_modules_importable():
+            return joblib.load(path)
     except Exception as error:  # noqa: BLE001 - any unpickling failure means the file is unusable
         raise ModelLoadError("errors.model.corrupt", name=path.name, detail=_short(error)) from error
 

@@ -294,3 +294,44 @@ def _nodes_named(tree, name):
     elif isinstance(tree, list):
         for value in tree:
             yield from _nodes_named(value, name)
+
+
+def _with_old_module_paths(text: str) -> str:
+    """What a studio from before the use-case packages wrote: the classes' old module paths."""
+    for old, new in io.MOVED_MODULES.items():
+        text = text.replace(new, old)
+    return text
+
+
+@pytest.fixture(scope="module")
+def text_baseline():
+    from core.usecases.nlp.baseline import build_tfidf_logreg
+
+    texts = ["good tea, lovely", "great cup", "awful, cold tea", "bad and bitter", "lovely aroma", "bitter cold"]
+    return build_tfidf_logreg(language="en", random_state=0).fit(texts, [1, 1, 0, 0, 1, 0]), texts
+
+
+def test_a_skops_file_from_before_the_package_move_still_loads(tmp_path, text_baseline):
+    model, texts = text_baseline
+    saved = io.save_model(model, tmp_path / "new")
+    old = tmp_path / "old.skops"
+    with zipfile.ZipFile(saved) as source, zipfile.ZipFile(old, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "schema.json":
+                data = _with_old_module_paths(data.decode("utf-8")).encode("utf-8")
+                assert b"core.nlp.baseline" in data
+            target.writestr(item, data)
+    assert io.untrusted_types(old) == []  # the old name of a trusted class is trusted
+    reloaded = io.load_model(old)
+    np.testing.assert_allclose(reloaded.predict_proba(texts), model.predict_proba(texts))
+    assert "core.nlp.baseline" not in __import__("sys").modules  # the old path resolves only while loading
+
+
+def test_a_legacy_pickle_from_before_the_package_move_still_loads(tmp_path, text_baseline):
+    model, texts = text_baseline
+    path = tmp_path / "model.joblib"
+    joblib.dump(model, path, protocol=0)  # protocol 0 names classes as plain text lines
+    path.write_bytes(_with_old_module_paths(path.read_bytes().decode("latin-1")).encode("latin-1"))
+    assert b"core.nlp.baseline" in path.read_bytes()
+    np.testing.assert_allclose(io.load_model(path).predict_proba(texts), model.predict_proba(texts))
