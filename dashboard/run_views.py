@@ -62,10 +62,8 @@ def load_evaluation(tracker: Any, run_id: str) -> dict[str, Any] | None:
         return None
 
 
-def render_run_results(tracker: Any, run_id: str, data: Any) -> None:
-    """Everything a run measured, drawn by its use case's lab: figures, curves, evaluation, business case."""
-    from dashboard.labs import lab_view
-
+def render_run_results(tracker: Any, run_id: str, data: Any, *, lab: Any) -> None:
+    """Everything a run measured, drawn with its use case's lab's parts: figures, curves, evaluation, business case."""
     try:
         run = tracker.get_run(run_id)
     except StudioError as error:
@@ -73,7 +71,6 @@ def render_run_results(tracker: Any, run_id: str, data: Any) -> None:
         return
     record = run_record(run)
     status, use_case_id = record.status, record.params.get("use_case")
-    lab = lab_view(use_case_id)
     lab.metric_row(run.data.metrics, run.data.tags)
     if status != "completed":
         st.warning(t("lab.run_not_completed", status=status_label(status)))

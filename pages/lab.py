@@ -45,7 +45,7 @@ with tab_results:
     if run_id is None:
         st.info(t(lab.no_runs_key))
     else:
-        lab.results(tracker, run_id, data)
+        lab.show_results(tracker, run_id, data)
 with tab_try:
     if run_id is None:
         st.info(t(lab.try_needs_run_key))

@@ -10,7 +10,6 @@ import pandas as pd
 
 from core.evaluation.catalogue import task_metrics
 from core.i18n import StudioError
-from core.training.fitters import fitter_for
 
 TAIL_COLUMNS = ("device", "run_id", "dataset", "seed", "train_size", "test_size", "num_classes", "dataset_fingerprint")
 NUMERIC_TAIL = ("seed", "train_size", "test_size", "num_classes")
@@ -164,6 +163,8 @@ def starting_point(use_case: Any, model: str, kind: str = "") -> str:
     candidate = next((c for c in case.candidates if c.id == model), None)
     if candidate is not None:
         return candidate.starting_point
+    from core.training.fitters import fitter_for  # here, not at the top: the Strategy page imports this module
+
     return "scratch" if fitter_for(kind or "keras").uses_accelerator else "baseline"  # an imported or retired model
 
 

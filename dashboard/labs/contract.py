@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from dashboard.history_views import CLASSIFICATION_CURVES, Curve
+from dashboard.run_views import render_run_results
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,8 @@ class LabView:
 
     data(use_case) -> LabData | None: draws the data tab; None once it has shown why nothing is loaded.
     train(data, queue): the training form and the live progress of this session's job.
-    results(tracker, run_id, data): everything the chosen run measured.
+    results(tracker, run_id, data): everything the chosen run measured; None: the shared results shell
+        (dashboard.run_views.render_run_results) drawn with this lab's metric row, curves and evaluation.
     try_it(tracker, run_id | None, data): use the chosen run's model (run_id None: no run yet).
     metric_row(metrics, tags): a run's headline figures (lab results, Runs page).
     evaluation(evaluation, *, key, dataset=None): a stored evaluation.json as charts (lab results, Runs page).
@@ -40,7 +42,7 @@ class LabView:
     prefix: str
     data: Callable[[Any], LabData | None]
     train: Callable[[LabData, Any], None]
-    results: Callable[[Any, str, LabData], None]
+    results: Callable[[Any, str, LabData], None] | None
     try_it: Callable[[Any, str | None, LabData], None]
     metric_row: Callable[[dict[str, float], dict[str, str]], None]
     evaluation: Callable[..., None]
@@ -50,3 +52,10 @@ class LabView:
     no_runs_key: str = "lab.no_runs_yet"
     try_needs_run_key: str = "lab.try_needs_run"
     need_data_key: str = ""  # when set, the other tabs say so while the data tab has nothing loaded
+
+    def show_results(self, tracker: Any, run_id: str, data: LabData) -> None:
+        """The results tab: the lab's own view, else the shared shell with this lab's parts."""
+        if self.results is not None:
+            self.results(tracker, run_id, data)
+            return
+        render_run_results(tracker, run_id, data, lab=self)

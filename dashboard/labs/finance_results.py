@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import StudioError
-from core.tracking.records import run_record
+from core.tracking.records import TAG_DEVICE, run_record
 from dashboard import finance_charts as charts
 from dashboard.business_views import render_business_case
 from dashboard.i18n import device_text, error_text, t
@@ -37,7 +37,7 @@ def render_metric_row(metrics: dict[str, float], tags: dict[str, str]) -> None:
     show(columns[4], "finance.metric.min_cost", "test_min_cost", "{:.3f}", "finance.metric.min_cost_help")
     show(columns[5], "finance.metric.latency", "latency_p50_ms", "{:.2f} ms", "finance.metric.latency_help")
     show(columns[6], "finance.metric.train_time", "train_seconds", "{:.1f} s")
-    columns[7].metric(t("finance.metric.device"), device_text(tags.get("studio.device")))
+    columns[7].metric(t("finance.metric.device"), device_text(tags.get(TAG_DEVICE)))
 
 
 def render_evaluation(evaluation: dict[str, Any], *, key: str, dataset: Any = None) -> None:

@@ -15,13 +15,14 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import StudioError
+from core.tracking.records import TAG_DEVICE
 from dashboard import charts
 from dashboard.data_views import load_csv_source, load_dataset_for_ui, render_source_and_seed
 from dashboard.i18n import dataset_source, device_text, error_text, t
 from dashboard.job_progress import render_job_progress
 from dashboard.labs.contract import LabData, LabView
 from dashboard.run_names import model_name
-from dashboard.run_views import completed_run, render_import_model, render_run_results, run_model
+from dashboard.run_views import completed_run, render_import_model, run_model
 from dashboard.training_form import render_candidate_training
 from dashboard.uploads import checked_uploader, forget_upload, stored_upload_kwargs, upload_name
 
@@ -44,7 +45,7 @@ def render_metric_row(metrics: dict[str, float], tags: dict[str, str]) -> None:
     columns[3].metric(t("lab.parameters"), f"{int(params):,}" if params is not None else "–")
     seconds = metrics.get("train_seconds")
     columns[4].metric(t("lab.train_time"), f"{seconds:.1f} s" if seconds is not None else "–")
-    columns[5].metric(t("lab.device"), device_text(tags.get("studio.device")))
+    columns[5].metric(t("lab.device"), device_text(tags.get(TAG_DEVICE)))
 
 
 def render_class_scores(evaluation: dict[str, Any], *, key: str) -> None:
@@ -237,5 +238,5 @@ def render_try_and_import(tracker: Any, run_id: str | None, data: LabData, *,
 def generic_lab(prefix: str) -> LabView:
     """The lab of a use case without its own: widget keys start with `prefix` (the use case's id)."""
     return LabView(prefix=prefix, data=partial(render_data, prefix=prefix), train=partial(render_train, prefix=prefix),
-                   results=render_run_results, try_it=partial(render_try_example, prefix=prefix),
+                   results=None, try_it=partial(render_try_example, prefix=prefix),
                    metric_row=render_metric_row, evaluation=render_evaluation, evaluation_needs_data=False)

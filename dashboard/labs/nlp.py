@@ -15,7 +15,7 @@ from dashboard.job_progress import render_job_progress
 from dashboard.labs.contract import LabData, LabView
 from dashboard.labs.generic import render_csv_data, render_evaluation, render_metric_row, render_try_and_import
 from dashboard.run_names import model_name
-from dashboard.run_views import completed_run, render_run_results, run_model
+from dashboard.run_views import completed_run, run_model
 from dashboard.training_form import render_candidate_training
 from dashboard.uploads import upload_bytes
 
@@ -228,7 +228,7 @@ def render_try_text(tracker: Any, run_id: str, dataset: Any) -> None:
 
 # ---- the lab -------------------------------------------------------------------------------
 
-LAB = LabView(prefix="nlp", data=render_data, train=render_training_controls, results=render_run_results,
+LAB = LabView(prefix="nlp", data=render_data, train=render_training_controls, results=None,
               try_it=partial(render_try_and_import, try_run=render_try_text), metric_row=render_metric_row,
               evaluation=partial(render_evaluation, mistakes=_mistake_texts, title_key="nlp.mistakes"),
               try_needs_run_key="nlp.try_needs_run")

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import DataError, StudioError
+from core.tracking.records import TAG_DEVICE
 from core.usecases.recommendation.adapter import side_feature_count, side_summary
 from core.usecases.recommendation.models import genre_names
 from dashboard import recommendation_charts as rc
@@ -179,7 +180,7 @@ def render_metric_row(metrics: dict[str, float], tags: dict[str, str]) -> None:
     p50 = metrics.get("latency_p50_ms")
     columns[6].metric(t("lab.latency_p50"), f"{p50:.2f} ms" if p50 is not None else "–",
                       help=t("recommendation.latency_help"))
-    columns[7].metric(t("lab.device"), device_text(tags.get("studio.device")))
+    columns[7].metric(t("lab.device"), device_text(tags.get(TAG_DEVICE)))
 
 
 def render_evaluation(evaluation: dict[str, Any], *, key: str, dataset: Any = None) -> None:
@@ -229,7 +230,7 @@ def _comparison(tracker: Any, data: LabData) -> pd.DataFrame | None:
 
 def render_results(tracker: Any, run_id: str, data: LabData) -> None:
     """The run's figures, curves and evaluation, then every model on this split side by side."""
-    render_run_results(tracker, run_id, data)
+    render_run_results(tracker, run_id, data, lab=LAB)
     table = _comparison(tracker, data)
     if table is not None and len(table) > 1:
         st.subheader(t("recommendation.compare_title"))

@@ -16,7 +16,7 @@ from dashboard.labs.contract import LabData, LabView
 from dashboard.labs.generic import (render_class_balance, render_data, render_evaluation, render_metric_row, render_split_sizes,
                                     render_try_and_import)
 from dashboard.run_names import model_name
-from dashboard.run_views import completed_run, render_run_results, run_model
+from dashboard.run_views import completed_run, run_model
 from dashboard.training_form import render_candidate_training
 from dashboard.uploads import checked_uploader
 from dashboard.widgets import translated_choice
@@ -145,6 +145,6 @@ def render_try_image(tracker: Any, run_id: str, dataset: Any) -> None:
 
 
 LAB = LabView(prefix="lab", data=partial(render_data, prefix="lab", ask_upload=_ask_zip, overview=render_dataset_overview),
-              train=render_training_controls, results=render_run_results,
+              train=render_training_controls, results=None,
               try_it=partial(render_try_and_import, try_run=render_try_image), metric_row=render_metric_row,
               evaluation=partial(render_evaluation, mistakes=_mistake_images))
