@@ -128,8 +128,12 @@ def render_sidebar() -> None:
         st.markdown(f"**{t('app.device')}**")
         st.caption(device_text())
         st.markdown(f"**{t('app.runs_stored')}**")
-        st.caption(f"`{settings.data_dir}`")
-        st.caption(f"{t('app.tracking')}: `{display_uri(settings.tracking_uri)}`")
+        if settings.tracking_uri.startswith(("http://", "https://")):  # team mode: the shared MLflow server
+            st.caption(f"`{display_uri(settings.tracking_uri)}`")
+            st.caption(t("app.local_files", path=settings.data_dir))
+        else:
+            st.caption(f"`{settings.data_dir}`")
+            st.caption(f"{t('app.tracking')}: `{display_uri(settings.tracking_uri)}`")
 
 
 __all__ = ["LANGUAGE_NAMES", "init_language", "gpu_name", "package_version", "tensorflow_is_cpu_build", "device_text", "display_uri", "render_sidebar"]

@@ -202,3 +202,19 @@ def test_the_app_stops_streamlit_resetting_keras_after_each_rerun(app_test):
         assert getattr(script_runner._clean_problem_modules, "studio_keeps_keras", False)
     finally:
         script_runner._clean_problem_modules = original
+
+
+def test_with_a_tracking_server_the_sidebar_names_the_server_as_where_runs_are(app_test, monkeypatch, switch_language):
+    from core.config import get_settings
+
+    at = app_test()
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://mlflow.team.internal:5000")
+    get_settings.cache_clear()
+    at.run()
+    captions = [caption.value for caption in at.sidebar.caption]
+    data_dir = str(get_settings().data_dir)
+    assert captions[captions.index("`http://mlflow.team.internal:5000`") + 1] == (
+        f"This app's own files (uploads, downloaded weights): `{data_dir}`")
+    assert f"`{data_dir}`" not in captions  # the local folder is not where the team's runs are
+    switch_language(at, "zh")
+    assert f"本应用自己的文件（上传、下载的权重）：`{data_dir}`" in [caption.value for caption in at.sidebar.caption]
