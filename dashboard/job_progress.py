@@ -57,6 +57,8 @@ def render_job_progress(queue: Any, job_id: str, *, prefix: str = "lab",
     def panel() -> None:
         current = queue.get(job_id)
         progress = current.progress
+        if current.state in ACTIVE_STATES:  # after a reload the form shows defaults: say which model this is
+            st.caption(t("lab.job_in_progress", job=job_label(current)))
         if current.state == "queued":
             st.info(queued_text(queue))
         elif current.state == "running":

@@ -21,7 +21,8 @@ def _job_panel(phase: str, history: dict) -> None:
 
     progress = SimpleNamespace(phase=phase, epoch=1, epochs=1, batch=1, batches=1, eta_s=0.0,
                                samples_per_second=100.0, history=history)
-    job = SimpleNamespace(id="job1", state="running", progress=progress, result=None, run_id=None, error=None)
+    job = SimpleNamespace(id="job1", state="running", progress=progress, result=None, run_id=None, error=None,
+                          title="vision / digits / mlp", meta={"use_case": "vision", "model": "mlp"})
 
     class Queue:
         def get(self, job_id):
@@ -38,6 +39,13 @@ def test_cancel_is_offered_only_while_the_model_is_fitting(phase, cancel_shown):
     at = AppTest.from_function(_job_panel, kwargs={"phase": phase, "history": {}}, default_timeout=30).run()
     assert not at.exception, [e.value for e in at.exception]
     assert [button.key for button in at.button] == (["lab_cancel"] if cancel_shown else [])
+
+
+def test_a_running_job_says_which_model_it_trains():
+    """After a reload the form below shows its defaults, so the panel names the job it follows."""
+    at = AppTest.from_function(_job_panel, kwargs={"phase": "training", "history": {}}, default_timeout=30).run()
+    assert "Your job: Vision · Multilayer perceptron (MLP)" in [c.value for c in at.caption], [
+        c.value for c in at.caption]
 
 
 def test_a_live_first_epoch_draws_no_chart_and_no_one_pass_note():
