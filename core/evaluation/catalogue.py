@@ -103,6 +103,15 @@ def is_percent(name: str) -> bool:
     return entry is not None and entry.format == "percent"
 
 
+def finite_value(value: Any) -> float | None:
+    """A logged metric value as a float; None when it is missing, not a number, NaN or infinite."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
 def format_metric(name: str, value: Any) -> str:
     """A metric value as people read it: accuracy and hit rate in %, AUC, KS, RMSE as plain decimals."""
     entry = METRICS.get(name) or Metric(name, HIGHER, "ratio", "")

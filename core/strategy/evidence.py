@@ -15,11 +15,10 @@ Rules (documented here and on the page):
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from core.evaluation.catalogue import find, higher_is_better
+from core.evaluation.catalogue import find, finite_value, higher_is_better
 from core.strategy.model import CRITERIA, Assessment, UseCaseAssessment
 from core.strategy.starting_points import start_of
 
@@ -43,14 +42,6 @@ def data_readiness(rows: int, labelled: bool, quality: int) -> int:
     volume = next((score for limit, score in ROWS_BANDS if rows >= limit), 1)
     suggestion = int((volume + int(quality)) / 2 + 0.5) - (0 if labelled else 1)
     return max(1, min(5, suggestion))
-
-
-def _number(value: Any) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
 
 
 def device_kind(device: Any) -> str:
@@ -123,9 +114,9 @@ class Measured:
 
 def _throughput(row: Mapping[str, Any]) -> Throughput:
     return Throughput(run_id=str(row["run_id"]), device=device_kind(row.get("device")) or "CPU",
-                      samples_per_second=_number(row.get("samples_per_second")),
-                      latency_p50_ms=_number(row.get("latency_p50_ms")),
-                      batch_throughput=_number(row.get("batch_throughput")))
+                      samples_per_second=finite_value(row.get("samples_per_second")),
+                      latency_p50_ms=finite_value(row.get("latency_p50_ms")),
+                      batch_throughput=finite_value(row.get("batch_throughput")))
 
 
 def measured_from_runs(runs, primary_metrics: Mapping[str, str]) -> dict[str, Measured]:
@@ -137,26 +128,26 @@ def measured_from_runs(runs, primary_metrics: Mapping[str, str]) -> dict[str, Me
         if metric not in runs.columns:
             continue
         rows = [row for row in runs[runs["use_case"] == use_case_id].to_dict("records")
-                if row.get("status") == "completed" and _number(row.get(metric)) is not None]
+                if row.get("status") == "completed" and finite_value(row.get(metric)) is not None]
         if not rows:
             continue
         better = higher_is_better(metric)
-        rows.sort(key=lambda row: (-1 if better else 1) * _number(row[metric]))
+        rows.sort(key=lambda row: (-1 if better else 1) * finite_value(row[metric]))
         best = rows[0]
 
         def fastest(kind: str) -> Throughput | None:
             on_device = [row for row in rows if device_kind(row.get("device")) == kind
                          or (kind == "CPU" and device_kind(row.get("device")) == "")]
-            with_speed = [row for row in on_device if _number(row.get("samples_per_second"))]
+            with_speed = [row for row in on_device if finite_value(row.get("samples_per_second"))]
             if not with_speed:
                 return None
-            return _throughput(max(with_speed, key=lambda row: _number(row["samples_per_second"])))
+            return _throughput(max(with_speed, key=lambda row: finite_value(row["samples_per_second"])))
 
         result[use_case_id] = Measured(
-            use_case=use_case_id, metric=metric, value=float(_number(best[metric])), run_id=str(best["run_id"]),
+            use_case=use_case_id, metric=metric, value=float(finite_value(best[metric])), run_id=str(best["run_id"]),
             model=str(best.get("model", "")), dataset=str(best.get("dataset", "")),
             run_ids=tuple(str(row["run_id"]) for row in rows), best=_throughput(best),
-            cpu=fastest("CPU"), gpu=fastest("GPU"), train_seconds=_number(best.get("train_seconds")),
+            cpu=fastest("CPU"), gpu=fastest("GPU"), train_seconds=finite_value(best.get("train_seconds")),
             start=start_of(use_case_id, str(best.get("model", ""))))
     return result
 

@@ -9,23 +9,14 @@ examples it trained on, and, when a learning curve of that model exists, how man
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from core.evaluation.catalogue import format_metric, higher_is_better
+from core.evaluation.catalogue import finite_value, format_metric, higher_is_better
 from core.i18n import translate
 
 STARTS = ("pretrained", "scratch", "baseline")
 START_KEYS = {"pretrained": "pretrained.marker", "scratch": "pretrained.from_scratch", "baseline": "pretrained.baseline"}
-
-
-def _number(value: Any) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
 
 
 def start_of(use_case_id: str, model: str) -> str:
@@ -73,7 +64,7 @@ def compare_starting_points(runs: Any, primary_metrics: Mapping[str, str], curve
             continue
         better = higher_is_better(metric)
         rows = [row for row in runs[runs["use_case"] == use_case_id].to_dict("records")
-                if row.get("status") == "completed" and _number(row.get(metric)) is not None]
+                if row.get("status") == "completed" and finite_value(row.get(metric)) is not None]
         needed: dict[str, int] = {}
         largest: dict[str, tuple[float, int]] = {}
         if curve_points is not None and len(curve_points) and "use_case" in curve_points:
@@ -85,14 +76,14 @@ def compare_starting_points(runs: Any, primary_metrics: Mapping[str, str], curve
             candidates = [row for row in rows if start_of(use_case_id, str(row.get("model", ""))) == start]
             if not candidates:
                 continue
-            best = max(candidates, key=lambda row: (1 if better else -1) * _number(row[metric]))
-            size = _number(best.get("model_size_bytes"))
-            train_size = _number(best.get("train_size"))
+            best = max(candidates, key=lambda row: (1 if better else -1) * finite_value(row[metric]))
+            size = finite_value(best.get("model_size_bytes"))
+            train_size = finite_value(best.get("train_size"))
             found.append(StartingPoint(
                 use_case=use_case_id, start=start, model=str(best["model"]), run_id=str(best["run_id"]),
-                metric=metric, value=float(_number(best[metric])), parameters=_number(best.get("parameters")),
+                metric=metric, value=float(finite_value(best[metric])), parameters=finite_value(best.get("parameters")),
                 size_mb=size / 1e6 if size is not None else None,
-                latency_p50_ms=_number(best.get("latency_p50_ms")), train_seconds=_number(best.get("train_seconds")),
+                latency_p50_ms=finite_value(best.get("latency_p50_ms")), train_seconds=finite_value(best.get("train_seconds")),
                 train_size=int(train_size) if train_size is not None else None,
                 examples_needed=needed.get(str(best["model"])),
                 still_improving=_still_improving(needed.get(str(best["model"])), largest.get(str(best["model"])))))
