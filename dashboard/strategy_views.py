@@ -14,6 +14,7 @@ from typing import Any
 
 import streamlit as st
 
+from core.data.delimited import check_extension
 from core.i18n import StudioError
 from core.strategy.evidence import MEASURED, data_readiness, measured_from_runs, primary_metrics, scores_for
 from core.strategy.io import dump_yaml, load_yaml
@@ -29,6 +30,7 @@ WIDGET_PREFIX = "stg_w_"
 EDIT_KEY = "stg_edit"
 NEW_NAME_KEY = "stg_new_name"
 FILE_KEY = "stg_file"
+FILE_TYPES = ("yaml", "yml")
 EVIDENCE_TTL_S = 20
 
 
@@ -88,6 +90,7 @@ def load_file() -> None:
         _flash("info", "strategy.file.no_file")
         return
     try:
+        check_extension(uploaded.name, FILE_TYPES)
         loaded = load_yaml(uploaded.getvalue())
     except StudioError as error:
         _flash("error", error=error)
@@ -379,7 +382,7 @@ def snapshot(current: Assessment) -> Assessment:
     return copy.deepcopy(current)
 
 
-__all__ = ["ASSESSMENT", "BRIEF", "FILE_KEY", "assessment", "add_use_case", "business_evidence", "company_form",
+__all__ = ["ASSESSMENT", "BRIEF", "FILE_KEY", "FILE_TYPES", "assessment", "add_use_case", "business_evidence", "company_form",
            "cost_form", "evidence", "payoff_form",
            "fingerprint", "load_file", "remove_use_case", "render_team_default", "reset", "save_team_default",
            "show_message", "snapshot", "starting_assessment", "use_case_editor",

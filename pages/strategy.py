@@ -20,6 +20,7 @@ from dashboard import strategy_charts as charts
 from dashboard import strategy_views as views
 from dashboard.i18n import current_language, error_text, t
 from dashboard.pretrained_views import render_starting_points
+from dashboard.uploads import checked_uploader
 
 LANGUAGE_NAMES = {"en": "English", "zh": "简体中文"}
 
@@ -36,7 +37,8 @@ views.show_message()
 
 # ---- inputs -------------------------------------------------------------------------------------------
 with st.expander(t("strategy.section.file"), icon=":material/folder_open:"):
-    st.file_uploader(t("strategy.file.upload"), type=["yaml", "yml"], key=views.FILE_KEY)
+    # any file reaches the app; one of another type gets a translated message naming .yaml/.yml
+    checked_uploader(t("strategy.file.upload"), key=views.FILE_KEY, types=views.FILE_TYPES)
     load_column, reset_column = st.columns(2)
     with load_column:
         st.button(t("strategy.file.load"), key="stg_load", on_click=views.load_file, icon=":material/upload:")

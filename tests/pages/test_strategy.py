@@ -114,6 +114,19 @@ def test_a_bad_file_names_each_field_and_keeps_the_current_assessment(app_test):
     assert at.slider(key="stg_w_vision_score_value").value == 5 and _ranking(at) == before
 
 
+def test_a_file_of_another_type_is_refused_in_the_readers_language_and_changes_nothing(app_test, switch_language):
+    at = _open(app_test)
+    at.text_input(key="stg_w_company_name").input("Acme").run()
+    plan = dump_yaml(default_assessment()).encode()
+    at.file_uploader(key="stg_file").set_value(("plan.txt", plan, "text/plain")).run()
+    assert "'plan.txt' is not a file type this uploader reads. Upload one of: .yaml, .yml." in _texts(at.error)
+    at.button(key="stg_load").click().run()  # loading it anyway keeps everything
+    assert "'plan.txt' is not a file type this uploader reads. Upload one of: .yaml, .yml." in _texts(at.error)
+    assert at.text_input(key="stg_w_company_name").value == "Acme"
+    switch_language(at, "zh")
+    assert "无法读取“plan.txt”这种文件类型。请上传以下类型之一：.yaml, .yml。" in _texts(at.error)
+
+
 def test_a_good_file_replaces_every_value_and_saving_round_trips(app_test):
     at = _open(app_test)
     assessment = default_assessment()
@@ -162,7 +175,8 @@ def test_measured_runs_become_evidence_with_run_ids(app_test):
     assert not at.exception
     evidence = at.dataframe[1].value
     vision = evidence[(evidence["Use case"] == "Vision") & (evidence["Criterion"] == "Technical feasibility")]
-    assert list(vision["Source"]) == ["measured"] and list(vision["Runs"]) == [run_id[:8]]
+    # the run, and where its weights started (issue 15: pretrained vs from scratch vs baseline)
+    assert list(vision["Source"]) == ["measured"] and list(vision["Runs"]) == [f"{run_id[:8]} (from scratch)"]
     assert list(vision["Score"]) == [5.0]
     nlp = evidence[evidence["Use case"] == "NLP"]
     assert set(nlp["Source"]) == {"assumed"}
@@ -204,6 +218,11 @@ def test_the_page_never_imports_tensorflow():
 
 # ---- business case (issue 16) ----------------------------------------------------------------------
 
+def _table(at, column: str):
+    """The first table on the page with this column (the page's tables come and go with its sections)."""
+    return next(frame.value for frame in at.dataframe if column in frame.value.columns)
+
+
 BUSINESS_VALIDATION = {"y_true": [0, 1, 2, 3, 4], "y_pred": [0, 1, 2, 3, 0], "confidence": [0.99, 0.98, 0.6, 0.5, 0.4]}
 BUSINESS_TEST = {"y_true": [0, 1, 2, 3], "y_pred": [0, 1, 2, 0], "confidence": [0.9, 0.7, 0.55, 0.3]}
 
@@ -211,7 +230,7 @@ BUSINESS_TEST = {"y_true": [0, 1, 2, 3], "y_pred": [0, 1, 2, 0], "confidence": [
 def test_business_case_without_runs_every_payoff_waits_for_a_run_and_bad_inputs_are_named(app_test):
     at = _open(app_test)
     assert "Business case (money per year)" in [h.value for h in at.subheader]
-    table = at.dataframe[3].value
+    table = _table(at, "Verdict")
     assert list(table["Use case"]) == ["Vision", "NLP", "Recommendation", "Finance risk"]
     assert set(table["Verdict"]) == {"no completed run yet: value stays assumed"}
     assert at.number_input(key="stg_w_vision_payoff_items_per_year").value == 2_000_000
@@ -222,7 +241,7 @@ def test_business_case_without_runs_every_payoff_waits_for_a_run_and_bad_inputs_
     at.number_input(key="stg_w_vision_payoff_items_per_year").set_value(-3.0).run()
     assert "Vision: items_per_year is -3.0: volumes and money must be zero or more." in [e.value for e in at.error]
     at.checkbox(key="stg_w_vision_payoff_enabled").uncheck().run()
-    assert not at.error and list(at.dataframe[3].value["Use case"]) == ["NLP", "Recommendation", "Finance risk"]
+    assert not at.error and list(_table(at, "Verdict")["Use case"]) == ["NLP", "Recommendation", "Finance risk"]
 
 
 @pytest.mark.slow
@@ -240,7 +259,7 @@ def test_a_stored_run_gives_value_roi_and_payback_in_chinese(app_test):
     at.run()
     at.switch_page(PAGE).run()
     assert not at.exception, [e.value for e in at.exception]
-    table = at.dataframe[3].value
+    table = _table(at, "结论")
     vision = table[table["用例"] == "视觉"].iloc[0]
     # cut-off 0.5 on validation; 3 of 4 test images automated, all right: 3 x 0.50 / 4 x 2,000,000
     assert vision["每年价值及 90% 区间（USD）"].startswith("750,000 (")
@@ -249,7 +268,8 @@ def test_a_stored_run_gives_value_roi_and_payback_in_chinese(app_test):
     evidence = at.dataframe[1].value
     value = evidence[(evidence["用例"] == "视觉")
                      & (evidence[translate("strategy.table.criterion", "zh")] == translate("strategy.criteria.value", "zh"))]
-    assert list(value["来源"]) == [translate("strategy.source.measured", "zh")] and list(value["运行"]) == [run_id[:8]]
+    assert list(value["来源"]) == [translate("strategy.source.measured", "zh")]
+    assert list(value["运行"]) == [f"{run_id[:8]} (从零训练)"]  # where its weights started, in Chinese
     assert len(at.get("plotly_chart")) == 6  # the five planner charts and value against cost
     at.number_input(key="stg_w_vision_payoff_target_precision").set_value(1.2).run()
     assert any("目标精确率为 1.2" in e.value for e in at.error)
