@@ -36,7 +36,9 @@ business = views.business_evidence()
 views.show_message()
 
 # ---- inputs -------------------------------------------------------------------------------------------
-with st.expander(t("strategy.section.file"), icon=":material/folder_open:"):
+# open while a file is attached: a language switch redraws the expander, which would hide its message
+with st.expander(t("strategy.section.file"), icon=":material/folder_open:",
+                 expanded=st.session_state.get(views.FILE_KEY) is not None):
     # any file reaches the app; one of another type gets a translated message naming .yaml/.yml
     checked_uploader(t("strategy.file.upload"), key=views.FILE_KEY, types=views.FILE_TYPES)
     load_column, reset_column = st.columns(2)

@@ -125,6 +125,8 @@ def test_a_file_of_another_type_is_refused_in_the_readers_language_and_changes_n
     assert at.text_input(key="stg_w_company_name").value == "Acme"
     switch_language(at, "zh")
     assert "无法读取“plan.txt”这种文件类型。请上传以下类型之一：.yaml, .yml。" in _texts(at.error)
+    file_section = next(e for e in at.expander if e.label == translate("strategy.section.file", "zh"))
+    assert file_section.proto.expanded  # still open after the switch, so the message is seen
 
 
 def test_a_good_file_replaces_every_value_and_saving_round_trips(app_test):
