@@ -145,6 +145,8 @@ def _combobox_value(page, label: str, expected: str) -> str:
 
 def start_vision_training(page, url: str, model: str, *, epochs: int) -> None:
     """On the vision lab's Train tab, choose `model` (its label) and `epochs`, then click Train."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
     page.goto(f"{url}/lab")
     _wait_idle(page)
     _open_tab(page, "Train")
@@ -154,7 +156,18 @@ def start_vision_training(page, url: str, model: str, *, epochs: int) -> None:
     box.fill(str(epochs))
     box.press("Enter")
     _wait_idle(page)
-    page.get_by_role("button", name="Train", exact=True).click()
+    train = page.get_by_role("button", name="Train", exact=True)
+    # drawn by the run that submitted the job (its caption), by training, or once it has finished
+    job = page.get_by_text(re.compile(r"Your job:|Epoch \d+ of|Training finished")).first
+    for _ in range(3):  # a click that lands during a rerun can be lost (as with tabs): click again
+        train.click()
+        try:
+            job.wait_for(timeout=30_000)
+            return
+        except PlaywrightTimeoutError:
+            if not train.is_enabled():
+                return
+    job.wait_for(timeout=60_000)
 
 
 def _no_exception(page) -> None:
