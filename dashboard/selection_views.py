@@ -10,6 +10,7 @@ import streamlit as st
 
 from core.errors import StudioError
 from core.selection.guidance import Requirements
+from core.selection.significance import p_text
 from core.strategy.starting_points import START_KEYS
 from dashboard import access, charts, selection_charts
 from dashboard.i18n import device_text, error_text, t
@@ -212,7 +213,7 @@ def render_baseline_tests(tracker: Any, table: pd.DataFrame, use_case: Any, *, s
         st.markdown(t(f"selection_page.verdict_{result.verdict}", model=_name(use_case.id, model),
                       baseline=_name(use_case.id, baseline),
                       difference=f"{result.difference * 100:+.1f}", low=f"{result.ci_low * 100:+.1f}",
-                      high=f"{result.ci_high * 100:+.1f}", p=f"{result.p_value:.3f}"))
+                      high=f"{result.ci_high * 100:+.1f}", p=p_text(result.p_value)))
     return results, baseline
 
 

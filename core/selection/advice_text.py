@@ -9,6 +9,7 @@ from typing import Any, Mapping
 from core.evaluation.catalogue import higher_is_better
 from core.i18n import translate
 from core.selection.guidance import Recommendation, Requirements, _float
+from core.selection.significance import p_text
 from core.usecases.registry import model_title
 
 
@@ -56,7 +57,8 @@ def render_reason(key: str, params: Mapping[str, Any], lang: str = "en") -> str:
                 values[f"{name}_text"] = format_gap(metric, values.get(f"{name}_points", math.nan), lang)
         values["metric"] = translate(f"selection.metrics.{metric}", lang)
     p_value = _float(values.get("p_value", math.nan))
-    values.setdefault("test_text", f"McNemar p={p_value:.3f}" if math.isfinite(p_value)
+    values.setdefault("p_text", p_text(p_value))
+    values.setdefault("test_text", f"McNemar {p_text(p_value)}" if math.isfinite(p_value)
                       else translate("selection.bootstrap_test", lang))
     for name in ("retrain", "compute"):
         if isinstance(values.get(name), str):

@@ -11,6 +11,16 @@ from core.selection.compare import SelectionError
 from core.usecases.recommendation.metrics import rmse
 
 EXACT_BELOW = 25  # b + c below this: exact binomial test; otherwise chi-square with continuity correction
+P_FLOOR = 0.001  # smaller p-values are written "p < 0.001": three zeros would read as "impossible"
+
+
+def p_text(p_value: float) -> str:
+    """A p-value as people write it, the same in every language: "p = 0.012", "p < 0.001", "p = –" when unknown."""
+    if p_value is None or not np.isfinite(p_value):
+        return "p = –"
+    if p_value < P_FLOOR:
+        return f"p < {P_FLOOR:g}"
+    return f"p = {p_value:.3f}"
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import pytest
 
 from core.selection.compare import SelectionError
 from core.selection.significance import (
-    beats_baseline, bootstrap_accuracy_difference, compare_with_baseline, mcnemar,
+    beats_baseline, bootstrap_accuracy_difference, compare_with_baseline, mcnemar, p_text,
 )
 
 
@@ -144,3 +144,25 @@ def test_metric_bootstrap_refuses_different_test_sets_and_unknown_metrics():
     assert compare_metric_with_baseline({}, "a", "test_macro_f1") == {}
     with pytest.raises(ValueError, match="No bootstrap for"):
         bootstrap_metric_difference("test_f1", [1], [1], [1])
+
+
+def test_p_values_below_one_in_a_thousand_read_as_less_than_not_as_zero():
+    assert p_text(0.0) == "p < 0.001"
+    assert p_text(0.0004) == "p < 0.001"
+    assert p_text(0.001) == "p = 0.001"
+    assert p_text(0.0123) == "p = 0.012"
+    assert p_text(1.0) == "p = 1.000"
+    assert p_text(math.nan) == "p = –"
+
+
+def test_a_decisive_mcnemar_is_written_p_below_a_thousandth_in_both_languages():
+    from core.selection.advice_text import render_reason
+
+    truth, a, other = _paired(b=60, c=0, both_right=40)
+    p = mcnemar(truth, a, other).p_value
+    assert p < 1e-9
+    params = {"metric": "accuracy", "quality_pct": 99.0, "baseline_pct": 40.0, "gap_to_baseline_points": 59.0,
+              "ci_low_points": 50.0, "ci_high_points": 68.0, "confidence_pct": 95.0, "p_value": p}
+    for lang in ("en", "zh"):
+        text = render_reason("selection.reasons.vs_baseline_tested", params, lang)
+        assert "p < 0.001" in text and "0.000" not in text

@@ -48,7 +48,7 @@ def test_candidates_side_by_side_with_baseline_test_and_recommendation(trained):
     assert sorted(table["Model"]) == [CNN, LOGREG]  # names for people, not ids (issue 13.10)
     assert {"Latency p50 (ms)", "Peak memory (MB)", "Parameters"} <= set(table.columns)
     verdicts = [m.value for m in at.markdown if m.value.startswith(f"**{CNN}**")]
-    assert len(verdicts) == 1 and "McNemar p =" in verdicts[0]
+    assert len(verdicts) == 1 and ("McNemar p = " in verdicts[0] or "McNemar p < 0.001" in verdicts[0])
     assert at.success, "a recommendation is shown"
     ranked = [m.value for m in at.markdown if m.value.startswith("**1. ")]
     assert ranked and (LOGREG in ranked[0] or CNN in ranked[0])
