@@ -27,8 +27,12 @@ keep_keras_state_between_reruns()  # before any rerun ends: background training 
 init_language()
 st.set_page_config(page_title=t("app.title"), page_icon=":material/explore:", layout="wide")
 
+home = st.Page(str(PAGES_DIR / "home.py"), title=t("nav.home"), icon=":material/home:", url_path="overview",
+               default=True)  # served at "/"; its url_path only names it
 pages = [
-    st.Page(str(PAGES_DIR / "home.py"), title=t("nav.home"), icon=":material/home:", url_path="home", default=True),
+    home,
+    # "/home" is what people type for the Home page: a hidden page that opens it (not "Page not found")
+    st.Page(lambda: st.switch_page(home), title=t("nav.home"), url_path="home", visibility="hidden"),
     st.Page(str(PAGES_DIR / "lab.py"), title=t("nav.lab"), icon=":material/science:", url_path="lab"),
     st.Page(str(PAGES_DIR / "runs.py"), title=t("nav.runs"), icon=":material/monitoring:", url_path="runs"),
     st.Page(str(PAGES_DIR / "selection.py"), title=t("nav.selection"), icon=":material/compare_arrows:",

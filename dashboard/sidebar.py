@@ -22,11 +22,16 @@ TENSORFLOW_DISTRIBUTIONS = ("tensorflow", "tensorflow-cpu", "tensorflow-gpu", "t
 
 
 def init_language() -> str:
-    """Seed the language once per session (?lang=zh in the link, else settings) so t() is right before the widget renders."""
+    """Seed the language once per session (?lang=zh in the link, else settings) so t() is right before the widget
+    renders, and keep the choice in the page's URL: a reload, a bookmark or a link copied from any page opens in
+    the language the reader chose (page switches drop the query string; every run writes it back)."""
     if st.session_state.get(LANGUAGE_KEY) not in LANGUAGES:
         requested = st.query_params.get(LANGUAGE_KEY)
         st.session_state[LANGUAGE_KEY] = requested if requested in LANGUAGES else current_language()
-    return st.session_state[LANGUAGE_KEY]
+    language = st.session_state[LANGUAGE_KEY]
+    if st.query_params.get(LANGUAGE_KEY) != language:
+        st.query_params[LANGUAGE_KEY] = language
+    return language
 
 
 @st.cache_resource(show_spinner=False)

@@ -72,6 +72,14 @@ def test_a_link_with_lang_zh_opens_in_chinese(app_test, navigation_titles):
     assert at.segmented_control(key="lang").value == "zh"
 
 
+def test_the_chosen_language_is_written_into_the_url_so_a_reload_keeps_it(app_test, switch_language):
+    at = app_test()
+    at.run()
+    assert at.query_params["lang"] == "en"
+    switch_language(at, "zh")
+    assert at.query_params["lang"] == "zh"  # a reload of this URL opens in Chinese (test above)
+
+
 def test_studio_language_setting_chooses_the_starting_language(app_test, monkeypatch):
     from core.config import get_settings
 
