@@ -105,7 +105,8 @@ def _render_curve_form(use_case: Any, queue: Any, *, busy: bool) -> None:
     left, right = st.columns([1, 2])
     source_id = translated_choice(left.selectbox, t("learning_curve.dataset"), list(sources),
                                   key=f"lc_dataset_{use_case.id}", format_func=lambda sid: t(sources[sid].title_key))
-    chosen = right.multiselect(t("learning_curve.models"), usable, default=default_candidates(use_case),
+    chosen = translated_choice(right.multiselect, t("learning_curve.models"), usable,
+                               default=[cid for cid in default_candidates(use_case) if cid in usable],
                                key=f"lc_models_{use_case.id}", format_func=lambda cid: _model_label(use_case, cid))
     offline = [c for c in use_case.candidates if c.id not in usable]
     if offline:  # ImageNet backbones without their one-time download: say why they are not offered

@@ -53,6 +53,10 @@ def translated_choice(widget: Callable[..., Any], label: str, options: Sequence[
     language_changed = st.session_state.get(lang_key, current_language()) != current_language()
     st.session_state[lang_key] = current_language()
     if key in st.session_state:
+        # the state holds the choice: a default/index as well makes Streamlit warn that the widget "was
+        # created with a default value but also had its value set via the Session State API"
+        kwargs.pop("default", None)
+        kwargs.pop("index", None)
         value = st.session_state[key]
         if isinstance(value, list):
             fixed = [v for v in (canonical(item) for item in value) if v is not None]

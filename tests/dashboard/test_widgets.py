@@ -13,3 +13,27 @@ def test_uploader_css_hides_the_english_and_draws_the_translation():
         '[data-testid="stMarkdownContainer"] p, ', "")
     assert 'p::after { content: "上传"; font-size: 14px; }' in css
     assert 'span::after { content: "Max \\"50\\" MB"; font-size: 14px; }' in css  # quotes escaped for CSS
+
+
+def test_a_translated_choice_whose_value_is_in_state_is_drawn_without_a_default():
+    """Streamlit logs 'created with a default value but also had its value set via the Session State API' when
+    both are given (the Runs page's run picker after a language switch); the state already holds the choice."""
+    import streamlit as st
+
+    from dashboard.widgets import translated_choice
+
+    seen: dict = {}
+
+    def widget(label, options, **kwargs):
+        seen.clear()
+        seen.update(kwargs)
+        return st.session_state.get(kwargs["key"], kwargs.get("default"))
+
+    assert translated_choice(widget, "Runs", ["a", "b"], key="pick", format_func=str.upper, default=["b"]) == ["b"]
+    assert seen["default"] == ["b"]  # first draw: the default picks
+    st.session_state["pick"] = ["a"]
+    assert translated_choice(widget, "Runs", ["a", "b"], key="pick", format_func=str.upper, default=["b"]) == ["a"]
+    assert "default" not in seen
+    st.session_state["one"] = "b"
+    translated_choice(widget, "Run", ["a", "b"], key="one", format_func=str.upper, index=0)
+    assert "index" not in seen

@@ -52,3 +52,22 @@ def test_start_a_learning_curve_and_see_how_many_labels_each_model_needs(app_tes
     # the subset runs stay out of the comparison: logreg once (the newest full-data run), no extra splits
     assert list(at.dataframe[0].value["Model"]) == [translate("models.logreg.name", "en")]
     assert len(at.selectbox(key="sel_split_vision").options) == 1
+
+
+def test_the_chosen_models_are_named_in_chinese_after_a_language_switch(app_test, record_run, switch_language):
+    """The model chips kept their English labels ("Convolutional network (CNN) · from scratch") on the Chinese page."""
+    at = app_test()
+    at.run()
+    record_run("vision", "digits", "logreg", {"test_accuracy": 0.9}, train_size=1000, fingerprint="fp-digits")
+    at.switch_page(PAGE).run()
+    assert at.multiselect(key="lc_models_vision").value == ["cnn", "logreg"]
+    switch_language(at, "zh")
+    models = at.multiselect(key="lc_models_vision")
+    assert models.value == ["cnn", "logreg"]
+    # the browser is sent the chosen options' labels in the new language (it keeps its old ones otherwise)
+    from core.usecases.registry import get_use_case
+
+    vision = get_use_case("vision")
+    assert list(models.proto.raw_values) == [
+        translate(vision.candidate("cnn").name_key, "zh") + " · " + translate("pretrained.from_scratch", "zh"),
+        translate(vision.candidate("logreg").name_key, "zh") + " · " + translate("pretrained.baseline", "zh")]
