@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import math
 from datetime import date, datetime, time
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import plotly.graph_objects as go
 
@@ -215,9 +215,29 @@ def plot_sensitivity(points: Sequence, *, criterion_labels: Mapping[str, str], t
     return _figure(data, layout)
 
 
+def month_ticks(first: date, last: date, label: Callable[[date], str], *, most: int = 12) -> dict[str, list]:
+    """Ticks on the first of every month (every 2nd, 3rd... when the span is long) from `first` to `last`,
+    named by `label`: plotly.js writes month names in English only ("Jan 2027" on a Chinese page)."""
+    months = (last.year - first.year) * 12 + last.month - first.month + 1
+    step = max(1, -(-months // most))
+    values, texts = [], []
+    year, month = first.year, first.month
+    for index in range(months):
+        if index % step == 0:
+            tick = date(year, month, 1)
+            values.append(datetime.combine(tick, time()).isoformat())
+            texts.append(label(tick))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return {"tickmode": "array", "tickvals": values, "ticktext": texts}
+
+
 def plot_roadmap(phases: Sequence, *, title: str, phase_labels: Mapping[str, str], today_label: str,
-                 today: date | None = None, x_title: str = "") -> go.Figure:
-    """Pilot / MVP / scale bars on a date axis, one row per use case (rank order top to bottom)."""
+                 today: date | None = None, x_title: str = "",
+                 month_label: Callable[[date], str] | None = None) -> go.Figure:
+    """Pilot / MVP / scale bars on a date axis, one row per use case (rank order top to bottom).
+
+    month_label(first of a month) names the axis ticks in the reader's language (plotly's own are English).
+    """
     if not phases:
         return _empty(title)
     rows = list(dict.fromkeys(p.title for p in phases))
@@ -236,7 +256,9 @@ def plot_roadmap(phases: Sequence, *, title: str, phase_labels: Mapping[str, str
             "hovertemplate": f"%{{y}}<br>{label}: %{{customdata[0]}} → %{{customdata[1]}}<extra></extra>",
         })
     layout = _layout(title, 160 + 60 * len(rows), barmode="overlay",
-                     xaxis={"type": "date", "title": {"text": x_title}},
+                     xaxis={"type": "date", "title": {"text": x_title},
+                            **(month_ticks(min(p.start for p in phases), max(p.end for p in phases), month_label)
+                               if month_label is not None else {})},
                      yaxis={"categoryorder": "array", "categoryarray": list(reversed(rows)), "automargin": True})
     if today is not None:
         stamp = datetime.combine(today, time()).isoformat()

@@ -161,7 +161,10 @@ st.subheader(t("strategy.section.roadmap"))
 st.plotly_chart(charts.plot_roadmap(phases, title=t("strategy.charts.roadmap_title"),
                                     phase_labels={p: t(f"strategy.phase.{p}") for p in PHASES},
                                     today_label=t("strategy.charts.today"), today=today,
-                                    x_title=t("strategy.charts.roadmap_x")), key="stg_roadmap")
+                                    x_title=t("strategy.charts.roadmap_x"),
+                                    month_label=lambda d: t("strategy.charts.month_tick", year=d.year,
+                                                            month=t("strategy.charts.month_names").split(",")[d.month - 1])),
+                key="stg_roadmap")
 st.subheader(t("strategy.section.register"))
 if register:  # a static table wraps the mitigations, which a dataframe would cut off
     st.table([{t("strategy.table.use_case"): entry.title, t("strategy.table.category"): t(f"strategy.category.{entry.category}"),

@@ -81,6 +81,20 @@ def test_roadmap_bars_start_today_in_rank_order(analysis):
     assert fig.layout.xaxis.type == "date" and fig.layout.annotations[0].text == "今天"
 
 
+def test_roadmap_months_are_named_in_the_readers_language(analysis):
+    """plotly.js names months in English ("Jan 2027") whatever the page's language: the ticks are ours."""
+    phases = roadmap(analysis.ranking, start=date(2026, 11, 23))
+    fig = plot_roadmap(phases, title="路线图", phase_labels={p: p.upper() for p in PHASES}, today_label="今天",
+                       today=date(2026, 11, 23), month_label=lambda d: f"{d.year}年{d.month}月")
+    last = max(p.end for p in phases)
+    months = (last.year - 2026) * 12 + last.month - 11 + 1
+    step = -(-months // 12)
+    assert fig.layout.xaxis.tickmode == "array"
+    assert fig.layout.xaxis.ticktext[:2] == ("2026年11月", f"{2026 + (10 + step) // 12}年{(10 + step) % 12 + 1}月")
+    assert fig.layout.xaxis.tickvals[0] == "2026-11-01T00:00:00" and len(fig.layout.xaxis.tickvals) <= 12
+    assert plot_roadmap(phases, title="t", phase_labels={"pilot": "P"}, today_label="").layout.xaxis.tickmode is None
+
+
 def test_costs_group_devices_and_stack_training_under_serving():
     fig = plot_costs(["A", "B"], {"CPU": [1, 2], "GPU": [3, 4]}, {"CPU": [10, 20], "GPU": [30, 40]}, title="成本",
                      y_title="12 个月成本（USD）", device_labels={"CPU": "CPU", "GPU": "GPU"}, train_label="训练",
