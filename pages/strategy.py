@@ -132,7 +132,8 @@ budget = float(current.company.cloud_budget)
 st.markdown(t("strategy.cost.total", total=f"{total:,.0f}", currency=currency, budget=f"{budget:,.0f}"))
 if total > budget:
     st.warning(t("strategy.cost.over_budget", over=f"{total - budget:,.0f}", currency=currency))
-st.dataframe(cost_rows(analysis), hide_index=True, width="stretch", key="stg_cost_table")
+st.dataframe(cost_rows(analysis), hide_index=True, width="stretch", key="stg_cost_table",  # source before speeds
+             column_config={t("strategy.table.source"): st.column_config.TextColumn(width="large")})
 
 # ---- business case ------------------------------------------------------------------------------------
 st.subheader(t("business.section"))

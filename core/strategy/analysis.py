@@ -169,26 +169,46 @@ def _evidence_label(analysis: Analysis, use_case_id: str) -> str:
 
 
 def cost_rows(analysis: Analysis) -> list[dict[str, Any]]:
-    """Cost details per use case and device: speeds with provenance, hours and twelve-month cost."""
+    """Cost per use case and device as a person reads it: the twelve-month cost and where its figures come from
+    first (a table cut off at the right must not hide that a GPU row is an assumption), sums formatted like the
+    business table ("1,752"), then the speeds and hours behind them."""
     lang = analysis.lang
     currency = analysis.assessment.cost.currency
+    column = lambda key, **params: translate(f"strategy.table.{key}", lang, **params)  # noqa: E731
     rows = []
     for use_case in analysis.assessment.use_cases:
         for device, line in analysis.costs[use_case.id].items():
             rows.append({
-                translate("strategy.table.use_case", lang): use_case_title(use_case, lang),
-                translate("strategy.table.device", lang): device,
-                translate("strategy.table.train_speed", lang): round(line.train_speed.value, 1),
-                translate("strategy.table.serve_speed", lang): round(line.serve_speed.value, 1),
-                translate("strategy.table.train_hours", lang): round(line.train_hours, 2),
-                translate("strategy.table.serve_hours", lang): round(line.serve_hours, 1),
-                translate("strategy.table.train_cost", lang, currency=currency): round(line.train_cost, 2),
-                translate("strategy.table.serve_cost", lang, currency=currency): round(line.serve_cost, 2),
-                translate("strategy.table.cost_12m", lang, currency=currency): round(line.total, 2),
-                translate("strategy.table.source", lang): translate(f"strategy.source.{line.source}", lang),
-                translate("strategy.table.runs", lang): ", ".join(r[:8] for r in line.run_ids) or "-",
+                column("use_case"): use_case_title(use_case, lang),
+                column("device_kind"): device,
+                column("cost_12m", currency=currency): money(line.total),
+                column("train_cost", currency=currency): money(line.train_cost),
+                column("serve_cost", currency=currency): money(line.serve_cost),
+                column("source"): cost_source(line, analysis.assessment.cost.gpu_speedup, lang),
+                column("train_speed"): f"{line.train_speed.value:,.1f}",
+                column("serve_speed"): f"{line.serve_speed.value:,.1f}",
+                column("train_hours"): f"{line.train_hours:,.2f}",
+                column("serve_hours"): f"{line.serve_hours:,.0f}",
             })
     return rows
+
+
+def speed_source(speed: Any, device: str, speedup: float, lang: str) -> str:
+    """Where one throughput figure comes from: a run that measured it on this device, the other device's figure
+    scaled by the assumed GPU speed-up, or the planner's assumed default."""
+    if speed.source == MEASURED:
+        return translate("strategy.source.measured_run", lang, run=speed.run_id[:8])
+    if speed.run_id:  # scaled from the other device's measurement
+        key = "strategy.source.scaled_up" if device == "GPU" else "strategy.source.scaled_down"
+        return translate(key, lang, run=speed.run_id[:8], factor=f"{float(speedup):g}")
+    return translate("strategy.source.default", lang)
+
+
+def cost_source(line: Any, speedup: float, lang: str) -> str:
+    """The source of a cost line's figures: one text when training and serving share it, else both."""
+    train = speed_source(line.train_speed, line.device, speedup, lang)
+    serve = speed_source(line.serve_speed, line.device, speedup, lang)
+    return train if train == serve else translate("strategy.source.split", lang, train=train, serve=serve)
 
 
 def money(value: float | None) -> str:

@@ -99,3 +99,32 @@ def test_payoff_rows_and_yaml_round_trip_with_payoffs():
     old["use_cases"][0]["payoff"] = {"manual_cost": -1}
     with pytest.raises(AssessmentError, match=r"use_cases\[0\]\.payoff\.manual_cost"):
         load_yaml(yaml.safe_dump(old))
+
+
+def test_cost_rows_say_where_each_figure_comes_from_before_the_speeds_and_format_money():
+    """At 1,400 px the cost table hid its source column, and a GPU row scaled from a CPU run read like a
+    measurement (it listed the CPU run); sums read '1,752' as in the business table, not '1752.29'."""
+    from core.strategy.analysis import cost_rows
+    from core.strategy.evidence import Measured, Throughput
+
+    cpu = Throughput("cpu-run-1234", "CPU", samples_per_second=2_000.0, latency_p50_ms=2.0, batch_throughput=None)
+    measured = {"vision": Measured("vision", "test_accuracy", 0.98, "cpu-run-1234", "cnn", "digits",
+                                   ("cpu-run-1234",), cpu, cpu, None, 30.0)}
+    for lang in ("en", "zh"):
+        analysis = analyse(default_assessment(), measured, lang)
+        rows = cost_rows(analysis)
+        vision = [row for row in rows if "Vision" in row.values() or "视觉" in row.values()]
+        cpu_row, gpu_row = vision
+        headers = list(cpu_row)
+        assert headers.index(next(h for h in headers if h in ("Source", "来源"))) < headers.index(
+            next(h for h in headers if h in ("Training samples/s", "训练样本数/秒")))
+        line = analysis.costs["vision"]["CPU"]
+        assert cpu_row[headers[2]] == f"{line.total:,.0f}" and "." not in cpu_row[headers[2]]
+        speedup = f"{analysis.assessment.cost.gpu_speedup:g}"
+        if lang == "en":
+            assert cpu_row["Device"] == "CPU" and cpu_row["Source"] == "measured (run cpu-run-)"
+            assert gpu_row["Source"] == f"assumed: CPU figure of run cpu-run- × {speedup} GPU speed-up (no GPU run)"
+            nlp_gpu = [row for row in rows if row["Use case"] == "NLP"][1]
+            assert nlp_gpu["Source"] == "assumed: default throughput (no run)"
+        else:
+            assert cpu_row["来源"] == "实测（运行 cpu-run-）" and gpu_row["来源"].startswith("假设：")
