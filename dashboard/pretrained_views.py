@@ -67,14 +67,29 @@ def _model_label(use_case: Any, model_id: str) -> str:
     from dashboard.run_names import model_name
 
     try:
-        start = starting_point(use_case.candidate(model_id))
+        candidate = use_case.candidate(model_id)
     except KeyError:
         return model_name(use_case.id, model_id)
-    return f"{model_name(use_case.id, model_id)} · {start}"
+    label = f"{model_name(use_case.id, model_id)} · {starting_point(candidate)}"
+    if candidate.weights:
+        from core.models.weights import weights_status
+
+        status, size_mb = weights_status(candidate.weights)
+        if status == "download":  # offered, never preselected: it cannot run until the download succeeds
+            label += " · " + t("learning_curve.needs_download", size_mb=f"{size_mb:.0f}")
+    return label
 
 
-def render_learning_curve(use_case: Any, queue: Any, tracker: Any) -> None:
-    """Model selection's learning curve: start one background job, follow it, chart how many labels each model needs."""
+UPLOADED_SPLIT = "split:"  # a data choice of the learning curve that is an uploaded file's split (by fingerprint)
+
+
+def render_learning_curve(use_case: Any, queue: Any, tracker: Any, *, uploads: dict[str, str] | None = None,
+                          split_labels: dict[str, str] | None = None) -> None:
+    """Model selection's learning curve: start one background job, follow it, chart how many labels each model needs.
+
+    uploads ({split fingerprint: a completed run on it}) are the uploaded files the page compares runs on, offered
+    beside the bundled data sets; split_labels ({fingerprint: label}) name a curve's data in its chart and table.
+    """
     from core.selection.learning_curve import curve_points, latest_curve
 
     job_id = _curve_job(queue, use_case.id)
@@ -84,29 +99,47 @@ def render_learning_curve(use_case: Any, queue: Any, tracker: Any) -> None:
     st.caption(t("learning_curve.intro"))
     with st.expander(t("learning_curve.setup"), expanded=len(points) == 0 and state is None,
                      icon=":material/stacked_line_chart:"):
-        _render_curve_form(use_case, queue, busy=state is not None and state.active)
+        _render_curve_form(use_case, queue, busy=state is not None and state.active, uploads=uploads or {},
+                           split_labels=split_labels or {})
     job_id = st.session_state.get(f"{CURVE_JOB_KEY}_{use_case.id}")
     if job_id:
         _render_curve_progress(queue, job_id, use_case)
     if len(points) == 0:
         st.caption(t("learning_curve.none_yet"))
         return
-    _render_curve_results(points, use_case)
+    _render_curve_results(points, use_case, _curve_data_label(points, use_case, split_labels or {}))
 
 
-def _render_curve_form(use_case: Any, queue: Any, *, busy: bool) -> None:
+def _curve_data_label(points: Any, use_case: Any, split_labels: dict[str, str]) -> str:
+    """The data a curve was measured on, as people know it: an upload's file name and size, else the source's title."""
+    split = str(points["split"].iloc[0])
+    if split in split_labels:
+        return split_labels[split]
+    source_id = str(points["dataset"].iloc[0])
+    source = next((s for s in use_case.datasets if s.id == source_id), None)
+    return t(source.title_key) if source is not None else source_id
+
+
+def _render_curve_form(use_case: Any, queue: Any, *, busy: bool, uploads: dict[str, str],
+                       split_labels: dict[str, str]) -> None:
     from core.models.weights import weights_status
     from core.training.learning_curve import default_candidates
     from dashboard import access
     from dashboard.widgets import translated_choice
 
-    sources = {source.id: source for source in use_case.datasets if source.kind == "bundled" and source.is_available()[0]}
-    usable = [c.id for c in use_case.candidates if not c.weights or weights_status(c.weights)[0] != "offline"]
+    sources = {source.id: t(source.title_key) for source in use_case.datasets
+               if source.kind == "bundled" and source.is_available()[0]}
+    sources.update({UPLOADED_SPLIT + fingerprint: split_labels.get(fingerprint, fingerprint[:8])
+                    for fingerprint in uploads})
+    status = {c.id: weights_status(c.weights)[0] if c.weights else "none" for c in use_case.candidates}
+    usable = [c.id for c in use_case.candidates if status[c.id] != "offline"]
+    # preselected: only what can run now (no weights, or weights in the cache); a download waits for a tick
+    runnable = default_candidates(use_case, usable=lambda c: status[c.id] in ("none", "cached"))
     left, right = st.columns([1, 2])
     source_id = translated_choice(left.selectbox, t("learning_curve.dataset"), list(sources),
-                                  key=f"lc_dataset_{use_case.id}", format_func=lambda sid: t(sources[sid].title_key))
+                                  key=f"lc_dataset_{use_case.id}", format_func=sources.__getitem__)
     chosen = translated_choice(right.multiselect, t("learning_curve.models"), usable,
-                               default=[cid for cid in default_candidates(use_case) if cid in usable],
+                               default=[cid for cid in runnable if cid in usable],
                                key=f"lc_models_{use_case.id}", format_func=lambda cid: _model_label(use_case, cid))
     offline = [c for c in use_case.candidates if c.id not in usable]
     if offline:  # ImageNet backbones without their one-time download: say why they are not offered
@@ -118,11 +151,17 @@ def _render_curve_form(use_case: Any, queue: Any, *, busy: bool) -> None:
         from core.training.learning_curve import LearningCurveJob
 
         access.require("train")
-        job = LearningCurveJob(use_case.id, source_id, list(chosen), tracker=_tracker(), user=access.user_for_runs())
+        data = {"dataset": source_id}
+        if source_id.startswith(UPLOADED_SPLIT):  # the same file, seed and settings as the runs compared above
+            from core.training.pipeline import run_data_choice
+
+            dataset, seed, kwargs = run_data_choice(_tracker(), uploads[source_id[len(UPLOADED_SPLIT):]])
+            data = {"dataset": dataset, "seed": seed, "dataset_kwargs": kwargs}
+        job = LearningCurveJob(use_case.id, candidates=list(chosen), tracker=_tracker(), user=access.user_for_runs(),
+                               **data)
         st.session_state[f"{CURVE_JOB_KEY}_{use_case.id}"] = queue.submit(
-            job, title=t("learning_curve.job_title", use_case=t(use_case.title_key),
-                         dataset=t(sources[source_id].title_key)),
-            meta={"learning_curve": use_case.id, "dataset": source_id, "models": list(chosen)})
+            job, title=t("learning_curve.job_title", use_case=t(use_case.title_key), dataset=sources[source_id]),
+            meta={"learning_curve": use_case.id, "dataset": data["dataset"], "models": list(chosen)})
         st.rerun()  # redraw with the job running: the start button disabled, the progress below it
 
 
@@ -170,11 +209,13 @@ def _render_curve_progress(queue: Any, job_id: str, use_case: Any) -> None:
             models = {p["model"] for p in current.result["points"]}
             fractions = {p["fraction"] for p in current.result["points"]}
             st.success(t("learning_curve.finished", points=len(models), fractions=len(fractions)))
+            for model, error in (current.result.get("skipped") or {}).items():  # e.g. weights not downloadable
+                st.warning(t("learning_curve.skipped", model=model_name(use_case.id, model), reason=error_text(error)))
 
     panel()
 
 
-def _render_curve_results(points: Any, use_case: Any) -> None:
+def _render_curve_results(points: Any, use_case: Any, data_label: str) -> None:
     from core.evaluation.catalogue import format_metric, higher_is_better, is_percent
     from core.selection.compare import quality_columns
     from core.selection.learning_curve import TOLERANCE, needed_by_model
@@ -192,7 +233,7 @@ def _render_curve_results(points: Any, use_case: Any) -> None:
         name = model_name(use_case.id, model)
         curves[name] = (rows["train_size"].tolist(), rows[metric].tolist())
         starts[name] = _start_id(use_case, str(model))
-    st.plotly_chart(plot_learning_curve(curves, title=t("learning_curve.chart_title"),
+    st.plotly_chart(plot_learning_curve(curves, title=t("learning_curve.chart_title_data", data=data_label),
                                         x_title=t("learning_curve.x_title"), y_title=y_title, percent=percent,
                                         starts=starts),
                     key=f"lc_chart_{use_case.id}")
@@ -213,7 +254,7 @@ def _render_curve_results(points: Any, use_case: Any) -> None:
         })
     import pandas as pd
 
-    st.markdown(f"**{t('learning_curve.needed_title')}**")
+    st.markdown(f"**{t('learning_curve.needed_title_data', data=data_label)}**")
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key=f"lc_needed_{use_case.id}")
     tolerance = t("learning_curve.tolerance_points") if percent else f"{TOLERANCE:g}"
     test = points["test_size"].iloc[0] if "test_size" in points else None

@@ -49,6 +49,19 @@ def split_options(completed: pd.DataFrame, fingerprints: dict[str, str]) -> dict
             for fp, label in options.items()}
 
 
+def uploaded_splits(completed: pd.DataFrame, fingerprints: dict[str, str]) -> dict[str, str]:
+    """{split fingerprint: newest completed run on it} for the splits of uploaded files (a learning curve can
+    train on the same file, seed and settings as that run)."""
+    found: dict[str, str] = {}
+    if completed.empty or "source_kind" not in completed:
+        return found
+    for row in completed.sort_values("started", ascending=False).to_dict("records"):
+        fingerprint = fingerprints.get(row["run_id"])
+        if fingerprint and row.get("source_kind") == "uploaded":
+            found.setdefault(fingerprint, row["run_id"])
+    return found
+
+
 def render_benchmark_all(use_case: Any, splits: dict[str, str], queue: Any) -> None:
     """Train every default candidate on one split as background jobs, with their progress."""
     with st.expander(t("selection_page.benchmark_title"), expanded=not splits):

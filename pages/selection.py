@@ -62,7 +62,9 @@ with right:
 st.subheader(t("selection_page.baseline_title"))
 significance, baseline = views.render_baseline_tests(tracker, table, use_case, scope=scope)
 
-render_learning_curve(use_case, queue, tracker)  # how many labelled examples each starting point needs
+# how many labelled examples each starting point needs, on bundled data or an uploaded file compared here
+render_learning_curve(use_case, queue, tracker, uploads=views.uploaded_splits(completed, fingerprints),
+                      split_labels=splits)
 
 # ---- guidance ----------------------------------------------------------------------------------
 st.subheader(t("selection_page.guidance_title"))

@@ -21,6 +21,7 @@ import numpy as np
 
 from core.config import Settings, get_settings
 from core.errors import DataError
+from core.models.weights import WeightsUnavailable
 from core.selection.learning_curve import PARAM_CURVE, PARAM_CURVE_SIZE, PARAM_FRACTION, PARAM_SPLIT
 from core.training.fitters import fitter_for
 from core.training.subsets import subset_size
@@ -90,6 +91,7 @@ class LearningCurveJob:
     user: str | None = None
     settings: Settings | None = None
     curve_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    uploads: dict[str, bytes] = field(default_factory=dict)  # an uploaded file's bytes, for a remote worker
 
     def specs(self) -> list[Any]:
         """The full-data TrainingSpec of each chosen candidate, in the order chosen."""
@@ -103,22 +105,33 @@ class LearningCurveJob:
         return [dataclasses.replace(by_id[cid], user=self.user) for cid in self.candidates]
 
     def __call__(self, context: Any) -> dict[str, Any]:
-        from core.training.pipeline import load_dataset, run_training
+        from core.training.pipeline import _with_uploads
 
         fractions = sorted({float(f) for f in self.fractions})
         for fraction in fractions:
             subset_size(1, fraction)  # a fraction outside (0, 1] fails before anything trains
+        if self.uploads:  # on a worker that cannot read the app's disk: store the file here first
+            return dataclasses.replace(self, uploads={}, dataset_kwargs=_with_uploads(
+                self.dataset_kwargs, self.uploads, self.settings or get_settings()))._points(context, fractions)
+        return self._points(context, fractions)
+
+    def _points(self, context: Any, fractions: list[float]) -> dict[str, Any]:
+        from core.training.pipeline import load_dataset, run_training
+
         specs = self.specs()
         full = load_dataset(self.use_case, self.dataset, seed=self.seed, **self.dataset_kwargs)
         classes = len(np.unique(full.y_train)) if np.issubdtype(np.asarray(full.y_train).dtype, np.integer) else 0
         total = len(full.y_train)
         plan = [(spec, fraction) for spec in specs for fraction in fractions]
         done: list[dict[str, Any]] = []
+        skipped: dict[str, Exception] = {}  # models whose pretrained weights cannot be had now, with why
         status = "completed"
         for position, (spec, fraction) in enumerate(plan, start=1):
             if context.cancelled.is_set():
                 status = "cancelled"
                 break
+            if spec.candidate in skipped:
+                continue
             size = subset_size(total, fraction, classes)
             curve_params = {PARAM_CURVE: self.curve_id, PARAM_FRACTION: fraction, PARAM_SPLIT: full.fingerprint,
                             PARAM_CURVE_SIZE: size}
@@ -131,9 +144,13 @@ class LearningCurveJob:
                 self.tracker.log_params(run_id, curve_params)
 
             report(None)
-            outcome = run_training(dataclasses.replace(spec, train_fraction=fraction), tracker=self.tracker,
-                                   report=report, cancel_event=context.cancelled, on_run_id=started,
-                                   settings=self.settings, tags=getattr(context, "run_tags", None))
+            try:
+                outcome = run_training(dataclasses.replace(spec, train_fraction=fraction), tracker=self.tracker,
+                                       report=report, cancel_event=context.cancelled, on_run_id=started,
+                                       settings=self.settings, tags=getattr(context, "run_tags", None))
+            except WeightsUnavailable as error:  # no network for a one-time download: the other models go on
+                skipped[spec.candidate] = error
+                continue
             if outcome.status == "cancelled":
                 status = "cancelled"
                 break
@@ -141,7 +158,10 @@ class LearningCurveJob:
                          "train_size": size, **{k: v for k, v in outcome.metrics.items()
                                                 if k.startswith(("test_", "latency_")) or k == "train_seconds"}})
             context.report(CurveProgress(position, len(plan), spec.candidate, fraction, size, None, tuple(done)))
-        return {"status": status, "curve_id": self.curve_id, "split": full.fingerprint, "points": done}
+        if skipped and not done and status == "completed":
+            raise next(iter(skipped.values()))  # nothing could train: the job fails with the reason
+        return {"status": status, "curve_id": self.curve_id, "split": full.fingerprint, "points": done,
+                "skipped": skipped}
 
     @property
     def wants_gpu(self) -> bool:
@@ -153,8 +173,12 @@ class LearningCurveJob:
             fitter_for(case.candidate(c).kind).uses_accelerator for c in self.candidates)
 
     def for_remote(self) -> "LearningCurveJob":
-        """This job with the app's settings, ready to run on another machine (bundled data only)."""
-        return dataclasses.replace(self, settings=self.settings or get_settings())
+        """This job with the app's settings and an uploaded file's bytes, ready to run on another machine."""
+        from core.training.pipeline import _upload_files
+
+        settings = self.settings or get_settings()
+        uploads = {name: path.read_bytes() for name, path in _upload_files(self.dataset_kwargs, settings).items()}
+        return dataclasses.replace(self, settings=settings, uploads=uploads)
 
 
 def run_learning_curve(job: LearningCurveJob, *, report: Callable[[Any], None] | None = None,

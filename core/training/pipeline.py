@@ -382,16 +382,22 @@ def load_run_model(tracker: Any, run_id: str) -> Any:
     return load_model(tracker.model_path(run_id))
 
 
-def load_run_dataset(tracker: Any, run_id: str, *, record: Any = None) -> Dataset:
-    """The dataset (same source, seed and upload) a run was trained and tested on."""
+def run_data_choice(tracker: Any, run_id: str, *, record: Any = None) -> tuple[str, int, dict[str, Any]]:
+    """(source id, seed, dataset arguments) a run was trained on, its upload as a file on this machine: what
+    load_dataset needs to build the same split again (to re-evaluate it, or to train more on the same data)."""
     record = record if record is not None else tracker.record(run_id)
-    params = record.params
     try:
         kwargs = tracker.load_dict(run_id, DATASET_FILE).get("kwargs", {})
     except (StudioError, OSError):
         kwargs = {}  # every run writes dataset.json; without it a bundled source still loads
-    kwargs = _local_uploads(tracker, run_id, kwargs)
-    return load_dataset(params["use_case"], params["dataset"], seed=record.seed, **kwargs)
+    return record.params["dataset"], record.seed, _local_uploads(tracker, run_id, kwargs)
+
+
+def load_run_dataset(tracker: Any, run_id: str, *, record: Any = None) -> Dataset:
+    """The dataset (same source, seed and upload) a run was trained and tested on."""
+    record = record if record is not None else tracker.record(run_id)
+    source, seed, kwargs = run_data_choice(tracker, run_id, record=record)
+    return load_dataset(record.params["use_case"], source, seed=seed, **kwargs)
 
 
 def reevaluate_run(tracker: Any, run_id: str) -> dict[str, Any]:

@@ -71,3 +71,59 @@ def test_the_chosen_models_are_named_in_chinese_after_a_language_switch(app_test
     assert list(models.proto.raw_values) == [
         translate(vision.candidate("cnn").name_key, "zh") + " · " + translate("pretrained.from_scratch", "zh"),
         translate(vision.candidate("logreg").name_key, "zh") + " · " + translate("pretrained.baseline", "zh")]
+
+
+def test_a_learning_curve_on_an_uploaded_file_the_page_compares_names_that_file(app_test):
+    """The curve offered bundled data only, and its table did not name its data while the page was about an upload."""
+    import numpy as np
+    import pandas as pd
+
+    at = app_test(timeout=120)
+    at.run()
+    from core.training import pipeline
+    from core.training.pipeline import TrainingSpec, run_training
+    from dashboard.services import get_job_queue, get_tracker
+
+    rng = np.random.default_rng(0)
+    income = rng.normal(50, 15, 400).round(1)
+    frame = pd.DataFrame({"income": income, "age": rng.integers(20, 70, 400),
+                          "Status": np.where(income + rng.normal(0, 10, 400) < 45, "bad", "good")})
+    path = pipeline.store_upload(frame.to_csv(index=False).encode(), suffix=".csv")
+    kwargs = {"path": str(path), "target": "Status", "bad_value": "bad", pipeline.UPLOAD_NAME: "branch-loans.csv"}
+    outcome = run_training(TrainingSpec("finance", "upload_csv", "scorecard", dataset_kwargs=kwargs),
+                           tracker=get_tracker())
+    fingerprint = get_tracker().record(outcome.run_id).fingerprint
+    at.switch_page(PAGE).run()
+    at.selectbox(key="sel_use_case").set_value("finance").run()
+    data = at.selectbox(key="lc_dataset_finance")
+    option = "split:" + fingerprint
+    assert any(label.startswith("branch-loans.csv") for label in data.options)  # named as people know the file
+    data.set_value(option).run()
+    at.multiselect(key="lc_models_finance").set_value(["scorecard"]).run()
+    at.button(key="lc_start_finance").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    queue = get_job_queue()
+    job = next(job for job in queue.jobs() if job.meta.get("learning_curve") == "finance")
+    state = queue.wait(job.id, timeout=300)
+    assert state.state == "completed", state.error
+    assert state.result["split"] == fingerprint  # the same file, seed and settings as the compared runs
+    assert {p["train_size"] for p in state.result["points"]} >= {int(get_tracker().record(outcome.run_id)
+                                                                      .params["train_size"])}
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    titles = [m.value for m in at.markdown if translate("learning_curve.needed_title_data", "en", data="")[:-1]
+              .strip(" ·") in m.value]
+    assert titles and "branch-loans.csv" in titles[0]
+    assert any(chart.proto.spec and "branch-loans.csv" in chart.proto.spec for chart in at.get("plotly_chart"))
+
+
+def test_models_that_need_a_download_are_offered_with_their_size_but_not_preselected(app_test, record_run):
+    """With the network flag on but nothing cached, MobileNetV3-Small was preselected and the curve failed at once."""
+    at = app_test(offline=False)
+    at.run()
+    record_run("vision", "digits", "logreg", {"test_accuracy": 0.9}, train_size=1000, fingerprint="fp-digits")
+    at.switch_page(PAGE).run()
+    models = at.multiselect(key="lc_models_vision")
+    assert "mobilenet_v3_small" not in models.value and models.value == ["cnn", "logreg"]
+    label = next(option for option in models.options if option.startswith("MobileNetV3-Small"))
+    assert "needs a one-time" in label and "MB download" in label
