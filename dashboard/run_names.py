@@ -21,6 +21,23 @@ def model_name(use_case_id: Any, model_id: Any) -> str:
     return model_title(use_case_id, model_id, current_language())
 
 
+def seconds_text(seconds: Any) -> str:
+    """A duration as the Runs table and the labs' tiles both write it: "0.04 s" (a one-pass fit is not "0.0 s"),
+    "12.3 s", "3:05 min"; "–" when unknown."""
+    try:
+        seconds = float(seconds)
+    except (TypeError, ValueError):
+        return "–"
+    if not np.isfinite(seconds):
+        return "–"
+    if seconds < 0.995:
+        return f"{seconds:.2f} s"
+    if seconds < 59.95:  # 59.96 s is "1:00 min", not "60.0 s"
+        return f"{seconds:.1f} s"
+    whole = int(round(seconds))
+    return f"{whole // 60}:{whole % 60:02d} min"
+
+
 def metric_value_text(metric: str, value: Any) -> str:
     """A test figure that says which metric it is: "AUC 0.812", "accuracy 93.1 %", "RMSE 0.857 stars"."""
     from core.evaluation.catalogue import format_metric

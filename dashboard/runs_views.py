@@ -15,7 +15,8 @@ from core.tracking.records import run_record
 from dashboard import access, charts
 from dashboard.history_views import curve_label
 from dashboard.i18n import device_text, error_text, t
-from dashboard.run_names import dataset_text, metric_value_text, model_name, primary_metric_text, status_label, use_case_title
+from dashboard.run_names import (dataset_text, metric_value_text, model_name, primary_metric_text, seconds_text,
+                                 status_label, use_case_title)
 
 def runs_table(runs: pd.DataFrame) -> pd.DataFrame:
     """The run history as a person reads it: translated headers, units, status words."""
@@ -27,7 +28,9 @@ def runs_table(runs: pd.DataFrame) -> pd.DataFrame:
             t("runs.col_dataset"): [dataset_text(row) for row in runs.to_dict("records")],
             t("runs.col_model"): [model_name(row.get("use_case"), row["model"]) for row in runs.to_dict("records")],
             t("runs.col_device"): runs["device"].map(device_text),
-            t("runs.col_duration"): runs["duration_s"].map(lambda s: f"{s:.1f} s" if pd.notna(s) else "–"),
+            # fitting alone (the labs' "Training time" tile) and the whole run (loading, testing, saving)
+            t("runs.col_train_time"): runs["train_seconds"].map(seconds_text) if "train_seconds" in runs else "–",
+            t("runs.col_duration"): runs["duration_s"].map(seconds_text),
             t("runs.col_metric"): [primary_metric_text(row) for row in runs.to_dict("records")],
             t("runs.col_status"): runs["status"].map(status_label),
             t("access.col_user"): runs["user"].replace("", "–") if "user" in runs else "–",

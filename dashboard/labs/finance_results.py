@@ -15,7 +15,7 @@ from dashboard import finance_charts as charts
 from dashboard.business_views import render_business_case
 from dashboard.i18n import device_text, error_text, t
 from dashboard.labs.contract import LabData
-from dashboard.run_names import model_name
+from dashboard.run_names import model_name, seconds_text
 from dashboard.run_views import comparable_runs, load_evaluation
 
 
@@ -36,7 +36,8 @@ def render_metric_row(metrics: dict[str, float], tags: dict[str, str]) -> None:
     show(columns[3], "finance.metric.pr_auc", "test_pr_auc", "{:.3f}", "finance.metric.pr_auc_help")
     show(columns[4], "finance.metric.min_cost", "test_min_cost", "{:.3f}", "finance.metric.min_cost_help")
     show(columns[5], "finance.metric.latency", "latency_p50_ms", "{:.2f} ms", "finance.metric.latency_help")
-    show(columns[6], "finance.metric.train_time", "train_seconds", "{:.1f} s")
+    columns[6].metric(t("finance.metric.train_time"), seconds_text(metrics.get("train_seconds")),
+                      help=t("lab.train_time_help"))
     columns[7].metric(t("finance.metric.device"), device_text(tags.get(TAG_DEVICE)))
 
 

@@ -21,7 +21,7 @@ from dashboard.data_views import load_csv_source, load_dataset_for_ui, render_so
 from dashboard.i18n import dataset_source, device_text, error_text, t
 from dashboard.job_progress import render_job_progress
 from dashboard.labs.contract import LabData, LabView
-from dashboard.run_names import model_name
+from dashboard.run_names import model_name, seconds_text
 from dashboard.run_views import completed_run, render_import_model, run_model
 from dashboard.training_form import render_candidate_training
 from dashboard.uploads import checked_uploader, forget_upload, stored_upload_kwargs, upload_name
@@ -44,7 +44,7 @@ def render_metric_row(metrics: dict[str, float], tags: dict[str, str]) -> None:
     params = metrics.get("parameters")
     columns[3].metric(t("lab.parameters"), f"{int(params):,}" if params is not None else "–")
     seconds = metrics.get("train_seconds")
-    columns[4].metric(t("lab.train_time"), f"{seconds:.1f} s" if seconds is not None else "–")
+    columns[4].metric(t("lab.train_time"), seconds_text(seconds), help=t("lab.train_time_help"))
     columns[5].metric(t("lab.device"), device_text(tags.get(TAG_DEVICE)))
 
 

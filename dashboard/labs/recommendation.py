@@ -18,7 +18,7 @@ from dashboard.i18n import dataset_source, device_text, error_text, t
 from dashboard.job_progress import render_job_outcome, render_job_progress
 from dashboard.labs.contract import LabData, LabView
 from dashboard.labs.generic import render_csv_data
-from dashboard.run_names import model_name
+from dashboard.run_names import model_name, seconds_text
 from dashboard.run_views import comparable_runs, completed_run, render_run_results, run_model
 from dashboard.training_form import render_candidate_training
 from dashboard.uploads import forget_upload, upload_bytes
@@ -176,7 +176,7 @@ def render_metric_row(metrics: dict[str, float], tags: dict[str, str]) -> None:
     columns[4].metric(t("recommendation.coverage"), _pct(metrics.get("test_coverage_at_10")),
                       help=t("recommendation.coverage_help"))
     seconds = metrics.get("train_seconds")
-    columns[5].metric(t("lab.train_time"), f"{seconds:.1f} s" if seconds is not None else "–")
+    columns[5].metric(t("lab.train_time"), seconds_text(seconds), help=t("lab.train_time_help"))
     p50 = metrics.get("latency_p50_ms")
     columns[6].metric(t("lab.latency_p50"), f"{p50:.2f} ms" if p50 is not None else "–",
                       help=t("recommendation.latency_help"))

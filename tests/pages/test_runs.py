@@ -34,3 +34,26 @@ def test_uploads_show_their_file_name_rows_and_named_metrics_and_the_chart_keeps
     overlay = at.multiselect(key="runs_selected_all")
     assert overlay.value == [adult, credit]  # the newest run's use case only: no digits or ratings curves mixed in
     assert overlay.format_func(adult).startswith("Gradient boosting (scikit-learn) · adult.csv · 32,561 rows · AUC 0.790")
+
+
+def test_a_one_pass_fit_reads_the_same_on_the_runs_table_and_its_tile(app_test, record_run):
+    """Popularity's tile said "Training time 0.0 s" while the Runs table said 0.8 s: the table showed the whole run
+    (load, fit, test, save) under "Duration", the tile the fit alone at one decimal. Both now name what they time."""
+    at = app_test(timeout=120)
+    record_run("recommendation", "movielens", "popularity", {"test_rmse": 1.02, "train_seconds": 0.034},
+               train_size=80_003, fingerprint="ml")
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, [e.value for e in at.exception]
+    table = at.dataframe[0].value
+    assert list(table["Training time"]) == ["0.03 s"]
+    assert "Run time (total)" in table.columns and "Duration" not in table.columns
+    tiles = {metric.label: metric.value for metric in at.metric}
+    assert tiles["Training time"] == "0.03 s"
+
+
+def test_durations_are_written_one_way_everywhere():
+    from dashboard.run_names import seconds_text
+
+    assert [seconds_text(s) for s in (0.034, 0.0, 0.8, 12.34, 59.96, 185, None, float("nan"), "x")] == [
+        "0.03 s", "0.00 s", "0.80 s", "12.3 s", "1:00 min", "3:05 min", "–", "–", "–"]
