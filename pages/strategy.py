@@ -178,10 +178,13 @@ else:
 st.subheader(t("strategy.section.report"))
 report_lang = st.radio(t("strategy.report.language"), list(LANGUAGE_NAMES), format_func=LANGUAGE_NAMES.__getitem__,
                        horizontal=True, key="stg_report_lang", index=list(LANGUAGE_NAMES).index(lang))
-if st.button(t("strategy.report.build"), key="stg_build", type="primary", icon=":material/description:"):
-    from core.strategy.report import build_brief
-
+# the click says so at once (a callback runs before the page redraws, which takes seconds with many runs);
+# the spinner then covers the report module's import (fpdf, charts) as well as the build
+if st.button(t("strategy.report.build"), key="stg_build", type="primary", icon=":material/description:",
+             on_click=lambda: st.toast(t("strategy.report.building"), icon=":material/hourglass_top:")):
     with st.spinner(t("strategy.report.building")):
+        from core.strategy.report import build_brief
+
         in_language = analyse(current, measured, report_lang, business)
         brief = build_brief(in_language, roadmap(in_language.ranking, start=today),
                             risk_register(current, in_language.ranking, in_language.costs, report_lang), today=today)

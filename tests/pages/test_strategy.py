@@ -194,6 +194,8 @@ def test_one_click_builds_the_brief_in_chinese(app_test):
     at.radio(key="stg_report_lang").set_value("zh").run()
     at.button(key="stg_build").click().run()
     assert not at.exception
+    # the click is answered at once (its callback runs before the page redraws), not after seconds of nothing
+    assert [toast.value for toast in at.toast] == [translate("strategy.report.building", "en")]
     labels = [b.label for b in at.get("download_button")]
     assert labels == ["Save the assessment (YAML)", "Download the brief (HTML)", "Download the brief (PDF)"]
     assert "The brief is ready (简体中文). Download it below." in _texts(at.success)
