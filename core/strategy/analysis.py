@@ -150,7 +150,7 @@ def ranking_rows(analysis: Analysis) -> list[dict[str, Any]]:
             translate("strategy.table.risk", lang): round(ranked.risk, 2),
             translate("strategy.table.priority", lang): round(ranked.priority, 2),
             translate("strategy.table.device", lang): line.device,
-            translate("strategy.table.cost_12m", lang, currency=currency): round(line.total, 2),
+            translate("strategy.table.cost_12m", lang, currency=currency): money(line.total),
             translate("strategy.table.evidence", lang): _evidence_label(analysis, ranked.id),
             translate("business.table.net", lang, currency=currency): (
                 money(analysis.economics[ranked.id].net) if ranked.id in analysis.economics else "-"),

@@ -44,6 +44,8 @@ def test_a_payoff_with_a_run_makes_the_value_criterion_measured():
     ranking = {row["Use case"]: row for row in ranking_rows(analysis)}
     assert ranking["Vision"]["Net benefit / year (USD)"] == f"{750_000 - cost:,.0f}" and ranking["NLP"][
         "Net benefit / year (USD)"] == "-"
+    # the ranking's cost reads like the business table's ("1,752", not "1752.29" in the PDF brief)
+    assert ranking["Vision"]["12-month cost (USD)"] == f"{cost:,.0f}"
 
 
 def test_the_value_changes_the_ranking():
