@@ -166,34 +166,80 @@ def _appetite_changed() -> None:
 
 # ---- evidence -----------------------------------------------------------------------------------
 
+DATA_KEY = "stg_data_"  # + use case id: the data set that stands for that use case (a selectbox)
+
+
+def _data_choice() -> tuple[tuple[str, str], ...]:
+    """What the data selectboxes hold (read before they are drawn, so the evidence above them follows them)."""
+    return tuple(sorted((str(key)[len(DATA_KEY):], str(value)) for key, value in st.session_state.items()
+                        if str(key).startswith(DATA_KEY) and value))
+
+
 @st.cache_data(ttl=EVIDENCE_TTL_S, show_spinner=False)
-def _read_evidence() -> tuple[dict, int, str, dict]:
-    """(measured per use case, runs read, error text, stored evaluations for the business case) from the
-    tracker, read at most every few seconds."""
+def _read_evidence(choice: tuple[tuple[str, str], ...] = ()) -> tuple[dict, int, str, dict, dict]:
+    """(measured per use case, runs read, error text, stored evaluations for the business case, data sets per use
+    case) from the tracker, read at most every few seconds. Each use case is measured on one data set: `choice`
+    ((use case, data key), ...) or its default (core.strategy.evidence.data_sets)."""
     from core.business.evidence import collect, evaluation_loader
     from core.config import get_settings
+    from core.strategy.evidence import baselines, data_sets, runs_on_chosen_data
     from dashboard.services import get_tracker
 
     uri = get_settings().tracking_uri
     if uri.startswith("sqlite:///") and not Path(uri[len("sqlite:///"):]).exists():
-        return {}, 0, "", {}  # no run was ever stored here: nothing to read, and no MLflow import to pay for
+        return {}, 0, "", {}, {}  # no run was ever stored here: nothing to read, and no MLflow import to pay for
     try:
         tracker = get_tracker()
         runs = tracker.list_runs()
-        measured = measured_from_runs(runs, primary_metrics())
-        return measured, len(runs), "", collect(runs, measured, evaluation_loader(tracker))
+        known = baselines()
+        options = {use_case: data_sets(runs, use_case, baseline=baseline) for use_case, baseline in known.items()}
+        chosen = runs_on_chosen_data(runs, dict(choice), known)
+        measured = measured_from_runs(chosen, primary_metrics())
+        return measured, len(runs), "", collect(chosen, measured, evaluation_loader(tracker)), options
     except Exception as error:  # noqa: BLE001 - no tracker means "assumed", never a broken page
-        return {}, 0, f"{type(error).__name__}: {str(error)[:160]}", {}
+        return {}, 0, f"{type(error).__name__}: {str(error)[:160]}", {}, {}
 
 
 def evidence() -> tuple[dict, int, str]:
-    measured, runs_read, error, _ = _read_evidence()
+    measured, runs_read, error, _, _ = _read_evidence(_data_choice())
     return measured, runs_read, error
 
 
 def business_evidence() -> dict:
     """{use case id: RunEvidence}: the stored evaluations the business case values (core.business.evidence)."""
-    return _read_evidence()[3]
+    return _read_evidence(_data_choice())[3]
+
+
+def render_data_choice(current: Assessment, measured: dict) -> None:
+    """Per use case with runs on more than one data set: which one stands for it (its evidence, cost and value)."""
+    from core.strategy.analysis import data_text
+
+    options = _read_evidence(_data_choice())[4]
+    several = {u.id: options[u.id] for u in current.use_cases if len(options.get(u.id, ())) > 1}
+    if not several:
+        return
+    with st.expander(t("strategy.data.title"), expanded=True, icon=":material/dataset:"):
+        st.caption(t("strategy.data.help"))
+        columns = st.columns(min(len(several), 2))
+        for index, (use_case_id, sets) in enumerate(several.items()):
+            labels = {data.key: t("strategy.data.option", data=data_text(use_case_id, data, current_language()),
+                                  runs=data.runs, newest=_when(data.newest)) for data in sets}
+            with columns[index % len(columns)]:
+                translated_choice(st.selectbox, t("strategy.data.pick", use_case=_title(current, use_case_id)),
+                                  list(labels), key=DATA_KEY + use_case_id, format_func=labels.__getitem__)
+
+
+def _when(started: Any) -> str:
+    try:
+        return started.strftime("%Y-%m-%d %H:%M")
+    except (AttributeError, ValueError):
+        return "–"
+
+
+def _title(current: Assessment, use_case_id: str) -> str:
+    from core.strategy.model import use_case_title
+
+    return use_case_title(current.use_case(use_case_id), current_language())
 
 
 # ---- editing widgets ------------------------------------------------------------------------------

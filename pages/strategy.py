@@ -68,6 +68,7 @@ if evidence_error:
 else:
     measured_count = sum(1 for u in current.use_cases if u.id in measured)
     st.caption(t("strategy.evidence_summary", measured=measured_count, total=len(current.use_cases), runs=runs_read))
+    views.render_data_choice(current, measured)  # which data set stands for a use case with runs on several
 
 try:
     analysis = analyse(current, measured, lang, business)

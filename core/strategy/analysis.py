@@ -122,6 +122,7 @@ def evidence_rows(analysis: Analysis) -> list[dict[str, Any]]:
                 translate("strategy.table.value", lang): _fmt(item.value),
                 translate("strategy.table.runs", lang): ", ".join(_run_text(analysis, use_case.id, run_id)
                                                                   for run_id in item.run_ids) or "-",
+                translate("strategy.table.data", lang): _measured_data(analysis, use_case.id) if item.run_ids else "-",
             })
     return rows
 
@@ -159,13 +160,40 @@ def ranking_rows(analysis: Analysis) -> list[dict[str, Any]]:
 
 
 def _evidence_label(analysis: Analysis, use_case_id: str) -> str:
-    """'measured (run 1a2b3c4d)' when feasibility comes from a run, else 'assumed'."""
+    """'measured (run 1a2b3c4d) · credit.csv · 1,000 applicants' when feasibility comes from a run, else 'assumed'."""
     feasibility = analysis.effective[use_case_id]["feasibility"]
     label = translate(f"strategy.source.{feasibility.source}", analysis.lang)
     if feasibility.run_ids:
-        return translate("strategy.table.measured_by", analysis.lang, source=label,
-                         runs=", ".join(r[:8] for r in feasibility.run_ids))
+        label = translate("strategy.table.measured_by", analysis.lang, source=label,
+                          runs=", ".join(r[:8] for r in feasibility.run_ids))
+        data = _measured_data(analysis, use_case_id)
+        return f"{label} · {data}" if data != "-" else label
     return label
+
+
+def _measured_data(analysis: Analysis, use_case_id: str) -> str:
+    """The data set a use case's evidence was measured on, as people know it; '-' when there is none."""
+    measured = analysis.measured.get(use_case_id)
+    if measured is None or measured.data is None:
+        return "-"
+    return data_text(use_case_id, measured.data, analysis.lang)
+
+
+def data_text(use_case_id: str, data: Any, lang: str) -> str:
+    """A data set as people know it: an upload's file name and size ("credit.csv · 1,000 applicants"), else the
+    source's title ("Credit applicants (modeldata)"); never the source id or the stored file's hash."""
+    from core.usecases.registry import USE_CASES
+
+    use_case = USE_CASES.get(use_case_id)
+    source = next((s for s in use_case.datasets if s.id == data.dataset), None) if use_case else None
+    title = translate(source.title_key, lang) if source is not None else data.dataset
+    if not data.source_name:
+        return title
+    if data.rows is None:
+        return data.source_name
+    unit = use_case_id if use_case_id in ("vision", "nlp", "recommendation", "finance") else "other"
+    return translate("run_names.upload", lang, name=data.source_name,
+                     rows=translate(f"run_names.rows.{unit}", lang, count=f"{data.rows:,}"))
 
 
 def cost_rows(analysis: Analysis) -> list[dict[str, Any]]:

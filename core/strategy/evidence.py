@@ -110,6 +110,79 @@ class Measured:
     gpu: Throughput | None
     train_seconds: float | None
     start: str = ""  # the best run's starting point: pretrained | scratch | baseline (core.strategy.starting_points)
+    data: DataSet | None = None  # the data set these runs share (when chosen: core.strategy.evidence.data_sets)
+
+
+@dataclass(frozen=True)
+class DataSet:
+    """One data set a use case has completed runs on: a bundled/online source, or one uploaded file (by name and size).
+
+    The Strategy planner measures a use case on one of them, chosen by the person (default: see data_sets).
+    """
+
+    key: str
+    dataset: str  # the source id ("credit_data", "upload_csv")
+    source_name: str  # an upload's file name; "" for a bundled or online source
+    rows: int | None  # examples in the file or source (train + validation + test)
+    runs: int  # completed runs on it
+    newest: Any  # start time of its newest completed run
+    has_baseline: bool  # the use case's baseline was run on it (a business case compares against it)
+
+
+def data_key(row: Mapping[str, Any]) -> str:
+    """Which data set a run used: its source id, and for an upload also the file's name and row count."""
+    dataset = str(row.get("dataset") or "")
+    if row.get("source_kind") != "uploaded":
+        return dataset
+    rows = finite_value(row.get("dataset_rows"))
+    return f"{dataset}|{row.get('source_name') or ''}|{int(rows) if rows is not None else ''}"
+
+
+def data_sets(runs: Any, use_case: str, *, baseline: str = "") -> list[DataSet]:
+    """The data sets of a use case's completed runs, the default first: the newest data set on which the baseline
+    ran too (so its value is priced against it), else the one with the newest run."""
+    if runs is None or len(runs) == 0 or "use_case" not in runs.columns:
+        return []
+    rows = [row for row in runs[runs["use_case"] == use_case].to_dict("records") if row.get("status") == "completed"]
+    found: dict[str, DataSet] = {}
+    for row in rows:
+        key = data_key(row)
+        known = found.get(key)
+        rows_count = finite_value(row.get("dataset_rows"))
+        found[key] = DataSet(
+            key=key, dataset=str(row.get("dataset") or ""),
+            source_name=str(row.get("source_name") or "") if row.get("source_kind") == "uploaded" else "",
+            rows=int(rows_count) if rows_count is not None else (known.rows if known else None),
+            runs=(known.runs if known else 0) + 1,
+            newest=max(row.get("started"), known.newest, key=_timestamp) if known else row.get("started"),
+            has_baseline=bool(known and known.has_baseline) or (bool(baseline) and row.get("model") == baseline))
+    return sorted(found.values(), key=lambda data: (not data.has_baseline, -_timestamp(data.newest)))
+
+
+def _timestamp(value: Any) -> float:
+    try:
+        return float(value.timestamp())
+    except (AttributeError, TypeError, ValueError, OverflowError):
+        return 0.0
+
+
+def runs_on_chosen_data(runs: Any, choice: Mapping[str, str], baselines: Mapping[str, str]) -> Any:
+    """The runs with each use case's rows kept to one data set: `choice[use case]` where it names one of its data
+    sets, else the default of data_sets(). Runs of other use cases pass unchanged."""
+    if runs is None or len(runs) == 0 or "use_case" not in runs.columns:
+        return runs
+    chosen = {use_case: chosen_data(runs, use_case, choice, baselines) for use_case in baselines}
+    keep = [row.get("use_case") not in chosen or data_key(row) == chosen[row.get("use_case")]
+            for row in runs.to_dict("records")]
+    return runs[keep]
+
+
+def chosen_data(runs: Any, use_case: str, choice: Mapping[str, str], baselines: Mapping[str, str]) -> str:
+    """The key of the data set that stands for `use_case`: the person's choice when it still exists, else the default."""
+    options = data_sets(runs, use_case, baseline=baselines.get(use_case, ""))
+    keys = [data.key for data in options]
+    wanted = choice.get(use_case)
+    return wanted if wanted in keys else (keys[0] if keys else "")
 
 
 def _throughput(row: Mapping[str, Any]) -> Throughput:
@@ -143,12 +216,13 @@ def measured_from_runs(runs, primary_metrics: Mapping[str, str]) -> dict[str, Me
                 return None
             return _throughput(max(with_speed, key=lambda row: finite_value(row["samples_per_second"])))
 
+        shared = data_sets(runs, use_case_id)
         result[use_case_id] = Measured(
             use_case=use_case_id, metric=metric, value=float(finite_value(best[metric])), run_id=str(best["run_id"]),
             model=str(best.get("model", "")), dataset=str(best.get("dataset", "")),
             run_ids=tuple(str(row["run_id"]) for row in rows), best=_throughput(best),
             cpu=fastest("CPU"), gpu=fastest("GPU"), train_seconds=finite_value(best.get("train_seconds")),
-            start=start_of(use_case_id, str(best.get("model", ""))))
+            start=start_of(use_case_id, str(best.get("model", ""))), data=shared[0] if len(shared) == 1 else None)
     return result
 
 
@@ -201,3 +275,10 @@ def primary_metrics() -> dict[str, str]:
     from core.usecases.registry import USE_CASES
 
     return {use_case_id: use_case.primary_metric for use_case_id, use_case in USE_CASES.items()}
+
+
+def baselines() -> dict[str, str]:
+    """{use case id: its declared baseline candidate} from the registry (which never imports TensorFlow)."""
+    from core.usecases.registry import USE_CASES
+
+    return {use_case_id: use_case.baseline for use_case_id, use_case in USE_CASES.items()}

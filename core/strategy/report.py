@@ -241,7 +241,7 @@ def render_pdf(analysis: Analysis, phases: Sequence[Phase], register: Sequence[R
         title, rows = tables[name]
         heading(title)
         widths = {"cost": (22, 11, 16, 15, 15, 36, 13, 13, 11, 11),
-                  "evidence": (26, 26, 12, 16, 26, 18, 20)}.get(name)
+                  "evidence": (20, 22, 10, 14, 22, 14, 16, 26)}.get(name)
         table(rows, tr("strategy.report.none"), size=7 if name == "cost" else 8, widths=widths)
     title, rows = tables["register"]
     heading(title)

@@ -98,3 +98,55 @@ def test_effective_scores_carry_run_ids_and_unmeasured_ones_are_assumed(tracked_
     assessment.use_case("vision").use_evidence = False
     switched_off = effective_scores(assessment, measured_from_runs(runs, primary_metrics()))
     assert switched_off["vision"]["feasibility"].source == ASSUMED
+
+
+def _finance_runs():
+    """Runs on three uploaded files, as list_runs gives them: the census table is newest but has no scorecard."""
+    import pandas as pd
+
+    def run(run_id, name, rows, model, auc, minute):
+        return {"run_id": run_id, "use_case": "finance", "dataset": "upload_csv", "source_kind": "uploaded",
+                "source_name": name, "dataset_rows": rows, "model": model, "status": "completed",
+                "started": pd.Timestamp(f"2026-12-07 10:{minute:02d}"), "device": "CPU (2 cores)",
+                "test_roc_auc": auc, "samples_per_second": 1000.0, "latency_p50_ms": 1.0}
+
+    return pd.DataFrame([
+        run("census-gbm", "adult.csv", 32_561, "gbm", 0.910, 50),
+        run("recid-gbm", "compas.csv", 7_214, "gbm", 0.700, 40),
+        run("credit-score", "credit.csv", 1_000, "scorecard", 0.790, 30),
+        run("credit-gbm", "credit.csv", 1_000, "gbm", 0.766, 31),
+        run("vision-cnn", "", None, "cnn", None, 20) | {"use_case": "vision", "dataset": "digits",
+                                                        "source_kind": "bundled", "test_accuracy": 0.98},
+    ])
+
+
+def test_a_use_case_is_measured_on_one_data_set_named_by_its_file_and_rows():
+    """The finance row took its value from the census upload while runs on two credit files existed (issue 25.2)."""
+    from core.strategy.analysis import analyse, evidence_rows, ranking_rows
+    from core.strategy.evidence import baselines, data_sets, runs_on_chosen_data
+
+    runs = _finance_runs()
+    sets = data_sets(runs, "finance", baseline="scorecard")
+    assert [(d.source_name, d.rows, d.runs, d.has_baseline) for d in sets] == [
+        ("credit.csv", 1_000, 2, True), ("adult.csv", 32_561, 1, False), ("compas.csv", 7_214, 1, False)]
+    # by default the credit file (its baseline ran there too), not the newest census table
+    measured = measured_from_runs(runs_on_chosen_data(runs, {}, baselines()), primary_metrics())
+    assert measured["finance"].run_id == "credit-score" and measured["finance"].value == pytest.approx(0.790)
+    assert set(measured["finance"].run_ids) == {"credit-score", "credit-gbm"}
+    assert measured["vision"].run_id == "vision-cnn" and measured["vision"].data.dataset == "digits"
+    analysis = analyse(default_assessment(), measured, "en")
+    finance = next(row for row in ranking_rows(analysis) if row["Use case"] == "Finance risk")
+    assert finance["Evidence"] == "measured (run credit-s) · credit.csv · 1,000 rows"
+    data = {row["Data set"] for row in evidence_rows(analysis) if row["Use case"] == "Finance risk"}
+    assert data == {"credit.csv · 1,000 rows", "-"}  # measured criteria name it, assumed ones do not
+    # the person picks the census table: everything finance shows comes from it
+    census = sets[1].key
+    measured = measured_from_runs(runs_on_chosen_data(runs, {"finance": census}, baselines()), primary_metrics())
+    assert measured["finance"].run_ids == ("census-gbm",) and measured["finance"].data.source_name == "adult.csv"
+    zh = analyse(default_assessment(), measured, "zh")
+    finance = next(row for row in ranking_rows(zh) if row["用例"] == "金融风控")
+    assert finance["证据"].endswith("adult.csv · 32,561 行")
+    # a choice that no longer exists (its runs deleted) falls back to the default
+    gone = measured_from_runs(runs_on_chosen_data(runs, {"finance": "upload_csv|old.csv|5"}, baselines()),
+                              primary_metrics())
+    assert gone["finance"].run_id == "credit-score"

@@ -184,8 +184,32 @@ def test_measured_runs_become_evidence_with_run_ids(app_test):
     assert set(nlp["Source"]) == {"assumed"}
     assert "Measured evidence: 1 of 4 use cases have completed runs (1 runs read)." in _texts(at.caption)
     ranking = at.dataframe[0].value
-    assert list(ranking[ranking["Use case"] == "Vision"]["Evidence"]) == [f"measured (run {run_id[:8]})"]
+    assert list(ranking[ranking["Use case"] == "Vision"]["Evidence"]) == [
+        f"measured (run {run_id[:8]}) · {translate('datasets.digits.title', 'en')}"]  # the data it was measured on
     assert f"Feasibility 5 and compute 4 come from runs {run_id[:8]}" in " ".join(_texts(at.caption))
+
+
+def test_the_person_chooses_which_uploaded_file_stands_for_a_use_case(app_test, record_run):
+    """The finance row took its value from the census upload while runs on two credit files existed (issue 25.2)."""
+    at = app_test(timeout=60)
+    at.run()
+    credit = record_run("finance", "upload_csv", "scorecard", {"test_roc_auc": 0.79}, train_size=600,
+                        fingerprint="credit", source_name="credit.csv", rows=1_000)
+    census = record_run("finance", "upload_csv", "gbm", {"test_roc_auc": 0.91}, train_size=19_000,
+                        fingerprint="census", source_name="adult.csv", rows=32_561)
+    at.switch_page(PAGE).run()
+    assert not at.exception, [e.value for e in at.exception]
+    choice = at.selectbox(key="stg_data_finance")
+    assert [label.split(" · ")[0] for label in choice.options] == ["credit.csv", "adult.csv"]
+    assert choice.value.endswith("credit.csv|1000")  # the file its baseline (scorecard) ran on, not the newest
+    ranking = at.dataframe[0].value
+    assert list(ranking[ranking["Use case"] == "Finance risk"]["Evidence"]) == [
+        f"measured (run {credit[:8]}) · credit.csv · 1,000 rows"]
+    choice.set_value("upload_csv|adult.csv|32561").run()
+    assert not at.exception, [e.value for e in at.exception]
+    ranking = at.dataframe[0].value
+    assert list(ranking[ranking["Use case"] == "Finance risk"]["Evidence"]) == [
+        f"measured (run {census[:8]}) · adult.csv · 32,561 rows"]
 
 
 @pytest.mark.slow
