@@ -18,8 +18,9 @@ X_TITLES = {CREDIT: "business.chart.credit_x", CLASSIFICATION: "business.chart.c
 
 
 def render_business_case(tracker: Any, run_id: str, use_case_id: str | None,
-                         evaluation: Mapping[str, Any] | None) -> None:
-    """The Business case section of a lab's Results for `run_id` (nothing for a use case without a payoff)."""
+                         evaluation: Mapping[str, Any] | None, *, threshold: float | None = None) -> None:
+    """The Business case section of a lab's Results for `run_id` (nothing for a use case without a payoff);
+    `threshold`: the credit decision threshold chosen above it (the page's one operating point)."""
     from dashboard.strategy_views import assessment
 
     if use_case_id not in KIND_OF_USE_CASE or not evaluation:
@@ -37,7 +38,7 @@ def render_business_case(tracker: Any, run_id: str, use_case_id: str | None,
         runs = tracker.list_runs(use_case_id)
         baseline_id, baseline = find_baseline(runs, use_case_id, evaluation, evaluation_loader(tracker), exclude=run_id)
         case = business_case(use_case_id, evaluation, payoff, run_id=run_id, baseline=baseline,
-                             baseline_run_id=baseline_id)
+                             baseline_run_id=baseline_id, threshold=threshold)
     except StudioError as error:
         st.warning(error_text(error))
         return
@@ -69,6 +70,10 @@ def _point_text(case: BusinessCase) -> str:
     if case.kind == CREDIT:
         baseline = (t("business.lab.baseline.scorecard", run=case.baseline_run_id[:8]) if case.baseline == "scorecard"
                     else t("business.lab.baseline.approve_all"))
+        if case.chosen_on == "person":
+            return t("business.lab.credit_point_person", point=f"{case.operating_point:.2f}",
+                     optimal=f"{details['optimal_threshold']:.2f}", approval=f"{details['approval_rate']:.1%}",
+                     baseline=baseline)
         return t("business.lab.credit_point", point=f"{case.operating_point:.2f}",
                  split=t(f"business.lab.split.{case.chosen_on}"), approval=f"{details['approval_rate']:.1%}",
                  baseline=baseline)

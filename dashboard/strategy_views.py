@@ -375,7 +375,17 @@ def payoff_form(chosen, currency: str) -> None:
     prefix = f"{chosen.id}_payoff_"
     st.checkbox(t("business.payoff.enabled"), help=t("business.payoff.enabled_help"),
                 key=_seed(f"{prefix}enabled", bool(chosen.payoff.enabled)))
-    names = payoff_fields(chosen.id)
+    chosen.payoff.enabled = bool(_value(f"{prefix}enabled"))
+    payoff_inputs(chosen, payoff_fields(chosen.id), currency)
+
+
+def payoff_inputs(chosen: Any, names: Any, currency: str) -> None:
+    """Number inputs for some of a use case's payoff fields, written back into the session's assessment.
+
+    One state for every page: the Strategy page's payoff form and the finance lab's threshold costs use the
+    same keys, so a cost edited in either is the one the other, the business case and the brief use.
+    """
+    prefix = f"{chosen.id}_payoff_"
     for column, name in zip(st.columns(len(names)), names):
         with column:
             key = _seed(prefix + name, float(getattr(chosen.payoff, name)))
@@ -384,7 +394,6 @@ def payoff_form(chosen, currency: str) -> None:
             else:
                 st.number_input(t(f"business.payoff.{name}", currency=currency), step=MONEY_STEPS.get(name, 1000.0),
                                 format="%.2f" if name in MONEY_STEPS else "%.0f", key=key)
-    chosen.payoff.enabled = bool(_value(f"{prefix}enabled"))
     for name in names:
         setattr(chosen.payoff, name, float(_value(prefix + name)))
 
@@ -429,7 +438,7 @@ def snapshot(current: Assessment) -> Assessment:
 
 
 __all__ = ["ASSESSMENT", "BRIEF", "FILE_KEY", "FILE_TYPES", "assessment", "add_use_case", "business_evidence", "company_form",
-           "cost_form", "evidence", "payoff_form",
+           "cost_form", "evidence", "payoff_form", "payoff_inputs",
            "fingerprint", "load_file", "remove_use_case", "render_team_default", "reset", "save_team_default",
            "show_message", "snapshot", "starting_assessment", "use_case_editor",
            "weights_form"]

@@ -125,6 +125,14 @@ class BusinessCase:
 
 # ---- credit risk --------------------------------------------------------------------------------
 
+def expected_credit_cost(evaluation: Mapping[str, Any], payoff: Payoff, threshold: float | None = None) -> float:
+    """Mean cost per test applicant, in the payoff's currency, at `threshold` (default: the operating point)."""
+    y, scores = _credit_rows(evaluation)
+    if threshold is None:
+        threshold, _ = credit_operating_point(evaluation, payoff)
+    return float(credit_costs(y, scores, threshold, payoff).mean())
+
+
 def credit_costs(y_true: Any, scores: Any, threshold: float, payoff: Payoff) -> np.ndarray:
     """Cost of each applicant's decision (approved when score < threshold), in the currency."""
     y = np.asarray(y_true).astype(np.int64).reshape(-1)
@@ -156,16 +164,21 @@ def cost_optimal_threshold(y_true: Any, scores: Any, payoff: Payoff) -> float:
 
 def credit_case(evaluation: Mapping[str, Any], payoff: Payoff, *, run_id: str = "",
                 baseline: Mapping[str, Any] | None = None, baseline_run_id: str = "",
-                use_case: str = "finance", random_state: int = 0) -> BusinessCase:
-    """The model at its cost-optimal threshold against approve-all (or the scorecard run given as baseline)."""
+                use_case: str = "finance", random_state: int = 0, threshold: float | None = None) -> BusinessCase:
+    """The model at its cost-optimal threshold (or at `threshold`, one a person set) against approve-all (or the
+    scorecard run given as baseline, always at its own cost-optimal threshold)."""
     check_payoff(payoff, CREDIT)
     y, scores = _credit_rows(evaluation)
-    threshold, chosen_on = _credit_threshold(evaluation, payoff)
+    optimal, chosen_on = credit_operating_point(evaluation, payoff)
+    if threshold is None or abs(float(threshold) - optimal) < 1e-9:
+        threshold = optimal
+    else:
+        threshold, chosen_on = float(threshold), "person"  # moved away from the optimum on the page
     if baseline is not None:
         base_y, base_scores = _credit_rows(baseline)
         if not np.array_equal(base_y, y):
             raise DataError("business.errors.other_test_rows", baseline=baseline_run_id[:8])
-        base_threshold, _ = _credit_threshold(baseline, payoff)
+        base_threshold, _ = credit_operating_point(baseline, payoff)
         today = credit_costs(y, base_scores, base_threshold, payoff)
         rule = "scorecard"
     else:
@@ -181,7 +194,7 @@ def credit_case(evaluation: Mapping[str, Any], payoff: Payoff, *, run_id: str = 
                         threshold if threshold <= 1 else 1.0, chosen_on, len(y),
                         tuple(float(min(t, 1.0)) for t in grid), tuple(float(v) for v in curve),
                         {"approval_rate": float(approved.mean()), "cost_today": float(today.mean() * volume),
-                         "cost_model": float((today.mean() - mean) * volume)})
+                         "cost_model": float((today.mean() - mean) * volume), "optimal_threshold": float(min(optimal, 1.0))})
 
 
 def _credit_rows(evaluation: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
@@ -191,7 +204,10 @@ def _credit_rows(evaluation: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]
             np.asarray(evaluation["scores"], dtype=np.float64).reshape(-1))
 
 
-def _credit_threshold(evaluation: Mapping[str, Any], payoff: Payoff) -> tuple[float, str]:
+def credit_operating_point(evaluation: Mapping[str, Any], payoff: Payoff) -> tuple[float, str]:
+    """(threshold, "validation" | "test"): the cost-optimal threshold under the payoff's costs, chosen on the
+    validation split (the test split for runs that predate stored validation scores). The one operating point the
+    finance lab's threshold panel, its business case and its try-it tab start from."""
     validation = evaluation.get("validation") or {}
     if "scores" in validation and "y_true" in validation:
         return cost_optimal_threshold(validation["y_true"], validation["scores"], payoff), "validation"
@@ -290,12 +306,13 @@ def recommendation_case(evaluation: Mapping[str, Any], popularity: Mapping[str, 
 
 def business_case(use_case: str, evaluation: Mapping[str, Any], payoff: Payoff, *, run_id: str = "",
                   baseline: Mapping[str, Any] | None = None, baseline_run_id: str = "",
-                  random_state: int = 0) -> BusinessCase:
-    """The business case of one run of a built-in use case (its kind picks the formula)."""
+                  random_state: int = 0, threshold: float | None = None) -> BusinessCase:
+    """The business case of one run of a built-in use case (its kind picks the formula); `threshold` is a credit
+    decision threshold the person chose (default: the cost-optimal one)."""
     kind = KIND_OF_USE_CASE.get(use_case)
     if kind == CREDIT:
         return credit_case(evaluation, payoff, run_id=run_id, baseline=baseline, baseline_run_id=baseline_run_id,
-                           use_case=use_case, random_state=random_state)
+                           use_case=use_case, random_state=random_state, threshold=threshold)
     if kind == CLASSIFICATION:
         return classification_case(evaluation, payoff, run_id=run_id, use_case=use_case, random_state=random_state)
     if kind == RECOMMENDATION:

@@ -17,7 +17,7 @@ from dashboard.history_views import Curve
 from dashboard.i18n import dataset_source, error_text, t
 from dashboard.job_progress import render_job_outcome, render_job_progress
 from dashboard.labs.contract import LabData, LabView
-from dashboard.labs.finance_results import render_evaluation, render_metric_row, render_results
+from dashboard.labs.finance_results import operating_point, render_evaluation, render_metric_row, render_results
 from dashboard.run_views import load_evaluation, run_model
 from dashboard.training_form import render_candidate_training
 from dashboard.uploads import checked_uploader, upload_bytes, upload_name, upload_name_kwargs
@@ -224,9 +224,9 @@ def render_applicant(tracker: Any, run_id: str | None, data: LabData) -> None:
                 entered = column.text_input(t("finance.other_value_for", column=feature["name"]),
                                             key=f"{widget_key}_other").strip() or MISSING_LABEL
             applicant[feature["key"]] = np.array(["" if entered in (None, MISSING_LABEL) else str(entered)], dtype=object)
-    threshold = float(evaluation.get("optimal", {}).get("threshold", 0.5))
-    slider_key = f"finance_threshold_{run_id[:8]}"
-    threshold = float(st.session_state.get(slider_key, threshold))
+
+    slider_key = f"finance_threshold_{run_id[:8]}"  # the Results tab's threshold, else the same operating point
+    threshold = float(st.session_state.get(slider_key, operating_point(evaluation)))
     try:
         model = run_model(run_id)
         with st.spinner(t("finance.scoring")):

@@ -23,7 +23,7 @@ from dashboard.run_views import comparable_runs, load_evaluation
 
 def render_metric_row(metrics: dict[str, float], tags: dict[str, str]) -> None:
     """Headline figures of a credit run: ranking quality first; accuracy is not headlined (imbalance)."""
-    columns = [*st.columns(4), *st.columns(4)]
+    columns = [*st.columns(4), *st.columns(3)]
 
     def show(column, label_key, name, fmt, help_key=None):
         value = metrics.get(name)
@@ -34,19 +34,33 @@ def render_metric_row(metrics: dict[str, float], tags: dict[str, str]) -> None:
     show(columns[1], "finance.metric.gini", "test_gini", "{:.3f}", "finance.metric.gini_help")
     show(columns[2], "finance.metric.ks", "test_ks", "{:.3f}", "finance.metric.ks_help")
     show(columns[3], "finance.metric.pr_auc", "test_pr_auc", "{:.3f}", "finance.metric.pr_auc_help")
-    show(columns[4], "finance.metric.min_cost", "test_min_cost", "{:.3f}", "finance.metric.min_cost_help")
-    show(columns[5], "finance.metric.latency", "latency_p50_ms", "{:.2f} ms", "finance.metric.latency_help")
-    columns[6].metric(t("finance.metric.train_time"), seconds_text(metrics.get("train_seconds")),
+    # no cost tile: a cost needs the payoff's prices, which the Results' threshold panel shows (one cost model)
+    show(columns[4], "finance.metric.latency", "latency_p50_ms", "{:.2f} ms", "finance.metric.latency_help")
+    columns[5].metric(t("finance.metric.train_time"), seconds_text(metrics.get("train_seconds")),
                       help=t("lab.train_time_help"))
-    columns[7].metric(t("finance.metric.device"), device_text(tags.get(TAG_DEVICE)))
+    columns[6].metric(t("finance.metric.device"), device_text(tags.get(TAG_DEVICE)))
 
 
 def render_evaluation(evaluation: dict[str, Any], *, key: str, dataset: Any = None) -> None:
-    """A stored credit evaluation as charts, at its cost-optimal threshold (Runs page)."""
-    optimal = evaluation.get("optimal", {}).get("threshold", 0.5)
+    """A stored credit evaluation as charts, at its operating point under the business case's costs (Runs page)."""
+    optimal = operating_point(evaluation)
     _render_curves({t("finance.this_model"): evaluation}, evaluation, threshold=optimal, key=key,
                    threshold_label=t("finance.optimal"))
     _render_importance(evaluation, key=key)
+
+
+def operating_point(evaluation: dict[str, Any]) -> float:
+    """The cost-optimal threshold under the business case's costs (Strategy page / threshold panel), on the
+    validation split; the threshold slider's value for this run once the person moved it."""
+    from core.business.payoff import CREDIT, check_payoff, credit_operating_point
+    from dashboard.strategy_views import assessment
+
+    payoff = assessment().use_case("finance").payoff
+    try:
+        check_payoff(payoff, CREDIT)
+        return min(credit_operating_point(evaluation, payoff)[0], 1.0)
+    except StudioError:  # prices that make a choice free: the panel says so; charts fall back to 0.5
+        return 0.5
 
 
 # ---- 3. Results ------------------------------------------------------------------------------
@@ -63,8 +77,10 @@ def _comparable_runs(tracker: Any, data: LabData) -> pd.DataFrame:
     return runs[runs["test_roc_auc"].notna()]
 
 
-def recommendation(runs: pd.DataFrame, *, bad_rate: float) -> list[tuple[str, dict[str, Any]]]:
-    """Guidance lines (i18n key, params) from measured runs on one split: best AUC, gain over scorecard, cost."""
+def recommendation(runs: pd.DataFrame, *, bad_rate: float, costs: dict[str, float] | None = None,
+                   currency: str = "") -> list[tuple[str, dict[str, Any]]]:
+    """Guidance lines (i18n key, params) from measured runs on one split: best AUC, gain over scorecard, and the
+    cheapest model at the payoff's costs (`costs`: {run id: cost per applicant at its operating point})."""
     if runs.empty:
         return []
     latest = runs.drop_duplicates(subset=["model"], keep="first")  # newest run per model
@@ -83,10 +99,11 @@ def recommendation(runs: pd.DataFrame, *, bad_rate: float) -> list[tuple[str, di
         key = "finance.guide.gain_small" if gain < 0.01 else "finance.guide.gain_large"
         lines.append((key, {"model": _finance_model(best["model"]), "gain": f"{gain:.3f}",
                             "scorecard": f"{scorecard.iloc[0]['test_roc_auc']:.3f}"}))
-    if "test_min_cost" in latest and latest["test_min_cost"].notna().any():
-        cheapest = latest.loc[latest["test_min_cost"].idxmin()]
+    priced = [row for row in latest.to_dict("records") if (costs or {}).get(row["run_id"]) is not None]
+    if priced:
+        cheapest = min(priced, key=lambda row: costs[row["run_id"]])
         lines.append(("finance.guide.cost", {"model": _finance_model(cheapest["model"]),
-                                             "cost": f"{cheapest['test_min_cost']:.3f}"}))
+                                             "cost": f"{costs[cheapest['run_id']]:,.2f} {currency}".strip()}))
     if bad_rate < 0.1:
         lines.append(("finance.guide.imbalance", {"rate": f"{bad_rate:.1%}", "accuracy": f"{1 - bad_rate:.1%}"}))
     return lines
@@ -111,7 +128,29 @@ def render_results(tracker: Any, run_id: str, data: LabData) -> None:
         return
     same_data = evaluation.get("dataset_fingerprint") == dataset.fingerprint
 
+    from core.business.payoff import CREDIT, check_payoff, credit_operating_point, expected_credit_cost
+    from core.usecases.finance.metrics import at_threshold, threshold_table
+    from dashboard.strategy_views import assessment, payoff_inputs
+
+    # One payoff drives the whole page: the threshold panel, the comparison's cost, the business case and the
+    # try-it tab use the business case's prices (shared with the Strategy page), and one operating point.
+    current = assessment()
+    chosen = current.use_case("finance")
+    payoff, currency = chosen.payoff, current.cost.currency
     runs = _comparable_runs(tracker, data)
+    evaluations = {row["run_id"]: evaluation if row["run_id"] == run_id else load_evaluation(tracker, row["run_id"])
+                   for row in runs.drop_duplicates(subset=["model"], keep="first").to_dict("records")}
+
+    st.subheader(t("finance.threshold_title"))
+    payoff_inputs(chosen, ("cost_bad_approved", "margin_good_rejected"), currency)
+    st.caption(t("finance.costs_shared"))
+    try:
+        check_payoff(payoff, CREDIT)
+    except StudioError as error:
+        st.error(error_text(error))
+        return
+    costs = {rid: expected_credit_cost(e, payoff) for rid, e in evaluations.items() if e and "scores" in e}
+
     st.subheader(t("finance.compare_title"))
     if not runs.empty:
         table = runs.drop_duplicates(subset=["model"], keep="first")
@@ -121,62 +160,58 @@ def render_results(tracker: Any, run_id: str, data: LabData) -> None:
             "Gini": table["test_gini"].map("{:.3f}".format),
             "KS": table["test_ks"].map("{:.3f}".format),
             "PR-AUC": table["test_pr_auc"].map("{:.3f}".format),
-            t("finance.metric.min_cost"): table.get("test_min_cost", pd.Series(np.nan, index=table.index)).map(
-                lambda v: f"{v:.3f}" if pd.notna(v) else "–"),
-            t("finance.metric.train_time"): table["train_seconds"].map(lambda v: f"{v:.1f} s"),
+            t("finance.cost_column", currency=currency): table["run_id"].map(
+                lambda rid: f"{costs[rid]:,.2f}" if rid in costs else "–"),
+            t("finance.metric.train_time"): table["train_seconds"].map(seconds_text),
             t("finance.metric.latency"): table.get("latency_p50_ms", pd.Series(np.nan, index=table.index)).map(
                 lambda v: f"{v:.2f} ms" if pd.notna(v) else "–"),
         }), hide_index=True, width="stretch")
-        for key, params in recommendation(runs, bad_rate=float(np.mean(dataset.y_test))):
+        for key, params in recommendation(runs, bad_rate=float(np.mean(dataset.y_test)), costs=costs,
+                                          currency=currency):
             st.markdown(f"- {t(key, **params)}")
 
-    st.subheader(t("finance.threshold_title"))
-    c1, c2 = st.columns(2)
-    cost_bad = c1.number_input(t("finance.cost_bad"), min_value=0.0, max_value=1000.0, value=5.0, step=0.5,
-                               key="finance_cost_bad", help=t("finance.cost_bad_help"))
-    cost_good = c2.number_input(t("finance.cost_good"), min_value=0.0, max_value=1000.0, value=1.0, step=0.5,
-                                key="finance_cost_good", help=t("finance.cost_good_help"))
-    if cost_bad == 0 and cost_good == 0:
-        st.error(t("errors.finance.bad_costs", bad=cost_bad, good=cost_good))
-        return
-    from core.usecases.finance.metrics import at_threshold, optimal_threshold, threshold_table
-
+    st.subheader(t("finance.operating_title"))
+    cost_bad, cost_good = float(payoff.cost_bad_approved), float(payoff.margin_good_rejected)
     y_true = np.asarray(evaluation["y_true"])
     scores = np.asarray(evaluation["scores"])
     table = threshold_table(y_true, scores, cost_bad_approved=cost_bad, cost_good_rejected=cost_good)
-    best = optimal_threshold(table)
+    optimal, chosen_on = credit_operating_point(evaluation, payoff)
+    optimal = min(optimal, 1.0)
     slider_key = f"finance_threshold_{run_id[:8]}"
-    marker = (round(best["threshold"], 2), cost_bad, cost_good)
-    if st.session_state.get(f"{slider_key}_marker") != marker:  # new run or costs: start at the optimum
+    marker = (round(optimal, 2), cost_bad, cost_good)
+    if st.session_state.get(f"{slider_key}_marker") != marker:  # new run or costs: start at the operating point
         st.session_state[f"{slider_key}_marker"] = marker
-        st.session_state[slider_key] = float(round(best["threshold"], 2))
+        st.session_state[slider_key] = float(round(optimal, 2))
     threshold = st.slider(t("finance.threshold"), min_value=0.0, max_value=1.0, step=0.01, key=slider_key,
                           help=t("finance.threshold_help"))
     point = at_threshold(y_true, scores, threshold, cost_bad_approved=cost_bad, cost_good_rejected=cost_good)
+    at_optimum = at_threshold(y_true, scores, optimal, cost_bad_approved=cost_bad, cost_good_rejected=cost_good)
     m = st.columns(4)
     m[0].metric(t("finance.approval_rate"), f"{point['approval_rate']:.1%}")
     m[1].metric(t("finance.bad_rate_approved"), f"{point['bad_rate_approved']:.1%}",
                 help=t("finance.bad_rate_approved_help", base=f"{np.mean(y_true):.1%}"))
-    m[2].metric(t("finance.expected_cost"), f"{point['expected_cost']:.3f}",
-                delta=(f"{point['expected_cost'] - best['expected_cost']:+.3f}"
-                       if point["expected_cost"] - best["expected_cost"] > 5e-4 else None), delta_color="inverse",
+    gap = point["expected_cost"] - at_optimum["expected_cost"]
+    m[2].metric(t("finance.expected_cost_money", currency=currency), f"{point['expected_cost']:,.2f}",
+                delta=f"{gap:+,.2f}" if abs(gap) > 5e-3 else None, delta_color="inverse",
                 help=t("finance.expected_cost_help"))
-    m[3].metric(t("finance.optimal_threshold"), f"{best['threshold']:.2f}",
-                help=t("finance.optimal_help", cost=f"{best['expected_cost']:.3f}",
-                       approval=f"{best['approval_rate']:.1%}"))
+    m[3].metric(t("finance.optimal_threshold"), f"{optimal:.2f}",
+                help=t("finance.optimal_help_split", split=t(f"business.lab.split.{chosen_on}"),
+                       cost=f"{at_optimum['expected_cost']:,.2f} {currency}", approval=f"{at_optimum['approval_rate']:.1%}"))
     st.caption(t("finance.threshold_counts", bad=point["bad_approved"], good=point["good_rejected"], n=len(y_true)))
     st.plotly_chart(charts.plot_threshold_tradeoff(
-        table, threshold=threshold, optimal=best["threshold"], title=t("finance.tradeoff_title"),
-        x_title=t("finance.threshold_axis"), rate_title=t("finance.rate_axis"), cost_title=t("finance.cost_axis"),
+        table, threshold=threshold, optimal=optimal, title=t("finance.tradeoff_title"),
+        x_title=t("finance.threshold_axis"), rate_title=t("finance.rate_axis"),
+        cost_title=t("finance.cost_axis_money", currency=currency),
         approval_label=t("finance.approval_rate"), bad_rate_label=t("finance.bad_rate_approved"),
-        cost_label=t("finance.expected_cost"), chosen_label=t("finance.chosen"), optimal_label=t("finance.optimal")),
+        cost_label=t("finance.expected_cost_money", currency=currency), chosen_label=t("finance.chosen"),
+        optimal_label=t("finance.optimal")),
         key=f"finance_tradeoff_{run_id}")
-    render_business_case(tracker, run_id, "finance", evaluation)
+    render_business_case(tracker, run_id, "finance", evaluation, threshold=threshold)
 
     st.subheader(t("finance.curves_title"))
     overlay = {}
     for row in runs.drop_duplicates(subset=["model"], keep="first").to_dict("records") if not runs.empty else []:
-        other = evaluation if row["run_id"] == run_id else load_evaluation(tracker, row["run_id"])
+        other = evaluations.get(row["run_id"])
         if other:
             overlay[_finance_model(row["model"])] = other
     if not overlay:

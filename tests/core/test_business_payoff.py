@@ -34,6 +34,22 @@ def test_credit_threshold_comes_from_validation_scores_when_stored():
     assert case.value == pytest.approx((400 - 240) * 10_000)
 
 
+def test_a_threshold_the_person_set_is_the_one_valued_and_the_optimum_is_kept_beside_it():
+    """The finance Results page shows one operating point: the business case values the slider's threshold."""
+    from core.business.payoff import credit_operating_point, expected_credit_cost
+
+    assert credit_operating_point(CREDIT, MONEY) == (pytest.approx(0.11), "test")
+    # at 0.7 every row but the 0.9 bad is approved: the 0.2 bad costs 1000 -> 200 per applicant; saving 200
+    case = credit_case(CREDIT, MONEY, threshold=0.7)
+    assert case.operating_point == pytest.approx(0.7) and case.chosen_on == "person"
+    assert case.details["optimal_threshold"] == pytest.approx(0.11)
+    assert case.value == pytest.approx((400 - 200) * 10_000)
+    assert expected_credit_cost(CREDIT, MONEY, 0.7) == pytest.approx(200.0)
+    assert expected_credit_cost(CREDIT, MONEY) == pytest.approx(80.0)  # at the cost-optimal 0.11
+    same = credit_case(CREDIT, MONEY, threshold=credit_operating_point(CREDIT, MONEY)[0])
+    assert same.chosen_on == "test" and same.value == pytest.approx(3_200_000)  # the optimum is not "yours"
+
+
 def test_credit_against_the_scorecard_run():
     # a scorecard that scores everyone 0.5 is cheapest rejecting everyone: 3 goods x 200 / 5 = 120 per applicant
     scorecard = {"y_true": CREDIT["y_true"], "scores": [0.5] * 5}

@@ -96,12 +96,15 @@ def test_guidance_quotes_measured_numbers_and_prefers_the_scorecard_for_a_small_
 
     from dashboard.labs.finance_results import recommendation
 
-    runs = pd.DataFrame({"model": ["wide_deep", "gbm", "scorecard", "scorecard"],
-                         "test_roc_auc": [0.853, 0.847, 0.849, 0.700], "test_min_cost": [0.43, 0.417, 0.448, 0.5]})
-    lines = dict(recommendation(runs, bad_rate=0.05))
+    runs = pd.DataFrame({"model": ["wide_deep", "gbm", "scorecard", "scorecard"], "run_id": ["w", "g", "s", "s0"],
+                         "test_roc_auc": [0.853, 0.847, 0.849, 0.700]})
+    # costs per applicant at the business case's prices (the page computes them from each run's evaluation)
+    lines = dict(recommendation(runs, bad_rate=0.05, costs={"w": 430.0, "g": 417.5, "s": 448.0, "s0": 1.0},
+                                currency="USD"))
     assert lines["finance.guide.best"]["auc"] == "0.853" and lines["finance.guide.best"]["n"] == 3
     assert lines["finance.guide.gain_small"]["gain"] == "0.004"  # newest scorecard run (0.849) is the reference
-    assert lines["finance.guide.cost"]["cost"] == "0.417"
+    assert lines["finance.guide.cost"] == {"model": "Gradient boosting (scikit-learn)", "cost": "417.50 USD"}
+    assert "finance.guide.cost" not in dict(recommendation(runs, bad_rate=0.05))  # no prices, no cost line
     assert lines["finance.guide.imbalance"]["rate"] == "5.0%"
     big = dict(recommendation(runs.assign(test_roc_auc=[0.90, 0.847, 0.849, 0.7]), bad_rate=0.3))
     assert big["finance.guide.gain_large"]["gain"] == "0.051" and "finance.guide.imbalance" not in big

@@ -55,17 +55,27 @@ def test_credit_data_profile_train_scorecard_threshold_and_applicant(app_test):
     text = "\n".join(m.value for m in at.markdown)
     assert "Highest ROC-AUC among 1 model(s): **Scorecard (logistic regression)** (0.849)" in text
     assert translate("finance.guide.one_model", "en") in text
-    # Costs are editable: making rejections free makes rejecting everyone optimal (cost 0).
-    at.number_input(key="finance_cost_good").set_value(0.0).run()
-    assert _metrics(at)["Cost-optimal threshold"] == "0.00"
-    # The fairness view follows that threshold: nobody is approved, so it says the differences mean nothing.
+    # One payoff drives the page: the operating point is the business case's (issue 25.1) ...
+    optimal = _metrics(at)["Cost-optimal threshold"]
+    assert any(m.value.startswith(f"Threshold {optimal} (chosen on the validation split)") for m in at.markdown)
+    # ... and its prices are the Strategy page's: free rejections are refused in words, the app keeps running
+    at.number_input(key="stg_w_finance_payoff_margin_good_rejected").set_value(0.0).run()
+    assert translate("business.errors.zero_margin_good_rejected", "en") in [e.value for e in at.error]
+    at.number_input(key="stg_w_finance_payoff_margin_good_rejected").set_value(800.0).run()
+    assert _metrics(at)["Cost-optimal threshold"] == optimal
+    # Rejecting everyone: the business case follows the slider, and so does the fairness view, where nobody is
+    # approved, so it says the differences mean nothing.
+    threshold = next(s for s in at.slider if s.key.startswith("finance_threshold_"))
+    threshold.set_value(0.0).run()
+    assert any(m.value.startswith(f"Threshold 0.00, set on the slider above (cost-optimal for these costs: {optimal})")
+               for m in at.markdown)
     fairness = next(s for s in at.slider if s.key.endswith("_fairness_threshold"))
     assert fairness.value == 0.0
     assert any("only 0.0% of applicants are approved" in w.value for w in at.warning), [w.value for w in at.warning]
     # It has its own threshold; at 0.5 a realistic share is approved and the warning goes.
     fairness.set_value(0.5).run()
     assert not any("of applicants are approved" in w.value for w in at.warning)
-    assert _metrics(at)["Cost-optimal threshold"] == "0.00"  # the threshold above is unchanged
+    assert next(s for s in at.slider if s.key.startswith("finance_threshold_")).value == 0.0  # unchanged above
     # Home has a group of 2 test applicants ("ignore"): marked and left out of the differences.
     at.selectbox(key="finance_sensitive").set_value("Home").run()
     assert any("fewer than 30 applicants in the test split (ignore)" in i.value for i in at.info)
@@ -81,6 +91,12 @@ def test_credit_data_profile_train_scorecard_threshold_and_applicant(app_test):
     at.text_input(key=f"{home.key}_other").set_value("boat").run()
     assert any("'boat' was never seen for Home" in w.value for w in at.warning)
     assert _metrics(at)["Decision"] in ("Approve", "Reject")
+    # The prices typed here are the Strategy page's payoff (one state): a default costs 4,000 on both pages.
+    at.number_input(key="stg_w_finance_payoff_cost_bad_approved").set_value(4000.0).run()
+    at.switch_page("../pages/strategy.py").run()
+    at.selectbox(key="stg_edit").set_value("finance").run()
+    assert at.number_input(key="stg_w_finance_payoff_cost_bad_approved").value == 4000.0
+    assert not at.exception, [e.value for e in at.exception]
 
 
 BAD_CSVS = [
