@@ -18,7 +18,8 @@ X_TITLES = {CREDIT: "business.chart.credit_x", CLASSIFICATION: "business.chart.c
 
 
 def render_business_case(tracker: Any, run_id: str, use_case_id: str | None,
-                         evaluation: Mapping[str, Any] | None, *, threshold: float | None = None) -> None:
+                         evaluation: Mapping[str, Any] | None, *, threshold: float | None = None,
+                         note: str = "") -> None:
     """The Business case section of a lab's Results for `run_id` (nothing for a use case without a payoff);
     `threshold`: the credit decision threshold chosen above it (the page's one operating point)."""
     from dashboard.strategy_views import assessment
@@ -27,6 +28,8 @@ def render_business_case(tracker: Any, run_id: str, use_case_id: str | None,
         return
     current = assessment()
     st.subheader(t("business.lab.title"))
+    if note:  # e.g. what "bad" and "good" are in this file
+        st.caption(note)
     try:
         payoff = current.use_case(use_case_id).payoff
     except KeyError:

@@ -379,7 +379,7 @@ def payoff_form(chosen, currency: str) -> None:
     payoff_inputs(chosen, payoff_fields(chosen.id), currency)
 
 
-def payoff_inputs(chosen: Any, names: Any, currency: str) -> None:
+def payoff_inputs(chosen: Any, names: Any, currency: str, *, labels: dict[str, str] | None = None) -> None:
     """Number inputs for some of a use case's payoff fields, written back into the session's assessment.
 
     One state for every page: the Strategy page's payoff form and the finance lab's threshold costs use the
@@ -389,7 +389,9 @@ def payoff_inputs(chosen: Any, names: Any, currency: str) -> None:
     for column, name in zip(st.columns(len(names)), names):
         with column:
             key = _seed(prefix + name, float(getattr(chosen.payoff, name)))
-            if name == "target_precision":
+            if labels and name in labels:  # e.g. a non-credit table's own outcome names
+                st.number_input(labels[name], step=MONEY_STEPS.get(name, 1000.0), format="%.2f", key=key)
+            elif name == "target_precision":
                 st.number_input(t(f"business.payoff.{name}"), step=0.01, format="%.3f", key=key)
             else:
                 st.number_input(t(f"business.payoff.{name}", currency=currency), step=MONEY_STEPS.get(name, 1000.0),

@@ -94,11 +94,15 @@ def _render_upload() -> dict[str, Any] | None:
         st.error(t("errors.finance.no_target_values", column=target))
         return None
     if (st.session_state.get("finance_bad_value_for") != (identity, target)
-            or st.session_state.get("finance_bad_value") not in values):  # a new file or target: detect again
+            or (st.session_state.get("finance_bad_value") not in values
+                and st.session_state.get("finance_bad_value") is not None)):  # a new file or target: detect again
         st.session_state["finance_bad_value_for"] = (identity, target)
-        st.session_state["finance_bad_value"] = guess_bad_value(values)
+        st.session_state["finance_bad_value"] = guess_bad_value(values)  # None: the values say nothing of credit
     bad_value = right.selectbox(t("finance.bad_value"), values, key="finance_bad_value",
-                                help=t("finance.bad_value_help"))
+                                help=t("finance.bad_value_help"), placeholder=t("finance.bad_value_placeholder"))
+    if bad_value is None:  # e.g. a census table's ">50K" / "<=50K": which outcome should the model flag?
+        st.info(t("finance.bad_value_ask", column=target, values=", ".join(f"'{v}'" for v in values[:6])))
+        return None
     path = store_upload(data, suffix=".csv")
     return {"path": str(path), "target": str(target), "bad_value": str(bad_value), **upload_name_kwargs(upload)}
 

@@ -142,7 +142,15 @@ def render_results(tracker: Any, run_id: str, data: LabData) -> None:
                    for row in runs.drop_duplicates(subset=["model"], keep="first").to_dict("records")}
 
     st.subheader(t("finance.threshold_title"))
-    payoff_inputs(chosen, ("cost_bad_approved", "margin_good_rejected"), currency)
+    outcomes = dataset.extra.get("outcomes") or {}
+    named, note = None, ""
+    if outcomes and not outcomes.get("credit_like", True):  # not credit data: say what is priced, in its own words
+        named = {"cost_bad_approved": t("finance.named.cost_bad_approved", value=outcomes["bad"], currency=currency),
+                 "margin_good_rejected": t("finance.named.margin_good_rejected", value=outcomes["good"],
+                                           currency=currency)}
+        note = t("finance.named.note", column=dataset.extra.get("target", ""), bad=outcomes["bad"],
+                 good=outcomes["good"])
+    payoff_inputs(chosen, ("cost_bad_approved", "margin_good_rejected"), currency, labels=named)
     st.caption(t("finance.costs_shared"))
     try:
         check_payoff(payoff, CREDIT)
@@ -206,7 +214,7 @@ def render_results(tracker: Any, run_id: str, data: LabData) -> None:
         cost_label=t("finance.expected_cost_money", currency=currency), chosen_label=t("finance.chosen"),
         optimal_label=t("finance.optimal")),
         key=f"finance_tradeoff_{run_id}")
-    render_business_case(tracker, run_id, "finance", evaluation, threshold=threshold)
+    render_business_case(tracker, run_id, "finance", evaluation, threshold=threshold, note=note)
 
     st.subheader(t("finance.curves_title"))
     overlay = {}

@@ -211,3 +211,49 @@ def test_a_tab_separated_upload_is_read_as_columns_and_an_xlsx_is_refused_by_nam
     at.file_uploader(key="finance_upload").set_value(("credit.xlsx", b"PK\x03\x04", "application/zip")).run()
     assert at.error[0].value == translate("errors.data.upload_wrong_type", "zh", name="credit.xlsx",
                                           accepted=".csv, .tsv, .txt, .data")
+
+
+def _census_csv(n: int = 400, seed: int = 0) -> bytes:
+    """An income table (census-like): its target says '>50K' or '<=50K', nothing about credit."""
+    rng = np.random.default_rng(seed)
+    hours = rng.integers(10, 70, n)
+    age = rng.integers(18, 80, n)
+    high = (hours + age / 2 + rng.normal(0, 12, n)) > 75
+    frame = pd.DataFrame({"age": age, "hours-per-week": hours,
+                          "education": rng.choice(["HS-grad", "Bachelors", "Masters"], n),
+                          "income": np.where(high, ">50K", "<=50K")})
+    return frame.to_csv(index=False).encode()
+
+
+@pytest.mark.slow
+def test_a_table_whose_target_is_not_a_credit_outcome_asks_which_value_to_flag(app_test):
+    """The census table's minority '>50K' was silently made 'bad' and priced as bad loans (issue 25.4)."""
+    at = _open(app_test)
+    at.selectbox(key="finance_dataset").set_value("upload_csv").run()
+    at.file_uploader(key="finance_upload").set_value(("adult.csv", _census_csv(), "text/csv")).run()
+    assert at.selectbox(key="finance_target").value == "income"
+    assert at.selectbox(key="finance_bad_value").value is None  # no silent default
+    ask = translate("finance.bad_value_ask", "en", column="income", values="'<=50K', '>50K'")
+    assert ask in [i.value for i in at.info], [i.value for i in at.info]
+    assert "Bad rate" not in _metrics(at) and not at.exception  # nothing is loaded until the person chooses
+    at.selectbox(key="finance_bad_value").set_value(">50K").run()
+    assert "Bad rate" in _metrics(at) and not at.error, [e.value for e in at.error]
+    at.button(key="finance_train").click().run()
+    at = _wait(at)
+    assert not at.error, [e.value for e in at.error]
+    # the business case names the classes with the file's own values
+    labels = [box.label for box in at.number_input]
+    assert "Cost of approving a '>50K' row (USD)" in labels and "Margin lost on rejecting a '<=50K' row (USD)" in labels
+    note = translate("finance.named.note", "en", column="income", bad=">50K", good="<=50K")
+    assert note in [c.value for c in at.caption]
+
+
+def test_credit_outcomes_keep_their_guess_and_other_values_are_asked_for():
+    from core.usecases.finance.data import guess_bad_value, outcome_names
+
+    assert guess_bad_value(["good", "bad"]) == "bad" and guess_bad_value(["0", "1"]) == "1"
+    assert guess_bad_value(["good", "fair", "poor"]) == "poor"  # named like credit: rarest value not "good"
+    assert guess_bad_value(["good"]) == "good"  # a one-value file is refused by name later, not asked about
+    assert guess_bad_value(["<=50K", ">50K"]) is None and guess_bad_value(["Yes-recid", "No-recid"]) is None
+    assert outcome_names(["<=50K", ">50K"], ">50K") == {"bad": ">50K", "good": "<=50K", "credit_like": False}
+    assert outcome_names(pd.Series(["good", "bad", "good"]), "bad")["credit_like"] is True

@@ -144,8 +144,15 @@ def target_values(values: pd.Series) -> list[str]:
     return [str(v) for v in text.value_counts(sort=True).index.tolist()][:MAX_TARGET_VALUES]
 
 
-def guess_bad_value(values: list[str]) -> str:
-    """The value that likely means "bad": one named so, else the rarest value not named like a good outcome.
+def looks_like_credit(values: list[str]) -> bool:
+    """Whether a target's values read like credit outcomes: one of them is named like a bad or a good outcome
+    ("bad", "default", "1", "好", ...). A census table's ">50K" / "<=50K" does not."""
+    return any(v.strip().lower() in BAD_WORDS or v.strip().lower() in GOOD_WORDS for v in values)
+
+
+def guess_bad_value(values: list[str]) -> str | None:
+    """The value that likely means "bad": one named so, else the rarest value not named like a good outcome;
+    None for two values neither of which reads like a credit outcome (the person is asked: never a silent guess).
 
     A table whose only value is "good" (a refused one-row file) still gets "good" back; that
     guess is never carried to the next file, which starts from its own detection.
@@ -153,8 +160,20 @@ def guess_bad_value(values: list[str]) -> str:
     named = next((v for v in values if v.strip().lower() in BAD_WORDS), None)
     if named is not None:
         return named
+    if len(values) == 2 and not looks_like_credit(values):
+        return None  # two outcomes that say nothing of credit: which one to flag is the person's call
+    # one value, or more than two: the table is refused by name (one class / not binary) whatever is chosen
     others = [v for v in values if v.strip().lower() not in GOOD_WORDS]
     return (others or values)[-1]
+
+
+def outcome_names(values: Any, bad_value: Any) -> dict[str, Any]:
+    """The outcomes as the file names them, for texts about a non-credit table ("'>50K' approved"): the bad value,
+    the other values, and whether they read like credit outcomes at all (then "bad loan" / "good applicant")."""
+    present = target_values(values) if isinstance(values, pd.Series) else [str(v) for v in values]
+    bad = str(bad_value).strip()
+    return {"bad": bad, "good": ", ".join(v for v in present if v.strip() != bad),
+            "credit_like": looks_like_credit(present)}
 
 
 def target_labels(values: pd.Series, bad_value: Any, *, column: str) -> np.ndarray:
@@ -259,6 +278,7 @@ def table_dataset(
         "features": features,
         "target": str(target),
         "bad_value": str(bad_value),
+        "outcomes": outcome_names(frame[target], bad_value),
         "notes": notes,
         "balance": balance,
         "test_rows": [int(i) for i in test],
