@@ -69,7 +69,48 @@ def read_delimited(source: str | Path | io.StringIO, **read_csv_kwargs: Any) -> 
     result = pd.read_csv(source, sep=separator, **read_csv_kwargs)
     if isinstance(result, pd.DataFrame):
         result.attrs["separator"] = separator
+        if "names" not in read_csv_kwargs and read_csv_kwargs.get("header", "infer") in ("infer", 0):
+            _name_duplicates(result, _header(sample.lstrip("\ufeff"), separator))
     return result
+
+
+def _header(sample: str, separator: str) -> list[str]:
+    """The header row's names as written (pandas renames repeated ones to "name.1")."""
+    try:
+        return next(csv.reader(io.StringIO(sample), delimiter=separator), [])
+    except csv.Error:
+        return []
+
+
+def _name_duplicates(frame: pd.DataFrame, header: list[str]) -> None:
+    """Give repeated header names (compared without surrounding spaces) readable names, "status (2)", and
+    record each as (name written, name given) in attrs["renamed_columns"], so callers can say so or refuse."""
+    written = [str(name).strip() for name in header]
+    if len(written) != frame.shape[1] or len(set(written)) == len(written):
+        return
+    taken, seen, columns, renamed = set(written), Counter(), [], []
+    for name in written:
+        seen[name] += 1
+        if seen[name] == 1:
+            columns.append(name)
+            continue
+        number = seen[name]
+        while f"{name} ({number})" in taken:
+            number += 1
+        given = f"{name} ({number})"
+        taken.add(given)
+        columns.append(given)
+        renamed.append((name, given))
+    frame.columns = columns
+    frame.attrs["renamed_columns"] = renamed
+
+
+def repeated_columns(frame: pd.DataFrame) -> dict[str, list[str]]:
+    """{name written more than once in the header: [the names its repeats were given]} (read_delimited)."""
+    found: dict[str, list[str]] = {}
+    for written, given in frame.attrs.get("renamed_columns", []):
+        found.setdefault(written, []).append(given)
+    return found
 
 
 def check_extension(name: str, accepted: tuple[str, ...] = DELIMITED_EXTENSIONS) -> None:
