@@ -115,3 +115,20 @@ def test_the_other_file_shows_its_own_run_and_a_new_file_has_none(app_test, reco
     assert any("census.csv · 160 rows (1 run)" in c.value and "credit.csv · 120 rows (2 runs)" in c.value
                for c in at.caption), [c.value for c in at.caption]
     assert "ROC-AUC" not in {metric.label for metric in at.metric}
+
+
+def test_a_run_shown_again_starts_its_threshold_at_the_optimum_not_zero(app_test, record_run):
+    """Seen in Chromium: back on a run after another one, its threshold slider came back at 0.00 (approve nobody)."""
+    at, runs = _open_with_runs(app_test, record_run)
+    at = _upload(at, "credit.csv", CREDIT)
+
+    def slider():
+        return next(s for s in at.slider if s.key == f"finance_threshold_{runs['credit_scorecard'][:8]}")
+
+    optimal = float({m.label: m.value for m in at.metric}["Cost-optimal threshold"])
+    assert slider().value == optimal > 0
+    at.selectbox(key="finance_result_run").set_value(runs["credit_mlp"]).run()
+    at.selectbox(key="finance_result_run").set_value(runs["credit_scorecard"]).run()
+    assert slider().value == optimal, slider().value
+    fairness = next(s for s in at.slider if s.key.endswith("_fairness_threshold"))
+    assert fairness.value == optimal
