@@ -215,6 +215,11 @@ def load_text_csv(*, seed: int = 0, path: str | Path | None = None, text_column:
             raise DataError("errors.nlp.column_missing", column=column, columns=", ".join(columns[:12]))
     if text_column == label_column:
         raise DataError("errors.nlp.same_column", column=text_column)
+    from core.data.delimited import repeated_columns
+
+    for written, given in repeated_columns(frame).items():  # "text,label,text": which one holds the texts?
+        if {text_column, label_column} & {written, *given}:
+            raise DataError("errors.nlp.repeated_column", column=written, count=len(given) + 1)
     texts = [clean_text(value) for value in frame[text_column]]
     labels = _label_names(frame[label_column])
     keep = [i for i, (text, label) in enumerate(zip(texts, labels)) if text and label]
