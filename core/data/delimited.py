@@ -51,13 +51,15 @@ def sniff_separator(sample: str) -> str:
     return best
 
 
-def read_delimited(source: str | Path | io.StringIO, **read_csv_kwargs: Any) -> Any:
+def read_delimited(source: str | Path | io.StringIO, *, name_repeats: bool = False, **read_csv_kwargs: Any) -> Any:
     """`pandas.read_csv` with the separator sniffed from the start of the source.
 
     `source` is a file path or an `io.StringIO` of already decoded text; every other keyword
     (dtype, header, names, usecols, chunksize...) goes to read_csv unchanged, so a chunked read
     returns pandas' chunk reader; a frame says its separator in attrs["separator"]. Parser errors propagate: each caller turns them into its own
-    DataError.
+    DataError. name_repeats: a header naming a column twice gets readable names for the repeats ("status (2)",
+    not pandas' silent "status.1") listed in attrs["renamed_columns"] (see repeated_columns), so a table
+    reader can say so or refuse; readers that recognise a header-less file by its numbers leave it off.
     """
     if isinstance(source, io.StringIO):
         sample = source.getvalue()[:SNIFF_CHARS]
@@ -69,7 +71,7 @@ def read_delimited(source: str | Path | io.StringIO, **read_csv_kwargs: Any) -> 
     result = pd.read_csv(source, sep=separator, **read_csv_kwargs)
     if isinstance(result, pd.DataFrame):
         result.attrs["separator"] = separator
-        if "names" not in read_csv_kwargs and read_csv_kwargs.get("header", "infer") in ("infer", 0):
+        if name_repeats and "names" not in read_csv_kwargs and read_csv_kwargs.get("header", "infer") in ("infer", 0):
             _name_duplicates(result, _header(sample.lstrip("\ufeff"), separator))
     return result
 

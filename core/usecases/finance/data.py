@@ -59,7 +59,8 @@ def read_csv_bytes(data: bytes) -> tuple[pd.DataFrame, str]:
     """Parse an uploaded CSV (comma, tab, semicolon or pipe; every cell read as text first); DataError when unusable."""
     text, encoding = decode_csv_bytes(data)
     try:
-        frame = read_delimited(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
+        frame = read_delimited(io.StringIO(text), name_repeats=True, dtype=str, keep_default_na=False,
+                               skipinitialspace=True)
     except pd.errors.EmptyDataError as error:
         raise DataError("errors.finance.empty_csv") from error
     except (pd.errors.ParserError, ValueError) as error:

@@ -194,7 +194,7 @@ def read_text_csv(data: bytes | str | Path) -> tuple[Any, str]:
         raise DataError("errors.nlp.csv_empty")
     text, encoding = decode_bytes(bytes(data))
     try:
-        frame = read_delimited(io.StringIO(text), dtype=str, keep_default_na=False)
+        frame = read_delimited(io.StringIO(text), name_repeats=True, dtype=str, keep_default_na=False)
     except Exception as error:  # noqa: BLE001 - pandas raises several parser errors
         raise DataError("errors.nlp.csv_unreadable", detail=" ".join(str(error).split())[:160]) from error
     frame.columns = [clean_text(column) for column in frame.columns]
