@@ -305,7 +305,8 @@ def _missing_numbers_note(gaps: list[tuple[str, int, int]]) -> dict[str, Any]:
     """The Data tab's note on missing numbers (NaN, empty, text, infinite): how many, where, what training does.
 
     Every model keeps such rows: the scorecard and the Keras models fill a missing number with the
-    training split's median and add a "was missing" flag; gradient boosting learns a branch for them.
+    training split's median and add a "was missing" flag; gradient boosting learns at each split which side
+    they go to.
     """
     count, infinite = sum(gap[1] for gap in gaps), sum(gap[2] for gap in gaps)
     columns = ", ".join(f"{name} ({missing:,})" for name, missing, _ in gaps[:8]) + (" …" if len(gaps) > 8 else "")
