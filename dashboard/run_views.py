@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
+from pathlib import PureWindowsPath
 from typing import Any
 
 import pandas as pd
@@ -16,29 +18,120 @@ from dashboard.business_views import render_business_case
 from dashboard.history_views import render_history_charts
 from dashboard.i18n import error_text, t
 from dashboard.run_names import dataset_text, model_name, primary_metric_text, status_label
-from dashboard.uploads import checked_uploader
+from dashboard.uploads import checked_uploader, upload_name
 from dashboard.widgets import translated_choice
 
 
-def render_run_picker(tracker: Any, use_case_id: str, source_id: str, *, key: str) -> str | None:
-    """Choose one of this dataset's tracked runs (newest first); None when there are none."""
-    runs = tracker.list_runs(use_case=use_case_id)
-    runs = runs[runs["dataset"] == source_id] if not runs.empty else runs
+def render_run_picker(tracker: Any, data: Any, *, key: str) -> str | None:
+    """Choose one of the runs on the data chosen on the Data tab (newest first); None when it has none.
+
+    For an upload that is the same file (runs_on_data), never another file sent to the same source:
+    runs on other files are not listed, and a caption names those files instead. The run preselected is
+    a completed run on exactly this split when there is one, else the newest completed run on this file.
+    """
+    runs = tracker.list_runs(use_case=data.use_case.id)
+    runs = runs[runs["dataset"] == data.source_id] if not runs.empty else runs
+    if runs.empty:
+        return None
+    mine = runs_on_data(runs, data)
+    _note_other_files(runs[~mine], data)
+    runs = runs[mine]
     if runs.empty:
         return None
     labels = {}
     for row in runs.to_dict("records"):
         started = row["started"].strftime("%Y-%m-%d %H:%M") if isinstance(row["started"], (pd.Timestamp, dt.datetime)) else ""
         uploaded = f" · {dataset_text(row)}" if row.get("source_kind") == "uploaded" else ""
-        labels[row["run_id"]] = (f"{started} · {model_name(use_case_id, row['model'])}{uploaded} · "
+        labels[row["run_id"]] = (f"{started} · {model_name(data.use_case.id, row['model'])}{uploaded} · "
                                  f"{primary_metric_text(row)} · {status_label(row['status'])}")
     pending = st.session_state.pop("lab_pending_run", None)
     if pending in labels:
         st.session_state[key] = pending
     if st.session_state.get(key) not in labels:
-        completed = runs.loc[runs["status"] == "completed", "run_id"]
-        st.session_state[key] = completed.iloc[0] if not completed.empty else next(iter(labels))
+        st.session_state[key] = _preselected(runs, data)
     return translated_choice(st.selectbox, t("lab.pick_run"), list(labels), key=key, format_func=labels.get)
+
+
+def _preselected(runs: pd.DataFrame, data: Any) -> str:
+    """A completed run on exactly this split, else a completed run on this file, else the newest run."""
+    completed = runs[runs["status"] == "completed"]
+    exact = completed[completed.get("fingerprint", pd.Series("", index=completed.index)) == data.dataset.fingerprint]
+    for candidates in (exact, completed, runs):
+        if not candidates.empty:
+            return str(candidates["run_id"].iloc[0])
+    return ""
+
+
+def _note_other_files(others: pd.DataFrame, data: Any) -> None:
+    """Say which runs of this source are not listed because they used other files (by file name and count)."""
+    if others.empty:
+        return
+    counts: dict[str, int] = {}
+    for row in others.to_dict("records"):
+        name = dataset_text(row)
+        counts[name] = counts.get(name, 0) + 1
+    files = ", ".join(t("lab.file_runs_one", file=name) if count == 1 else
+                      t("lab.file_runs_many", file=name, count=count) for name, count in counts.items())
+    this = upload_name(data.kwargs) or t("lab.this_data")
+    st.caption(t("lab.other_files_runs", files=files, this=this))
+
+
+def runs_on_data(runs: pd.DataFrame, data: Any) -> pd.Series:
+    """Which of `runs` (Tracker.list_runs rows of data's use case) used the data chosen on the Data tab.
+
+    A run is on it when its dataset fingerprint is this split's, or (another seed or re-balancing of the
+    same data) it logged the same settings that name the data: an upload's stored file (named by its
+    content hash), its target and "bad" value. A run that logged none of them is matched by the uploaded
+    file's name when it recorded no fingerprint. Bundled data without such settings: every run of the source.
+    """
+    if runs.empty:
+        return pd.Series(dtype=bool, index=runs.index)
+    identity = _identity(data.kwargs)
+    name = PureWindowsPath(upload_name(data.kwargs)).name if upload_name(data.kwargs) else ""
+    fingerprint = data.dataset.fingerprint if data.dataset is not None else ""
+    keep = [(row.get("dataset") == data.source_id) and _on_data(row, identity, fingerprint, name)
+            for row in runs.to_dict("records")]
+    return pd.Series(keep, index=runs.index, dtype=bool)
+
+
+def _identity(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The dataset settings that name the data (not the upload's display name, not training-only settings)."""
+    from core.training.pipeline import UPLOAD_NAME
+
+    return {name: value for name, value in kwargs.items() if name not in (UPLOAD_NAME, *TRAINING_ONLY_KWARGS)}
+
+
+def _on_data(row: dict[str, Any], identity: dict[str, Any], fingerprint: str, name: str) -> bool:
+    recorded = str(row.get("fingerprint") or "")
+    if recorded and fingerprint and recorded == fingerprint:
+        return True
+    if not identity:
+        return True
+    logged = {key: row.get(f"data_{key}") for key in identity}
+    if any(not _missing(value) for value in logged.values()):
+        return all(_equal(key, logged[key], value) for key, value in identity.items())
+    if recorded:  # another split, and nothing tells which file it came from
+        return False
+    return bool(name) and str(row.get("source_name") or "") == name
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or value == ""
+
+
+def _equal(key: str, logged: Any, value: Any) -> bool:
+    """A logged dataset setting equals the page's: stored files by name (the data dir may move), numbers as numbers."""
+    if _missing(logged):
+        return False
+    if key in FILE_KWARGS:
+        return PureWindowsPath(str(logged)).name == PureWindowsPath(str(value)).name
+    try:
+        return float(logged) == float(value)
+    except (TypeError, ValueError):
+        return str(logged) == str(value)
+
+
+FILE_KWARGS = ("path", "data")  # an upload's stored copy, named by its content hash
 
 
 def evaluation_dataset(tracker: Any, run: Any, evaluation: dict[str, Any], dataset: Any) -> Any:
@@ -83,19 +176,15 @@ def render_run_results(tracker: Any, run_id: str, data: Any, *, lab: Any) -> Non
 
 
 def comparable_runs(tracker: Any, data: Any) -> pd.DataFrame:
-    """Completed runs scored on the same test split as `data`: same use case, source, seed and uploaded file
-    (and the file's columns or scale), newest first. Settings that change only the training rows (the
-    credit lab's re-balancing) do not change the test split, so they do not split the comparison."""
-    from core.training.pipeline import UPLOAD_NAME
-
+    """Completed runs scored on the same test split as `data`: runs on the same data (runs_on_data: the same
+    uploaded file, never another file sent to the same source), with the same seed and settings, newest
+    first. Settings that change only the training rows (the credit lab's re-balancing) do not change the
+    test split, so they do not split the comparison."""
     runs = tracker.list_runs(use_case=data.use_case.id)
     if runs.empty:
         return runs
-    keep = (runs["dataset"] == data.source_id) & (runs["status"] == "completed")
+    keep = runs_on_data(runs, data) & (runs["status"] == "completed")
     keep &= _same(runs.get("seed"), data.seed, index=runs.index)
-    for name, value in data.kwargs.items():
-        if name not in (UPLOAD_NAME, *TRAINING_ONLY_KWARGS):
-            keep &= _same(runs.get(f"data_{name}"), value, index=runs.index)
     return runs[keep]
 
 

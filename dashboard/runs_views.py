@@ -72,16 +72,31 @@ def recorded_curves(histories: dict[str, dict[str, list[float]]]) -> set[str]:
     return names
 
 
+def single_point_runs(histories: dict[str, dict[str, list[float]]], metric: str) -> list[str]:
+    """Runs whose `metric` is one point, not a curve: fitted in one pass (scorecard, boosting, ALS...) or one epoch."""
+    return [run_id for run_id, history in histories.items()
+            if max(len(history.get(metric) or []), len(history.get(f"val_{metric}") or [])) == 1]
+
+
 def render_runs_overlay(histories: dict[str, dict[str, list[float]]], labels: dict[str, str], metric: str,
                         *, tasks: Any = ()) -> None:
-    """Training and validation curves of several runs ({run_id: history}) on one chart."""
+    """Training and validation curves of several runs ({run_id: history}) on one chart.
+
+    A run with a single point (one pass or one epoch) would be a lone dot at epoch 1 that reads as a
+    curve stopped early: it is left out of the chart, and a note names it.
+    """
     label = curve_label(metric, tasks)
-    st.plotly_chart(
-        charts.plot_runs_overlay({labels[run_id]: history for run_id, history in histories.items()}, metric=metric,
-                                 title=t("runs.overlay_chart", metric=label), x_title=t("lab.epoch"), y_title=label,
-                                 train_label=t("lab.train_split"), val_label=t("lab.val_split")),
-        key="runs_overlay_chart",
-    )
+    single = single_point_runs(histories, metric)
+    drawn = {run_id: history for run_id, history in histories.items() if run_id not in single}
+    if drawn:
+        st.plotly_chart(
+            charts.plot_runs_overlay({labels[run_id]: history for run_id, history in drawn.items()}, metric=metric,
+                                     title=t("runs.overlay_chart", metric=label), x_title=t("lab.epoch"),
+                                     y_title=label, train_label=t("lab.train_split"), val_label=t("lab.val_split")),
+            key="runs_overlay_chart",
+        )
+    if single:
+        st.info(t("runs.overlay_single_point", metric=label, runs="; ".join(labels[run_id] for run_id in single)))
 
 
 def render_run_details(tracker: Any, run_id: str) -> None:

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import StudioError
+from core.selection.advice_text import leader_text
 from core.selection.guidance import Requirements
 from core.selection.significance import p_text
 from core.strategy.starting_points import START_KEYS
@@ -309,6 +310,8 @@ def render_recommendation(recommendation: Any, render_reason: Callable[..., str]
         st.success(t("selection_page.baseline_wins", model=_name(recommendation.use_case, best.model)))
     elif best is not None:
         st.success(t("selection_page.winner", model=_name(recommendation.use_case, best.model)))
+    for leader in recommendation.leaders:  # best on a secondary ranking metric: said beside the recommendation
+        st.info(leader_text(recommendation, leader, lang))
     for requirement in recommendation.unmet:
         st.error(t("selection_page.unmet", requirement=t(f"selection.unmet.{requirement}")))
     for rank, advice in enumerate(recommendation.ranked, start=1):

@@ -21,14 +21,20 @@ LANGUAGE_NAMES = {"en": "English", "zh": "简体中文"}
 TENSORFLOW_DISTRIBUTIONS = ("tensorflow", "tensorflow-cpu", "tensorflow-gpu", "tensorflow-macos", "tf-nightly")
 
 
+LANGUAGE_KEPT = "_lang_kept"  # the session's choice, kept outside the widget's own state
+
+
 def init_language() -> str:
-    """Seed the language once per session (?lang=zh in the link, else settings) so t() is right before the widget
-    renders, and keep the choice in the page's URL: a reload, a bookmark or a link copied from any page opens in
-    the language the reader chose (page switches drop the query string; every run writes it back)."""
+    """Seed the language so t() is right before the widget renders: the session's choice, else ?lang=zh in the
+    link, else settings. Streamlit drops the switch's state when a button changes page (Home's "Open in the
+    lab"), so the choice is also kept under its own key and brought back from there. The choice is written into
+    the page's URL as well: a reload, a bookmark or a link copied from any page opens in the language the reader
+    chose (page switches drop the query string; every run writes it back)."""
     if st.session_state.get(LANGUAGE_KEY) not in LANGUAGES:
-        requested = st.query_params.get(LANGUAGE_KEY)
-        st.session_state[LANGUAGE_KEY] = requested if requested in LANGUAGES else current_language()
-    language = st.session_state[LANGUAGE_KEY]
+        kept, requested = st.session_state.get(LANGUAGE_KEPT), st.query_params.get(LANGUAGE_KEY)
+        st.session_state[LANGUAGE_KEY] = (kept if kept in LANGUAGES else requested if requested in LANGUAGES
+                                          else current_language())
+    language = st.session_state[LANGUAGE_KEPT] = st.session_state[LANGUAGE_KEY]
     if st.query_params.get(LANGUAGE_KEY) != language:
         st.query_params[LANGUAGE_KEY] = language
     return language

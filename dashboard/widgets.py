@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from functools import partial
 from typing import Any, Callable, Sequence
 
@@ -78,8 +79,8 @@ def translated_choice(widget: Callable[..., Any], label: str, options: Sequence[
 
 
 _UPLOAD_BUTTON = ('[data-testid="stFileUploaderDropzone"] [data-testid="stBaseButton-secondary"] '
-                  '[data-testid="stMarkdownContainer"] p')
-_UPLOAD_LIMIT = '[data-testid="stFileUploaderDropzoneInstructions"] span'
+                  '[data-testid="stMarkdownContainer"]')
+_UPLOAD_LIMIT = '[data-testid="stFileUploaderDropzoneInstructions"] > div'
 
 
 def _css_string(text: str) -> str:
@@ -87,19 +88,73 @@ def _css_string(text: str) -> str:
 
 
 def uploader_texts_css(button: str, limit: str) -> str:
-    """CSS that draws `button` and `limit` over Streamlit's own English "Upload" and "50MB per file".
+    """CSS that puts `button` and `limit` in place of Streamlit's own English "Upload" and "50MB per file".
 
-    Streamlit's file uploader has no way to set those two texts; the original text is kept in the
-    page (font size 0) for screen readers and the translation is drawn after it.
+    Streamlit's file uploader has no way to set those two texts. The English is taken out of the page
+    (display: none also takes it from screen readers) and the translation is drawn as generated content
+    of its container, which browsers read out as the button's name and the limit's text.
     """
-    return (f"<style>{_UPLOAD_BUTTON}, {_UPLOAD_LIMIT} {{ font-size: 0; }}\n"
+    return (f"<style>{_UPLOAD_BUTTON} p, {_UPLOAD_LIMIT} span {{ display: none; }}\n"
             f"{_UPLOAD_BUTTON}::after {{ content: {_css_string(button)}; font-size: 14px; }}\n"
             f"{_UPLOAD_LIMIT}::after {{ content: {_css_string(limit)}; font-size: 14px; }}</style>")
 
 
+def screen_reader_texts_script(file_input: str, help_for: str) -> str:
+    """A script that gives Streamlit's English-only screen-reader names the reader's language.
+
+    The uploader's hidden file input is named "file upload" and every help icon "Help for <label>"
+    by Streamlit's front end, with no option to change them. The script renames them when they
+    appear (a MutationObserver, installed once; each language's script run updates its texts).
+    `help_for` holds "{label}" where the widget's label goes.
+    """
+    texts = json.dumps({"input": file_input, "help": help_for}, ensure_ascii=False).replace("<", "\\u003c")
+    return ("<script>(() => {\n"
+            f"  const texts = {texts};\n"
+            "  const known = window.__studioHelpTemplates || ['Help for {label}'];\n"
+            "  if (!known.includes(texts.help)) known.push(texts.help);\n"
+            "  window.__studioHelpTemplates = known;\n"
+            "  window.__studioA11yTexts = texts;\n"
+            "  const label = (name) => {  // the widget label inside a help name of any language shown so far\n"
+            "    for (const template of window.__studioHelpTemplates) {\n"
+            "      const [head, tail] = template.split('{label}');\n"
+            "      if (name.length >= head.length + tail.length && name.startsWith(head) && name.endsWith(tail)) {\n"
+            "        return name.slice(head.length, name.length - tail.length);\n"
+            "      }\n"
+            "    }\n"
+            "    return null;\n"
+            "  };\n"
+            "  const apply = () => {\n"
+            "    const t = window.__studioA11yTexts;\n"
+            "    document.querySelectorAll('input[data-testid=\"stFileUploaderDropzoneInput\"]').forEach((el) => {\n"
+            "      if (el.getAttribute('aria-label') !== t.input) el.setAttribute('aria-label', t.input);\n"
+            "    });\n"
+            "    document.querySelectorAll('[data-testid=\"stTooltipHoverTarget\"] button[aria-label]').forEach((el) => {\n"
+            "      const found = label(el.getAttribute('aria-label'));\n"
+            "      const name = found === null ? null : t.help.split('{label}').join(found);\n"
+            "      if (name !== null && el.getAttribute('aria-label') !== name) el.setAttribute('aria-label', name);\n"
+            "    });\n"
+            "  };\n"
+            "  window.__studioA11yApply = apply;\n"
+            "  apply();\n"
+            "  if (!window.__studioA11yObserver) {\n"
+            "    let queued = false;\n"
+            "    window.__studioA11yObserver = new MutationObserver(() => {\n"
+            "      if (queued) return;\n"
+            "      queued = true;\n"
+            "      requestAnimationFrame(() => { queued = false; window.__studioA11yApply(); });\n"
+            "    });\n"
+            "    window.__studioA11yObserver.observe(document.body, {childList: true, subtree: true, attributes: true,\n"
+            "                                                        attributeFilter: ['aria-label']});\n"
+            "  }\n"
+            "})();</script>")
+
+
 def translate_file_uploaders() -> None:
-    """Every file uploader on the page shows its button and size limit in the reader's language."""
+    """Every file uploader on the page shows and names its button, size limit and file input in the reader's
+    language; help icons are named in it too (screen readers read those names)."""
     from dashboard.i18n import t
 
     limit = t("formats.dropzone_limit", mb=st.get_option("server.maxUploadSize"))
     st.html(uploader_texts_css(t("formats.upload_button"), limit))
+    st.sidebar.html(screen_reader_texts_script(t("formats.file_input_aria"), t("formats.help_for")),
+                    unsafe_allow_javascript=True)

@@ -41,7 +41,7 @@ with tab_train:
     lab.train(data, get_job_queue())
 tracker = get_tracker()
 with tab_results:
-    run_id = render_run_picker(tracker, use_case_id, data.source_id, key=f"{lab.prefix}_result_run")
+    run_id = render_run_picker(tracker, data, key=f"{lab.prefix}_result_run")
     if run_id is None:
         st.info(t(lab.no_runs_key))
     else:

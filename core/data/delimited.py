@@ -51,13 +51,15 @@ def sniff_separator(sample: str) -> str:
     return best
 
 
-def read_delimited(source: str | Path | io.StringIO, **read_csv_kwargs: Any) -> Any:
+def read_delimited(source: str | Path | io.StringIO, *, name_repeats: bool = False, **read_csv_kwargs: Any) -> Any:
     """`pandas.read_csv` with the separator sniffed from the start of the source.
 
     `source` is a file path or an `io.StringIO` of already decoded text; every other keyword
     (dtype, header, names, usecols, chunksize...) goes to read_csv unchanged, so a chunked read
     returns pandas' chunk reader; a frame says its separator in attrs["separator"]. Parser errors propagate: each caller turns them into its own
-    DataError.
+    DataError. name_repeats: a header naming a column twice gets readable names for the repeats ("status (2)",
+    not pandas' silent "status.1") listed in attrs["renamed_columns"] (see repeated_columns), so a table
+    reader can say so or refuse; readers that recognise a header-less file by its numbers leave it off.
     """
     if isinstance(source, io.StringIO):
         sample = source.getvalue()[:SNIFF_CHARS]
@@ -69,7 +71,48 @@ def read_delimited(source: str | Path | io.StringIO, **read_csv_kwargs: Any) -> 
     result = pd.read_csv(source, sep=separator, **read_csv_kwargs)
     if isinstance(result, pd.DataFrame):
         result.attrs["separator"] = separator
+        if name_repeats and "names" not in read_csv_kwargs and read_csv_kwargs.get("header", "infer") in ("infer", 0):
+            _name_duplicates(result, _header(sample.lstrip("\ufeff"), separator))
     return result
+
+
+def _header(sample: str, separator: str) -> list[str]:
+    """The header row's names as written (pandas renames repeated ones to "name.1")."""
+    try:
+        return next(csv.reader(io.StringIO(sample), delimiter=separator), [])
+    except csv.Error:
+        return []
+
+
+def _name_duplicates(frame: pd.DataFrame, header: list[str]) -> None:
+    """Give repeated header names (compared without surrounding spaces) readable names, "status (2)", and
+    record each as (name written, name given) in attrs["renamed_columns"], so callers can say so or refuse."""
+    written = [str(name).strip() for name in header]
+    if len(written) != frame.shape[1] or len(set(written)) == len(written):
+        return
+    taken, seen, columns, renamed = set(written), Counter(), [], []
+    for name in written:
+        seen[name] += 1
+        if seen[name] == 1:
+            columns.append(name)
+            continue
+        number = seen[name]
+        while f"{name} ({number})" in taken:
+            number += 1
+        given = f"{name} ({number})"
+        taken.add(given)
+        columns.append(given)
+        renamed.append((name, given))
+    frame.columns = columns
+    frame.attrs["renamed_columns"] = renamed
+
+
+def repeated_columns(frame: pd.DataFrame) -> dict[str, list[str]]:
+    """{name written more than once in the header: [the names its repeats were given]} (read_delimited)."""
+    found: dict[str, list[str]] = {}
+    for written, given in frame.attrs.get("renamed_columns", []):
+        found.setdefault(written, []).append(given)
+    return found
 
 
 def check_extension(name: str, accepted: tuple[str, ...] = DELIMITED_EXTENSIONS) -> None:

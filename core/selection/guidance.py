@@ -13,6 +13,10 @@ from core.selection.compare import SelectionError, _use_case, quality_columns, s
 from core.selection.rules import SETTING_DEFAULTS, GuidanceRules, all_hold, load_rules
 
 COMPUTE_CHOICES = ("cpu", "one_gpu", "cluster")
+# Per task, metrics of how a model ranks what people see (the top-10 list of a recommender), which the
+# ranking by the primary metric (rating error) does not weigh: a candidate best on one is named beside
+# the recommendation (popularity can lead on HitRate@10 while matrix factorisation leads on RMSE).
+SECONDARY_METRICS = {"rating": ("test_hit_rate_at_10",)}
 RETRAIN_CHOICES = ("rarely", "monthly", "weekly", "daily")
 
 
@@ -53,6 +57,9 @@ class Recommendation:
     baseline: str | None
     baseline_wins: bool
     notes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    # Another candidate best on a secondary ranking metric (SECONDARY_METRICS): {metric, model, value,
+    # recommended, recommended_value}, so the page can say so beside the recommendation.
+    leaders: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def best(self) -> CandidateAdvice:
@@ -249,4 +256,25 @@ def recommend(
                 unmet.append(flag)
     notes = [(note["reason"], dict(context)) for note in rules.notes if all_hold(note["when"], context)]
     return Recommendation(use_case=case.id, metric=metric, requirements=requirements, ranked=advice, unmet=unmet,
-                          baseline=base, baseline_wins=base is not None and advice[0].model == base, notes=notes)
+                          baseline=base, baseline_wins=base is not None and advice[0].model == base, notes=notes,
+                          leaders=secondary_leaders(table, case.task, advice[0].model))
+
+
+def secondary_leaders(table: pd.DataFrame, task: str, recommended: str) -> list[dict[str, Any]]:
+    """For each of the task's SECONDARY_METRICS: the candidate best on it when that is not `recommended` and it
+    measures strictly better (one row per model in `table`)."""
+    leaders = []
+    for name in SECONDARY_METRICS.get(task, ()):
+        if name not in table.columns:
+            continue
+        values = {str(row["model"]): _float(row[name]) for _, row in table.iterrows()}
+        values = {model: value for model, value in values.items() if math.isfinite(value)}
+        if not values:
+            continue
+        sign = 1.0 if higher_is_better(name) else -1.0
+        leader = max(values, key=lambda model: sign * values[model])
+        mine = values.get(recommended, math.nan)
+        if leader != recommended and not (math.isfinite(mine) and sign * (values[leader] - mine) <= 0):
+            leaders.append({"metric": name, "model": leader, "value": values[leader], "recommended": recommended,
+                            "recommended_value": mine})
+    return leaders

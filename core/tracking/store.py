@@ -30,7 +30,7 @@ _LIVE_RUNS: set[str] = set()
 STATUSES = {"completed": "FINISHED", "failed": "FAILED", "cancelled": "KILLED", "diverged": "FAILED"}
 MODEL_SUFFIXES = (".keras", ".h5", ".joblib", ".skops", ".pkl", ".tflite")
 BASE_COLUMNS = ["run_id", "run_name", "use_case", "dataset", "source_kind", "source_name", "dataset_rows", "model",
-                "device", "status", "started", "duration_s", "user"]
+                "device", "status", "started", "duration_s", "user", "fingerprint"]
 MAX_TAG_CHARS = 5000
 
 class Tracker:

@@ -187,7 +187,9 @@ def render_results(tracker: Any, run_id: str, data: LabData) -> None:
     optimal = min(optimal, 1.0)
     slider_key = f"finance_threshold_{run_id[:8]}"
     marker = (round(optimal, 2), cost_bad, cost_good)
-    if st.session_state.get(f"{slider_key}_marker") != marker:  # new run or costs: start at the operating point
+    # A new run or new costs start at the operating point; so does a run shown again after another one (Streamlit
+    # drops the state of a slider that was not drawn, and it came back at 0.00, approving nobody).
+    if st.session_state.get(f"{slider_key}_marker") != marker or slider_key not in st.session_state:
         st.session_state[f"{slider_key}_marker"] = marker
         st.session_state[slider_key] = float(round(optimal, 2))
     threshold = st.slider(t("finance.threshold"), min_value=0.0, max_value=1.0, step=0.01, key=slider_key,
@@ -279,7 +281,7 @@ def _render_fairness(dataset: Any, evaluation: dict[str, Any], *, threshold: flo
     column = left.selectbox(t("finance.sensitive"), names, key="finance_sensitive", help=t("finance.sensitive_help"))
     # The fairness threshold starts at (and follows) the threshold chosen above until the person moves it.
     slider_key = f"{key}_fairness_threshold"
-    if st.session_state.get(f"{slider_key}_follows") != threshold:
+    if st.session_state.get(f"{slider_key}_follows") != threshold or slider_key not in st.session_state:
         st.session_state[f"{slider_key}_follows"] = threshold
         st.session_state[slider_key] = float(threshold)
     fair_threshold = right.slider(t("finance.fairness_threshold"), min_value=0.0, max_value=1.0, step=0.01,

@@ -49,3 +49,15 @@ def test_check_extension_accepts_raw_formats_and_names_them_when_refusing():
         check_extension("folder/report.xlsx")
     with pytest.raises(DataError, match=r"'README'.*\.csv"):
         check_extension("README")
+
+
+def test_repeated_header_names_are_named_and_listed_only_when_asked():
+    """Issue 21 item 6: a table reader names repeats readably; a header-less number file keeps pandas' names."""
+    from core.data.delimited import repeated_columns
+
+    text = "status,a, status,a\n1,2,3,4\n"
+    named = read_delimited(io.StringIO(text), name_repeats=True)
+    assert list(named.columns) == ["status", "a", "status (2)", "a (2)"]
+    assert repeated_columns(named) == {"status": ["status (2)"], "a": ["a (2)"]}
+    plain = read_delimited(io.StringIO("0\t0\t1\t100\n1\t2\t3\t4\n"), nrows=0)
+    assert [str(c) for c in plain.columns] == ["0", "0.1", "1", "100"] and repeated_columns(plain) == {}

@@ -247,3 +247,27 @@ def test_a_lower_rmse_outweighs_a_one_point_penalty_as_an_accuracy_gain_would():
     assert "selection.reasons.cpu_large_model" in [key for key, _ in mf.reasons]  # penalised, still first
     assert bias.score == pytest.approx(-(0.887 - 0.870) / 0.870 * 100, abs=1e-3)  # -1.954 points
     assert mf.score == pytest.approx(-1.0)
+
+
+def test_a_candidate_best_on_hit_rate_is_named_beside_an_rmse_recommendation():
+    """Issue 21 item 7d: u.data recommended matrix factorisation by RMSE while popularity had the best HitRate@10."""
+    rows = [("popularity", "sklearn", 1.025, 0.084), ("bias", "sklearn", 0.944, 0.012), ("mf", "keras", 0.921, 0.030)]
+    ratings = pd.DataFrame([{"model": model, "kind": kind, "test_rmse": rmse, "test_hit_rate_at_10": hit,
+                             "train_seconds": 5.0, "train_size": 80_000, "device": "CPU", "run_id": model}
+                            for model, kind, rmse, hit in rows])
+    rec = recommend(ratings, Requirements(labelled_examples=80_000), use_case="recommendation")
+    assert rec.ranked[0].model == "mf"
+    assert rec.leaders == [{"metric": "test_hit_rate_at_10", "model": "popularity", "value": 0.084,
+                            "recommended": "mf", "recommended_value": 0.030}]
+    from core.selection.advice_text import leader_text
+
+    text = leader_text(rec, rec.leaders[0])
+    assert text.startswith("The recommendation ranks by RMSE. By HitRate@10, Popularity") and "8.40%" in text \
+        and "3.00% for Matrix factorisation" in text, text
+    assert "HitRate@10" in leader_text(rec, rec.leaders[0], "zh") and "8.40%" in leader_text(rec, rec.leaders[0], "zh")
+    assert text in to_markdown(rec)
+    # When the recommended model also leads on HitRate@10 (or nobody measured it), nothing more is said.
+    ratings.loc[ratings["model"] == "mf", "test_hit_rate_at_10"] = 0.09
+    assert recommend(ratings, Requirements(labelled_examples=80_000), use_case="recommendation").leaders == []
+    assert recommend(ratings.drop(columns=["test_hit_rate_at_10"]), Requirements(labelled_examples=80_000),
+                     use_case="recommendation").leaders == []

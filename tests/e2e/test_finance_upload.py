@@ -51,7 +51,7 @@ def test_a_credit_csv_after_a_refused_one_has_the_right_bad_rate(page, server):
     page.get_by_role("option", name=re.compile("Upload a CSV")).click()
     _wait_idle(page)
     _upload(page, "head.csv", one_row)
-    page.get_by_text("Only 1 usable rows", exact=False).first.wait_for()
+    page.get_by_text("Only 1 usable row (", exact=False).first.wait_for()
     _upload(page, "credit.csv", good)
     page.get_by_text("Read 1000 rows", exact=False).first.wait_for()
     page.get_by_text("Bad rate", exact=True).first.wait_for()

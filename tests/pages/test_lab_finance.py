@@ -104,7 +104,7 @@ BAD_CSVS = [
     (b"a,b,c\n", "The CSV file is empty"),
     (("收入,状态\n" + "".join(f"{i},好\n" for i in range(25))).encode("gbk"), "has only 1 distinct value"),
     (b"a,b\n\x80\xff\xfe,1\n", "neither UTF-8 nor GBK"),
-    (b"x,y\n1,bad\n", "Only 1 usable rows"),
+    (b"x,y\n1,bad\n", "Only 1 usable row (its 'y' is 'bad')"),
 ]
 
 
@@ -157,7 +157,7 @@ def test_a_good_csv_after_a_refused_one_starts_from_its_own_detection(app_test):
     one_row = b"\n".join(good.splitlines()[:2]) + b"\n"
     assert one_row.splitlines()[1].startswith(b"good,")
     at.file_uploader(key="finance_upload").set_value(("head.csv", one_row, "text/csv")).run()
-    assert any("Only 1 usable rows" in e.value for e in at.error), [e.value for e in at.error]
+    assert any("Only 1 usable row (its 'Status' is 'good')" in e.value for e in at.error), [e.value for e in at.error]
     at.file_uploader(key="finance_upload").set_value(("credit.csv", good, "text/csv")).run()
     assert not at.error, [e.value for e in at.error]
     assert at.selectbox(key="finance_target").value == "Status"

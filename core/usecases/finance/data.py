@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from core.data.dataset import Dataset, source_keys
-from core.data.delimited import read_delimited
+from core.data.delimited import read_delimited, repeated_columns
 from core.errors import DataError
 
 TEST_SIZE = 0.25
@@ -59,7 +59,8 @@ def read_csv_bytes(data: bytes) -> tuple[pd.DataFrame, str]:
     """Parse an uploaded CSV (comma, tab, semicolon or pipe; every cell read as text first); DataError when unusable."""
     text, encoding = decode_csv_bytes(data)
     try:
-        frame = read_delimited(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
+        frame = read_delimited(io.StringIO(text), name_repeats=True, dtype=str, keep_default_na=False,
+                               skipinitialspace=True)
     except pd.errors.EmptyDataError as error:
         raise DataError("errors.finance.empty_csv") from error
     except (pd.errors.ParserError, ValueError) as error:
@@ -214,19 +215,24 @@ def table_dataset(
         raise DataError("errors.finance.empty_csv")
     if target not in frame.columns:
         raise DataError("errors.finance.no_target", column=str(target), columns=", ".join(map(str, frame.columns[:12])))
+    repeated = repeated_columns(frame)
+    for written, given in repeated.items():
+        if target == written or target in given:  # which of the columns holds the outcome? nobody can tell
+            raise DataError("errors.finance.duplicate_target", column=written, count=len(given) + 1)
     if frame.shape[1] - 1 > MAX_COLUMNS:
         raise DataError("errors.finance.too_many_columns", count=frame.shape[1] - 1, limit=MAX_COLUMNS)
     target_missing = _is_missing_text(frame[target]).to_numpy()
     notes: list[dict[str, Any]] = []
+    if repeated:
+        notes.append({"kind": "renamed_columns", "columns": ", ".join(
+            f"'{written}' → " + ", ".join(f"'{name}'" for name in given) for written, given in repeated.items())})
     if target_missing.any():
         notes.append({"kind": "target_missing_rows", "column": target, "count": int(target_missing.sum())})
         frame = frame.loc[~target_missing]
     if len(frame) == 0:
         raise DataError("errors.finance.no_target_values", column=target)
     if len(frame) < MIN_ROWS:
-        bad = int((frame[target].astype(str).str.strip() == str(bad_value).strip()).sum())
-        raise DataError("errors.finance.too_few_rows", rows=len(frame), bad=bad, good=len(frame) - bad,
-                        minimum=MIN_ROWS)
+        raise _too_few_rows(frame[target], bad_value, column=str(target))
     y = target_labels(frame[target], bad_value, column=target)
     counts = np.bincount(y, minlength=2)
     if len(y) < MIN_ROWS or counts.min() < 4:
@@ -234,10 +240,14 @@ def table_dataset(
                         minimum=MIN_ROWS)
     columns: dict[str, np.ndarray] = {}
     features: list[dict[str, Any]] = []
+    gaps: list[tuple[str, int, int]] = []  # numeric columns kept with missing cells: (name, missing, of them infinite)
     for column in frame.columns:
         if column == target or column in drop:
             continue
         kind, array, coerced = coerce_column(frame[column].reset_index(drop=True))
+        infinite = np.isinf(array) if kind == "numeric" else np.zeros(len(array), dtype=bool)
+        if infinite.any():  # "inf", "-Infinity", 1e999: no number to learn from, so missing like an empty cell
+            array = np.where(infinite, np.float32(np.nan), array).astype(np.float32)
         missing = np.isnan(array) if kind == "numeric" else (array == MISSING_TOKEN)
         if missing.all():
             notes.append({"kind": "all_missing", "column": str(column)})
@@ -250,8 +260,12 @@ def table_dataset(
         key = input_key(len(features), column)
         columns[key] = array
         features.append({"key": key, "name": str(column), "kind": kind})
+        if kind == "numeric" and missing.any():
+            gaps.append((str(column), int(missing.sum()), int(infinite.sum())))
     if not features:
         raise DataError("errors.finance.no_features", column=target)
+    if gaps:
+        notes.append(_missing_numbers_note(gaps))
 
     index = np.arange(len(y))
     rest, test = train_test_split(index, test_size=TEST_SIZE, random_state=seed, stratify=y)
@@ -291,6 +305,36 @@ def table_dataset(
         class_names=("good", "bad"), source_kind=source_kind, provenance=provenance, licence=licence,
         seed=seed, extra=extra,
     )
+
+
+def _too_few_rows(values: pd.Series, bad_value: Any, *, column: str) -> DataError:
+    """The refusal of a table with under MIN_ROWS rows, in words that fit it: one row is "1 usable row", and
+    when only one target value is present it is named as what it is, never counted as the "bad" value."""
+    text = values.astype(str).str.strip()
+    present = sorted(text.unique())
+    if len(text) == 1:
+        return DataError("errors.finance.too_few_rows_single", column=column, value=present[0], minimum=MIN_ROWS)
+    if len(present) == 1:
+        return DataError("errors.finance.too_few_rows_one_class", rows=len(text), column=column, value=present[0],
+                         minimum=MIN_ROWS)
+    bad = int((text == str(bad_value).strip()).sum())
+    return DataError("errors.finance.too_few_rows", rows=len(text), bad=bad, good=len(text) - bad, minimum=MIN_ROWS)
+
+
+def _missing_numbers_note(gaps: list[tuple[str, int, int]]) -> dict[str, Any]:
+    """The Data tab's note on missing numbers (NaN, empty, text, infinite): how many, where, what training does.
+
+    Every model keeps such rows: the scorecard and the Keras models fill a missing number with the
+    training split's median and add a "was missing" flag; gradient boosting learns at each split which side
+    they go to.
+    """
+    count, infinite = sum(gap[1] for gap in gaps), sum(gap[2] for gap in gaps)
+    columns = ", ".join(f"{name} ({missing:,})" for name, missing, _ in gaps[:8]) + (" …" if len(gaps) > 8 else "")
+    note: dict[str, Any] = {"kind": "missing_numbers_infinite" if infinite else "missing_numbers",
+                            "count": f"{count:,}", "columns": columns}
+    if infinite:
+        note["infinite"] = f"{infinite:,}"
+    return note
 
 
 def resample_indices(rows: np.ndarray, y: np.ndarray, *, balance: str, seed: int) -> np.ndarray:

@@ -194,7 +194,7 @@ def read_text_csv(data: bytes | str | Path) -> tuple[Any, str]:
         raise DataError("errors.nlp.csv_empty")
     text, encoding = decode_bytes(bytes(data))
     try:
-        frame = read_delimited(io.StringIO(text), dtype=str, keep_default_na=False)
+        frame = read_delimited(io.StringIO(text), name_repeats=True, dtype=str, keep_default_na=False)
     except Exception as error:  # noqa: BLE001 - pandas raises several parser errors
         raise DataError("errors.nlp.csv_unreadable", detail=" ".join(str(error).split())[:160]) from error
     frame.columns = [clean_text(column) for column in frame.columns]
@@ -215,6 +215,11 @@ def load_text_csv(*, seed: int = 0, path: str | Path | None = None, text_column:
             raise DataError("errors.nlp.column_missing", column=column, columns=", ".join(columns[:12]))
     if text_column == label_column:
         raise DataError("errors.nlp.same_column", column=text_column)
+    from core.data.delimited import repeated_columns
+
+    for written, given in repeated_columns(frame).items():  # "text,label,text": which one holds the texts?
+        if {text_column, label_column} & {written, *given}:
+            raise DataError("errors.nlp.repeated_column", column=written, count=len(given) + 1)
     texts = [clean_text(value) for value in frame[text_column]]
     labels = _label_names(frame[label_column])
     keep = [i for i, (text, label) in enumerate(zip(texts, labels)) if text and label]

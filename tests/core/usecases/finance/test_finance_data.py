@@ -134,7 +134,7 @@ def test_two_hundred_columns_load():
 
 
 def test_one_row_is_refused():
-    with pytest.raises(DataError, match="Only 1 usable rows"):
+    with pytest.raises(DataError, match="Only 1 usable row "):
         table_dataset(_frame().head(1), target="status", bad_value="bad")
 
 

@@ -109,3 +109,13 @@ def test_tab_and_semicolon_files_are_split_into_text_and_label():
     semicolon_rows = [f"good food {i};pos" for i in range(5)] + [f"awful food {i};neg" for i in range(5)]
     dataset = load_text_csv(data=_csv(semicolon_rows, "text;label"))
     assert dataset.class_names == ("neg", "pos") and len(dataset.y_train) + len(dataset.y_val) + len(dataset.y_test) == 10
+
+
+def test_a_header_naming_the_text_column_twice_is_refused_by_name():
+    """Issue 21 item 6: pandas renamed the repeat to 'text.1' without a word; the reader now names it."""
+    rows = "".join(f"review {i} words,{'pos' if i % 2 else 'neg'},other {i}\n" for i in range(40))
+    data = ("text,label,text\n" + rows).encode()
+    with pytest.raises(DataError, match=r"names the column 'text' 2 times, and it is the text or the label column"):
+        load_text_csv(data=data, seed=0)
+    renamed = load_text_csv(data=("text,label,note,note\n" + rows.replace("\n", ",x\n")).encode(), seed=0)
+    assert renamed.x_train[0].startswith("review")  # a repeat elsewhere is renamed ('note (2)') and loads
