@@ -28,7 +28,8 @@ from ray import cloudpickle
 
 from core.config import REPO_ROOT, Settings
 from core.errors import TrainingError
-from core.training.jobs import ACTIVE_STATES, JobQueue, JobState, _Job
+from core.auth import Identity
+from core.training.jobs import ACTIVE_STATES, JobQueue, JobState, _Job, check_cancel
 from core.training.ray_workers import NAMESPACE, REGISTRY_NAME, RemoteRegistry, RemoteWorker, worker_name
 
 LIVENESS_INTERVAL_S = 1.0  # at most this often the app checks that a running job's actor is alive
@@ -164,18 +165,23 @@ class RayJobQueue(JobQueue):
     def cluster(self) -> RayCluster:
         return self.executor
 
-    def submit(self, fn: Callable[[Any], Any], *, title: str, meta: dict[str, Any] | None = None) -> str:
+    def submit(self, fn: Callable[[Any], Any], *, title: str, meta: dict[str, Any] | None = None,
+               owner: str = "", owner_name: str = "") -> str:
+        """Start the job on the cluster; the owner is kept in the registry, so every app replica knows it."""
         job_id = uuid.uuid4().hex[:12]
+        self.refuse_repeat(str(owner), dict(meta or {}), str(title))
         record = {"id": job_id, "title": str(title), "meta": dict(meta or {}), "state": "queued", "progress": None,
                   "result": None, "error": None, "run_id": None, "submitted_at": time.time(), "started_at": None,
-                  "finished_at": None, "cancel_requested": False, "worker": None}
+                  "finished_at": None, "cancel_requested": False, "worker": None, "owner": str(owner),
+                  "owner_name": str(owner_name or owner), "cancelled_by": ""}
         try:
             cluster = self.cluster.connect()
             payload = fn.for_remote() if hasattr(fn, "for_remote") else fn
             num_gpus = 1 if getattr(fn, "wants_gpu", False) and cluster.gpus >= 1 else 0
             cluster.start(record, payload, num_gpus=num_gpus)
         except BaseException as error:  # noqa: BLE001 - the page shows it as a failed job
-            job = _Job(id=job_id, seq=next(self._seq), title=str(title), meta=dict(meta or {}))
+            job = _Job(id=job_id, seq=next(self._seq), title=str(title), meta=dict(meta or {}), owner=str(owner),
+                       owner_name=str(owner_name or owner))
             job.state, job.error, job.finished_at = "failed", error, time.time()
             with self._lock:
                 self._jobs[job_id] = job
@@ -185,6 +191,7 @@ class RayJobQueue(JobQueue):
     def _state(self, record: dict[str, Any]) -> JobState:
         fields = {name: record.get(name) for name in ("progress", "result", "error", "run_id", "started_at",
                                                       "finished_at")}
+        fields.update({name: record.get(name) or "" for name in ("owner", "owner_name", "cancelled_by")})
         return JobState(id=record["id"], title=record["title"], meta=dict(record["meta"]), state=record["state"],
                         submitted_at=record["submitted_at"], cancel_requested=bool(record["cancel_requested"]),
                         **fields)
@@ -244,10 +251,20 @@ class RayJobQueue(JobQueue):
             return None
         return float(free.get("CPU", 0.0)), float(free.get("GPU", 0.0))
 
-    def cancel(self, job_id: str) -> bool:
-        """Cancel a queued job at once (its actor is removed), or ask a running one to stop."""
+    def cancel(self, job_id: str, *, by: Identity) -> bool:
+        """Cancel a queued job at once (its actor is removed), or ask a running one to stop.
+
+        `by` is who asks: AccessError unless it is the job's owner (as the registry recorded it) or an admin.
+        """
+        local = super().get(job_id)
+        if local is not None:
+            return super().cancel(job_id, by=by)
+        state = self.get(job_id)
+        if state is None or not state.active:
+            return False
+        check_cancel(state, by)
         try:
-            before = ray.get(self.cluster.registry.cancel.remote(job_id))
+            before = ray.get(self.cluster.registry.cancel.remote(job_id, by.label))
         except Exception as error:  # noqa: BLE001
             _LOG.warning("cannot cancel job %s on the Ray cluster: %s", job_id, error)
             return False

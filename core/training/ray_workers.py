@@ -92,13 +92,17 @@ class JobRegistry:
             state = _finished_state(result, job["cancel_requested"])
         job.update(state=state, result=result, error=error, finished_at=time.time())
 
-    def cancel(self, job_id: str) -> str | None:
-        """Flag an active job for cancelling (a queued one is cancelled at once); its state before, or None."""
+    def cancel(self, job_id: str, by: str = "") -> str | None:
+        """Flag an active job for cancelling (a queued one is cancelled at once); its state before, or None.
+
+        `by` names who asked (the app checked they may), so the owner's page can say who it was.
+        """
         job = self._jobs.get(job_id)
         if job is None or job["state"] not in ACTIVE_STATES:
             return None
         before = job["state"]
         job["cancel_requested"] = True
+        job["cancelled_by"] = str(by)
         if before == "queued":
             job.update(state="cancelled", finished_at=time.time())
         return before

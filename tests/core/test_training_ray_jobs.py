@@ -27,7 +27,7 @@ from core.config import REPO_ROOT, get_settings, load_settings
 from core.errors import TrainingError
 from core.tracking.store import Tracker
 from core.training.executors import job_queue_from_settings
-from core.training.jobs import JobQueue, LocalExecutor
+from core.training.jobs import SERVER, JobQueue, LocalExecutor
 from core.training.pipeline import (TrainingSpec, load_run_dataset, make_training_job, reevaluate_run,
                                     store_upload)
 from core.training.runner import TrainConfig
@@ -195,10 +195,10 @@ def test_two_jobs_run_at_once_and_a_third_waits_for_a_cpu(team):
     time.sleep(3)  # give the scheduler a chance to (wrongly) start it; the assert below needs no timing
     assert team.queue.get(third).state == "queued"  # the cluster has 2 CPUs, both taken
     assert team.queue.free_resources() == (0.0, 0.0)  # what the page's "waiting for a free worker" line shows
-    assert team.queue.cancel(third) and team.queue.get(third).state == "cancelled"
+    assert team.queue.cancel(third, by=SERVER) and team.queue.get(third).state == "cancelled"
     wait_for(lambda: team.queue.cluster.worker(third) is None, 60, "the queued job's actor to be removed")
     for job in (first, second):
-        assert team.queue.cancel(job)
+        assert team.queue.cancel(job, by=SERVER)
     for job in (first, second):
         assert team.queue.wait(job, 120).state == "cancelled"
 
@@ -211,7 +211,7 @@ def test_live_progress_then_cancel_a_pipeline_job(team):
                      and getattr(s.progress, "epoch", 0) >= 2 and len(s.progress.history.get("loss", [])) >= 1
                      and s.run_id and s, JOB_TIMEOUT, "live progress of epoch 2 with a loss curve")
     assert state.progress.epochs == 60 and state.progress.batches > 0 and state.state == "running"
-    assert team.queue.cancel(job)
+    assert team.queue.cancel(job, by=SERVER)
     done = team.queue.wait(job, 180)
     assert done.state == "cancelled" and done.result.status == "cancelled"
     assert team.tracker.get_run(done.run_id).data.tags["studio.status"] == "cancelled"
