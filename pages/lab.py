@@ -9,14 +9,15 @@ from dashboard.i18n import t
 from dashboard.labs import lab_view
 from dashboard.run_views import render_run_picker
 from dashboard.services import get_job_queue, get_tracker
+from dashboard.training_form import linked_use_case
 from dashboard.widgets import translated_choice
 
 st.title(t("lab.title"))
 st.caption(t("lab.intro"))
 
 use_case_ids = list(USE_CASES)
-if st.session_state.get("lab_use_case") not in use_case_ids:
-    st.session_state["lab_use_case"] = "vision"
+if st.session_state.get("lab_use_case") not in use_case_ids:  # a reload: open the lab of the URL's job, if any
+    st.session_state["lab_use_case"] = linked_use_case(get_job_queue, use_case_ids) or "vision"
 use_case_id = translated_choice(
     st.selectbox, t("lab.use_case"), use_case_ids, key="lab_use_case",
     format_func=lambda uid: t(USE_CASES[uid].title_key)

@@ -24,6 +24,8 @@ use_case_filter = translated_choice(
 runs = tracker.list_runs(use_case=None if use_case_filter == "all" else use_case_filter)
 if runs.empty:
     st.info(t("runs.empty"))
+    if access.can("audit"):  # the record of the last deletion stays readable
+        access.render_audit_log()
     st.stop()
 
 st.dataframe(runs_views.runs_table(runs), hide_index=True, width="stretch", key="runs_table",
