@@ -182,7 +182,9 @@ def render_candidate_training(data: Any, queue: Any, *, prefix: str, batch_sizes
     epochs_refusal = epochs_problem(settings["epochs"], max_epochs) if "epochs" in settings else None
     if epochs_refusal and not fitter_for(candidate.kind).one_pass:
         st.error(epochs_refusal, icon=":material/error:")
-    can_train = not epochs_refusal and render_pretrained_notice(candidate, int(settings["epochs"]))
+    # Train stays enabled: a corrected value typed and clicked at once reaches the server with the click
+    # (a disabled button would swallow that click); an out-of-range value is refused on the click instead
+    can_train = render_pretrained_notice(candidate, int(settings["epochs"]) if not epochs_refusal else 1)
     own_job, busy = follow_own_job(queue, use_case.id, f"{prefix}_job_id")
     if access.can("train", note=True):
         st.button(t("lab.train"), type="primary", key=f"{prefix}_train", disabled=busy or not can_train,

@@ -105,9 +105,11 @@ def test_out_of_range_epochs_are_refused_naming_the_range_and_the_typed_value_is
     assert at.number_input(key="lab_epochs").value == 300  # kept as typed, never reset to 20
     message = translate("jobs.epochs_range", "en", low=1, high=200, value=300)
     assert message in [e.value for e in at.error]
-    assert at.button(key="lab_train").disabled
+    at.button(key="lab_train").click().run()  # refused, naming the range: nothing is queued
+    assert [e.value for e in at.error].count(message) == 2 and not _queue().jobs()
+    assert at.session_state["lab_job_id"] is None
     at.number_input(key="lab_epochs").set_value(20).run()
-    assert not at.error and not at.button(key="lab_train").disabled
+    assert not at.error
     at.number_input(key="lab_epochs").set_value(3)
     at.button(key="lab_train").click().run()  # typed and pressed in one rerun, as a browser sends them
     assert not at.exception, [e.value for e in at.exception]
