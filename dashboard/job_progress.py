@@ -132,5 +132,17 @@ def render_job_outcome(state: Any) -> None:
     elif state.state == "cancelled":
         st.warning(t("lab.cancelled"))
     elif state.state == "failed":
-        st.error(error_text(state.error) if state.error is not None else t("lab.failed"))
+        st.error(failure_text(state.error))
+
+
+def failure_text(error: BaseException | None) -> str:
+    """Why a training failed, in words: a StudioError's own message; anything else says the training was lost
+    (never the generic "Nothing was lost", which is false for a training that stopped)."""
+    if error is None:
+        return t("lab.failed")
+    if isinstance(error, StudioError):
+        return error_text(error)
+    from core.tracking.faults import short
+
+    return t("jobs.training_failed", detail=short(error))
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from core.usecases.registry import USE_CASES, get_use_case
-from dashboard.i18n import t
+from core.errors import StudioError
+from dashboard.i18n import error_text, t
 from dashboard.labs import lab_view
 from dashboard.run_views import render_run_picker
 from dashboard.services import get_job_queue, get_tracker
@@ -42,7 +43,11 @@ with tab_train:
     lab.train(data, get_job_queue())
 tracker = get_tracker()
 with tab_results:
-    run_id = render_run_picker(tracker, use_case_id, data.source_id, key=f"{lab.prefix}_result_run")
+    try:
+        run_id = render_run_picker(tracker, use_case_id, data.source_id, key=f"{lab.prefix}_result_run")
+    except StudioError as error:  # the run store failed (locked, unwritable, server gone): words, no traceback
+        st.error(error_text(error), icon=":material/database:")
+        st.stop()
     if run_id is None:
         st.info(t(lab.no_runs_key))
     else:

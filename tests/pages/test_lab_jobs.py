@@ -205,3 +205,39 @@ def test_the_same_persons_identical_job_from_a_second_tab_is_refused_with_a_mess
         assert message in [e.value for e in second_tab.error], [e.value for e in second_tab.error]
     finally:
         _queue().cancel_all()
+
+
+@pytest.mark.slow
+def test_a_store_refusing_writes_mid_training_says_what_was_lost_and_the_run_ends_failed_once_it_is_back(app_test):
+    """A real SQLite lock stands for an unwritable store: the job fails saying the training was lost (never
+    "Nothing was lost"), the lab's run query shows words instead of a traceback, and once the lock is gone the
+    run ends as failed without a restart."""
+    import sqlite3
+
+    from core.config import get_settings
+    from dashboard.services import get_tracker
+
+    at = _open_lab(app_test)
+    job_id = _long_job(at)
+    _until(at, _training, "the job to train")
+    db = get_settings().tracking_uri[len("sqlite:///"):]
+    lock = sqlite3.connect(db, timeout=0, isolation_level=None)
+    lock.execute("BEGIN EXCLUSIVE")
+    try:
+        done = _queue().wait(job_id, 300)
+        assert done.state == "failed", done.state
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        errors = [e.value for e in at.error]
+        assert any("refused a write" in text and "its result is lost" in text for text in errors), errors
+        assert not any("Nothing was lost" in text for text in errors), errors
+        assert any("cannot be read right now" in text for text in errors), errors  # the Results tab's run query
+        run_id = done.run_id
+    finally:
+        lock.rollback()
+        lock.close()
+    deadline = time.monotonic() + 60
+    while get_tracker().get_run(run_id).info.status == "RUNNING":
+        assert time.monotonic() < deadline, "the run stayed Running after the store accepted writes again"
+        time.sleep(0.5)
+    assert get_tracker().get_run(run_id).data.tags["studio.status"] == "failed"
