@@ -30,7 +30,7 @@ from core.config import REPO_ROOT, Settings
 from core.errors import TrainingError
 from core.auth import Identity
 from core.training.jobs import ACTIVE_STATES, JobQueue, JobState, _Job, check_cancel
-from core.training.ray_workers import NAMESPACE, REGISTRY_NAME, RemoteRegistry, RemoteWorker, worker_name
+from core.training.ray_workers import NAMESPACE, RemoteWorker, registry_actor, worker_name
 
 LIVENESS_INTERVAL_S = 1.0  # at most this often the app checks that a running job's actor is alive
 WORKING_DIR_EXCLUDES = [".venv", ".git", "tests", "benchmarks", "test-artifacts", ".studio-data",
@@ -95,8 +95,7 @@ class RayCluster:
                                     detail=str(error).splitlines()[0][:300] if str(error) else "") from None
             self._started_ray = True
         self.check_tracking()
-        self._registry = RemoteRegistry.options(name=REGISTRY_NAME, namespace=NAMESPACE, lifetime="detached",
-                                                 get_if_exists=True).remote()
+        self._registry = registry_actor()
         self.gpus = float(ray.cluster_resources().get("GPU", 0.0))
 
     def check_tracking(self) -> None:
@@ -119,15 +118,29 @@ class RayCluster:
     def registry(self) -> Any:
         return self.connect()._registry
 
+    def call(self, method: str, *args: Any) -> Any:
+        """ray.get of one registry call; when the registry actor died, it is created again and the call repeated.
+
+        Running jobs' workers put their own records back into a new registry (ray_workers), so a job
+        that trained on, or finished, while the registry was gone is found again.
+        """
+        try:
+            return ray.get(getattr(self.registry, method).remote(*args))
+        except ray.exceptions.RayActorError as error:
+            _LOG.warning("the job registry actor died (%s); starting a new one", str(error).splitlines()[0][:200])
+            with self._lock:
+                self._registry = registry_actor()
+            return ray.get(getattr(self._registry, method).remote(*args))
+
     def start(self, record: dict[str, Any], fn: Callable[[Any], Any], *, num_gpus: float) -> None:
         """Create the job's actor (named first, so no replica ever sees a job without one), then register
         the job with the registry, which starts it on the actor."""
-        registry = self.registry
+        self.connect()
         worker = RemoteWorker.options(name=worker_name(record["id"]), namespace=NAMESPACE, lifetime="detached",
                                        num_cpus=1, num_gpus=num_gpus, max_restarts=0, max_task_retries=0,
                                        max_concurrency=2).remote()
         try:
-            ray.get(registry.add.remote(record, cloudpickle.dumps(fn)))
+            self.call("add", record, cloudpickle.dumps(fn))
         except BaseException:
             ray.kill(worker)
             raise
@@ -208,9 +221,9 @@ class RayJobQueue(JobQueue):
         if self.cluster.worker(record["id"]) is not None:
             return record
         error = TrainingError("errors.team.worker_lost", title=record["title"])
-        changed = ray.get(self.cluster.registry.lost.remote(record["id"], error))
+        changed = self.cluster.call("lost", record["id"], error)
         if changed is None:  # it finished in the meantime
-            return ray.get(self.cluster.registry.get.remote(record["id"])) or record
+            return self.cluster.call("get", record["id"]) or record
         if changed.get("run_id") and self.tracker is not None:
             try:
                 self.tracker.interrupt(changed["run_id"], error=str(error))
@@ -225,7 +238,7 @@ class RayJobQueue(JobQueue):
         if local is not None:
             return local
         try:
-            record = ray.get(self.cluster.registry.get.remote(job_id))
+            record = self.cluster.call("get", job_id)
             return self._state(self._alive(record)) if record else None
         except Exception as error:  # noqa: BLE001 - a page must open even when the cluster is gone
             _LOG.warning("cannot read job %s from the Ray cluster: %s", job_id, error)
@@ -235,7 +248,7 @@ class RayJobQueue(JobQueue):
         """All kept jobs of every app connected to the cluster, newest first."""
         states = super().jobs()
         try:
-            records = ray.get(self.cluster.registry.list.remote())
+            records = self.cluster.call("list")
             states += [self._state(self._alive(record)) for record in records]
         except Exception as error:  # noqa: BLE001 - a page must open even when the cluster is gone
             _LOG.warning("cannot list jobs on the Ray cluster: %s", error)
@@ -264,7 +277,7 @@ class RayJobQueue(JobQueue):
             return False
         check_cancel(state, by)
         try:
-            before = ray.get(self.cluster.registry.cancel.remote(job_id, by.label))
+            before = self.cluster.call("cancel", job_id, by.label)
         except Exception as error:  # noqa: BLE001
             _LOG.warning("cannot cancel job %s on the Ray cluster: %s", job_id, error)
             return False

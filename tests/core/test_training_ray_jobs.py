@@ -329,3 +329,25 @@ def test_jobs_starting_at_once_on_a_fresh_sqlite_store_all_land_in_it(team, tmp_
     states = [queue.wait(job, JOB_TIMEOUT) for job in jobs]
     assert [state.state for state in states] == ["completed", "completed"], [state.error for state in states]
     assert sorted(tracker.list_runs(use_case="vision")["run_id"]) == sorted(state.run_id for state in states)
+
+
+@pytest.mark.slow
+def test_a_dead_registry_is_started_again_and_a_job_that_trained_on_is_found_again(team):
+    """Issue 21 item 5: killing the `studio-jobs` actor mid-job left the page with None and no job ever started."""
+    import ray
+
+    from core.auth import Identity
+    from core.training.ray_workers import NAMESPACE, REGISTRY_NAME
+
+    owner = Identity(user="tom@example.com", role="trainer", name="Tom")
+    job = team.queue.submit(hold_job(8), title="held", meta={"n": 1}, owner=owner.user, owner_name="Tom")
+    wait_for(lambda: (team.queue.get(job) or SimpleNamespace(progress=None)).progress, JOB_TIMEOUT,
+             "the held job to report")
+    ray.kill(ray.get_actor(REGISTRY_NAME, namespace=NAMESPACE), no_restart=True)
+    team.queue.jobs()  # no exception: the registry is started again
+    found = wait_for(lambda: (s := team.queue.get(job)) and s, 60, "the running job's record to come back")
+    assert found.owner == owner.user and found.title == "held"  # its owner came back with it
+    done = team.queue.wait(job, 120)
+    assert done.state == "completed" and done.result["status"] == "completed"
+    again = team.queue.wait(team.queue.submit(hold_job(0.2), title="after", meta={"n": 2}), JOB_TIMEOUT)
+    assert again.state == "completed"  # new jobs start again

@@ -241,3 +241,21 @@ def test_a_store_refusing_writes_mid_training_says_what_was_lost_and_the_run_end
         assert time.monotonic() < deadline, "the run stayed Running after the store accepted writes again"
         time.sleep(0.5)
     assert get_tracker().get_run(run_id).data.tags["studio.status"] == "failed"
+
+
+def test_a_run_whose_ray_worker_died_names_the_worker_not_an_app_restart(app_test):
+    from core.tracking.records import TAG_EXECUTOR, TAG_WORKER
+    from dashboard.services import get_tracker
+
+    at = app_test(timeout=120)
+    tracker = get_tracker()
+    worker = "node-7 (10.0.0.7) pid 4242"
+    run_id = tracker.start_run(use_case="vision", dataset="digits", model="mlp", params={"use_case": "vision"},
+                               tags={TAG_EXECUTOR: "ray", TAG_WORKER: worker})
+    assert tracker.interrupt(run_id, error="worker lost")
+    at.run()
+    at.switch_page("../pages/runs.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    text = " ".join(m.value for m in at.markdown)
+    assert translate("jobs.interrupted_worker", "en", worker=worker) in text, text
+    assert translate("training.status_help.interrupted", "en") not in text
