@@ -20,7 +20,7 @@ from test_browser import (CHROMIUM, CHROMIUM_ARGS, _no_exception, _open_tab, _re
 
 pytestmark = pytest.mark.e2e
 
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "issue-21"
+SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"  # docs/screenshots/issue-21 has the curated ones
 MLP = "Multilayer perceptron (MLP)"
 
 
