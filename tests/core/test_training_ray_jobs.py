@@ -24,7 +24,7 @@ import pandas as pd
 import pytest
 
 from core.config import REPO_ROOT, get_settings, load_settings
-from core.errors import TrainingError
+from core.errors import AccessError, TrainingError
 from core.tracking.store import Tracker
 from core.training.executors import job_queue_from_settings
 from core.training.jobs import SERVER, JobQueue, LocalExecutor
@@ -343,6 +343,12 @@ def test_a_dead_registry_is_started_again_and_a_job_that_trained_on_is_found_aga
     job = team.queue.submit(hold_job(8), title="held", meta={"n": 1}, owner=owner.user, owner_name="Tom")
     wait_for(lambda: (team.queue.get(job) or SimpleNamespace(progress=None)).progress, JOB_TIMEOUT,
              "the held job to report")
+    # another app instance knows whose job it is and refuses a stranger's cancel (issue 21 item 2)
+    other_app = ray_jobs.RayJobQueue(team.settings)
+    assert (other_app.get(job).owner, other_app.get(job).owner_name) == (owner.user, "Tom")
+    with pytest.raises(AccessError, match="only the person who started it"):
+        other_app.cancel(job, by=Identity(user="tina@example.com", role="trainer", name="Tina"))
+    assert not other_app.get(job).cancel_requested
     ray.kill(ray.get_actor(REGISTRY_NAME, namespace=NAMESPACE), no_restart=True)
     team.queue.jobs()  # no exception: the registry is started again
     found = wait_for(lambda: (s := team.queue.get(job)) and s, 60, "the running job's record to come back")
