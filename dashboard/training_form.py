@@ -244,7 +244,19 @@ def _train_clicked(queue: Any, data: Any, prefix: str, candidates: dict[str, Any
 
 
 def render_other_jobs(queue: Any, own_job: str | None, *, busy: bool) -> None:
-    """Every other queued or running job, as whose it is; Cancel only where this person may (admins)."""
+    """Every other queued or running job, as whose it is (its epoch kept current every 2 s while there are
+    any); Cancel only where this person may (admins)."""
+    if not any(job.id != own_job for job in queue.active()):
+        return
+
+    @st.fragment(run_every=2.0)
+    def panel() -> None:
+        _other_jobs(queue, own_job, busy=busy)
+
+    panel()
+
+
+def _other_jobs(queue: Any, own_job: str | None, *, busy: bool) -> None:
     others = [job for job in queue.active() if job.id != own_job]
     for job in others:
         st.info(other_job_text(job, mine=access.owns(job)), icon=":material/group:")
