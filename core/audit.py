@@ -1,4 +1,4 @@
-"""An append-only audit trail: who deleted or imported which run, and when (JSON lines under the data dir).
+"""An append-only audit trail: who deleted or imported which run, who cancelled whose job, and when (JSON lines under the data dir).
 
 Each event is one line written with O_APPEND under an exclusive lock, so concurrent sessions and
 processes never interleave or rewrite earlier lines; nothing in the studio edits or truncates it.
@@ -15,7 +15,7 @@ from typing import Any
 
 from core.auth import Identity, authorize
 
-EVENTS = ("delete_run", "import_model", "strategy_defaults")
+EVENTS = ("delete_run", "import_model", "strategy_defaults", "cancel_job")
 
 
 def record(path: str | os.PathLike, identity: Identity, action: str, *, run_id: str | None = None,
@@ -82,4 +82,17 @@ def import_model(identity: Identity, *, log_path: str | os.PathLike, **kwargs: A
     return outcome
 
 
-__all__ = ["EVENTS", "record", "read", "delete_run", "import_model"]
+def cancel_job(queue: Any, identity: Identity, job_id: str, *, log_path: str | os.PathLike) -> bool:
+    """Cancel a training job if the identity may (its owner, or an admin; the queue refuses anyone else with
+    AccessError), and write who cancelled whose job to the audit log. False when there was nothing to cancel."""
+    state = queue.get(job_id)
+    if state is None or not queue.cancel(job_id, by=identity):
+        return False
+    owner = state.owner_name or state.owner or "?"
+    record(log_path, identity, "cancel_job", run_id=state.run_id,
+           detail=f"{state.title} (job {job_id}) of {owner}" + ("" if state.owner == identity.user else
+                                                               f" <{state.owner}>"))
+    return True
+
+
+__all__ = ["EVENTS", "record", "read", "delete_run", "import_model", "cancel_job"]

@@ -46,6 +46,7 @@ ACTIONS: dict[str, str] = {
     "delete": "admin",
     "strategy_defaults": "admin",
     "audit": "admin",
+    "cancel_any": "admin",  # cancel someone else's training job (anyone may cancel their own)
 }
 DEFAULT_ROLE = "viewer"
 LOCAL_USER_FALLBACK = "local"

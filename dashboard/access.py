@@ -15,7 +15,7 @@ from typing import Any
 
 import streamlit as st
 
-from core.auth import Identity, allowed, authorize, load_roles, local_identity, signed_in_identity
+from core.auth import Identity, allowed, authorize, load_roles, local_identity, local_user, signed_in_identity
 from core.config import get_settings
 from core.errors import StudioError
 from dashboard.i18n import error_text, t
@@ -77,6 +77,73 @@ def user_for_runs() -> str | None:
     """What a new run records as its user: the signed-in e-mail; None lets the tracker record the OS user."""
     identity = current_identity()
     return identity.user if identity.signed_in else None
+
+
+BROWSER_IDS = "_studio_browser_ids"  # single-user mode: the owner ids this browser session holds jobs under
+
+
+def _browser_ids() -> list[str]:
+    ids = st.session_state.get(BROWSER_IDS)
+    if not ids:
+        import uuid
+
+        ids = [f"{local_user()}#browser-{uuid.uuid4().hex[:10]}"]
+        st.session_state[BROWSER_IDS] = ids
+    return ids
+
+
+def job_identity() -> Identity:
+    """Who owns the jobs this session submits, and who asks when it cancels one.
+
+    Signed in: the person (their role decides whether they may cancel other people's jobs). Single-user
+    mode: this browser session, as a trainer, so one browser never cancels another browser's job.
+    """
+    if auth_configured():
+        return current_identity()
+    return Identity(user=_browser_ids()[0], role="trainer", name=local_user())
+
+
+def owns(job: Any) -> bool:
+    """Whether the job (a JobState) was submitted by this person (signed in) or this browser session."""
+    owner = getattr(job, "owner", "")
+    if not owner:
+        return False
+    if auth_configured():
+        return owner == current_identity().user
+    return owner in _browser_ids()
+
+
+def adopt(job: Any) -> bool:
+    """A job named in this page's URL: True when it is this session's own (single-user mode: a job of a
+    browser session of the same OS user becomes this one's, since a reload starts a new session)."""
+    if owns(job):
+        return True
+    owner = getattr(job, "owner", "")
+    if not auth_configured() and owner.startswith(f"{local_user()}#browser-"):
+        _browser_ids().append(owner)
+        return True
+    return False
+
+
+def cancel_identity(job: Any) -> Identity:
+    """Who asks to cancel `job`: in single-user mode the browser id the job was submitted under, when owned."""
+    me = job_identity()
+    if not auth_configured() and owns(job):
+        return Identity(user=job.owner, role=me.role, name=me.name)
+    return me
+
+
+def may_cancel(job: Any) -> bool:
+    from core.training.jobs import may_cancel as core_may_cancel
+
+    return core_may_cancel(getattr(job, "owner", ""), cancel_identity(job))
+
+
+def cancel_job(queue: Any, job: Any) -> bool:
+    """Cancel `job` as this session (the queue refuses anyone but its owner and admins) and audit it."""
+    from core.audit import cancel_job as audited_cancel
+
+    return audited_cancel(queue, cancel_identity(job), job.id, log_path=get_settings().audit_log)
 
 
 def role_label(role: str) -> str:
@@ -147,5 +214,6 @@ def render_audit_log(limit: int = 200) -> None:
 
 
 __all__ = ["auth_configured", "providers", "signed_in", "current_identity", "can", "require", "user_for_runs",
-           "role_label", "pages_for_session", "render_account",
+           "role_label", "pages_for_session", "render_account", "job_identity", "owns", "adopt", "cancel_identity",
+           "may_cancel", "cancel_job",
            "render_audit_log"]

@@ -7,6 +7,8 @@ from typing import Any, Callable
 import numpy as np
 import streamlit as st
 
+from core.errors import StudioError
+from dashboard import access
 from dashboard.history_views import CLASSIFICATION_CURVES, Curve, has_curve, render_history_charts
 from dashboard.i18n import device_text, error_text, t
 from dashboard.pretrained_views import download_text
@@ -23,6 +25,22 @@ def job_label(job: Any) -> str:
     if not meta.get("use_case") or not meta.get("model"):
         return str(job.title)
     return f"{use_case_title(meta['use_case'])} · {model_name(meta['use_case'], meta['model'])}"
+
+
+def other_job_text(job: Any, *, mine: bool = False) -> str:
+    """Someone else's queued or running job as whose it is ("Tom is training Vision · CNN, epoch 12 of 20")."""
+    label = job_label(job)
+    if mine:
+        return t("lab.job_in_progress", job=label)
+    progress = job.progress
+    epoch, epochs = getattr(progress, "epoch", None), getattr(progress, "epochs", None)
+    training = job.state == "running" and epoch and epochs and getattr(progress, "phase", "") != "preparing"
+    if access.auth_configured():
+        name = job.owner_name or job.owner or "?"
+        return (t("jobs.other_person", name=name, job=label, epoch=epoch, epochs=epochs) if training
+                else t("jobs.other_person_waiting", name=name, job=label))
+    return (t("jobs.other_session", job=label, epoch=epoch, epochs=epochs) if training
+            else t("jobs.other_session_waiting", job=label))
 
 
 def _progress_fraction(progress: Any) -> float:
@@ -56,6 +74,9 @@ def render_job_progress(queue: Any, job_id: str, *, prefix: str = "lab",
     @st.fragment(run_every=1.0 if active else None)
     def panel() -> None:
         current = queue.get(job_id)
+        if current is None:  # its record is gone (the Ray registry restarted); the page keeps working
+            st.warning(t("errors.jobs.record_lost"), icon=":material/sync_problem:")
+            return
         progress = current.progress
         if current.state in ACTIVE_STATES:  # after a reload the form shows defaults: say which model this is
             st.caption(t("lab.job_in_progress", job=job_label(current)))
@@ -76,10 +97,14 @@ def render_job_progress(queue: Any, job_id: str, *, prefix: str = "lab",
                 if has_curve(progress.history):  # the first epoch's single point waits for the second
                     render_history_charts(progress.history, key=f"{prefix}_live_{job_id}", curves=curves)
             # once the fit is over (test set evaluation, saving) there is no training left to cancel
-            if getattr(progress, "phase", "") not in ("evaluating", "done") and st.button(
-                    t("lab.cancel"), key=f"{prefix}_cancel"):
-                queue.cancel(job_id)
-                st.toast(t("lab.cancel_requested"))
+            # Cancel only for the job's owner (and admins); the queue refuses anyone else as well
+            if getattr(progress, "phase", "") not in ("evaluating", "done") and access.may_cancel(current) and \
+                    st.button(t("lab.cancel"), key=f"{prefix}_cancel"):
+                try:
+                    access.cancel_job(queue, current)
+                    st.toast(t("lab.cancel_requested"))
+                except StudioError as error:
+                    st.error(error_text(error))
         else:
             seen_key = f"{prefix}_seen_{job_id}"
             if not st.session_state.get(seen_key):
@@ -87,6 +112,8 @@ def render_job_progress(queue: Any, job_id: str, *, prefix: str = "lab",
                 if current.run_id:
                     st.session_state["lab_pending_run"] = current.run_id
                 st.rerun()
+            if current.cancelled_by and current.cancelled_by != current.owner_name:
+                st.warning(t("jobs.cancelled_by", name=current.cancelled_by), icon=":material/person_cancel:")
             render_outcome(current)
 
     panel()
@@ -105,5 +132,17 @@ def render_job_outcome(state: Any) -> None:
     elif state.state == "cancelled":
         st.warning(t("lab.cancelled"))
     elif state.state == "failed":
-        st.error(error_text(state.error) if state.error is not None else t("lab.failed"))
+        st.error(failure_text(state.error))
+
+
+def failure_text(error: BaseException | None) -> str:
+    """Why a training failed, in words: a StudioError's own message; anything else says the training was lost
+    (never the generic "Nothing was lost", which is false for a training that stopped)."""
+    if error is None:
+        return t("lab.failed")
+    if isinstance(error, StudioError):
+        return error_text(error)
+    from core.tracking.faults import short
+
+    return t("jobs.training_failed", detail=short(error))
 

@@ -53,11 +53,14 @@ CURVE_JOB_KEY = "lc_job"
 
 
 def _curve_job(queue: Any, use_case_id: str) -> str | None:
-    """This session's learning-curve job of the use case; after a reload, the use case's active one."""
+    """This session's learning-curve job of the use case; after a reload, this person's (browser's) active one,
+    never another person's."""
+    from dashboard import access
+
     key = f"{CURVE_JOB_KEY}_{use_case_id}"
     job_id = st.session_state.get(key)
     if job_id is None or queue.get(job_id) is None:
-        active = [job for job in queue.active() if job.meta.get("learning_curve") == use_case_id]
+        active = [job for job in queue.active() if job.meta.get("learning_curve") == use_case_id and access.owns(job)]
         job_id = active[0].id if active else None
         st.session_state[key] = job_id
     return job_id
@@ -151,6 +154,9 @@ def _render_curve_form(use_case: Any, queue: Any, *, busy: bool, uploads: dict[s
         from core.training.learning_curve import LearningCurveJob
 
         access.require("train")
+        from core.errors import StudioError
+        from dashboard.i18n import error_text
+
         data = {"dataset": source_id}
         if source_id.startswith(UPLOADED_SPLIT):  # the same file, seed and settings as the runs compared above
             from core.training.pipeline import run_data_choice
@@ -159,9 +165,15 @@ def _render_curve_form(use_case: Any, queue: Any, *, busy: bool, uploads: dict[s
             data = {"dataset": dataset, "seed": seed, "dataset_kwargs": kwargs}
         job = LearningCurveJob(use_case.id, candidates=list(chosen), tracker=_tracker(), user=access.user_for_runs(),
                                **data)
-        st.session_state[f"{CURVE_JOB_KEY}_{use_case.id}"] = queue.submit(
-            job, title=t("learning_curve.job_title", use_case=t(use_case.title_key), dataset=sources[source_id]),
-            meta={"learning_curve": use_case.id, "dataset": data["dataset"], "models": list(chosen)})
+        owner = access.job_identity()
+        try:
+            st.session_state[f"{CURVE_JOB_KEY}_{use_case.id}"] = queue.submit(
+                job, title=t("learning_curve.job_title", use_case=t(use_case.title_key), dataset=sources[source_id]),
+                meta={"learning_curve": use_case.id, "dataset": data["dataset"], "models": list(chosen)},
+                owner=owner.user, owner_name=owner.label)
+        except StudioError as error:  # the same person's identical curve job is already running
+            st.error(error_text(error))
+            return
         st.rerun()  # redraw with the job running: the start button disabled, the progress below it
 
 
@@ -194,8 +206,10 @@ def _render_curve_progress(queue: Any, job_id: str, use_case: Any) -> None:
                                                       model=model_name(use_case.id, progress.model),
                                                       size=f"{progress.train_size:,}",
                                                       percent=f"{progress.train_fraction * 100:.0f}"))
-            if st.button(t("learning_curve.cancel"), key=f"lc_cancel_{use_case.id}"):
-                queue.cancel(job_id)
+            from dashboard import access
+
+            if access.may_cancel(current) and st.button(t("learning_curve.cancel"), key=f"lc_cancel_{use_case.id}"):
+                access.cancel_job(queue, current)
                 st.toast(t("lab.cancel_requested"))
             return
         if active:  # it has just finished: redraw the page with its points

@@ -109,6 +109,8 @@ def render_run_details(tracker: Any, run_id: str) -> None:
     use_case_id = params.get("use_case")
     status = record.status
     explanation = t(f"training.status_help.{status}") if status in ("interrupted", "diverged") else ""
+    if status == "interrupted" and record.worker:  # a Ray worker died, not this app: name it
+        explanation = t("jobs.interrupted_worker", worker=record.worker)
     st.markdown(f"**{t('runs.status', status=status_label(status))}** {explanation}")
     lab = lab_view(use_case_id)
     lab.metric_row(run.data.metrics, tags)

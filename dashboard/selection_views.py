@@ -86,8 +86,15 @@ def render_benchmark_all(use_case: Any, splits: dict[str, str], queue: Any) -> N
             from dashboard.training_form import submit_training
 
             # training_form.submit_training checks the role and records the signed-in user on each run
-            jobs = [submit_training(queue, use_case.id, spec.dataset, spec.candidate, spec.config, spec.dataset_kwargs)
-                    for spec in benchmark_specs(use_case.id, source_id, seed=seed)]
+            from core.errors import StudioError
+
+            jobs = []
+            for spec in benchmark_specs(use_case.id, source_id, seed=seed):
+                try:
+                    jobs.append(submit_training(queue, use_case.id, spec.dataset, spec.candidate, spec.config,
+                                                spec.dataset_kwargs))
+                except StudioError as error:  # e.g. this person's identical job is still queued or running
+                    st.error(error_text(error))
             st.session_state[jobs_key] = jobs
         st.caption(t("selection_page.benchmark_help"))
         if jobs:

@@ -10,38 +10,62 @@ import streamlit as st
 from core.training.fitters import fitter_for
 from dashboard import access
 from dashboard.i18n import t
-from dashboard.job_progress import ACTIVE_STATES, job_label
+from dashboard.job_progress import ACTIVE_STATES, other_job_text
+from dashboard.run_names import model_name, use_case_title
 from dashboard.pretrained_views import render_pretrained_notice, starting_point
 from dashboard.widgets import translated_choice
 
-def follow_own_job(queue: Any, use_case_id: str, state_key: str) -> tuple[str | None, bool]:
-    """This session's training job of the use case (kept under state_key) and whether it is still active.
+JOB_PARAM = "job"  # the page URL's ?job=<id>: this browser's own job, found again after a reload
 
-    A reload starts a new session, but the job lives on in the server: the page follows the use
-    case's running job again (a queued one when none runs).
+
+def follow_own_job(queue: Any, use_case_id: str, state_key: str) -> tuple[str | None, bool]:
+    """This session's own training job of the use case (kept under state_key) and whether it is still active.
+
+    A reload starts a new session while the job lives on in the server: the page finds it again by its
+    own id, kept in the page's URL (?job=<id>), and only when it is this person's (this browser's, in
+    single-user mode). Another person's running job is never taken for this session's own.
     """
     own_job = st.session_state.get(state_key)
-    if own_job is None or queue.get(own_job) is None:
-        active = sorted((job for job in queue.active() if job.meta.get("use_case") == use_case_id),
-                        key=lambda job: job.state != "running")
-        own_job = active[0].id if active else None
-        st.session_state[state_key] = own_job
     own_state = queue.get(own_job) if own_job else None
+    if own_state is None or not access.owns(own_state):
+        own_job, own_state = None, None
+        linked = st.query_params.get(JOB_PARAM)
+        found = queue.get(linked) if linked else None
+        if found is not None and found.meta.get("use_case") == use_case_id and access.adopt(found):
+            own_job, own_state = linked, found
+        st.session_state[state_key] = own_job
     return own_job, own_state is not None and own_state.state in ACTIVE_STATES
+
+
+def linked_use_case(get_queue: Callable[[], Any], use_case_ids: list[str]) -> str | None:
+    """The use case of the job in the page's URL (?job=<id>), when it is this session's own; else None."""
+    linked = st.query_params.get(JOB_PARAM)
+    found = get_queue().get(linked) if linked else None
+    use_case_id = found.meta.get("use_case") if found is not None else None
+    return use_case_id if use_case_id in use_case_ids and access.adopt(found) else None
 
 
 def submit_training(queue: Any, use_case_id: str, source_id: str, candidate_id: str, config: Any,
                     dataset_kwargs: dict[str, Any]) -> str:
-    """Queue one training run in the background; the job id (its meta lets a reloaded page find it)."""
+    """Queue one training run in the background as this session's job; the job id.
+
+    Its meta holds everything that makes two submissions the same job (use case, data, model, every
+    setting): the queue refuses the same person's identical job while the first is queued or running.
+    """
+    from dataclasses import asdict
+
     from core.training.pipeline import TrainingSpec, make_training_job
     from dashboard.services import get_tracker
 
     access.require("train")
+    owner = access.job_identity()
     spec = TrainingSpec(use_case=use_case_id, dataset=source_id, candidate=candidate_id, config=config,
                         dataset_kwargs=dataset_kwargs, user=access.user_for_runs())
-    return queue.submit(make_training_job(spec, get_tracker()), title=spec.title(),
-                        meta={"use_case": use_case_id, "dataset": source_id, "model": candidate_id,
-                              "epochs": config.epochs})
+    meta = {"use_case": use_case_id, "dataset": source_id, "model": candidate_id, "epochs": config.epochs,
+            "settings": repr(sorted(asdict(config).items())), "data": repr(sorted(dataset_kwargs.items()))}
+    queue.refuse_repeat(owner.user, meta, title=f"{use_case_title(use_case_id)} · {model_name(use_case_id, candidate_id)}")
+    return queue.submit(make_training_job(spec, get_tracker()), title=spec.title(), meta=meta, owner=owner.user,
+                        owner_name=owner.label)
 
 
 RATE_LADDER = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0)  # every learning-rate slider's steps
@@ -115,7 +139,8 @@ def render_candidate_training(data: Any, queue: Any, *, prefix: str, batch_sizes
     batch_options = candidate_options(batch_sizes, [c.default_batch_size for c in use_case.candidates])
     rate_options = candidate_options(learning_rates(max_learning_rate),
                                      [c.default_learning_rate for c in use_case.candidates])
-    valid = {"epochs": lambda value: isinstance(value, int) and 1 <= value <= max_epochs,
+    # a typed epochs value out of range stays on the form with a message naming the range (never reset)
+    valid = {"epochs": lambda value: isinstance(value, int) and not isinstance(value, bool),
              "batch_size": batch_options.__contains__, "learning_rate": rate_options.__contains__}
     keepers = {name: kept_value(f"{prefix}_{name}", value, valid=valid[name])
                for name, value in fit_defaults(candidates[st.session_state[model_key]]).items()}
@@ -136,8 +161,10 @@ def render_candidate_training(data: Any, queue: Any, *, prefix: str, batch_sizes
     stop_early = False
     if not fitter_for(candidate.kind).one_pass:  # epochs, batch and learning rate mean something
         col_epochs, col_batch, col_lr, col_stop = st.columns(4)
-        settings["epochs"] = col_epochs.number_input(t("lab.epochs"), min_value=1, max_value=max_epochs, step=1,
-                                                     key=f"{prefix}_epochs", on_change=keepers["epochs"])
+        # no min/max on the widget: the browser would silently keep the old value on an out-of-range entry
+        settings["epochs"] = col_epochs.number_input(t("lab.epochs"), step=1, key=f"{prefix}_epochs",
+                                                     on_change=keepers["epochs"],
+                                                     help=t("jobs.epochs_help", low=1, high=max_epochs))
         settings["batch_size"] = col_batch.selectbox(t("lab.batch_size"), batch_options, key=f"{prefix}_batch_size",
                                                      on_change=keepers["batch_size"])
         settings["learning_rate"] = col_lr.select_slider(t("lab.learning_rate"), options=rate_options,
@@ -152,19 +179,90 @@ def render_candidate_training(data: Any, queue: Any, *, prefix: str, batch_sizes
         keep_weight = kept_value(f"{prefix}_class_weight", False)
         balanced = st.checkbox(t("lab_forms.class_weight"), key=f"{prefix}_class_weight", on_change=keep_weight,
                                help=class_weight_help)
-    can_train = render_pretrained_notice(candidate, int(settings["epochs"]))
+    epochs_refusal = epochs_problem(settings["epochs"], max_epochs) if "epochs" in settings else None
+    if epochs_refusal and not fitter_for(candidate.kind).one_pass:
+        st.error(epochs_refusal, icon=":material/error:")
+    # Train stays enabled: a corrected value typed and clicked at once reaches the server with the click
+    # (a disabled button would swallow that click); an out-of-range value is refused on the click instead
+    can_train = render_pretrained_notice(candidate, int(settings["epochs"]) if not epochs_refusal else 1)
     own_job, busy = follow_own_job(queue, use_case.id, f"{prefix}_job_id")
-    if access.can("train", note=True) and st.button(t("lab.train"), type="primary", key=f"{prefix}_train",
-                                                    disabled=busy or not can_train):
-        from core.training.runner import TrainConfig
-
-        config = TrainConfig(epochs=int(settings["epochs"]), batch_size=int(settings["batch_size"]),
-                             learning_rate=float(settings["learning_rate"]), early_stopping=bool(stop_early),
-                             patience=patience, seed=int(data.seed), class_weight="balanced" if balanced else None)
-        own_job = submit_training(queue, use_case.id, data.source_id, candidate_id, config, data.kwargs)
-        st.session_state[f"{prefix}_job_id"] = own_job
-    others = [job for job in queue.active() if job.id != own_job]
-    if others:
-        st.info(t("lab.other_jobs", titles=", ".join(job_label(job) for job in others)))
+    if access.can("train", note=True):
+        st.button(t("lab.train"), type="primary", key=f"{prefix}_train", disabled=busy or not can_train,
+                  on_click=_train_clicked, args=(queue, data, prefix, candidates, patience, max_epochs,
+                                                 class_weight_help is not None))
+        refused = st.session_state.pop(f"{prefix}_refused", None)
+        if refused:
+            st.error(refused, icon=":material/block:")
+        own_job = st.session_state.get(f"{prefix}_job_id")
+    render_other_jobs(queue, own_job, busy=busy)
     return own_job
 
+
+def epochs_problem(value: Any, max_epochs: int) -> str | None:
+    """A message naming the allowed range when `value` is not a whole number from 1 to max_epochs, else None."""
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= max_epochs:
+        return None
+    return t("jobs.epochs_range", low=1, high=max_epochs, value=value)
+
+
+def _train_clicked(queue: Any, data: Any, prefix: str, candidates: dict[str, Any], patience: int, max_epochs: int,
+                   has_class_weight: bool) -> None:
+    """Train's on_click: runs before the page script, with exactly the values the form showed when pressed.
+
+    A second click while this session's job is still queued or running (a double click, a click during a
+    slow rerun) is refused by the queue as a repeat of an active job, with a message.
+    """
+    from core.errors import StudioError
+    from core.training.runner import TrainConfig
+    from dashboard.i18n import error_text
+
+    state_key = f"{prefix}_job_id"
+    candidate_id = st.session_state.get(f"{prefix}_model")
+    candidate = candidates.get(candidate_id)
+    if candidate is None:
+        return
+    settings = fit_defaults(candidate)
+    stop_early = False
+    if not fitter_for(candidate.kind).one_pass:
+        settings = {name: st.session_state.get(f"{prefix}_{name}", value) for name, value in settings.items()}
+        stop_early = bool(st.session_state.get(f"{prefix}_early_stopping", False))
+        problem = epochs_problem(settings["epochs"], max_epochs)
+        if problem:
+            st.session_state[f"{prefix}_refused"] = problem
+            return
+    balanced = has_class_weight and bool(st.session_state.get(f"{prefix}_class_weight", False))
+    config = TrainConfig(epochs=int(settings["epochs"]), batch_size=int(settings["batch_size"]),
+                         learning_rate=float(settings["learning_rate"]), early_stopping=stop_early,
+                         patience=patience, seed=int(data.seed), class_weight="balanced" if balanced else None)
+    try:
+        own_job = submit_training(queue, data.use_case.id, data.source_id, candidate_id, config, data.kwargs)
+    except StudioError as error:
+        st.session_state[f"{prefix}_refused"] = error_text(error)
+        return
+    st.session_state[state_key] = own_job
+    st.query_params[JOB_PARAM] = own_job
+
+
+def render_other_jobs(queue: Any, own_job: str | None, *, busy: bool) -> None:
+    """Every other queued or running job, as whose it is (its epoch kept current every 2 s while there are
+    any); Cancel only where this person may (admins)."""
+    if not any(job.id != own_job for job in queue.active()):
+        return
+
+    @st.fragment(run_every=2.0)
+    def panel() -> None:
+        _other_jobs(queue, own_job, busy=busy)
+
+    panel()
+
+
+def _other_jobs(queue: Any, own_job: str | None, *, busy: bool) -> None:
+    others = [job for job in queue.active() if job.id != own_job]
+    for job in others:
+        st.info(other_job_text(job, mine=access.owns(job)), icon=":material/group:")
+        if not access.owns(job) and access.may_cancel(job) and st.button(
+                t("jobs.cancel_other", name=job.owner_name or job.owner or "?"), key=f"cancel_other_{job.id}"):
+            access.cancel_job(queue, job)
+            st.toast(t("lab.cancel_requested"))
+    if others and not busy and any(not access.owns(job) for job in others):
+        st.caption(t("jobs.queue_behind"))

@@ -5,18 +5,20 @@ from __future__ import annotations
 import streamlit as st
 
 from core.usecases.registry import USE_CASES, get_use_case
-from dashboard.i18n import t
+from core.errors import StudioError
+from dashboard.i18n import error_text, t
 from dashboard.labs import lab_view
 from dashboard.run_views import render_run_picker
 from dashboard.services import get_job_queue, get_tracker
+from dashboard.training_form import linked_use_case
 from dashboard.widgets import translated_choice
 
 st.title(t("lab.title"))
 st.caption(t("lab.intro"))
 
 use_case_ids = list(USE_CASES)
-if st.session_state.get("lab_use_case") not in use_case_ids:
-    st.session_state["lab_use_case"] = "vision"
+if st.session_state.get("lab_use_case") not in use_case_ids:  # a reload: open the lab of the URL's job, if any
+    st.session_state["lab_use_case"] = linked_use_case(get_job_queue, use_case_ids) or "vision"
 use_case_id = translated_choice(
     st.selectbox, t("lab.use_case"), use_case_ids, key="lab_use_case",
     format_func=lambda uid: t(USE_CASES[uid].title_key)
@@ -41,7 +43,11 @@ with tab_train:
     lab.train(data, get_job_queue())
 tracker = get_tracker()
 with tab_results:
-    run_id = render_run_picker(tracker, data, key=f"{lab.prefix}_result_run")
+    try:
+        run_id = render_run_picker(tracker, data, key=f"{lab.prefix}_result_run")
+    except StudioError as error:  # the run store failed (locked, unwritable, server gone): words, no traceback
+        st.error(error_text(error), icon=":material/database:")
+        st.stop()
     if run_id is None:
         st.info(t(lab.no_runs_key))
     else:

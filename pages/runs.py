@@ -21,9 +21,15 @@ use_case_filter = translated_choice(
     st.selectbox, t("runs.filter"), filter_options, key="runs_use_case",
     format_func=lambda uid: t("runs.all_use_cases") if uid == "all" else t(USE_CASES[uid].title_key),
 )
-runs = tracker.list_runs(use_case=None if use_case_filter == "all" else use_case_filter)
+try:
+    runs = tracker.list_runs(use_case=None if use_case_filter == "all" else use_case_filter)
+except StudioError as error:  # the run store failed (locked, unwritable, server gone): words, no traceback
+    st.error(error_text(error), icon=":material/database:")
+    st.stop()
 if runs.empty:
     st.info(t("runs.empty"))
+    if access.can("audit"):  # the record of the last deletion stays readable
+        access.render_audit_log()
     st.stop()
 
 st.dataframe(runs_views.runs_table(runs), hide_index=True, width="stretch", key="runs_table",

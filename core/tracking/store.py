@@ -18,7 +18,8 @@ import time
 from pathlib import Path
 from typing import Any, Mapping
 
-from core.errors import TrackingError
+from core.errors import StudioError, TrackingError
+from core.tracking.faults import PendingEnds, not_found, store_errors
 from core.tracking.mlflow_support import is_local_uri, jsonable, local_path, param_value, pid_alive, quiet_mlflow
 from core.tracking.records import (TAG_DATASET, TAG_EPOCH_METRICS, TAG_ERROR, TAG_HOST, TAG_MODEL, TAG_PID,
                                    TAG_STATUS, TAG_USE_CASE, TAG_USER, RunRecord, epoch_keys, run_record)
@@ -45,6 +46,7 @@ class Tracker:
         self._experiment_id: str | None = None
         self._epoch_keys: dict[str, set[str]] = {}
         self._live = _LIVE_RUNS  # shared by every tracker of this process (see _LIVE_RUNS)
+        self.pending_ends = PendingEnds(self._end)  # final statuses the store refused, written again later
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickled as its settings only (a Ray worker connects afresh; locks and clients do not travel)."""
@@ -124,7 +126,7 @@ class Tracker:
         all_tags = {TAG_USE_CASE: use_case, TAG_DATASET: dataset, TAG_MODEL: model, TAG_STATUS: "running",
                     TAG_HOST: socket.gethostname(), TAG_PID: str(os.getpid()), TAG_USER: local_user(),
                     **{str(k): str(v)[:MAX_TAG_CHARS] for k, v in (tags or {}).items()}}
-        with self._lock:
+        with self._lock, store_errors(self.tracking_uri, writing=True):
             run = self.client.create_run(self.experiment_id, run_name=f"{use_case} / {dataset} / {model}",
                                          tags=all_tags)
             run_id = run.info.run_id
@@ -137,7 +139,7 @@ class Tracker:
         from mlflow.entities import Param
 
         items = [Param(str(key), param_value(value)) for key, value in params.items()]
-        with self._lock:
+        with self._lock, store_errors(self.tracking_uri, writing=True):
             for start in range(0, len(items), 100):
                 self.client.log_batch(run_id, params=items[start:start + 100])
 
@@ -145,7 +147,7 @@ class Tracker:
         from mlflow.entities import RunTag
 
         items = [RunTag(str(key), str(value)[:MAX_TAG_CHARS]) for key, value in tags.items()]
-        with self._lock:
+        with self._lock, store_errors(self.tracking_uri, writing=True):
             self.client.log_batch(run_id, tags=items)
 
     def _metrics(self, metrics: Mapping[str, Any], step: int):
@@ -168,7 +170,7 @@ class Tracker:
         from mlflow.entities import RunTag
 
         items = self._metrics(metrics, epoch)
-        with self._lock:
+        with self._lock, store_errors(self.tracking_uri, writing=True):
             known = self._epoch_keys.setdefault(run_id, set())
             new_keys = {item.key for item in items} - known
             tags = []
@@ -181,14 +183,14 @@ class Tracker:
     def log_metrics(self, run_id: str, metrics: Mapping[str, Any]) -> None:
         """Final metrics of a run (test_accuracy, test_macro_f1, timings...)."""
         items = self._metrics(metrics, 0)
-        with self._lock:
+        with self._lock, store_errors(self.tracking_uri, writing=True):
             for start in range(0, len(items), 500):
                 self.client.log_batch(run_id, metrics=items[start:start + 500])
 
     def log_artifact(self, run_id: str, local_path: str | Path, artifact_path: str | None = "model") -> None:
         """Store a file (or a folder, e.g. a SavedModel) with the run."""
         path = Path(local_path)
-        with self._lock:
+        with self._lock, store_errors(self.tracking_uri, writing=True):
             if path.is_dir():
                 self.client.log_artifacts(run_id, str(path), artifact_path)
             else:
@@ -201,19 +203,31 @@ class Tracker:
         with tempfile.TemporaryDirectory() as tmp:
             local = Path(tmp) / name
             local.write_text(text, encoding="utf-8")
-            with self._lock:
+            with self._lock, store_errors(self.tracking_uri, writing=True):
                 self.client.log_artifact(run_id, str(local), folder or None)
 
     def finish(self, run_id: str, status: str, *, error: str | None = None) -> None:
-        """End a run: completed -> FINISHED, failed/diverged -> FAILED, cancelled -> KILLED (+ studio.status)."""
+        """End a run: completed -> FINISHED, failed/diverged -> FAILED, cancelled -> KILLED (+ studio.status).
+
+        When the store refuses the write (TrackingError), the status is kept and written again every
+        few seconds until the store accepts it (see core.tracking.faults.PendingEnds).
+        """
         if status not in STATUSES:
             raise ValueError(f"status must be one of {', '.join(STATUSES)}, got {status!r}.")
+        try:
+            self._end(run_id, status, error)
+        except TrackingError:
+            self.pending_ends.add(run_id, status, error)
+            raise
+
+    def _end(self, run_id: str, status: str, error: str | None) -> None:
         tags = {TAG_STATUS: status}
         if error:
             tags[TAG_ERROR] = error
         with self._lock:
             self.set_tags(run_id, tags)
-            self.client.set_terminated(run_id, status=STATUSES[status])
+            with store_errors(self.tracking_uri, writing=True):
+                self.client.set_terminated(run_id, status=STATUSES[status])
             self._epoch_keys.pop(run_id, None)
             self._live.discard(run_id)
 
@@ -285,6 +299,10 @@ class Tracker:
     # -- reading ------------------------------------------------------------------------------
 
     def _search(self, filter_string: str = "") -> list:
+        with store_errors(self.tracking_uri, writing=False):
+            return self._search_pages(filter_string)
+
+    def _search_pages(self, filter_string: str) -> list:
         runs: list = []
         token = None
         while True:
@@ -303,8 +321,16 @@ class Tracker:
         try:
             with self._lock:
                 run = self.client.get_run(run_id)
-        except MlflowException:
+        except MlflowException as error:
+            if not not_found(error) and "not found" not in str(error).lower():
+                raise TrackingError("errors.tracking.read_failed", uri=self.tracking_uri,
+                                    detail=str(error).splitlines()[0][:200] if str(error) else "") from error
             raise TrackingError("errors.tracking.not_found", run_id=run_id) from None
+        except StudioError:
+            raise
+        except Exception as error:  # noqa: BLE001 - a store that failed, not a missing run
+            with store_errors(self.tracking_uri, writing=False):
+                raise error
         if run.info.lifecycle_stage == "deleted":
             raise TrackingError("errors.tracking.not_found", run_id=run_id)
         return run
@@ -321,6 +347,8 @@ class Tracker:
         """
         import pandas as pd
 
+        if len(self.pending_ends):  # the store may accept writes again: end runs it refused to end
+            self.pending_ends.retry()
         filter_string = ""
         if use_case:
             safe = str(use_case).replace("'", "")
@@ -359,7 +387,7 @@ class Tracker:
         run = self.get_run(run_id)
         keys = sorted(epoch_keys(run.data.tags))
         result: dict[str, list[float]] = {}
-        with self._lock:
+        with self._lock, store_errors(self.tracking_uri, writing=False):
             candidates = keys or sorted(run.data.metrics)
             for key in candidates:
                 points = sorted(self.client.get_metric_history(run_id, key), key=lambda m: (m.step, m.timestamp))

@@ -27,7 +27,14 @@ class EpochLogger:
         self._pending: list[Any] = []
 
     def update(self, history: dict[str, list[float]]) -> None:
-        """Queue the epochs of `history` not logged yet; write them when the interval has passed."""
+        """Queue the epochs of `history` not logged yet; write them when the interval has passed.
+
+        A write the store refused (TrackingError) is raised here, at the next epoch: the training stops
+        instead of going on for a run that can no longer be recorded.
+        """
+        for future in self._pending:
+            if future.done() and future.exception() is not None:
+                raise future.exception()
         epochs_done = min((len(values) for values in history.values()), default=0)
         while self._logged < epochs_done:
             self._buffer.append((self._logged + 1, {name: float(values[self._logged])

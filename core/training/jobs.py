@@ -26,7 +26,12 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 
+from core.auth import Identity, allowed
+from core.errors import AccessError, TrainingError
+
 ACTIVE_STATES = ("queued", "running")
+# the server itself (cancel_all at shutdown): may cancel any job
+SERVER = Identity(user="studio-server", role="admin", name="studio server")
 
 _LOG = logging.getLogger(__name__)
 
@@ -110,6 +115,9 @@ class JobState:
     started_at: float | None = None
     finished_at: float | None = None
     cancel_requested: bool = False
+    owner: str = ""  # who submitted it (a signed-in user id, or one browser session's id)
+    owner_name: str = ""  # how people know the owner
+    cancelled_by: str = ""  # who asked to cancel it (a name), when someone did
 
     @property
     def active(self) -> bool:
@@ -147,12 +155,16 @@ class _Job:
     started_at: float | None = None
     finished_at: float | None = None
     future: Future | None = None
+    owner: str = ""
+    owner_name: str = ""
+    cancelled_by: str = ""
 
     def snapshot(self) -> JobState:
         return JobState(id=self.id, title=self.title, meta=dict(self.meta), state=self.state,
                         progress=self.progress, result=self.result, error=self.error, run_id=self.run_id,
                         submitted_at=self.submitted_at, started_at=self.started_at,
-                        finished_at=self.finished_at, cancel_requested=self.cancelled.is_set())
+                        finished_at=self.finished_at, cancel_requested=self.cancelled.is_set(),
+                        owner=self.owner, owner_name=self.owner_name, cancelled_by=self.cancelled_by)
 
 
 class JobContext:
@@ -206,6 +218,25 @@ def _finished_state(result: Any, cancel_requested: bool) -> str:
     return "cancelled"
 
 
+def may_cancel(owner: str, identity: Identity | None) -> bool:
+    """Only the job's owner and admins (roles that may cancel_any) may cancel a job."""
+    if identity is None:
+        return False
+    return (bool(identity.user) and identity.user == owner) or allowed(identity.role, "cancel_any")
+
+
+def check_cancel(state: JobState, identity: Identity | None) -> None:
+    """AccessError (in words) unless `identity` may cancel the job `state`."""
+    if not may_cancel(state.owner, identity):
+        raise AccessError("errors.jobs.cancel_denied", user=identity.label if identity else "?",
+                          owner=state.owner_name or state.owner or "?", title=state.title)
+
+
+def same_submission(state: JobState, owner: str, meta: dict[str, Any]) -> bool:
+    """An active job of the same owner with the same meta (use case, data, model, settings): a repeat."""
+    return state.active and bool(owner) and state.owner == owner and state.meta == meta
+
+
 class JobQueue:
     """Thread-safe queue of background jobs over an Executor; keeps the newest finished jobs for display."""
 
@@ -218,10 +249,23 @@ class JobQueue:
         self._jobs: dict[str, _Job] = {}
         self._seq = itertools.count()
 
-    def submit(self, fn: Callable[[JobContext], Any], *, title: str, meta: dict[str, Any] | None = None) -> str:
-        """Queue fn(ctx) and return the job id at once."""
-        job = _Job(id=uuid.uuid4().hex[:12], seq=next(self._seq), title=str(title), meta=dict(meta or {}))
+    def refuse_repeat(self, owner: str, meta: dict[str, Any], title: str) -> None:
+        """TrainingError when `owner` already has this very job queued or running (a second click on Train)."""
+        if owner and any(same_submission(state, owner, meta) for state in self.active()):
+            raise TrainingError("errors.jobs.duplicate", title=title)
+
+    def submit(self, fn: Callable[[JobContext], Any], *, title: str, meta: dict[str, Any] | None = None,
+               owner: str = "", owner_name: str = "") -> str:
+        """Queue fn(ctx) and return the job id at once.
+
+        `owner` is who submitted it (only they and admins may cancel it); the same owner submitting
+        the same meta again while the first is queued or running is refused (TrainingError).
+        """
+        meta = dict(meta or {})
+        job = _Job(id=uuid.uuid4().hex[:12], seq=next(self._seq), title=str(title), meta=meta,
+                   owner=str(owner), owner_name=str(owner_name or owner))
         with self._lock:
+            self.refuse_repeat(job.owner, meta, job.title)
             self._jobs[job.id] = job
             self._prune()
         try:
@@ -265,12 +309,17 @@ class JobQueue:
             job = self._jobs.get(job_id) if job_id else None
             return job.snapshot() if job else None
 
-    def cancel(self, job_id: str) -> bool:
-        """Cancel a queued job at once, or ask a running one to stop; False when there is nothing to cancel."""
+    def cancel(self, job_id: str, *, by: Identity) -> bool:
+        """Cancel a queued job at once, or ask a running one to stop; False when there is nothing to cancel.
+
+        `by` is who asks: AccessError unless it is the job's owner or an admin.
+        """
         with self._lock:
             job = self._jobs.get(job_id)
             if job is None or job.state not in ACTIVE_STATES:
                 return False
+            check_cancel(job.snapshot(), by)
+            job.cancelled_by = by.label
             job.cancelled.set()
             if job.state == "queued":
                 job.state, job.finished_at = "cancelled", time.time()
@@ -301,5 +350,5 @@ class JobQueue:
     def cancel_all(self) -> None:
         """Cancel every queued and running job (e.g. at server shutdown)."""
         for job in self.active():
-            self.cancel(job.id)
+            self.cancel(job.id, by=SERVER)
 

@@ -6,6 +6,8 @@ Runs page, the model-selection page and the strategy planner read the same evide
 
 from __future__ import annotations
 
+import contextlib
+
 import hashlib
 import json
 import tempfile
@@ -260,8 +262,10 @@ def run_training(
     except TrainingError:
         raise
     except BaseException as error:  # noqa: BLE001 - record the failure, then let the job report it
-        epoch_log.flush()
-        tracker.finish(run_id, "failed", error=f"{type(error).__name__}: {error}")
+        with contextlib.suppress(StudioError):  # epochs the store refused are lost with the training
+            epoch_log.flush()
+        with contextlib.suppress(StudioError):  # refused: the tracker ends the run once the store accepts writes
+            tracker.finish(run_id, "failed", error=f"{type(error).__name__}: {error}")
         raise
 
 

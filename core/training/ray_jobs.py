@@ -28,8 +28,9 @@ from ray import cloudpickle
 
 from core.config import REPO_ROOT, Settings
 from core.errors import TrainingError
-from core.training.jobs import ACTIVE_STATES, JobQueue, JobState, _Job
-from core.training.ray_workers import NAMESPACE, REGISTRY_NAME, RemoteRegistry, RemoteWorker, worker_name
+from core.auth import Identity
+from core.training.jobs import ACTIVE_STATES, JobQueue, JobState, _Job, check_cancel
+from core.training.ray_workers import NAMESPACE, RemoteWorker, registry_actor, worker_name
 
 LIVENESS_INTERVAL_S = 1.0  # at most this often the app checks that a running job's actor is alive
 WORKING_DIR_EXCLUDES = [".venv", ".git", "tests", "benchmarks", "test-artifacts", ".studio-data",
@@ -94,8 +95,7 @@ class RayCluster:
                                     detail=str(error).splitlines()[0][:300] if str(error) else "") from None
             self._started_ray = True
         self.check_tracking()
-        self._registry = RemoteRegistry.options(name=REGISTRY_NAME, namespace=NAMESPACE, lifetime="detached",
-                                                 get_if_exists=True).remote()
+        self._registry = registry_actor()
         self.gpus = float(ray.cluster_resources().get("GPU", 0.0))
 
     def check_tracking(self) -> None:
@@ -118,15 +118,29 @@ class RayCluster:
     def registry(self) -> Any:
         return self.connect()._registry
 
+    def call(self, method: str, *args: Any) -> Any:
+        """ray.get of one registry call; when the registry actor died, it is created again and the call repeated.
+
+        Running jobs' workers put their own records back into a new registry (ray_workers), so a job
+        that trained on, or finished, while the registry was gone is found again.
+        """
+        try:
+            return ray.get(getattr(self.registry, method).remote(*args))
+        except ray.exceptions.RayActorError as error:
+            _LOG.warning("the job registry actor died (%s); starting a new one", str(error).splitlines()[0][:200])
+            with self._lock:
+                self._registry = registry_actor()
+            return ray.get(getattr(self._registry, method).remote(*args))
+
     def start(self, record: dict[str, Any], fn: Callable[[Any], Any], *, num_gpus: float) -> None:
         """Create the job's actor (named first, so no replica ever sees a job without one), then register
         the job with the registry, which starts it on the actor."""
-        registry = self.registry
+        self.connect()
         worker = RemoteWorker.options(name=worker_name(record["id"]), namespace=NAMESPACE, lifetime="detached",
                                        num_cpus=1, num_gpus=num_gpus, max_restarts=0, max_task_retries=0,
                                        max_concurrency=2).remote()
         try:
-            ray.get(registry.add.remote(record, cloudpickle.dumps(fn)))
+            self.call("add", record, cloudpickle.dumps(fn))
         except BaseException:
             ray.kill(worker)
             raise
@@ -164,18 +178,23 @@ class RayJobQueue(JobQueue):
     def cluster(self) -> RayCluster:
         return self.executor
 
-    def submit(self, fn: Callable[[Any], Any], *, title: str, meta: dict[str, Any] | None = None) -> str:
+    def submit(self, fn: Callable[[Any], Any], *, title: str, meta: dict[str, Any] | None = None,
+               owner: str = "", owner_name: str = "") -> str:
+        """Start the job on the cluster; the owner is kept in the registry, so every app replica knows it."""
         job_id = uuid.uuid4().hex[:12]
+        self.refuse_repeat(str(owner), dict(meta or {}), str(title))
         record = {"id": job_id, "title": str(title), "meta": dict(meta or {}), "state": "queued", "progress": None,
                   "result": None, "error": None, "run_id": None, "submitted_at": time.time(), "started_at": None,
-                  "finished_at": None, "cancel_requested": False, "worker": None}
+                  "finished_at": None, "cancel_requested": False, "worker": None, "owner": str(owner),
+                  "owner_name": str(owner_name or owner), "cancelled_by": ""}
         try:
             cluster = self.cluster.connect()
             payload = fn.for_remote() if hasattr(fn, "for_remote") else fn
             num_gpus = 1 if getattr(fn, "wants_gpu", False) and cluster.gpus >= 1 else 0
             cluster.start(record, payload, num_gpus=num_gpus)
         except BaseException as error:  # noqa: BLE001 - the page shows it as a failed job
-            job = _Job(id=job_id, seq=next(self._seq), title=str(title), meta=dict(meta or {}))
+            job = _Job(id=job_id, seq=next(self._seq), title=str(title), meta=dict(meta or {}), owner=str(owner),
+                       owner_name=str(owner_name or owner))
             job.state, job.error, job.finished_at = "failed", error, time.time()
             with self._lock:
                 self._jobs[job_id] = job
@@ -185,6 +204,7 @@ class RayJobQueue(JobQueue):
     def _state(self, record: dict[str, Any]) -> JobState:
         fields = {name: record.get(name) for name in ("progress", "result", "error", "run_id", "started_at",
                                                       "finished_at")}
+        fields.update({name: record.get(name) or "" for name in ("owner", "owner_name", "cancelled_by")})
         return JobState(id=record["id"], title=record["title"], meta=dict(record["meta"]), state=record["state"],
                         submitted_at=record["submitted_at"], cancel_requested=bool(record["cancel_requested"]),
                         **fields)
@@ -201,9 +221,9 @@ class RayJobQueue(JobQueue):
         if self.cluster.worker(record["id"]) is not None:
             return record
         error = TrainingError("errors.team.worker_lost", title=record["title"])
-        changed = ray.get(self.cluster.registry.lost.remote(record["id"], error))
+        changed = self.cluster.call("lost", record["id"], error)
         if changed is None:  # it finished in the meantime
-            return ray.get(self.cluster.registry.get.remote(record["id"])) or record
+            return self.cluster.call("get", record["id"]) or record
         if changed.get("run_id") and self.tracker is not None:
             try:
                 self.tracker.interrupt(changed["run_id"], error=str(error))
@@ -218,7 +238,7 @@ class RayJobQueue(JobQueue):
         if local is not None:
             return local
         try:
-            record = ray.get(self.cluster.registry.get.remote(job_id))
+            record = self.cluster.call("get", job_id)
             return self._state(self._alive(record)) if record else None
         except Exception as error:  # noqa: BLE001 - a page must open even when the cluster is gone
             _LOG.warning("cannot read job %s from the Ray cluster: %s", job_id, error)
@@ -228,7 +248,7 @@ class RayJobQueue(JobQueue):
         """All kept jobs of every app connected to the cluster, newest first."""
         states = super().jobs()
         try:
-            records = ray.get(self.cluster.registry.list.remote())
+            records = self.cluster.call("list")
             states += [self._state(self._alive(record)) for record in records]
         except Exception as error:  # noqa: BLE001 - a page must open even when the cluster is gone
             _LOG.warning("cannot list jobs on the Ray cluster: %s", error)
@@ -244,10 +264,20 @@ class RayJobQueue(JobQueue):
             return None
         return float(free.get("CPU", 0.0)), float(free.get("GPU", 0.0))
 
-    def cancel(self, job_id: str) -> bool:
-        """Cancel a queued job at once (its actor is removed), or ask a running one to stop."""
+    def cancel(self, job_id: str, *, by: Identity) -> bool:
+        """Cancel a queued job at once (its actor is removed), or ask a running one to stop.
+
+        `by` is who asks: AccessError unless it is the job's owner (as the registry recorded it) or an admin.
+        """
+        local = super().get(job_id)
+        if local is not None:
+            return super().cancel(job_id, by=by)
+        state = self.get(job_id)
+        if state is None or not state.active:
+            return False
+        check_cancel(state, by)
         try:
-            before = ray.get(self.cluster.registry.cancel.remote(job_id))
+            before = self.cluster.call("cancel", job_id, by.label)
         except Exception as error:  # noqa: BLE001
             _LOG.warning("cannot cancel job %s on the Ray cluster: %s", job_id, error)
             return False

@@ -64,6 +64,12 @@ class JobRegistry:
         for job in finished[: max(0, len(finished) - self.keep_finished)]:
             del self._jobs[job["id"]]
 
+    def restore(self, record: dict[str, Any]) -> None:
+        """A running job's worker puts its record back after this registry was created anew (the old one died)."""
+        if record["id"] not in self._jobs:
+            self._seq += 1
+            self._jobs[record["id"]] = {**record, "seq": self._seq}
+
     def start(self, job_id: str, worker: str) -> dict[str, Any] | None:
         """Mark a queued job running on `worker`; None when it was cancelled (or is unknown)."""
         job = self._jobs.get(job_id)
@@ -92,13 +98,17 @@ class JobRegistry:
             state = _finished_state(result, job["cancel_requested"])
         job.update(state=state, result=result, error=error, finished_at=time.time())
 
-    def cancel(self, job_id: str) -> str | None:
-        """Flag an active job for cancelling (a queued one is cancelled at once); its state before, or None."""
+    def cancel(self, job_id: str, by: str = "") -> str | None:
+        """Flag an active job for cancelling (a queued one is cancelled at once); its state before, or None.
+
+        `by` names who asked (the app checked they may), so the owner's page can say who it was.
+        """
         job = self._jobs.get(job_id)
         if job is None or job["state"] not in ACTIVE_STATES:
             return None
         before = job["state"]
         job["cancel_requested"] = True
+        job["cancelled_by"] = str(by)
         if before == "queued":
             job.update(state="cancelled", finished_at=time.time())
         return before
@@ -120,16 +130,39 @@ class JobRegistry:
 
 
 class RayJobContext:
-    """What a job function gets on a Ray worker: the same calls as core.training.jobs.JobContext."""
+    """What a job function gets on a Ray worker: the same calls as core.training.jobs.JobContext.
+
+    It keeps its own copy of the job's record; when the registry actor has died, the next report
+    finds (or creates) the new registry and puts the record back, so every app sees the job again.
+    """
 
     def __init__(self, registry: Any, record: dict[str, Any], cancelled: threading.Event, worker: str):
         self._registry = registry
-        self._record = record
+        self._record = dict(record)
         self._cancelled = cancelled
         self._worker = worker
         self._last_sent = 0.0
         self._last_key: tuple | None = None
         self._pending: Any = None
+        self._last_ref: Any = None
+
+    @property
+    def registry(self) -> Any:
+        return self._registry
+
+    def _registry_alive(self) -> None:
+        """When the last call to the registry failed because it died, put this job's record into a new one."""
+        ref, self._last_ref = self._last_ref, None
+        if ref is None:
+            return
+        ready, _ = ray.wait([ref], timeout=0)
+        if not ready:
+            return
+        try:
+            ray.get(ref)
+        except ray.exceptions.RayActorError:
+            self._registry = registry_actor()
+            ray.get(self._registry.restore.remote(self._record))
 
     @property
     def job_id(self) -> str:
@@ -157,8 +190,10 @@ class RayJobContext:
                min((len(values) for values in history.values()), default=0))
         now = time.monotonic()
         if key != self._last_key or now - self._last_sent >= REPORT_INTERVAL_S:
+            self._registry_alive()
             self._last_key, self._last_sent, self._pending = key, now, None
-            self._registry.report.remote(self.job_id, progress)  # calls from one caller arrive in order
+            self._record["progress"] = progress
+            self._last_ref = self._registry.report.remote(self.job_id, progress)  # one caller's calls stay in order
         else:
             self._pending = progress
 
@@ -168,6 +203,7 @@ class RayJobContext:
             self._pending = None
 
     def set_run_id(self, run_id: str) -> None:
+        self._record["run_id"] = run_id
         self._registry.set_run_id.remote(self.job_id, run_id)
 
     def raise_if_cancelled(self) -> None:
@@ -205,9 +241,20 @@ class JobWorker:
                 _LOG.info("job %s failed: %r", job_id, raised)
                 error = _portable(raised)
             context.flush()
-            ray.get(registry.finish.remote(job_id, _portable(result), error, cancelled))
+            try:
+                ray.get(context.registry.finish.remote(job_id, _portable(result), error, cancelled))
+            except ray.exceptions.RayActorError:  # the registry died: a new one learns how the job ended
+                registry = registry_actor()
+                ray.get(registry.restore.remote(context._record))
+                ray.get(registry.finish.remote(job_id, _portable(result), error, cancelled))
         ray.actor.exit_actor()  # frees its CPU/GPU; nobody waits for this call's return value
 
 
 RemoteRegistry = ray.remote(num_cpus=0)(JobRegistry)
 RemoteWorker = ray.remote(JobWorker)
+
+
+def registry_actor() -> Any:
+    """The cluster's job registry: the running one, or a new one when there is none (it died, or never ran)."""
+    return RemoteRegistry.options(name=REGISTRY_NAME, namespace=NAMESPACE, lifetime="detached",
+                                  get_if_exists=True).remote()

@@ -110,3 +110,32 @@ def test_an_import_records_the_user_on_the_run_and_in_the_log(tmp_path, monkeypa
     (event,) = audit.read(tmp_path / "audit.jsonl")
     assert (event["who"], event["action"], event["run_id"], event["detail"]) == (
         "tom@example.com", "import_model", "r9", "cnn.keras")
+
+
+def test_cancelling_someone_elses_job_is_refused_for_a_trainer_and_audited_for_an_admin(tmp_path):
+    import threading
+
+    from core.training.jobs import JobQueue
+
+    log = tmp_path / "audit.jsonl"
+    queue = JobQueue()
+    release = threading.Event()
+
+    def hold(ctx):
+        while not release.wait(0.01):
+            ctx.raise_if_cancelled()
+
+    job = queue.submit(hold, title="vision / digits / mlp", meta={}, owner=TRAINER.user, owner_name="Tom")
+    other_trainer = Identity(user="tina@example.com", role="trainer", name="Tina", signed_in=True)
+    for stranger in (VIEWER, other_trainer):
+        with pytest.raises(AccessError, match="only the person who started it"):
+            audit.cancel_job(queue, stranger, job, log_path=log)
+    assert audit.read(log) == [] and queue.get(job).active
+    assert audit.cancel_job(queue, ADMIN, job, log_path=log) is True
+    assert queue.wait(job, 10).state == "cancelled" and queue.get(job).cancelled_by == "Alice"
+    [event] = audit.read(log)
+    assert (event["who"], event["role"], event["action"]) == ("alice@example.com", "admin", "cancel_job")
+    assert "vision / digits / mlp" in event["detail"] and "Tom" in event["detail"]
+    assert audit.cancel_job(queue, ADMIN, job, log_path=log) is False  # nothing left to cancel, nothing logged
+    assert len(audit.read(log)) == 1
+    queue.executor.shutdown()

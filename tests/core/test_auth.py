@@ -13,7 +13,7 @@ from core.errors import AccessError
 EXPECTED = {
     "viewer": {"view"},
     "trainer": {"view", "train", "upload", "import", "export"},
-    "admin": {"view", "train", "upload", "import", "export", "delete", "strategy_defaults", "audit"},
+    "admin": {"view", "train", "upload", "import", "export", "delete", "strategy_defaults", "audit", "cancel_any"},
 }
 
 

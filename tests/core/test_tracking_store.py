@@ -283,3 +283,48 @@ def test_each_run_records_who_started_it(tracker, monkeypatch):
     users = tracker.list_runs().set_index("run_id")["user"]
     assert users[local] == "ada" and users[signed_in] == "alice@example.com"
     assert tracker.get_run(signed_in).data.tags["studio.user"] == "alice@example.com"
+
+
+# --- store faults mid-training (issue 21 item 5): a real SQLite lock stands for a store refusing writes ---
+
+
+def _lock_store(tracker: Tracker):
+    """An exclusive SQLite transaction on the store: every other write (and read) is refused until rollback()."""
+    import sqlite3
+
+    connection = sqlite3.connect(tracker.tracking_uri[len("sqlite:///"):], timeout=0, isolation_level=None)
+    connection.execute("BEGIN EXCLUSIVE")
+    return connection
+
+
+@pytest.mark.slow  # SQLite and MLflow wait out their busy timeouts before refusing (about a minute)
+def test_a_store_that_refuses_writes_mid_run_says_what_was_lost_and_the_run_ends_failed_once_it_accepts_them(
+        tracker, monkeypatch):
+    import time
+
+    from core.tracking import faults
+
+    monkeypatch.setattr(faults, "RETRY_S", 0.2)
+    run_id = tracker.start_run(use_case="vision", dataset="digits", model="mlp", params=PARAMS)
+    tracker.log_epoch(run_id, 1, EPOCHS[1])
+    lock = _lock_store(tracker)
+    try:
+        with pytest.raises(TrackingError, match=r"refused a write .*its result is lost") as raised:
+            tracker.log_epoch(run_id, 2, EPOCHS[2])
+        assert "Nothing was lost" not in str(raised.value)
+        with pytest.raises(TrackingError, match="refused a write"):
+            tracker.finish(run_id, "failed", error=str(raised.value))
+        assert run_id in tracker.pending_ends
+        with pytest.raises(TrackingError, match="cannot be read right now"):  # a page's run query: words, no traceback
+            tracker.list_runs(use_case="vision")
+    finally:
+        lock.rollback()
+        lock.close()
+    deadline = time.monotonic() + 60  # written again in the background, without a restart or a page visit
+    while run_id in tracker.pending_ends:
+        assert time.monotonic() < deadline, "the refused final status was never written again"
+        time.sleep(0.1)
+    run = tracker.get_run(run_id)
+    assert run.info.status == "FAILED" and run.data.tags["studio.status"] == "failed"
+    assert "refused a write" in run.data.tags["studio.error"]
+    assert tracker.history(run_id)["loss"] == [1.2]  # the epoch logged before the fault stays

@@ -8,8 +8,9 @@ from concurrent.futures import Future
 
 import pytest
 
-from core.errors import TrainingError
-from core.training.jobs import JobCancelled, JobQueue, LocalExecutor
+from core.auth import Identity
+from core.errors import AccessError, TrainingError
+from core.training.jobs import SERVER, JobCancelled, JobQueue, LocalExecutor
 
 TIMEOUT = 10
 
@@ -50,7 +51,7 @@ def test_cancel_of_a_queued_job_is_immediate_and_it_never_runs(job_queue):
     ran: list[str] = []
     blocker = job_queue.submit(lambda ctx: release.wait(TIMEOUT), title="blocker")
     waiting = job_queue.submit(lambda ctx: ran.append("waiting"), title="waiting")
-    assert job_queue.cancel(waiting) is True
+    assert job_queue.cancel(waiting, by=SERVER) is True
     state = job_queue.get(waiting)
     assert state.state == "cancelled" and state.finished_at is not None and state.started_at is None
     release.set()
@@ -60,7 +61,7 @@ def test_cancel_of_a_queued_job_is_immediate_and_it_never_runs(job_queue):
     assert job_queue.wait(job_queue.submit(lambda ctx: "after", title="after"), TIMEOUT).state == "completed"
     assert ran == []
     assert job_queue.get(waiting).state == "cancelled"
-    assert job_queue.cancel(waiting) is False  # nothing left to cancel
+    assert job_queue.cancel(waiting, by=SERVER) is False  # nothing left to cancel
 
 
 def test_cancel_of_a_running_job_sets_its_event_and_keeps_the_partial_result(job_queue):
@@ -76,7 +77,7 @@ def test_cancel_of_a_running_job_sets_its_event_and_keeps_the_partial_result(job
     job_id = job_queue.submit(job, title="loop")
     assert started.wait(TIMEOUT)
     assert job_queue.get(job_id).state == "running"
-    assert job_queue.cancel(job_id) is True
+    assert job_queue.cancel(job_id, by=SERVER) is True
     state = job_queue.wait(job_id, TIMEOUT)
     assert state.state == "cancelled" and state.cancel_requested
     assert "steps" in state.result
@@ -153,7 +154,7 @@ def test_jobs_are_listed_newest_first_and_unknown_ids_are_harmless(job_queue):
     assert [job.id for job in job_queue.jobs()] == ids[::-1]
     assert job_queue.get("no-such-job") is None
     assert job_queue.get(None) is None
-    assert job_queue.cancel("no-such-job") is False
+    assert job_queue.cancel("no-such-job", by=SERVER) is False
 
 
 def test_old_finished_jobs_are_pruned():
@@ -211,3 +212,55 @@ def test_local_executor_workers_are_daemons():
 
 def test_job_cancelled_is_an_exception():
     assert issubclass(JobCancelled, Exception)
+
+
+# --- ownership (issue 21): a job belongs to who submitted it; a repeat of it is refused ---
+
+ALICE = Identity(user="alice@example.com", role="trainer", name="Alice")
+BOB = Identity(user="bob@example.com", role="trainer", name="Bob")
+ADMIN = Identity(user="root@example.com", role="admin", name="Ada")
+VIEWER = Identity(user="vera@example.com", role="viewer", name="Vera")
+
+
+def _hold(release: threading.Event):
+    def job(ctx):
+        while not release.wait(0.01):
+            ctx.raise_if_cancelled()
+        return "done"
+    return job
+
+
+def test_only_the_owner_or_an_admin_may_cancel_and_the_owner_learns_who_did(job_queue):
+    release = threading.Event()
+    first = job_queue.submit(_hold(release), title="Alice's", meta={"model": "cnn"}, owner=ALICE.user,
+                             owner_name=ALICE.name)
+    second = job_queue.submit(_hold(release), title="Alice's too", meta={"model": "mlp"}, owner=ALICE.user,
+                              owner_name=ALICE.name)
+    state = job_queue.get(first)
+    assert (state.owner, state.owner_name, state.cancelled_by) == (ALICE.user, "Alice", "")
+    for stranger in (BOB, VIEWER):
+        with pytest.raises(AccessError, match="only the person who started it"):
+            job_queue.cancel(first, by=stranger)
+    assert job_queue.get(first).active and not job_queue.get(first).cancel_requested
+    assert job_queue.cancel(second, by=ALICE) is True
+    assert job_queue.get(second).cancelled_by == "Alice"
+    assert job_queue.cancel(first, by=ADMIN) is True
+    done = job_queue.wait(first, TIMEOUT)
+    assert (done.state, done.cancelled_by) == ("cancelled", "Ada")
+    release.set()
+
+
+def test_a_second_identical_submission_of_the_same_owner_is_refused_while_the_first_is_active(job_queue):
+    release = threading.Event()
+    meta = {"use_case": "vision", "dataset": "digits", "model": "mlp", "epochs": 3}
+    first = job_queue.submit(_hold(release), title="vision / digits / mlp", meta=meta, owner=ALICE.user)
+    with pytest.raises(TrainingError, match="already queued or training"):
+        job_queue.submit(_hold(release), title="vision / digits / mlp", meta=dict(meta), owner=ALICE.user)
+    # someone else may queue the same job, and Alice may queue other settings
+    other = job_queue.submit(_hold(release), title="Bob's", meta=dict(meta), owner=BOB.user)
+    changed = job_queue.submit(_hold(release), title="more epochs", meta={**meta, "epochs": 4}, owner=ALICE.user)
+    assert {j.id for j in job_queue.active()} == {first, other, changed}
+    release.set()
+    assert job_queue.wait(first, TIMEOUT).state == "completed"
+    again = job_queue.submit(lambda ctx: "again", title="again", meta=dict(meta), owner=ALICE.user)
+    assert job_queue.wait(again, TIMEOUT).state == "completed"  # once the first ended, the same job is fine

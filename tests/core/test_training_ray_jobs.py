@@ -24,10 +24,10 @@ import pandas as pd
 import pytest
 
 from core.config import REPO_ROOT, get_settings, load_settings
-from core.errors import TrainingError
+from core.errors import AccessError, TrainingError
 from core.tracking.store import Tracker
 from core.training.executors import job_queue_from_settings
-from core.training.jobs import JobQueue, LocalExecutor
+from core.training.jobs import SERVER, JobQueue, LocalExecutor
 from core.training.pipeline import (TrainingSpec, load_run_dataset, make_training_job, reevaluate_run,
                                     store_upload)
 from core.training.runner import TrainConfig
@@ -195,10 +195,10 @@ def test_two_jobs_run_at_once_and_a_third_waits_for_a_cpu(team):
     time.sleep(3)  # give the scheduler a chance to (wrongly) start it; the assert below needs no timing
     assert team.queue.get(third).state == "queued"  # the cluster has 2 CPUs, both taken
     assert team.queue.free_resources() == (0.0, 0.0)  # what the page's "waiting for a free worker" line shows
-    assert team.queue.cancel(third) and team.queue.get(third).state == "cancelled"
+    assert team.queue.cancel(third, by=SERVER) and team.queue.get(third).state == "cancelled"
     wait_for(lambda: team.queue.cluster.worker(third) is None, 60, "the queued job's actor to be removed")
     for job in (first, second):
-        assert team.queue.cancel(job)
+        assert team.queue.cancel(job, by=SERVER)
     for job in (first, second):
         assert team.queue.wait(job, 120).state == "cancelled"
 
@@ -211,7 +211,7 @@ def test_live_progress_then_cancel_a_pipeline_job(team):
                      and getattr(s.progress, "epoch", 0) >= 2 and len(s.progress.history.get("loss", [])) >= 1
                      and s.run_id and s, JOB_TIMEOUT, "live progress of epoch 2 with a loss curve")
     assert state.progress.epochs == 60 and state.progress.batches > 0 and state.state == "running"
-    assert team.queue.cancel(job)
+    assert team.queue.cancel(job, by=SERVER)
     done = team.queue.wait(job, 180)
     assert done.state == "cancelled" and done.result.status == "cancelled"
     assert team.tracker.get_run(done.run_id).data.tags["studio.status"] == "cancelled"
@@ -329,3 +329,31 @@ def test_jobs_starting_at_once_on_a_fresh_sqlite_store_all_land_in_it(team, tmp_
     states = [queue.wait(job, JOB_TIMEOUT) for job in jobs]
     assert [state.state for state in states] == ["completed", "completed"], [state.error for state in states]
     assert sorted(tracker.list_runs(use_case="vision")["run_id"]) == sorted(state.run_id for state in states)
+
+
+@pytest.mark.slow
+def test_a_dead_registry_is_started_again_and_a_job_that_trained_on_is_found_again(team):
+    """Issue 21 item 5: killing the `studio-jobs` actor mid-job left the page with None and no job ever started."""
+    import ray
+
+    from core.auth import Identity
+    from core.training.ray_workers import NAMESPACE, REGISTRY_NAME
+
+    owner = Identity(user="tom@example.com", role="trainer", name="Tom")
+    job = team.queue.submit(hold_job(8), title="held", meta={"n": 1}, owner=owner.user, owner_name="Tom")
+    wait_for(lambda: (team.queue.get(job) or SimpleNamespace(progress=None)).progress, JOB_TIMEOUT,
+             "the held job to report")
+    # another app instance knows whose job it is and refuses a stranger's cancel (issue 21 item 2)
+    other_app = ray_jobs.RayJobQueue(team.settings)
+    assert (other_app.get(job).owner, other_app.get(job).owner_name) == (owner.user, "Tom")
+    with pytest.raises(AccessError, match="only the person who started it"):
+        other_app.cancel(job, by=Identity(user="tina@example.com", role="trainer", name="Tina"))
+    assert not other_app.get(job).cancel_requested
+    ray.kill(ray.get_actor(REGISTRY_NAME, namespace=NAMESPACE), no_restart=True)
+    team.queue.jobs()  # no exception: the registry is started again
+    found = wait_for(lambda: (s := team.queue.get(job)) and s, 60, "the running job's record to come back")
+    assert found.owner == owner.user and found.title == "held"  # its owner came back with it
+    done = team.queue.wait(job, 120)
+    assert done.state == "completed" and done.result["status"] == "completed"
+    again = team.queue.wait(team.queue.submit(hold_job(0.2), title="after", meta={"n": 2}), JOB_TIMEOUT)
+    assert again.state == "completed"  # new jobs start again

@@ -123,8 +123,10 @@ def test_a_reloaded_page_follows_the_running_job_and_can_cancel_it(app_test):
     first.radio(key="lab_model").set_value("mlp").run()
     first.number_input(key="lab_epochs").set_value(200).run()
     first.button(key="lab_train").click().run()
-    # a browser reload is a new session on the same server: same job queue, empty session state
+    # a browser reload is a new session on the same server: same job queue, empty session state, and the
+    # page's URL, which names the job (?job=<id>)
     reloaded = AppTest.from_file(first._script_path, default_timeout=120)
+    reloaded.query_params["job"] = first.query_params["job"]
     reloaded.run()
     reloaded.switch_page(LAB).run()
     deadline = time.monotonic() + 120

@@ -17,18 +17,20 @@ def _job_panel(phase: str, history: dict) -> None:
 
     import streamlit as st
 
+    from dashboard import access
     from dashboard.job_progress import render_job_progress
 
     progress = SimpleNamespace(phase=phase, epoch=1, epochs=1, batch=1, batches=1, eta_s=0.0,
                                samples_per_second=100.0, history=history)
     job = SimpleNamespace(id="job1", state="running", progress=progress, result=None, run_id=None, error=None,
-                          title="vision / digits / mlp", meta={"use_case": "vision", "model": "mlp"})
+                          title="vision / digits / mlp", meta={"use_case": "vision", "model": "mlp"},
+                          owner=access.job_identity().user, owner_name="me", cancelled_by="")
 
     class Queue:
         def get(self, job_id):
             return job if job_id == "job1" else None
 
-        def cancel(self, job_id):
+        def cancel(self, job_id, *, by):
             st.session_state["cancelled"] = job_id
 
     render_job_progress(Queue(), "job1", prefix=st.session_state.get("prefix", "lab"))
