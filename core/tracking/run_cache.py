@@ -40,10 +40,10 @@ def generation() -> int:
 def sqlite_token(tracking_uri: str, experiment_id: str) -> tuple | None:
     """A fingerprint of the experiment's runs that changes when a run is added, ends, is deleted or restored, or
     a running run logs a metric; None when the store is not a local SQLite file (or cannot be read this way)."""
-    if not tracking_uri.startswith("sqlite:///"):
-        return None
-    path = tracking_uri[len("sqlite:///"):]
-    if not path or path == ":memory:":
+    from core.tracking.sqlite_runs import sqlite_path
+
+    path = sqlite_path(tracking_uri)
+    if path is None:
         return None
     try:
         connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)

@@ -21,6 +21,7 @@ from typing import Any, Mapping
 from core.errors import TrackingError
 from core.tracking import run_cache
 from core.tracking.listing import BASE_COLUMNS, runs_frame
+from core.tracking.sqlite_runs import read_runs
 from core.tracking.mlflow_support import is_local_uri, jsonable, local_path, param_value, pid_alive, quiet_mlflow
 from core.tracking.records import (TAG_DATASET, TAG_EPOCH_METRICS, TAG_ERROR, TAG_HOST, TAG_MODEL, TAG_PID,
                                    TAG_STATUS, TAG_USE_CASE, TAG_USER, RunRecord, epoch_keys, run_record)
@@ -319,8 +320,11 @@ class Tracker:
 
         Take the token before calling: a write during the search then makes the next call search again.
         """
+        def search() -> list:  # the embedded store read in four queries; a server (or a surprise) through MLflow
+            stored = read_runs(self.tracking_uri, self.experiment_id)
+            return stored if stored is not None else self._search()
         with self._lock:
-            return self._cache.records(token, self._search)
+            return self._cache.records(token, search)
 
     def get_run(self, run_id: str):
         """The mlflow Run (info, data.params, data.metrics, data.tags); TrackingError if unknown or deleted."""

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import TrackingError
+from core.tracking import store
 from core.tracking.store import Tracker
 
 from test_tracking_store import EPOCHS, copy_db, empty_db, start  # noqa: F401 - fixture
@@ -26,16 +27,16 @@ def tracker(empty_db, tmp_path) -> Tracker:  # noqa: F811
 
 
 class Calls:
-    """Counts calls of one MlflowClient method (the real one still answers)."""
+    """Counts calls of one function of `owner` (the real one still answers)."""
 
-    def __init__(self, tracker: Tracker, name: str, monkeypatch):
+    def __init__(self, owner, name: str, monkeypatch):
         self.count = 0
-        original = getattr(tracker.client, name)
+        original = getattr(owner, name)
 
         def counted(*args, **kwargs):
             self.count += 1
             return original(*args, **kwargs)
-        monkeypatch.setattr(tracker.client, name, counted)
+        monkeypatch.setattr(owner, name, counted)
 
 
 def finished_run(tracker: Tracker, model: str = "cnn", evaluation: dict | None = None) -> str:
@@ -50,7 +51,8 @@ def finished_run(tracker: Tracker, model: str = "cnn", evaluation: dict | None =
 
 def test_the_listing_is_searched_once_until_a_run_is_added_finished_or_deleted(tracker, monkeypatch):
     first = finished_run(tracker)
-    searches = Calls(tracker, "search_runs", monkeypatch)
+    searches = Calls(store, "read_runs", monkeypatch)  # the store read in one go (MLflow's search for a server)
+    mlflow_searches = Calls(tracker.client, "search_runs", monkeypatch)
     assert list(tracker.list_runs()["run_id"]) == [first]
     assert list(tracker.list_runs(use_case="vision")["run_id"]) == [first]
     assert tracker.list_runs(use_case="nlp").empty
@@ -67,7 +69,7 @@ def test_the_listing_is_searched_once_until_a_run_is_added_finished_or_deleted(t
     assert list(tracker.list_runs()["run_id"]) == [second]
     assert searches.count == 4  # after each change, and only then
     tracker.list_runs()
-    assert searches.count == 4
+    assert searches.count == 4 and mlflow_searches.count == 0
 
 
 def test_a_listed_table_changed_by_a_page_does_not_change_the_next_listing(tracker):
@@ -97,7 +99,7 @@ def test_a_run_another_process_adds_and_finishes_is_listed_at_once(tracker, tmp_
 def test_a_finished_runs_evaluation_and_record_are_read_once_without_a_get_run_each(tracker, monkeypatch):
     run_id = finished_run(tracker)
     tracker.list_runs()
-    get_runs = Calls(tracker, "get_run", monkeypatch)
+    get_runs = Calls(tracker.client, "get_run", monkeypatch)
     assert tracker.load_dict(run_id, "evaluation.json") == EVALUATION
     assert tracker.record(run_id).status == "completed"
     assert get_runs.count == 0  # the listing already said where its files are and that it ended
@@ -132,3 +134,21 @@ def test_a_deleted_runs_kept_evaluation_is_not_served(tracker):
     with pytest.raises(TrackingError, match=deleted):
         tracker.record(deleted)
     assert list(tracker.list_runs()["run_id"]) == [kept]
+
+
+def test_the_stores_runs_read_straight_from_sqlite_are_mlflows_own_records(tracker):
+    from core.tracking.records import run_record
+    from core.tracking.sqlite_runs import read_runs
+
+    finished_run(tracker)
+    running = start(tracker, model="mlp")
+    tracker.log_metrics(running, {"test_accuracy": float("nan"), "parameters": 1234.0})
+    tracker.delete_run(finished_run(tracker, model="logreg"))
+    stored = read_runs(tracker.tracking_uri, tracker.experiment_id)
+    def plain(run) -> str:  # NaN (no example count, a NaN metric) never equals itself: compare the text
+        record = vars(run_record(run))
+        return repr({key: sorted(value.items()) if isinstance(value, dict) else value for key, value in record.items()})
+
+    assert [plain(run) for run in stored] == [plain(run) for run in tracker._search()]
+    assert len(stored) == 2 and stored[0].info.artifact_uri.endswith("artifacts")
+    assert read_runs("http://mlflow.example:5000", "1") is None  # a server is searched through MLflow
