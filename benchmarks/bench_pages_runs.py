@@ -88,10 +88,19 @@ def measure(page: str, warm: bool, reruns: int, profile: str = "") -> dict:
         Path(profile).write_text(profiler.report(70))
     errors = [str(e.value)[:300] for e in at.exception]
     samples = []
-    for _ in range(reruns):
+    for index in range(reruns):
+        rerun_profiler = None
+        if profile and index == reruns - 1:
+            from benchmarks.sampler import ThreadSampler
+
+            rerun_profiler = ThreadSampler()
+            rerun_profiler.__enter__()
         started = time.perf_counter()
         at.run()
         samples.append(time.perf_counter() - started)
+        if rerun_profiler is not None:
+            rerun_profiler.__exit__(None, None, None)
+            Path(profile + ".rerun.txt").write_text(rerun_profiler.report(70))
     return {"first": first, "rerun": statistics.median(samples) if samples else None, "errors": errors}
 
 

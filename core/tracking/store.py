@@ -341,8 +341,17 @@ class Tracker:
 
     def record(self, run_id: str) -> RunRecord:
         """The run as a RunRecord (status, device, data, user... as fields); TrackingError if unknown or deleted."""
-        cached = self._cache.record(run_id, self._token())
-        return cached if cached is not None else run_record(self.get_run(run_id))
+        return self.records([run_id])[run_id]
+
+    def records(self, run_ids) -> dict[str, RunRecord]:
+        """{run id: RunRecord} of several runs at once: finished ones from the current listing, others read;
+        TrackingError if one is unknown or deleted."""
+        token = self._token()
+        found = {}
+        for run_id in run_ids:
+            cached = self._cache.record(run_id, token)
+            found[run_id] = cached if cached is not None else run_record(self.get_run(run_id))
+        return found
 
     def list_runs(self, use_case: str | None = None, *, curve_points: bool = False):
         """One row per run, newest first: ids, names, device, status, start, duration, final metrics, params.
