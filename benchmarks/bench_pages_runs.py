@@ -9,13 +9,14 @@ so a second call (before/after a change) measures the very same stores. Each mea
 process with the store as STUDIO_DATA_DIR:
 
 - first render: AppTest opens Home, then switches to the page (the page's first script run in that process);
-  "warm" first creates the tracker as the server's background warm-up does 3 s after start (MLflow imported,
-  database opened), "cold" does not (MLflow imported by the page itself);
+  "warm" first runs the server's background warm-up (dashboard/services.py, 3 s after start: tracker created,
+  MLflow and SciPy's statistics imported), "cold" does not (the page imports them itself);
 - rerun: the same page run again with nothing changed (median of --reruns), what every widget click costs
   at least.
 
     .venv/bin/python benchmarks/bench_pages_runs.py [--counts 50,200,500] [--pages strategy,selection,runs]
         [--repeats 2] [--reruns 5] [--stores /tmp/studio-bench-stores] [--profile strategy:500]
+        [--compare-with /tmp/before]   # e.g. git archive <commit> | tar -x -C /tmp/before; ln -s $PWD/.venv /tmp/before/
 """
 
 from __future__ import annotations
@@ -69,10 +70,10 @@ def measure(page: str, warm: bool, reruns: int, profile: str = "") -> dict:
 
     at = AppTest.from_file(str(REPO_ROOT / "dashboard" / "app.py"), default_timeout=300)
     at.run()  # Home: Streamlit and the app's own imports
-    if warm:
-        from dashboard.services import get_tracker
+    if warm:  # what the server's warm-up thread does 3 s after start (tracker, and what that checkout imports)
+        from dashboard import services
 
-        get_tracker().experiment_id  # noqa: B018 - what the server's warm-up thread does after start
+        services._warm_up(0.0)
     at.switch_page(PAGES[page])
     profiler = None
     if profile:
@@ -104,33 +105,43 @@ def measure(page: str, warm: bool, reruns: int, profile: str = "") -> dict:
     return {"first": first, "rerun": statistics.median(samples) if samples else None, "errors": errors}
 
 
-def measure_in_subprocess(store: Path, page: str, warm: bool, reruns: int, profile: str = "") -> dict:
+def measure_in_subprocess(store: Path, page: str, warm: bool, reruns: int, profile: str = "",
+                          checkout: Path = REPO_ROOT) -> dict:
     env = {**os.environ, "STUDIO_DATA_DIR": str(store), "STUDIO_OFFLINE": "1"}
-    command = [sys.executable, __file__, "--measure", page, "--reruns", str(reruns)]
+    script = checkout / "benchmarks" / "bench_pages_runs.py"
+    command = [sys.executable, str(script), "--measure", page, "--reruns", str(reruns)]
     if warm:
         command.append("--warm")
     if profile:
         command += ["--profile-to", profile]
-    result = subprocess.run(command, env=env, cwd=REPO_ROOT, capture_output=True, text=True, check=False)
+    result = subprocess.run(command, env=env, cwd=checkout, capture_output=True, text=True, check=False)
     lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
     if result.returncode or not lines:
         raise SystemExit(f"measuring {page} failed:\n{result.stderr[-3000:]}")
     return json.loads(lines[-1])
 
 
-def bench(stores: dict[int, Path], pages: list[str], repeats: int, reruns: int, modes: list[str]) -> None:
+def bench(stores: dict[int, Path], pages: list[str], repeats: int, reruns: int, modes: list[str],
+          checkouts: dict[str, Path]) -> None:
+    """Each checkout (this one, and a 'before' one with --compare-with) measured in turn on the same stores."""
     print(f"load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (timings on a loaded machine are inflated)")
-    print(f"{'page':<10} {'runs':>5} {'mode':<5} {'first render (each)':<28} {'first med':>9} {'rerun med':>9}")
+    print(f"{'code':<7} {'page':<10} {'runs':>5} {'mode':<5} {'first render (each)':<24} {'first med':>9} "
+          f"{'rerun med':>9}")
     for page in pages:
         for count, store in sorted(stores.items()):
             for mode in modes:
-                results = [measure_in_subprocess(store, page, mode == "warm", reruns) for _ in range(repeats)]
-                firsts = [r["first"] for r in results]
-                reruns_s = [r["rerun"] for r in results if r["rerun"] is not None]
-                errors = sorted({e for r in results for e in r["errors"]})
-                print(f"{page:<10} {count:>5} {mode:<5} {', '.join(f'{v:.2f}' for v in firsts):<28} "
-                      f"{statistics.median(firsts):8.2f}s {statistics.median(reruns_s) * 1000:7.0f}ms"
-                      + (f"  ERRORS: {errors}" if errors else ""), flush=True)
+                results: dict[str, list[dict]] = {name: [] for name in checkouts}
+                for _ in range(repeats):  # alternating, so both see the same load
+                    for name, checkout in checkouts.items():
+                        results[name].append(measure_in_subprocess(store, page, mode == "warm", reruns,
+                                                                   checkout=checkout))
+                for name, measured in results.items():
+                    firsts = [r["first"] for r in measured]
+                    reruns_s = [r["rerun"] for r in measured if r["rerun"] is not None]
+                    errors = sorted({e for r in measured for e in r["errors"]})
+                    print(f"{name:<7} {page:<10} {count:>5} {mode:<5} {', '.join(f'{v:.2f}' for v in firsts):<24} "
+                          f"{statistics.median(firsts):8.2f}s {statistics.median(reruns_s) * 1000:7.0f}ms"
+                          + (f"  ERRORS: {errors}" if errors else ""), flush=True)
 
 
 def main() -> None:
@@ -141,6 +152,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2, help="fresh processes per page, count and mode")
     parser.add_argument("--reruns", type=int, default=5)
     parser.add_argument("--stores", default="/tmp/studio-bench-stores")
+    parser.add_argument("--compare-with", default="", help="another checkout (e.g. `git archive` of the commit "
+                        "before a change, with its .venv linked) measured alternately with this one")
     parser.add_argument("--profile", default="", help="page:count, e.g. strategy:500: sampled profile of the first render (warm)")
     parser.add_argument("--measure", default="", help=argparse.SUPPRESS)
     parser.add_argument("--warm", action="store_true", help=argparse.SUPPRESS)
@@ -158,8 +171,11 @@ def main() -> None:
         print(f"{page} at {count} runs: first {result['first']:.2f} s, rerun {result['rerun'] * 1000:.0f} ms; "
               f"profile of the first render: {target}")
         return
+    checkouts = {"after": REPO_ROOT}
+    if args.compare_with:
+        checkouts = {"before": Path(args.compare_with).resolve(), "after": REPO_ROOT}
     bench(stores, [p for p in args.pages.split(",") if p], args.repeats, args.reruns,
-          [m for m in args.modes.split(",") if m])
+          [m for m in args.modes.split(",") if m], checkouts)
 
 
 if __name__ == "__main__":

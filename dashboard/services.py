@@ -44,10 +44,19 @@ def get_job_queue():
     return job_queue_from_settings(settings, tracker=get_tracker() if settings.executor == "ray" else None)
 
 
+# Imported by the warm-up too: SciPy's statistics take a second or more to import on a busy 2-core box and
+# only Model selection's baseline tests need them, which would pay that on their first render.
+WARM_IMPORTS = ("scipy.stats",)
+
+
 def _warm_up(delay_s: float) -> None:
     time.sleep(delay_s)
     try:
         get_tracker()
+        import importlib
+
+        for name in WARM_IMPORTS:
+            importlib.import_module(name)
         from core.config import get_settings
 
         if get_settings().executor == "ray":
@@ -59,7 +68,8 @@ def _warm_up(delay_s: float) -> None:
 @st.cache_resource(show_spinner=False)
 def start_background_warmup(delay_s: float = WARMUP_DELAY_S) -> threading.Thread | None:
     """Once per server process, after the first page has rendered: create the tracker (MLflow import,
-    database set-up, interrupted runs marked) in a daemon thread, so the first Lab/Runs visit is fast.
+    database set-up, interrupted runs marked) and import SciPy's statistics in a daemon thread, so the first
+    Lab/Runs/Model selection visit is fast.
 
     Skipped under AppTest so page tests stay deterministic (and Home's no-MLflow check holds).
     """

@@ -8,11 +8,17 @@ import pytest
 from dashboard import services
 
 
-def test_warm_up_creates_the_tracker(monkeypatch):
+def test_warm_up_creates_the_tracker_and_imports_scipys_statistics(monkeypatch):
+    import importlib
+    import sys
+
     calls = []
     monkeypatch.setattr(services, "get_tracker", lambda: calls.append("tracker"))
+    real_import = importlib.import_module
+    monkeypatch.setattr(importlib, "import_module", lambda name, *args: calls.append(name) or real_import(name, *args))
     services._warm_up(0.0)
-    assert calls == ["tracker"]
+    assert calls[:2] == ["tracker", "scipy.stats"]  # Model selection's first render no longer imports them itself
+    assert "scipy.stats" in sys.modules
 
 
 def test_warm_up_swallows_a_tracking_failure(monkeypatch, caplog):
