@@ -10,11 +10,14 @@ folder per class), then times what a click on Train does with it:
   fit total   core.training.sklearn_fit.fit_sklearn (fit + train/validation loss and accuracy)
   evaluate    the task adapter's test evaluation (metrics, misclassified examples, latency)
   save        core.models.io.save_model (skops)
-  whole run   core.training.pipeline.run_training into a throw-away store (click to result, without the page)
+  whole run   core.training.pipeline.run_training into a throw-away store (click to result, without the page), in a
+              fresh process after the server's warm-up (dashboard/services.py), --repeats times; with
+              --compare-with DIR another checkout's whole run alternates with this one's
 
 with the test accuracy of the fitted model, so a faster solver can be checked for keeping its accuracy.
 
-    .venv/bin/python benchmarks/bench_vision_upload.py [--images 5000] [--size 20] [--skip-run]
+    .venv/bin/python benchmarks/bench_vision_upload.py [--images 5000] [--size 20] [--skip-run] [--repeats 2]
+        [--compare-with /tmp/before]
 """
 
 from __future__ import annotations
@@ -90,12 +93,45 @@ def stages(data: bytes, name: str) -> None:
 
 
 def whole_run(path: Path, name: str) -> None:
+    """In this (fresh) process: the server's warm-up, then one logistic regression run timed click to result."""
+    import json
+
     from core.tracking.store import tracker_from_settings
     from core.training.pipeline import UPLOAD_NAME, TrainingSpec, run_training
+    from dashboard import services
 
+    services._warm_up(0.0)  # what a server has done 3 s after start, before anyone clicks Train
+    tracker = tracker_from_settings()
+    tracker.experiment_id  # noqa: B018 - the app's tracker exists (get_tracker) before the click
     spec = TrainingSpec("vision", "upload_zip", "logreg", dataset_kwargs={"data": str(path), UPLOAD_NAME: name})
-    outcome = timed("whole run", run_training, spec, tracker=tracker_from_settings())
-    print(f"{'':<12} {outcome.status}, test accuracy {outcome.metrics.get('test_accuracy', float('nan')):.4f}")
+    started = time.perf_counter()
+    outcome = run_training(spec, tracker=tracker)
+    print(json.dumps({"seconds": time.perf_counter() - started, "status": outcome.status,
+                      "accuracy": outcome.metrics.get("test_accuracy")}))
+
+
+def whole_runs(path: Path, name: str, checkouts: dict[str, Path], repeats: int) -> None:
+    """Each checkout's click-to-result in fresh processes, alternating, so both see the same load."""
+    import json
+    import statistics
+    import subprocess
+
+    seconds: dict[str, list[float]] = {label: [] for label in checkouts}
+    for _ in range(repeats):
+        for label, checkout in checkouts.items():
+            env = {**os.environ, "STUDIO_DATA_DIR": tempfile.mkdtemp(prefix="studio-bench-vision-run-")}
+            result = subprocess.run([sys.executable, str(checkout / "benchmarks" / "bench_vision_upload.py"),
+                                     "--whole-run-only", str(path)], env=env, cwd=checkout, capture_output=True,
+                                    text=True, check=False)
+            lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
+            if result.returncode or not lines:
+                raise SystemExit(f"{label} run failed:\n{result.stderr[-3000:]}")
+            measured = json.loads(lines[-1])
+            seconds[label].append(measured["seconds"])
+            print(f"whole run ({label}) {measured['seconds']:7.2f} s  {measured['status']}, "
+                  f"test accuracy {measured['accuracy']:.4f}", flush=True)
+    for label, values in seconds.items():
+        print(f"whole run ({label}) median {statistics.median(values):.2f} s over {len(values)}")
 
 
 def main() -> None:
@@ -103,7 +139,13 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=5000)
     parser.add_argument("--size", type=int, default=20)
     parser.add_argument("--skip-run", action="store_true", help="time the stages only, not run_training")
+    parser.add_argument("--repeats", type=int, default=2, help="fresh-process whole runs per checkout")
+    parser.add_argument("--compare-with", default="", help="another checkout whose whole run alternates with this one's")
+    parser.add_argument("--whole-run-only", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.whole_run_only:
+        whole_run(Path(args.whole_run_only), Path(args.whole_run_only).name)
+        return
     print(f"load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (timings on a loaded machine are inflated)")
     cached = Path(tempfile.gettempdir()) / f"studio-bench-mnist-{args.images}-{args.size}px.zip"
     if not cached.exists():
@@ -113,7 +155,10 @@ def main() -> None:
     print(f"zip: {cached} ({len(data) / 1e6:.1f} MB, {args.images} PNGs of {args.size}x{args.size})")
     stages(data, name)
     if not args.skip_run:
-        whole_run(cached, name)
+        checkouts = {"this": REPO_ROOT}
+        if args.compare_with:
+            checkouts = {"before": Path(args.compare_with).resolve(), "after": REPO_ROOT}
+        whole_runs(cached, name, checkouts, args.repeats)
 
 
 if __name__ == "__main__":
