@@ -7,7 +7,10 @@
    polls the script thread, so these include a little harness overhead.
 3. Building the brief (on button click only): charts as PNG, HTML and PDF, in English and Chinese.
 
-    .venv/bin/python benchmarks/bench_strategy.py [--repeats 30] [--custom 4]
+4. With --runs 50,200,500: the page's first render and rerun against stores of that many generated runs
+   (benchmarks/bench_pages_runs.py, which also times Model selection and Runs).
+
+    .venv/bin/python benchmarks/bench_strategy.py [--repeats 30] [--custom 4] [--runs 50,200,500]
 """
 
 from __future__ import annotations
@@ -140,7 +143,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--custom", type=int, default=4, help="custom use cases added for the larger page-work run")
+    parser.add_argument("--runs", default="", help="e.g. 50,200,500: page times against stored runs only")
+    parser.add_argument("--stores", default="/tmp/studio-bench-stores")
     args = parser.parse_args()
+    if args.runs:
+        import bench_pages_runs
+
+        stores = bench_pages_runs.build_stores(Path(args.stores), [int(c) for c in args.runs.split(",") if c])
+        bench_pages_runs.bench(stores, ["strategy"], 2, 5, ["warm", "cold"], {"this": REPO_ROOT})
+        return
     print(f"load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     bench_page_work(args.repeats, 0)
     bench_page_work(args.repeats, args.custom)

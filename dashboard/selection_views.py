@@ -215,12 +215,16 @@ def render_baseline_tests(tracker: Any, table: pd.DataFrame, use_case: Any, *, s
     metric = quality_columns(use_case)[0]
     if not significance_applies(metric):
         return _render_metric_bootstrap(tracker, table, metric, baseline, use_case_id=use_case.id), baseline
-    evaluations = _stored_evaluations(tracker, table)
-    try:
-        results = compare_with_baseline(evaluations, baseline)
-    except StudioError as error:
-        st.warning(error_text(error))
-        return {}, baseline
+    memo_key = ("sel_mcnemar", baseline, tuple(sorted(table["run_id"])))
+    memo = st.session_state.setdefault("sel_bootstrap_memo", {})
+    if memo_key not in memo:  # finished runs' predictions never change: tested once per set of runs, not per rerun
+        evaluations = _stored_evaluations(tracker, table)
+        try:
+            memo[memo_key] = compare_with_baseline(evaluations, baseline)
+        except StudioError as error:
+            st.warning(error_text(error))
+            return {}, baseline
+    results = dict(memo[memo_key])
     results.pop(baseline, None)
     st.plotly_chart(
         selection_charts.plot_baseline_comparison(list(results.values()), names=_names(use_case.id, table),

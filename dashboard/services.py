@@ -44,10 +44,21 @@ def get_job_queue():
     return job_queue_from_settings(settings, tracker=get_tracker() if settings.executor == "ray" else None)
 
 
+# Imported by the warm-up too, off the click path: SciPy's statistics (a second or more on a busy 2-core box;
+# Model selection's baseline tests paid it on their first render) and skops' model format, which every
+# scikit-learn run saves with: its import looks up ~900 NumPy/SciPy functions in every loaded module (12 s of a
+# 5,000-image logistic regression run under load), and costs the more modules TensorFlow has loaded by then.
+WARM_IMPORTS = ("scipy.stats", "skops.io")
+
+
 def _warm_up(delay_s: float) -> None:
     time.sleep(delay_s)
     try:
         get_tracker()
+        import importlib
+
+        for name in WARM_IMPORTS:
+            importlib.import_module(name)
         from core.config import get_settings
 
         if get_settings().executor == "ray":
@@ -59,7 +70,8 @@ def _warm_up(delay_s: float) -> None:
 @st.cache_resource(show_spinner=False)
 def start_background_warmup(delay_s: float = WARMUP_DELAY_S) -> threading.Thread | None:
     """Once per server process, after the first page has rendered: create the tracker (MLflow import,
-    database set-up, interrupted runs marked) in a daemon thread, so the first Lab/Runs visit is fast.
+    database set-up, interrupted runs marked) and import SciPy's statistics and skops in a daemon thread, so the
+    first Lab/Runs/Model selection visit and the first scikit-learn run are fast.
 
     Skipped under AppTest so page tests stay deterministic (and Home's no-MLflow check holds).
     """

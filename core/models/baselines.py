@@ -11,8 +11,13 @@ def flatten_images(x: np.ndarray) -> np.ndarray:
     return x.reshape(len(x), -1)
 
 
-def build_logistic_regression(*, C: float = 1.0, max_iter: int = 1000, random_state: int = 0):
-    """Flatten -> standardise -> multinomial logistic regression on raw pixels; has predict_proba."""
+def build_logistic_regression(*, C: float = 1.0, max_iter: int = 1000, tol: float = 1e-3, random_state: int = 0):
+    """Flatten -> standardise -> multinomial logistic regression on raw pixels; has predict_proba.
+
+    tol 1e-3 (scikit-learn's default is 1e-4): on 5,000 uploaded 20x20 digits L-BFGS stopped after 27 iterations
+    instead of 100 (4 s against 16 s on the loaded box) at the same test accuracy (0.886 against 0.887);
+    benchmarks/bench_vision_upload.py measures it.
+    """
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import FunctionTransformer, StandardScaler
@@ -25,6 +30,7 @@ def build_logistic_regression(*, C: float = 1.0, max_iter: int = 1000, random_st
         steps=[
             ("flatten", FunctionTransformer(flatten_images)),
             ("scale", StandardScaler()),
-            ("classifier", LogisticRegression(C=float(C), max_iter=int(max_iter), random_state=random_state)),
+            ("classifier", LogisticRegression(C=float(C), max_iter=int(max_iter), tol=float(tol),
+                                              random_state=random_state)),
         ]
     )

@@ -41,13 +41,12 @@ def significance_applies(metric: str) -> bool:
 
 
 def fingerprints_from_tracker(tracker: Any, run_ids: Iterable[str]) -> dict[str, str]:
-    """{run_id: dataset fingerprint} read from each run's record (list_runs does not carry it)."""
-    found = {}
-    for run_id in run_ids:
-        fingerprint = tracker.record(run_id).fingerprint
-        if fingerprint:
-            found[run_id] = fingerprint
-    return found
+    """{run_id: dataset fingerprint} read from the runs' records (list_runs does not carry it), all at once where
+    the tracker can (Tracker.records: one look at the store, not one get_run per run)."""
+    run_ids = list(run_ids)
+    batch = getattr(tracker, "records", None)
+    records = batch(run_ids) if batch is not None else {run_id: tracker.record(run_id) for run_id in run_ids}
+    return {run_id: record.fingerprint for run_id, record in records.items() if record.fingerprint}
 
 
 def _fallback_fingerprint(row: Mapping[str, Any]) -> str:

@@ -19,7 +19,10 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from core.errors import StudioError, TrackingError
+from core.tracking import run_cache
 from core.tracking.faults import PendingEnds, not_found, store_errors
+from core.tracking.listing import BASE_COLUMNS, runs_frame
+from core.tracking.sqlite_runs import read_runs
 from core.tracking.mlflow_support import is_local_uri, jsonable, local_path, param_value, pid_alive, quiet_mlflow
 from core.tracking.records import (TAG_DATASET, TAG_EPOCH_METRICS, TAG_ERROR, TAG_HOST, TAG_MODEL, TAG_PID,
                                    TAG_STATUS, TAG_USE_CASE, TAG_USER, RunRecord, epoch_keys, run_record)
@@ -30,8 +33,6 @@ from core.tracking.records import (TAG_DATASET, TAG_EPOCH_METRICS, TAG_ERROR, TA
 _LIVE_RUNS: set[str] = set()
 STATUSES = {"completed": "FINISHED", "failed": "FAILED", "cancelled": "KILLED", "diverged": "FAILED"}
 MODEL_SUFFIXES = (".keras", ".h5", ".joblib", ".skops", ".pkl", ".tflite")
-BASE_COLUMNS = ["run_id", "run_name", "use_case", "dataset", "source_kind", "source_name", "dataset_rows", "model",
-                "device", "status", "started", "duration_s", "user", "fingerprint"]
 MAX_TAG_CHARS = 5000
 
 class Tracker:
@@ -47,6 +48,7 @@ class Tracker:
         self._epoch_keys: dict[str, set[str]] = {}
         self._live = _LIVE_RUNS  # shared by every tracker of this process (see _LIVE_RUNS)
         self.pending_ends = PendingEnds(self._end)  # final statuses the store refused, written again later
+        self._cache = run_cache.RunCache()  # listing, finished runs' files and curves, reused between reruns
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickled as its settings only (a Ray worker connects afresh; locks and clients do not travel)."""
@@ -131,6 +133,7 @@ class Tracker:
                                          tags=all_tags)
             run_id = run.info.run_id
             self._live.add(run_id)
+            run_cache.touch()
             if params:
                 self.log_params(run_id, params)
         return run_id
@@ -142,6 +145,7 @@ class Tracker:
         with self._lock, store_errors(self.tracking_uri, writing=True):
             for start in range(0, len(items), 100):
                 self.client.log_batch(run_id, params=items[start:start + 100])
+            run_cache.touch()
 
     def set_tags(self, run_id: str, tags: Mapping[str, Any]) -> None:
         from mlflow.entities import RunTag
@@ -149,6 +153,7 @@ class Tracker:
         items = [RunTag(str(key), str(value)[:MAX_TAG_CHARS]) for key, value in tags.items()]
         with self._lock, store_errors(self.tracking_uri, writing=True):
             self.client.log_batch(run_id, tags=items)
+            run_cache.touch()
 
     def _metrics(self, metrics: Mapping[str, Any], step: int):
         from mlflow.entities import Metric
@@ -179,6 +184,7 @@ class Tracker:
                 tags = [RunTag(TAG_EPOCH_METRICS, ",".join(sorted(known)))]
             if items or tags:
                 self.client.log_batch(run_id, metrics=items, tags=tags)
+                run_cache.touch()
 
     def log_metrics(self, run_id: str, metrics: Mapping[str, Any]) -> None:
         """Final metrics of a run (test_accuracy, test_macro_f1, timings...)."""
@@ -186,6 +192,7 @@ class Tracker:
         with self._lock, store_errors(self.tracking_uri, writing=True):
             for start in range(0, len(items), 500):
                 self.client.log_batch(run_id, metrics=items[start:start + 500])
+            run_cache.touch()
 
     def log_artifact(self, run_id: str, local_path: str | Path, artifact_path: str | None = "model") -> None:
         """Store a file (or a folder, e.g. a SavedModel) with the run."""
@@ -195,6 +202,7 @@ class Tracker:
                 self.client.log_artifacts(run_id, str(path), artifact_path)
             else:
                 self.client.log_artifact(run_id, str(path), artifact_path)
+            run_cache.touch()
 
     def log_dict(self, run_id: str, data: Any, filename: str) -> None:
         """Store a JSON artifact (e.g. evaluation.json with the confusion matrix); NumPy values allowed."""
@@ -205,6 +213,7 @@ class Tracker:
             local.write_text(text, encoding="utf-8")
             with self._lock, store_errors(self.tracking_uri, writing=True):
                 self.client.log_artifact(run_id, str(local), folder or None)
+                run_cache.touch()
 
     def finish(self, run_id: str, status: str, *, error: str | None = None) -> None:
         """End a run: completed -> FINISHED, failed/diverged -> FAILED, cancelled -> KILLED (+ studio.status).
@@ -228,6 +237,7 @@ class Tracker:
             self.set_tags(run_id, tags)
             with store_errors(self.tracking_uri, writing=True):
                 self.client.set_terminated(run_id, status=STATUSES[status])
+            run_cache.touch()
             self._epoch_keys.pop(run_id, None)
             self._live.discard(run_id)
 
@@ -242,6 +252,7 @@ class Tracker:
         with self._lock:
             self.set_tags(run_id, {TAG_STATUS: "interrupted", TAG_ERROR: error})
             self.client.set_terminated(run_id, status="KILLED")
+            run_cache.touch()
             self._epoch_keys.pop(run_id, None)
             self._live.discard(run_id)
         return True
@@ -278,6 +289,7 @@ class Tracker:
                 run_id = run.info.run_id
                 self.set_tags(run_id, {TAG_STATUS: "interrupted"})
                 self.client.set_terminated(run_id, status="KILLED")
+                run_cache.touch()
                 interrupted.append(run_id)
         return interrupted
 
@@ -286,6 +298,8 @@ class Tracker:
         run = self.get_run(run_id)
         with self._lock:
             self.client.delete_run(run_id)
+            run_cache.touch()
+            self._cache.forget(run_id)
             self._epoch_keys.pop(run_id, None)
         folder = local_path(run.info.artifact_uri or "")
         if folder is None:
@@ -314,6 +328,23 @@ class Tracker:
             if not token:
                 return runs
 
+    def _token(self):
+        """What a cached listing is valid for: this process's writes and the SQLite store's runs; None: not cached."""
+        stored = run_cache.sqlite_token(self.tracking_uri, self.experiment_id)
+        return None if stored is None else (run_cache.generation(), stored)
+
+    def _records(self, token) -> list[RunRecord]:
+        """Every run of the experiment as RunRecords, newest first; one search, reused while `token` holds.
+
+        Take the token before calling: a write during the search then makes the next call search again.
+        """
+        def search() -> list:  # the embedded store read in four queries; a server (or a surprise) through MLflow
+            with store_errors(self.tracking_uri, writing=False):
+                stored = read_runs(self.tracking_uri, self.experiment_id)
+            return stored if stored is not None else self._search()
+        with self._lock:
+            return self._cache.records(token, search)
+
     def get_run(self, run_id: str):
         """The mlflow Run (info, data.params, data.metrics, data.tags); TrackingError if unknown or deleted."""
         from mlflow.exceptions import MlflowException
@@ -337,7 +368,17 @@ class Tracker:
 
     def record(self, run_id: str) -> RunRecord:
         """The run as a RunRecord (status, device, data, user... as fields); TrackingError if unknown or deleted."""
-        return run_record(self.get_run(run_id))
+        return self.records([run_id])[run_id]
+
+    def records(self, run_ids) -> dict[str, RunRecord]:
+        """{run id: RunRecord} of several runs at once: finished ones from the current listing, others read;
+        TrackingError if one is unknown or deleted."""
+        token = self._token()
+        found = {}
+        for run_id in run_ids:
+            cached = self._cache.record(run_id, token)
+            found[run_id] = cached if cached is not None else run_record(self.get_run(run_id))
+        return found
 
     def list_runs(self, use_case: str | None = None, *, curve_points: bool = False):
         """One row per run, newest first: ids, names, device, status, start, duration, final metrics, params.
@@ -345,45 +386,18 @@ class Tracker:
         Learning-curve runs on a share of the training split (tag studio.train_fraction < 1) are left
         out unless `curve_points` (core.selection.learning_curve reads them).
         """
-        import pandas as pd
-
         if len(self.pending_ends):  # the store may accept writes again: end runs it refused to end
             self.pending_ends.retry()
-        filter_string = ""
-        if use_case:
-            safe = str(use_case).replace("'", "")
-            filter_string = f"tags.`{TAG_USE_CASE}` = '{safe}'"
-        with self._lock:
-            runs = self._search(filter_string)
-        records = [record for record in map(run_record, runs) if curve_points or record.train_fraction >= 1.0]
-        metric_names = sorted({key for record in records for key in record.metrics})
-        reserved = set(BASE_COLUMNS) | set(metric_names)
-        rows = []
-        param_names: set[str] = set()
-        for record in records:
-            row: dict[str, Any] = {name: getattr(record, name) for name in BASE_COLUMNS}
-            row.update(record.metrics)
-            for key, value in record.params.items():
-                if key in BASE_COLUMNS and str(row.get(key)) == value:
-                    continue  # use_case / dataset / model repeated as params
-                column = f"param_{key}" if key in reserved else key
-                row[column] = value
-                param_names.add(column)
-            rows.append(row)
-        columns = BASE_COLUMNS + metric_names + sorted(param_names)
-        frame = pd.DataFrame(rows, columns=columns)
-        frame["started"] = pd.to_datetime(frame["started"])
-        frame["duration_s"] = pd.to_numeric(frame["duration_s"], errors="coerce")
-        frame["dataset_rows"] = pd.to_numeric(frame["dataset_rows"], errors="coerce")
-        for name in param_names:
-            if name in frame.columns:
-                converted = pd.to_numeric(frame[name], errors="coerce")
-                if converted.notna().sum() == frame[name].notna().sum():
-                    frame[name] = converted
-        return frame
+        token = self._token()
+        records = self._records(token)
+        return self._cache.frame((use_case or "", curve_points), token,
+                                 lambda: runs_frame(records, use_case, curve_points))
 
     def history(self, run_id: str) -> dict[str, list[float]]:
         """Per-epoch metric histories ordered by epoch, e.g. {"loss": [...], "val_accuracy": [...]}."""
+        kept = self._cache.history(run_id)
+        if kept is not None:
+            return kept
         run = self.get_run(run_id)
         keys = sorted(epoch_keys(run.data.tags))
         result: dict[str, list[float]] = {}
@@ -394,14 +408,16 @@ class Tracker:
                 if not keys and not any(point.step >= 1 for point in points):
                     continue  # a final metric (step 0), not a curve
                 result[key] = [float(point.value) for point in points]
+        if self._cache.ended(run_id, run.info.status):  # a finished run's curves never change
+            self._cache.keep_history(run_id, result)
         return result
 
     def _artifact_root(self, run) -> Path | None:
         return local_path(run.info.artifact_uri or "")
 
     def _local_artifact(self, run_id: str, path: str) -> Path:
-        run = self.get_run(run_id)
-        root = self._artifact_root(run)
+        listed = self._cache.artifact_uri(run_id)  # a finished run the listing showed: no get_run per file
+        root = local_path(listed) if listed else self._artifact_root(self.get_run(run_id))
         if root is not None:
             local = root / path
             if not local.exists():
@@ -420,8 +436,13 @@ class Tracker:
         return self._local_artifact(run_id, path)
 
     def load_dict(self, run_id: str, filename: str) -> Any:
-        """A JSON artifact stored with log_dict."""
-        return json.loads(self._local_artifact(run_id, filename).read_text(encoding="utf-8"))
+        """A JSON artifact stored with log_dict (a finished run's is read once, then kept: it never changes)."""
+        text = self._cache.text(run_id, filename)
+        if text is None:
+            text = self._local_artifact(run_id, filename).read_text(encoding="utf-8")
+            if self._cache.ended(run_id):
+                self._cache.keep_text(run_id, filename, text)
+        return json.loads(text)
 
     def model_path(self, run_id: str) -> Path:
         """Local path of the run's model file (downloaded first when the store is remote)."""

@@ -88,6 +88,14 @@ def _set_dtype_policy(name: str) -> None:
         keras.config.set_dtype_policy(name)
 
 
+def cpu_device(policy: str = "auto") -> DeviceInfo:
+    """The CPU as a run records it, for estimators that never use an accelerator (scikit-learn); imports no
+    TensorFlow. The policy is still checked, so a misspelt one is named the same way as for a network."""
+    if (policy or "auto").lower() not in POLICIES:
+        raise TrainingError("errors.training.bad_device_policy", policy=policy)
+    return _cpu_info()
+
+
 def configure_device(policy: str = "auto", *, mixed_precision: bool = True) -> DeviceInfo:
     """Pick and prepare the training device; the heavy work happens once per process.
 

@@ -8,11 +8,19 @@ import pytest
 from dashboard import services
 
 
-def test_warm_up_creates_the_tracker(monkeypatch):
+def test_warm_up_creates_the_tracker_and_imports_scipys_statistics_and_skops(monkeypatch):
+    import importlib
+    import sys
+
     calls = []
     monkeypatch.setattr(services, "get_tracker", lambda: calls.append("tracker"))
+    real_import = importlib.import_module
+    monkeypatch.setattr(importlib, "import_module",
+                        lambda name, *args, **kwargs: calls.append(name) or real_import(name, *args, **kwargs))
     services._warm_up(0.0)
-    assert calls == ["tracker"]
+    # Model selection's first render and the first scikit-learn run no longer import them themselves
+    assert calls[0] == "tracker" and {"scipy.stats", "skops.io"} <= set(calls)
+    assert "scipy.stats" in sys.modules and "skops.io" in sys.modules
 
 
 def test_warm_up_swallows_a_tracking_failure(monkeypatch, caplog):

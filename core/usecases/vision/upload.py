@@ -162,6 +162,14 @@ def _class_files(
     return {name: [(names[id(info)], info) for info in classes[name]] for name in sorted(classes)}, ignored
 
 
+_UNREADABLE = (ImageDecodeError, zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError)
+
+
+def _decode(archive: zipfile.ZipFile, info: zipfile.ZipInfo, draft: int):
+    """One entry decoded as an 'L' or 'RGB' Pillow image; one of _UNREADABLE when it is not a usable image."""
+    return flatten(open_image(archive.read(info), draft=draft))
+
+
 def load_image_zip(
     *,
     data: bytes | str | Path,
@@ -188,29 +196,36 @@ def load_image_zip(
         rgb_size = _normalise_size(image_size, False)
         draft = max(*grey_size, *rgb_size) * 2
 
-        decoded: list[tuple[int, object, object]] = []  # (label, grey version or None, RGB version)
+        # (label, grey version or None, RGB version or None, entry). A single-channel image needs only its grey
+        # version unless the zip turns out to hold colour images too: then its RGB version is made afterwards.
+        decoded: list[tuple[int, object, object, zipfile.ZipInfo]] = []
         corrupt: list[str] = []
         for label, (class_name, entries) in enumerate(classes.items()):
             for entry_name, info in entries:
                 try:
-                    content = archive.read(info)
-                    image = flatten(open_image(content, draft=draft))
-                except (ImageDecodeError, zipfile.BadZipFile, zlib.error, EOFError, OSError,
-                        NotImplementedError, RuntimeError):
+                    image = _decode(archive, info, draft)
+                except _UNREADABLE:
                     corrupt.append(entry_name)
+                    continue
+                if image.mode == "L":
+                    decoded.append((label, fit_to_box(image, grey_size), None, info))
                     continue
                 rgb = fit_to_box(image.convert("RGB"), rgb_size)
                 grey = fit_to_box(image.convert("L"), grey_size) if is_grey(rgb) else None
-                decoded.append((label, grey, rgb))
+                decoded.append((label, grey, rgb, info))
         if corrupt:
             raise DataError("errors.data.upload_corrupt_images", count=len(corrupt), files=_list_names(corrupt))
+        if any(grey is None for _, grey, _, _ in decoded):  # colour images: every image is needed in RGB
+            decoded = [(label, grey, rgb if rgb is not None else
+                        fit_to_box(_decode(archive, info, draft).convert("RGB"), rgb_size), info)
+                       for label, grey, rgb, info in decoded]
 
-    all_grey = all(grey is not None for _, grey, _ in decoded)
+    all_grey = all(grey is not None for _, grey, _, _ in decoded)
     if all_grey:
-        pixels = np.stack([np.asarray(grey) for _, grey, _ in decoded])[..., np.newaxis]
+        pixels = np.stack([np.asarray(grey) for _, grey, _, _ in decoded])[..., np.newaxis]
     else:
-        pixels = np.stack([np.asarray(rgb) for _, _, rgb in decoded])
-    y = np.array([label for label, _, _ in decoded], dtype=np.int64)
+        pixels = np.stack([np.asarray(rgb) for _, _, rgb, _ in decoded])
+    y = np.array([label for label, _, _, _ in decoded], dtype=np.int64)
     x = to_unit_float(pixels)
     x_train, y_train, x_val, y_val, x_test, y_test = split_stratified(x, y, random_state=seed)
     class_names = tuple(classes)

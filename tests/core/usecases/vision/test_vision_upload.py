@@ -340,3 +340,29 @@ def test_chinese_folder_names_from_windows_zips():
     assert data.class_names == tuple(sorted(["猫咪", "小狗"]))
     utf8 = load_image_zip(data=class_zip({"猫咪": 0, "小狗": 255}, per_class=3))  # flagged UTF-8 names
     assert set(utf8.class_names) == {"猫咪", "小狗"}
+
+
+def _all_images(dataset) -> set[bytes]:
+    return {image.tobytes() for split in (dataset.x_train, dataset.x_val, dataset.x_test) for image in split}
+
+
+def test_single_channel_images_give_the_same_pixels_whether_the_zip_is_grey_or_mixed_with_colour():
+    """Grey PNGs are resized once (grey) unless a colour image joins them; then they get their RGB version too."""
+    from core.usecases.vision.images import fit_to_box, to_unit_float
+
+    rng = np.random.default_rng(0)
+    greys = {f"g{c}/{i}.png": image_bytes(rng.integers(0, 256, (20, 20))) for c in range(2) for i in range(3)}
+    colours = {f"c/{i}.png": image_bytes(rng.integers(0, 256, (20, 20, 3))) for i in range(3)}
+
+    def expected(content: bytes, mode: str, size: tuple[int, int]) -> bytes:
+        fitted = np.asarray(fit_to_box(Image.open(io.BytesIO(content)).convert(mode), size))
+        return to_unit_float(fitted if mode == "RGB" else fitted[..., np.newaxis]).tobytes()
+
+    only_grey = load_image_zip(data=make_zip(greys))
+    assert only_grey.extra["color_mode"] == "grayscale" and only_grey.input_shape == (28, 28, 1)
+    assert _all_images(only_grey) == {expected(content, "L", (28, 28)) for content in greys.values()}
+    mixed = load_image_zip(data=make_zip({**greys, **colours}))
+    assert mixed.extra["color_mode"] == "RGB" and mixed.input_shape == (32, 32, 3)
+    assert _all_images(mixed) == {expected(content, "RGB", (32, 32)) for content in {**greys, **colours}.values()}
+    grey_rgb = np.frombuffer(expected(greys["g0/0.png"], "RGB", (32, 32)), np.float32).reshape(32, 32, 3)
+    assert np.array_equal(grey_rgb[..., 0], grey_rgb[..., 2])  # a grey image stays grey in RGB
