@@ -144,7 +144,7 @@ def run_training(
 
     `tags` go on the run as well (e.g. the Ray worker that trained it).
     """
-    from core.training.device import configure_device
+    from core.training.device import configure_device, host_device
 
     settings = settings or get_settings()
     report = report or (lambda progress: None)
@@ -164,7 +164,9 @@ def run_training(
 
         dataset = training_subset(dataset, spec.train_fraction, seed=config.seed)
         subset_tags = {TAG_TRAIN_FRACTION: str(spec.train_fraction)}
-    device = configure_device(settings.device_policy, mixed_precision=settings.mixed_precision)
+    # TensorFlow is imported (by configure_device) only for a backend that can use an accelerator (Keras)
+    device = (configure_device(settings.device_policy, mixed_precision=settings.mixed_precision)
+              if fitter.uses_accelerator else host_device(settings.device_policy))
     if candidate.weights:  # a one-time download, shown as a progress bar; offline: fails before any run is logged
         download_weights(candidate, report)
     params = {
