@@ -1,13 +1,46 @@
-"""Session fixtures shared by core and browser tests: team mode's real Ray cluster and MLflow server.
+"""Session fixtures shared by core, page and browser tests: an MLflow schema made once, and team mode's
+real Ray cluster and MLflow server.
 
-Started only by the tests that ask for them (team mode), once per test session, stopped at its end.
+The Ray head and the MLflow server are started only by the tests that ask for them (team mode), once per
+test session, and stopped at its end.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+from pathlib import Path
 
 import pytest
+
+
+@pytest.fixture(scope="session")
+def mlflow_template(tmp_path_factory) -> Path:
+    """An MLflow SQLite file whose schema was created once for the session (creating it runs MLflow's
+    migrations: 1-3 s each time). Copy it where a tracker will open its database (`seed_tracking_db`)."""
+    from core.tracking.mlflow_support import quiet_mlflow
+
+    quiet_mlflow()
+    from mlflow import MlflowClient
+
+    path = tmp_path_factory.mktemp("mlflow-template") / "mlflow.db"
+    MlflowClient(tracking_uri=f"sqlite:///{path}").search_experiments()
+    return path
+
+
+@pytest.fixture(scope="session")
+def seed_tracking_db(mlflow_template):
+    """seed_tracking_db(data_dir): a copy of the template database at `data_dir`/mlflow.db (the studio's
+    default tracking URI) unless one is there; the tracker still creates its experiment on first use."""
+
+    def seed(data_dir: Path) -> Path:
+        target = Path(data_dir) / "mlflow.db"
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(mlflow_template, target)
+        return target
+
+    return seed
 
 
 def _require_ray() -> None:

@@ -18,9 +18,10 @@ ENV_TO_CLEAR = ("MLFLOW_TRACKING_URI", "STUDIO_ARTIFACT_DIR", "STUDIO_LANGUAGE",
 
 
 @pytest.fixture
-def app_test(tmp_path, monkeypatch) -> Callable[..., AppTest]:
+def app_test(tmp_path, monkeypatch, seed_tracking_db) -> Callable[..., AppTest]:
     """Factory for AppTest on dashboard/app.py with STUDIO_DATA_DIR in tmp_path and fresh caches.
 
+    The data dir starts with a copy of the session's empty MLflow database (schema made once, not per test).
     The default timeout is generous: pages that import TensorFlow take seconds on a busy CI box.
 
     app_test(offline=True): online datasets off, so no page test can reach the network.
@@ -29,6 +30,7 @@ def app_test(tmp_path, monkeypatch) -> Callable[..., AppTest]:
 
     def make(*, offline: bool = True, timeout: float = 90) -> AppTest:
         monkeypatch.setenv("STUDIO_DATA_DIR", str(data_dir))
+        seed_tracking_db(data_dir)
         for name in ENV_TO_CLEAR:
             monkeypatch.delenv(name, raising=False)
         if offline:
