@@ -13,6 +13,21 @@ from pathlib import Path
 
 import pytest
 
+E2E_DIR = Path(__file__).resolve().parent / "e2e"
+
+# One OpenMP thread per process (tests, the app servers and Ray workers they start inherit it): on the 2-core
+# CI box scikit-learn's OpenMP pools (histogram gradient boosting) spun against TensorFlow, Streamlit and each
+# other; the finance GBM run took 52 s with the default and 19 s with one thread on a loaded machine. Set
+# before scikit-learn is imported; an explicit OMP_NUM_THREADS wins.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test under tests/e2e drives Chromium: mark it e2e, whether or not its module says so."""
+    for item in items:
+        if E2E_DIR in Path(str(item.fspath)).resolve().parents:
+            item.add_marker(pytest.mark.e2e)
+
 
 @pytest.fixture(scope="session")
 def mlflow_template(tmp_path_factory) -> Path:
