@@ -22,11 +22,23 @@ E2E_DIR = Path(__file__).resolve().parent / "e2e"
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
+TEAM_SERVICES = ("ray_head", "mlflow_server")
+
+
 def pytest_collection_modifyitems(config, items):
-    """Every test under tests/e2e drives Chromium: mark it e2e, whether or not its module says so."""
+    """Every test under tests/e2e drives Chromium: mark it e2e, whether or not its module says so.
+
+    The tests that use the Ray cluster or the MLflow server (core and browser) run last, in their
+    collected order: the session-scoped services then start once and are not left running idle
+    (Ray's processes, the server) while the rest of the suite runs.
+    """
     for item in items:
         if E2E_DIR in Path(str(item.fspath)).resolve().parents:
             item.add_marker(pytest.mark.e2e)
+    team = [item for item in items if any(name in getattr(item, "fixturenames", ()) for name in TEAM_SERVICES)]
+    if team:
+        chosen = set(map(id, team))
+        items[:] = [item for item in items if id(item) not in chosen] + team
 
 
 @pytest.fixture(scope="session")
