@@ -24,3 +24,25 @@ def e2e_session(tmp_path_factory, seed_tracking_db):
     SESSION.seed_data_dir = seed_tracking_db
     yield SESSION
     SESSION.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """When a browser test fails, keep what its page showed: test-artifacts/e2e/FAILED-<test>.png and .txt."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or not report.failed:
+        return
+    from e2e_support import ARTIFACTS
+
+    for name in ("page", "team_page"):
+        page = getattr(item, "funcargs", {}).get(name)
+        if page is None:
+            continue
+        stem = ARTIFACTS / f"FAILED-{item.name}"[:150]
+        try:
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=f"{stem}.png", full_page=True)
+            stem.with_suffix(".txt").write_text(f"{page.url}\n\n{page.inner_text('body')}", encoding="utf-8")
+        except Exception:  # noqa: BLE001 - a diagnostic must never hide the failure itself
+            pass
