@@ -1,13 +1,73 @@
-"""Session fixtures shared by core and browser tests: team mode's real Ray cluster and MLflow server.
+"""Session fixtures shared by core, page and browser tests: an MLflow schema made once, and team mode's
+real Ray cluster and MLflow server.
 
-Started only by the tests that ask for them (team mode), once per test session, stopped at its end.
+The Ray head and the MLflow server are started only by the tests that ask for them (team mode), once per
+test session, and stopped at its end.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+from pathlib import Path
 
 import pytest
+
+E2E_DIR = Path(__file__).resolve().parent / "e2e"
+
+# One OpenMP thread per process (tests, the app servers and Ray workers they start inherit it): on the 2-core
+# CI box scikit-learn's OpenMP pools (histogram gradient boosting) spun against TensorFlow, Streamlit and each
+# other; the finance GBM run took 52 s with the default and 19 s with one thread on a loaded machine. Set
+# before scikit-learn is imported; an explicit OMP_NUM_THREADS wins.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+TEAM_SERVICES = ("ray_head", "mlflow_server")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test under tests/e2e drives Chromium: mark it e2e, whether or not its module says so.
+
+    The tests that use the Ray cluster or the MLflow server (core and browser) run last, in their
+    collected order: the session-scoped services then start once and are not left running idle
+    (Ray's processes, the server) while the rest of the suite runs.
+    """
+    for item in items:
+        if E2E_DIR in Path(str(item.fspath)).resolve().parents:
+            item.add_marker(pytest.mark.e2e)
+    team = [item for item in items if any(name in getattr(item, "fixturenames", ()) for name in TEAM_SERVICES)]
+    if team:
+        chosen = set(map(id, team))
+        items[:] = [item for item in items if id(item) not in chosen] + team
+
+
+@pytest.fixture(scope="session")
+def mlflow_template(tmp_path_factory) -> Path:
+    """An MLflow SQLite file whose schema was created once for the session (creating it runs MLflow's
+    migrations: 1-3 s each time). Copy it where a tracker will open its database (`seed_tracking_db`)."""
+    from core.tracking.mlflow_support import quiet_mlflow
+
+    quiet_mlflow()
+    from mlflow import MlflowClient
+
+    path = tmp_path_factory.mktemp("mlflow-template") / "mlflow.db"
+    MlflowClient(tracking_uri=f"sqlite:///{path}").search_experiments()
+    return path
+
+
+@pytest.fixture(scope="session")
+def seed_tracking_db(mlflow_template):
+    """seed_tracking_db(data_dir): a copy of the template database at `data_dir`/mlflow.db (the studio's
+    default tracking URI) unless one is there; the tracker still creates its experiment on first use."""
+
+    def seed(data_dir: Path) -> Path:
+        target = Path(data_dir) / "mlflow.db"
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(mlflow_template, target)
+        return target
+
+    return seed
 
 
 def _require_ray() -> None:

@@ -1,8 +1,10 @@
 """Device policy: train on the GPU when one is present (memory growth, mixed precision), else on the CPU.
 
 `configure_device` imports TensorFlow (lazily) and must run before any model is built, because
-the Keras dtype policy it sets applies to layers created afterwards. `detect_gpu_light` answers
-"is there an NVIDIA GPU?" without importing TensorFlow, for pages that must stay fast.
+the Keras dtype policy it sets applies to layers created afterwards. `host_device` is the device of
+a backend that never uses an accelerator (scikit-learn): the CPU, without importing TensorFlow.
+`detect_gpu_light` answers "is there an NVIDIA GPU?" without importing TensorFlow, for pages that
+must stay fast.
 """
 
 from __future__ import annotations
@@ -88,14 +90,6 @@ def _set_dtype_policy(name: str) -> None:
         keras.config.set_dtype_policy(name)
 
 
-def cpu_device(policy: str = "auto") -> DeviceInfo:
-    """The CPU as a run records it, for estimators that never use an accelerator (scikit-learn); imports no
-    TensorFlow. The policy is still checked, so a misspelt one is named the same way as for a network."""
-    if (policy or "auto").lower() not in POLICIES:
-        raise TrainingError("errors.training.bad_device_policy", policy=policy)
-    return _cpu_info()
-
-
 def configure_device(policy: str = "auto", *, mixed_precision: bool = True) -> DeviceInfo:
     """Pick and prepare the training device; the heavy work happens once per process.
 
@@ -138,6 +132,17 @@ def configure_device(policy: str = "auto", *, mixed_precision: bool = True) -> D
         _set_dtype_policy("mixed_float16" if info.mixed_precision else "float32")
         _RESULTS[key] = info
         return info
+
+
+def host_device(policy: str = "auto") -> DeviceInfo:
+    """The CPU, for a model that trains on it whatever the policy (scikit-learn); never imports TensorFlow.
+
+    An unknown policy is refused as configure_device refuses it; "gpu" does not fail here, since such a
+    model cannot use one anyway (a Keras candidate under the same policy still needs the GPU).
+    """
+    if (policy or "auto").lower() not in POLICIES:
+        raise TrainingError("errors.training.bad_device_policy", policy=policy)
+    return _cpu_info()
 
 
 @functools.lru_cache(maxsize=1)

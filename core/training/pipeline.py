@@ -146,7 +146,7 @@ def run_training(
 
     `tags` go on the run as well (e.g. the Ray worker that trained it).
     """
-    from core.training.device import configure_device, cpu_device
+    from core.training.device import configure_device, host_device
 
     settings = settings or get_settings()
     report = report or (lambda progress: None)
@@ -166,9 +166,10 @@ def run_training(
 
         dataset = training_subset(dataset, spec.train_fraction, seed=config.seed)
         subset_tags = {TAG_TRAIN_FRACTION: str(spec.train_fraction)}
-    # scikit-learn fits on the CPU whatever the policy: no TensorFlow import (tens of seconds under load) for it
+    # TensorFlow is imported (by configure_device) only for a backend that can use an accelerator (Keras):
+    # scikit-learn fits on the CPU whatever the policy, without an import that costs tens of seconds under load
     device = (configure_device(settings.device_policy, mixed_precision=settings.mixed_precision)
-              if fitter.uses_accelerator else cpu_device(settings.device_policy))
+              if fitter.uses_accelerator else host_device(settings.device_policy))
     if candidate.weights:  # a one-time download, shown as a progress bar; offline: fails before any run is logged
         download_weights(candidate, report)
     params = {

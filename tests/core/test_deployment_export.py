@@ -89,6 +89,7 @@ def test_savedmodel_reloads_with_same_probabilities(trained_cnn, digits, tmp_pat
                                atol=1e-5, rtol=0)
 
 
+@pytest.mark.slow  # needs the deployment report: SavedModel and two TFLite conversions of a trained CNN
 def test_tflite_predictor_single_sample_batches_and_chunks(report, trained_cnn, digits):
     path = next(row["path"] for row in report if row["format"] == "tflite_float32")
     predict = tflite_predict_fn(path)

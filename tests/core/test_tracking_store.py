@@ -23,16 +23,9 @@ EPOCHS = {
 
 
 @pytest.fixture(scope="session")
-def empty_db(tmp_path_factory) -> Path:
-    """An MLflow SQLite file with its schema created once (creating the schema takes seconds)."""
-    from core.tracking.mlflow_support import quiet_mlflow
-
-    quiet_mlflow()
-    from mlflow import MlflowClient
-
-    path = tmp_path_factory.mktemp("template") / "mlflow.db"
-    MlflowClient(tracking_uri=f"sqlite:///{path}").search_experiments()
-    return path
+def empty_db(mlflow_template) -> Path:
+    """An MLflow SQLite file with its schema created once (tests/conftest.py: creating it takes seconds)."""
+    return mlflow_template
 
 
 def copy_db(empty_db: Path, target: Path) -> str:

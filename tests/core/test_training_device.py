@@ -75,6 +75,15 @@ def test_unknown_policy_names_the_choices():
         device.configure_device("tpu")
 
 
+def test_host_device_is_the_cpu_for_every_policy_and_refuses_an_unknown_one(monkeypatch, fresh_state):
+    monkeypatch.setattr(device, "detect_gpu_light", lambda: "NVIDIA H100 80GB HBM3")  # a GPU on the machine
+    for policy in ("auto", "cpu", "gpu", "GPU"):
+        info = device.host_device(policy)
+        assert (info.kind, info.tf_device, info.mixed_precision) == ("CPU", "/CPU:0", False)
+    with pytest.raises(TrainingError, match="auto, cpu or gpu"):
+        device.host_device("tpu")
+
+
 def test_gpu_with_tensor_cores_gets_memory_growth_and_mixed_precision(monkeypatch, fresh_state):
     import keras
 

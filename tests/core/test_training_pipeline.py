@@ -198,3 +198,34 @@ def test_pretrained_candidate_offline_fails_before_any_run_with_the_download_siz
         monkeypatch.delenv("STUDIO_OFFLINE")
         get_settings.cache_clear()
     assert len(tracker.list_runs()) == before  # nothing half-logged; the other candidates are unaffected
+
+
+def test_a_scikit_learn_run_does_not_import_tensorflow(tmp_path):
+    """A scikit-learn job (the digits baseline) trains, is evaluated and tracked without TensorFlow or Keras:
+    importing them costs seconds per job and per Ray worker (issue 23). A fresh interpreter, so nothing
+    earlier in this test session has imported them already."""
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from core.config import get_settings\n"
+        "from core.tracking.store import tracker_from_settings\n"
+        "from core.training.pipeline import TrainingSpec, run_training\n"
+        "tracker = tracker_from_settings(get_settings())\n"
+        "outcome = run_training(TrainingSpec('vision', 'digits', 'logreg'), tracker=tracker)\n"
+        "print(outcome.status, outcome.device, '|', tracker.record(outcome.run_id).device, '|',"
+        " outcome.metrics['test_accuracy'] > 0.9)\n"
+        "print(sorted(name for name in ('tensorflow', 'keras') if name in sys.modules))\n"
+    )
+    env = {**os.environ, "STUDIO_DATA_DIR": str(tmp_path), "STUDIO_OFFLINE": "1"}
+    env.pop("MLFLOW_TRACKING_URI", None)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=600,
+                          cwd=str(pipeline.__file__).rsplit("/core/", 1)[0])
+    assert done.returncode == 0, done.stderr[-3000:]
+    status_line, imported = done.stdout.strip().splitlines()[-2:]
+    assert status_line.startswith("completed CPU")
+    # the run records the CPU it fitted on (not a GPU it never used) and the fit is the real one
+    assert status_line.split(" | ")[1:] == [f"CPU ({os.cpu_count()} cores)", "True"], status_line
+    assert imported == "[]", imported

@@ -4,6 +4,10 @@ Jobs from the pipeline run in Ray actors and land on the tracking server with th
 jobs run at once (a third waits for a free CPU); cancel; re-attach after the submitting process
 exited; a worker killed mid-run ends as failed and its run as interrupted; a second tracker and a
 second data dir ("another replica") reload and re-evaluate the runs, uploads included.
+
+The plumbing (a job reaching a worker, its run on the server, re-attaching, another replica) is tested
+with scikit-learn jobs, whose workers never import TensorFlow; Keras networks train on Ray where the test
+is about training epoch by epoch (live progress, cancel, a worker killed mid-training).
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from core.training.runner import TrainConfig
 
 ray_jobs = pytest.importorskip("core.training.ray_jobs", reason="ray is not installed (requirements-team.txt)")
 
-JOB_TIMEOUT = 420  # seconds; a fresh worker imports TensorFlow, slow on a loaded 2-core machine
+JOB_TIMEOUT = 420  # seconds; a fresh worker for a Keras job imports TensorFlow, slow on a loaded 2-core machine
 EXPERIMENT = "team-tests"
 
 
@@ -165,7 +169,7 @@ def hold_job(seconds: float):
 
 @pytest.mark.slow
 def test_a_pipeline_job_runs_on_ray_and_lands_on_the_server_with_its_model(team, tmp_path):
-    spec = TrainingSpec("vision", "digits", "mlp", TrainConfig(epochs=2, batch_size=64, seed=0))
+    spec = TrainingSpec("vision", "digits", "logreg", TrainConfig(epochs=1, seed=0))  # the plumbing: no Keras
     state = team.queue.wait(submit(team, spec), JOB_TIMEOUT)
     assert state.state == "completed", state.error
     run = team.tracker.get_run(state.result.run_id)
@@ -173,7 +177,7 @@ def test_a_pipeline_job_runs_on_ray_and_lands_on_the_server_with_its_model(team,
     assert tags["studio.executor"] == "ray" and tags["studio.status"] == "completed"
     assert tags["studio.pid"] != str(os.getpid()) and f"pid {tags['studio.pid']}" in tags["studio.worker"]
     assert run.info.artifact_uri.startswith("mlflow-artifacts:")  # stored through the server, not on a disk path
-    assert len(team.tracker.history(run.info.run_id)["loss"]) == 2
+    assert len(team.tracker.history(run.info.run_id)["val_accuracy"]) == 1  # the per-epoch curve, one pass
 
     # another app instance (its own artifact folder) sees the run, downloads and re-evaluates its model
     other = Tracker(team.server, tmp_path / "replica-artifacts", EXPERIMENT)
@@ -227,7 +231,7 @@ SUBMIT_AND_EXIT = textwrap.dedent("""
 
     settings = load_settings(dict(line.split("=", 1) for line in sys.argv[1:]))
     tracker = Tracker(settings.tracking_uri, settings.artifact_dir, settings.experiment_name)
-    spec = TrainingSpec("vision", "digits", "mlp", TrainConfig(epochs=4, batch_size=64, seed=1))
+    spec = TrainingSpec("vision", "digits", "logreg", TrainConfig(epochs=1, seed=1))
     queue = RayJobQueue(settings, tracker=tracker)
     job = queue.submit(make_training_job(spec, tracker, settings=settings), title=spec.title(),
                        meta={"use_case": "vision"})

@@ -2,181 +2,23 @@
 
 Opens every page, trains the digits CNN for 2 epochs through the UI, checks the curve and the
 test accuracy appear, switches to Chinese. Screenshots land in test-artifacts/ for a person
-to look at.
+to look at. One app server and one Chromium serve the session (e2e_support.py, conftest.py); each
+test has a fresh browser context.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
+# The helpers live in e2e_support.py (shared by every browser test); imported here too because other e2e
+# files import them from this module. `server` and `page` are the session server and a fresh page per test.
+from e2e_support import (ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, REPO_ROOT, _combobox_value,  # noqa: F401
+                         _free_port, _no_exception, _open_tab, _require_browser, _shot, _start_server,
+                         _stop_server, _wait_idle, browser_context, chromium_page, page, server,
+                         start_vision_training)
 
 pytestmark = pytest.mark.e2e
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = REPO_ROOT / "test-artifacts" / "e2e"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--disable-quic", "--no-first-run"]
-
-
-def _require_browser() -> None:
-    if Path(CHROMIUM).exists():
-        return
-    message = "Debian chromium is not installed (bash scripts/setup.sh --dev installs it)"
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _start_server(data_dir: Path, *, port: int | None = None, env: dict[str, str] | None = None,
-                  args: tuple[str, ...] = ()) -> tuple[subprocess.Popen, str]:
-    """`streamlit run` of the app on a free loopback port over `data_dir`; returns (process, url).
-
-    port, env (added to the environment) and args (more `streamlit run` options) let a test start it
-    with sign-in configured.
-    """
-    port = port or _free_port()
-    env = {**os.environ, "STUDIO_DATA_DIR": str(data_dir), "STUDIO_OFFLINE": "1", **(env or {})}
-    log = open(data_dir / f"server-{port}.log", "w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "dashboard" / "app.py"),
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
-         "--browser.gatherUsageStats", "false", *args],
-        cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    log.close()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return process, url
-        except OSError:
-            time.sleep(0.3)
-    process.kill()
-    pytest.fail("streamlit did not start: " + (data_dir / f"server-{port}.log").read_text()[-2000:])
-
-
-def _stop_server(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """A real `streamlit run` of the app on a loopback port, with its own empty data dir."""
-    _require_browser()
-    process, url = _start_server(tmp_path_factory.mktemp("e2e-data"))
-    yield url
-    _stop_server(process)
-
-
-@contextlib.contextmanager
-def chromium_page():
-    """A page in headless Debian Chromium, 1440x1000, English locale, 60 s default timeout."""
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        context = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="en-US")
-        page = context.new_page()
-        page.set_default_timeout(60_000)
-        yield page
-        context.close()
-        browser.close()
-
-
-@pytest.fixture(scope="module")
-def page(server):
-    with chromium_page() as page:
-        yield page
-
-
-def _wait_idle(page, timeout_ms: int = 60_000) -> None:
-    """Wait until Streamlit has finished the current script run and drawn every element (each wait `timeout_ms`,
-    the script run at least 120 s)."""
-    page.wait_for_timeout(300)
-    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=max(timeout_ms, 120_000))
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=timeout_ms)
-    page.wait_for_timeout(500)  # Plotly draws its charts after the elements arrive
-
-
-def _open_tab(page, name: str) -> None:
-    """Click a tab until it is the selected one (a click during a rerun can be lost)."""
-    tab = page.get_by_role("tab", name=re.compile(name))
-    for _ in range(10):
-        tab.click()
-        page.wait_for_timeout(500)
-        if tab.get_attribute("aria-selected") == "true":
-            _wait_idle(page)
-            return
-    raise AssertionError(f"tab {name!r} did not open")
-
-
-def _combobox_value(page, label: str, expected: str) -> str:
-    """The text a selectbox shows, once it equals `expected` (or after 30 s)."""
-    box = page.get_by_role("combobox", name=label, exact=True)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and box.input_value() != expected:
-        page.wait_for_timeout(300)
-    return box.input_value()
-
-
-def start_vision_training(page, url: str, model: str, *, epochs: int) -> None:
-    """On the vision lab's Train tab, choose `model` (its label) and `epochs`, then click Train."""
-    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
-
-    page.goto(f"{url}/lab")
-    _wait_idle(page)
-    _open_tab(page, "Train")
-    page.locator('[data-testid="stRadio"]').get_by_text(model, exact=True).click()
-    _wait_idle(page)
-    box = page.get_by_role("spinbutton", name="Epochs")
-    box.fill(str(epochs))
-    box.press("Enter")
-    _wait_idle(page)
-    train = page.get_by_role("button", name="Train", exact=True)
-    # drawn by the run that submitted the job (its caption), by training, or once it has finished
-    job = page.get_by_text(re.compile(r"Your job:|Epoch \d+ of|Training finished")).first
-    for _ in range(3):  # a click that lands during a rerun can be lost (as with tabs): click again
-        train.click()
-        try:
-            job.wait_for(timeout=30_000)
-            return
-        except PlaywrightTimeoutError:
-            if not train.is_enabled():
-                return
-    job.wait_for(timeout=60_000)
-
-
-def _no_exception(page) -> None:
-    assert page.locator('[data-testid="stException"]').count() == 0, page.inner_text("body")[:3000]
-
-
-def _shot(page, name: str) -> None:
-    page.wait_for_timeout(1500)  # let placeholders turn into widgets and charts before the picture
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 def test_every_page_opens(page, server):

@@ -2,7 +2,7 @@
 
 Issue 13 item 1: a refused one-row file (its only Status value "good") left "good" as the value
 that means bad, and the next, good file showed a 70 % bad rate instead of 30 %. Uses the
-server/page fixtures and helpers of test_browser.py (one server for this module).
+session's server, a fresh page and the helpers of test_browser.py (e2e_support.py).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from test_browser import _no_exception, _shot, _wait_idle, page, server  # noqa: F401 - shared fixtures
+from test_browser import _no_exception, _shot, _wait_idle
 
 pytestmark = pytest.mark.e2e
 

@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_browser import (ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, _free_port, _no_exception,  # noqa: E402
-                          _open_tab, _require_browser, _shot, _start_server, _stop_server, _wait_idle)
+from e2e_support import SESSION  # noqa: E402
+from test_browser import (_free_port, _no_exception, _open_tab, _require_browser, _shot,  # noqa: E402
+                          _start_server, _stop_server, _wait_idle)
 
 pytestmark = pytest.mark.e2e
 
@@ -69,13 +70,9 @@ def signed_server(provider, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
+    """The session's Chromium (e2e_support); each person signs in in a fresh context of it."""
+    _require_browser()
+    return SESSION.browser()
 
 
 def _sign_in(browser, url: str, sub: str):

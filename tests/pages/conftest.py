@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -18,9 +19,10 @@ ENV_TO_CLEAR = ("MLFLOW_TRACKING_URI", "STUDIO_ARTIFACT_DIR", "STUDIO_LANGUAGE",
 
 
 @pytest.fixture
-def app_test(tmp_path, monkeypatch) -> Callable[..., AppTest]:
+def app_test(tmp_path, monkeypatch, seed_tracking_db) -> Callable[..., AppTest]:
     """Factory for AppTest on dashboard/app.py with STUDIO_DATA_DIR in tmp_path and fresh caches.
 
+    The data dir starts with a copy of the session's empty MLflow database (schema made once, not per test).
     The default timeout is generous: pages that import TensorFlow take seconds on a busy CI box.
 
     app_test(offline=True): online datasets off, so no page test can reach the network.
@@ -29,6 +31,7 @@ def app_test(tmp_path, monkeypatch) -> Callable[..., AppTest]:
 
     def make(*, offline: bool = True, timeout: float = 90) -> AppTest:
         monkeypatch.setenv("STUDIO_DATA_DIR", str(data_dir))
+        seed_tracking_db(data_dir)
         for name in ENV_TO_CLEAR:
             monkeypatch.delenv(name, raising=False)
         if offline:
@@ -46,6 +49,60 @@ def app_test(tmp_path, monkeypatch) -> Callable[..., AppTest]:
     get_settings.cache_clear()
     st.cache_resource.clear()
     st.cache_data.clear()
+
+
+def wait_for_jobs(timeout: float = 300.0) -> list:
+    """Block until the app's job queue has no queued or running job; the jobs that were active, finished.
+
+    Waits on the queue itself (dashboard.services.get_job_queue, the one the page submitted to), so no page
+    rerun competes with the job for the CPU. AssertionError after `timeout` s, a budget, not a measurement.
+    """
+    from dashboard.services import get_job_queue
+
+    queue = get_job_queue()
+    deadline = time.monotonic() + timeout
+    finished: dict[str, object] = {}
+    while active := queue.active():
+        for job in active:
+            state = queue.wait(job.id, timeout=max(0.0, deadline - time.monotonic()))
+            if state is not None and state.active:
+                raise AssertionError(f"job {job.title!r} still {state.state} after {timeout:.0f} s")
+            finished[job.id] = state
+    return list(finished.values())
+
+
+def finish_jobs(at: AppTest, timeout: float = 300.0) -> AppTest:
+    """Wait for every job the page started (wait_for_jobs), then run the page once to show the outcome."""
+    wait_for_jobs(timeout)
+    return at.run()
+
+
+@pytest.fixture
+def run_after_jobs() -> Callable[..., AppTest]:
+    """finish_jobs as a fixture: run_after_jobs(at) waits on the job queue, then reruns the page once."""
+    return finish_jobs
+
+
+def wait_for_progress(job_filter: Callable[[object], bool] = lambda job: True, *, timeout: float = 300.0):
+    """The first active job (matching job_filter) once it has reported progress: its JobState.
+
+    Polls the queue's snapshots (cheap), not the page."""
+    from dashboard.services import get_job_queue
+
+    queue = get_job_queue()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for job in queue.jobs():
+            if job_filter(job) and job.progress is not None:
+                return job
+        time.sleep(0.2)
+    raise AssertionError(f"no job reported progress within {timeout:.0f} s")
+
+
+@pytest.fixture
+def job_progress() -> Callable[..., object]:
+    """wait_for_progress as a fixture."""
+    return wait_for_progress
 
 
 def set_language(at: AppTest, lang: str) -> AppTest:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import time
 import zipfile
 
 import numpy as np
@@ -22,18 +21,6 @@ def _open_lab(app_test, **kwargs):
     at.switch_page(LAB).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
-
-
-def _wait_for_job(at, *, timeout: float = 180.0):
-    """Rerun the page (as the progress fragment would) until the job's outcome is shown."""
-    cancelled = translate("lab.cancelled", "en")
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        time.sleep(1.0)
-        at.run()
-        if at.success or at.error or cancelled in [warning.value for warning in at.warning]:
-            return at
-    raise AssertionError("training job did not finish in time")
 
 
 def _png(color: int, size: int = 12) -> bytes:
@@ -85,13 +72,13 @@ def test_lab_shows_the_digits_data_with_provenance_samples_and_balance(app_test)
 
 
 @pytest.mark.slow
-def test_train_digits_cnn_for_one_epoch_then_see_results_and_runs(app_test):
+def test_train_digits_cnn_for_one_epoch_then_see_results_and_runs(app_test, run_after_jobs):
     at = _open_lab(app_test)
     at.radio(key="lab_model").set_value("cnn").run()
     at.number_input(key="lab_epochs").set_value(1).run()
     at.button(key="lab_train").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    _wait_for_job(at)
+    run_after_jobs(at)
     assert not at.exception, [e.value for e in at.exception]
     finished = [s.value for s in at.success]
     assert any(text.startswith("Training finished: test accuracy") for text in finished), finished
@@ -116,7 +103,7 @@ def test_train_digits_cnn_for_one_epoch_then_see_results_and_runs(app_test):
 
 
 @pytest.mark.slow
-def test_a_reloaded_page_follows_the_running_job_and_can_cancel_it(app_test):
+def test_a_reloaded_page_follows_the_running_job_and_can_cancel_it(app_test, job_progress, run_after_jobs):
     from streamlit.testing.v1 import AppTest
 
     first = _open_lab(app_test)
@@ -128,14 +115,11 @@ def test_a_reloaded_page_follows_the_running_job_and_can_cancel_it(app_test):
     reloaded = AppTest.from_file(first._script_path, default_timeout=120)
     reloaded.query_params["job"] = first.query_params["job"]
     reloaded.run()
+    job_progress(lambda job: job.progress.epoch >= 1 if job.progress else False)  # the job is in its epochs
     reloaded.switch_page(LAB).run()
-    deadline = time.monotonic() + 120
-    while not reloaded.get("progress") or "Epoch" not in reloaded.get("progress")[0].proto.text:
-        assert time.monotonic() < deadline, "the reloaded page never showed the running job"
-        time.sleep(1.0)
-        reloaded.run()
+    assert "Epoch" in reloaded.get("progress")[0].proto.text, "the reloaded page does not show the running job"
     reloaded.button(key="lab_cancel").click().run()
-    _wait_for_job(reloaded)
+    run_after_jobs(reloaded)
     assert translate("lab.cancelled", "en") in [w.value for w in reloaded.warning]
     from dashboard.services import get_tracker
 
@@ -145,11 +129,11 @@ def test_a_reloaded_page_follows_the_running_job_and_can_cancel_it(app_test):
 
 
 @pytest.mark.slow
-def test_baseline_then_reevaluate_download_and_delete_on_runs_page(app_test):
+def test_baseline_then_reevaluate_download_and_delete_on_runs_page(app_test, run_after_jobs):
     at = _open_lab(app_test)
     at.radio(key="lab_model").set_value("logreg").run()
     at.button(key="lab_train").click().run()
-    _wait_for_job(at)
+    run_after_jobs(at)
     trained = float(_metrics(at)["Test accuracy"].rstrip("%"))
     assert trained > 90.0  # logistic regression on digits is about 96-97 %
     # Try it: a test image by number, then the person's own image, then a broken file

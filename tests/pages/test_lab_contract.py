@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import numpy as np
 import pytest
@@ -60,18 +59,14 @@ def test_the_generic_lab_draws_the_wine_data(app_test, toy_use_case):
 
 
 @pytest.mark.slow
-def test_a_use_case_without_a_lab_trains_and_shows_all_four_tabs(app_test, toy_use_case):
+def test_a_use_case_without_a_lab_trains_and_shows_all_four_tabs(app_test, toy_use_case, run_after_jobs):
     at = app_test(timeout=120).run()
     at.switch_page(LAB).run()
     at.session_state["lab_use_case"] = "toy"
     at.run()
     at.button(key="toy_train").click().run()
-    deadline = time.monotonic() + 120
-    while not at.success:
-        assert time.monotonic() < deadline, "the toy job never finished"
-        assert not at.exception, [e.value for e in at.exception]
-        time.sleep(1.0)
-        at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    run_after_jobs(at)
     assert not at.exception, [e.value for e in at.exception]
     assert at.success[0].value.startswith("Training finished: test accuracy")
     # Results: the classification figures, class scores and mistakes of the run

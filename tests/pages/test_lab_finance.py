@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import numpy as np
 import pandas as pd
@@ -27,25 +26,15 @@ def _metrics(at) -> dict[str, str]:
     return {metric.label: metric.value for metric in at.metric}
 
 
-def _wait(at, timeout: float = 180.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        time.sleep(1.0)
-        at.run()
-        if at.success or any("failed" in e.value for e in at.error):
-            return at
-    raise AssertionError("finance training did not finish in time")
-
-
 @pytest.mark.slow
-def test_credit_data_profile_train_scorecard_threshold_and_applicant(app_test):
+def test_credit_data_profile_train_scorecard_threshold_and_applicant(app_test, run_after_jobs):
     at = _open(app_test)
     metrics = _metrics(at)
     assert metrics["Applicants"] == "4,454"
     assert metrics["Bad rate"] == "28.1%"
     assert metrics["Test applicants (25%)"] == "1,114"
     at.button(key="finance_train").click().run()
-    at = _wait(at)
+    at = run_after_jobs(at)
     assert not at.error, [e.value for e in at.error]
     assert at.success[0].value.startswith("Finished: test ROC-AUC 0.849")
     metrics = _metrics(at)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 
 import pytest
 
@@ -28,16 +27,6 @@ def _metrics(at) -> dict[str, str]:
     return {metric.label: metric.value for metric in at.metric}
 
 
-def _wait_for_job(at, *, timeout: float = 180.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        time.sleep(1.0)
-        at.run()
-        if at.success or at.error:
-            return at
-    raise AssertionError("training job did not finish in time")
-
-
 def _csv(rows: list[str]) -> bytes:
     return ("text,label\n" + "\n".join(rows) + "\n").encode("utf-8")
 
@@ -56,11 +45,11 @@ def test_chinese_reviews_overview_in_both_languages(app_test, switch_language):
 
 
 @pytest.mark.slow
-def test_train_the_baseline_then_try_empty_unknown_and_real_reviews(app_test, switch_language):
+def test_train_the_baseline_then_try_empty_unknown_and_real_reviews(app_test, switch_language, run_after_jobs):
     at = _open_nlp(app_test, "en_reviews")
     at.radio(key="nlp_model").set_value("tfidf_logreg").run()
     at.button(key="nlp_train").click().run()
-    _wait_for_job(at)
+    run_after_jobs(at)
     assert not at.error, [e.value for e in at.error]
     assert _metrics(at)["Test accuracy"].endswith("%")
     at.text_area(key="nlp_try_text").input("This tea is great, really tasty and fresh").run()
@@ -114,7 +103,7 @@ def test_each_model_trains_with_its_own_default_settings(app_test):
 
 
 @pytest.mark.slow
-def test_a_rare_class_upload_is_warned_about_and_trains_with_balanced_class_weights(app_test):
+def test_a_rare_class_upload_is_warned_about_and_trains_with_balanced_class_weights(app_test, run_after_jobs):
     at = _open_nlp(app_test, "upload_csv")
     rows = ([f"good tasty fresh tea {i},pos" for i in range(200)] + [f"bad stale old tea {i},neg" for i in range(200)]
             + [f"okay average tea {i},mixed" for i in range(12)])
@@ -128,7 +117,7 @@ def test_a_rare_class_upload_is_warned_about_and_trains_with_balanced_class_weig
     at.radio(key="nlp_model").set_value("tfidf_logreg").run()
     at.checkbox(key="nlp_class_weight").check().run()
     at.button(key="nlp_train").click().run()
-    _wait_for_job(at)
+    run_after_jobs(at)
     assert not at.error, [e.value for e in at.error]
     from dashboard.services import get_tracker
 

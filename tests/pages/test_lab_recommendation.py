@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 
 import pytest
 
@@ -64,14 +63,12 @@ def test_bad_uploads_are_explained_in_english_and_chinese(app_test, switch_langu
 
 
 @pytest.mark.slow
-def test_train_the_bias_baseline_then_see_recommendations_and_an_unknown_user(app_test, switch_language):
+def test_train_the_bias_baseline_then_see_recommendations_and_an_unknown_user(app_test, switch_language,
+                                                                              run_after_jobs):
     at = _open(app_test)
     at.radio(key="rec_model").set_value("bias").run()
     at.button(key="rec_train").click().run()
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline and not (at.success or at.error):
-        time.sleep(1.0)
-        at.run()
+    run_after_jobs(at)
     assert at.success and "test RMSE 0.887" in at.success[0].value, [e.value for e in at.error]
     assert _metrics(at)["RMSE"] == "0.887"
     titles = at.table[-1].value.iloc[:, 0].tolist()  # the top-10 table below what the user rated
