@@ -105,3 +105,32 @@ def mlflow_server(tmp_path_factory):
     server = MlflowServer(tmp_path_factory.mktemp("mlflow-server"))
     yield server.url
     server.stop()
+
+
+@pytest.fixture
+def short_sqlite_waits(monkeypatch):
+    """MLflow waits 20 s on a locked SQLite store before each refusal (PRAGMA busy_timeout = 20000 in every
+    session it opens), and the studio's own read-only peeks wait 5 s. Tests of a store that refuses writes
+    (a real BEGIN EXCLUSIVE lock) are about the refusal, the message and the recovery, not the wait: both
+    waits are cut to a quarter of a second here, nothing else changes."""
+    import sqlite3
+    import types
+
+    from mlflow.store.db import utils as mlflow_db
+
+    real_text = mlflow_db.sql.text
+
+    def text(statement, *args, **kwargs):
+        return real_text(str(statement).replace("busy_timeout = 20000", "busy_timeout = 250"), *args, **kwargs)
+
+    proxy = types.SimpleNamespace(**{name: getattr(mlflow_db.sql, name) for name in dir(mlflow_db.sql)
+                                     if not name.startswith("__")})
+    proxy.text = text
+    monkeypatch.setattr(mlflow_db, "sql", proxy)
+    real_connect = sqlite3.connect
+
+    def connect(database, *args, timeout=5.0, **kwargs):
+        return real_connect(database, *args, timeout=min(float(timeout), 0.25), **kwargs)
+
+    monkeypatch.setattr(sqlite3, "connect", connect)
+    yield

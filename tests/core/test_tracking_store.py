@@ -290,9 +290,8 @@ def _lock_store(tracker: Tracker):
     return connection
 
 
-@pytest.mark.slow  # SQLite and MLflow wait out their busy timeouts before refusing (about a minute)
 def test_a_store_that_refuses_writes_mid_run_says_what_was_lost_and_the_run_ends_failed_once_it_accepts_them(
-        tracker, monkeypatch):
+        tracker, monkeypatch, short_sqlite_waits):
     import time
 
     from core.tracking import faults

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from test_browser import (CHROMIUM, CHROMIUM_ARGS, _no_exception, _open_tab, _require_browser, _start_server,
+from test_browser import (_no_exception, _open_tab, _require_browser, _start_server,
                           _stop_server, _wait_idle)
 
 pytestmark = pytest.mark.e2e
@@ -36,19 +36,11 @@ def studio(tmp_path_factory):
 
 @contextlib.contextmanager
 def two_browsers():
-    """Two pages in separate browser contexts (separate cookies and sessions) of one headless Chromium."""
-    from playwright.sync_api import sync_playwright
+    """Two pages in separate browser contexts (separate cookies and sessions) of the session's one Chromium."""
+    from e2e_support import chromium_page
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        pages = []
-        for _ in range(2):
-            context = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="en-US")
-            page = context.new_page()
-            page.set_default_timeout(60_000)
-            pages.append(page)
-        yield pages
-        browser.close()
+    with chromium_page() as first, chromium_page() as second:
+        yield [first, second]
 
 
 def _runs(data_dir: Path):

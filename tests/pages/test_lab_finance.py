@@ -215,7 +215,7 @@ def _census_csv(n: int = 400, seed: int = 0) -> bytes:
 
 
 @pytest.mark.slow
-def test_a_table_whose_target_is_not_a_credit_outcome_asks_which_value_to_flag(app_test):
+def test_a_table_whose_target_is_not_a_credit_outcome_asks_which_value_to_flag(app_test, run_after_jobs):
     """The census table's minority '>50K' was silently made 'bad' and priced as bad loans (issue 25.4)."""
     at = _open(app_test)
     at.selectbox(key="finance_dataset").set_value("upload_csv").run()
@@ -228,7 +228,7 @@ def test_a_table_whose_target_is_not_a_credit_outcome_asks_which_value_to_flag(a
     at.selectbox(key="finance_bad_value").set_value(">50K").run()
     assert "Bad rate" in _metrics(at) and not at.error, [e.value for e in at.error]
     at.button(key="finance_train").click().run()
-    at = _wait(at)
+    at = run_after_jobs(at)
     assert not at.error, [e.value for e in at.error]
     # the business case names the classes with the file's own values
     labels = [box.label for box in at.number_input]

@@ -208,7 +208,8 @@ def test_the_same_persons_identical_job_from_a_second_tab_is_refused_with_a_mess
 
 
 @pytest.mark.slow
-def test_a_store_refusing_writes_mid_training_says_what_was_lost_and_the_run_ends_failed_once_it_is_back(app_test):
+def test_a_store_refusing_writes_mid_training_says_what_was_lost_and_the_run_ends_failed_once_it_is_back(
+        app_test, short_sqlite_waits):
     """A real SQLite lock stands for an unwritable store: the job fails saying the training was lost (never
     "Nothing was lost"), the lab's run query shows words instead of a traceback, and once the lock is gone the
     run ends as failed without a restart."""
