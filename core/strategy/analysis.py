@@ -152,9 +152,10 @@ def ranking_rows(analysis: Analysis) -> list[dict[str, Any]]:
             translate("strategy.table.priority", lang): round(ranked.priority, 2),
             translate("strategy.table.device", lang): line.device,
             translate("strategy.table.cost_12m", lang, currency=currency): money(line.total),
-            translate("strategy.table.evidence", lang): _evidence_label(analysis, ranked.id),
             translate("business.table.net", lang, currency=currency): (
                 money(analysis.economics[ranked.id].net) if ranked.id in analysis.economics else "-"),
+            # last: the longest cell (run and data named), so a narrow page cuts it, not the money
+            translate("strategy.table.evidence", lang): _evidence_label(analysis, ranked.id),
         })
     return rows
 
