@@ -99,9 +99,9 @@ class RayHead:
 class MlflowServer:
     """`mlflow server --serve-artifacts` on a free loopback port, SQLite backend and artifacts in `folder`."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, *, port: int | None = None):
         folder.mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
+        self.port = port or free_port()  # a port given: the same server started again (an outage test)
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = folder / "mlflow-server.log"
         command = [str(BIN / "mlflow"), "server", "--host", "127.0.0.1", "--port", str(self.port),
