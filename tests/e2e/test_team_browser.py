@@ -58,6 +58,19 @@ def _epoch_line(page, epochs: int, epoch: str = r"\d+"):
     return line
 
 
+def _scroll_to(page, text) -> None:
+    """Bring a live element into view for the picture: the progress panel redraws every second, so the element
+    found may be replaced before the scroll (Playwright: "not attached to the DOM"); look it up again then."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    for _ in range(5):
+        try:
+            page.get_by_text(text).first.scroll_into_view_if_needed(timeout=5_000)
+            return
+        except PlaywrightError:
+            page.wait_for_timeout(300)
+
+
 def test_training_through_ray_shows_the_live_curve_and_the_test_accuracy(team_page, team_app, mlflow_server,
                                                                          tmp_path):
     page = team_page
@@ -66,7 +79,7 @@ def test_training_through_ray_shows_the_live_curve_and_the_test_accuracy(team_pa
     _epoch_line(page, 6, r"[2-6]")
     page.get_by_text("Accuracy per epoch").first.wait_for(timeout=60_000)
     assert page.locator(".js-plotly-plot").count() >= 1
-    page.get_by_text("Accuracy per epoch").first.scroll_into_view_if_needed()
+    _scroll_to(page, "Accuracy per epoch")
     _shot(page, "team_lab_live_en")
     page.get_by_text("Training finished", exact=False).wait_for(timeout=JOB_MS)
     _wait_idle(page)
@@ -103,7 +116,7 @@ def test_a_reload_follows_the_job_on_the_cluster_and_can_cancel_it(team_page, te
     _open_tab(page, "Train")
     line = _epoch_line(page, epochs)
     assert int(re.search(rf"Epoch (\d+) of {epochs}", line.inner_text()).group(1)) >= 2
-    line.scroll_into_view_if_needed()
+    _scroll_to(page, re.compile(rf"Epoch \d+ of {epochs}\b"))
     _shot(page, "team_lab_reattached_en")
     page.get_by_role("button", name="Cancel training", exact=True).click()  # the re-attached page owns the job
     page.get_by_text("Training was cancelled", exact=False).wait_for(timeout=JOB_MS)
