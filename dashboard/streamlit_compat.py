@@ -11,10 +11,16 @@ Also skips Streamlit's one-off "run it with `streamlit run`" check on the first 
 process: it calls inspect.stack(), which resolves the real path of every imported module's file, on
 the cold path of the first page (0.15 s on the loaded 2-core box) to warn about something that cannot
 happen here (the app is always started by `streamlit run`).
+
+And lets a label that starts with a Chinese character skip Streamlit's emoji catalogue: the first
+non-ASCII label of a server process ("简体中文" in the language switch, on every page) made Streamlit
+import `streamlit.emojis`, whose one regular expression over every emoji takes 0.18 s to compile, on
+the cold path of the first page, to learn that "简" is not an emoji.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 
 
@@ -63,4 +69,37 @@ def skip_direct_execution_warning() -> bool:
     if not hasattr(delta_generator, "_use_warning_has_been_displayed"):
         return False
     delta_generator._use_warning_has_been_displayed = True
+    return True
+
+
+# CJK ideographs (with extension A and compatibility ideographs), kana, hangul syllables and full-width
+# forms: no emoji starts with one of these (tests/dashboard/test_streamlit_compat.py checks it against
+# Streamlit's own catalogue). CJK symbols such as 〽 and ㊗ are emoji and are left to Streamlit.
+_NEVER_STARTS_AN_EMOJI = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
+
+
+def skip_emoji_catalogue_for_cjk_labels() -> bool:
+    """A text that starts with a CJK character has no leading emoji: say so without Streamlit's catalogue.
+
+    Streamlit looks for a leading emoji in widget option labels (the language switch), page names and
+    icons; its own fast path covers ASCII only. True when in place (a Streamlit without that function:
+    nothing changes, False).
+    """
+    try:
+        from streamlit import source_util, string_util
+    except ImportError:
+        return False
+    current = getattr(string_util, "extract_leading_emoji", None)
+    if current is None:
+        return False
+    if not getattr(current, "studio_cjk_fast_path", False):
+        def extract_leading_emoji(text: str) -> tuple[str, str]:
+            if text and _NEVER_STARTS_AN_EMOJI.match(text):
+                return "", text
+            return current(text)
+
+        extract_leading_emoji.studio_cjk_fast_path = True  # type: ignore[attr-defined]
+        string_util.extract_leading_emoji = extract_leading_emoji
+    if hasattr(source_util, "extract_leading_emoji"):
+        source_util.extract_leading_emoji = string_util.extract_leading_emoji
     return True

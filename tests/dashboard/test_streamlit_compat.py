@@ -58,3 +58,51 @@ def test_replacement_keeps_keras_state_and_still_closes_pyplot_figures(script_ru
 def test_streamlit_config_turns_off_the_forced_collection_after_each_rerun():
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
     assert config["runner"]["postScriptGC"] is False
+
+
+def test_no_emoji_in_streamlits_catalogue_starts_with_a_character_the_fast_path_skips():
+    from streamlit.emojis import ALL_EMOJIS
+
+    from dashboard.streamlit_compat import _NEVER_STARTS_AN_EMOJI
+
+    assert len(ALL_EMOJIS) > 3000
+    assert [emoji for emoji in ALL_EMOJIS if _NEVER_STARTS_AN_EMOJI.match(emoji)] == []
+    assert _NEVER_STARTS_AN_EMOJI.match("简体中文") and not _NEVER_STARTS_AN_EMOJI.match("〽 x")
+
+
+_COLD_LABEL = """
+import sys
+from streamlit import string_util
+if {patch}:
+    from dashboard.streamlit_compat import skip_emoji_catalogue_for_cjk_labels
+    assert skip_emoji_catalogue_for_cjk_labels()
+print(string_util.extract_leading_icon("简体中文"), "streamlit.emojis" in sys.modules)
+print(string_util.extract_leading_icon("🚨 Error"), string_util.extract_leading_emoji("〽️ Part"))
+"""
+
+
+@pytest.mark.parametrize("patch", [False, True])
+def test_a_chinese_label_no_longer_loads_the_emoji_catalogue_and_emoji_still_parse(patch):
+    """Streamlit's own path compiles its emoji regex (0.18 s) for "简体中文"; the fast path does not."""
+    import subprocess
+
+    out = subprocess.run([sys.executable, "-c", _COLD_LABEL.format(patch=patch)], cwd=ROOT, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    first, second = out.stdout.strip().splitlines()
+    assert first == f"('', '简体中文') {not patch}"
+    assert second == "('🚨', 'Error') ('〽️', 'Part')"
+
+
+def test_the_cold_home_page_does_not_load_the_emoji_catalogue(tmp_path):
+    """The first run of the app (Home, English, language switch with "简体中文") leaves streamlit.emojis unloaded."""
+    import subprocess
+
+    code = ("import sys; from streamlit.testing.v1 import AppTest;"
+            "at = AppTest.from_file('dashboard/app.py', default_timeout=60).run();"
+            "assert not at.exception, at.exception;"
+            "print([t.value for t in at.title][:1], 'streamlit.emojis' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=180,
+                         env={**__import__("os").environ, "STUDIO_DATA_DIR": str(tmp_path), "PYTHONPATH": str(ROOT)})
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "[':material/explore: AI Strategy Studio'] False"
