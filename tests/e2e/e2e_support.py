@@ -171,24 +171,42 @@ def page():
         yield page
 
 
+# Neither the app's loading placeholder (before the first script run has sent anything) nor an element's.
+NO_PLACEHOLDER = "() => !document.querySelector('[data-testid=\"stSkeleton\"], [data-testid=\"stAppSkeleton\"]')"
+# Every Plotly chart on the page has drawn its SVG (Plotly draws after Streamlit's element arrives).
+CHARTS_DRAWN = ("() => [...document.querySelectorAll('[data-testid=\"stPlotlyChart\"]')]"
+                ".every((chart) => chart.querySelector('.main-svg'))")
+
+
+def _wait_drawn(page, timeout_ms: int = 60_000) -> None:
+    """Wait until no element is a placeholder any more and every chart has drawn (no fixed sleep: these
+    were 0.5 s after every script run and 1.5 s before every picture, about a minute of the suite)."""
+    page.wait_for_function(NO_PLACEHOLDER, timeout=timeout_ms)
+    page.wait_for_function(CHARTS_DRAWN, timeout=timeout_ms)
+    page.wait_for_timeout(100)
+
+
 def _wait_idle(page, timeout_ms: int = 60_000) -> None:
     """Wait until Streamlit has finished the current script run and drawn every element (each wait `timeout_ms`,
     the script run at least 120 s)."""
-    page.wait_for_timeout(300)
+    page.wait_for_timeout(300)  # a click's rerun puts up the status widget within this
     page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=max(timeout_ms, 120_000))
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=timeout_ms)
-    page.wait_for_timeout(500)  # Plotly draws its charts after the elements arrive
+    _wait_drawn(page, timeout_ms)
 
 
 def _open_tab(page, name: str) -> None:
     """Click a tab until it is the selected one (a click during a rerun can be lost)."""
     tab = page.get_by_role("tab", name=re.compile(name))
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
     for _ in range(10):
         tab.click()
-        page.wait_for_timeout(500)
-        if tab.get_attribute("aria-selected") == "true":
-            _wait_idle(page)
-            return
+        try:
+            tab.and_(page.locator('[aria-selected="true"]')).wait_for(timeout=1_000)
+        except PlaywrightTimeoutError:
+            continue
+        _wait_idle(page)
+        return
     raise AssertionError(f"tab {name!r} did not open")
 
 
@@ -233,6 +251,7 @@ def _no_exception(page) -> None:
 
 
 def _shot(page, name: str) -> None:
-    page.wait_for_timeout(1500)  # let placeholders turn into widgets and charts before the picture
+    _wait_drawn(page)  # placeholders turned into widgets, charts drawn
+    page.evaluate("() => document.fonts.ready.then(() => true)")  # icons and CJK text in their own fonts
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
