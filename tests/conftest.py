@@ -98,11 +98,14 @@ def ray_head():
 
 
 @pytest.fixture(scope="session")
-def mlflow_server(tmp_path_factory):
-    """A real `mlflow server --serve-artifacts` on a loopback port (SQLite backend in tmp); its URL."""
+def mlflow_server(tmp_path_factory, mlflow_template):
+    """A real `mlflow server --serve-artifacts` on a loopback port (SQLite backend in tmp, starting from the
+    session's empty schema: its migrations are a second of every start); its URL."""
     from team_services import MlflowServer
 
-    server = MlflowServer(tmp_path_factory.mktemp("mlflow-server"))
+    folder = tmp_path_factory.mktemp("mlflow-server")
+    shutil.copy(mlflow_template, folder / "server.db")
+    server = MlflowServer(folder)
     yield server.url
     server.stop()
 

@@ -46,9 +46,22 @@ def app_test(tmp_path, monkeypatch, seed_tracking_db) -> Callable[..., AppTest]:
         return AppTest.from_file(str(APP_PATH), default_timeout=timeout)
 
     yield make
+    _stop_left_jobs()
     get_settings.cache_clear()
     st.cache_resource.clear()
     st.cache_data.clear()
+
+
+def _stop_left_jobs(timeout: float = 60.0) -> None:
+    """Cancel what a test left queued or running in the app's job queue and wait for it to stop: a job that
+    trains on in its thread after its test took the CPU from the tests after it."""
+    from dashboard.services import get_job_queue
+
+    queue = get_job_queue()
+    left = queue.active()
+    queue.cancel_all()
+    for job in left:
+        queue.wait(job.id, timeout=timeout)
 
 
 def wait_for_jobs(timeout: float = 300.0) -> list:
