@@ -78,10 +78,12 @@ def _start_server(data_dir: Path, *, port: int | None = None, env: dict[str, str
     pytest.fail("streamlit did not start: " + (data_dir / f"server-{port}.log").read_text()[-2000:])
 
 
-def _stop_server(process: subprocess.Popen) -> None:
+def _stop_server(process: subprocess.Popen, grace_s: float = 5.0) -> None:
+    """Stop a test's app server: SIGTERM, then SIGKILL after `grace_s` (a job still training in one of its
+    threads keeps the process up until it ends; nothing of a test server is kept)."""
     process.terminate()
     try:
-        process.wait(timeout=15)
+        process.wait(timeout=grace_s)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=15)
