@@ -100,12 +100,10 @@ def ray_head():
 @pytest.fixture(scope="session")
 def mlflow_server(tmp_path_factory, mlflow_template):
     """A real `mlflow server --serve-artifacts` on a loopback port (SQLite backend in tmp, starting from the
-    session's empty schema: its migrations are a second of every start); its URL."""
+    session's empty schema); its URL."""
     from team_services import MlflowServer
 
-    folder = tmp_path_factory.mktemp("mlflow-server")
-    shutil.copy(mlflow_template, folder / "server.db")
-    server = MlflowServer(folder)
+    server = MlflowServer(tmp_path_factory.mktemp("mlflow-server"), schema=mlflow_template)
     yield server.url
     server.stop()
 

@@ -107,9 +107,13 @@ class RayHead:
 class MlflowServer:
     """`mlflow server --serve-artifacts` on a free loopback port, SQLite backend and artifacts in `folder`."""
 
-    def __init__(self, folder: Path, *, port: int | None = None):
+    def __init__(self, folder: Path, *, port: int | None = None, schema: Path | None = None):
+        """`schema`: an empty MLflow SQLite database to start from when the folder has none (its migrations are
+        a second of every start); `port`: the same server started again (an outage test)."""
         folder.mkdir(parents=True, exist_ok=True)
-        self.port = port or free_port()  # a port given: the same server started again (an outage test)
+        if schema is not None and not (folder / "server.db").exists():
+            shutil.copy(schema, folder / "server.db")
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = folder / "mlflow-server.log"
         command = [str(BIN / "mlflow"), "server", "--host", "127.0.0.1", "--port", str(self.port),

@@ -14,8 +14,6 @@ pytestmark = pytest.mark.slow  # starts an MLflow server twice (tens of seconds 
 
 
 def test_a_server_that_goes_away_mid_run_and_comes_back_ends_the_run_failed(tmp_path, monkeypatch, mlflow_template):
-    import shutil
-
     from team_services import MlflowServer
 
     from core.tracking import faults
@@ -25,9 +23,7 @@ def test_a_server_that_goes_away_mid_run_and_comes_back_ends_the_run_failed(tmp_
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "5")
     monkeypatch.setattr(faults, "RETRY_S", 0.5)
-    (tmp_path / "server").mkdir()
-    shutil.copy(mlflow_template, tmp_path / "server" / "server.db")  # the schema made once for the session
-    server = MlflowServer(tmp_path / "server")
+    server = MlflowServer(tmp_path / "server", schema=mlflow_template)
     try:
         tracker = Tracker(server.url, tmp_path / "artifacts")
         run_id = tracker.start_run(use_case="vision", dataset="digits", model="mlp", params={"epochs": 3})

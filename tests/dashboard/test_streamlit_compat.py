@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 import tomllib
 from pathlib import Path
@@ -84,8 +86,6 @@ print(string_util.extract_leading_icon("🚨 Error"), string_util.extract_leadin
 @pytest.mark.parametrize("patch", [False, True])
 def test_a_chinese_label_no_longer_loads_the_emoji_catalogue_and_emoji_still_parse(patch):
     """Streamlit's own path compiles its emoji regex (0.18 s) for "简体中文"; the fast path does not."""
-    import subprocess
-
     out = subprocess.run([sys.executable, "-c", _COLD_LABEL.format(patch=patch)], cwd=ROOT, capture_output=True,
                          text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
@@ -96,13 +96,11 @@ def test_a_chinese_label_no_longer_loads_the_emoji_catalogue_and_emoji_still_par
 
 def test_the_cold_home_page_does_not_load_the_emoji_catalogue(tmp_path):
     """The first run of the app (Home, English, language switch with "简体中文") leaves streamlit.emojis unloaded."""
-    import subprocess
-
     code = ("import sys; from streamlit.testing.v1 import AppTest;"
             "at = AppTest.from_file('dashboard/app.py', default_timeout=60).run();"
             "assert not at.exception, at.exception;"
             "print([t.value for t in at.title][:1], 'streamlit.emojis' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=180,
-                         env={**__import__("os").environ, "STUDIO_DATA_DIR": str(tmp_path), "PYTHONPATH": str(ROOT)})
+                         env={**os.environ, "STUDIO_DATA_DIR": str(tmp_path), "PYTHONPATH": str(ROOT)})
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "[':material/explore: AI Strategy Studio'] False"

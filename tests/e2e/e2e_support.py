@@ -198,9 +198,9 @@ def _wait_idle(page, timeout_ms: int = 60_000) -> None:
 
 def _open_tab(page, name: str) -> None:
     """Click a tab until it is the selected one (a click during a rerun can be lost)."""
-    tab = page.get_by_role("tab", name=re.compile(name))
     from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
+    tab = page.get_by_role("tab", name=re.compile(name))
     for _ in range(10):
         tab.click()
         try:

@@ -71,8 +71,8 @@ def _scroll_to(page, text) -> None:
             page.wait_for_timeout(300)
 
 
-def test_training_through_ray_shows_the_live_curve_and_the_test_accuracy(team_page, team_app, mlflow_server,
-                                                                         tmp_path):
+def test_training_through_ray_shows_the_test_accuracy_of_the_run_on_the_server(team_page, team_app, mlflow_server,
+                                                                              tmp_path):
     page = team_page
     start_vision_training(page, team_app, "Convolutional network (CNN)", epochs=6)
     # Six digits-CNN epochs can take under two seconds on a fast worker, less than the page's poll
