@@ -287,6 +287,10 @@ class Tracker:
                 if not self._orphaned(run):
                     continue
                 run_id = run.info.run_id
+                # read again: a job of this process may have ended the run since the search (it leaves
+                # _LIVE_RUNS only after the run is terminated), and a finished run must stay finished
+                if self.client.get_run(run_id).info.status != "RUNNING":
+                    continue
                 self.set_tags(run_id, {TAG_STATUS: "interrupted"})
                 self.client.set_terminated(run_id, status="KILLED")
                 run_cache.touch()

@@ -320,3 +320,18 @@ def test_a_store_that_refuses_writes_mid_run_says_what_was_lost_and_the_run_ends
     assert run.info.status == "FAILED" and run.data.tags["studio.status"] == "failed"
     assert "refused a write" in run.data.tags["studio.error"]
     assert tracker.history(run_id)["loss"] == [1.2]  # the epoch logged before the fault stays
+
+
+def test_mark_interrupted_leaves_alone_a_run_that_ended_after_its_search(empty_db, tmp_path, monkeypatch):
+    """A job finished its run between the start-up search for RUNNING runs and the check of who trains it:
+    the run is no longer live, so it looked orphaned, and a completed run was shown as interrupted."""
+    uri = copy_db(empty_db, tmp_path / "mlflow.db")
+    job, warm_up = Tracker(uri, tmp_path / "artifacts"), Tracker(uri, tmp_path / "artifacts")
+    run_id = start(job)
+    stale = warm_up._search("attributes.status = 'RUNNING'")  # the search sees it running
+    assert [run.info.run_id for run in stale] == [run_id]
+    job.finish(run_id, "completed")  # ...then the job ends it
+    monkeypatch.setattr(warm_up, "_search", lambda *args, **kwargs: stale)
+    assert warm_up.mark_interrupted() == []
+    run = job.get_run(run_id)
+    assert run.info.status == "FINISHED" and run.data.tags["studio.status"] == "completed"
