@@ -30,6 +30,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-sync", "--disable-quic", "--no-first-run"]
 VIEWPORT = {"width": 1440, "height": 1000}
 SERVER_START_S = 120  # a loaded 2-core machine took over 40 s to answer the first health check
+SERVER_LOGS: dict[str, Path] = {}  # each test server's URL -> its log, quoted when a wait on its page fails
 
 
 def _require_browser() -> None:
@@ -66,6 +67,7 @@ def _start_server(data_dir: Path, *, port: int | None = None, env: dict[str, str
     )
     log.close()
     url = f"http://127.0.0.1:{port}"
+    SERVER_LOGS[url] = data_dir / f"server-{port}.log"
     deadline = time.monotonic() + SERVER_START_S
     while time.monotonic() < deadline and process.poll() is None:
         try:
@@ -76,6 +78,17 @@ def _start_server(data_dir: Path, *, port: int | None = None, env: dict[str, str
             time.sleep(0.3)
     process.kill()
     pytest.fail("streamlit did not start: " + (data_dir / f"server-{port}.log").read_text()[-2000:])
+
+
+def what_the_page_shows(page, url: str) -> str:
+    """The page's text and the end of its server's log: what a failed wait quotes, so a CI failure says why."""
+    try:
+        body = page.inner_text("body", timeout=5_000)[:3000]
+    except Exception as error:  # noqa: BLE001 - a diagnosis must not hide the failure it explains
+        body = f"(page text unreadable: {error})"
+    log = SERVER_LOGS.get(url.rstrip("/"))
+    tail = log.read_text(errors="replace")[-4000:] if log is not None and log.exists() else "(no server log)"
+    return f"--- page text ---\n{body}\n--- server log (end) ---\n{tail}"
 
 
 def _stop_server(process: subprocess.Popen, grace_s: float = 5.0) -> None:
@@ -221,12 +234,26 @@ def _combobox_value(page, label: str, expected: str) -> str:
     return box.input_value()
 
 
-def start_vision_training(page, url: str, model: str, *, epochs: int) -> None:
-    """On the vision lab's Train tab, choose `model` (its label) and `epochs`, then click Train."""
+# A job that runs until the test stops it, on any machine: a 200-epoch MLP on the 54,000 Fashion-MNIST training
+# images takes minutes an epoch's few seconds at a time; on the 1,437 bundled digits a fast worker ran all
+# 200 epochs in seconds, before a reload could find it running (and epochs 2 to 9 between two polls).
+LONG_JOB_DATASET = "Fashion-MNIST (installed)"
+
+
+def start_vision_training(page, url: str, model: str, *, epochs: int, dataset: str | None = None) -> None:
+    """On the vision lab, choose `dataset` (its title, default the lab's own) on the Data tab, then `model` (its
+    label) and `epochs` on the Train tab, and click Train."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
     page.goto(f"{url}/lab")
     _wait_idle(page)
+    if dataset is not None:
+        _open_tab(page, "Data")
+        page.get_by_role("combobox", name="Dataset", exact=True).click()
+        page.get_by_role("option", name=re.compile(re.escape(dataset))).click()
+        _wait_idle(page)
+        shown = page.get_by_role("combobox", name="Dataset", exact=True).input_value()
+        assert shown.startswith(dataset), shown
     _open_tab(page, "Train")
     page.locator('[data-testid="stRadio"]').get_by_text(model, exact=True).click()
     _wait_idle(page)
@@ -245,7 +272,32 @@ def start_vision_training(page, url: str, model: str, *, epochs: int) -> None:
         except PlaywrightTimeoutError:
             if not train.is_enabled():
                 return
-    job.wait_for(timeout=60_000)
+    try:
+        job.wait_for(timeout=60_000)
+    except PlaywrightTimeoutError:
+        raise AssertionError("no job after three Train clicks\n" + what_the_page_shows(page, url)) from None
+
+
+def wait_for_epoch(page, url: str, epochs: int, *, at_least: int = 1, timeout_ms: int = 420_000) -> int:
+    """The epoch the page's live progress shows ("Epoch 3 of 200 · ..."), once it is `at_least`.
+
+    Any epoch from `at_least` on counts: a fast worker can run several epochs between two of the page's
+    once-a-second polls, so waiting for one exact epoch (or a range) can wait for a line already gone.
+    """
+    pattern = re.compile(rf"Epoch (\d+) of {epochs}\b")
+    deadline = time.monotonic() + timeout_ms / 1000
+    while time.monotonic() < deadline:
+        line = page.get_by_text(pattern).first
+        try:
+            if line.count():
+                match = pattern.search(line.inner_text(timeout=2_000))
+                if match and int(match.group(1)) >= at_least:
+                    return int(match.group(1))
+        except Exception:  # noqa: BLE001 - the progress panel redraws every second: the line may be replaced
+            pass
+        page.wait_for_timeout(250)
+    raise AssertionError(f"no 'Epoch n of {epochs}' with n >= {at_least} in {timeout_ms / 1000:.0f} s\n"
+                         + what_the_page_shows(page, url))
 
 
 def _no_exception(page) -> None:

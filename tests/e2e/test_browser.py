@@ -13,10 +13,10 @@ import re
 import pytest
 # The helpers live in e2e_support.py (shared by every browser test); imported here too because other e2e
 # files import them from this module. `server` and `page` are the session server and a fresh page per test.
-from e2e_support import (ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, REPO_ROOT, _combobox_value,  # noqa: F401
-                         _free_port, _no_exception, _open_tab, _require_browser, _shot, _start_server,
+from e2e_support import (ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, LONG_JOB_DATASET, REPO_ROOT,  # noqa: F401
+                         _combobox_value, _free_port, _no_exception, _open_tab, _require_browser, _shot, _start_server,
                          _stop_server, _wait_idle, browser_context, chromium_page, page, server,
-                         start_vision_training)
+                         start_vision_training, wait_for_epoch)
 
 pytestmark = pytest.mark.e2e
 
@@ -98,8 +98,9 @@ def test_a_server_restart_mid_training_leaves_the_run_interrupted(page, tmp_path
     """Kill the server while a training runs; after a restart the run says interrupted, not running."""
     process, url = _start_server(tmp_path)
     try:
-        start_vision_training(page, url, "Multilayer perceptron (MLP)", epochs=200)
-        page.get_by_text(re.compile(r"Epoch \d+ of 200")).first.wait_for(timeout=120_000)
+        # a job of minutes (Fashion-MNIST): still training when the server is killed, on a fast machine too
+        start_vision_training(page, url, "Multilayer perceptron (MLP)", epochs=200, dataset=LONG_JOB_DATASET)
+        wait_for_epoch(page, url, 200, timeout_ms=120_000)
     finally:
         process.kill()  # a crash: no clean shutdown, the run is left "running" in MLflow
         process.wait(timeout=15)

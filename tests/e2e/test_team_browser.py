@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from e2e_support import LONG_JOB_DATASET, wait_for_epoch
 from test_browser import (_no_exception, _open_tab, _require_browser, _shot, _start_server, _stop_server, _wait_idle,
                           chromium_page, start_vision_training)
 
@@ -49,13 +50,6 @@ def _server_runs(mlflow_server, tmp_path):
 
     tracker = Tracker(mlflow_server, tmp_path / "check-artifacts", EXPERIMENT)
     return tracker, tracker.list_runs(use_case="vision")
-
-
-def _epoch_line(page, epochs: int, epoch: str = r"\d+"):
-    """The job's live progress text ("Epoch 3 of 20 · ..."), once the page shows it."""
-    line = page.get_by_text(re.compile(rf"Epoch {epoch} of {epochs}\b")).first
-    line.wait_for(timeout=JOB_MS)
-    return line
 
 
 def _scroll_to(page, text) -> None:
@@ -105,9 +99,9 @@ def test_training_through_ray_shows_the_test_accuracy_of_the_run_on_the_server(t
 
 def test_a_reload_follows_the_job_on_the_cluster_and_can_cancel_it(team_page, team_app, mlflow_server, tmp_path):
     page = team_page
-    epochs = 200  # the most the lab allows: the job ends by Cancel, so a slow reload cannot miss it running
-    start_vision_training(page, team_app, "Multilayer perceptron (MLP)", epochs=epochs)
-    _epoch_line(page, epochs, r"[2-9]")
+    epochs = 200  # the most the lab allows, on Fashion-MNIST: minutes of work, so the job ends only by Cancel
+    start_vision_training(page, team_app, "Multilayer perceptron (MLP)", epochs=epochs, dataset=LONG_JOB_DATASET)
+    wait_for_epoch(page, team_app, epochs, at_least=2)
     # live progress from the Ray worker: the curve once two epochs are in
     page.get_by_text("Accuracy per epoch").first.wait_for(timeout=60_000)
     assert page.locator(".js-plotly-plot").count() >= 1
@@ -116,8 +110,8 @@ def test_a_reload_follows_the_job_on_the_cluster_and_can_cancel_it(team_page, te
     page.reload()  # a new Streamlit session: nothing of the old one's state is left
     _wait_idle(page, APP_READY_MS)  # as long as the first visit: a loaded box took over a minute to redraw
     _open_tab(page, "Train")
-    line = _epoch_line(page, epochs)
-    assert int(re.search(rf"Epoch (\d+) of {epochs}", line.inner_text()).group(1)) >= 2
+    assert wait_for_epoch(page, team_app, epochs, at_least=2, timeout_ms=JOB_MS) >= 2
+    page.get_by_text("Your job: Vision · Multilayer perceptron (MLP)").first.wait_for()
     _scroll_to(page, re.compile(rf"Epoch \d+ of {epochs}\b"))
     _shot(page, "team_lab_reattached_en")
     page.get_by_role("button", name="Cancel training", exact=True).click()  # the re-attached page owns the job
@@ -127,3 +121,4 @@ def test_a_reload_follows_the_job_on_the_cluster_and_can_cancel_it(team_page, te
     _, runs = _server_runs(mlflow_server, tmp_path)
     mlp = runs[runs["model"] == "mlp"]
     assert list(mlp["status"]) == ["cancelled"]
+    assert list(mlp["dataset"]) == ["fashion_mnist"]
