@@ -240,6 +240,16 @@ def _combobox_value(page, label: str, expected: str) -> str:
 LONG_JOB_DATASET = "Fashion-MNIST (installed)"
 
 
+def choose_dataset(page, dataset: str) -> None:
+    """On the lab's Data tab, choose the source whose title starts with `dataset`."""
+    _open_tab(page, "Data")
+    box = page.get_by_role("combobox", name="Dataset", exact=True)
+    box.click()
+    page.get_by_role("option", name=re.compile("^" + re.escape(dataset))).click()
+    _wait_idle(page)
+    assert box.input_value().startswith(dataset), box.input_value()
+
+
 def start_vision_training(page, url: str, model: str, *, epochs: int, dataset: str | None = None) -> None:
     """On the vision lab, choose `dataset` (its title, default the lab's own) on the Data tab, then `model` (its
     label) and `epochs` on the Train tab, and click Train."""
@@ -248,12 +258,7 @@ def start_vision_training(page, url: str, model: str, *, epochs: int, dataset: s
     page.goto(f"{url}/lab")
     _wait_idle(page)
     if dataset is not None:
-        _open_tab(page, "Data")
-        page.get_by_role("combobox", name="Dataset", exact=True).click()
-        page.get_by_role("option", name=re.compile(re.escape(dataset))).click()
-        _wait_idle(page)
-        shown = page.get_by_role("combobox", name="Dataset", exact=True).input_value()
-        assert shown.startswith(dataset), shown
+        choose_dataset(page, dataset)
     _open_tab(page, "Train")
     page.locator('[data-testid="stRadio"]').get_by_text(model, exact=True).click()
     _wait_idle(page)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from e2e_support import LONG_JOB_DATASET, choose_dataset
 from test_browser import (_no_exception, _open_tab, _require_browser, _start_server,
                           _stop_server, _wait_idle)
 
@@ -70,10 +71,13 @@ def _choose_mlp(page):
     return box
 
 
-def start_training(page, url: str, *, epochs: int) -> None:
-    """The vision lab's MLP for `epochs`, Train clicked until this browser's own job shows."""
+def start_training(page, url: str, *, epochs: int, dataset: str | None = None) -> None:
+    """The vision lab's MLP for `epochs` (on `dataset`, default the lab's own), Train clicked until this browser's
+    own job shows."""
     page.goto(f"{url}/lab")
     _wait_idle(page)
+    if dataset is not None:
+        choose_dataset(page, dataset)
     _open_tab(page, "Train")
     box = _choose_mlp(page)
     box.fill(str(epochs))
@@ -93,7 +97,7 @@ def _cancel(page) -> None:
 def test_a_second_browser_does_not_adopt_the_first_browsers_job_and_a_reload_finds_it_by_url(studio):
     url, _ = studio
     with two_browsers() as (first, second):
-        start_training(first, url, epochs=200)
+        start_training(first, url, epochs=200, dataset=LONG_JOB_DATASET)  # minutes: it runs until cancelled
         first.get_by_text(re.compile(r"Epoch \d+ of 200")).first.wait_for(timeout=120_000)
         assert "job=" in first.url  # the page's URL names its own job
         second.goto(f"{url}/lab")
@@ -120,7 +124,7 @@ def test_a_second_browser_does_not_adopt_the_first_browsers_job_and_a_reload_fin
 def test_typed_epochs_pressed_at_once_train_exactly_that_many_and_300_is_refused_naming_the_range(studio):
     url, data_dir = studio
     with two_browsers() as (other, page):
-        start_training(other, url, epochs=200)  # a concurrent load: another browser trains
+        start_training(other, url, epochs=200, dataset=LONG_JOB_DATASET)  # a concurrent load: another browser trains
         other.get_by_text(re.compile(r"Epoch \d+ of 200")).first.wait_for(timeout=120_000)
         page.goto(f"{url}/lab")
         _wait_idle(page)
