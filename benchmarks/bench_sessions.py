@@ -81,9 +81,12 @@ def _session(url: str, spec: tuple, start: threading.Barrier, results: dict, ind
                 deadline = time.monotonic() + 120
                 while box.input_value() == "" and time.monotonic() < deadline:
                     page.wait_for_timeout(200)
-                box.fill(str(epochs))
-                box.press("Tab")
-                _idle(page)
+                for _ in range(5):  # the model's own epochs landing mid-typing merge with it ("203"): type again
+                    box.fill(str(epochs))
+                    box.press("Tab")
+                    _idle(page)
+                    if box.input_value() == str(epochs):
+                        break
             start.wait()  # all four click Train at about the same moment
             page.get_by_role("button", name="Train", exact=True).click()
             caption = page.get_by_text(re.compile(r"^Your job: ")).first

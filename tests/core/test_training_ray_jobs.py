@@ -357,7 +357,10 @@ def test_a_dead_registry_is_started_again_and_a_job_that_trained_on_is_found_aga
     team.queue.jobs()  # no exception: the registry is started again
     found = wait_for(lambda: (s := team.queue.get(job)) and s, 60, "the running job's record to come back")
     assert found.owner == owner.user and found.title == "held"  # its owner came back with it
-    done = team.queue.wait(job, 120)
+    # a CI run once read None here right after the record had come back: poll until it has ended, and say
+    # what the registry held if it never does
+    done = wait_for(lambda: (s := team.queue.get(job)) and s.finished and s, 120,
+                    f"the job to end in the new registry (it holds {[j.id for j in team.queue.jobs()]}, job {job})")
     assert done.state == "completed" and done.result["status"] == "completed"
     again = team.queue.wait(team.queue.submit(hold_job(0.2), title="after", meta={"n": 2}), JOB_TIMEOUT)
     assert again.state == "completed"  # new jobs start again

@@ -250,6 +250,22 @@ def choose_dataset(page, dataset: str) -> None:
     assert box.input_value().startswith(dataset), box.input_value()
 
 
+def type_epochs(page, epochs: int) -> None:
+    """Type `epochs` into the Epochs box until it holds exactly that (Enter sends it).
+
+    Choosing a model puts its own epochs on the box when that rerun lands; typed before, the two merge
+    (a CI run's box read "20200": the MLP's 20, then the typed 200, refused as out of range).
+    """
+    box = page.get_by_role("spinbutton", name="Epochs")
+    for _ in range(5):
+        box.fill(str(epochs))
+        box.press("Enter")
+        _wait_idle(page)
+        if box.input_value() == str(epochs) and page.get_by_text("Epochs must be a whole number").count() == 0:
+            return
+    raise AssertionError(f"the Epochs box shows {box.input_value()!r}, not {epochs}")
+
+
 def start_vision_training(page, url: str, model: str, *, epochs: int, dataset: str | None = None) -> None:
     """On the vision lab, choose `dataset` (its title, default the lab's own) on the Data tab, then `model` (its
     label) and `epochs` on the Train tab, and click Train."""
@@ -262,10 +278,7 @@ def start_vision_training(page, url: str, model: str, *, epochs: int, dataset: s
     _open_tab(page, "Train")
     page.locator('[data-testid="stRadio"]').get_by_text(model, exact=True).click()
     _wait_idle(page)
-    box = page.get_by_role("spinbutton", name="Epochs")
-    box.fill(str(epochs))
-    box.press("Enter")
-    _wait_idle(page)
+    type_epochs(page, epochs)
     train = page.get_by_role("button", name="Train", exact=True)
     # drawn by the run that submitted the job (its caption), by training, or once it has finished
     job = page.get_by_text(re.compile(r"Your job:|Epoch \d+ of|Training finished")).first
