@@ -45,6 +45,15 @@ def _stop_group(process: subprocess.Popen, grace_s: float = 15.0) -> None:
     process.wait(timeout=grace_s)
 
 
+def _kill_group(process: subprocess.Popen) -> None:
+    """SIGKILL what is left of the process group we started."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait(timeout=15)
+
+
 def _wait_until_up(service, ready, what: str) -> None:
     """Poll `ready()` until it is true; stop the service and raise with its log when it exits or times out."""
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
@@ -93,14 +102,18 @@ class RayHead:
 
     def stop(self) -> None:
         """Ctrl-C, as a person stops `ray start --block`: it stops every process it started (1-2 s). It takes
-        SIGTERM as a sign to go on waiting, so the group's SIGTERM waited its whole 15 s grace at every stop."""
+        SIGTERM as a sign to go on waiting, so the group's SIGTERM waited its whole 15 s grace at every stop.
+
+        After a full suite (jobs' detached workers left behind) Ctrl-C waited out its 15 s and SIGTERM its
+        15 s too (30 s of every CI run's end): a test cluster keeps nothing, so what is left after 5 s is killed.
+        """
         if self.process.poll() is None:
             try:
                 self.process.send_signal(signal.SIGINT)
-                self.process.wait(timeout=15)
+                self.process.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 pass
-        _stop_group(self.process)  # whatever is left of the group
+        _kill_group(self.process)  # whatever is left of the group
         shutil.rmtree(self.temp_dir, ignore_errors=True)
 
 
