@@ -25,17 +25,55 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 TEAM_SERVICES = ("ray_head", "mlflow_server")
 
 
+# The files whose tests use the Ray cluster or the MLflow server (TEAM_SERVICES); checked at collection.
+TEAM_FILES = ("tests/core/test_training_ray_jobs.py", "tests/e2e/test_team_browser.py")
+
+
+def xdist_scope(nodeid: str) -> str:
+    """The unit of work a test belongs to when the suite runs on pytest-xdist workers (pytest.ini: -n 2).
+
+    The team-mode tests are one unit, run by one worker, so one Ray head and one MLflow server start per
+    run: two heads on one machine fought over Ray's worker ports, and a driver that could not bind its
+    port aborted its whole pytest worker. The other browser tests are a second unit (one app server, one
+    Chromium). Every other test is a unit of its own. (pytest-xdist's own --dist loadgroup no longer
+    groups anything under pytest 9.2: pytest-xdist issue 1386.)
+    """
+    path = nodeid.split("::", 1)[0]
+    if path in TEAM_FILES:
+        return "team"
+    if path.startswith("tests/e2e/"):
+        return "browser"
+    return nodeid
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """pytest-xdist's scope scheduler over `xdist_scope`: the two big units are handed out first (the most
+    tests first), one to each worker; single tests fill in behind them."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class StudioScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return xdist_scope(nodeid)
+
+    return StudioScheduling(config, log)
+
+
 def pytest_collection_modifyitems(config, items):
     """Every test under tests/e2e drives Chromium: mark it e2e, whether or not its module says so.
 
-    The tests that use the Ray cluster or the MLflow server (core and browser) run last, in their
-    collected order: the session-scoped services then start once and are not left running idle
-    (Ray's processes, the server) while the rest of the suite runs.
+    A test that uses the Ray cluster or the MLflow server must sit in one of TEAM_FILES (one worker runs
+    them all). In a run in one process (-n 0) those tests go last, in their collected order: the services
+    then start once and are not left running idle while the rest of the suite runs.
     """
     for item in items:
         if E2E_DIR in Path(str(item.fspath)).resolve().parents:
             item.add_marker(pytest.mark.e2e)
     team = [item for item in items if any(name in getattr(item, "fixturenames", ()) for name in TEAM_SERVICES)]
+    stray = [item.nodeid for item in team if item.nodeid.split("::", 1)[0] not in TEAM_FILES]
+    if stray:
+        raise pytest.UsageError(f"{stray[0]} uses the Ray cluster or the MLflow server: add its file to TEAM_FILES "
+                                "in tests/conftest.py, so one worker runs every such test")
     if team:
         chosen = set(map(id, team))
         items[:] = [item for item in items if id(item) not in chosen] + team

@@ -8,6 +8,7 @@ group at the end. Used by the session fixtures in tests/conftest.py.
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import signal
 import socket
@@ -66,6 +67,9 @@ def _wait_until_up(service, ready, what: str) -> None:
     raise RuntimeError(f"{what} did not come up:\n{text}")
 
 
+WORKER_PORTS = 1_000  # a Ray head's worker (and driver) ports: a range of its own
+
+
 class RayHead:
     """`ray start --head --block` on loopback with 2 CPUs, no dashboard and a small object store.
 
@@ -87,12 +91,17 @@ class RayHead:
     def _start(self, num_cpus: int) -> None:
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
+        low = 20_000 + WORKER_PORTS * random.randrange(10)  # one of ten ranges below the ephemeral ports
         # Ray's socket paths must stay under 107 characters: a short folder, not pytest's tmp path
         self.temp_dir = tempfile.mkdtemp(prefix="ray", dir="/tmp")
         self.log_path = Path(self.temp_dir) / "ray-start.log"
         command = [str(BIN / "ray"), "start", "--head", f"--port={self.port}", "--node-ip-address=127.0.0.1",
                    f"--num-cpus={num_cpus}", "--num-gpus=0", "--include-dashboard=false",
                    f"--dashboard-agent-listen-port={free_port()}", "--object-store-memory=100000000",
+                   # ports of its own: Ray's defaults (10001, 10002-19999) are the same for every head on the
+                   # machine, and a driver that cannot bind its port aborts the process it runs in
+                   f"--ray-client-server-port={free_port()}", f"--min-worker-port={low}",
+                   f"--max-worker-port={low + WORKER_PORTS - 1}",
                    f"--temp-dir={self.temp_dir}", "--disable-usage-stats", "--block"]
         with open(self.log_path, "w") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
