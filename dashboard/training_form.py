@@ -185,10 +185,11 @@ def render_candidate_training(data: Any, queue: Any, *, prefix: str, batch_sizes
     # Train stays enabled: a corrected value typed and clicked at once reaches the server with the click
     # (a disabled button would swallow that click); an out-of-range value is refused on the click instead
     can_train = render_pretrained_notice(candidate, int(settings["epochs"]) if not epochs_refusal else 1)
+    _submit_requested(queue, data, prefix)  # a Train click of this run: on the data this run loaded
     own_job, busy = follow_own_job(queue, use_case.id, f"{prefix}_job_id")
     if access.can("train", note=True):
         st.button(t("lab.train"), type="primary", key=f"{prefix}_train", disabled=busy or not can_train,
-                  on_click=_train_clicked, args=(queue, data, prefix, candidates, patience, max_epochs,
+                  on_click=_train_clicked, args=(prefix, candidates, patience, max_epochs,
                                                  class_weight_help is not None))
         refused = st.session_state.pop(f"{prefix}_refused", None)
         if refused:
@@ -205,18 +206,17 @@ def epochs_problem(value: Any, max_epochs: int) -> str | None:
     return t("jobs.epochs_range", low=1, high=max_epochs, value=value)
 
 
-def _train_clicked(queue: Any, data: Any, prefix: str, candidates: dict[str, Any], patience: int, max_epochs: int,
+def _train_clicked(prefix: str, candidates: dict[str, Any], patience: int, max_epochs: int,
                    has_class_weight: bool) -> None:
     """Train's on_click: runs before the page script, with exactly the values the form showed when pressed.
 
-    A second click while this session's job is still queued or running (a double click, a click during a
-    slow rerun) is refused by the queue as a repeat of an active job, with a message.
+    It reads the model and fit settings and leaves them as a request; the page run it starts submits the
+    job on the data it loads for the chosen source (`_submit_requested`). The callback's own arguments
+    come from the last run that drew the button: data passed that way was the old dataset when a source
+    was chosen and Train pressed while the page was still busy (a CI run trained digits, not the chosen
+    Fashion-MNIST). A second click while this session's job is still queued or running (a double click, a
+    click during a slow rerun) is refused by the queue as a repeat of an active job, with a message.
     """
-    from core.errors import StudioError
-    from core.training.runner import TrainConfig
-    from dashboard.i18n import error_text
-
-    state_key = f"{prefix}_job_id"
     candidate_id = st.session_state.get(f"{prefix}_model")
     candidate = candidates.get(candidate_id)
     if candidate is None:
@@ -231,15 +231,29 @@ def _train_clicked(queue: Any, data: Any, prefix: str, candidates: dict[str, Any
             st.session_state[f"{prefix}_refused"] = problem
             return
     balanced = has_class_weight and bool(st.session_state.get(f"{prefix}_class_weight", False))
-    config = TrainConfig(epochs=int(settings["epochs"]), batch_size=int(settings["batch_size"]),
-                         learning_rate=float(settings["learning_rate"]), early_stopping=stop_early,
-                         patience=patience, seed=int(data.seed), class_weight="balanced" if balanced else None)
+    st.session_state[f"{prefix}_train_request"] = {
+        "candidate": candidate_id, "epochs": int(settings["epochs"]), "batch_size": int(settings["batch_size"]),
+        "learning_rate": float(settings["learning_rate"]), "early_stopping": stop_early, "patience": patience,
+        "class_weight": "balanced" if balanced else None}
+
+
+def _submit_requested(queue: Any, data: Any, prefix: str) -> None:
+    """Submit the job a Train click asked for (kept until a page run gets this far), on this run's data."""
+    from core.errors import StudioError
+    from core.training.runner import TrainConfig
+    from dashboard.i18n import error_text
+
+    request = st.session_state.pop(f"{prefix}_train_request", None)
+    if request is None:
+        return
+    candidate_id = request.pop("candidate")
+    config = TrainConfig(seed=int(data.seed), **request)
     try:
         own_job = submit_training(queue, data.use_case.id, data.source_id, candidate_id, config, data.kwargs)
     except StudioError as error:
         st.session_state[f"{prefix}_refused"] = error_text(error)
         return
-    st.session_state[state_key] = own_job
+    st.session_state[f"{prefix}_job_id"] = own_job
     st.query_params[JOB_PARAM] = own_job
 
 

@@ -34,6 +34,7 @@ tab_data, tab_train, tab_results, tab_try = st.tabs([t(key) for key in lab.tab_k
 with tab_data:
     data = lab.data(use_case)
 if data is None:  # the data tab said why nothing is loaded
+    st.session_state.pop(f"{lab.prefix}_train_request", None)  # a Train click has no data to train on
     if lab.need_data_key:
         for tab in (tab_train, tab_results, tab_try):
             with tab:

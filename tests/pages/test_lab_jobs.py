@@ -123,6 +123,25 @@ def test_out_of_range_epochs_are_refused_naming_the_range_and_the_typed_value_is
     assert run.data.params.get("epochs") == "3"
 
 
+def test_a_dataset_chosen_and_train_pressed_in_one_rerun_trains_on_that_dataset(app_test):
+    """Train's callback got the data of the last page run that drew the button: a dataset chosen on the Data
+    tab while the page was still busy (CI: choose Fashion-MNIST, click Train) trained on the old one (digits),
+    with the new model and epochs. The click now trains on the data this run loaded for the chosen source."""
+    at = _open_lab(app_test)
+    at.radio(key="lab_model").set_value("logreg").run()
+    assert at.selectbox(key="lab_dataset").value == "digits"
+    at.selectbox(key="lab_dataset").set_value("mnist5k")
+    at.button(key="lab_train").click().run()  # chosen and pressed in one rerun, as a busy browser sends them
+    assert not at.exception, [e.value for e in at.exception]
+    job_id = at.session_state["lab_job_id"]
+    assert job_id and _queue().get(job_id).meta["dataset"] == "mnist5k"
+    done = _queue().wait(job_id, 300)
+    assert done.state == "completed", done.error
+    from dashboard.services import get_tracker
+
+    assert get_tracker().get_run(done.run_id).data.params.get("dataset") == "mnist5k"
+
+
 AUTH_SECRETS = {"auth": {
     "redirect_uri": "http://127.0.0.1:8501/oauth2callback", "cookie_secret": "a-long-random-string-for-the-cookie",
     "client_id": "studio", "client_secret": "studio-secret",
