@@ -70,7 +70,7 @@ def pytest_collection_modifyitems(config, items):
         if E2E_DIR in Path(str(item.fspath)).resolve().parents:
             item.add_marker(pytest.mark.e2e)
     team = [item for item in items if any(name in getattr(item, "fixturenames", ()) for name in TEAM_SERVICES)]
-    stray = [item.nodeid for item in team if item.nodeid.split("::", 1)[0] not in TEAM_FILES]
+    stray = [item.nodeid for item in team if xdist_scope(item.nodeid) != "team"]
     if stray:
         raise pytest.UsageError(f"{stray[0]} uses the Ray cluster or the MLflow server: add its file to TEAM_FILES "
                                 "in tests/conftest.py, so one worker runs every such test")

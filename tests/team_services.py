@@ -39,11 +39,7 @@ def _stop_group(process: subprocess.Popen, grace_s: float = 15.0) -> None:
         process.wait(timeout=grace_s)
     except subprocess.TimeoutExpired:
         pass
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    process.wait(timeout=grace_s)
+    _kill_group(process)
 
 
 def _kill_group(process: subprocess.Popen) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from e2e_support import LONG_JOB_DATASET, choose_dataset
+from e2e_support import LONG_JOB_DATASET, choose_dataset, type_epochs
 from test_browser import (_no_exception, _open_tab, _require_browser, _start_server,
                           _stop_server, _wait_idle)
 
@@ -79,11 +79,8 @@ def start_training(page, url: str, *, epochs: int, dataset: str | None = None) -
     if dataset is not None:
         choose_dataset(page, dataset)
     _open_tab(page, "Train")
-    box = _choose_mlp(page)
-    box.fill(str(epochs))
-    box.press("Enter")
-    _wait_idle(page)
-    _until_value(page, box, str(epochs))
+    _choose_mlp(page)
+    type_epochs(page, epochs)
     train = page.get_by_role("button", name="Train", exact=True)
     train.click()
     page.get_by_text(f"Your job: Vision · {MLP}").first.wait_for(timeout=120_000)
