@@ -96,7 +96,7 @@ def outside_app(use_case_id: str) -> tuple[float, float]:
     from core.tracking.store import tracker_from_settings
     from core.training.pipeline import TrainingSpec, run_training
     from core.training.runner import TrainConfig
-    from core.usecases.registry import get_use_case
+    from core.contract.registry import get_use_case
 
     use_case = get_use_case(use_case_id)
     candidate = use_case.candidate(use_case.default_candidate)

@@ -37,7 +37,7 @@ def main() -> None:
     from core.tracking.store import Tracker
     from core.training.pipeline import TrainingSpec, run_training
     from core.training.runner import TrainConfig
-    from core.usecases import registry
+    from core.contract import registry
     from core.usecases.finance import USE_CASE
 
     if registry.USE_CASES.get("finance") is None or registry.USE_CASES["finance"].status != "available":

@@ -44,7 +44,7 @@ def quality() -> None:
     from core.config import get_settings
     from core.tracking.store import tracker_from_settings
     from core.training.pipeline import benchmark_specs, run_training
-    from core.usecases import registry
+    from core.contract import registry
     from core.usecases.recommendation import USE_CASE
 
     registry.USE_CASES.setdefault("recommendation", USE_CASE)

@@ -81,7 +81,7 @@ def quality_figures(tracker, *, fashion: bool) -> None:
              ("mnist5k", "logreg"), ("mnist5k", "cnn")]
     if fashion:
         cases += [("fashion_mnist", "logreg"), ("fashion_mnist", "cnn")]
-    from core.usecases.registry import get_use_case
+    from core.contract.registry import get_use_case
 
     use_case = get_use_case("vision")
     print("\ntest accuracy with default settings (seed 0):")

@@ -68,7 +68,7 @@ def stages(data: bytes, name: str) -> None:
     from core.models.baselines import flatten_images
     from core.models.io import save_model
     from core.training.sklearn_fit import fit_sklearn
-    from core.usecases.registry import get_use_case
+    from core.contract.registry import get_use_case
     from core.usecases.vision.upload import load_image_zip
 
     dataset = timed("decode", load_image_zip, data=data, name=name)

@@ -56,7 +56,7 @@ def listed_runs(tracker: Any) -> int:
 
 def grow_store(tracker: Any, target: int, *, seed: int = 0) -> float:
     """Add cloned finished runs until `tracker` lists `target` runs; returns the seconds spent."""
-    from core.usecases.registry import get_use_case
+    from core.contract.registry import get_use_case
 
     started = time.perf_counter()
     templates = _templates(tracker)

@@ -9,14 +9,14 @@ import numpy as np
 from dashboard.i18n import current_language, t
 
 def use_case_title(use_case_id: str) -> str:
-    from core.usecases.registry import USE_CASES
+    from core.contract.registry import USE_CASES
 
     return t(USE_CASES[use_case_id].title_key) if use_case_id in USE_CASES else use_case_id
 
 
 def model_name(use_case_id: Any, model_id: Any) -> str:
     """A candidate's name for people ("Gradient boosting (scikit-learn)"), not its id (`gbm`)."""
-    from core.usecases.registry import model_title
+    from core.contract.registry import model_title
 
     return model_title(use_case_id, model_id, current_language())
 
@@ -53,7 +53,7 @@ def metric_value_text(metric: str, value: Any) -> str:
 
 
 def primary_metric_text(row: Any) -> str:
-    from core.usecases.registry import USE_CASES
+    from core.contract.registry import USE_CASES
 
     use_case = USE_CASES.get(row.get("use_case"))
     name = use_case.primary_metric if use_case else "test_accuracy"
@@ -63,7 +63,7 @@ def primary_metric_text(row: Any) -> str:
 def dataset_text(row: Any) -> str:
     """The data a run used as people know it: an upload's file name and size ("credit.csv · 1,000 rows"),
     else the source's title; never the source id (`upload_csv`) or the stored file's hash."""
-    from core.usecases.registry import USE_CASES
+    from core.contract.registry import USE_CASES
 
     use_case_id, source_id = row.get("use_case"), str(row.get("dataset") or "")
     use_case = USE_CASES.get(use_case_id)

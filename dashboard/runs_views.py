@@ -129,7 +129,7 @@ def render_run_details(tracker: Any, run_id: str) -> None:
         except StudioError as error:
             st.error(error_text(error))
         else:
-            from core.usecases.registry import USE_CASES
+            from core.contract.registry import USE_CASES
 
             metric = USE_CASES[use_case_id].primary_metric if use_case_id in USE_CASES else "test_accuracy"
             fresh = metric_value_text(metric, evaluation.get(metric.removeprefix("test_")))  # same words as stored

@@ -13,7 +13,7 @@ from pathlib import Path
 import streamlit as st
 
 from core.config import get_settings
-from core.usecases.registry import USE_CASES
+from core.contract.registry import USE_CASES
 from dashboard.i18n import t
 from dashboard.sidebar import (TENSORFLOW_DISTRIBUTIONS, display_uri, gpu_name, package_version,
                                tensorflow_is_cpu_build)

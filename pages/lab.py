@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.usecases.registry import USE_CASES, get_use_case
+from core.contract.registry import USE_CASES, get_use_case
 from core.errors import StudioError
 from dashboard.i18n import error_text, t
 from dashboard.labs import lab_view

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.errors import StudioError
-from core.usecases.registry import USE_CASES
+from core.contract.registry import USE_CASES
 from dashboard import access, runs_views
 from dashboard.history_views import curve_label
 from dashboard.i18n import error_text, t

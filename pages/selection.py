@@ -9,7 +9,7 @@ from core.selection.compare import comparison_table, fingerprints_from_tracker, 
 from core.selection.advice_text import render_reason, to_markdown
 from core.selection.guidance import recommend, validate_requirements
 from core.selection.rules import load_rules
-from core.usecases.registry import available_use_cases, get_use_case
+from core.contract.registry import available_use_cases, get_use_case
 from dashboard import selection_views as views
 from dashboard.i18n import current_language, error_text, t
 from dashboard.pretrained_views import render_learning_curve

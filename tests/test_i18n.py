@@ -65,7 +65,7 @@ def _flatten(tree, prefix, problems, where):
 
 def _load(lang: str) -> tuple[dict[str, dict[str, object]], list[str]]:
     """{file name: {dotted key: raw value}} for one language, plus problems found while loading."""
-    import core.usecases.registry  # noqa: F401 - registering the packages adds the catalogs they ship
+    import core.contract.registry  # noqa: F401 - registering the packages adds the catalogs they ship
 
     files, problems = {}, []
     for name, path in i18n.catalog_files(lang).items():
@@ -181,7 +181,7 @@ def test_every_literal_key_used_in_code_exists_in_the_english_catalog():
 
 
 def test_every_use_case_declaration_key_exists():
-    from core.usecases.registry import USE_CASES
+    from core.contract.registry import USE_CASES
 
     english = i18n.catalog("en")
     keys = []

@@ -67,7 +67,7 @@ def _baseline_model(use_case: str) -> str:
     """The use case's declared baseline candidate where its payoff is priced against one, else ''."""
     if KIND_OF_USE_CASE.get(use_case) not in PRICED_AGAINST_BASELINE:
         return ""
-    from core.usecases.registry import get_use_case
+    from core.contract.registry import get_use_case
 
     return get_use_case(use_case).baseline
 

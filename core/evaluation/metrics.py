@@ -1,4 +1,4 @@
-"""Classification metrics a stakeholder can read: accuracy, macro-F1, confusion matrix, per-class scores.
+"""Metrics a stakeholder can read: accuracy, macro-F1, confusion matrix, per-class scores; RMSE and MAE of ratings.
 
 NumPy and scikit-learn (no TensorFlow), so the Runs and Strategy pages can recompute them cheaply.
 """
@@ -143,3 +143,19 @@ def split_predictions(y_true, probabilities) -> dict:
     return {"y_true": [int(v) for v in np.asarray(y_true).reshape(-1)],
             "y_pred": [int(v) for v in probabilities.argmax(axis=1)],
             "confidence": [round(float(v), 5) for v in probabilities.max(axis=1)]}
+
+
+def rmse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Root mean squared error of predicted ratings."""
+    y_true, y_pred = np.asarray(y_true, np.float64), np.asarray(y_pred, np.float64)
+    if y_true.shape != y_pred.shape or y_true.size == 0:
+        raise ValueError(f"rmse needs two equally long non-empty arrays, got {y_true.shape} and {y_pred.shape}.")
+    return float(np.sqrt(np.mean((y_true - y_pred) ** 2)))
+
+
+def mae(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Mean absolute error of predicted ratings."""
+    y_true, y_pred = np.asarray(y_true, np.float64), np.asarray(y_pred, np.float64)
+    if y_true.shape != y_pred.shape or y_true.size == 0:
+        raise ValueError(f"mae needs two equally long non-empty arrays, got {y_true.shape} and {y_pred.shape}.")
+    return float(np.mean(np.abs(y_true - y_pred)))

@@ -10,7 +10,7 @@ from core.evaluation.catalogue import higher_is_better
 from core.i18n import translate
 from core.selection.guidance import Recommendation, Requirements, _float
 from core.selection.significance import p_text
-from core.usecases.registry import model_title
+from core.contract.registry import model_title
 
 
 def format_quality(metric: str, value: float) -> str:
@@ -100,7 +100,7 @@ def to_markdown(recommendation: Recommendation, lang: str = "en") -> str:
     rec = recommendation
     title = rec.use_case
     try:
-        from core.usecases.registry import get_use_case
+        from core.contract.registry import get_use_case
 
         title = translate(get_use_case(rec.use_case).title_key, lang)
     except KeyError:

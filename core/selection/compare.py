@@ -21,7 +21,7 @@ class SelectionError(StudioError):
 
 def _use_case(use_case: Any):
     if isinstance(use_case, str):
-        from core.usecases.registry import get_use_case
+        from core.contract.registry import get_use_case
 
         return get_use_case(use_case)
     return use_case
@@ -134,7 +134,9 @@ def comparison_table(
     model_kind = frame["model_kind"] if "model_kind" in frame.columns else pd.Series([None] * len(frame))
     table["kind"] = [kind if isinstance(kind, str) and kind else kinds.get(model, "")
                      for kind, model in zip(model_kind.to_numpy(), table["model"])]
-    table["start"] = [starting_point(case, model, kind) for model, kind in zip(table["model"], table["kind"])]
+    recorded = frame["starting_point"] if "starting_point" in frame.columns else pd.Series([""] * len(frame))
+    table["start"] = [starting_point(case, model, kind, start)
+                      for model, kind, start in zip(table["model"], table["kind"], recorded.to_numpy())]
 
     def column(name: str) -> list[Any]:
         if name in frame.columns:
@@ -156,15 +158,19 @@ def comparison_table(
     return table.reset_index(drop=True)
 
 
-def starting_point(use_case: Any, model: str, kind: str = "") -> str:
-    """Where a candidate's weights start: "pretrained", "scratch" or "baseline" (scikit-learn)."""
+def starting_point(use_case: Any, model: str, kind: str = "", recorded: Any = "") -> str:
+    """Where a run's weights started: "pretrained", "scratch" or "baseline" (scikit-learn).
+
+    `recorded` is what the run logged when it trained (its starting_point param); runs from before that param
+    ask the candidate's declaration, and an imported or retired model is read from its kind.
+    """
+    if isinstance(recorded, str) and recorded:
+        return recorded
     case = _use_case(use_case)
     candidate = next((c for c in case.candidates if c.id == model), None)
     if candidate is not None:
         return candidate.starting_point
-    from core.training.fitters import fitter_for  # here, not at the top: the Strategy page imports this module
-
-    return "scratch" if fitter_for(kind or "keras").uses_accelerator else "baseline"  # an imported or retired model
+    return "baseline" if kind == "sklearn" else "scratch"
 
 
 def to_csv(table: pd.DataFrame) -> str:

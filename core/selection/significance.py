@@ -8,7 +8,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from core.selection.compare import SelectionError
-from core.usecases.recommendation.metrics import rmse
+from core.evaluation.metrics import rmse
 
 EXACT_BELOW = 25  # b + c below this: exact binomial test; otherwise chi-square with continuity correction
 P_FLOOR = 0.001  # smaller p-values are written "p < 0.001": three zeros would read as "impossible"

@@ -183,7 +183,7 @@ def _measured_data(analysis: Analysis, use_case_id: str) -> str:
 def data_text(use_case_id: str, data: Any, lang: str) -> str:
     """A data set as people know it: an upload's file name and size ("credit.csv · 1,000 applicants"), else the
     source's title ("Credit applicants (modeldata)"); never the source id or the stored file's hash."""
-    from core.usecases.registry import USE_CASES
+    from core.contract.registry import USE_CASES
 
     use_case = USE_CASES.get(use_case_id)
     source = next((s for s in use_case.datasets if s.id == data.dataset), None) if use_case else None

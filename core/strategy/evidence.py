@@ -272,13 +272,13 @@ def effective_scores(assessment: Assessment, measured: Mapping[str, Measured]) -
 
 def primary_metrics() -> dict[str, str]:
     """{use case id: primary metric} from the registry (which never imports TensorFlow)."""
-    from core.usecases.registry import USE_CASES
+    from core.contract.registry import USE_CASES
 
     return {use_case_id: use_case.primary_metric for use_case_id, use_case in USE_CASES.items()}
 
 
 def baselines() -> dict[str, str]:
     """{use case id: its declared baseline candidate} from the registry (which never imports TensorFlow)."""
-    from core.usecases.registry import USE_CASES
+    from core.contract.registry import USE_CASES
 
     return {use_case_id: use_case.baseline for use_case_id, use_case in USE_CASES.items()}

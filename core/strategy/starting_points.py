@@ -22,7 +22,7 @@ START_KEYS = {"pretrained": "pretrained.marker", "scratch": "pretrained.from_scr
 def start_of(use_case_id: str, model: str) -> str:
     """"pretrained", "scratch" or "baseline" (Candidate.starting_point) for a run's model; "" for a model the
     registry does not know (an imported one). Reads the registry only: never imports core.training."""
-    from core.usecases.registry import USE_CASES
+    from core.contract.registry import USE_CASES
 
     case = USE_CASES.get(str(use_case_id))
     candidate = next((c for c in case.candidates if c.id == model), None) if case is not None else None
@@ -99,7 +99,7 @@ def _still_improving(needed: int | None, largest: tuple[float, int] | None) -> b
 def starting_point_rows(comparison: Mapping[str, list[StartingPoint]], lang: str = "en",
                         titles: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
     """The comparison as a table a person reads, in `lang`: one row per use case and starting point."""
-    from core.usecases.registry import model_title
+    from core.contract.registry import model_title
 
     def fmt(value: float | None, pattern: str) -> str:
         return pattern.format(value) if value is not None else "-"

@@ -165,7 +165,7 @@ class LearningCurveJob:
 
     @property
     def wants_gpu(self) -> bool:
-        from core.usecases.registry import get_use_case
+        from core.contract.registry import get_use_case
 
         settings = self.settings or get_settings()
         case = get_use_case(self.use_case)

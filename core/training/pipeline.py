@@ -24,7 +24,7 @@ from core.training.adapters import download_weights
 from core.training.epoch_log import EpochLogger
 from core.training.fitters import fitter_for
 from core.training.runner import TrainConfig
-from core.usecases.registry import get_use_case
+from core.contract.registry import get_use_case
 
 EVALUATION_FILE = "evaluation.json"
 DATASET_FILE = "dataset.json"
@@ -177,6 +177,7 @@ def run_training(
         "dataset": spec.dataset,
         "model": spec.candidate,
         "model_kind": candidate.kind,
+        "starting_point": candidate.starting_point,  # selection and the planner group runs by it
         "epochs": config.epochs,
         "batch_size": config.batch_size,
         "learning_rate": config.learning_rate,

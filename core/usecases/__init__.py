@@ -1,1 +1,1 @@
-"""Use cases: one package each (declaration, data, models, adapter), the contract (base.py) and the registry."""
+"""Use cases: one package each (declaration, data, models, adapter); their contract and registry are core/contract."""

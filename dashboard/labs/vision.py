@@ -64,7 +64,7 @@ def render_dataset_overview(dataset: Any, *, upload_name: str = "") -> None:
 @st.cache_data(show_spinner=False)
 def parameter_counts(use_case_id: str, input_shape: tuple[int, ...], num_classes: int) -> dict[str, int]:
     """Trainable size of every candidate for this input shape (builds each model once, never trains)."""
-    from core.usecases.registry import get_use_case
+    from core.contract.registry import get_use_case
 
     counts: dict[str, int] = {}
     features = int(np.prod(input_shape))

@@ -7,7 +7,7 @@ import pytest
 from core.evaluation import catalogue
 from core.evaluation.catalogue import METRICS, format_metric, higher_is_better, is_percent, metric, task_metrics
 from core.i18n import catalog
-from core.usecases.registry import USE_CASES
+from core.contract.registry import USE_CASES
 
 
 @pytest.fixture(scope="module")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
-from core.evaluation.metrics import classification_metrics, confusion_matrix, misclassified, top_k
+from core.evaluation.metrics import classification_metrics, confusion_matrix, mae, misclassified, rmse, top_k
 
 CLASSES = ["cat", "dog", "bird"]
 Y_TRUE = np.array([0, 0, 0, 1, 1, 1, 2, 2])
@@ -133,3 +135,11 @@ def test_evaluation_stores_each_rows_top_probability_and_split_predictions():
     assert stored["confidence"] == [0.7, 0.8, 0.55] and stored["y_pred"] == [0, 1, 0]
     assert split_predictions([1, 1, 0], probabilities) == {"y_true": [1, 1, 0], "y_pred": [0, 1, 0],
                                                             "confidence": [0.7, 0.8, 0.55]}
+
+
+def test_rmse_and_mae_by_hand():
+    # errors 1, -2, 0 -> squares 1, 4, 0 -> mean 5/3
+    assert rmse([3, 2, 5], [4, 0, 5]) == pytest.approx(math.sqrt(5 / 3))
+    assert mae([3, 2, 5], [4, 0, 5]) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="equally long"):
+        rmse([1, 2], [1])

@@ -162,7 +162,7 @@ def test_nothing_is_fetched_on_import_or_when_listing_use_cases(data_dir, monkey
         raise AssertionError("network touched")
 
     monkeypatch.setattr(urllib.request, "urlopen", refuse)
-    from core.usecases.registry import get_use_case
+    from core.contract.registry import get_use_case
 
     vision = get_use_case("vision")
     assert [c.id for c in vision.candidates if c.pretrained] == ["mobilenet_v3_small", "efficientnet_v2_b0"]

@@ -115,3 +115,11 @@ def test_starting_point_marks_pretrained_scratch_and_baseline_candidates():
     assert starting_point("vision", "cnn", "keras") == "scratch"
     assert starting_point("vision", "logreg", "sklearn") == "baseline"
     assert starting_point("vision", "imported", "keras") == "scratch"
+
+
+def test_the_starting_point_a_run_recorded_comes_first_and_retired_models_are_read_from_their_kind():
+    from core.selection.compare import starting_point
+
+    assert starting_point("vision", "cnn", "keras", "pretrained") == "pretrained"  # what the run logged
+    assert starting_point("vision", "retired_forest", "sklearn") == "baseline"
+    assert starting_point("vision", "retired_net", "keras") == "scratch"

@@ -12,8 +12,8 @@ from core.data.dataset import Dataset
 from core.training import pipeline
 from core.training.adapters import ClassificationAdapter, first_rows
 from core.training.pipeline import TrainingSpec, run_training
-from core.usecases import registry
-from core.usecases.base import Candidate, DatasetSource, UseCase
+from core.contract import registry
+from core.contract.usecase import Candidate, DatasetSource, UseCase
 
 
 def _table_dataset(seed: int = 0, **_: object) -> Dataset:

@@ -16,7 +16,7 @@ from core.usecases.vision.pretrained import (BACKBONE_LAYER, build_efficientnet_
                                              parameter_count)
 from core.training.finetune import fit_two_stage, freeze_pretrained, stage_epochs, unfreeze_top  # noqa: E402
 from core.training.runner import TrainConfig  # noqa: E402
-from core.usecases.registry import get_use_case  # noqa: E402
+from core.contract.registry import get_use_case  # noqa: E402
 
 VISION = get_use_case("vision")
 SMALL = VISION.candidate("mobilenet_v3_small")

@@ -68,7 +68,7 @@ def test_a_fraction_outside_zero_to_one_is_refused(fraction):
 
 
 def test_default_candidates_are_one_per_starting_point():
-    from core.usecases.registry import get_use_case
+    from core.contract.registry import get_use_case
 
     nlp = get_use_case("nlp")
     assert lc.default_candidates(nlp, usable=lambda c: True) == ["wordllama", nlp.default_candidate or "fasttext",

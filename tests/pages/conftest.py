@@ -163,7 +163,7 @@ def record_run() -> Callable[..., str]:
                fingerprint: str, kind: str | None = None, source_name: str = "", rows: int | None = None,
                seed: int = 0) -> str:
         from core.tracking.records import TAG_DATASET_ROWS, TAG_FINGERPRINT, TAG_SOURCE_KIND, TAG_SOURCE_NAME
-        from core.usecases.registry import get_use_case
+        from core.contract.registry import get_use_case
         from dashboard.services import get_tracker
 
         tracker = get_tracker()

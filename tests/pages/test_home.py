@@ -11,7 +11,7 @@ import pytest
 import streamlit as st
 
 from core.i18n import translate
-from core.usecases.registry import USE_CASES
+from core.contract.registry import USE_CASES
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,7 +9,7 @@ import pytest
 
 from core.data.dataset import Dataset, split_stratified
 from core.i18n import translate
-from core.usecases.base import Candidate, DatasetSource, UseCase
+from core.contract.usecase import Candidate, DatasetSource, UseCase
 
 LAB = "../pages/lab.py"
 
@@ -39,7 +39,7 @@ TOY = UseCase(
 
 @pytest.fixture
 def toy_use_case(monkeypatch):
-    from core.usecases import registry
+    from core.contract import registry
 
     monkeypatch.setitem(registry.USE_CASES, TOY.id, TOY)
     return TOY

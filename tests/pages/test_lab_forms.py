@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from core.i18n import translate
-from core.usecases.registry import get_use_case
+from core.contract.registry import get_use_case
 
 LAB = "../pages/lab.py"
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 
 from core.i18n import translate
-from core.usecases.registry import USE_CASES
+from core.contract.registry import USE_CASES
 
 LAB = "../pages/lab.py"
 pytestmark = pytest.mark.skipif(USE_CASES["nlp"].status != "available",
-                                reason="the NLP use case is not registered yet (core/usecases/registry.py)")
+                                reason="the NLP use case is not registered yet (core/contract/registry.py)")
 
 
 def _open_nlp(app_test, dataset: str = "en_reviews"):

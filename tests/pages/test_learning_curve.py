@@ -27,7 +27,7 @@ def test_start_a_learning_curve_and_see_how_many_labels_each_model_needs(app_tes
     queue = get_job_queue()
     job = next(job for job in queue.jobs() if job.meta.get("learning_curve") == "vision")
     assert job.meta["models"] == ["logreg"]
-    from core.usecases.registry import get_use_case
+    from core.contract.registry import get_use_case
 
     vision = get_use_case("vision")  # another page's "other jobs" line names it for people
     assert job.title == translate("learning_curve.job_title", "en", use_case=translate(vision.title_key, "en"),
@@ -60,7 +60,7 @@ def test_the_chosen_models_are_named_in_chinese_after_a_language_switch(app_test
     models = at.multiselect(key="lc_models_vision")
     assert models.value == ["cnn", "logreg"]
     # the browser is sent the chosen options' labels in the new language (it keeps its old ones otherwise)
-    from core.usecases.registry import get_use_case
+    from core.contract.registry import get_use_case
 
     vision = get_use_case("vision")
     assert list(models.proto.raw_values) == [

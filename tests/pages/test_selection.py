@@ -122,7 +122,7 @@ def test_benchmark_all_trains_every_candidate_in_the_background(app_test, monkey
     assert not at.exception, [e.value for e in at.exception]
     run_after_jobs(at)
     assert not at.exception, [e.value for e in at.exception]
-    from core.usecases.registry import get_use_case
+    from core.contract.registry import get_use_case
 
     vision = get_use_case("vision")
     assert {(spec.candidate, spec.config.epochs) for spec in asked} == {

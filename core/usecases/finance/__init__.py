@@ -5,7 +5,7 @@ the fixed split), profile, models, adapter and the credit-risk evaluation: metri
 calibration, cost-optimal thresholds), explain and fairness.
 """
 
-from core.usecases.base import Candidate, DatasetSource, UseCase
+from core.contract.usecase import Candidate, DatasetSource, UseCase
 
 USE_CASE = UseCase(
     id="finance",

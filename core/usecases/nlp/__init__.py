@@ -4,7 +4,7 @@ This module is the declaration (light: no TensorFlow). The package holds the res
 (IMDB), tokenise, models, wordllama, baseline (TF-IDF), adapter, serving and explain (occlusion, attention).
 """
 
-from core.usecases.base import Candidate, DatasetSource, FineTune, UseCase
+from core.contract.usecase import Candidate, DatasetSource, FineTune, UseCase
 
 USE_CASE = UseCase(
     id="nlp",

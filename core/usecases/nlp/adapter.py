@@ -30,13 +30,13 @@ class TextClassificationAdapter(ClassificationAdapter):
                 "sequence_length": int(extra.get("sequence_length", 128))}
 
     def build_sklearn(self, candidate: Any, dataset: Dataset, *, seed: int) -> Any:
-        from core.usecases.base import resolve
+        from core.contract.usecase import resolve
 
         return resolve(candidate.builder)(language=dataset.extra.get("language", "en"), random_state=seed,
                                           **candidate.hparams)
 
     def build_keras(self, candidate: Any, dataset: Dataset) -> Any:
-        from core.usecases.base import resolve
+        from core.contract.usecase import resolve
         from core.usecases.nlp.models import make_vectorizer
 
         hparams = dict(candidate.hparams)

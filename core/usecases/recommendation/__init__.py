@@ -4,7 +4,7 @@ This module is the declaration (light: no TensorFlow). The package holds the res
 the split), models, adapter, metrics (ranking) and recommend (scoring a catalogue, explanations, cold start).
 """
 
-from core.usecases.base import Candidate, DatasetSource, UseCase
+from core.contract.usecase import Candidate, DatasetSource, UseCase
 
 USE_CASE = UseCase(
     id="recommendation",

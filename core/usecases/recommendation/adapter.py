@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from core.data.dataset import Dataset
+from core.evaluation.metrics import mae, rmse
 from core.training.adapters import ClassificationAdapter
 from core.usecases.recommendation import metrics as rec_metrics
 from core.usecases.recommendation.data import rated_items
@@ -157,8 +158,8 @@ class RecommendationAdapter(ClassificationAdapter):
         stored = min(len(truth), MAX_STORED_PREDICTIONS)
         evaluation: dict[str, Any] = {
             "task": "rating",
-            "rmse": rec_metrics.rmse(truth, predicted),
-            "mae": rec_metrics.mae(truth, predicted),
+            "rmse": rmse(truth, predicted),
+            "mae": mae(truth, predicted),
             "hit_rate_at_10": ranking["hit_rate"],
             "ndcg_at_10": ranking["ndcg"],
             "coverage_at_10": ranking["coverage"],

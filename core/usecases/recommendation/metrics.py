@@ -1,26 +1,10 @@
-"""Rating and ranking metrics, each checked against hand-worked examples in the tests."""
+"""Ranking metrics, each checked against hand-worked examples in the tests (rating errors: core.evaluation.metrics)."""
 
 from __future__ import annotations
 
 from typing import Iterable
 
 import numpy as np
-
-
-def rmse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
-    """Root mean squared error of predicted ratings."""
-    y_true, y_pred = np.asarray(y_true, np.float64), np.asarray(y_pred, np.float64)
-    if y_true.shape != y_pred.shape or y_true.size == 0:
-        raise ValueError(f"rmse needs two equally long non-empty arrays, got {y_true.shape} and {y_pred.shape}.")
-    return float(np.sqrt(np.mean((y_true - y_pred) ** 2)))
-
-
-def mae(y_true: np.ndarray, y_pred: np.ndarray) -> float:
-    """Mean absolute error of predicted ratings."""
-    y_true, y_pred = np.asarray(y_true, np.float64), np.asarray(y_pred, np.float64)
-    if y_true.shape != y_pred.shape or y_true.size == 0:
-        raise ValueError(f"mae needs two equally long non-empty arrays, got {y_true.shape} and {y_pred.shape}.")
-    return float(np.mean(np.abs(y_true - y_pred)))
 
 
 def _ranks(ranks: Iterable[float], k: int) -> np.ndarray:

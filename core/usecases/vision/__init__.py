@@ -5,7 +5,7 @@ digits, MNIST 5k, Fashion-MNIST), models (Keras MLP/CNN builders), pretrained (I
 and adapter (the generic classification adapter).
 """
 
-from core.usecases.base import Candidate, DatasetSource, FineTune, UseCase
+from core.contract.usecase import Candidate, DatasetSource, FineTune, UseCase
 
 USE_CASE = UseCase(
     id="vision",

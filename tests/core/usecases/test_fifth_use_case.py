@@ -1,7 +1,7 @@
 """A fifth use case is one package, one registry line and its own catalogs: nothing else in the studio changes.
 
 The test writes a toy package, `toyiris` (Fisher's iris, bundled with scikit-learn), under tmp_path, puts it on
-sys.path, registers it with the one line a real package gets in core.usecases.registry.PACKAGES, and trains
+sys.path, registers it with the one line a real package gets in core.contract.registry.PACKAGES, and trains
 both of its candidates through the studio's real pipeline into an embedded SQLite tracker.
 """
 
@@ -15,13 +15,13 @@ import pytest
 
 from core import i18n
 from core.config import get_settings
-from core.usecases import registry
+from core.contract import registry
 
 PACKAGE = {
     "__init__.py": '''
         """Toy use case: iris species from four flower measurements (the declaration; no TensorFlow)."""
 
-        from core.usecases.base import Candidate, DatasetSource, UseCase
+        from core.contract.usecase import Candidate, DatasetSource, UseCase
 
         USE_CASE = UseCase(
             id="toyiris",

@@ -1,7 +1,7 @@
 """The use-case registry names candidates for people in either language."""
 
 from core.i18n import translate
-from core.usecases.registry import USE_CASES, model_title
+from core.contract.registry import USE_CASES, model_title
 
 
 def test_candidates_are_named_not_shown_by_id():

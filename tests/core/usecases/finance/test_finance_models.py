@@ -98,8 +98,8 @@ def test_pipeline_trains_logs_and_reloads_finance_runs(tiny, tmp_path, monkeypat
     from core.training import pipeline
     from core.training.pipeline import TrainingSpec, load_run_model, run_training
     from core.training.runner import TrainConfig
-    from core.usecases import registry
-    from core.usecases.base import DatasetSource
+    from core.contract import registry
+    from core.contract.usecase import DatasetSource
     from core.usecases.finance import USE_CASE
 
     monkeypatch.setenv("STUDIO_DATA_DIR", str(tmp_path))

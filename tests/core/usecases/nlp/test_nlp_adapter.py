@@ -10,7 +10,7 @@ from core.errors import DataError
 from core.training import pipeline
 from core.training.pipeline import TrainingSpec, run_training
 from core.training.runner import TrainConfig
-from core.usecases import registry
+from core.contract import registry
 from core.usecases.nlp import USE_CASE
 from core.usecases.nlp.data import load_text_csv
 

@@ -16,7 +16,7 @@ from core.usecases.nlp import wordllama  # noqa: E402
 from core.usecases.nlp.adapter import ADAPTER  # noqa: E402
 from core.usecases.nlp.data import load_english_reviews  # noqa: E402
 from core.usecases.nlp.models import make_vectorizer  # noqa: E402
-from core.usecases.registry import get_use_case  # noqa: E402
+from core.contract.registry import get_use_case  # noqa: E402
 
 CANDIDATE = get_use_case("nlp").candidate("wordllama")
 

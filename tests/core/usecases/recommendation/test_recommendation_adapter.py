@@ -10,8 +10,8 @@ import pytest
 
 from core.config import get_settings
 from core.errors import DataError
-from core.usecases import registry
-from core.usecases.base import DatasetSource
+from core.contract import registry
+from core.contract.usecase import DatasetSource
 from core.usecases.recommendation import recommend as rec
 from core.usecases.recommendation import USE_CASE
 from core.usecases.recommendation.adapter import ADAPTER, ranking_report

@@ -6,7 +6,7 @@ import importlib
 from pathlib import Path
 from types import ModuleType
 
-from core.usecases.base import UseCase
+from core.contract.usecase import UseCase
 
 # One line per use-case package, in display order. A package declares USE_CASE in its __init__ (light:
 # no TensorFlow) and may ship its own catalogs as i18n/<lang>.yaml. Named as strings, like the builders,
