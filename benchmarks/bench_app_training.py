@@ -94,7 +94,7 @@ def outside_app(use_case_id: str) -> tuple[float, float]:
     os.environ["STUDIO_OFFLINE"] = "1"
     from core.config import get_settings
     from core.tracking.store import tracker_from_settings
-    from core.training.pipeline import TrainingSpec, run_training
+    from core.training.pipeline import run_training, TrainingSpec
     from core.training.runner import TrainConfig
     from core.contract.registry import get_use_case
 

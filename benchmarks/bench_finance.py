@@ -35,7 +35,7 @@ def main() -> None:
 
     from core.config import get_settings
     from core.tracking.store import Tracker
-    from core.training.pipeline import TrainingSpec, run_training
+    from core.training.pipeline import run_training, TrainingSpec
     from core.training.runner import TrainConfig
     from core.contract import registry
     from core.usecases.finance import USE_CASE

@@ -32,6 +32,7 @@ def train_candidate(candidate, dataset, *, epochs: int | None, seed: int = 0) ->
     """Build, fit and evaluate one candidate through the NLP adapter (the path the app takes, minus MLflow)."""
     import keras
 
+    from core.training.pipeline import build_candidate, fit_candidate
     from core.training.runner import TrainConfig
     from core.usecases.nlp.adapter import ADAPTER
 
@@ -40,8 +41,8 @@ def train_candidate(candidate, dataset, *, epochs: int | None, seed: int = 0) ->
                          batch_size=candidate.default_batch_size, learning_rate=candidate.default_learning_rate,
                          early_stopping=candidate.kind == "keras", patience=2, seed=seed)
     started = time.perf_counter()
-    model = ADAPTER.build(candidate, dataset, seed=seed)
-    result = ADAPTER.fit(model, candidate, dataset, config, on_progress=lambda _: None, cancel_event=threading.Event())
+    model = build_candidate(candidate, ADAPTER, dataset, seed=seed)
+    result = fit_candidate(model, candidate, ADAPTER, dataset, config, cancel_event=threading.Event())
     seconds = time.perf_counter() - started  # includes adapting the vocabulary
     evaluation = ADAPTER.evaluate(model, candidate.kind, dataset)
     return {"accuracy": evaluation["accuracy"], "macro_f1": evaluation["macro_f1"], "seconds": seconds,

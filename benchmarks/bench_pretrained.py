@@ -39,6 +39,7 @@ def train(adapter, candidate, dataset, *, epochs: int | None = None, seed: int =
     """Build, fit and evaluate one candidate; plain_fit trains every layer at once (no two stages)."""
     import keras
 
+    from core.training.pipeline import build_candidate, fit_candidate
     from core.training.runner import TrainConfig, fit_keras
 
     keras.utils.set_random_seed(seed)
@@ -49,12 +50,11 @@ def train(adapter, candidate, dataset, *, epochs: int | None = None, seed: int =
     if build_overrides:
         model = candidate.build(dataset.input_shape, dataset.num_classes, **build_overrides)
     else:
-        model = adapter.build(candidate, dataset, seed=seed)
+        model = build_candidate(candidate, adapter, dataset, seed=seed)
     if plain_fit:
         result = fit_keras(model, dataset.x_train, dataset.y_train, dataset.x_val, dataset.y_val, config)
     else:
-        result = adapter.fit(model, candidate, dataset, config, on_progress=lambda _: None,
-                             cancel_event=threading.Event())
+        result = fit_candidate(model, candidate, adapter, dataset, config, cancel_event=threading.Event())
     seconds = time.perf_counter() - started
     evaluation = adapter.evaluate(model, candidate.kind, dataset)
     parameters = int(model.count_params()) if hasattr(model, "count_params") else None

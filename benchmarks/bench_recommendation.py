@@ -61,7 +61,7 @@ def quality() -> None:
                      spec.config.epochs))
         print(f"  done {spec.candidate} in {time.perf_counter() - started:.0f} s", flush=True)
     base = next(row for row in rows if row[0] == "popularity")
-    from core.training.pipeline import load_dataset
+    from core.data.cache import load_dataset
 
     dataset = load_dataset("recommendation", "movielens", seed=0)
     print(f"\nMovieLens 100k (bundled), seed 0; RMSE/MAE on {dataset.sizes['test']:,} random test ratings "

@@ -45,7 +45,7 @@ def plain_fit_seconds(dataset, *, epochs: int, batch_size: int, seed: int) -> fl
 
 def in_app_fit_seconds(queue, tracker, *, epochs: int, batch_size: int, seed: int) -> tuple[float, float]:
     """(fit seconds, test accuracy) of the same CNN trained as the lab trains it: a queued job."""
-    from core.training.pipeline import TrainingSpec, make_training_job
+    from core.training.pipeline import make_training_job, TrainingSpec
 
     from core.training.runner import TrainConfig
 
@@ -60,7 +60,7 @@ def in_app_fit_seconds(queue, tracker, *, epochs: int, batch_size: int, seed: in
 
 def latency_figures() -> None:
     from core.evaluation.serving import measure_latency, serving_function
-    from core.training.pipeline import load_dataset
+    from core.data.cache import load_dataset
     from core.usecases.vision.models import build_cnn
 
     digits = load_dataset("vision", "digits")
@@ -74,7 +74,7 @@ def latency_figures() -> None:
 
 
 def quality_figures(tracker, *, fashion: bool) -> None:
-    from core.training.pipeline import TrainingSpec, run_training
+    from core.training.pipeline import run_training, TrainingSpec
     from core.training.runner import TrainConfig
 
     cases = [("digits", "logreg"), ("digits", "mlp"), ("digits", "cnn"), ("digits", "cnn_regularised"),
@@ -107,7 +107,7 @@ def main() -> None:
     from core.tracking.store import tracker_from_settings
     from core.training.device import configure_device
     from core.training.jobs import JobQueue
-    from core.training.pipeline import load_dataset
+    from core.data.cache import load_dataset
 
     settings = get_settings()
     device = configure_device(settings.device_policy, mixed_precision=settings.mixed_precision)

@@ -67,8 +67,9 @@ def stages(data: bytes, name: str) -> None:
 
     from core.models.baselines import flatten_images
     from core.models.io import save_model
-    from core.training.sklearn_fit import fit_sklearn
     from core.contract.registry import get_use_case
+    from core.training.pipeline import build_candidate
+    from core.training.sklearn_fit import fit_sklearn
     from core.usecases.vision.upload import load_image_zip
 
     dataset = timed("decode", load_image_zip, data=data, name=name)
@@ -77,14 +78,14 @@ def stages(data: bytes, name: str) -> None:
     use_case = get_use_case("vision")
     candidate = use_case.candidate("logreg")
     adapter = use_case.task_adapter()
-    model = adapter.build(candidate, dataset, seed=0)
+    model = build_candidate(candidate, adapter, dataset, seed=0)
     scale, classifier = model.named_steps["scale"], model.named_steps["classifier"]
     rows = timed("scale", lambda: scale.fit_transform(flatten_images(dataset.x_train)))
     probe = type(classifier)(**classifier.get_params())
     timed("solver", probe.fit, rows, dataset.y_train)
     print(f"{'':<12} {int(np.max(probe.n_iter_))} iterations (max_iter {probe.max_iter}, solver {probe.solver}, "
           f"tol {probe.tol})")
-    model = adapter.build(candidate, dataset, seed=0)
+    model = build_candidate(candidate, adapter, dataset, seed=0)
     timed("fit total", fit_sklearn, model, dataset.x_train, dataset.y_train, dataset.x_val, dataset.y_val)
     evaluation = timed("evaluate", adapter.evaluate, model, "sklearn", dataset)
     with tempfile.TemporaryDirectory() as folder:
@@ -97,7 +98,8 @@ def whole_run(path: Path, name: str) -> None:
     import json
 
     from core.tracking.store import tracker_from_settings
-    from core.training.pipeline import UPLOAD_NAME, TrainingSpec, run_training
+    from core.data.cache import UPLOAD_NAME
+    from core.training.pipeline import run_training, TrainingSpec
     from dashboard import services
 
     services._warm_up(0.0)  # what a server has done 3 s after start, before anyone clicks Train

@@ -26,7 +26,7 @@ TEMPLATE_TAG = "bench.template"
 
 
 def _train_templates(tracker: Any) -> None:
-    from core.training.pipeline import TrainingSpec, run_training
+    from core.training.pipeline import run_training, TrainingSpec
 
     for use_case, dataset, candidate in TEMPLATES:
         started = time.perf_counter()

@@ -73,8 +73,8 @@ def delete_run(tracker: Any, identity: Identity, run_id: str, *, log_path: str |
 
 
 def import_model(identity: Identity, *, log_path: str | os.PathLike, **kwargs: Any) -> Any:
-    """core.training.pipeline.import_model_run for a trainer or admin, tagged with and audited as them."""
-    from core.training.pipeline import import_model_run
+    """core.training.saved_runs.import_model_run for a trainer or admin, tagged with and audited as them."""
+    from core.training.saved_runs import import_model_run
 
     authorize(identity, "import")
     outcome = import_model_run(user=identity.user, **kwargs)

@@ -51,7 +51,7 @@ def load_csv_source(use_case: Any, source: Any, seed: int, *, prefix: str, area:
 
 def load_dataset_for_ui(use_case_id: str, source_id: str, seed: int, dataset_kwargs: dict[str, Any]):
     """The dataset, shared in memory with the training jobs (core keeps one copy per process)."""
-    from core.training.pipeline import load_dataset
+    from core.data.cache import load_dataset
 
     with st.spinner(t("lab.loading_data")):
         return load_dataset(use_case_id, source_id, seed=seed, **dataset_kwargs)

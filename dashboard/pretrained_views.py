@@ -159,7 +159,7 @@ def _render_curve_form(use_case: Any, queue: Any, *, busy: bool, uploads: dict[s
 
         data = {"dataset": source_id}
         if source_id.startswith(UPLOADED_SPLIT):  # the same file, seed and settings as the runs compared above
-            from core.training.pipeline import run_data_choice
+            from core.training.saved_runs import run_data_choice
 
             dataset, seed, kwargs = run_data_choice(_tracker(), uploads[source_id[len(UPLOADED_SPLIT):]])
             data = {"dataset": dataset, "seed": seed, "dataset_kwargs": kwargs}

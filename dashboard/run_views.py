@@ -96,7 +96,7 @@ def runs_on_data(runs: pd.DataFrame, data: Any) -> pd.Series:
 
 def _identity(kwargs: dict[str, Any]) -> dict[str, Any]:
     """The dataset settings that name the data (not the upload's display name, not training-only settings)."""
-    from core.training.pipeline import UPLOAD_NAME
+    from core.data.cache import UPLOAD_NAME
 
     return {name: value for name, value in kwargs.items() if name not in (UPLOAD_NAME, *TRAINING_ONLY_KWARGS)}
 
@@ -138,7 +138,7 @@ def evaluation_dataset(tracker: Any, run: Any, evaluation: dict[str, Any], datas
     """The dataset the evaluation indices refer to: the page's one when it matches, else the run's own."""
     if dataset is not None and evaluation.get("dataset_fingerprint") == dataset.fingerprint:
         return dataset
-    from core.training.pipeline import load_run_dataset
+    from core.training.saved_runs import load_run_dataset
 
     try:
         return load_run_dataset(tracker, run.info.run_id, record=run_record(run))
@@ -147,7 +147,7 @@ def evaluation_dataset(tracker: Any, run: Any, evaluation: dict[str, Any], datas
 
 def load_evaluation(tracker: Any, run_id: str) -> dict[str, Any] | None:
     """A run's stored evaluation.json; None when the run has none (failed early, imported, file gone)."""
-    from core.training.pipeline import EVALUATION_FILE
+    from core.tracking.run_files import EVALUATION_FILE
 
     try:
         return tracker.load_dict(run_id, EVALUATION_FILE)
@@ -213,7 +213,7 @@ def completed_run(tracker: Any, run_id: str) -> Any | None:
 @st.cache_resource(max_entries=4, show_spinner=False)
 def run_model(run_id: str) -> Any:
     """A finished run's model, loaded once (safe mode) for inference; never a model that is being trained."""
-    from core.training.pipeline import load_run_model
+    from core.training.saved_runs import load_run_model
     from dashboard.services import get_tracker
 
     return load_run_model(get_tracker(), run_id)

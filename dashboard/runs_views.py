@@ -121,7 +121,7 @@ def render_run_details(tracker: Any, run_id: str) -> None:
     col_eval, col_download, col_delete = st.columns(3)
     if col_eval.button(t("runs.reevaluate"), key="runs_reevaluate", disabled=not completed,
                        help=t("runs.reevaluate_help")):
-        from core.training.pipeline import reevaluate_run
+        from core.training.saved_runs import reevaluate_run
 
         try:
             with st.spinner(t("runs.reevaluating")):

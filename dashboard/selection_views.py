@@ -381,7 +381,7 @@ def _deployment_rows(tracker: Any, run_id: str) -> list[dict]:
     import tempfile
 
     from core.deployment.export import deployment_report
-    from core.training.pipeline import load_run_dataset, load_run_model
+    from core.training.saved_runs import load_run_dataset, load_run_model
 
     dataset = load_run_dataset(tracker, run_id)
     model = load_run_model(tracker, run_id)

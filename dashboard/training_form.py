@@ -54,7 +54,7 @@ def submit_training(queue: Any, use_case_id: str, source_id: str, candidate_id: 
     """
     from dataclasses import asdict
 
-    from core.training.pipeline import TrainingSpec, make_training_job
+    from core.training.pipeline import make_training_job, TrainingSpec
     from dashboard.services import get_tracker
 
     access.require("train")

@@ -22,14 +22,14 @@ def upload_bytes(upload: Any) -> bytes:
 
 def stored_upload_kwargs(upload: Any) -> dict[str, str]:
     """Keep an uploaded zip in the data dir (so its runs can be re-evaluated) and name it for the loader."""
-    from core.training.pipeline import store_upload
+    from core.data.uploads import store_upload
 
     return {"data": str(store_upload(upload_bytes(upload), suffix=".zip")), **upload_name_kwargs(upload)}
 
 
 def upload_name_kwargs(upload: Any) -> dict[str, str]:
     """The upload's original file name as a dataset kwarg: runs record it, so people can tell uploads apart."""
-    from core.training.pipeline import UPLOAD_NAME
+    from core.data.cache import UPLOAD_NAME
 
     name = str(getattr(upload, "name", "") or "")
     return {UPLOAD_NAME: name} if name else {}
@@ -37,7 +37,7 @@ def upload_name_kwargs(upload: Any) -> dict[str, str]:
 
 def upload_name(dataset_kwargs: dict[str, Any]) -> str:
     """The original file name of an upload among dataset kwargs ("" for bundled data)."""
-    from core.training.pipeline import UPLOAD_NAME
+    from core.data.cache import UPLOAD_NAME
 
     return str(dataset_kwargs.get(UPLOAD_NAME) or "")
 

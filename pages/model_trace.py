@@ -29,7 +29,7 @@ ss = st.session_state
 
 def _dataset(run_id: str) -> Any:
     """The dataset (same source, seed and options) the run was trained and tested on."""
-    from core.training.pipeline import load_run_dataset
+    from core.training.saved_runs import load_run_dataset
 
     return load_run_dataset(get_tracker(), run_id)
 

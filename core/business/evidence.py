@@ -13,8 +13,8 @@ import numpy as np
 
 from core.business.payoff import CREDIT, KIND_OF_USE_CASE, RECOMMENDATION
 from core.i18n import StudioError
+from core.tracking.run_files import EVALUATION_FILE
 
-EVALUATION_FILE = "evaluation.json"  # = core.training.pipeline.EVALUATION_FILE, named here to keep training unimported
 PRICED_AGAINST_BASELINE = (CREDIT, RECOMMENDATION)  # payoff kinds whose business case compares with a baseline run
 HIT_RATE = "test_hit_rate_at_10"
 

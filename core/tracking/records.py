@@ -140,3 +140,20 @@ def _fraction(tagged: str | None) -> float:
 def device_tags(device: Any) -> dict[str, str]:
     """Tags that say where a run trained (a core.training.device.DeviceInfo)."""
     return {TAG_DEVICE: device.name, TAG_DEVICE_KIND: device.kind, TAG_MIXED_PRECISION: str(device.mixed_precision)}
+
+
+def dataset_tags(dataset: Any, upload_name: str = "") -> dict[str, str]:
+    """Tags that tell a run's data apart: split fingerprint, title, kind, an upload's file name, example count."""
+    from pathlib import PureWindowsPath
+
+    tags = {TAG_FINGERPRINT: dataset.fingerprint, TAG_DATASET_TITLE: dataset.title,
+            TAG_SOURCE_KIND: dataset.source_kind, TAG_DATASET_ROWS: str(sum(dataset.sizes.values()))}
+    name = str(upload_name or "").strip()
+    if name:
+        tags[TAG_SOURCE_NAME] = PureWindowsPath(name).name  # a browser may send a path (either slash); keep the name
+    return tags
+
+
+def user_tags(user: str | None) -> dict[str, str]:
+    """The tag naming who asked for a run; none (the tracker records the OS user) when nobody signed in."""
+    return {TAG_USER: user} if user else {}

@@ -1,62 +1,58 @@
-"""Task adapters: how a use case builds, fits and evaluates its candidates inside the pipeline.
+"""Task adapters: what differs by task inside the pipeline, in no backend's terms.
 
-The pipeline (core.training.pipeline) owns what every run shares: data loading, device,
-tracking, timing, memory, saving the model, cancel and divergence handling. An adapter owns
-what differs by task. Each use-case package names its adapter in `UseCase.adapter`
-("module:ATTRIBUTE", e.g. core.usecases.vision.adapter:ADAPTER): image classification uses
-ClassificationAdapter as it is; tables, texts or user-item pairs subclass it and override a method or two.
+The pipeline (core.training.pipeline) owns what every run shares: data loading, device, tracking, timing, memory,
+saving the model, cancel and divergence handling. A backend's fitter (core.training.fitters) owns how a Keras
+network or a scikit-learn estimator is built and fitted. An adapter owns what differs by task: the inputs it hands
+every fitter (`inputs`: data, loss, metrics, label set, what builders take), how its curves are named, and its
+evaluation. Each use-case package names its adapter in `UseCase.adapter` ("module:ATTRIBUTE", e.g.
+core.usecases.vision.adapter:ADAPTER): image classification uses ClassificationAdapter as it is; tables, texts or
+user-item pairs subclass it and override a hook or two.
 """
 
 from __future__ import annotations
 
-import threading
 import time
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 import numpy as np
 
 from core.data.dataset import Dataset
-from core.training.fitters import fitter_for
+from core.training.fitters import TaskInputs, fitter_for
+
+if TYPE_CHECKING:
+    from core.contract.usecase import Candidate
 
 
 class ClassificationAdapter:
-    """Image/array classification: build(input_shape, num_classes), sparse cross-entropy, accuracy."""
+    """Image/array classification: builders take (input_shape, num_classes); sparse cross-entropy, accuracy."""
 
-    #: Keras loss the Keras fitter compiles the model with (its metrics: keras_metrics()).
-    loss: Any = "sparse_categorical_crossentropy"
+    #: What training minimises and what each epoch reports beside it (TaskInputs.loss / .metrics).
+    loss: str = "sparse_categorical_crossentropy"
+    metrics_per_epoch: tuple[str, ...] = ("accuracy",)
+    #: How a network built for this task takes raw x (TaskInputs.network_inputs); None: as it is.
+    network_inputs: Callable[[Any, Any], Any] | None = None
 
     def describe(self, dataset: Dataset) -> dict[str, Any]:
         """Run parameters that describe the data's shape (logged with every run)."""
         return {"input_shape": "x".join(str(d) for d in dataset.input_shape), "num_classes": dataset.num_classes}
 
-    def build(self, candidate: Any, dataset: Dataset, *, seed: int) -> Any:
-        """A fresh, uncompiled model (Keras) or an unfitted estimator (scikit-learn): the candidate's fitter
-        calls build_keras or build_sklearn."""
-        return fitter_for(candidate.kind).build(self, candidate, dataset, seed=seed)
+    def inputs(self, candidate: Candidate, dataset: Dataset) -> TaskInputs:
+        """What every backend's fitter builds and fits on: the splits, loss, metrics, labels and builder facts."""
+        return TaskInputs(dataset.x_train, dataset.y_train, dataset.x_val, dataset.y_val,
+                          labels=tuple(dataset.class_names), loss=self.loss, metrics=self.metrics_per_epoch,
+                          builder_args=self.builder_args(dataset), hparams=self.hparams(candidate, dataset),
+                          network_inputs=self.network_inputs)
 
-    def build_keras(self, candidate: Any, dataset: Dataset) -> Any:
-        return candidate.build(dataset.input_shape, dataset.num_classes, **pretrained_weights(candidate))
+    def builder_args(self, dataset: Dataset) -> dict[str, Any]:
+        """The facts a candidate's builder may take by name (image classification: input shape and class count)."""
+        return {"input_shape": dataset.input_shape, "num_classes": dataset.num_classes}
 
-    def build_sklearn(self, candidate: Any, dataset: Dataset, *, seed: int) -> Any:
-        return candidate.build(random_state=seed)
+    def hparams(self, candidate: Candidate, dataset: Dataset) -> Mapping[str, Any]:
+        """The candidate's hyperparameters as its builder takes them (a task may resolve a named one from data)."""
+        return candidate.hparams
 
-    def fit(self, model: Any, candidate: Any, dataset: Dataset, config: Any, *,
-            on_progress: Callable[[Any], None], cancel_event: threading.Event) -> Any:
-        """Fit on the train split (validation on val) and return a core.training.runner.FitResult: the
-        candidate's fitter reads the task's keras_data / keras_metrics or sklearn_history hooks."""
-        return fitter_for(candidate.kind).fit_task(self, model, candidate, dataset, config, on_progress=on_progress,
-                                                   cancel_event=cancel_event)
-
-    def keras_data(self, model: Any, dataset: Dataset) -> tuple[Any, Any, Any, Any]:
-        """(x_train, y_train, x_val, y_val) as the Keras model takes them (arrays: as they are)."""
-        return dataset.x_train, dataset.y_train, dataset.x_val, dataset.y_val
-
-    def keras_metrics(self) -> list[Any]:
-        """Metrics the Keras fitter compiles the model with (built on call: Keras metric objects hold state)."""
-        return ["accuracy"]
-
-    def sklearn_history(self, history: dict[str, list[float]]) -> dict[str, list[float]]:
-        """An estimator's one-epoch curves as this task names them (classification: loss and accuracy as fitted)."""
+    def curves(self, history: dict[str, list[float]]) -> dict[str, list[float]]:
+        """A fit's per-epoch curves as this task names them, whatever the backend (classification: as fitted)."""
         return history
 
     def evaluate(self, model: Any, kind: str, dataset: Dataset, *, latency: bool = True) -> dict[str, Any]:

@@ -1,7 +1,9 @@
-"""One fitter per model backend: what differs between a Keras network and a scikit-learn estimator.
+"""One fitter per model backend, and the backend-neutral inputs every fitter consumes.
 
-A candidate's `kind` ("keras" | "sklearn") picks its fitter once (`fitter_for`); the pipeline and the task
-adapters then ask the fitter (fit, seed, device scope, serving path, throughput) instead of testing the kind.
+Calls go one way: the pipeline asks the use case's task adapter for `TaskInputs` (data, loss, metrics, label
+set, what builders may take), then asks the candidate's fitter to build and fit on them. A fitter never calls
+back into the adapter, and an adapter names no backend. A third backend is one class with the `Fitter`
+methods, added with `register_fitter`, plus candidates that declare its kind.
 Keras and TensorFlow are imported only inside the Keras fitter's methods.
 """
 
@@ -9,26 +11,106 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import inspect
 import threading
-from typing import Any, Callable, ContextManager, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, ContextManager, Mapping, Protocol
 
-from core.training.runner import FitResult, TrainConfig
+from core.training.runner import FitResult, Progress, TrainConfig
+
+if TYPE_CHECKING:
+    from core.contract.usecase import Candidate, FineTune
+    from core.training.device import DeviceInfo
+
+ProgressCallback = Callable[[Progress], None]
+
+
+@dataclass(frozen=True)
+class TaskInputs:
+    """What a task adapter hands any backend, in no backend's terms.
+
+    loss: what training minimises ("sparse_categorical_crossentropy" | "binary_crossentropy" |
+    "mean_squared_error"); metrics: what each epoch reports beside it ("accuracy", "auc", "rmse", "mae").
+    builder_args: the facts a candidate's builder may take by parameter name (input_shape, num_classes,
+    features, texts, num_users...); a builder receives those its signature names. hparams: the candidate's
+    hyperparameters with any the task resolves from the data (recommendation: "genres_year" -> the table).
+    network_inputs: how a network built for this task takes raw x (finance: one tensor per column); None: as is.
+    """
+
+    x_train: Any
+    y_train: Any
+    x_val: Any
+    y_val: Any
+    labels: tuple[str, ...] = ()
+    loss: str = "sparse_categorical_crossentropy"
+    metrics: tuple[str, ...] = ("accuracy",)
+    builder_args: Mapping[str, Any] = field(default_factory=dict)
+    hparams: Mapping[str, Any] = field(default_factory=dict)
+    network_inputs: Callable[[Any, Any], Any] | None = None
+
+
+class Fitter(Protocol):
+    """What the pipeline asks of a model backend (Keras, scikit-learn, ...), chosen by a candidate's `kind`."""
+
+    kind: str
+    one_pass: bool  # fitted once: a run's epochs are 1 whatever was asked (the form hides epoch settings)
+    uses_accelerator: bool  # may train on a GPU (the pipeline configures the device only for these)
+
+    def run_config(self, config: TrainConfig) -> TrainConfig: ...
+
+    def seed(self, seed: int) -> None: ...
+
+    def scope(self, device: DeviceInfo) -> ContextManager[Any]: ...
+
+    def build(self, candidate: Candidate, inputs: TaskInputs, *, seed: int) -> Any: ...
+
+    def fit(self, model: Any, inputs: TaskInputs, config: TrainConfig, *, on_progress: ProgressCallback | None,
+            cancel_event: threading.Event | None, fine_tune: FineTune | None = None) -> FitResult: ...
+
+    def serving(self, model: Any) -> Callable[[Any], Any]: ...
+
+    def throughput(self, model: Any, x: Any) -> float | None: ...
+
+
+def call_builder(candidate: Candidate, inputs: TaskInputs, **extra: Any) -> Any:
+    """The candidate's builder called with the builder_args and `extra` its signature names, and its hparams."""
+    from core.contract.usecase import resolve
+
+    builder = resolve(candidate.builder)
+    named = {name for name, parameter in inspect.signature(builder).parameters.items()
+             if parameter.kind in (parameter.POSITIONAL_OR_KEYWORD, parameter.KEYWORD_ONLY)}
+    hparams = dict(inputs.hparams)
+    offered = {**inputs.builder_args, **extra}
+    return builder(**{name: value for name, value in offered.items() if name in named and name not in hparams},
+                   **hparams)
+
+
+def _keras_metric(name: str) -> Any:
+    """A Keras metric for a neutral metric name (built on call: Keras metric objects hold state)."""
+    import keras
+
+    makers: dict[str, Callable[[], Any]] = {
+        "accuracy": lambda: "accuracy",
+        "auc": lambda: keras.metrics.AUC(name="auc"),
+        "rmse": lambda: keras.metrics.RootMeanSquaredError(name="rmse"),
+        "mae": lambda: keras.metrics.MeanAbsoluteError(name="mae"),
+    }
+    try:
+        return makers[name]()
+    except KeyError:
+        raise ValueError(f"Unknown metric {name!r}; the Keras fitter knows {', '.join(makers)}.") from None
 
 
 class KerasFitter:
     """Keras networks: compiled and fitted epoch by epoch on the chosen device, served through a traced tf.function."""
 
     kind = "keras"
-    one_pass = False  # trains for the configured epochs
+    one_pass = False
     uses_accelerator = True
 
     def run_config(self, config: TrainConfig) -> TrainConfig:
         """The fit settings this backend trains with (Keras: as asked)."""
         return config
-
-    def build(self, adapter: Any, candidate: Any, dataset: Any, *, seed: int) -> Any:
-        """A fresh, uncompiled network from the task adapter (its weights follow the seed set by `seed`)."""
-        return adapter.build_keras(candidate, dataset)
 
     def seed(self, seed: int) -> None:
         """Seed the initial weights (Keras, NumPy and Python random) before the model is built."""
@@ -36,43 +118,54 @@ class KerasFitter:
 
         keras.utils.set_random_seed(seed)
 
-    def scope(self, device: Any) -> ContextManager[Any]:
+    def scope(self, device: DeviceInfo) -> ContextManager[Any]:
         """Place building and fitting on the run's device."""
         from core.training.epoch_log import device_scope
 
         return device_scope(device)
 
-    def fit(self, model: Any, x_train: Any, y_train: Any, x_val: Any, y_val: Any, config: TrainConfig, *,
-            on_progress: Callable[[Any], None] | None, cancel_event: threading.Event | None,
-            loss: Any, metrics: Sequence[Any], fine_tune: Any = None) -> FitResult:
-        """fit_keras, or the two-stage fine-tune (core.training.finetune) for a candidate with a plan."""
+    def build(self, candidate: Candidate, inputs: TaskInputs, *, seed: int) -> Any:
+        """A fresh, uncompiled network (its weights follow the seed set by `seed`), with its pretrained weights."""
+        from core.training.adapters import pretrained_weights
+
+        return call_builder(candidate, inputs, **pretrained_weights(candidate))
+
+    def keras_data(self, model: Any, inputs: TaskInputs) -> tuple[Any, Any, Any, Any]:
+        """(x_train, y_train, x_val, y_val) as the network takes them: x through the task's network_inputs, and a
+        float (n, 1) target for a sigmoid (binary cross-entropy) output."""
+        def x(values: Any) -> Any:
+            return values if inputs.network_inputs is None else inputs.network_inputs(model, values)
+
+        def y(values: Any) -> Any:
+            if inputs.loss == "binary_crossentropy":
+                import numpy as np
+
+                return np.asarray(values, dtype="float32").reshape(-1, 1)
+            return values
+
+        return x(inputs.x_train), y(inputs.y_train), x(inputs.x_val), y(inputs.y_val)
+
+    def fit(self, model: Any, inputs: TaskInputs, config: TrainConfig, *, on_progress: ProgressCallback | None,
+            cancel_event: threading.Event | None, fine_tune: FineTune | None = None) -> FitResult:
+        """fit_keras on the task's inputs, loss and metrics, or the two-stage fine-tune (core.training.finetune)
+        for a candidate with a plan."""
+        from core.training import runner
+
+        x_train, y_train, x_val, y_val = self.keras_data(model, inputs)
+        metrics = [_keras_metric(name) for name in inputs.metrics]
         if fine_tune is not None:
             from core.training.finetune import fit_two_stage
 
             return fit_two_stage(model, x_train, y_train, x_val, y_val, config, on_progress=on_progress,
-                                 cancel_event=cancel_event, loss=loss, metrics=metrics, plan=fine_tune)
-        from core.training.runner import fit_keras
-
-        return fit_keras(model, x_train, y_train, x_val, y_val, config, on_progress=on_progress,
-                         cancel_event=cancel_event, loss=loss, metrics=metrics)
-
-    def fit_task(self, adapter: Any, model: Any, candidate: Any, dataset: Any, config: TrainConfig, *,
-                 on_progress: Callable[[Any], None] | None, cancel_event: threading.Event | None) -> FitResult:
-        """Fit on a task adapter's Keras inputs with its loss and metrics (two stages for a fine-tune plan)."""
-        x_train, y_train, x_val, y_val = adapter.keras_data(model, dataset)
-        return self.fit(model, x_train, y_train, x_val, y_val, config, on_progress=on_progress,
-                        cancel_event=cancel_event, loss=adapter.loss, metrics=adapter.keras_metrics(),
-                        fine_tune=getattr(candidate, "fine_tune", None))
+                                 cancel_event=cancel_event, loss=inputs.loss, metrics=metrics, plan=fine_tune)
+        return runner.fit_keras(model, x_train, y_train, x_val, y_val, config, on_progress=on_progress,
+                                cancel_event=cancel_event, loss=inputs.loss, metrics=metrics)
 
     def serving(self, model: Any) -> Callable[[Any], Any]:
         """The single-sample predict path latency is measured on: a traced tf.function (not model.predict)."""
         from core.evaluation.serving import serving_function
 
         return serving_function(model)
-
-    def row_latency(self, adapter: Any, model: Any, dataset: Any) -> dict[str, float]:
-        """p50/p95 ms of one raw example through the task adapter's Keras serving path."""
-        return adapter.keras_row_latency(model, dataset)
 
     def throughput(self, model: Any, x: Any) -> float | None:
         """Examples per second in batches through the serving function."""
@@ -85,49 +178,32 @@ class SklearnFitter:
     """scikit-learn estimators: one fit on the training split (one "epoch"), served by predict_proba."""
 
     kind = "sklearn"
-    one_pass = True  # fitted once: the run's epochs are 1 whatever was asked
+    one_pass = True
     uses_accelerator = False
 
     def run_config(self, config: TrainConfig) -> TrainConfig:
         return dataclasses.replace(config, epochs=1)
 
-    def build(self, adapter: Any, candidate: Any, dataset: Any, *, seed: int) -> Any:
-        """An unfitted estimator from the task adapter, with random_state=seed."""
-        return adapter.build_sklearn(candidate, dataset, seed=seed)
-
     def seed(self, seed: int) -> None:
         """Nothing to seed globally: estimators take random_state when built."""
 
-    def scope(self, device: Any) -> ContextManager[Any]:
+    def scope(self, device: DeviceInfo) -> ContextManager[Any]:
         return contextlib.nullcontext()
 
-    def fit(self, model: Any, x_train: Any, y_train: Any, x_val: Any, y_val: Any, config: TrainConfig, *,
-            on_progress: Callable[[Any], None] | None, cancel_event: threading.Event | None,
-            loss: Any = None, metrics: Sequence[Any] = (), fine_tune: Any = None) -> FitResult:
-        """fit_sklearn with the run's class weights (loss and metrics are Keras settings: not used)."""
+    def build(self, candidate: Candidate, inputs: TaskInputs, *, seed: int) -> Any:
+        """An unfitted estimator with random_state=seed."""
+        return call_builder(candidate, inputs, random_state=seed)
+
+    def fit(self, model: Any, inputs: TaskInputs, config: TrainConfig, *, on_progress: ProgressCallback | None,
+            cancel_event: threading.Event | None, fine_tune: FineTune | None = None) -> FitResult:
+        """fit_sklearn on the raw splits with the run's class weights (loss and metrics are the estimator's own)."""
         from core.training.sklearn_fit import fit_sklearn
 
-        return fit_sklearn(model, x_train, y_train, x_val, y_val, on_progress=on_progress,
-                           cancel_event=cancel_event, class_weight=config.class_weight)
-
-    def fit_task(self, adapter: Any, model: Any, candidate: Any, dataset: Any, config: TrainConfig, *,
-                 on_progress: Callable[[Any], None] | None, cancel_event: threading.Event | None) -> FitResult:
-        """Fit on the raw splits; the curves (reported and returned) as the task names them (sklearn_history)."""
-
-        def report(progress: Any) -> None:
-            history = adapter.sklearn_history(getattr(progress, "history", None) or {})
-            on_progress(dataclasses.replace(progress, history=history) if history else progress)
-
-        result = self.fit(model, dataset.x_train, dataset.y_train, dataset.x_val, dataset.y_val, config,
-                          on_progress=report if on_progress is not None else None, cancel_event=cancel_event)
-        return dataclasses.replace(result, history=adapter.sklearn_history(result.history))
+        return fit_sklearn(model, inputs.x_train, inputs.y_train, inputs.x_val, inputs.y_val,
+                           on_progress=on_progress, cancel_event=cancel_event, class_weight=config.class_weight)
 
     def serving(self, model: Any) -> Callable[[Any], Any]:
         return model.predict_proba
-
-    def row_latency(self, adapter: Any, model: Any, dataset: Any) -> dict[str, float]:
-        """p50/p95 ms of one raw example through the task adapter's scikit-learn path."""
-        return adapter.sklearn_row_latency(model, dataset)
 
     def throughput(self, model: Any, x: Any) -> float | None:
         """Not measured for estimators (their batch path is the same predict_proba latency measures)."""
@@ -136,10 +212,23 @@ class SklearnFitter:
 
 KERAS = KerasFitter()
 SKLEARN = SklearnFitter()
-FITTERS = {fitter.kind: fitter for fitter in (KERAS, SKLEARN)}
+FITTERS: dict[str, Fitter] = {}
 
 
-def fitter_for(kind: str) -> KerasFitter | SklearnFitter:
+def register_fitter(fitter: Fitter) -> Fitter:
+    """Add a backend: candidates whose kind is `fitter.kind` then build, fit and serve through it."""
+    known = FITTERS.get(fitter.kind)
+    if known is not None and known is not fitter:
+        raise ValueError(f"Model kind {fitter.kind!r} already has a fitter; pick a new kind.")
+    FITTERS[fitter.kind] = fitter
+    return fitter
+
+
+for _fitter in (KERAS, SKLEARN):
+    register_fitter(_fitter)
+
+
+def fitter_for(kind: str) -> Fitter:
     """The fitter of a candidate's (or a logged run's) model kind; ValueError names the known kinds."""
     try:
         return FITTERS[kind]

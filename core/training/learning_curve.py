@@ -105,18 +105,19 @@ class LearningCurveJob:
         return [dataclasses.replace(by_id[cid], user=self.user) for cid in self.candidates]
 
     def __call__(self, context: Any) -> dict[str, Any]:
-        from core.training.pipeline import _with_uploads
+        from core.data.uploads import with_uploads
 
         fractions = sorted({float(f) for f in self.fractions})
         for fraction in fractions:
             subset_size(1, fraction)  # a fraction outside (0, 1] fails before anything trains
         if self.uploads:  # on a worker that cannot read the app's disk: store the file here first
-            return dataclasses.replace(self, uploads={}, dataset_kwargs=_with_uploads(
+            return dataclasses.replace(self, uploads={}, dataset_kwargs=with_uploads(
                 self.dataset_kwargs, self.uploads, self.settings or get_settings()))._points(context, fractions)
         return self._points(context, fractions)
 
     def _points(self, context: Any, fractions: list[float]) -> dict[str, Any]:
-        from core.training.pipeline import load_dataset, run_training
+        from core.data.cache import load_dataset
+        from core.training.pipeline import run_training
 
         specs = self.specs()
         full = load_dataset(self.use_case, self.dataset, seed=self.seed, **self.dataset_kwargs)
@@ -174,10 +175,10 @@ class LearningCurveJob:
 
     def for_remote(self) -> "LearningCurveJob":
         """This job with the app's settings and an uploaded file's bytes, ready to run on another machine."""
-        from core.training.pipeline import _upload_files
+        from core.data.uploads import upload_files
 
         settings = self.settings or get_settings()
-        uploads = {name: path.read_bytes() for name, path in _upload_files(self.dataset_kwargs, settings).items()}
+        uploads = {name: path.read_bytes() for name, path in upload_files(self.dataset_kwargs, settings).items()}
         return dataclasses.replace(self, settings=settings, uploads=uploads)
 
 

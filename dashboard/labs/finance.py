@@ -65,7 +65,7 @@ def render_data(use_case: Any) -> LabData | None:
 
 def _render_upload() -> dict[str, Any] | None:
     """CSV upload, target column and "bad" value; None (with a message) until all three are usable."""
-    from core.training.pipeline import store_upload
+    from core.data.uploads import store_upload
     from core.usecases.finance.data import guess_bad_value, guess_target, read_csv_bytes, target_values
 
     upload = checked_uploader(t("finance.upload"), key="finance_upload", help_key="finance.upload_help",

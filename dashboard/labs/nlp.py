@@ -32,7 +32,7 @@ MEASURED_ZH = {"tfidf_chars": "0.855", "tfidf_words": "0.845", "fast_chars": "0.
 
 def _upload_kwargs(upload: Any) -> dict[str, Any] | None:
     """Store the CSV, let the person name its text and label columns; None until both are chosen."""
-    from core.training.pipeline import store_upload
+    from core.data.uploads import store_upload
     from core.usecases.nlp.data import read_text_csv
 
     data = upload_bytes(upload)
@@ -155,7 +155,7 @@ def _text_of(dataset: Any, index: int) -> str:
 
 def _run_class_names(tracker: Any, run_id: str, dataset: Any) -> list[str]:
     """The class names the run was trained with (an earlier upload may differ from the page's data)."""
-    from core.training.pipeline import DATASET_FILE
+    from core.tracking.run_files import DATASET_FILE
 
     try:
         names = tracker.load_dict(run_id, DATASET_FILE).get("class_names")

@@ -33,7 +33,7 @@ CURVES = (Curve("rmse", "recommendation.rmse_curve", "recommendation.rmse_axis")
 
 def _upload_kwargs(upload: Any) -> dict[str, Any] | None:
     """Store the CSV, read the declared rating scale, validate the file in chunks with a progress bar."""
-    from core.training.pipeline import store_upload
+    from core.data.uploads import store_upload
     from core.usecases.recommendation.data import read_ratings_csv
 
     data = upload_bytes(upload)

@@ -84,10 +84,10 @@ def test_an_admin_deletion_is_logged_with_who_what_when_and_the_run(tmp_path):
 
 
 def test_viewers_cannot_import_models_and_nothing_is_tracked(tmp_path, monkeypatch):
-    import core.training.pipeline as pipeline
+    import core.training.saved_runs as saved_runs
 
     calls = []
-    monkeypatch.setattr(pipeline, "import_model_run", lambda **kwargs: calls.append(kwargs))
+    monkeypatch.setattr(saved_runs, "import_model_run", lambda **kwargs: calls.append(kwargs))
     with pytest.raises(AccessError, match="viewer role, which may not do this \\(import\\)"):
         audit.import_model(VIEWER, log_path=tmp_path / "audit.jsonl", tracker=None, use_case="vision",
                            dataset="digits", model_bytes=b"", filename="m.keras")
@@ -95,7 +95,7 @@ def test_viewers_cannot_import_models_and_nothing_is_tracked(tmp_path, monkeypat
 
 
 def test_an_import_records_the_user_on_the_run_and_in_the_log(tmp_path, monkeypatch):
-    import core.training.pipeline as pipeline
+    import core.training.saved_runs as saved_runs
 
     calls = []
 
@@ -103,7 +103,7 @@ def test_an_import_records_the_user_on_the_run_and_in_the_log(tmp_path, monkeypa
         calls.append(kwargs)
         return SimpleNamespace(run_id="r9")
 
-    monkeypatch.setattr(pipeline, "import_model_run", fake_import)
+    monkeypatch.setattr(saved_runs, "import_model_run", fake_import)
     outcome = audit.import_model(TRAINER, log_path=tmp_path / "audit.jsonl", tracker=None, use_case="vision",
                                  dataset="digits", model_bytes=b"x", filename="cnn.keras")
     assert outcome.run_id == "r9" and calls[0]["user"] == "tom@example.com"

@@ -16,7 +16,7 @@ def tracker(studio_tracker):
 
 
 def _logged(tracker, use_case: str, dataset: str, candidate: str) -> set[str]:
-    from core.training.pipeline import TrainingSpec, run_training
+    from core.training.pipeline import run_training, TrainingSpec
     from core.training.runner import TrainConfig
 
     outcome = run_training(TrainingSpec(use_case, dataset, candidate, TrainConfig(epochs=1, batch_size=256)),

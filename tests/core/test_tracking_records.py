@@ -19,7 +19,7 @@ def tracker(studio_tracker):
 
 @pytest.fixture(scope="module")
 def trained(tracker):
-    from core.training.pipeline import TrainingSpec, run_training
+    from core.training.pipeline import run_training, TrainingSpec
 
     outcome = run_training(TrainingSpec("vision", "digits", "logreg", user="ada@example.com"), tracker=tracker,
                            tags={TAG_EXECUTOR: "ray", TAG_WORKER: "node-1"})
@@ -27,7 +27,7 @@ def trained(tracker):
 
 
 def test_a_trained_run_reads_back_as_a_record(tracker, trained):
-    from core.training.pipeline import load_dataset
+    from core.data.cache import load_dataset
 
     record = tracker.record(trained.run_id)
     tags = tracker.get_run(trained.run_id).data.tags

@@ -1,4 +1,4 @@
-"""The task-adapter seam: a use case's own adapter builds, fits and evaluates inside the shared pipeline."""
+"""The task-adapter seam: a use case's own adapter hands the fitters its inputs and evaluates, inside the pipeline."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ import pytest
 
 from core.config import get_settings
 from core.data.dataset import Dataset
-from core.training import pipeline
+from core.tracking.run_files import EVALUATION_FILE
 from core.training.adapters import ClassificationAdapter, first_rows
-from core.training.pipeline import TrainingSpec, run_training
+from core.training.fitters import TaskInputs
+from core.training.pipeline import run_training, TrainingSpec
 from core.contract import registry
 from core.contract.usecase import Candidate, DatasetSource, UseCase
 
@@ -37,24 +38,21 @@ class RecordingAdapter(ClassificationAdapter):
         self.calls.append("describe")
         return {"columns": ",".join(sorted(dataset.x_train))}
 
-    def build(self, candidate, dataset, *, seed):
-        from sklearn.tree import DecisionTreeClassifier
-
-        self.calls.append("build")
-        return DecisionTreeClassifier(max_depth=8, random_state=seed)
-
-    def fit(self, model, candidate, dataset, config, *, on_progress, cancel_event):
-        from core.training.sklearn_fit import fit_sklearn
-
-        self.calls.append("fit")
+    def inputs(self, candidate, dataset):
+        self.calls.append("inputs")
         stack = lambda x: np.column_stack([x["income"], x["debt"]])  # noqa: E731
-        return fit_sklearn(model, stack(dataset.x_train), dataset.y_train, stack(dataset.x_val), dataset.y_val,
-                           on_progress=on_progress)
+        return TaskInputs(stack(dataset.x_train), dataset.y_train, stack(dataset.x_val), dataset.y_val,
+                          labels=tuple(dataset.class_names), hparams={**candidate.hparams, "max_depth": 8})
+
+    def curves(self, history):
+        self.calls.append("curves")
+        return {**history, "loss_doubled": [2 * value for value in history.get("loss", [])]}
 
     def evaluate(self, model, kind, dataset, *, latency=True):
         self.calls.append("evaluate")
         predicted = model.predict(np.column_stack([dataset.x_test["income"], dataset.x_test["debt"]]))
-        return {"accuracy": float(np.mean(predicted == dataset.y_test)), "rows": len(predicted)}
+        return {"accuracy": float(np.mean(predicted == dataset.y_test)), "rows": len(predicted),
+                "max_depth": model.get_params()["max_depth"], "random_state": model.get_params()["random_state"]}
 
     def metrics(self, evaluation):
         return {"test_accuracy": evaluation["accuracy"], "test_rows": float(evaluation["rows"])}
@@ -90,14 +88,19 @@ def test_pipeline_delegates_build_fit_evaluate_to_the_use_cases_adapter(table_us
 
     tracker = tracker_from_settings(get_settings())
     outcome = run_training(TrainingSpec("table_test", "toy", "tree"), tracker=tracker)
-    assert RECORDING.calls == ["describe", "build", "fit", "evaluate"]
+    # the pipeline asks the adapter for inputs, the scikit-learn fitter builds and fits on them (the tree gets
+    # random_state from the fitter and max_depth from the task's hparams), the adapter names the curves
+    calls = [call for index, call in enumerate(RECORDING.calls) if call != "curves" or RECORDING.calls[index - 1] != "curves"]
+    assert calls == ["describe", "inputs", "curves", "evaluate"]
     assert outcome.status == "completed"
+    assert outcome.history["loss_doubled"] == [2 * outcome.history["loss"][0]]
+    assert outcome.evaluation["max_depth"] == 8 and outcome.evaluation["random_state"] == 0
     assert outcome.metrics["test_rows"] == 100.0
     assert outcome.metrics["test_accuracy"] > 0.9  # a depth-8 tree learns income > debt
     assert outcome.metrics["batch_throughput"] == 1234.0
     run = tracker.get_run(outcome.run_id)
     assert run.data.params["columns"] == "debt,income"
-    assert tracker.load_dict(outcome.run_id, pipeline.EVALUATION_FILE)["rows"] == 100
+    assert tracker.load_dict(outcome.run_id, EVALUATION_FILE)["rows"] == 100
 
 
 def test_image_use_cases_keep_the_default_adapter():

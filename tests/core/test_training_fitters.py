@@ -1,14 +1,15 @@
-"""One fitter per backend: chosen once by kind, each reads the task adapter's hooks for its backend."""
+"""One fitter per backend: chosen once by kind, each builds and fits on the task's backend-neutral inputs."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from core.contract.usecase import Candidate
 from core.data.dataset import Dataset
 from core.training import runner
 from core.training.adapters import ClassificationAdapter
-from core.training.fitters import KERAS, SKLEARN, fitter_for
+from core.training.fitters import FITTERS, KERAS, SKLEARN, TaskInputs, call_builder, fitter_for, register_fitter
 from core.training.runner import TrainConfig
 
 
@@ -20,35 +21,14 @@ def _dataset() -> Dataset:
                    "bundled", "", "")
 
 
-class Candidate:
-    fine_tune = None
+def build_recorded(input_shape, num_classes, *, width=4, random_state=None):
+    """A builder that names some builder facts and not others: it gets exactly those it names."""
+    return {"input_shape": input_shape, "num_classes": num_classes, "width": width, "random_state": random_state}
 
 
-class HookedAdapter(ClassificationAdapter):
-    """Records which backend hooks the fitters call."""
-
-    def __init__(self):
-        self.calls: list[str] = []
-
-    def build_keras(self, candidate, dataset):
-        self.calls.append("build_keras")
-        return "network"
-
-    def build_sklearn(self, candidate, dataset, *, seed):
-        from sklearn.linear_model import LogisticRegression
-
-        self.calls.append(f"build_sklearn:{seed}")
-        return LogisticRegression(random_state=seed)
-
-    def keras_data(self, model, dataset):
-        self.calls.append("keras_data")
-        return dataset.x_train * 2, dataset.y_train, dataset.x_val * 2, dataset.y_val
-
-    def keras_metrics(self):
-        return ["auc-object"]
-
-    def sklearn_history(self, history):
-        return {**history, "doubled_loss": [2 * value for value in history.get("loss", [])]}
+def _candidate(kind: str, **hparams) -> Candidate:
+    return Candidate("recorded", "models.mlp.name", "models.mlp.description", kind, f"{__name__}:build_recorded",
+                     hparams=hparams)
 
 
 def test_the_kind_picks_the_fitter_once_and_unknown_kinds_are_refused():
@@ -61,33 +41,64 @@ def test_the_kind_picks_the_fitter_once_and_unknown_kinds_are_refused():
     assert SKLEARN.throughput(object(), np.zeros((2, 3))) is None
 
 
-def test_each_fitter_builds_through_its_own_adapter_hook():
-    adapter, dataset = HookedAdapter(), _dataset()
-    assert KERAS.build(adapter, Candidate(), dataset, seed=3) == "network"
-    SKLEARN.build(adapter, Candidate(), dataset, seed=3)
-    assert adapter.calls == ["build_keras", "build_sklearn:3"]
+def test_a_third_backend_is_one_registered_fitter_and_a_kind_cannot_be_taken_twice(monkeypatch):
+    class EchoFitter:
+        kind, one_pass, uses_accelerator = "echo", True, False
+
+    monkeypatch.setitem(FITTERS, "echo", None)
+    del FITTERS["echo"]
+    echo = register_fitter(EchoFitter())
+    try:
+        assert fitter_for("echo") is echo
+        with pytest.raises(ValueError, match="Model kind 'keras' already has a fitter; pick a new kind"):
+            register_fitter(EchoFitter.__new__(type("Other", (EchoFitter,), {"kind": "keras"})))
+    finally:
+        FITTERS.pop("echo", None)
 
 
-def test_keras_fit_reads_the_adapters_inputs_loss_and_metrics(monkeypatch):
-    adapter, dataset, seen = HookedAdapter(), _dataset(), {}
+def test_builders_get_the_task_facts_they_name_their_hparams_and_their_backends_extras():
+    inputs = ClassificationAdapter().inputs(_candidate("sklearn", width=9), _dataset())
+    assert inputs.builder_args == {"input_shape": (3,), "num_classes": 2}
+    assert inputs.labels == ("a", "b") and inputs.loss == "sparse_categorical_crossentropy"
+    assert SKLEARN.build(_candidate("sklearn", width=9), inputs, seed=3) == {
+        "input_shape": (3,), "num_classes": 2, "width": 9, "random_state": 3}
+    # the Keras fitter passes no random_state (it seeds globally), and a hparam wins over a task fact
+    keras_candidate = _candidate("keras", num_classes=5)
+    built = call_builder(keras_candidate, ClassificationAdapter().inputs(keras_candidate, _dataset()))
+    assert built == {"input_shape": (3,), "num_classes": 5, "width": 4, "random_state": None}
+
+
+def test_keras_fit_takes_the_tasks_network_inputs_loss_and_metrics_by_name(monkeypatch):
+    dataset, seen = _dataset(), {}
 
     def fake_fit_keras(model, x_train, y_train, x_val, y_val, config, **kwargs):
-        seen.update(x_train=x_train, config=config, **kwargs)
+        seen.update(x_train=x_train, y_train=y_train, config=config, **kwargs)
         return "fitted"
 
     monkeypatch.setattr(runner, "fit_keras", fake_fit_keras)
+    inputs = TaskInputs(dataset.x_train, dataset.y_train, dataset.x_val, dataset.y_val, loss="binary_crossentropy",
+                        metrics=("auc", "accuracy"), network_inputs=lambda model, x: (model, x * 2))
     config = TrainConfig(epochs=2)
-    assert KERAS.fit_task(adapter, "network", Candidate(), dataset, config, on_progress=None,
-                          cancel_event=None) == "fitted"
-    np.testing.assert_allclose(seen["x_train"], dataset.x_train * 2)
-    assert seen["config"] is config and seen["loss"] == adapter.loss and seen["metrics"] == ["auc-object"]
+    assert KERAS.fit("network", inputs, config, on_progress=None, cancel_event=None) == "fitted"
+    model, doubled = seen["x_train"]
+    assert model == "network"
+    np.testing.assert_allclose(doubled, dataset.x_train * 2)
+    # a sigmoid output takes a float (n, 1) target
+    assert seen["y_train"].shape == (40, 1) and seen["y_train"].dtype == np.float32
+    assert seen["config"] is config and seen["loss"] == "binary_crossentropy"
+    assert seen["metrics"][0].name == "auc" and seen["metrics"][1] == "accuracy"
+    with pytest.raises(ValueError, match="Unknown metric 'f2'; the Keras fitter knows accuracy, auc, rmse, mae"):
+        KERAS.fit("network", TaskInputs(dataset.x_train, dataset.y_train, dataset.x_val, dataset.y_val,
+                                        metrics=("f2",)), config, on_progress=None, cancel_event=None)
 
 
-def test_sklearn_fit_reports_and_returns_the_tasks_curve_names():
-    adapter, dataset, reports = HookedAdapter(), _dataset(), []
-    model = SKLEARN.build(adapter, Candidate(), dataset, seed=0)
-    result = SKLEARN.fit_task(adapter, model, Candidate(), dataset, TrainConfig(class_weight="balanced"),
-                              on_progress=reports.append, cancel_event=None)
+def test_sklearn_fit_is_one_pass_on_the_raw_splits_with_the_runs_class_weights():
+    from sklearn.linear_model import LogisticRegression
+
+    dataset, reports = _dataset(), []
+    inputs = ClassificationAdapter().inputs(_candidate("sklearn"), dataset)
+    model = LogisticRegression(random_state=0)
+    result = SKLEARN.fit(model, inputs, TrainConfig(class_weight="balanced"), on_progress=reports.append,
+                         cancel_event=None)
     assert result.epochs_run == 1 and model.class_weight == "balanced"
-    assert result.history["doubled_loss"] == [2 * result.history["loss"][0]]
-    assert reports[-1].history["doubled_loss"] == result.history["doubled_loss"]
+    assert reports and reports[-1].history["loss"] == result.history["loss"]

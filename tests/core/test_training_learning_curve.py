@@ -87,7 +87,7 @@ def curve(tracker):
 
 
 def test_curve_trains_each_point_on_its_subset_and_the_same_test_split(tracker, curve):
-    from core.training.pipeline import load_dataset
+    from core.data.cache import load_dataset
 
     job, result, progress = curve
     full = load_dataset("vision", "digits", seed=0)

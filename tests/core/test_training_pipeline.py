@@ -11,7 +11,10 @@ import pytest
 from core.config import get_settings
 from core.errors import ModelLoadError, TrainingError
 from core.training import pipeline
-from core.training.pipeline import TrainingSpec, import_model_run, reevaluate_run, run_training
+from core.data.cache import UPLOAD_NAME, load_dataset
+from core.data.uploads import store_upload
+from core.training.pipeline import run_training, TrainingSpec
+from core.training.saved_runs import import_model_run, reevaluate_run
 from core.training.runner import TrainConfig
 
 
@@ -83,7 +86,7 @@ def test_reloaded_model_evaluates_to_the_stored_accuracy(tracker, cnn_outcome):
 
 
 def test_a_run_that_diverges_to_nan_is_stopped_and_marked(tracker, monkeypatch):
-    digits = pipeline.load_dataset("vision", "digits")
+    digits = load_dataset("vision", "digits")
     poisoned = digits.x_train.copy()
     poisoned[0, 0, 0, 0] = np.nan  # one NaN pixel makes the loss NaN in the first epoch
     broken = dataclasses.replace(digits, x_train=poisoned)
@@ -156,8 +159,8 @@ def test_an_upload_run_records_the_original_file_name_and_row_count(tracker, tmp
     frame = pd.DataFrame({"income": income, "age": rng.integers(20, 70, 240),
                           "Status": np.where(income + rng.normal(0, 10, 240) < 45, "bad", "good")})
     frame.loc[3, "Status"] = None  # a row without a target is left out: 239 rows are used
-    path = pipeline.store_upload(frame.to_csv(index=False).encode(), suffix=".csv")
-    kwargs = {"path": str(path), "target": "Status", "bad_value": "bad", pipeline.UPLOAD_NAME: "C:\\data\\german.csv"}
+    path = store_upload(frame.to_csv(index=False).encode(), suffix=".csv")
+    kwargs = {"path": str(path), "target": "Status", "bad_value": "bad", UPLOAD_NAME: "C:\\data\\german.csv"}
     outcome = run_training(TrainingSpec("finance", "upload_csv", "scorecard", dataset_kwargs=kwargs), tracker=tracker)
 
     tags = tracker.get_run(outcome.run_id).data.tags
@@ -167,7 +170,7 @@ def test_an_upload_run_records_the_original_file_name_and_row_count(tracker, tmp
     assert row["source_name"] == "german.csv" and row["dataset_rows"] == 239
     assert path.name != "german.csv" and path.stem in tags["studio.dataset_title"]  # the file itself is a hash
     # the name only describes the data: the same file under another name is the same dataset and split
-    renamed = pipeline.load_dataset("finance", "upload_csv", **{**kwargs, pipeline.UPLOAD_NAME: "other.csv"})
+    renamed = load_dataset("finance", "upload_csv", **{**kwargs, UPLOAD_NAME: "other.csv"})
     assert renamed.fingerprint == tags["studio.dataset_fingerprint"]
     assert reevaluate_run(tracker, outcome.run_id)["same_data"] is True
 

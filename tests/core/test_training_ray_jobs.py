@@ -32,8 +32,9 @@ from core.errors import AccessError, TrainingError
 from core.tracking.store import Tracker
 from core.training.executors import job_queue_from_settings
 from core.training.jobs import SERVER, JobQueue, LocalExecutor
-from core.training.pipeline import (TrainingSpec, load_run_dataset, make_training_job, reevaluate_run,
-                                    store_upload)
+from core.data.uploads import store_upload
+from core.training.pipeline import make_training_job, TrainingSpec
+from core.training.saved_runs import load_run_dataset, reevaluate_run
 from core.training.runner import TrainConfig
 
 ray_jobs = pytest.importorskip("core.training.ray_jobs", reason="ray is not installed (requirements-team.txt)")
@@ -225,7 +226,7 @@ SUBMIT_AND_EXIT = textwrap.dedent("""
     import sys
     from core.config import load_settings
     from core.tracking.store import Tracker
-    from core.training.pipeline import TrainingSpec, make_training_job
+    from core.training.pipeline import make_training_job, TrainingSpec
     from core.training.ray_jobs import RayJobQueue
     from core.training.runner import TrainConfig
 

@@ -9,7 +9,7 @@ PAGE = "../pages/selection.py"
 
 def test_start_a_learning_curve_and_see_how_many_labels_each_model_needs(app_test):
     at = app_test(timeout=120)
-    from core.training.pipeline import TrainingSpec, run_training
+    from core.training.pipeline import run_training, TrainingSpec
     from dashboard.services import get_job_queue, get_tracker
 
     run_training(TrainingSpec("vision", "digits", "logreg"), tracker=get_tracker())  # a split to compare on
@@ -75,16 +75,17 @@ def test_a_learning_curve_on_an_uploaded_file_the_page_compares_names_that_file(
 
     at = app_test(timeout=120)
     at.run()
-    from core.training import pipeline
-    from core.training.pipeline import TrainingSpec, run_training
+    from core.data.cache import UPLOAD_NAME
+    from core.data.uploads import store_upload
+    from core.training.pipeline import run_training, TrainingSpec
     from dashboard.services import get_job_queue, get_tracker
 
     rng = np.random.default_rng(0)
     income = rng.normal(50, 15, 400).round(1)
     frame = pd.DataFrame({"income": income, "age": rng.integers(20, 70, 400),
                           "Status": np.where(income + rng.normal(0, 10, 400) < 45, "bad", "good")})
-    path = pipeline.store_upload(frame.to_csv(index=False).encode(), suffix=".csv")
-    kwargs = {"path": str(path), "target": "Status", "bad_value": "bad", pipeline.UPLOAD_NAME: "branch-loans.csv"}
+    path = store_upload(frame.to_csv(index=False).encode(), suffix=".csv")
+    kwargs = {"path": str(path), "target": "Status", "bad_value": "bad", UPLOAD_NAME: "branch-loans.csv"}
     outcome = run_training(TrainingSpec("finance", "upload_csv", "scorecard", dataset_kwargs=kwargs),
                            tracker=get_tracker())
     fingerprint = get_tracker().record(outcome.run_id).fingerprint

@@ -10,7 +10,7 @@ CNN_LAYERS = 14  # build_cnn's default layers after the input
 
 def _train(candidate: str) -> str:
     """Train a one-epoch run in the test's data dir (call after app_test() has set it)."""
-    from core.training.pipeline import TrainingSpec, run_training
+    from core.training.pipeline import run_training, TrainingSpec
     from core.training.runner import TrainConfig
     from dashboard.services import get_tracker
 

@@ -28,7 +28,8 @@ CREDIT, CENSUS = _csv(120, 3, seed=0), _csv(160, 4, seed=1)
 
 def _dataset(content: bytes):
     """The dataset the lab loads for this file (target Status, bad value 'bad', seed 0)."""
-    from core.training.pipeline import load_dataset, store_upload
+    from core.data.cache import load_dataset
+    from core.data.uploads import store_upload
 
     return load_dataset("finance", "upload_csv", seed=0, path=str(store_upload(content, suffix=".csv")),
                         target="Status", bad_value="bad")
@@ -36,7 +37,7 @@ def _dataset(content: bytes):
 
 def _record(record_run, dataset, name: str, model: str, auc: float) -> str:
     """A finished credit run on `dataset` with ROC-AUC `auc` and a stored evaluation of its test rows."""
-    from core.training.pipeline import EVALUATION_FILE
+    from core.tracking.run_files import EVALUATION_FILE
     from core.usecases.finance.metrics import binary_report
     from dashboard.services import get_tracker
 

@@ -28,7 +28,7 @@ def trained_data(tmp_path_factory, seed_tracking_db):
     """
     from core.config import load_settings
     from core.tracking.store import tracker_from_settings
-    from core.training.pipeline import TrainingSpec, run_training
+    from core.training.pipeline import run_training, TrainingSpec
     from core.training.runner import TrainConfig
 
     data_dir = tmp_path_factory.mktemp("trained-selection")
@@ -134,7 +134,7 @@ def test_benchmark_all_trains_every_candidate_in_the_background(app_test, monkey
 @pytest.mark.slow
 def test_credit_risk_is_compared_on_auc_in_its_own_unit_without_a_misplaced_mcnemar(app_test):
     at = app_test(timeout=120)
-    from core.training.pipeline import TrainingSpec, run_training
+    from core.training.pipeline import run_training, TrainingSpec
     from dashboard.services import get_tracker
 
     tracker = get_tracker()
@@ -167,7 +167,7 @@ def test_rating_models_learning_curves_name_their_squared_error_loss(app_test):
     import json
 
     at = app_test(timeout=120)
-    from core.training.pipeline import TrainingSpec, run_training
+    from core.training.pipeline import run_training, TrainingSpec
     from dashboard.services import get_tracker
 
     for candidate in ("popularity", "bias"):

@@ -9,7 +9,7 @@ PAGE = "../pages/strategy.py"
 
 def test_strategy_page_shows_pretrained_vs_scratch_vs_baseline(app_test, switch_language):
     at = app_test(timeout=120)
-    from core.training.pipeline import TrainingSpec, run_training
+    from core.training.pipeline import run_training, TrainingSpec
     from core.training.runner import TrainConfig
     from dashboard.services import get_tracker
 

@@ -9,7 +9,6 @@ import numpy as np
 
 from core.data.dataset import Dataset
 from core.training.adapters import ClassificationAdapter
-from core.training.fitters import fitter_for
 
 EXAMPLE_BACKGROUND = 40
 
@@ -29,6 +28,25 @@ def row(x: dict[str, np.ndarray], index: int) -> dict[str, np.ndarray]:
     return {key: np.asarray(values)[index:index + 1] for key, values in x.items()}
 
 
+def row_latency(model: Any, dataset: Dataset) -> dict[str, float]:
+    """p50/p95 ms of one raw applicant row: through the compiled serving function (a network) or predict_proba."""
+    from core.evaluation.serving import measure_latency
+    from core.usecases.finance.models import columns_frame, is_keras, keras_inputs, serving_function
+
+    if is_keras(model):
+        serve, fed = serving_function(model), keras_inputs(model, row(dataset.x_test, 0))
+        stats = measure_latency(lambda _: serve(fed), np.zeros((1, 1), np.float32), warmup=10, repeats=100)
+        return {"p50_ms": stats["p50_ms"], "p95_ms": stats["p95_ms"]}
+    from threadpoolctl import threadpool_limits
+
+    frame = columns_frame(row(dataset.x_test, 0))
+    # One row needs no thread pool; OpenMP workers (boosting) only add hand-off time on busy cores.
+    with threadpool_limits(limits=1):
+        stats = measure_latency(lambda _: model.predict_proba(frame), np.zeros((1, 1), np.float32),
+                                warmup=5, repeats=50)
+    return {"p50_ms": stats["p50_ms"], "p95_ms": stats["p95_ms"]}
+
+
 class CreditRiskAdapter(ClassificationAdapter):
     """Binary credit risk on a dict of raw columns (class 1 = bad); Keras models output sigmoid P(bad)."""
 
@@ -42,24 +60,17 @@ class CreditRiskAdapter(ClassificationAdapter):
                 "bad_rate": round(float(dataset.extra.get("bad_rate", np.mean(dataset.y_train))), 4),
                 "balance": dataset.extra.get("balance", "none"), "num_classes": 2}
 
-    def build_keras(self, candidate: Any, dataset: Dataset) -> Any:
-        return candidate.build(dataset.extra["features"], dataset.x_train)
+    metrics_per_epoch = ("auc",)
 
-    def build_sklearn(self, candidate: Any, dataset: Dataset, *, seed: int) -> Any:
-        return candidate.build(dataset.extra["features"], random_state=seed)
+    def builder_args(self, dataset: Dataset) -> dict[str, Any]:
+        """Credit models take the column descriptions; networks also the training rows (to adapt their encoders)."""
+        return {"features": dataset.extra["features"], "x_train": dataset.x_train}
 
-    def keras_data(self, model: Any, dataset: Dataset) -> tuple[Any, Any, Any, Any]:
-        """The model's named inputs and a float (n, 1) target for its sigmoid output."""
+    def network_inputs(self, model: Any, x: Any) -> Any:
+        """The network's named inputs: one float32 or string tensor per raw column."""
         from core.usecases.finance.models import keras_inputs
 
-        y_train = np.asarray(dataset.y_train, dtype="float32").reshape(-1, 1)
-        y_val = np.asarray(dataset.y_val, dtype="float32").reshape(-1, 1)
-        return keras_inputs(model, dataset.x_train), y_train, keras_inputs(model, dataset.x_val), y_val
-
-    def keras_metrics(self) -> list[Any]:
-        import keras
-
-        return [keras.metrics.AUC(name="auc")]
+        return keras_inputs(model, x)
 
     def evaluate(self, model: Any, kind: str, dataset: Dataset, *, latency: bool = True) -> dict[str, Any]:
         from core.usecases.finance.explain import (background_sample, background_size, permutation_importance,
@@ -96,31 +107,8 @@ class CreditRiskAdapter(ClassificationAdapter):
             evaluation["validation"] = {"y_true": [int(v) for v in dataset.y_val],
                                         "scores": [round(float(v), 6) for v in predict_bad(model, dataset.x_val)]}
         if latency:
-            evaluation.update(fitter_for(kind).row_latency(self, model, dataset))
+            evaluation.update(row_latency(model, dataset))
         return evaluation
-
-    def keras_row_latency(self, model: Any, dataset: Dataset) -> dict[str, float]:
-        """p50/p95 ms of one raw applicant row through the compiled serving function."""
-        from core.evaluation.serving import measure_latency
-        from core.usecases.finance.models import keras_inputs, serving_function
-
-        serve, fed = serving_function(model), keras_inputs(model, row(dataset.x_test, 0))
-        stats = measure_latency(lambda _: serve(fed), np.zeros((1, 1), np.float32), warmup=10, repeats=100)
-        return {"p50_ms": stats["p50_ms"], "p95_ms": stats["p95_ms"]}
-
-    def sklearn_row_latency(self, model: Any, dataset: Dataset) -> dict[str, float]:
-        """p50/p95 ms of one raw applicant row through predict_proba."""
-        from threadpoolctl import threadpool_limits
-
-        from core.evaluation.serving import measure_latency
-        from core.usecases.finance.models import columns_frame
-
-        frame = columns_frame(row(dataset.x_test, 0))
-        # One row needs no thread pool; OpenMP workers (boosting) only add hand-off time on busy cores.
-        with threadpool_limits(limits=1):
-            stats = measure_latency(lambda _: model.predict_proba(frame), np.zeros((1, 1), np.float32),
-                                    warmup=5, repeats=50)
-        return {"p50_ms": stats["p50_ms"], "p95_ms": stats["p95_ms"]}
 
     def metrics(self, evaluation: dict[str, Any]) -> dict[str, float]:
         metrics = {"test_roc_auc": float(evaluation["roc_auc"]), "test_gini": float(evaluation["gini"]),

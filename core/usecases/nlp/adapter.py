@@ -10,7 +10,6 @@ from typing import Any
 from core.data.dataset import Dataset
 from core.training.adapters import ClassificationAdapter
 
-VECTORIZER_PARAMS = ("max_tokens", "ngrams", "sequence_length")
 MISTAKE_TEXT_CHARS = 600
 
 
@@ -29,32 +28,16 @@ class TextClassificationAdapter(ClassificationAdapter):
                 "token_split": extra.get("split", "whitespace"),
                 "sequence_length": int(extra.get("sequence_length", 128))}
 
-    def build_sklearn(self, candidate: Any, dataset: Dataset, *, seed: int) -> Any:
-        from core.contract.usecase import resolve
+    def builder_args(self, dataset: Dataset) -> dict[str, Any]:
+        """Text models take the training texts (a network adapts its vocabulary on them), the language, how the
+        language splits into tokens and the typical text length."""
+        extra = dataset.extra
+        return {"texts": dataset.x_train, "num_classes": dataset.num_classes, "language": extra.get("language", "en"),
+                "split": extra.get("split", "whitespace"), "text_length": int(extra.get("sequence_length", 128))}
 
-        return resolve(candidate.builder)(language=dataset.extra.get("language", "en"), random_state=seed,
-                                          **candidate.hparams)
-
-    def build_keras(self, candidate: Any, dataset: Dataset) -> Any:
-        from core.contract.usecase import resolve
-        from core.usecases.nlp.models import make_vectorizer
-
-        hparams = dict(candidate.hparams)
-        language = dataset.extra.get("language", "en")
-
-        vector_params = {name: hparams.pop(name) for name in VECTORIZER_PARAMS if name in hparams}
-        # With n-grams the ids are all unigrams, then all bigrams...: room for each.
-        vector_params.setdefault("sequence_length",
-                                 int(dataset.extra.get("sequence_length", 128)) * int(vector_params.get("ngrams") or 1))
-        if language == "zh" and "max_tokens" not in vector_params:
-            vector_params["max_tokens"] = 8000 if not vector_params.get("ngrams") else 20_000
-        vectorizer = make_vectorizer(list(dataset.x_train), split=dataset.extra.get("split", "whitespace"),
-                                     **vector_params)
-        return resolve(candidate.builder)(vectorizer, dataset.num_classes, **hparams)
-
-    def keras_data(self, model: Any, dataset: Dataset) -> tuple[Any, Any, Any, Any]:
-        """Raw strings as a tf.string tensor: the model tokenises inside its graph."""
-        return _tensor(dataset.x_train), dataset.y_train, _tensor(dataset.x_val), dataset.y_val
+    def network_inputs(self, model: Any, x: Any) -> Any:
+        """Raw strings as a tf.string tensor: the network tokenises inside its graph."""
+        return _tensor(x)
 
     def evaluate(self, model: Any, kind: str, dataset: Dataset, *, latency: bool = True) -> dict[str, Any]:
         from core.evaluation.metrics import classification_evaluation

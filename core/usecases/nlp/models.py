@@ -8,7 +8,7 @@ operations), and its attention layer is named so explanations can read its score
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import keras
 import numpy as np
@@ -34,6 +34,27 @@ def make_vectorizer(texts: Sequence[str], *, split: str = "whitespace", max_toke
                                            output_sequence_length=int(sequence_length), name=VECTORIZER_NAME)
     layer.adapt(tf.data.Dataset.from_tensor_slices(tf.constant(list(texts), dtype=tf.string)).batch(512))
     return layer
+
+
+VECTORIZER_PARAMS = ("max_tokens", "ngrams", "sequence_length")  # a candidate's hparams that shape its vectorizer
+
+
+def on_texts(build: Callable[..., keras.Model]) -> Callable[..., keras.Model]:
+    """A text network's builder as a candidate declares it: from the training texts, adapt the vectorizer the
+    candidate's hparams describe (max_tokens, ngrams, sequence_length), then build the network on it."""
+
+    def build_on_texts(texts: Sequence[str], num_classes: int, *, language: str = "en", split: str = "whitespace",
+                       text_length: int = 128, **hparams: Any) -> keras.Model:
+        vector_params = {name: hparams.pop(name) for name in VECTORIZER_PARAMS if name in hparams}
+        # With n-grams the ids are all unigrams, then all bigrams...: room for each.
+        vector_params.setdefault("sequence_length", int(text_length) * int(vector_params.get("ngrams") or 1))
+        if language == "zh" and "max_tokens" not in vector_params:
+            vector_params["max_tokens"] = 8000 if not vector_params.get("ngrams") else 20_000
+        return build(make_vectorizer(list(texts), split=split, **vector_params), num_classes, **hparams)
+
+    build_on_texts.__name__ = build_on_texts.__qualname__ = f"{build.__name__}_on_texts"
+    build_on_texts.__doc__ = f"{build.__name__} on a vectorizer adapted on the training texts (see on_texts)."
+    return build_on_texts
 
 
 def _text_input() -> keras.KerasTensor:
@@ -150,3 +171,9 @@ def vectorizer_of(model: keras.Model) -> keras.layers.TextVectorization | None:
 
 
 KERAS_BUILDERS = {"fasttext": build_fasttext, "cnn": build_cnn, "bigru": build_bigru, "transformer": build_transformer}
+
+
+fasttext_on_texts = on_texts(build_fasttext)
+cnn_on_texts = on_texts(build_cnn)
+bigru_on_texts = on_texts(build_bigru)
+transformer_on_texts = on_texts(build_transformer)

@@ -23,7 +23,7 @@ from typing import Sequence
 import keras
 import numpy as np
 
-from core.usecases.nlp.models import _head, _masked_mean, _text_input
+from core.usecases.nlp.models import _head, _masked_mean, _text_input, on_texts
 
 EMBEDDING_LAYER = "token_embedding"
 WEIGHTS_FILE = "weights/l2_supercat_256.safetensors"
@@ -97,3 +97,6 @@ def build_wordllama(vectorizer: keras.layers.TextVectorization, num_classes: int
     model = keras.Model(text, _head(x, num_classes, dropout), name="wordllama")
     embedding.set_weights([matrix])
     return model
+
+
+wordllama_on_texts = on_texts(build_wordllama)

@@ -126,23 +126,24 @@ class RecommendationAdapter(ClassificationAdapter):
                 "rank_users": int(min(len(extra["rank_users"]), MAX_RANK_USERS)),
                 "protocol": "rmse: random 80/20 (val 10% of 80); ranking: leave-last-out, unrated items"}
 
-    def build_keras(self, candidate: Any, dataset: Dataset) -> Any:
+    metrics_per_epoch = ("rmse", "mae")
+
+    def builder_args(self, dataset: Dataset) -> dict[str, Any]:
+        """Rating models take the id ranges; networks start their bias at the training mean rating."""
         extra = dataset.extra
-        overrides: dict[str, Any] = {"global_mean": float(np.mean(dataset.y_train))}
-        if candidate.hparams.get("item_features") == SIDE_FEATURES:
-            overrides["item_features"] = side_features(dataset)
-        return candidate.build(extra["num_users"], extra["num_items"], **overrides)
+        return {"num_users": extra["num_users"], "num_items": extra["num_items"],
+                "global_mean": float(np.mean(dataset.y_train))}
 
-    def build_sklearn(self, candidate: Any, dataset: Dataset, *, seed: int) -> Any:
-        return candidate.build(dataset.extra["num_users"], dataset.extra["num_items"], random_state=seed)
+    def hparams(self, candidate: Any, dataset: Dataset) -> dict[str, Any]:
+        """item_features="genres_year" names the dataset's side information: the builder gets the table."""
+        hparams = dict(candidate.hparams)
+        if hparams.get("item_features") == SIDE_FEATURES:
+            hparams["item_features"] = side_features(dataset)
+        return hparams
 
-    def keras_metrics(self) -> list[Any]:
-        import keras
-
-        return [keras.metrics.RootMeanSquaredError(name="rmse"), keras.metrics.MeanAbsoluteError(name="mae")]
-
-    def sklearn_history(self, history: dict[str, list[float]]) -> dict[str, list[float]]:
-        """Baselines report MSE as loss; add rmse/val_rmse so every candidate has the same curve names."""
+    def curves(self, history: dict[str, list[float]]) -> dict[str, list[float]]:
+        """Baselines report MSE as loss; add rmse/val_rmse where a fit has none, so every candidate has the same
+        curve names (a network reports its own)."""
         return _add_rmse(history)
 
     def evaluate(self, model: Any, kind: str, dataset: Dataset, *, latency: bool = True) -> dict[str, Any]:
@@ -206,10 +207,10 @@ class RecommendationAdapter(ClassificationAdapter):
 
 
 def _add_rmse(history: dict[str, list[float]]) -> dict[str, list[float]]:
-    """Baselines report MSE as loss; add rmse/val_rmse so every candidate has the same curve names."""
+    """rmse/val_rmse as the square root of an MSE loss, where the history has none of its own."""
     history = dict(history)
     for prefix in ("", "val_"):
-        if history.get(f"{prefix}loss"):
+        if history.get(f"{prefix}loss") and f"{prefix}rmse" not in history:
             history[f"{prefix}rmse"] = [float(np.sqrt(v)) for v in history[f"{prefix}loss"]]
     return history
 

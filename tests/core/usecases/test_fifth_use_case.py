@@ -147,7 +147,8 @@ def test_both_candidates_train_through_the_real_pipeline(toyiris):
     from sklearn.linear_model import LogisticRegression
 
     from core.tracking.store import tracker_from_settings
-    from core.training.pipeline import TrainingSpec, load_dataset, run_training
+    from core.data.cache import load_dataset
+    from core.training.pipeline import run_training, TrainingSpec
     from core.training.runner import TrainConfig
 
     tracker = tracker_from_settings(get_settings())

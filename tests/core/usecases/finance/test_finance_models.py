@@ -95,8 +95,9 @@ def test_applicant_reasons_add_up_to_the_log_odds(tiny):
 def test_pipeline_trains_logs_and_reloads_finance_runs(tiny, tmp_path, monkeypatch):
     from core.config import get_settings
     from core.tracking.store import Tracker
-    from core.training import pipeline
-    from core.training.pipeline import TrainingSpec, load_run_model, run_training
+    from core.data import cache as data_cache
+    from core.training.pipeline import run_training, TrainingSpec
+    from core.training.saved_runs import load_run_model
     from core.training.runner import TrainConfig
     from core.contract import registry
     from core.contract.usecase import DatasetSource
@@ -107,7 +108,7 @@ def test_pipeline_trains_logs_and_reloads_finance_runs(tiny, tmp_path, monkeypat
     source = DatasetSource("tiny", "finance.datasets.credit_data.title", "bundled",
                            f"{__name__}:load_tiny")
     monkeypatch.setitem(registry.USE_CASES, "finance", dataclasses.replace(USE_CASE, datasets=(source,)))
-    monkeypatch.setattr(pipeline, "_DATASET_CACHE", {})
+    monkeypatch.setattr(data_cache, "_DATASET_CACHE", {})
     settings = get_settings()
     tracker = Tracker(settings.tracking_uri, settings.artifact_dir)
     for candidate in ("scorecard", "wide_deep"):

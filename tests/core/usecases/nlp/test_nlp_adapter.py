@@ -7,8 +7,11 @@ import pytest
 
 from core.config import get_settings
 from core.errors import DataError
-from core.training import pipeline
-from core.training.pipeline import TrainingSpec, run_training
+from core.data.cache import load_dataset
+from core.data.uploads import store_upload
+from core.tracking.run_files import EVALUATION_FILE
+from core.training.saved_runs import load_run_dataset, load_run_model
+from core.training.pipeline import build_candidate, fit_candidate, run_training, TrainingSpec
 from core.training.runner import TrainConfig
 from core.contract import registry
 from core.usecases.nlp import USE_CASE
@@ -25,7 +28,7 @@ def _csv_bytes(repeat: int = 4) -> bytes:
 
 
 def dataset_y(spec):
-    return pipeline.load_dataset(spec.use_case, spec.dataset, seed=spec.config.seed, **spec.dataset_kwargs).y_test
+    return load_dataset(spec.use_case, spec.dataset, seed=spec.config.seed, **spec.dataset_kwargs).y_test
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +50,7 @@ def nlp_registered(monkeypatch, tmp_path):
 def test_pipeline_trains_logs_and_reloads_a_keras_text_model(nlp_registered, tmp_path):
     from core.tracking.store import tracker_from_settings
 
-    path = pipeline.store_upload(_csv_bytes(), suffix=".csv")
+    path = store_upload(_csv_bytes(), suffix=".csv")
     tracker = tracker_from_settings(get_settings())
     spec = TrainingSpec("nlp", "upload_csv", "fasttext", TrainConfig(epochs=2, batch_size=8, learning_rate=0.01),
                         {"path": str(path), "text_column": "text", "label_column": "label"})
@@ -56,11 +59,11 @@ def test_pipeline_trains_logs_and_reloads_a_keras_text_model(nlp_registered, tmp
     assert 0.0 <= outcome.metrics["test_accuracy"] <= 1.0 and outcome.metrics["latency_p50_ms"] > 0
     run = tracker.get_run(outcome.run_id)
     assert run.data.params["token_split"] == "whitespace" and run.data.params["language"] == "en"
-    evaluation = tracker.load_dict(outcome.run_id, pipeline.EVALUATION_FILE)
+    evaluation = tracker.load_dict(outcome.run_id, EVALUATION_FILE)
     assert len(evaluation["y_true"]) == sum(sum(row) for row in evaluation["confusion_matrix"]) == len(dataset_y(spec))
     assert all("text" in mistake for mistake in evaluation["misclassified"])
-    model = pipeline.load_run_model(tracker, outcome.run_id)  # safe mode, raw strings in
-    dataset = pipeline.load_run_dataset(tracker, outcome.run_id)
+    model = load_run_model(tracker, outcome.run_id)  # safe mode, raw strings in
+    dataset = load_run_dataset(tracker, outcome.run_id)
     from core.usecases.nlp.serving import predict_text_proba
 
     reloaded = predict_text_proba(model, list(dataset.x_test)).argmax(axis=1).tolist()
@@ -70,7 +73,7 @@ def test_pipeline_trains_logs_and_reloads_a_keras_text_model(nlp_registered, tmp
 def test_pipeline_trains_the_tfidf_baseline(nlp_registered):
     from core.tracking.store import tracker_from_settings
 
-    path = pipeline.store_upload(_csv_bytes(), suffix=".csv")
+    path = store_upload(_csv_bytes(), suffix=".csv")
     tracker = tracker_from_settings(get_settings())
     outcome = run_training(TrainingSpec("nlp", "upload_csv", "tfidf_logreg", TrainConfig(epochs=1),
                                         {"path": str(path)}), tracker=tracker)
@@ -175,9 +178,9 @@ def test_balanced_class_weights_reach_the_baseline_and_raise_the_rare_class_reca
     candidate = USE_CASE.candidate("tfidf_logreg")
     recall = {}
     for weight in (None, "balanced"):
-        model = ADAPTER.build(candidate, dataset, seed=0)
-        ADAPTER.fit(model, candidate, dataset, TrainConfig(class_weight=weight), on_progress=lambda _: None,
-                    cancel_event=threading.Event())
+        model = build_candidate(candidate, ADAPTER, dataset, seed=0)
+        fit_candidate(model, candidate, ADAPTER, dataset, TrainConfig(class_weight=weight),
+                      cancel_event=threading.Event())
         assert model.named_steps["logistic_regression"].class_weight == weight
         predicted = np.asarray(model.predict(texts))
         recall[weight] = float(np.mean(predicted[truth == rare] == rare))
@@ -192,7 +195,11 @@ def test_balanced_class_weights_reach_the_keras_fit(toy_dataset, monkeypatch):
     from core.usecases.nlp.adapter import ADAPTER
 
     seen = {}
-    monkeypatch.setattr(runner, "fit_keras", lambda *args, **kwargs: seen.setdefault("config", args[5]))
-    ADAPTER.fit(None, USE_CASE.candidate("fasttext"), toy_dataset, TrainConfig(class_weight="balanced"),
-                on_progress=lambda _: None, cancel_event=threading.Event())
+    def fake_fit_keras(*args, **kwargs):
+        seen["config"] = args[5]
+        return runner.FitResult({"loss": [0.5]}, 1, "completed", 0.1, 100.0)
+
+    monkeypatch.setattr(runner, "fit_keras", fake_fit_keras)
+    fit_candidate(None, USE_CASE.candidate("fasttext"), ADAPTER, toy_dataset, TrainConfig(class_weight="balanced"),
+                  cancel_event=threading.Event())
     assert seen["config"].class_weight == "balanced"  # fit_keras turns it into n / (k * count) per class

@@ -10,6 +10,7 @@ keras = pytest.importorskip("keras")
 tf = pytest.importorskip("tensorflow")
 pytest.importorskip("wordllama")
 
+from core.training.pipeline import build_candidate, fit_candidate  # noqa: E402
 from core.models.io import load_model, save_model  # noqa: E402
 from core.training.runner import TrainConfig  # noqa: E402
 from core.usecases.nlp import wordllama  # noqa: E402
@@ -75,11 +76,10 @@ def test_embedding_starts_from_wordllama_and_round_trips_in_safe_mode(offline, t
 def test_fine_tuned_model_beats_chance_widely_on_bundled_reviews(offline):
     data = load_english_reviews(seed=0)
     keras.utils.set_random_seed(0)
-    model = ADAPTER.build(CANDIDATE, data, seed=0)
+    model = build_candidate(CANDIDATE, ADAPTER, data, seed=0)
     embedding = model.get_layer(wordllama.EMBEDDING_LAYER)
     start = np.array(embedding.embeddings)
-    result = ADAPTER.fit(model, CANDIDATE, data, TrainConfig(epochs=4, batch_size=64, learning_rate=3e-3),
-                         on_progress=lambda progress: None, cancel_event=None)
+    result = fit_candidate(model, CANDIDATE, ADAPTER, data, TrainConfig(epochs=4, batch_size=64, learning_rate=3e-3))
     assert result.epochs_run == 4 and len(result.history["val_accuracy"]) == 4
     assert embedding.trainable and not np.array_equal(np.array(embedding.embeddings), start)  # stage 2 tuned it
     evaluation = ADAPTER.evaluate(model, "keras", data, latency=False)

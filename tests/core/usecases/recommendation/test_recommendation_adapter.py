@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core.training.pipeline import build_candidate
 from core.config import get_settings
 from core.errors import DataError
 from core.contract import registry
@@ -60,7 +61,8 @@ def tracked(monkeypatch, tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize("candidate, side_columns", [("mf", 0), ("mf_side", 37)])
 def test_pipeline_trains_logs_and_reloads_matrix_factorisation(tracked, candidate, side_columns):
-    from core.training.pipeline import TrainingSpec, load_run_model, run_training
+    from core.training.pipeline import run_training, TrainingSpec
+    from core.training.saved_runs import load_run_model
     from core.training.runner import TrainConfig
 
     spec = TrainingSpec("recommendation", "toy", candidate, TrainConfig(epochs=2, batch_size=64, learning_rate=0.01))
@@ -81,7 +83,7 @@ def test_pipeline_trains_logs_and_reloads_matrix_factorisation(tracked, candidat
 
 
 def test_pipeline_fits_the_bias_baseline_with_rmse_curves(tracked):
-    from core.training.pipeline import TrainingSpec, run_training
+    from core.training.pipeline import run_training, TrainingSpec
 
     outcome = run_training(TrainingSpec("recommendation", "toy", "bias"), tracker=tracked)
     assert outcome.history["rmse"][0] == pytest.approx(np.sqrt(outcome.history["loss"][0]))
@@ -197,7 +199,7 @@ def test_adapter_gives_matrix_factorisation_the_datasets_genres_and_years(toy):
     from core.usecases.recommendation.adapter import side_feature_count, side_features, side_summary
 
     candidate = USE_CASE.candidate("mf_side")
-    model = ADAPTER.build(candidate, toy, seed=0)
+    model = build_candidate(candidate, ADAPTER, toy, seed=0)
     table = model.get_layer("item_side_table").get_weights()[0]
     # 5 genres + unknown year + 31 year buckets; item i has GENRES[i % 3] and year 2000 + i
     assert table.shape == (30, 5 + 1 + 31) and side_feature_count(model) == 37
@@ -205,7 +207,7 @@ def test_adapter_gives_matrix_factorisation_the_datasets_genres_and_years(toy):
     row = list(toy.extra["item_ids"]).index("i0")  # "Action|Thriller", 2000
     assert table[row, :5].tolist() == [0.5, 0.0, 0.0, 0.0, 0.5]  # Action, Comedy, Drama, Romance, Thriller
     assert side_summary(toy) == (5, 30)
-    plain = ADAPTER.build(USE_CASE.candidate("mf"), toy, seed=0)
+    plain = build_candidate(USE_CASE.candidate("mf"), ADAPTER, toy, seed=0)
     assert side_feature_count(plain) == 0
 
 
@@ -214,7 +216,7 @@ def test_side_feature_model_is_plain_matrix_factorisation_without_item_info(toy)
 
     bare = dataclasses.replace(toy, extra={**toy.extra, "genres": np.array(["(unknown)"] * 30, dtype=object),
                                            "years": np.full(30, np.nan)})
-    model = ADAPTER.build(USE_CASE.candidate("mf_side"), bare, seed=0)
+    model = build_candidate(USE_CASE.candidate("mf_side"), ADAPTER, bare, seed=0)
     assert side_feature_count(model) == 0 and side_summary(bare) == (0, 0)
     evaluation = ADAPTER.evaluate(model, "keras", bare, latency=False)
     assert evaluation["item_side_features"] == 0
