@@ -8,13 +8,13 @@ from typing import Any, Mapping
 import streamlit as st
 
 from core.business.evidence import find_baseline, evaluation_loader
-from core.business.payoff import CLASSIFICATION, CREDIT, KIND_OF_USE_CASE, BusinessCase, business_case
+from core.business.payoff import CLASSIFICATION, CREDIT, RECOMMENDATION, BusinessCase, business_case, payoff_kind
 from core.i18n import StudioError
 from dashboard import business_charts
 from dashboard.i18n import error_text, t
 
 X_TITLES = {CREDIT: "business.chart.credit_x", CLASSIFICATION: "business.chart.classification_x",
-            "recommendation": "business.chart.recommendation_x"}
+            RECOMMENDATION: "business.chart.recommendation_x"}
 
 
 def render_business_case(tracker: Any, run_id: str, use_case_id: str | None,
@@ -24,7 +24,7 @@ def render_business_case(tracker: Any, run_id: str, use_case_id: str | None,
     `threshold`: the credit decision threshold chosen above it (the page's one operating point)."""
     from dashboard.strategy_views import assessment
 
-    if use_case_id not in KIND_OF_USE_CASE or not evaluation:
+    if not payoff_kind(str(use_case_id)) or not evaluation:
         return
     current = assessment()
     st.subheader(t("business.lab.title"))
@@ -64,7 +64,7 @@ def _render_case(case: BusinessCase, currency: str) -> None:
         title=t("business.chart.profit_title"), x_title=t(X_TITLES[case.kind]),
         y_title=t("business.chart.profit_y", currency=currency),
         curve_label=t("business.chart.curve"), chosen_label=t("business.chart.chosen"),
-        zero_label=t("business.chart.zero"), x_percent=case.kind != "recommendation"),
+        zero_label=t("business.chart.zero"), x_percent=case.kind != RECOMMENDATION),
         key=f"business_curve_{case.run_id}")
 
 

@@ -79,8 +79,8 @@ def dataset_text(row: Any) -> str:
         rows = float("nan")
     if not np.isfinite(rows):
         return name
-    unit = use_case_id if use_case_id in ("vision", "nlp", "recommendation", "finance") else "other"
-    return t("run_names.upload", name=name, rows=t(f"run_names.rows.{unit}", count=f"{int(rows):,}"))
+    unit = use_case.unit_key if use_case else "run_names.rows.other"  # "{count} images": the use case's own word
+    return t("run_names.upload", name=name, rows=t(unit, count=f"{int(rows):,}"))
 
 
 def status_label(status: str) -> str:

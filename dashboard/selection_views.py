@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from core.contract.usecase import EXPORT_TFLITE
 from core.errors import StudioError
 from core.selection.advice_text import leader_text
 from core.selection.guidance import Requirements
@@ -339,9 +340,7 @@ def render_recommendation(recommendation: Any, render_reason: Callable[..., str]
 
 def render_deployment(tracker: Any, table: pd.DataFrame, use_case: Any = None, *, scope: str = "") -> None:
     """Export a Keras candidate to SavedModel and TFLite (float, int8) and measure size, latency, accuracy."""
-    from core.usecases.vision.adapter import ADAPTER as IMAGE_CLASSIFICATION
-
-    if use_case is not None and use_case.task_adapter() is not IMAGE_CLASSIFICATION:
+    if use_case is not None and not use_case.can(EXPORT_TFLITE):
         # Text, table and user-item models take strings and named columns; the TFLite check is image-only.
         st.info(t("selection_page.deploy_images_only", use_case=t(use_case.title_key)))
         return

@@ -18,7 +18,7 @@ st.caption(t("lab.intro"))
 
 use_case_ids = list(USE_CASES)
 if st.session_state.get("lab_use_case") not in use_case_ids:  # a reload: open the lab of the URL's job, if any
-    st.session_state["lab_use_case"] = linked_use_case(get_job_queue, use_case_ids) or "vision"
+    st.session_state["lab_use_case"] = linked_use_case(get_job_queue, use_case_ids) or use_case_ids[0]
 use_case_id = translated_choice(
     st.selectbox, t("lab.use_case"), use_case_ids, key="lab_use_case",
     format_func=lambda uid: t(USE_CASES[uid].title_key)

@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from core.contract.registry import USE_CASES
+from core.contract.usecase import TRACE
 from core.i18n import StudioError
 from dashboard import charts
 from dashboard.i18n import error_text, t
@@ -45,10 +47,12 @@ def _trace(run_id: str, index: int, learning_rate: float) -> Any:
 
 
 def _keras_runs(tracker: Any) -> pd.DataFrame:
-    runs = tracker.list_runs(use_case="vision")
-    if runs.empty or "model_kind" not in runs.columns:
+    """Completed Keras runs of the use cases that declare the trace (UseCase.capabilities)."""
+    traced = [use_case.id for use_case in USE_CASES.values() if use_case.can(TRACE)]
+    runs = tracker.list_runs()
+    if runs.empty or "model_kind" not in runs.columns or "use_case" not in runs.columns:
         return runs.iloc[0:0]
-    return runs[(runs["status"] == "completed") & (runs["model_kind"] == "keras")]
+    return runs[runs["use_case"].isin(traced) & (runs["status"] == "completed") & (runs["model_kind"] == "keras")]
 
 
 def _run_label(row: Any) -> str:

@@ -11,7 +11,8 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from core.business.payoff import CREDIT, KIND_OF_USE_CASE, RECOMMENDATION
+from core.business.payoff import CREDIT, RECOMMENDATION, payoff_kind
+from core.contract import registry
 from core.i18n import StudioError
 from core.tracking.run_files import EVALUATION_FILE
 
@@ -65,11 +66,9 @@ def _completed(runs: Any, use_case: str) -> list[dict[str, Any]]:
 
 def _baseline_model(use_case: str) -> str:
     """The use case's declared baseline candidate where its payoff is priced against one, else ''."""
-    if KIND_OF_USE_CASE.get(use_case) not in PRICED_AGAINST_BASELINE:
+    if payoff_kind(use_case) not in PRICED_AGAINST_BASELINE:
         return ""
-    from core.contract.registry import get_use_case
-
-    return get_use_case(use_case).baseline
+    return registry.get_use_case(use_case).baseline
 
 
 def find_baseline(runs: Any, use_case: str, evaluation: Mapping[str, Any], load: Callable, *,
@@ -91,7 +90,7 @@ def find_baseline(runs: Any, use_case: str, evaluation: Mapping[str, Any], load:
 def evidence_run_id(runs: Any, use_case: str, best_run_id: str) -> str:
     """The run a use case's business case is measured on: its best run, or for recommendation the
     completed run with the highest HitRate@10 that is not the popularity baseline itself."""
-    if KIND_OF_USE_CASE.get(use_case) != RECOMMENDATION:
+    if payoff_kind(use_case) != RECOMMENDATION:
         return best_run_id
     rows = [row for row in _completed(runs, use_case)
             if row.get("model") != _baseline_model(use_case) and _finite(row.get(HIT_RATE))]
@@ -117,6 +116,6 @@ def run_evidence(runs: Any, use_case: str, run_id: str, load: Callable) -> RunEv
 
 
 def collect(runs: Any, measured: Mapping[str, Any], load: Callable) -> dict[str, RunEvidence]:
-    """{use case id: RunEvidence} for every measured built-in use case a payoff applies to."""
+    """{use case id: RunEvidence} for every measured registered use case that declares a payoff."""
     return {use_case: run_evidence(runs, use_case, evidence_run_id(runs, use_case, found.run_id), load)
-            for use_case, found in measured.items() if use_case in KIND_OF_USE_CASE}
+            for use_case, found in measured.items() if payoff_kind(use_case)}

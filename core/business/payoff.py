@@ -28,11 +28,10 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from core.contract import registry
 from core.errors import DataError
 
 CREDIT, CLASSIFICATION, RECOMMENDATION = "credit", "classification", "recommendation"
-KIND_OF_USE_CASE = {"finance": CREDIT, "vision": CLASSIFICATION, "nlp": CLASSIFICATION,
-                    "recommendation": RECOMMENDATION}
 #: The payoff fields each kind uses (money per unit, volumes per year, a precision target).
 FIELDS = {
     CREDIT: ("cost_bad_approved", "margin_good_rejected", "applications_per_year"),
@@ -74,6 +73,13 @@ def check_payoff(payoff: Payoff, kind: str) -> None:
             raise DataError(f"business.errors.zero_{name}")
     if kind == CLASSIFICATION and not 0 < float(payoff.target_precision) <= 1:
         raise DataError("business.errors.precision_range", value=payoff.target_precision)
+
+
+def payoff_kind(use_case: str) -> str | None:
+    """The payoff formula a registered use case declares (UseCase.payoff: CREDIT, CLASSIFICATION,
+    RECOMMENDATION); None for one of the company's own or one that declares none."""
+    declared = registry.USE_CASES.get(str(use_case))
+    return (declared.payoff or None) if declared is not None else None
 
 
 # ---- bootstrap ----------------------------------------------------------------------------------
@@ -307,9 +313,9 @@ def recommendation_case(evaluation: Mapping[str, Any], popularity: Mapping[str, 
 def business_case(use_case: str, evaluation: Mapping[str, Any], payoff: Payoff, *, run_id: str = "",
                   baseline: Mapping[str, Any] | None = None, baseline_run_id: str = "",
                   random_state: int = 0, threshold: float | None = None) -> BusinessCase:
-    """The business case of one run of a built-in use case (its kind picks the formula); `threshold` is a credit
-    decision threshold the person chose (default: the cost-optimal one)."""
-    kind = KIND_OF_USE_CASE.get(use_case)
+    """The business case of one run of a registered use case (its declared payoff kind picks the formula);
+    `threshold` is a credit decision threshold the person chose (default: the cost-optimal one)."""
+    kind = payoff_kind(use_case)
     if kind == CREDIT:
         return credit_case(evaluation, payoff, run_id=run_id, baseline=baseline, baseline_run_id=baseline_run_id,
                            use_case=use_case, random_state=random_state, threshold=threshold)
@@ -361,5 +367,5 @@ def value_band(figures: Economics, covers_zero: bool) -> int:
 
 def payoff_fields(use_case: str) -> Sequence[str]:
     """The payoff fields a person edits for a use case (none for a custom one)."""
-    kind = KIND_OF_USE_CASE.get(use_case)
+    kind = payoff_kind(use_case)
     return FIELDS[kind] if kind else ()

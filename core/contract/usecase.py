@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 
 def resolve(target: str) -> Callable[..., Any]:
@@ -94,6 +94,35 @@ class Candidate:
         return resolve(self.builder)(*args, **{**self.hparams, **overrides})
 
 
+#: Capabilities a use case may declare; pages offer a view only to the use cases that declare it.
+TRACE = "trace"  # Model trace: one test sample through a Keras run, layer by layer (images: feature maps, saliency)
+EXPORT_TFLITE = "export_tflite"  # Model selection: SavedModel / TFLite export measured on the test split
+CAPABILITIES = frozenset({TRACE, EXPORT_TFLITE})
+
+#: Payoff kinds (core.business.payoff picks its formula by kind); "" is a use case without a payoff formula.
+PAYOFF_KINDS = ("credit", "classification", "recommendation", "")
+
+
+@dataclass(frozen=True)
+class StrategyDefaults:
+    """Where the Strategy planner starts for a use case: 1-5 scores (5: best) and risks (5: riskiest), the data a
+    company holds, its load, and the payoff's numbers (field: value over core.business.payoff.Payoff's defaults).
+
+    The defaults are neutral (3 everywhere, 10,000 labelled rows): an executive edits them on the page, and
+    measured runs replace feasibility, compute and (through the payoff) value.
+    """
+
+    scores: Mapping[str, int] = field(default_factory=lambda: {"value": 3, "feasibility": 3, "data": 3, "compute": 3})
+    risks: Mapping[str, int] = field(
+        default_factory=lambda: {"privacy": 3, "explainability": 3, "fairness": 3, "security": 3})
+    rows: int = 10000
+    labelled: bool = True
+    quality: int = 3
+    requests_per_day: float = 1000.0
+    retrains_per_year: float = 4.0
+    payoff: Mapping[str, float] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class UseCase:
     """Everything the lab, runs, selection and strategy pages need to know about a use case."""
@@ -115,6 +144,27 @@ class UseCase:
     # core.training.adapters), usually the package's own adapter.py; image classification when not named.
     # Resolved only when training, so listing use cases stays light.
     adapter: str = "core.usecases.vision.adapter:ADAPTER"
+    # The business case's formula (core.business.payoff): "classification" (automate the items the model is sure
+    # of), "credit" (approve or reject at a cost-optimal threshold), "recommendation" (hits over the baseline's
+    # list), or "" for none. Its numbers start from strategy.payoff.
+    payoff: str = "classification"
+    # How an uploaded data set's size reads ("{count} images"): an i18n key with a {count} parameter.
+    unit_key: str = "run_names.rows.other"
+    strategy: StrategyDefaults = field(default_factory=StrategyDefaults)
+    # Views beyond the lab a page offers this use case (TRACE, EXPORT_TFLITE); none by default.
+    capabilities: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        if self.payoff not in PAYOFF_KINDS:
+            raise ValueError(f"Use case {self.id!r}: payoff {self.payoff!r} is not one of {PAYOFF_KINDS}.")
+        unknown = set(self.capabilities) - CAPABILITIES
+        if unknown:
+            raise ValueError(f"Use case {self.id!r}: unknown capabilities {sorted(unknown)}; "
+                             f"known: {sorted(CAPABILITIES)}.")
+
+    def can(self, capability: str) -> bool:
+        """Whether this use case declares `capability` (TRACE, EXPORT_TFLITE)."""
+        return capability in self.capabilities
 
     def task_adapter(self) -> Any:
         return resolve(self.adapter)

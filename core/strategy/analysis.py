@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from core.business.evidence import RunEvidence
-from core.business.payoff import (KIND_OF_USE_CASE, BusinessCase, Economics, business_case, check_payoff, economics,
+from core.business.payoff import (BusinessCase, Economics, business_case, check_payoff, economics, payoff_kind,
                                   value_band)
+from core.contract import registry
 from core.i18n import StudioError, translate
 from core.strategy.cost import CostLine, cheaper_device, project
 from core.strategy.evidence import MEASURED, CriterionScore, Measured, effective_scores
@@ -52,7 +53,7 @@ def business_cases(assessment: Assessment, business: Mapping[str, RunEvidence], 
     cases, figures, errors = {}, {}, {}
     for use_case in assessment.use_cases:
         payoff, found = use_case.payoff, business.get(use_case.id)
-        kind = KIND_OF_USE_CASE.get(use_case.id)
+        kind = payoff_kind(use_case.id)
         if payoff is None or not payoff.enabled or kind is None:
             continue
         try:
@@ -183,18 +184,16 @@ def _measured_data(analysis: Analysis, use_case_id: str) -> str:
 def data_text(use_case_id: str, data: Any, lang: str) -> str:
     """A data set as people know it: an upload's file name and size ("credit.csv · 1,000 applicants"), else the
     source's title ("Credit applicants (modeldata)"); never the source id or the stored file's hash."""
-    from core.contract.registry import USE_CASES
-
-    use_case = USE_CASES.get(use_case_id)
+    use_case = registry.USE_CASES.get(use_case_id)
     source = next((s for s in use_case.datasets if s.id == data.dataset), None) if use_case else None
     title = translate(source.title_key, lang) if source is not None else data.dataset
     if not data.source_name:
         return title
     if data.rows is None:
         return data.source_name
-    unit = use_case_id if use_case_id in ("vision", "nlp", "recommendation", "finance") else "other"
+    unit = use_case.unit_key if use_case else "run_names.rows.other"
     return translate("run_names.upload", lang, name=data.source_name,
-                     rows=translate(f"run_names.rows.{unit}", lang, count=f"{data.rows:,}"))
+                     rows=translate(unit, lang, count=f"{data.rows:,}"))
 
 
 def cost_rows(analysis: Analysis) -> list[dict[str, Any]]:

@@ -16,12 +16,13 @@ import yaml
 
 from core.business.payoff import Payoff
 from core.config import ASSETS_DIR
+from core.contract import registry
+from core.contract.usecase import StrategyDefaults
 from core.i18n import StudioError, translate
 
 SCHEMA_VERSION = 1
 CRITERIA = ("value", "feasibility", "data", "compute")
 RISKS = ("privacy", "explainability", "fairness", "security")
-BUILTIN_USE_CASES = ("vision", "nlp", "recommendation", "finance")
 SIZES = ("small", "medium", "large", "enterprise")
 COMPUTE_OPTIONS = ("cpu", "gpu", "cloud")
 REGULATIONS = ("pipl", "gdpr", "financial", "health", "ai_act")
@@ -164,7 +165,8 @@ def load_defaults() -> dict[str, Any]:
 def use_case_title(use_case: UseCaseAssessment, lang: str = "en") -> str:
     """What a person reads: the registry title of a built-in use case, the typed name of a custom one."""
     if use_case.builtin:
-        return translate(f"usecases.{use_case.id}.title", lang)
+        declared = registry.USE_CASES.get(use_case.id)
+        return translate(declared.title_key if declared else f"usecases.{use_case.id}.title", lang)
     return use_case.name
 
 
@@ -179,12 +181,20 @@ def _use_case_from_defaults(use_case_id: str, entry: Mapping[str, Any], *, name:
     )
 
 
+def _declared_entry(defaults: StrategyDefaults) -> dict[str, Any]:
+    """A registered use case's declared strategy defaults (UseCase.strategy) in the shape of a defaults entry."""
+    return {"scores": dict(defaults.scores), "risks": dict(defaults.risks),
+            "data": {"rows": int(defaults.rows), "labelled": bool(defaults.labelled), "quality": int(defaults.quality)},
+            "load": {"requests_per_day": defaults.requests_per_day, "retrains_per_year": defaults.retrains_per_year}}
+
+
 def default_payoff(use_case_id: str, *, enabled: bool = True) -> Payoff | None:
-    """The payoff of assets/strategy/defaults.yaml for a built-in use case; None for a custom one."""
-    entry = load_defaults()["use_cases"].get(use_case_id, {}).get("payoff")
-    if entry is None:
+    """The payoff a registered use case declares (UseCase.strategy.payoff over Payoff's defaults) when it declares a
+    payoff kind; None for a custom one."""
+    declared = registry.USE_CASES.get(use_case_id)
+    if declared is None or not declared.payoff:
         return None
-    return Payoff(enabled=enabled, **{key: float(value) for key, value in entry.items()})
+    return Payoff(enabled=enabled, **{key: float(value) for key, value in declared.strategy.payoff.items()})
 
 
 def _payoff_from_dict(use_case_id: str, raw: Any, builtin: bool) -> Payoff | None:
@@ -199,7 +209,7 @@ def _payoff_from_dict(use_case_id: str, raw: Any, builtin: bool) -> Payoff | Non
 
 
 def default_assessment() -> Assessment:
-    """The starting assessment: the four built-in use cases with their default scores and weights."""
+    """The starting assessment: every registered use case with its declared strategy defaults, and the weights."""
     defaults = load_defaults()
     cost = {key: (value if key in {"currency", "epochs", "always_on"} else float(value))
             for key, value in defaults["cost"].items()}
@@ -210,8 +220,8 @@ def default_assessment() -> Assessment:
                         risks={k: float(v) for k, v in defaults["risk_weights"].items()},
                         risk_penalty=float(defaults["risk_penalty"][appetite])),
         cost=CostAssumptions(**cost),
-        use_cases=[_use_case_from_defaults(uid, defaults["use_cases"][uid], builtin=True)
-                   for uid in BUILTIN_USE_CASES],
+        use_cases=[_use_case_from_defaults(uid, _declared_entry(use_case.strategy), builtin=True)
+                   for uid, use_case in registry.USE_CASES.items()],
     )
 
 
@@ -376,9 +386,9 @@ def validate_dict(data: Any) -> list[Problem]:
     seen_names: dict[str, int] = {}
     for index, use_case in enumerate(data["use_cases"]):
         where = f"use_cases[{index}]"
-        if use_case["builtin"] and use_case["id"] not in BUILTIN_USE_CASES:
+        if use_case["builtin"] and use_case["id"] not in registry.USE_CASES:
             problems.append(Problem(f"{where}.id", "strategy.validation.enum",
-                                    (("allowed", ", ".join(BUILTIN_USE_CASES)), ("value", repr(use_case["id"])))))
+                                    (("allowed", ", ".join(registry.USE_CASES)), ("value", repr(use_case["id"])))))
         if not use_case["builtin"] and not use_case["name"].strip():
             problems.append(Problem(f"{where}.name", "strategy.validation.empty"))
         if use_case["id"] in seen_ids:

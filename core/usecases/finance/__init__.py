@@ -5,7 +5,7 @@ the fixed split), profile, models, adapter and the credit-risk evaluation: metri
 calibration, cost-optimal thresholds), explain and fairness.
 """
 
-from core.contract.usecase import Candidate, DatasetSource, UseCase
+from core.contract.usecase import Candidate, DatasetSource, StrategyDefaults, UseCase
 
 USE_CASE = UseCase(
     id="finance",
@@ -18,6 +18,15 @@ USE_CASE = UseCase(
     default_candidate="scorecard",
     baseline="scorecard",
     adapter="core.usecases.finance.adapter:ADAPTER",
+    payoff="credit",
+    unit_key="run_names.rows.finance",
+    strategy=StrategyDefaults(
+        scores={"value": 5, "feasibility": 3, "data": 3, "compute": 4},
+        risks={"privacy": 5, "explainability": 5, "fairness": 5, "security": 4},
+        rows=30000, quality=3, requests_per_day=5000, retrains_per_year=4,
+        # A defaulted loan loses 5,000; a good applicant turned away loses 800 of margin.
+        payoff={"cost_bad_approved": 5000, "margin_good_rejected": 800, "applications_per_year": 20000},
+    ),
     datasets=(
         DatasetSource("credit_data", "finance.datasets.credit_data.title", "bundled",
                       "core.usecases.finance.data:load_credit_data",

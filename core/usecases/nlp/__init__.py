@@ -4,7 +4,7 @@ This module is the declaration (light: no TensorFlow). The package holds the res
 (IMDB), tokenise, models, wordllama, baseline (TF-IDF), adapter, serving and explain (occlusion, attention).
 """
 
-from core.contract.usecase import Candidate, DatasetSource, FineTune, UseCase
+from core.contract.usecase import Candidate, DatasetSource, FineTune, StrategyDefaults, UseCase
 
 USE_CASE = UseCase(
     id="nlp",
@@ -49,4 +49,12 @@ USE_CASE = UseCase(
                   fine_tune=FineTune(layer="token_embedding", head_fraction=0.5, learning_rate_factor=0.1)),
     ),
     adapter="core.usecases.nlp.adapter:ADAPTER",
+    unit_key="run_names.rows.nlp",
+    strategy=StrategyDefaults(
+        scores={"value": 4, "feasibility": 4, "data": 3, "compute": 3},
+        risks={"privacy": 4, "explainability": 3, "fairness": 3, "security": 2},
+        rows=100000, quality=3, requests_per_day=50000, retrains_per_year=6,
+        # Routing reviews or tickets: 1.00 by hand; a wrong automatic routing costs 10.00 to put right.
+        payoff={"manual_cost": 1.0, "error_cost": 10.0, "items_per_year": 500000, "target_precision": 0.95},
+    ),
 )

@@ -4,7 +4,7 @@ This module is the declaration (light: no TensorFlow). The package holds the res
 the split), models, adapter, metrics (ranking) and recommend (scoring a catalogue, explanations, cold start).
 """
 
-from core.contract.usecase import Candidate, DatasetSource, UseCase
+from core.contract.usecase import Candidate, DatasetSource, StrategyDefaults, UseCase
 
 USE_CASE = UseCase(
     id="recommendation",
@@ -53,4 +53,13 @@ USE_CASE = UseCase(
                   default_learning_rate=1e-3),
     ),
     adapter="core.usecases.recommendation.adapter:ADAPTER",
+    payoff="recommendation",
+    unit_key="run_names.rows.recommendation",
+    strategy=StrategyDefaults(
+        scores={"value": 5, "feasibility": 3, "data": 4, "compute": 3},
+        risks={"privacy": 4, "explainability": 2, "fairness": 3, "security": 2},
+        rows=1000000, quality=4, requests_per_day=200000, retrains_per_year=12,
+        # A hit (the user takes an item from the top 10) is worth 0.80 of margin.
+        payoff={"sessions_per_year": 5000000, "value_per_hit": 0.8},
+    ),
 )

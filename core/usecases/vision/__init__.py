@@ -5,7 +5,8 @@ digits, MNIST 5k, Fashion-MNIST), models (Keras MLP/CNN builders), pretrained (I
 and adapter (the generic classification adapter).
 """
 
-from core.contract.usecase import Candidate, DatasetSource, FineTune, UseCase
+from core.contract.usecase import (EXPORT_TFLITE, TRACE, Candidate, DatasetSource, FineTune, StrategyDefaults,
+                                   UseCase)
 
 USE_CASE = UseCase(
     id="vision",
@@ -18,6 +19,15 @@ USE_CASE = UseCase(
     default_candidate="cnn",
     baseline="logreg",
     adapter="core.usecases.vision.adapter:ADAPTER",
+    unit_key="run_names.rows.vision",
+    capabilities=frozenset({TRACE, EXPORT_TFLITE}),
+    strategy=StrategyDefaults(
+        scores={"value": 3, "feasibility": 4, "data": 4, "compute": 4},
+        risks={"privacy": 2, "explainability": 3, "fairness": 2, "security": 2},
+        rows=50000, quality=4, requests_per_day=20000, retrains_per_year=4,
+        # Sorting scanned forms or product photos: a person costs 0.50 an image; a wrong automatic label 5.00.
+        payoff={"manual_cost": 0.5, "error_cost": 5.0, "items_per_year": 2000000, "target_precision": 0.99},
+    ),
     datasets=(
         DatasetSource("digits", "datasets.digits.title", "bundled", "core.usecases.vision.data:load_digits_dataset",
                       description_key="datasets.digits.description"),

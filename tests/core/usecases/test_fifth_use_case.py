@@ -2,13 +2,16 @@
 
 The test writes a toy package, `toyiris` (Fisher's iris, bundled with scikit-learn), under tmp_path, puts it on
 sys.path, registers it with the one line a real package gets in core.contract.registry.PACKAGES, and trains
-both of its candidates through the studio's real pipeline into an embedded SQLite tracker.
+both of its candidates through the studio's real pipeline into an embedded SQLite tracker. Its declaration's
+payoff kind, unit and strategy defaults take it to the Strategy planner and the business case: the planner
+measures it on those runs, and its value in money is computed from the predictions they stored.
 """
 
 from __future__ import annotations
 
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,11 +20,13 @@ from core import i18n
 from core.config import get_settings
 from core.contract import registry
 
+APP_PATH = Path(__file__).resolve().parents[3] / "dashboard" / "app.py"
+
 PACKAGE = {
     "__init__.py": '''
         """Toy use case: iris species from four flower measurements (the declaration; no TensorFlow)."""
 
-        from core.contract.usecase import Candidate, DatasetSource, UseCase
+        from core.contract.usecase import Candidate, DatasetSource, StrategyDefaults, UseCase
 
         USE_CASE = UseCase(
             id="toyiris",
@@ -32,6 +37,15 @@ PACKAGE = {
             status="available",
             baseline="logreg",
             adapter="toyiris.adapter:ADAPTER",
+            payoff="classification",  # automate the flowers it is sure of (the default kind, said here to be read)
+            unit_key="toyiris.rows",
+            strategy=StrategyDefaults(
+                scores={"value": 2, "feasibility": 3, "data": 5, "compute": 5},
+                risks={"privacy": 1, "explainability": 2, "fairness": 1, "security": 1},
+                rows=150, quality=5, requests_per_day=100, retrains_per_year=1,
+                # A botanist names a flower for 2.00; a wrong automatic name costs 20.00 to put right.
+                payoff={"manual_cost": 2.0, "error_cost": 20.0, "items_per_year": 10000, "target_precision": 0.9},
+            ),
             datasets=(DatasetSource("iris", "toyiris.datasets.iris.title", "bundled", "toyiris.data:load_iris"),),
             candidates=(
                 Candidate("logreg", "models.logreg.name", "models.logreg.description", "sklearn",
@@ -82,6 +96,7 @@ PACKAGE = {
         toyiris:
           title: Iris species
           value: Tell three iris species apart from four measurements
+          rows: "{count} flowers"
           datasets: {iris: {title: Iris flowers (bundled)}}
           models: {mlp: {name: Small neural network, description: One hidden layer of 16 units}}
     ''',
@@ -89,6 +104,7 @@ PACKAGE = {
         toyiris:
           title: 鸢尾花种类
           value: 根据四项测量区分三种鸢尾花
+          rows: "{count} 朵花"
           datasets: {iris: {title: 鸢尾花数据（内置）}}
           models: {mlp: {name: 小型神经网络, description: 一个含 16 个单元的隐藏层}}
     ''',
@@ -142,22 +158,30 @@ def test_a_second_package_cannot_take_a_known_id(toyiris, tmp_path):
         sys.modules.pop("toyclash", None)
 
 
-@pytest.mark.slow
-def test_both_candidates_train_through_the_real_pipeline(toyiris):
-    from sklearn.linear_model import LogisticRegression
-
+def _train_both(use_case):
+    """(tracker, {candidate id: outcome}): each candidate trained once, at its defaults, through the real pipeline
+    into the tracker of the settings (the data dir the toyiris fixture set)."""
     from core.tracking.store import tracker_from_settings
-    from core.data.cache import load_dataset
-    from core.training.pipeline import run_training, TrainingSpec
+    from core.training.pipeline import TrainingSpec, run_training
     from core.training.runner import TrainConfig
 
     tracker = tracker_from_settings(get_settings())
     outcomes = {}
-    for candidate in toyiris.candidates:
+    for candidate in use_case.candidates:
         config = TrainConfig(epochs=candidate.default_epochs, batch_size=candidate.default_batch_size,
                              learning_rate=candidate.default_learning_rate, seed=0)
-        outcomes[candidate.id] = run_training(TrainingSpec("toyiris", "iris", candidate.id, config=config),
+        outcomes[candidate.id] = run_training(TrainingSpec(use_case.id, "iris", candidate.id, config=config),
                                               tracker=tracker)
+    return tracker, outcomes
+
+
+@pytest.mark.slow
+def test_both_candidates_train_through_the_real_pipeline(toyiris):
+    from sklearn.linear_model import LogisticRegression
+
+    from core.data.cache import load_dataset
+
+    tracker, outcomes = _train_both(toyiris)
 
     assert {outcome.status for outcome in outcomes.values()} == {"completed"}
     # Independent reference: the same split, a plain scikit-learn logistic regression.
@@ -173,3 +197,148 @@ def test_both_candidates_train_through_the_real_pipeline(toyiris):
     assert sorted(runs["model"]) == ["logreg", "mlp"]
     assert set(runs["use_case"]) == {"toyiris"} and set(runs["status"]) == {"completed"}
     assert tracker.record(outcomes["mlp"].run_id).use_case == "toyiris"
+
+
+# ---- the planner and the business case ----------------------------------------------------------------
+
+TOY_PAYOFF = {"manual_cost": 2.0, "error_cost": 20.0, "items_per_year": 10000.0, "target_precision": 0.9}
+
+
+def _expected_value(evaluation) -> tuple[float, float, float]:
+    """(cut-off, automation rate, value per year) of a classification run under TOY_PAYOFF, computed here from
+    the rule the business case documents, not with core.business: the lowest confidence cut-off whose validation
+    rows at or above it are right at least 90 % of the time; on the test rows, 2.00 saved per automated flower
+    less 20.00 per automated wrong one, per flower, times 10,000 flowers a year."""
+    validation = evaluation["validation"]
+    right = np.asarray(validation["y_true"]) == np.asarray(validation["y_pred"])
+    sure = np.asarray(validation["confidence"], dtype=float)
+    cutoff = min(c for c in set(sure.tolist()) if right[sure >= c].mean() >= TOY_PAYOFF["target_precision"])
+    test_right = np.asarray(evaluation["y_true"]) == np.asarray(evaluation["y_pred"])
+    automated = np.asarray(evaluation["confidence"], dtype=float) >= cutoff
+    per_flower = (TOY_PAYOFF["manual_cost"] * automated.sum()
+                  - TOY_PAYOFF["error_cost"] * (automated & ~test_right).sum()) / len(test_right)
+    return cutoff, float(automated.mean()), per_flower * TOY_PAYOFF["items_per_year"]
+
+
+def test_the_planner_starts_from_the_declaration_and_accepts_its_id_in_a_file(toyiris):
+    from types import SimpleNamespace
+
+    from core.business.payoff import CLASSIFICATION, FIELDS, Payoff, payoff_fields, payoff_kind
+    from core.strategy.analysis import data_text
+    from core.strategy.io import dump_yaml, load_yaml
+    from core.strategy.model import AssessmentError, DataProfile, Load, default_assessment, use_case_title
+
+    assessment = default_assessment()
+    assert [u.id for u in assessment.use_cases] == ["vision", "nlp", "recommendation", "finance", "toyiris"]
+    toy = assessment.use_case("toyiris")
+    assert toy.builtin and use_case_title(toy, "zh") == "鸢尾花种类"
+    assert toy.scores == {"value": 2, "feasibility": 3, "data": 5, "compute": 5}
+    assert toy.risks == {"privacy": 1, "explainability": 2, "fairness": 1, "security": 1}
+    assert toy.data == DataProfile(rows=150, labelled=True, quality=5) and toy.load == Load(100.0, 1.0)
+    assert toy.payoff == Payoff(enabled=True, **TOY_PAYOFF)
+    assert payoff_kind("toyiris") == CLASSIFICATION and payoff_fields("toyiris") == FIELDS[CLASSIFICATION]
+    assert payoff_kind("custom_1") is None and payoff_fields("custom_1") == ()
+    # an upload's size reads in the use case's own unit
+    upload = SimpleNamespace(dataset="iris", source_name="garden.csv", rows=1200)
+    assert data_text("toyiris", upload, "en") == "garden.csv · 1,200 flowers"
+    assert data_text("toyiris", upload, "zh") == "garden.csv · 1,200 朵花"
+    # a saved plan with the toy reads back; once the toy is gone, the same file names the id it no longer knows
+    text = dump_yaml(assessment)
+    assert load_yaml(text) == assessment
+    del registry.USE_CASES["toyiris"]
+    with pytest.raises(AssessmentError) as refused:
+        load_yaml(text)
+    assert [problem.path for problem in refused.value.problems] == ["use_cases[4].id"]
+    message = refused.value.message("en")
+    assert "'toyiris'" in message and "vision, nlp, recommendation, finance" in message  # the ids it knows now
+
+
+@pytest.mark.slow
+def test_its_runs_give_a_business_case_in_money(toyiris):
+    from core.business.evidence import collect, evaluation_loader
+    from core.business.payoff import CLASSIFICATION, business_case
+    from core.strategy.analysis import analyse
+    from core.strategy.evidence import MEASURED, measured_from_runs, primary_metrics
+    from core.strategy.model import default_assessment, default_payoff
+
+    tracker, outcomes = _train_both(toyiris)
+    runs = tracker.list_runs()
+    measured = measured_from_runs(runs, primary_metrics())
+    best = max(outcomes.values(), key=lambda outcome: outcome.metrics["test_accuracy"])
+    assert measured["toyiris"].run_id in {o.run_id for o in outcomes.values()
+                                          if o.metrics["test_accuracy"] == best.metrics["test_accuracy"]}
+    business = collect(runs, measured, evaluation_loader(tracker))
+    assert set(business) == {"toyiris"}  # the only use case with runs here
+    found = business["toyiris"]
+    assert found.run_id == measured["toyiris"].run_id and found.baseline is None  # automation has no baseline run
+    stored = tracker.load_dict(found.run_id, "evaluation.json")
+    cutoff, rate, value = _expected_value(stored)
+
+    case = business_case("toyiris", found.evaluation, default_payoff("toyiris"), run_id=found.run_id)
+    assert case.kind == CLASSIFICATION and case.baseline == "manual" and case.chosen_on == "validation"
+    assert case.n_test == 45 and case.operating_point == pytest.approx(cutoff)
+    assert case.details["automation_rate"] == pytest.approx(rate)
+    assert case.value == pytest.approx(value) and value > 0  # iris is easy: automating most flowers pays
+    assert case.low <= case.value <= case.high
+
+    analysis = analyse(default_assessment(), measured, "en", business)
+    assert analysis.cases["toyiris"].value == pytest.approx(value)
+    worth = analysis.effective["toyiris"]["value"]
+    assert worth.source == MEASURED and worth.run_ids == (found.run_id,) and worth.metric == "roi"
+    assert worth.value == pytest.approx(analysis.economics["toyiris"].roi)
+
+
+@pytest.mark.slow
+def test_the_strategy_page_shows_it_with_measured_evidence(toyiris, monkeypatch):
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from core.tracking.store import tracker_from_settings
+
+    _, outcomes = _train_both(toyiris)
+    for name in ("STUDIO_LANGUAGE", "STUDIO_DEVICE", "STUDIO_EXPERIMENT", "STUDIO_MAX_UPLOAD_MB"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("STUDIO_OFFLINE", "1")
+    get_settings.cache_clear()
+    st.cache_resource.clear()  # a tracker cached by an earlier test points at its data dir
+    st.cache_data.clear()
+    try:
+        at = AppTest.from_file(str(APP_PATH), default_timeout=90)
+        at.run()
+        at.switch_page("../pages/strategy.py").run()
+        assert not at.exception, [e.value for e in at.exception]
+
+        ranking = at.dataframe[0].value
+        shown = ranking[ranking["Use case"] == "Iris species"]["Evidence"].item()
+        measured = next((o for o in outcomes.values() if shown.startswith(f"measured (run {o.run_id[:8]})")), None)
+        assert measured is not None, shown
+        best = max(outcome.metrics["test_accuracy"] for outcome in outcomes.values())
+        assert measured.metrics["test_accuracy"] == best  # the best run stands for it
+        assert shown == f"measured (run {measured.run_id[:8]}) · Iris flowers (bundled)"
+        assert len(ranking) == 5
+        captions = [caption.value for caption in at.caption]
+        assert "Measured evidence: 1 of 5 use cases have completed runs (2 runs read)." in captions
+
+        evidence = next(frame.value for frame in at.dataframe if "Criterion" in frame.value.columns)
+        feasibility = evidence[(evidence["Use case"] == "Iris species")
+                               & (evidence["Criterion"] == "Technical feasibility")]
+        assert list(feasibility["Source"]) == ["measured"]
+        band = next((score for floor, score in ((0.95, 5), (0.90, 4), (0.80, 3), (0.70, 2)) if best >= floor), 1)
+        assert list(feasibility["Score"]) == [float(band)]  # the accuracy bands the page's method states
+        start = "baseline" if measured.run_id == outcomes["logreg"].run_id else "from scratch"
+        assert list(feasibility["Runs"]) == [f"{measured.run_id[:8]} ({start})"]
+
+        _, _, value = _expected_value(tracker_from_settings(get_settings()).load_dict(measured.run_id,
+                                                                                       "evaluation.json"))
+        business = next(frame.value for frame in at.dataframe if "Verdict" in frame.value.columns)
+        row = business[business["Use case"] == "Iris species"].iloc[0]
+        assert row["Value / year, 90 % interval (USD)"].startswith(f"{value:,.0f} (")
+        assert row["Runs"] == measured.run_id[:8] and row["Verdict"] == "gain"
+        at.selectbox(key="stg_edit").set_value("toyiris").run()  # its inputs, like any use case's
+        assert not at.exception, [e.value for e in at.exception]
+        assert at.slider(key="stg_w_toyiris_score_value").value == 2  # the declared starting score
+        assert at.number_input(key="stg_w_toyiris_payoff_error_cost").value == 20.0  # the declared payoff, editable
+    finally:
+        get_settings.cache_clear()
+        st.cache_resource.clear()
+        st.cache_data.clear()
