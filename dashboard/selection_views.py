@@ -194,7 +194,7 @@ def render_learning_curves(tracker: Any, table: pd.DataFrame, use_case: Any, *, 
 
 def _stored_evaluations(tracker: Any, table: Any) -> dict[str, dict[str, Any]]:
     """{model: its run's stored evaluation} for the compared runs; a run whose file is gone is left out."""
-    from dashboard.run_views import load_evaluation
+    from dashboard.lab_results import load_evaluation
 
     evaluations = {row["model"]: load_evaluation(tracker, row["run_id"]) for row in table.to_dict("records")}
     return {model: evaluation for model, evaluation in evaluations.items() if evaluation is not None}

@@ -16,7 +16,7 @@ from dashboard.business_views import render_business_case
 from dashboard.i18n import device_text, error_text, t
 from dashboard.labs.contract import LabData
 from dashboard.run_names import model_name, seconds_text
-from dashboard.run_views import comparable_runs, load_evaluation
+from dashboard.lab_results import comparable_runs, load_evaluation
 
 
 # ---- figures and evaluation (also on the Runs page) -------------------------------------------------------------------------

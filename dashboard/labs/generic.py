@@ -22,7 +22,7 @@ from dashboard.i18n import dataset_source, device_text, error_text, t
 from dashboard.job_progress import render_job_progress
 from dashboard.labs.contract import LabData, LabView
 from dashboard.run_names import model_name, seconds_text
-from dashboard.run_views import completed_run, render_import_model, run_model
+from dashboard.lab_results import completed_run, render_import_model, run_model
 from dashboard.training_form import render_candidate_training
 from dashboard.uploads import checked_uploader, forget_upload, stored_upload_kwargs, upload_name
 

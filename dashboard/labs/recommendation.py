@@ -19,7 +19,7 @@ from dashboard.job_progress import render_job_outcome, render_job_progress
 from dashboard.labs.contract import LabData, LabView
 from dashboard.labs.generic import render_csv_data
 from dashboard.run_names import model_name, seconds_text
-from dashboard.run_views import comparable_runs, completed_run, render_run_results, run_model
+from dashboard.lab_results import comparable_runs, completed_run, render_run_results, run_model
 from dashboard.training_form import render_candidate_training
 from dashboard.uploads import forget_upload, upload_bytes
 from dashboard.widgets import translated_choice

@@ -16,7 +16,7 @@ from dashboard.labs.contract import LabData, LabView
 from dashboard.labs.generic import (render_class_balance, render_data, render_evaluation, render_metric_row, render_split_sizes,
                                     render_try_and_import)
 from dashboard.run_names import model_name
-from dashboard.run_views import completed_run, run_model
+from dashboard.lab_results import completed_run, run_model
 from dashboard.training_form import render_candidate_training
 from dashboard.uploads import checked_uploader
 from dashboard.widgets import translated_choice

@@ -29,7 +29,7 @@ def test_a_use_case_without_a_lab_gets_the_generic_one_and_nothing_is_imported(u
 
 
 def test_runs_overlay_offers_the_curves_the_runs_recorded():
-    from dashboard.runs_views import recorded_curves
+    from dashboard.runs_page_views import recorded_curves
 
     class Tracker:
         histories = {"cnn": {"accuracy": [0.9], "loss": [0.3], "val_accuracy": [0.8]},
