@@ -177,7 +177,8 @@ def render_pareto(table: pd.DataFrame, quality: str, *, use_case_id: str, scope:
     )
 
 
-def render_learning_curves(tracker: Any, table: pd.DataFrame, use_case: Any, *, scope: str) -> None:
+def render_training_curves(tracker: Any, table: pd.DataFrame, use_case: Any, *, scope: str) -> None:
+    """The compared runs' per-epoch training curves on one chart (the data-size learning curve is pretrained_views')."""
     from dashboard.history_views import curve_label
 
     histories = {_name(use_case.id, row["model"]): tracker.history(row["run_id"]) for row in table.to_dict("records")}

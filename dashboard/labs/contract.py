@@ -36,7 +36,7 @@ class LabView:
     try_it(tracker, run_id | None, data): use the chosen run's model (run_id None: no run yet).
     metric_row(metrics, tags): a run's headline figures (lab results, Runs page).
     evaluation(evaluation, *, key, dataset=None): a stored evaluation.json as charts (lab results, Runs page).
-    curves: the learning curves its runs record (live progress and results).
+    curves: the per-epoch training curves its runs record (live progress and results).
     """
 
     prefix: str

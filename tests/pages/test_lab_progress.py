@@ -1,5 +1,5 @@
 """What the lab shows around a training job and an upload check: no leftover progress bar above an upload
-error, no Cancel button once the fit is over, a note instead of a one-dot learning curve."""
+error, no Cancel button once the fit is over, a note instead of a one-dot training curve."""
 
 from __future__ import annotations
 
