@@ -27,7 +27,7 @@ class LabData:
 
 @dataclass(frozen=True)
 class LabView:
-    """One use case's lab. Widget keys start with `prefix`; the text keys name what the tabs say.
+    """One use case's lab. Widget keys start with `prefix` (the use case id); the text keys name what the tabs say.
 
     data(use_case) -> LabData | None: draws the data tab; None once it has shown why nothing is loaded.
     train(data, queue): the training form and the live progress of this session's job.
