@@ -1,4 +1,7 @@
-"""Learning curves of one run, train against validation: live while a job trains and in a lab's results."""
+"""Per-epoch training curves of one run, train against validation: live while a job trains, in a lab's results.
+
+Not the learning curve of Model selection (quality by share of the training split: dashboard.pretrained_views).
+"""
 
 from __future__ import annotations
 
@@ -28,7 +31,7 @@ CLASSIFICATION_CURVES = (Curve("accuracy", "lab.accuracy_curve", "lab.accuracy")
 
 
 def has_curve(history: dict[str, list[float]] | None) -> bool:
-    """True when a history holds two or more epochs: one point (a one-pass fit) draws no learning curve."""
+    """True when a history holds two or more epochs: one point (a one-pass fit) draws no training curve."""
     return max((len(values) for values in (history or {}).values()), default=0) >= 2
 
 

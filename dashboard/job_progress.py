@@ -57,13 +57,13 @@ def _format_seconds(seconds: float | None) -> str:
     return f"{seconds // 60}:{seconds % 60:02d}"
 
 
-def render_job_progress(queue: Any, job_id: str, *, prefix: str = "lab",
+def render_job_progress(queue: Any, job_id: str, *, prefix: str,
                         curves: tuple[Curve, ...] = CLASSIFICATION_CURVES, evaluating_key: str = "lab.evaluating",
                         render_outcome: Callable[[Any], None] | None = None) -> None:
     """Live progress of one job: polls the queue every second while it runs, then shows the outcome.
 
     A use case passes its own live curves (e.g. RMSE or ROC-AUC), the text shown while the test set is
-    evaluated and the line that says how a job ended; widget keys start with `prefix`.
+    evaluated and the line that says how a job ended; widget keys start with `prefix` (the lab's LabView.prefix).
     """
     render_outcome = render_outcome or render_job_outcome
     state = queue.get(job_id)

@@ -178,7 +178,8 @@ def render_pareto(table: pd.DataFrame, quality: str, *, use_case_id: str, scope:
     )
 
 
-def render_learning_curves(tracker: Any, table: pd.DataFrame, use_case: Any, *, scope: str) -> None:
+def render_training_curves(tracker: Any, table: pd.DataFrame, use_case: Any, *, scope: str) -> None:
+    """The compared runs' per-epoch training curves on one chart (the data-size learning curve is pretrained_views')."""
     from dashboard.history_views import curve_label
 
     histories = {_name(use_case.id, row["model"]): tracker.history(row["run_id"]) for row in table.to_dict("records")}
@@ -195,7 +196,7 @@ def render_learning_curves(tracker: Any, table: pd.DataFrame, use_case: Any, *, 
 
 def _stored_evaluations(tracker: Any, table: Any) -> dict[str, dict[str, Any]]:
     """{model: its run's stored evaluation} for the compared runs; a run whose file is gone is left out."""
-    from dashboard.run_views import load_evaluation
+    from dashboard.lab_results import load_evaluation
 
     evaluations = {row["model"]: load_evaluation(tracker, row["run_id"]) for row in table.to_dict("records")}
     return {model: evaluation for model, evaluation in evaluations.items() if evaluation is not None}

@@ -7,8 +7,8 @@ import streamlit as st
 from core.contract.registry import USE_CASES, get_use_case
 from core.errors import StudioError
 from dashboard.i18n import error_text, t
+from dashboard.lab_results import render_run_picker
 from dashboard.labs import lab_view
-from dashboard.run_views import render_run_picker
 from dashboard.services import get_job_queue, get_tracker
 from dashboard.training_form import linked_use_case
 from dashboard.widgets import translated_choice

@@ -14,7 +14,7 @@ from core.contract.usecase import TRACE
 from core.i18n import StudioError
 from dashboard import charts
 from dashboard.i18n import error_text, t
-from dashboard.run_views import run_model
+from dashboard.lab_results import run_model
 from dashboard.services import get_tracker
 from dashboard.trace_charts import (
     plot_activation_histogram,

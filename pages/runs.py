@@ -6,7 +6,7 @@ import streamlit as st
 
 from core.errors import StudioError
 from core.contract.registry import USE_CASES
-from dashboard import access, runs_views
+from dashboard import access, runs_page_views
 from dashboard.history_views import curve_label
 from dashboard.i18n import error_text, t
 from dashboard.widgets import translated_choice
@@ -32,32 +32,32 @@ if runs.empty:
         access.render_audit_log()
     st.stop()
 
-st.dataframe(runs_views.runs_table(runs), hide_index=True, width="stretch", key="runs_table",
+st.dataframe(runs_page_views.runs_table(runs), hide_index=True, width="stretch", key="runs_table",
              column_config={t(key): st.column_config.TextColumn(width="medium")  # whole names and metrics, not cut off
                             for key in ("runs.col_dataset", "runs.col_model", "runs.col_metric")})
 
-labels = runs_views.run_labels(runs)
+labels = runs_page_views.run_labels(runs)
 st.subheader(t("runs.overlay_title"))
 selected = translated_choice(st.multiselect, t("runs.overlay_pick"), list(labels),
-                             default=runs_views.default_overlay(runs), key=f"runs_selected_{use_case_filter}",
+                             default=runs_page_views.default_overlay(runs), key=f"runs_selected_{use_case_filter}",
                              format_func=labels.get)
 # Curves the chosen runs recorded: accuracy (classifiers), AUC (credit risk), RMSE (ratings), loss (all).
 histories = {run_id: tracker.history(run_id) for run_id in selected}  # read once, for the options and the chart
-recorded = runs_views.recorded_curves(histories)
+recorded = runs_page_views.recorded_curves(histories)
 curve_options = [m for m in ("accuracy", "auc", "rmse", "loss") if m in recorded]
 use_case_of = runs.set_index("run_id")["use_case"]
 tasks = {USE_CASES[use_case_of[run_id]].task for run_id in selected if use_case_of[run_id] in USE_CASES}
 metric = translated_choice(st.radio, t("runs.metric"), curve_options, horizontal=True, key="runs_overlay_metric",
                            format_func=lambda m: curve_label(m, tasks))
 if selected:
-    runs_views.render_runs_overlay(histories, labels, metric, tasks=tasks)
+    runs_page_views.render_runs_overlay(histories, labels, metric, tasks=tasks)
 else:
     st.info(t("runs.overlay_empty"))
 
 st.subheader(t("runs.details_title"))
 focus = translated_choice(st.selectbox, t("runs.focus"), list(labels), key="runs_focus", format_func=labels.get)
 try:
-    runs_views.render_run_details(tracker, focus)
+    runs_page_views.render_run_details(tracker, focus)
 except StudioError as error:
     st.error(error_text(error))
 

@@ -57,7 +57,7 @@ left, right = st.columns(2)
 with left:
     views.render_pareto(table, quality, use_case_id=use_case_id, scope=scope)
 with right:
-    views.render_learning_curves(tracker, table, use_case, scope=scope)
+    views.render_training_curves(tracker, table, use_case, scope=scope)
 
 st.subheader(t("selection_page.baseline_title"))
 significance, baseline = views.render_baseline_tests(tracker, table, use_case, scope=scope)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from dashboard.history_views import CLASSIFICATION_CURVES, Curve
-from dashboard.run_views import render_run_results
+from dashboard.lab_results import render_run_results
 
 
 @dataclass(frozen=True)
@@ -27,16 +27,16 @@ class LabData:
 
 @dataclass(frozen=True)
 class LabView:
-    """One use case's lab. Widget keys start with `prefix`; the text keys name what the tabs say.
+    """One use case's lab. Widget keys start with `prefix` (the use case id); the text keys name what the tabs say.
 
     data(use_case) -> LabData | None: draws the data tab; None once it has shown why nothing is loaded.
     train(data, queue): the training form and the live progress of this session's job.
     results(tracker, run_id, data): everything the chosen run measured; None: the shared results shell
-        (dashboard.run_views.render_run_results) drawn with this lab's metric row, curves and evaluation.
+        (dashboard.lab_results.render_run_results) drawn with this lab's metric row, curves and evaluation.
     try_it(tracker, run_id | None, data): use the chosen run's model (run_id None: no run yet).
     metric_row(metrics, tags): a run's headline figures (lab results, Runs page).
     evaluation(evaluation, *, key, dataset=None): a stored evaluation.json as charts (lab results, Runs page).
-    curves: the learning curves its runs record (live progress and results).
+    curves: the per-epoch training curves its runs record (live progress and results).
     """
 
     prefix: str

@@ -16,9 +16,9 @@ from dashboard.data_views import load_dataset_for_ui
 from dashboard.history_views import Curve
 from dashboard.i18n import dataset_source, error_text, t
 from dashboard.job_progress import render_job_outcome, render_job_progress
+from dashboard.lab_results import load_evaluation, run_model
 from dashboard.labs.contract import LabData, LabView
 from dashboard.labs.finance_results import operating_point, render_evaluation, render_metric_row, render_results
-from dashboard.run_views import load_evaluation, run_model
 from dashboard.training_form import render_candidate_training
 from dashboard.uploads import checked_uploader, upload_bytes, upload_name, upload_name_kwargs
 from dashboard.widgets import translated_choice

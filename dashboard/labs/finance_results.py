@@ -14,9 +14,9 @@ from core.tracking.records import TAG_DEVICE, run_record
 from dashboard import finance_charts as charts
 from dashboard.business_views import render_business_case
 from dashboard.i18n import device_text, error_text, t
+from dashboard.lab_results import comparable_runs, load_evaluation
 from dashboard.labs.contract import LabData
 from dashboard.run_names import model_name, seconds_text
-from dashboard.run_views import comparable_runs, load_evaluation
 
 
 # ---- figures and evaluation (also on the Runs page) -------------------------------------------------------------------------

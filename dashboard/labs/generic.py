@@ -20,9 +20,9 @@ from dashboard import charts
 from dashboard.data_views import load_csv_source, load_dataset_for_ui, render_source_and_seed
 from dashboard.i18n import dataset_source, device_text, error_text, t
 from dashboard.job_progress import render_job_progress
+from dashboard.lab_results import completed_run, render_import_model, run_model
 from dashboard.labs.contract import LabData, LabView
 from dashboard.run_names import model_name, seconds_text
-from dashboard.run_views import completed_run, render_import_model, run_model
 from dashboard.training_form import render_candidate_training
 from dashboard.uploads import checked_uploader, forget_upload, stored_upload_kwargs, upload_name
 
@@ -178,7 +178,7 @@ def render_class_balance(dataset: Any, *, key: str) -> None:
                     key=f"{key}_balance_chart")
 
 
-def render_data_overview(dataset: Any, *, upload_name: str = "", key: str = "lab") -> None:
+def render_data_overview(dataset: Any, *, upload_name: str = "", key: str) -> None:
     """Sizes, provenance and licence, class balance per split and the first training examples."""
     render_split_sizes(dataset, upload_name=upload_name)
     if dataset.num_classes:

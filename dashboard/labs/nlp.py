@@ -12,10 +12,10 @@ from core.errors import StudioError
 from dashboard import charts, nlp_charts
 from dashboard.i18n import dataset_source, error_text, t
 from dashboard.job_progress import render_job_progress
+from dashboard.lab_results import completed_run, run_model
 from dashboard.labs.contract import LabData, LabView
 from dashboard.labs.generic import render_csv_data, render_evaluation, render_metric_row, render_try_and_import
 from dashboard.run_names import model_name
-from dashboard.run_views import completed_run, run_model
 from dashboard.training_form import render_candidate_training
 from dashboard.uploads import upload_bytes
 

@@ -16,15 +16,16 @@ from dashboard import recommendation_charts as rc
 from dashboard.history_views import Curve
 from dashboard.i18n import dataset_source, device_text, error_text, t
 from dashboard.job_progress import render_job_outcome, render_job_progress
+from dashboard.lab_results import comparable_runs, completed_run, render_run_results, run_model
 from dashboard.labs.contract import LabData, LabView
 from dashboard.labs.generic import render_csv_data
 from dashboard.run_names import model_name, seconds_text
-from dashboard.run_views import comparable_runs, completed_run, render_run_results, run_model
 from dashboard.training_form import render_candidate_training
 from dashboard.uploads import forget_upload, upload_bytes
 from dashboard.widgets import translated_choice
 
 K = 10
+PREFIX = "recommendation"  # every widget key of this lab starts with it (the use case id, as in the other labs)
 CURVES = (Curve("rmse", "recommendation.rmse_curve", "recommendation.rmse_axis"),  # what the stakeholder reads
           Curve("loss", "lab.loss_curve", "recommendation.loss_axis"))  # RMSE squared plus the L2 penalty
 
@@ -38,11 +39,11 @@ def _upload_kwargs(upload: Any) -> dict[str, Any] | None:
 
     data = upload_bytes(upload)
     left, right = st.columns(2)
-    low = left.number_input(t("recommendation.scale_min"), value=0.5, step=0.5, key="rec_scale_min")
-    high = right.number_input(t("recommendation.scale_max"), value=5.0, step=0.5, key="rec_scale_max")
+    low = left.number_input(t("recommendation.scale_min"), value=0.5, step=0.5, key=f"{PREFIX}_scale_min")
+    high = right.number_input(t("recommendation.scale_max"), value=5.0, step=0.5, key=f"{PREFIX}_scale_max")
     path = str(store_upload(data, suffix=".csv"))
     kwargs = {"data": path, "rating_min": float(low), "rating_max": float(high)}
-    checked = st.session_state.get("rec_checked_upload")
+    checked = st.session_state.get(f"{PREFIX}_checked_upload")
     if checked != kwargs:  # validate once per file and scale, showing progress (1M rows take seconds)
         if not low < high:
             raise DataError("errors.recommendation.bad_scale", low=low, high=high)
@@ -58,7 +59,7 @@ def _upload_kwargs(upload: Any) -> dict[str, Any] | None:
             raise
         finally:  # a refused file's error replaces the bar instead of sitting under "0 rows read"
             bar.empty()
-        st.session_state["rec_checked_upload"] = kwargs
+        st.session_state[f"{PREFIX}_checked_upload"] = kwargs
     return kwargs
 
 
@@ -71,7 +72,7 @@ def headerless_caption(roles: list[str]) -> str:
 
 def render_data(use_case: Any) -> LabData | None:
     """Source and seed (a ratings CSV with its scale for an upload), then the ratings overview."""
-    return render_csv_data(use_case, prefix="rec", area="recommendation", upload_kwargs=_upload_kwargs,
+    return render_csv_data(use_case, prefix=PREFIX, area="recommendation", upload_kwargs=_upload_kwargs,
                            overview=render_ratings_overview)
 
 
@@ -107,11 +108,11 @@ def render_ratings_overview(dataset: Any, *, upload_name: str = "") -> None:
     left.plotly_chart(rc.plot_rating_distribution(values.tolist(), counts.tolist(),
                                                   title=t("recommendation.rating_distribution"),
                                                   x_title=t("recommendation.rating"),
-                                                  y_title=t("recommendation.count")), key="rec_rating_chart")
+                                                  y_title=t("recommendation.count")), key=f"{PREFIX}_rating_chart")
     right.plotly_chart(rc.plot_long_tail(item_counts, title=t("recommendation.long_tail"),
                                          x_title=t("recommendation.item_rank"), y_title=t("recommendation.ratings_per_item"),
                                          head_label=t("recommendation.head_label", share=f"{head_share:.0%}")),
-                       key="rec_tail_chart")
+                       key=f"{PREFIX}_tail_chart")
     st.caption(t("recommendation.tail_caption", share=f"{head_share:.0%}", once=f"{once:,}", items=f"{items:,}"))
 
 
@@ -138,10 +139,10 @@ def render_training_controls(data: LabData, queue: Any) -> None:
                      items=f"{dataset.extra['num_items']:,}"))
     else:
         st.caption(t("recommendation.side_info_missing"))
-    own_job = render_candidate_training(data, queue, prefix="rec", batch_sizes=[128, 256, 512, 1024, 2048, 4096],
+    own_job = render_candidate_training(data, queue, prefix=PREFIX, batch_sizes=[128, 256, 512, 1024, 2048, 4096],
                                         early_stopping=False)
     if own_job:  # then how it ended: RMSE and HitRate@10, not accuracy
-        render_job_progress(queue, own_job, prefix="rec", curves=CURVES, evaluating_key="recommendation.evaluating",
+        render_job_progress(queue, own_job, prefix=PREFIX, curves=CURVES, evaluating_key="recommendation.evaluating",
                             render_outcome=_render_outcome)
 
 
@@ -273,7 +274,7 @@ def render_try_user(tracker: Any, run_id: str, dataset: Any) -> None:
     ids = [str(u) for u in dataset.extra["user_ids"]]
     liked = dataset.x_train["user"][dataset.y_train >= 4.0]
     default = ids[int(np.argmax(np.bincount(liked, minlength=len(ids))))] if len(liked) else ids[0]
-    typed = st.text_input(t("recommendation.user_id"), key="rec_user_id", help=t("recommendation.user_id_help"),
+    typed = st.text_input(t("recommendation.user_id"), key=f"{PREFIX}_user_id", help=t("recommendation.user_id_help"),
                           placeholder=default)
     try:
         model = run_model(run_id)
@@ -287,7 +288,7 @@ def render_try_user(tracker: Any, run_id: str, dataset: Any) -> None:
         user = None
     if user is not None:
         minimum = st.select_slider(t("recommendation.min_ratings"), options=[1, 5, 10, 20, 50], value=10,
-                                   key="rec_min_ratings", help=t("recommendation.min_ratings_help"))
+                                   key=f"{PREFIX}_min_ratings", help=t("recommendation.min_ratings_help"))
         try:
             with st.spinner(t("recommendation.scoring")):
                 items = rec.recommend(model, dataset, user, k=K, min_train_ratings=int(minimum))
@@ -328,7 +329,7 @@ def render_embedding_map(model: Any, dataset: Any) -> None:
 
     st.subheader(t("recommendation.map_title"))
     top_n = st.select_slider(t("recommendation.map_items"), options=[100, 200, 300, 500, 1000], value=300,
-                             key="rec_map_items")
+                             key=f"{PREFIX}_map_items")
     points = embedding_map(model, dataset, top_n=int(top_n))
     if points is None:
         st.info(t("recommendation.map_baseline"))
@@ -339,7 +340,7 @@ def render_embedding_map(model: Any, dataset: Any) -> None:
                                           points["counts"], title=t("recommendation.map_chart", count=len(points["x"])),
                                           x_title=t("recommendation.map_x"), y_title=t("recommendation.map_y"),
                                           hover_count=t("recommendation.ratings"),
-                                          other_label=t("recommendation.other_genres")), key="rec_map_chart")
+                                          other_label=t("recommendation.other_genres")), key=f"{PREFIX}_map_chart")
     caption = t("recommendation.map_caption", explained=f"{explained:.0%}")
     if side_feature_count(model):
         caption += " " + t("recommendation.map_side_note")
@@ -353,7 +354,7 @@ def render_cold_start(dataset: Any) -> None:
     st.subheader(t("recommendation.cold_title"))
     st.markdown(t("recommendation.cold_explain"))
     options = [""] + genres(dataset)
-    genre = translated_choice(st.selectbox, t("recommendation.cold_genre"), options, key="rec_cold_genre",
+    genre = translated_choice(st.selectbox, t("recommendation.cold_genre"), options, key=f"{PREFIX}_cold_genre",
                               format_func=lambda g: genre_label(g) if g else t("recommendation.any_genre"))
     try:
         result = cold_start(dataset, genre=genre or None, k=K)
@@ -381,6 +382,6 @@ def render_try_it(tracker: Any, run_id: str | None, data: LabData) -> None:
         render_try_user(tracker, run_id, data.dataset)
 
 
-LAB = LabView(prefix="rec", data=render_data, train=render_training_controls, results=render_results,
+LAB = LabView(prefix=PREFIX, data=render_data, train=render_training_controls, results=render_results,
               try_it=render_try_it, metric_row=render_metric_row, evaluation=render_evaluation, curves=CURVES,
               evaluation_needs_data=False, try_needs_run_key="recommendation.try_needs_run")

@@ -12,26 +12,27 @@ from core.errors import StudioError
 from dashboard import charts
 from dashboard.i18n import error_text, t
 from dashboard.job_progress import render_job_progress
+from dashboard.lab_results import completed_run, run_model
 from dashboard.labs.contract import LabData, LabView
 from dashboard.labs.generic import (render_class_balance, render_data, render_evaluation, render_metric_row, render_split_sizes,
                                     render_try_and_import)
 from dashboard.run_names import model_name
-from dashboard.run_views import completed_run, run_model
 from dashboard.training_form import render_candidate_training
 from dashboard.uploads import checked_uploader
 from dashboard.widgets import translated_choice
 
 IMAGE_TYPES = ("png", "jpg", "jpeg", "bmp", "gif", "webp")
+PREFIX = "vision"  # every widget key of this lab starts with it (the use case id, as in the other labs)
 
 
 # ---- 1. Data -----------------------------------------------------------------------------------
 
 def _ask_zip() -> tuple[Any, dict[str, Any]] | None:
     """A zip of class folders and the size its photos are kept at; None (after a note) until a zip is chosen."""
-    upload = checked_uploader(t("lab.upload_zip"), key="lab_upload_zip", help_key="lab.upload_zip_help",
+    upload = checked_uploader(t("lab.upload_zip"), key=f"{PREFIX}_upload_zip", help_key="lab.upload_zip_help",
                               needed_key="lab.upload_zip_needed", types=("zip",))
     upload_size = translated_choice(st.selectbox, t("pretrained.upload_size"), [0, 96, 160, 224],
-                                    key="lab_upload_size", help=t("pretrained.upload_size_help"),
+                                    key=f"{PREFIX}_upload_size", help=t("pretrained.upload_size_help"),
                                     format_func=lambda size: f"{size} x {size} px" if size else
                                     t("pretrained.upload_size_default"))  # its label changes with the language
     if upload is None:
@@ -54,9 +55,9 @@ def render_dataset_overview(dataset: Any, *, upload_name: str = "") -> None:
     st.plotly_chart(
         charts.plot_sample_images(dataset.x_train[indices], [dataset.class_names[dataset.y_train[i]] for i in indices],
                                   columns=8),
-        key="lab_samples_chart",
+        key=f"{PREFIX}_samples_chart",
     )
-    render_class_balance(dataset, key="lab")
+    render_class_balance(dataset, key=PREFIX)
 
 
 # ---- 2. Train ----------------------------------------------------------------------------------
@@ -85,12 +86,12 @@ def render_training_controls(data: LabData, queue: Any) -> None:
     use_case, dataset = data.use_case, data.dataset
     with st.spinner(t("lab.counting_parameters")):
         counts = parameter_counts(use_case.id, dataset.input_shape, dataset.num_classes)
-    own_job = render_candidate_training(data, queue, prefix="lab",
+    own_job = render_candidate_training(data, queue, prefix=PREFIX,
                                         batch_sizes=[16, 32, 64, 128, 256], early_stopping=False,
                                         parameters=counts, max_epochs=200,
                                         max_learning_rate=1.0, patience=3)
     if own_job:
-        render_job_progress(queue, own_job)
+        render_job_progress(queue, own_job, prefix=PREFIX)
 
 
 # ---- 3. Results and 4. Try it --------------------------------------------------------------------
@@ -117,10 +118,10 @@ def render_try_image(tracker: Any, run_id: str, dataset: Any) -> None:
     if run is None:
         return
     st.caption(t("lab.try_intro", model=model_name(run.params.get("use_case"), run.params.get("model", "?"))))
-    upload = checked_uploader(t("lab.try_upload"), key="lab_try_image",
+    upload = checked_uploader(t("lab.try_upload"), key=f"{PREFIX}_try_image",
                               types=IMAGE_TYPES)
     index = st.number_input(t("lab.try_index"), min_value=0, max_value=len(dataset.y_test) - 1, value=0, step=1,
-                            key="lab_try_index")
+                            key=f"{PREFIX}_try_index")
     try:
         model = run_model(run_id)
         if upload is not None:
@@ -138,13 +139,14 @@ def render_try_image(tracker: Any, run_id: str, dataset: Any) -> None:
         st.error(error_text(error))
         return
     left, right = st.columns([1, 2])
-    left.plotly_chart(charts.plot_sample_images(image, [caption], columns=1), key="lab_try_preview")
+    left.plotly_chart(charts.plot_sample_images(image, [caption], columns=1), key=f"{PREFIX}_try_preview")
     pairs = top_k(probabilities, list(dataset.class_names), k=3)
     right.plotly_chart(charts.plot_top_k(pairs, title=t("lab.top3"), x_title=t("lab.probability")),
-                       key="lab_try_top3")
+                       key=f"{PREFIX}_try_top3")
 
 
-LAB = LabView(prefix="lab", data=partial(render_data, prefix="lab", ask_upload=_ask_zip, overview=render_dataset_overview),
+LAB = LabView(prefix=PREFIX,
+              data=partial(render_data, prefix=PREFIX, ask_upload=_ask_zip, overview=render_dataset_overview),
               train=render_training_controls, results=None,
               try_it=partial(render_try_and_import, try_run=render_try_image), metric_row=render_metric_row,
               evaluation=partial(render_evaluation, mistakes=_mistake_images))

@@ -7,10 +7,9 @@ from dashboard.labs.generic import render_evaluation as generic_evaluation
 from dashboard.labs.generic import render_metric_row as classification_metric_row
 
 
-def test_the_registry_holds_the_four_labs_with_their_own_widget_prefixes():
+def test_the_registry_holds_the_four_labs_each_prefixing_its_widget_keys_with_its_use_case_id():
     assert list(LABS) == ["vision", "nlp", "recommendation", "finance"]
-    assert {use_case: lab.prefix for use_case, lab in LABS.items()} == {
-        "vision": "lab", "nlp": "nlp", "recommendation": "rec", "finance": "finance"}
+    assert {use_case: lab.prefix for use_case, lab in LABS.items()} == {use_case: use_case for use_case in LABS}
     assert all(isinstance(lab, LabView) for lab in LABS.values())
     assert lab_view("vision") is LABS["vision"]
     assert lab_view("finance").tab_keys[3] == "finance.tab_try"
@@ -29,7 +28,7 @@ def test_a_use_case_without_a_lab_gets_the_generic_one_and_nothing_is_imported(u
 
 
 def test_runs_overlay_offers_the_curves_the_runs_recorded():
-    from dashboard.runs_views import recorded_curves
+    from dashboard.runs_page_views import recorded_curves
 
     class Tracker:
         histories = {"cnn": {"accuracy": [0.9], "loss": [0.3], "val_accuracy": [0.8]},

@@ -53,7 +53,7 @@ def _queued_job_page(executor: str, lang: str) -> None:
 
     st.session_state["lang"] = lang
     queue = {"local": LocalQueue, "ray": RayQueue, "ray_unreachable": UnreachableRayQueue}[executor]()
-    render_job_progress(queue, "job1")
+    render_job_progress(queue, "job1", prefix="vision")
 
 
 @pytest.mark.parametrize("executor, lang, expected", [

@@ -190,9 +190,9 @@ def test_lab_shows_train_upload_and_import_only_to_trainers(app_test, roles_file
     at.switch_page("../pages/lab.py").run()
     assert not at.exception, [e.value for e in at.exception]
     trainer = role == "trainer"
-    assert ("lab_train" in _keys(at)) is trainer
+    assert ("vision_train" in _keys(at)) is trainer
     assert ("lab_model_file" in _keys(at)) is trainer  # the model import uploader
-    sources = at.selectbox(key="lab_dataset").options
+    sources = at.selectbox(key="vision_dataset").options
     assert any(option.endswith(translate("lab.kind_uploaded", "en")) for option in sources) is trainer
     assert ("Training: not available to the Viewer role." in _captions(at)) is not trainer
 

@@ -74,9 +74,9 @@ def test_lab_shows_the_digits_data_with_provenance_samples_and_balance(app_test)
 @pytest.mark.slow
 def test_train_digits_cnn_for_one_epoch_then_see_results_and_runs(app_test, run_after_jobs):
     at = _open_lab(app_test)
-    at.radio(key="lab_model").set_value("cnn").run()
-    at.number_input(key="lab_epochs").set_value(1).run()
-    at.button(key="lab_train").click().run()
+    at.radio(key="vision_model").set_value("cnn").run()
+    at.number_input(key="vision_epochs").set_value(1).run()
+    at.button(key="vision_train").click().run()
     assert not at.exception, [e.value for e in at.exception]
     run_after_jobs(at)
     assert not at.exception, [e.value for e in at.exception]
@@ -107,9 +107,9 @@ def test_a_reloaded_page_follows_the_running_job_and_can_cancel_it(app_test, job
     from streamlit.testing.v1 import AppTest
 
     first = _open_lab(app_test)
-    first.radio(key="lab_model").set_value("mlp").run()
-    first.number_input(key="lab_epochs").set_value(200).run()
-    first.button(key="lab_train").click().run()
+    first.radio(key="vision_model").set_value("mlp").run()
+    first.number_input(key="vision_epochs").set_value(200).run()
+    first.button(key="vision_train").click().run()
     # a browser reload is a new session on the same server: same job queue, empty session state, and the
     # page's URL, which names the job (?job=<id>)
     reloaded = AppTest.from_file(first._script_path, default_timeout=120)
@@ -118,7 +118,7 @@ def test_a_reloaded_page_follows_the_running_job_and_can_cancel_it(app_test, job
     job_progress(lambda job: job.progress.epoch >= 1 if job.progress else False)  # the job is in its epochs
     reloaded.switch_page(LAB).run()
     assert "Epoch" in reloaded.get("progress")[0].proto.text, "the reloaded page does not show the running job"
-    reloaded.button(key="lab_cancel").click().run()
+    reloaded.button(key="vision_cancel").click().run()
     run_after_jobs(reloaded)
     assert translate("lab.cancelled", "en") in [w.value for w in reloaded.warning]
     from dashboard.services import get_tracker
@@ -131,13 +131,13 @@ def test_a_reloaded_page_follows_the_running_job_and_can_cancel_it(app_test, job
 @pytest.mark.slow
 def test_baseline_then_reevaluate_download_and_delete_on_runs_page(app_test, run_after_jobs):
     at = _open_lab(app_test)
-    at.radio(key="lab_model").set_value("logreg").run()
-    at.button(key="lab_train").click().run()
+    at.radio(key="vision_model").set_value("logreg").run()
+    at.button(key="vision_train").click().run()
     run_after_jobs(at)
     trained = float(_metrics(at)["Test accuracy"].rstrip("%"))
     assert trained > 90.0  # logistic regression on digits is about 96-97 %
     # Try it: a test image by number, then the person's own image, then a broken file
-    assert at.number_input(key="lab_try_index").value == 0
+    assert at.number_input(key="vision_try_index").value == 0
     bars = _top3_bars(at)
     assert len(bars["y"]) == 3 and bars["x"] == sorted(bars["x"])  # drawn bottom-up, likeliest on top
     assert 0.0 <= sum(bars["x"]) <= 1.0 + 1e-6
@@ -145,17 +145,17 @@ def test_baseline_then_reevaluate_download_and_delete_on_runs_page(app_test, run
     digit[8:32, 18:23] = 0  # a dark "1" on white paper, as a phone photo of a digit would be
     buffer = io.BytesIO()
     Image.fromarray(digit).save(buffer, format="PNG")
-    at.file_uploader(key="lab_try_image").set_value(("one.png", buffer.getvalue(), "image/png")).run()
+    at.file_uploader(key="vision_try_image").set_value(("one.png", buffer.getvalue(), "image/png")).run()
     assert not at.exception and not at.error
     assert len(_top3_bars(at)["y"]) == 3
-    at.file_uploader(key="lab_try_image").set_value(("broken.png", b"not an image", "image/png")).run()
+    at.file_uploader(key="vision_try_image").set_value(("broken.png", b"not an image", "image/png")).run()
     assert not at.exception
     assert at.error and "broken.png" in at.error[0].value or "image" in at.error[0].value.lower()
-    at.file_uploader(key="lab_try_image").set_value(("photo.heic", b"ftypheic", "image/heic")).run()
+    at.file_uploader(key="vision_try_image").set_value(("photo.heic", b"ftypheic", "image/heic")).run()
     assert not at.exception  # another type: the studio's own message naming the types, not a browser tooltip
     assert at.error[0].value == translate("errors.data.upload_wrong_type", "en", name="photo.heic",
                                           accepted=".png, .jpg, .jpeg, .bmp, .gif, .webp")
-    at.file_uploader(key="lab_try_image").set_value(None).run()
+    at.file_uploader(key="vision_try_image").set_value(None).run()
     at.switch_page("../pages/runs.py").run()
     at.button(key="runs_reevaluate").click().run()
     assert not at.exception
@@ -183,23 +183,23 @@ def test_baseline_then_reevaluate_download_and_delete_on_runs_page(app_test, run
 )
 def test_bad_zip_uploads_show_a_clear_message_and_the_app_keeps_running(app_test, entries, expected):
     at = _open_lab(app_test)
-    at.selectbox(key="lab_dataset").set_value("upload_zip").run()
+    at.selectbox(key="vision_dataset").set_value("upload_zip").run()
     assert at.info[0].value == translate("lab.upload_zip_needed", "en")
-    at.file_uploader(key="lab_upload_zip").set_value(("images.zip", _zip(entries), "application/zip")).run()
+    at.file_uploader(key="vision_upload_zip").set_value(("images.zip", _zip(entries), "application/zip")).run()
     assert not at.exception, [e.value for e in at.exception]
     errors = [error.value for error in at.error]
     assert errors and expected in errors[0], errors
     # the app keeps running: a bundled dataset still loads
-    at.file_uploader(key="lab_upload_zip").set_value(None).run()
-    at.selectbox(key="lab_dataset").set_value("digits").run()
+    at.file_uploader(key="vision_upload_zip").set_value(None).run()
+    at.selectbox(key="vision_dataset").set_value("digits").run()
     assert not at.error and _metrics(at)["Training examples"] == "1,257"
 
 
 def test_not_a_zip_is_explained_in_chinese(app_test, switch_language):
     at = _open_lab(app_test)
     switch_language(at, "zh")
-    at.selectbox(key="lab_dataset").set_value("upload_zip").run()
-    at.file_uploader(key="lab_upload_zip").set_value(("images.zip", b"this is not a zip", "application/zip")).run()
+    at.selectbox(key="vision_dataset").set_value("upload_zip").run()
+    at.file_uploader(key="vision_upload_zip").set_value(("images.zip", b"this is not a zip", "application/zip")).run()
     assert not at.exception
     message = at.error[0].value
     assert message == translate("errors.data.not_a_zip", "zh") or any("\u4e00" <= ch <= "\u9fff" for ch in message)
@@ -208,13 +208,13 @@ def test_not_a_zip_is_explained_in_chinese(app_test, switch_language):
 
 def test_choices_survive_a_language_switch(app_test, switch_language):
     at = _open_lab(app_test)
-    at.selectbox(key="lab_dataset").set_value("mnist5k").run()
-    at.radio(key="lab_model").set_value("mlp").run()
+    at.selectbox(key="vision_dataset").set_value("mnist5k").run()
+    at.radio(key="vision_model").set_value("mlp").run()
     switch_language(at, "zh")
     assert not at.exception
-    assert at.selectbox(key="lab_dataset").value == "mnist5k"
-    assert at.radio(key="lab_model").value == "mlp"
-    assert at.radio(key="lab_model").options[1] == translate("models.mlp.name", "zh")
+    assert at.selectbox(key="vision_dataset").value == "mnist5k"
+    assert at.radio(key="vision_model").value == "mlp"
+    assert at.radio(key="vision_model").options[1] == translate("models.mlp.name", "zh")
     assert _metrics(at)["训练样本"] == "3,500"
 
 
@@ -224,9 +224,9 @@ def test_upload_over_the_size_limit_is_refused(app_test, monkeypatch):
     get_settings.cache_clear()
     at.run()
     at.switch_page(LAB).run()
-    at.selectbox(key="lab_dataset").set_value("upload_zip").run()
+    at.selectbox(key="vision_dataset").set_value("upload_zip").run()
     big = _zip({f"cats/{i}.bin": np.random.default_rng(i).bytes(300_000) for i in range(5)})
-    at.file_uploader(key="lab_upload_zip").set_value(("big.zip", big, "application/zip")).run()
+    at.file_uploader(key="vision_upload_zip").set_value(("big.zip", big, "application/zip")).run()
     assert not at.exception
     assert "limit is 1 MB" in at.error[0].value
 
@@ -234,8 +234,8 @@ def test_upload_over_the_size_limit_is_refused(app_test, monkeypatch):
 def test_a_good_zip_upload_becomes_a_dataset(app_test):
     entries = {f"{name}/{i}.png": _png(value + i) for name, value in (("dark", 10), ("light", 220)) for i in range(6)}
     at = _open_lab(app_test)
-    at.selectbox(key="lab_dataset").set_value("upload_zip").run()
-    at.file_uploader(key="lab_upload_zip").set_value(("images.zip", _zip(entries), "application/zip")).run()
+    at.selectbox(key="vision_dataset").set_value("upload_zip").run()
+    at.file_uploader(key="vision_upload_zip").set_value(("images.zip", _zip(entries), "application/zip")).run()
     assert not at.exception and not at.error
     metrics = _metrics(at)
     assert metrics["Classes"] == "2"
@@ -243,21 +243,21 @@ def test_a_good_zip_upload_becomes_a_dataset(app_test):
                                                                   "Test examples"))
     assert total == 12
     # photos kept at a pretrained backbone's resolution instead of 28x28 / 32x32
-    at.selectbox(key="lab_upload_size").set_value(96).run()
+    at.selectbox(key="vision_upload_size").set_value(96).run()
     assert not at.exception and not at.error
     assert any("96 × 96 × 1" in caption.value for caption in at.caption)
 
 
 def test_pretrained_candidate_offline_says_why_and_only_its_train_button_is_off(app_test):
     at = _open_lab(app_test)  # offline: STUDIO_OFFLINE=1, nothing cached
-    at.radio(key="lab_model").set_value("mobilenet_v3_small").run()
+    at.radio(key="vision_model").set_value("mobilenet_v3_small").run()
     warnings = " ".join(warning.value for warning in at.warning)
     assert "needs a one-time 4 MB download of its pretrained weights; offline now" in warnings
-    assert at.button(key="lab_train").disabled
+    assert at.button(key="vision_train").disabled
     captions = "\n".join(caption.value for caption in at.caption)
     assert "epochs 1-3 train the new head" in captions and "epochs 4-6 unfreeze its top" in captions
-    at.radio(key="lab_model").set_value("cnn").run()
-    assert not at.button(key="lab_train").disabled and not at.warning
+    at.radio(key="vision_model").set_value("cnn").run()
+    assert not at.button(key="vision_train").disabled and not at.warning
 
 
 @pytest.fixture(scope="module")

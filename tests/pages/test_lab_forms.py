@@ -51,11 +51,11 @@ def _credit_csv() -> bytes:
 
 # use case: (widget prefix, bundled source, uploaded source, uploader key, file, another Keras model, baseline)
 LABS = {
-    "vision": ("lab", "digits", "upload_zip", "lab_upload_zip", ("digits.zip", _zip_of_pngs(), "application/zip"),
+    "vision": ("vision", "digits", "upload_zip", "vision_upload_zip", ("digits.zip", _zip_of_pngs(), "application/zip"),
                "mlp", "logreg"),
     "nlp": ("nlp", "en_reviews", "upload_csv", "nlp_upload_csv", ("reviews.csv", _reviews_csv(), "text/csv"),
             "cnn", "tfidf_logreg"),
-    "recommendation": ("rec", "movielens", "upload_csv", "rec_upload_csv",
+    "recommendation": ("recommendation", "movielens", "upload_csv", "recommendation_upload_csv",
                        ("ratings.csv", _ratings_csv(), "text/csv"), "ncf", "bias"),
     "finance": ("finance", "credit_data", "upload_csv", "finance_upload", ("credit.csv", _credit_csv(), "text/csv"),
                 "wide_deep", "scorecard"),

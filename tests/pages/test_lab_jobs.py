@@ -43,11 +43,11 @@ def _training(at: AppTest) -> bool:
 
 
 def _long_job(at: AppTest) -> str:
-    at.radio(key="lab_model").set_value("mlp").run()
-    at.number_input(key="lab_epochs").set_value(200).run()
-    at.button(key="lab_train").click().run()
+    at.radio(key="vision_model").set_value("mlp").run()
+    at.number_input(key="vision_epochs").set_value(200).run()
+    at.button(key="vision_train").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    job_id = at.session_state["lab_job_id"]
+    job_id = at.session_state["vision_job_id"]
     assert job_id and at.query_params.get("job") == job_id  # the URL names the job: a reload finds it
     return job_id
 
@@ -60,19 +60,19 @@ def test_a_second_session_sees_the_first_sessions_job_as_someone_elses_and_may_q
     try:
         second = _open_lab(script=first._script_path)
         second.run()
-        assert second.session_state["lab_job_id"] is None  # not adopted
-        assert not [b for b in second.button if b.key == "lab_cancel"]  # no Cancel on someone else's job
+        assert second.session_state["vision_job_id"] is None  # not adopted
+        assert not [b for b in second.button if b.key == "vision_cancel"]  # no Cancel on someone else's job
         infos = [i.value for i in second.info]
         assert any(text.startswith("Another browser session is training Vision · Multilayer perceptron (MLP), "
                                    "epoch") for text in infos), infos
         assert translate("jobs.queue_behind", "en") in [c.value for c in second.caption]
-        assert not second.button(key="lab_train").disabled  # someone else's job does not block Train
+        assert not second.button(key="vision_train").disabled  # someone else's job does not block Train
         state = _queue().get(job_id)
         assert state.active and not state.cancel_requested
         # the second session queues its own job behind the first
-        second.radio(key="lab_model").set_value("logreg").run()
-        second.button(key="lab_train").click().run()
-        own = second.session_state["lab_job_id"]
+        second.radio(key="vision_model").set_value("logreg").run()
+        second.button(key="vision_train").click().run()
+        own = second.session_state["vision_job_id"]
         assert own and own != job_id and _queue().get(own).owner != state.owner
         assert second.query_params.get("job") == own
     finally:
@@ -85,9 +85,9 @@ def test_a_reload_finds_its_own_job_by_the_url_and_may_cancel_it(app_test):
     job_id = _long_job(first)
     try:
         reloaded = _open_lab(script=first._script_path, query={"job": job_id})
-        assert reloaded.session_state["lab_job_id"] == job_id
+        assert reloaded.session_state["vision_job_id"] == job_id
         _until(reloaded, _training, "the reloaded page to show its job training")
-        reloaded.button(key="lab_cancel").click().run()
+        reloaded.button(key="vision_cancel").click().run()
         assert _queue().get(job_id).cancel_requested
         from core.audit import read
         from core.config import get_settings
@@ -100,20 +100,20 @@ def test_a_reload_finds_its_own_job_by_the_url_and_may_cancel_it(app_test):
 
 def test_out_of_range_epochs_are_refused_naming_the_range_and_the_typed_value_is_what_trains(app_test):
     at = _open_lab(app_test)
-    at.radio(key="lab_model").set_value("mlp").run()
-    at.number_input(key="lab_epochs").set_value(300).run()
-    assert at.number_input(key="lab_epochs").value == 300  # kept as typed, never reset to 20
+    at.radio(key="vision_model").set_value("mlp").run()
+    at.number_input(key="vision_epochs").set_value(300).run()
+    assert at.number_input(key="vision_epochs").value == 300  # kept as typed, never reset to 20
     message = translate("jobs.epochs_range", "en", low=1, high=200, value=300)
     assert message in [e.value for e in at.error]
-    at.button(key="lab_train").click().run()  # refused, naming the range: nothing is queued
+    at.button(key="vision_train").click().run()  # refused, naming the range: nothing is queued
     assert [e.value for e in at.error].count(message) == 2 and not _queue().jobs()
-    assert at.session_state["lab_job_id"] is None
-    at.number_input(key="lab_epochs").set_value(20).run()
+    assert at.session_state["vision_job_id"] is None
+    at.number_input(key="vision_epochs").set_value(20).run()
     assert not at.error
-    at.number_input(key="lab_epochs").set_value(3)
-    at.button(key="lab_train").click().run()  # typed and pressed in one rerun, as a browser sends them
+    at.number_input(key="vision_epochs").set_value(3)
+    at.button(key="vision_train").click().run()  # typed and pressed in one rerun, as a browser sends them
     assert not at.exception, [e.value for e in at.exception]
-    job_id = at.session_state["lab_job_id"]
+    job_id = at.session_state["vision_job_id"]
     assert job_id and _queue().get(job_id).meta["epochs"] == 3
     done = _queue().wait(job_id, 300)
     assert done.state == "completed", done.error
@@ -128,12 +128,12 @@ def test_a_dataset_chosen_and_train_pressed_in_one_rerun_trains_on_that_dataset(
     tab while the page was still busy (CI: choose Fashion-MNIST, click Train) trained on the old one (digits),
     with the new model and epochs. The click now trains on the data this run loaded for the chosen source."""
     at = _open_lab(app_test)
-    at.radio(key="lab_model").set_value("logreg").run()
-    assert at.selectbox(key="lab_dataset").value == "digits"
-    at.selectbox(key="lab_dataset").set_value("mnist5k")
-    at.button(key="lab_train").click().run()  # chosen and pressed in one rerun, as a busy browser sends them
+    at.radio(key="vision_model").set_value("logreg").run()
+    assert at.selectbox(key="vision_dataset").value == "digits"
+    at.selectbox(key="vision_dataset").set_value("mnist5k")
+    at.button(key="vision_train").click().run()  # chosen and pressed in one rerun, as a busy browser sends them
     assert not at.exception, [e.value for e in at.exception]
-    job_id = at.session_state["lab_job_id"]
+    job_id = at.session_state["vision_job_id"]
     assert job_id and _queue().get(job_id).meta["dataset"] == "mnist5k"
     done = _queue().wait(job_id, 300)
     assert done.state == "completed", done.error
@@ -183,8 +183,8 @@ def test_a_viewer_sees_whose_job_it_is_without_cancel_and_an_admins_cancel_is_au
         vera = signed_in("viewer", tom)
         _until(vera, lambda at: any("Tom Trainer is training Vision · Multilayer perceptron (MLP), epoch" in i.value
                                     for i in at.info), "the viewer to see Tom's job as his")
-        assert not [b for b in vera.button if b.key in ("lab_cancel", f"cancel_other_{job_id}")]
-        assert vera.session_state["lab_job_id"] is None
+        assert not [b for b in vera.button if b.key in ("vision_cancel", f"cancel_other_{job_id}")]
+        assert vera.session_state["vision_job_id"] is None
         from core.errors import AccessError
 
         with pytest.raises(AccessError, match="only the person who started it"):  # refused in code too
@@ -215,9 +215,9 @@ def test_the_same_persons_identical_job_from_a_second_tab_is_refused_with_a_mess
         second_tab = signed_in("trainer", first_tab)
         assert translate("lab.job_in_progress", "en", job="Vision · Multilayer perceptron (MLP)") in [
             i.value for i in second_tab.info]
-        second_tab.radio(key="lab_model").set_value("mlp").run()
-        second_tab.number_input(key="lab_epochs").set_value(200).run()
-        second_tab.button(key="lab_train").click().run()
+        second_tab.radio(key="vision_model").set_value("mlp").run()
+        second_tab.number_input(key="vision_epochs").set_value(200).run()
+        second_tab.button(key="vision_train").click().run()
         assert not second_tab.exception, [e.value for e in second_tab.exception]
         assert [job.id for job in _queue().active()] == [job_id]
         message = translate("errors.jobs.duplicate", "en", title="Vision · Multilayer perceptron (MLP)")

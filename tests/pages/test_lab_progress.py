@@ -1,5 +1,5 @@
 """What the lab shows around a training job and an upload check: no leftover progress bar above an upload
-error, no Cancel button once the fit is over, a note instead of a one-dot learning curve."""
+error, no Cancel button once the fit is over, a note instead of a one-dot training curve."""
 
 from __future__ import annotations
 
@@ -33,14 +33,14 @@ def _job_panel(phase: str, history: dict) -> None:
         def cancel(self, job_id, *, by):
             st.session_state["cancelled"] = job_id
 
-    render_job_progress(Queue(), "job1", prefix=st.session_state.get("prefix", "lab"))
+    render_job_progress(Queue(), "job1", prefix="vision")
 
 
 @pytest.mark.parametrize(("phase", "cancel_shown"), [("training", True), ("evaluating", False), ("done", False)])
 def test_cancel_is_offered_only_while_the_model_is_fitting(phase, cancel_shown):
     at = AppTest.from_function(_job_panel, kwargs={"phase": phase, "history": {}}, default_timeout=30).run()
     assert not at.exception, [e.value for e in at.exception]
-    assert [button.key for button in at.button] == (["lab_cancel"] if cancel_shown else [])
+    assert [button.key for button in at.button] == (["vision_cancel"] if cancel_shown else [])
 
 
 def test_a_running_job_says_which_model_it_trains():
@@ -62,8 +62,8 @@ def _history_views(history: dict) -> None:
     from dashboard.history_views import render_history_charts
     from dashboard.labs import finance, recommendation
 
-    render_history_charts(history, key="lab")
-    render_history_charts(history, key="rec", curves=recommendation.CURVES)
+    render_history_charts(history, key="vision")
+    render_history_charts(history, key="recommendation", curves=recommendation.CURVES)
     render_history_charts(history, key="finance", curves=finance.CURVES)
 
 
@@ -86,10 +86,10 @@ def test_a_refused_ratings_file_leaves_no_checking_bar_above_its_error(app_test)
     at = app_test(timeout=120).run()
     at.switch_page(LAB).run()
     at.session_state["lab_use_case"] = "recommendation"
-    at.session_state["rec_dataset"] = "upload_csv"
+    at.session_state["recommendation_dataset"] = "upload_csv"
     at.run()
     bad = "userId,movieId,rating,timestamp\na,x,3,1\na,y,9,2\nb,x,2,3\n".encode()  # 9 is off the 0.5-5 scale
-    at.file_uploader(key="rec_upload_csv").set_value(("bad.csv", bad, "text/csv")).run()
+    at.file_uploader(key="recommendation_upload_csv").set_value(("bad.csv", bad, "text/csv")).run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.error, "the refused file is explained"
     assert not at.get("progress"), [p.proto.text for p in at.get("progress")]

@@ -68,7 +68,7 @@ def test_candidates_side_by_side_with_baseline_test_and_recommendation(trained):
     assert at.success, "a recommendation is shown"
     ranked = [m.value for m in at.markdown if m.value.startswith("**1. ")]
     assert ranked and (LOGREG in ranked[0] or CNN in ranked[0])
-    assert len(at.get("plotly_chart")) >= 3  # Pareto, learning curves, baseline differences
+    assert len(at.get("plotly_chart")) >= 3  # Pareto, training curves, baseline differences
     assert [b.label for b in at.get("download_button")][:2] == ["Download the comparison (CSV)",
                                                                 "Download the recommendation (Markdown)"]
 
@@ -163,7 +163,7 @@ def test_credit_risk_is_compared_on_auc_in_its_own_unit_without_a_misplaced_mcne
 
 
 @pytest.mark.slow
-def test_rating_models_learning_curves_name_their_squared_error_loss(app_test):
+def test_rating_models_training_curves_name_their_squared_error_loss(app_test):
     import json
 
     at = app_test(timeout=120)

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
-from dashboard.run_views import runs_on_data
+from dashboard.lab_results import runs_on_data
 
 
 def _data(kwargs, fingerprint="fp-this", source="upload_csv", seed=0):
