@@ -59,18 +59,19 @@ class FineTune:
 
 @dataclass(frozen=True)
 class Candidate:
-    """A model a use case can train: a Keras builder or a scikit-learn baseline.
+    """A model a use case can train: a Keras network, a scikit-learn baseline, or any registered backend's model.
 
-    builder: "module:function". Image classification (the default adapter): Keras
-    build(input_shape, num_classes, **hparams) -> keras.Model; sklearn build(random_state=..., **hparams).
-    Other tasks' adapters decide the builder's arguments (e.g. the training split to adapt
-    preprocessing layers on).
+    kind: the backend that builds and fits it (core.training.fitters: "keras", "sklearn"). builder:
+    "module:function", called by that backend's fitter with the facts the task adapter offers that the function
+    names as parameters (image classification: input_shape, num_classes; texts: texts, language...; see
+    TaskInputs.builder_args), the backend's own (scikit-learn: random_state; Keras: weights_path for a
+    pretrained candidate) and its hparams.
     """
 
     id: str
     name_key: str
     description_key: str
-    kind: str  # keras | sklearn
+    kind: str  # the backend: keras | sklearn
     builder: str
     hparams: dict[str, Any] = field(default_factory=dict)
     default_epochs: int = 10

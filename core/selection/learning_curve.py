@@ -16,12 +16,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from core.tracking.records import PARAM_CURVE, PARAM_CURVE_SIZE, PARAM_FRACTION, PARAM_SPLIT
+
 TOLERANCE = 0.01
-# Parameters each curve point carries (Tracker.list_runs shows them as columns).
-PARAM_CURVE = "curve_id"
-PARAM_FRACTION = "curve_fraction"
-PARAM_SPLIT = "curve_split"  # fingerprint of the full split the subsets were drawn from
-PARAM_CURVE_SIZE = "curve_train_size"
 
 
 def curve_points(tracker: Any, use_case: str | None = None, *, split: str | None = None) -> Any:

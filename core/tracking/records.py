@@ -32,6 +32,11 @@ TAG_TRAIN_FRACTION = "studio.train_fraction"  # a learning-curve run on a share 
 TAG_USER = "studio.user"  # who started the run: the signed-in e-mail, or the OS user in single-user mode
 TAG_EXECUTOR = "studio.executor"  # "ray" when a Ray worker trained it
 TAG_WORKER = "studio.worker"  # which Ray worker
+# Parameters each learning-curve point carries (Tracker.list_runs shows them as columns).
+PARAM_CURVE = "curve_id"
+PARAM_FRACTION = "curve_fraction"
+PARAM_SPLIT = "curve_split"  # fingerprint of the full split the subsets were drawn from
+PARAM_CURVE_SIZE = "curve_train_size"
 
 
 @dataclass(frozen=True)

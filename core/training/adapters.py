@@ -99,29 +99,6 @@ class ClassificationAdapter:
 
 
 
-def pretrained_weights(candidate: Any, *, progress: Callable[[int, int], None] | None = None) -> dict[str, str]:
-    """{"weights_path": local verified file} for a candidate with a weight download, else {}.
-
-    Downloads once (core.models.weights); raises WeightsUnavailable offline.
-    """
-    key = getattr(candidate, "weights", "")
-    if not key:
-        return {}
-    from core.models.weights import ensure_weights
-
-    return {"weights_path": str(ensure_weights(key, progress=progress))}
-
-
-def download_weights(candidate: Any, report: Callable[[Any], None]) -> None:
-    """Fetch a candidate's pretrained weights once (cache hit afterwards), reporting bytes as progress."""
-    from core.training.runner import Progress
-
-    def progress(done: int, total: int) -> None:
-        report(Progress(phase="downloading", batch=int(done), batches=max(int(total), 1)))
-
-    pretrained_weights(candidate, progress=progress)
-
-
 def first_rows(x: Any, count: int = 1) -> Any:
     """The first `count` examples of x, whether x is an array or a dict of columns."""
     if isinstance(x, dict):

@@ -16,6 +16,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, ContextManager, Mapping, Protocol
 
+from core.models.weights import ensure_weights
 from core.training.runner import FitResult, Progress, TrainConfig
 
 if TYPE_CHECKING:
@@ -101,6 +102,17 @@ def _keras_metric(name: str) -> Any:
         raise ValueError(f"Unknown metric {name!r}; the Keras fitter knows {', '.join(makers)}.") from None
 
 
+def pretrained_weights(candidate: Candidate, *, progress: Callable[[int, int], None] | None = None) -> dict[str, str]:
+    """{"weights_path": local verified file} for a candidate with a weight download, else {}.
+
+    Downloads once (core.models.weights); raises WeightsUnavailable offline.
+    """
+    key = getattr(candidate, "weights", "")
+    if not key:
+        return {}
+    return {"weights_path": str(ensure_weights(key, progress=progress))}
+
+
 class KerasFitter:
     """Keras networks: compiled and fitted epoch by epoch on the chosen device, served through a traced tf.function."""
 
@@ -126,8 +138,6 @@ class KerasFitter:
 
     def build(self, candidate: Candidate, inputs: TaskInputs, *, seed: int) -> Any:
         """A fresh, uncompiled network (its weights follow the seed set by `seed`), with its pretrained weights."""
-        from core.training.adapters import pretrained_weights
-
         return call_builder(candidate, inputs, **pretrained_weights(candidate))
 
     def keras_data(self, model: Any, inputs: TaskInputs) -> tuple[Any, Any, Any, Any]:

@@ -22,7 +22,7 @@ import numpy as np
 from core.config import Settings, get_settings
 from core.errors import DataError
 from core.models.weights import WeightsUnavailable
-from core.selection.learning_curve import PARAM_CURVE, PARAM_CURVE_SIZE, PARAM_FRACTION, PARAM_SPLIT
+from core.tracking.records import PARAM_CURVE, PARAM_CURVE_SIZE, PARAM_FRACTION, PARAM_SPLIT
 from core.training.fitters import fitter_for
 from core.training.subsets import subset_size
 

@@ -22,9 +22,8 @@ from core.errors import StudioError, TrainingError
 from core.evaluation.memory import PeakMemory
 from core.tracking.records import dataset_tags, user_tags
 from core.tracking.run_files import DATASET_FILE, EVALUATION_FILE, MODEL_ARTIFACT, UPLOADS_ARTIFACT
-from core.training.adapters import download_weights
 from core.training.epoch_log import EpochLogger
-from core.training.fitters import Fitter, TaskInputs, fitter_for
+from core.training.fitters import Fitter, TaskInputs, fitter_for, pretrained_weights
 from core.training.runner import FitResult, Progress, TrainConfig
 
 if TYPE_CHECKING:
@@ -78,6 +77,14 @@ class _Run:
     dataset: Dataset
     device: DeviceInfo
     subset_tags: dict[str, str]
+
+
+def download_weights(candidate: Any, report: Callable[[Any], None]) -> None:
+    """Fetch a candidate's pretrained weights once (cache hit afterwards), reporting bytes as progress."""
+    def progress(done: int, total: int) -> None:
+        report(Progress(phase="downloading", batch=int(done), batches=max(int(total), 1)))
+
+    pretrained_weights(candidate, progress=progress)
 
 
 def _final_history_metrics(history: dict[str, list[float]]) -> dict[str, float]:
