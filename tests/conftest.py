@@ -173,3 +173,42 @@ def short_sqlite_waits(monkeypatch):
 
     monkeypatch.setattr(sqlite3, "connect", connect)
     yield
+
+
+# Large language models (issue 22; helpers in tests/llm_servers.py). No weights can be downloaded in tests:
+# the tiny random-weight GGUF model (core/llm/tiny_model.py) is written at test time.
+
+
+@pytest.fixture(scope="session")
+def tiny_gguf(tmp_path_factory) -> Path:
+    """The tiny random-weight GGUF model (about 0.25 MB), written once per session (per xdist worker); its path."""
+    from llm_servers import require
+
+    require("gguf")
+    from core.llm.tiny_model import write_tiny_model
+
+    return write_tiny_model(tmp_path_factory.mktemp("tiny-gguf") / "tiny.gguf")
+
+
+@pytest.fixture(scope="session")
+def llama_server(tmp_path_factory, tiny_gguf):
+    """llama-cpp-python's real OpenAI-compatible server (`python -m llama_cpp.server`) serving the tiny model on
+    a free loopback port, one per session (per xdist worker; it starts in about a second). `.base_url`
+    ("http://127.0.0.1:PORT/v1"), `.model` ("tiny"); any API key is accepted."""
+    from llm_servers import LlamaServer, require
+
+    require("llama_cpp", load=False)
+    server = LlamaServer(tiny_gguf, tmp_path_factory.mktemp("llama-server"), alias="tiny")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fault_server():
+    """A scripted OpenAI-compatible server on loopback (llm_servers.FaultServer): `.script([429, 200])`,
+    `.base_url`, `.requests`. A fresh one per test, stopped at its end."""
+    from llm_servers import FaultServer
+
+    server = FaultServer()
+    yield server
+    server.stop()
