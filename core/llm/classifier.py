@@ -1,0 +1,239 @@
+"""An LLM as a text classifier with scikit-learn's shape: `fit` draws the k-shot examples from the training split
+(nothing else is learned), `score` asks the model about each text (live progress, cancel, a budget cap, a response
+cache, concurrent endpoint calls) and `predict_proba` gives one-hot rows, all zeros for an invalid answer.
+
+Parameters are stored as given and checked in `fit`; what fit learns ends in `_`. The API key is never a
+parameter: the endpoint's key is read from the environment variable `api_key_env` when the model is opened (the
+page may pass one from .streamlit/secrets.toml to `open`), so it is never in get_params, a run's params or the
+saved model.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from core.llm.cache import ResponseCache, request_key
+from core.llm.clients import Answer, Endpoint, LLMError, LocalModel
+from core.llm.pricing import Prices, per_thousand
+from core.llm.prompts import check_template, default_template, label_schema, parse_label, pick_examples, render_prompt
+
+TRANSPORTS = ("local", "endpoint")
+SYSTEM_PROMPTS = {"en": "You are a careful classifier. Answer with one of the given labels only.",
+                  "zh": "你是一个严谨的分类器。只能用给定的标签之一回答。"}
+CHAT_OVERHEAD_TOKENS = 32  # role markers and the like a chat template adds around the messages
+
+
+@dataclass
+class Scores:
+    """What asking the model about each text gave: the label index per item (None: invalid answer), and per item
+    the tokens in and out, the seconds and whether the answer came from the cache; plus the money spent."""
+
+    labels: list[int | None] = field(default_factory=list)
+    tokens_in: list[int] = field(default_factory=list)
+    tokens_out: list[int] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+    cached: list[bool] = field(default_factory=list)
+    spent: float = 0.0
+
+    @property
+    def invalid(self) -> int:
+        return sum(label is None for label in self.labels)
+
+    def summary(self, prices: Prices) -> dict[str, float]:
+        """Per-item means and totals, as a run logs them."""
+        n = len(self.labels)
+        fresh = [not hit for hit in self.cached]
+        live = [s for s, f in zip(self.seconds, fresh) if f]
+        return {
+            "items": float(n), "invalid_answers": float(self.invalid), "invalid_rate": self.invalid / n if n else 0.0,
+            "tokens_in_per_item": float(np.mean(self.tokens_in)) if n else 0.0,
+            "tokens_out_per_item": float(np.mean(self.tokens_out)) if n else 0.0,
+            "cached_answers": float(sum(self.cached)), "spent": float(self.spent),
+            "cost_per_1000": per_thousand(sum(prices.cost(i, o) for i, o in zip(self.tokens_in, self.tokens_out)), n),
+            "item_p50_ms": float(np.percentile(live, 50) * 1000) if live else 0.0,
+            "item_p95_ms": float(np.percentile(live, 95) * 1000) if live else 0.0,
+        }
+
+
+class LLMClassifier:
+    """Zero-shot (k=0) or k-shot classification by a local GGUF model or an OpenAI-compatible endpoint."""
+
+    def __init__(self, *, transport: str = "local", model: str = "", base_url: str = "", k: int = 0,
+                 template: str | None = None, language: str = "en", max_tokens: int = 32,
+                 prices: Prices = Prices(), budget: float | None = None, concurrency: int = 4,
+                 timeout: float = 30.0, retries: int = 3, api_key_env: str = "OPENAI_API_KEY",
+                 cache_dir: str | None = None, random_state: int = 0):
+        self.transport = transport
+        self.model = model
+        self.base_url = base_url
+        self.k = k
+        self.template = template
+        self.language = language
+        self.max_tokens = max_tokens
+        self.prices = prices
+        self.budget = budget
+        self.concurrency = concurrency
+        self.timeout = timeout
+        self.retries = retries
+        self.api_key_env = api_key_env
+        self.cache_dir = cache_dir
+        self.random_state = random_state
+
+    def get_params(self, deep: bool = False) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in (
+            "transport", "model", "base_url", "k", "template", "language", "max_tokens", "prices", "budget",
+            "concurrency", "timeout", "retries", "api_key_env", "cache_dir", "random_state")}
+
+    # ---- fit: the examples --------------------------------------------------------------------------------------
+
+    def fit(self, texts: Sequence[str], y: Sequence[int], *, labels: Sequence[str]) -> "LLMClassifier":
+        """Check the settings and draw the k examples (stratified, seeded) from these training texts only."""
+        if self.transport not in TRANSPORTS:
+            raise LLMError("errors.llm.bad_setting", name="transport", rule=" or ".join(TRANSPORTS),
+                           value=repr(self.transport))
+        if not isinstance(self.k, int) or isinstance(self.k, bool) or not 0 <= self.k <= 64:
+            raise LLMError("errors.llm.bad_setting", name="k", rule="a whole number from 0 to 64", value=self.k)
+        if self.budget is not None and not self.budget >= 0:
+            raise LLMError("errors.llm.bad_setting", name="budget", rule="0 or more", value=self.budget)
+        self.template_ = check_template(self.template or default_template(self.language))
+        self.classes_ = [str(label) for label in labels]
+        if len(self.classes_) < 2:
+            raise LLMError("errors.llm.bad_setting", name="labels", rule="at least two classes", value=self.classes_)
+        y = np.asarray(y).reshape(-1)
+        chosen = pick_examples(y, self.k, random_state=self.random_state) if self.k else []
+        self.example_indices_ = chosen
+        self.examples_ = [(str(texts[i]), self.classes_[int(y[i])]) for i in chosen]
+        self.schema_ = label_schema(self.classes_)
+        return self
+
+    # ---- the model --------------------------------------------------------------------------------------------
+
+    def open(self, *, api_key: str | None = None) -> Any:
+        """Open the model once (the GGUF file loaded, or the endpoint's client made) and keep it."""
+        client = getattr(self, "client_", None)
+        if client is None:
+            if self.transport == "local":
+                client = LocalModel(self.model, seed=self.random_state)
+            else:
+                key = api_key if api_key is not None else os.environ.get(self.api_key_env, "")
+                client = Endpoint(self.base_url, self.model, api_key=key, timeout=self.timeout,
+                                  retries=self.retries, concurrency=self.concurrency)
+            self.client_ = client
+        return client
+
+    def messages(self, text: str) -> list[dict[str, str]]:
+        """The exact chat messages one text is classified with (system, then the rendered template)."""
+        return [{"role": "system", "content": SYSTEM_PROMPTS.get(self.language, SYSTEM_PROMPTS["en"])},
+                {"role": "user", "content": render_prompt(self.template_, labels=self.classes_, text=text,
+                                                          examples=self.examples_, language=self.language)}]
+
+    def most_cost(self, text: str) -> float:
+        """An upper bound of what one text can cost: a byte-level tokenizer spends at most one token per byte."""
+        size = sum(len(m["content"].encode("utf-8")) for m in self.messages(text)) + CHAT_OVERHEAD_TOKENS
+        return self.prices.cost(size, self.max_tokens)
+
+    # ---- scoring ----------------------------------------------------------------------------------------------
+
+    def score(self, texts: Sequence[str], *, on_item: Callable[[int, int, Scores], None] | None = None,
+              cancel_event: threading.Event | None = None, api_key: str | None = None) -> Scores:
+        """Ask the model about each text, in order. Stops (LLMError budget_exceeded) before sending a text whose
+        worst-case cost would take the money spent past the budget, and before the next text once cancel_event is
+        set (answers in flight are kept); `on_item(done, total, scores)` after each answer."""
+        client = self.open(api_key=api_key)
+        cache = ResponseCache(Path(self.cache_dir) / "llm-answers.sqlite") if self.cache_dir else None
+        total = len(texts)
+        answers: list[Answer | None] = [None] * total
+        scores = Scores()
+        committed = [0.0]  # worst-case cost of the requests in flight
+
+        def ask(index: int, key: str | None) -> Answer:
+            answer = client.chat(self.messages(str(texts[index])), schema=self.schema_, max_tokens=self.max_tokens)
+            if cache is not None and key is not None:
+                cache.put(key, answer)
+            return answer
+
+        workers = max(1, min(int(getattr(client, "concurrency", 1)), int(self.concurrency)))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="llm") as pool:
+            pending: dict[Future, tuple[int, float]] = {}
+            next_index, stop_sending = 0, False
+            while True:
+                while not stop_sending and next_index < total and len(pending) < workers:
+                    if cancel_event is not None and cancel_event.is_set():
+                        stop_sending = True
+                        break
+                    text = str(texts[next_index])
+                    key = request_key(client.model_id, self.messages(text), self.schema_) if cache is not None else None
+                    hit = cache.get(key) if cache is not None else None
+                    if hit is not None:  # paid for before: free now
+                        answers[next_index] = hit
+                        next_index += 1
+                        if on_item is not None:
+                            on_item(self._answered(answers), total, scores)
+                        continue
+                    worst = self.most_cost(text)
+                    if self.budget is not None and scores.spent + committed[0] + worst > self.budget + 1e-12:
+                        if not pending:
+                            raise LLMError("errors.llm.budget_exceeded", budget=money(self.budget),
+                                           items=self._answered(answers), total=total, spent=money(scores.spent))
+                        break  # wait for the answers in flight, then decide again
+                    committed[0] += worst
+                    pending[pool.submit(ask, next_index, key)] = (next_index, worst)
+                    next_index += 1
+                if not pending:
+                    if stop_sending or next_index >= total:
+                        break
+                    continue
+                finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+                for future in finished:
+                    position, worst = pending.pop(future)
+                    answer = future.result()  # an LLMError ends the scoring with its reason
+                    answers[position] = answer
+                    committed[0] -= worst
+                    scores.spent += self.prices.cost(answer.tokens_in, answer.tokens_out)
+                    if on_item is not None:
+                        on_item(self._answered(answers), total, scores)
+        for answer in answers:
+            if answer is None:
+                break
+            scores.labels.append(parse_label(answer.content, self.classes_))
+            scores.tokens_in.append(answer.tokens_in)
+            scores.tokens_out.append(answer.tokens_out)
+            scores.seconds.append(answer.seconds)
+            scores.cached.append(answer.cached)
+        return scores
+
+    @staticmethod
+    def _answered(answers: Sequence[Answer | None]) -> int:
+        count = 0
+        for answer in answers:
+            if answer is None:
+                break
+            count += 1
+        return count
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """One-hot rows of the labels the model answered; a row of zeros where its answer named no label."""
+        scores = self.score(texts)
+        self.last_scores_ = scores
+        return one_hot(scores.labels, len(self.classes_))
+
+
+def money(amount: float) -> str:
+    """An amount as people read it: two decimals from 1 on, four significant digits below (0.0005)."""
+    return f"{amount:,.2f}" if abs(amount) >= 1 or amount == 0 else f"{amount:.4g}"
+
+
+def one_hot(labels: Sequence[int | None], classes: int) -> np.ndarray:
+    rows = np.zeros((len(labels), classes), dtype=np.float64)
+    for row, label in enumerate(labels):
+        if label is not None:
+            rows[row, label] = 1.0
+    return rows

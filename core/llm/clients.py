@@ -1,0 +1,206 @@
+"""The two ways to reach a large language model, behind one small interface: `chat(messages, schema) -> Answer`
+and `embed(texts)`.
+
+LocalModel runs a GGUF file in-process with llama-cpp-python (llama.cpp; on the GPU where its build has one),
+constrained to the answer's JSON schema by a grammar. Endpoint calls any OpenAI-compatible chat API through the
+official `openai` SDK with a base URL (OpenAI, Azure OpenAI, DeepSeek, Qwen/DashScope, vLLM, Ollama, a llama.cpp
+server); the SDK retries 429, 5xx and timeouts with backoff, and what still fails becomes an LLMError that says
+what to do. The API key is held by the client only: never in its id, its repr, a run's params or a log line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from core.i18n import StudioError
+
+
+class LLMError(StudioError):
+    """An LLM could not be opened or asked (not installed, bad file, wrong key, endpoint down...)."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One reply: its text, the tokens it took in and gave out, how long it took, and whether it came from cache."""
+
+    content: str
+    tokens_in: int
+    tokens_out: int
+    seconds: float
+    cached: bool = False
+
+
+def _file_digest(path: Path, *, chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def trained_context(path: Path) -> int | None:
+    """The context length a GGUF file declares (<arch>.context_length), read from its header; None if absent."""
+    try:
+        import gguf
+
+        reader = gguf.GGUFReader(str(path))
+        architecture = bytes(reader.fields["general.architecture"].parts[-1]).decode()
+        field = reader.fields.get(f"{architecture}.context_length")
+        return int(field.parts[-1][0]) if field is not None else None
+    except Exception:  # noqa: BLE001 - an unreadable header is llama.cpp's to report when it loads the file
+        return None
+
+
+class LocalModel:
+    """A GGUF model run in-process (one request at a time: a llama.cpp context is not shared across threads)."""
+
+    transport = "local"
+    concurrency = 1
+
+    def __init__(self, path: str | Path, *, context: int = 4096, seed: int = 0, gpu_layers: int = -1,
+                 threads: int | None = None):
+        """context: tokens of prompt and answer, at most what the model was trained with (it is read from the file)."""
+        self.path = Path(path).expanduser()
+        if not self.path.is_file():
+            raise LLMError("errors.llm.model_file_missing", path=str(self.path))
+        try:
+            import llama_cpp
+        except ImportError:
+            raise LLMError("errors.llm.not_installed") from None
+        self._llama_cpp = llama_cpp
+        self._options = {"n_ctx": min(int(context), trained_context(self.path) or int(context)), "seed": int(seed), "n_gpu_layers": int(gpu_layers),
+                         "n_threads": threads, "verbose": False}
+        try:
+            self._chat_model = llama_cpp.Llama(model_path=str(self.path), **self._options)
+        except (ValueError, RuntimeError) as error:
+            raise LLMError("errors.llm.model_file_unreadable", path=str(self.path), reason=str(error)) from error
+        self._embedder: Any = None
+        self._lock = threading.Lock()
+        self.model_name = str(self._chat_model.metadata.get("general.name") or self.path.stem)
+        self.model_id = f"gguf:{self.path.name}:{_file_digest(self.path)[:16]}"
+
+    def __repr__(self) -> str:
+        return f"LocalModel({str(self.path)!r})"
+
+    def chat(self, messages: Sequence[dict[str, str]], *, schema: dict[str, Any] | None = None,
+             max_tokens: int = 64) -> Answer:
+        """The model's reply, held to `schema` by a grammar when given (temperature 0: the likeliest answer)."""
+        fmt = {"type": "json_object", "schema": schema} if schema is not None else None
+        started = time.perf_counter()
+        with self._lock:
+            reply = self._chat_model.create_chat_completion(messages=list(messages), response_format=fmt,
+                                                            temperature=0.0, max_tokens=int(max_tokens))
+        usage = reply.get("usage") or {}
+        return Answer(str(reply["choices"][0]["message"].get("content") or ""), int(usage.get("prompt_tokens", 0)),
+                      int(usage.get("completion_tokens", 0)), time.perf_counter() - started)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """One mean-pooled vector per text (llama.cpp's embedding mode, a second context on the same file)."""
+        with self._lock:
+            if self._embedder is None:
+                self._embedder = self._llama_cpp.Llama(
+                    model_path=str(self.path), embedding=True,
+                    pooling_type=self._llama_cpp.LLAMA_POOLING_TYPE_MEAN, **self._options)
+            vectors = [self._embedder.embed(str(text)) for text in texts]
+        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
+
+
+# The ways an endpoint may be held to the answer's schema, most precise first; the first it accepts is kept.
+CONSTRAINTS = ("json_schema", "json_object", "none")
+
+
+class Endpoint:
+    """An OpenAI-compatible chat API at `base_url` serving `model`; up to `concurrency` requests at once."""
+
+    transport = "endpoint"
+
+    def __init__(self, base_url: str, model: str, *, api_key: str = "", timeout: float = 30.0, retries: int = 3,
+                 concurrency: int = 4):
+        try:
+            import openai
+        except ImportError:
+            raise LLMError("errors.llm.not_installed") from None
+        if not str(base_url).startswith(("http://", "https://")):
+            raise LLMError("errors.llm.bad_setting", name="base URL", rule="an http:// or https:// address",
+                           value=repr(base_url))
+        if not str(model).strip():
+            raise LLMError("errors.llm.bad_setting", name="model", rule="a model name the endpoint serves",
+                           value="''")
+        if int(concurrency) < 1:
+            raise LLMError("errors.llm.bad_setting", name="concurrency", rule="1 or more", value=concurrency)
+        self._openai = openai
+        self.base_url = str(base_url).rstrip("/")
+        self.model_name = str(model).strip()
+        self.model_id = f"endpoint:{self.base_url}:{self.model_name}"
+        self.timeout = float(timeout)
+        self.retries = int(retries)
+        self.concurrency = int(concurrency)
+        # a local server accepts any key; the SDK refuses an empty one
+        self._client = openai.OpenAI(base_url=self.base_url, api_key=api_key or "not-needed",
+                                     timeout=self.timeout, max_retries=self.retries)
+        self.constraint = CONSTRAINTS[0]
+
+    def __repr__(self) -> str:
+        return f"Endpoint({self.base_url!r}, {self.model_name!r})"  # never the key
+
+    def _response_format(self, schema: dict[str, Any] | None) -> dict[str, Any] | None:
+        if schema is None or self.constraint == "none":
+            return None
+        if self.constraint == "json_schema":
+            return {"type": "json_schema", "json_schema": {"name": "answer", "schema": schema, "strict": True}}
+        return {"type": "json_object", "schema": schema}
+
+    def chat(self, messages: Sequence[dict[str, str]], *, schema: dict[str, Any] | None = None,
+             max_tokens: int = 64) -> Answer:
+        """The endpoint's reply at temperature 0, held to `schema` as far as the endpoint supports."""
+        while True:
+            started = time.perf_counter()
+            fmt = self._response_format(schema)
+            try:
+                reply = self._client.chat.completions.create(
+                    model=self.model_name, messages=list(messages), temperature=0, max_tokens=int(max_tokens),
+                    **({"response_format": fmt} if fmt else {}))
+            except self._openai.BadRequestError as error:
+                said = str(error).lower()
+                if fmt is not None and any(word in said for word in ("response_format", "json_schema", "format")):
+                    # this endpoint cannot be held to a schema that way: try the next way, strict parsing last
+                    self.constraint = CONSTRAINTS[CONSTRAINTS.index(self.constraint) + 1]
+                    continue
+                raise self._error(error) from error
+            except self._openai.OpenAIError as error:
+                raise self._error(error) from error
+            usage = reply.usage
+            return Answer(str(reply.choices[0].message.content or ""), int(getattr(usage, "prompt_tokens", 0) or 0),
+                          int(getattr(usage, "completion_tokens", 0) or 0), time.perf_counter() - started)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """The endpoint's /v1/embeddings vectors, one per text."""
+        try:
+            reply = self._client.embeddings.create(model=self.model_name, input=[str(t) for t in texts])
+        except self._openai.OpenAIError as error:
+            raise self._error(error) from error
+        return np.asarray([item.embedding for item in reply.data], dtype=np.float32)
+
+    def _error(self, error: Exception) -> LLMError:
+        """What a failed call means for the person running it, after the SDK's own retries."""
+        openai = self._openai
+        status = getattr(error, "status_code", None)
+        reason = str(getattr(error, "message", "") or error)[:200]
+        if isinstance(error, (openai.AuthenticationError, openai.PermissionDeniedError)):
+            return LLMError("errors.llm.bad_key", status=status)
+        if isinstance(error, openai.APITimeoutError):
+            return LLMError("errors.llm.timeout", seconds=f"{self.timeout:g}")
+        if isinstance(error, openai.APIConnectionError):
+            return LLMError("errors.llm.unreachable", base_url=self.base_url, reason=reason)
+        if isinstance(error, openai.RateLimitError):
+            return LLMError("errors.llm.rate_limited", retries=self.retries)
+        if isinstance(error, openai.NotFoundError):
+            return LLMError("errors.llm.unknown_model", model=self.model_name, reason=reason)
+        return LLMError("errors.llm.server_error", status=status or "-", reason=reason)
