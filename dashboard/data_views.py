@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import streamlit as st
 
@@ -12,7 +12,11 @@ from dashboard.i18n import error_text, t
 from dashboard.uploads import checked_uploader, upload_name_kwargs
 from dashboard.widgets import translated_choice
 
-def render_source_and_seed(use_case: Any, *, prefix: str) -> tuple[Any, int]:
+if TYPE_CHECKING:
+    from core.contract.usecase import DatasetSource, UseCase
+    from core.data.dataset import Dataset
+
+def render_source_and_seed(use_case: UseCase, *, prefix: str) -> tuple[DatasetSource, int]:
     """The dataset source picker (title · bundled/online/uploaded), its description and the split seed."""
     sources = {source.id: source for source in use_case.datasets if source.kind != "uploaded" or access.can("upload")}
     source_id = translated_choice(
@@ -27,8 +31,8 @@ def render_source_and_seed(use_case: Any, *, prefix: str) -> tuple[Any, int]:
     return source, seed
 
 
-def load_csv_source(use_case: Any, source: Any, seed: int, *, prefix: str, area: str,
-                    upload_kwargs: Callable[[Any], dict[str, Any]]) -> tuple[Any, dict[str, Any]] | None:
+def load_csv_source(use_case: UseCase, source: DatasetSource, seed: int, *, prefix: str, area: str,
+                    upload_kwargs: Callable[[Any], dict[str, Any]]) -> tuple[Dataset, dict[str, Any]] | None:
     """The chosen dataset, asking for a CSV first when the source is an upload; None once a message is shown.
 
     `upload_kwargs(upload)` turns the file into loader arguments (it may ask for columns); the

@@ -6,15 +6,21 @@ Nothing here touches the network: the notice reads the cache and STUDIO_OFFLINE 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
 from dashboard.i18n import t
 from dashboard.services import queued_text
 
+if TYPE_CHECKING:
+    from core.contract.usecase import Candidate, UseCase
+    from core.tracking.store import Tracker
+    from core.training.jobs import JobQueue
+    from core.training.runner import Progress
 
-def starting_point(candidate: Any) -> str:
+
+def starting_point(candidate: Candidate) -> str:
     """"pretrained on ImageNet", "from scratch" or "baseline": where a candidate's weights start."""
     start = candidate.starting_point
     if start == "pretrained":
@@ -22,7 +28,7 @@ def starting_point(candidate: Any) -> str:
     return t("pretrained.baseline") if start == "baseline" else t("pretrained.from_scratch")
 
 
-def render_pretrained_notice(candidate: Any, epochs: int) -> bool:
+def render_pretrained_notice(candidate: Candidate, epochs: int) -> bool:
     """Say what a pretrained candidate needs and how it trains; False when it cannot train now (offline)."""
     if getattr(candidate, "fine_tune", None) is not None:
         from core.training.finetune import stage_epochs
@@ -43,7 +49,7 @@ def render_pretrained_notice(candidate: Any, epochs: int) -> bool:
     return True
 
 
-def download_text(progress: Any) -> str:
+def download_text(progress: Progress) -> str:
     """The progress bar's text while pretrained weights download (bytes counted in batch / batches)."""
     return t("pretrained.downloading", done_mb=f"{progress.batch / 2**20:.1f}",
              total_mb=f"{progress.batches / 2**20:.1f}")
@@ -52,7 +58,7 @@ def download_text(progress: Any) -> str:
 CURVE_JOB_KEY = "lc_job"
 
 
-def _curve_job(queue: Any, use_case_id: str) -> str | None:
+def _curve_job(queue: JobQueue, use_case_id: str) -> str | None:
     """This session's learning-curve job of the use case; after a reload, this person's (browser's) active one,
     never another person's."""
     from dashboard import access
@@ -66,7 +72,7 @@ def _curve_job(queue: Any, use_case_id: str) -> str | None:
     return job_id
 
 
-def _model_label(use_case: Any, model_id: str) -> str:
+def _model_label(use_case: UseCase, model_id: str) -> str:
     from dashboard.run_names import model_name
 
     try:
@@ -86,7 +92,7 @@ def _model_label(use_case: Any, model_id: str) -> str:
 UPLOADED_SPLIT = "split:"  # a data choice of the learning curve that is an uploaded file's split (by fingerprint)
 
 
-def render_learning_curve(use_case: Any, queue: Any, tracker: Any, *, uploads: dict[str, str] | None = None,
+def render_learning_curve(use_case: UseCase, queue: JobQueue, tracker: Tracker, *, uploads: dict[str, str] | None = None,
                           split_labels: dict[str, str] | None = None) -> None:
     """Model selection's learning curve: start one background job, follow it, chart how many labels each model needs.
 
@@ -113,7 +119,7 @@ def render_learning_curve(use_case: Any, queue: Any, tracker: Any, *, uploads: d
     _render_curve_results(points, use_case, _curve_data_label(points, use_case, split_labels or {}))
 
 
-def _curve_data_label(points: Any, use_case: Any, split_labels: dict[str, str]) -> str:
+def _curve_data_label(points: Any, use_case: UseCase, split_labels: dict[str, str]) -> str:
     """The data a curve was measured on, as people know it: an upload's file name and size, else the source's title."""
     split = str(points["split"].iloc[0])
     if split in split_labels:
@@ -123,7 +129,7 @@ def _curve_data_label(points: Any, use_case: Any, split_labels: dict[str, str]) 
     return t(source.title_key) if source is not None else source_id
 
 
-def _render_curve_form(use_case: Any, queue: Any, *, busy: bool, uploads: dict[str, str],
+def _render_curve_form(use_case: UseCase, queue: JobQueue, *, busy: bool, uploads: dict[str, str],
                        split_labels: dict[str, str]) -> None:
     from core.models.weights import weights_status
     from core.training.learning_curve import default_candidates
@@ -177,13 +183,13 @@ def _render_curve_form(use_case: Any, queue: Any, *, busy: bool, uploads: dict[s
         st.rerun()  # redraw with the job running: the start button disabled, the progress below it
 
 
-def _tracker() -> Any:
+def _tracker() -> Tracker:
     from dashboard.services import get_tracker
 
     return get_tracker()
 
 
-def _render_curve_progress(queue: Any, job_id: str, use_case: Any) -> None:
+def _render_curve_progress(queue: JobQueue, job_id: str, use_case: UseCase) -> None:
     from dashboard.i18n import error_text
     from dashboard.run_names import model_name
 
@@ -229,7 +235,7 @@ def _render_curve_progress(queue: Any, job_id: str, use_case: Any) -> None:
     panel()
 
 
-def _render_curve_results(points: Any, use_case: Any, data_label: str) -> None:
+def _render_curve_results(points: Any, use_case: UseCase, data_label: str) -> None:
     from core.evaluation.catalogue import format_metric, higher_is_better, is_percent
     from core.selection.compare import quality_columns
     from core.selection.learning_curve import TOLERANCE, needed_by_model
@@ -285,13 +291,13 @@ def needed_text(needed: int | None, largest: int, points: int) -> str:
     return f"{needed:,}"
 
 
-def _start_id(use_case: Any, model_id: str) -> str:
+def _start_id(use_case: UseCase, model_id: str) -> str:
     from core.strategy.starting_points import start_of
 
     return start_of(use_case.id, model_id)
 
 
-def _start_text(use_case: Any, model_id: str) -> str:
+def _start_text(use_case: UseCase, model_id: str) -> str:
     try:
         return starting_point(use_case.candidate(model_id))
     except KeyError:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import streamlit as st
@@ -17,6 +17,9 @@ from dashboard.history_views import curve_label
 from dashboard.i18n import device_text, error_text, t
 from dashboard.run_names import (dataset_text, metric_value_text, model_name, primary_metric_text, seconds_text,
                                  status_label, use_case_title)
+
+if TYPE_CHECKING:
+    from core.tracking.store import Tracker
 
 def runs_table(runs: pd.DataFrame) -> pd.DataFrame:
     """The run history as a person reads it: translated headers, units, status words."""
@@ -99,7 +102,7 @@ def render_runs_overlay(histories: dict[str, dict[str, list[float]]], labels: di
         st.info(t("runs.overlay_single_point", metric=label, runs="; ".join(labels[run_id] for run_id in single)))
 
 
-def render_run_details(tracker: Any, run_id: str) -> None:
+def render_run_details(tracker: Tracker, run_id: str) -> None:
     """One run: its figures and settings, re-evaluate its reloaded model, download it, delete it."""
     from dashboard.labs import lab_view
 

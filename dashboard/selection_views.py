@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -18,6 +18,12 @@ from dashboard import access, charts, selection_charts
 from dashboard.i18n import device_text, error_text, t
 from dashboard.pretrained_views import ranking_marker
 from dashboard.widgets import translated_choice
+
+if TYPE_CHECKING:
+    from core.contract.usecase import UseCase
+    from core.selection.guidance import Recommendation
+    from core.tracking.store import Tracker
+    from core.training.jobs import JobQueue
 
 BENCHMARK_KEY = "sel_benchmark_jobs"
 
@@ -64,7 +70,7 @@ def uploaded_splits(completed: pd.DataFrame, fingerprints: dict[str, str]) -> di
     return found
 
 
-def render_benchmark_all(use_case: Any, splits: dict[str, str], queue: Any) -> None:
+def render_benchmark_all(use_case: UseCase, splits: dict[str, str], queue: JobQueue) -> None:
     """Train every default candidate on one split as background jobs, with their progress."""
     with st.expander(t("selection_page.benchmark_title"), expanded=not splits):
         sources = {source.id: source for source in use_case.datasets
@@ -102,7 +108,7 @@ def render_benchmark_all(use_case: Any, splits: dict[str, str], queue: Any) -> N
             _render_benchmark_progress(queue, jobs)
 
 
-def _render_benchmark_progress(queue: Any, jobs: list[str]) -> None:
+def _render_benchmark_progress(queue: JobQueue, jobs: list[str]) -> None:
     active = any(queue.get(job_id) is not None and queue.get(job_id).active for job_id in jobs)
 
     @st.fragment(run_every=1.0 if active else None)
@@ -126,7 +132,7 @@ def _render_benchmark_progress(queue: Any, jobs: list[str]) -> None:
 
 
 
-def display_table(table: pd.DataFrame, use_case: Any) -> pd.DataFrame:
+def display_table(table: pd.DataFrame, use_case: UseCase) -> pd.DataFrame:
     """The comparison as a person reads it: translated headers, rounded figures, units in the headers."""
     from core.evaluation.catalogue import format_metric
     from core.selection.compare import quality_columns
@@ -178,7 +184,7 @@ def render_pareto(table: pd.DataFrame, quality: str, *, use_case_id: str, scope:
     )
 
 
-def render_training_curves(tracker: Any, table: pd.DataFrame, use_case: Any, *, scope: str) -> None:
+def render_training_curves(tracker: Tracker, table: pd.DataFrame, use_case: UseCase, *, scope: str) -> None:
     """The compared runs' per-epoch training curves on one chart (the data-size learning curve is pretrained_views')."""
     from dashboard.history_views import curve_label
 
@@ -194,7 +200,7 @@ def render_training_curves(tracker: Any, table: pd.DataFrame, use_case: Any, *, 
     )
 
 
-def _stored_evaluations(tracker: Any, table: Any) -> dict[str, dict[str, Any]]:
+def _stored_evaluations(tracker: Tracker, table: Any) -> dict[str, dict[str, Any]]:
     """{model: its run's stored evaluation} for the compared runs; a run whose file is gone is left out."""
     from dashboard.lab_results import load_evaluation
 
@@ -202,7 +208,7 @@ def _stored_evaluations(tracker: Any, table: Any) -> dict[str, dict[str, Any]]:
     return {model: evaluation for model, evaluation in evaluations.items() if evaluation is not None}
 
 
-def render_baseline_tests(tracker: Any, table: pd.DataFrame, use_case: Any, *, scope: str
+def render_baseline_tests(tracker: Tracker, table: pd.DataFrame, use_case: UseCase, *, scope: str
                           ) -> tuple[dict, str | None]:
     """McNemar and bootstrap CI of each deep model against the simple baseline on the same test set."""
     from core.selection.compare import quality_columns, significance_applies
@@ -244,7 +250,7 @@ def render_baseline_tests(tracker: Any, table: pd.DataFrame, use_case: Any, *, s
     return results, baseline
 
 
-def _render_metric_bootstrap(tracker: Any, table: pd.DataFrame, metric: str, baseline: str, *,
+def _render_metric_bootstrap(tracker: Tracker, table: pd.DataFrame, metric: str, baseline: str, *,
                              use_case_id: str) -> dict:
     """ROC-AUC or RMSE differences from the baseline with a paired bootstrap CI (McNemar fits accuracy only)."""
     from core.evaluation.catalogue import higher_is_better
@@ -316,7 +322,7 @@ def requirements_form(table: pd.DataFrame, *, use_case_id: str, scope: str) -> R
                         on_premises_only=bool(on_premises), retrain=retrain)
 
 
-def render_recommendation(recommendation: Any, render_reason: Callable[..., str], lang: str) -> None:
+def render_recommendation(recommendation: Recommendation, render_reason: Callable[..., str], lang: str) -> None:
     """Ranked candidates, each with its reasons quoting measured numbers, and unmet requirements flagged."""
     best = recommendation.best
     if recommendation.baseline_wins:
@@ -339,7 +345,7 @@ def render_recommendation(recommendation: Any, render_reason: Callable[..., str]
         st.info(render_reason(key, params, lang))
 
 
-def render_deployment(tracker: Any, table: pd.DataFrame, use_case: Any = None, *, scope: str = "") -> None:
+def render_deployment(tracker: Tracker, table: pd.DataFrame, use_case: UseCase | None = None, *, scope: str = "") -> None:
     """Export a Keras candidate to SavedModel and TFLite (float, int8) and measure size, latency, accuracy."""
     if use_case is not None and not use_case.can(EXPORT_TFLITE):
         # Text, table and user-item models take strings and named columns; the TFLite check is image-only.
@@ -377,7 +383,7 @@ def render_deployment(tracker: Any, table: pd.DataFrame, use_case: Any = None, *
         st.caption(t("selection_page.deploy_note"))
 
 
-def _deployment_rows(tracker: Any, run_id: str) -> list[dict]:
+def _deployment_rows(tracker: Tracker, run_id: str) -> list[dict]:
     import tempfile
 
     from core.deployment.export import deployment_report

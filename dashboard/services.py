@@ -9,9 +9,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
+
+if TYPE_CHECKING:
+    from core.training.jobs import JobQueue
 
 _LOG = logging.getLogger(__name__)
 WARMUP_DELAY_S = 3.0
@@ -82,7 +85,7 @@ def start_background_warmup(delay_s: float = WARMUP_DELAY_S) -> threading.Thread
     return thread
 
 
-def queued_text(queue: Any) -> str:
+def queued_text(queue: JobQueue) -> str:
     """What a queued job of `queue` waits for, in the reader's language.
 
     The local queue runs one job after another on this machine's device; a cluster queue (one that

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -26,6 +26,9 @@ from dashboard.trace_charts import (
 from dashboard.training_form import RATE_LADDER
 from dashboard.widgets import translated_choice
 
+if TYPE_CHECKING:
+    from core.tracking.store import Tracker
+
 ss = st.session_state
 
 
@@ -46,7 +49,7 @@ def _trace(run_id: str, index: int, learning_rate: float) -> Any:
     return trace_sample(run_model(run_id), x, y, learning_rate=learning_rate)
 
 
-def _keras_runs(tracker: Any) -> pd.DataFrame:
+def _keras_runs(tracker: Tracker) -> pd.DataFrame:
     """Completed Keras runs of the use cases that declare the trace (UseCase.capabilities)."""
     traced = [use_case.id for use_case in USE_CASES.values() if use_case.can(TRACE)]
     runs = tracker.list_runs()

@@ -12,9 +12,12 @@ of the best it reached on the curve.
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from core.tracking.store import Tracker
 
 TOLERANCE = 0.01
 # Parameters each curve point carries (Tracker.list_runs shows them as columns).
@@ -24,7 +27,7 @@ PARAM_SPLIT = "curve_split"  # fingerprint of the full split the subsets were dr
 PARAM_CURVE_SIZE = "curve_train_size"
 
 
-def curve_points(tracker: Any, use_case: str | None = None, *, split: str | None = None) -> Any:
+def curve_points(tracker: Tracker, use_case: str | None = None, *, split: str | None = None) -> Any:
     """The learning-curve points tracked for a use case (None: every use case); see points_from_runs."""
     return points_from_runs(tracker.list_runs(use_case=use_case, curve_points=True), split=split)
 

@@ -21,6 +21,7 @@ from core.training.fitters import TaskInputs, fitter_for
 
 if TYPE_CHECKING:
     from core.contract.usecase import Candidate
+    from core.training.runner import Progress
 
 
 class ClassificationAdapter:
@@ -99,7 +100,7 @@ class ClassificationAdapter:
 
 
 
-def pretrained_weights(candidate: Any, *, progress: Callable[[int, int], None] | None = None) -> dict[str, str]:
+def pretrained_weights(candidate: Candidate, *, progress: Callable[[int, int], None] | None = None) -> dict[str, str]:
     """{"weights_path": local verified file} for a candidate with a weight download, else {}.
 
     Downloads once (core.models.weights); raises WeightsUnavailable offline.
@@ -112,7 +113,7 @@ def pretrained_weights(candidate: Any, *, progress: Callable[[int, int], None] |
     return {"weights_path": str(ensure_weights(key, progress=progress))}
 
 
-def download_weights(candidate: Any, report: Callable[[Any], None]) -> None:
+def download_weights(candidate: Candidate, report: Callable[[Progress], None]) -> None:
     """Fetch a candidate's pretrained weights once (cache hit afterwards), reporting bytes as progress."""
     from core.training.runner import Progress
 

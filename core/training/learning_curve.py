@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
@@ -26,10 +26,15 @@ from core.selection.learning_curve import PARAM_CURVE, PARAM_CURVE_SIZE, PARAM_F
 from core.training.fitters import fitter_for
 from core.training.subsets import subset_size
 
+if TYPE_CHECKING:
+    from core.contract.usecase import Candidate, UseCase
+    from core.tracking.store import Tracker
+    from core.training.runner import Progress
+
 FRACTIONS = (0.1, 0.25, 0.5, 1.0)
 
 
-def default_candidates(use_case: Any, *, usable: Callable[[Any], bool] | None = None) -> list[str]:
+def default_candidates(use_case: UseCase, *, usable: Callable[[Candidate], bool] | None = None) -> list[str]:
     """One candidate per starting point: the first usable pretrained one, the from-scratch default, the baseline.
 
     `usable(candidate)` says whether a pretrained candidate can train now (its weights cached or
@@ -38,7 +43,7 @@ def default_candidates(use_case: Any, *, usable: Callable[[Any], bool] | None = 
     if usable is None:
         from core.models.weights import weights_status
 
-        def usable(candidate: Any) -> bool:
+        def usable(candidate: Candidate) -> bool:
             return not candidate.weights or weights_status(candidate.weights)[0] != "offline"
 
     candidates = list(use_case.candidates)
@@ -84,7 +89,7 @@ class LearningCurveJob:
     use_case: str
     dataset: str
     candidates: Sequence[str]
-    tracker: Any
+    tracker: Tracker
     fractions: Sequence[float] = FRACTIONS
     seed: int = 0
     dataset_kwargs: dict[str, Any] = field(default_factory=dict)
@@ -137,7 +142,7 @@ class LearningCurveJob:
             curve_params = {PARAM_CURVE: self.curve_id, PARAM_FRACTION: fraction, PARAM_SPLIT: full.fingerprint,
                             PARAM_CURVE_SIZE: size}
 
-            def report(progress: Any, *, _p=position, _s=spec, _f=fraction, _n=size) -> None:
+            def report(progress: Progress | None, *, _p=position, _s=spec, _f=fraction, _n=size) -> None:
                 context.report(CurveProgress(_p, len(plan), _s.candidate, _f, _n, progress, tuple(done)))
 
             def started(run_id: str) -> None:

@@ -21,7 +21,7 @@ import logging
 import threading
 import time
 import uuid
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import ray
 from ray import cloudpickle
@@ -31,6 +31,9 @@ from core.errors import TrainingError
 from core.auth import Identity
 from core.training.jobs import ACTIVE_STATES, JobQueue, JobState, _Job, check_cancel
 from core.training.ray_workers import NAMESPACE, RemoteWorker, registry_actor, worker_name
+
+if TYPE_CHECKING:
+    from core.tracking.store import Tracker
 
 LIVENESS_INTERVAL_S = 1.0  # at most this often the app checks that a running job's actor is alive
 WORKING_DIR_EXCLUDES = [".venv", ".git", "tests", "benchmarks", "test-artifacts", ".studio-data",
@@ -169,7 +172,7 @@ class RayJobQueue(JobQueue):
 
     POLL_S = 0.2
 
-    def __init__(self, settings: Settings, *, tracker: Any = None, keep_finished: int = 50):
+    def __init__(self, settings: Settings, *, tracker: Tracker | None = None, keep_finished: int = 50):
         super().__init__(RayCluster(settings), keep_finished=keep_finished)
         self.tracker = tracker
         self._checked: dict[str, float] = {}

@@ -8,18 +8,23 @@ gets the generic one (dashboard.labs.generic), built from the same shared parts.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from dashboard.history_views import CLASSIFICATION_CURVES, Curve
 from dashboard.lab_results import render_run_results
+
+if TYPE_CHECKING:
+    from core.contract.usecase import UseCase
+    from core.data.dataset import Dataset
+    from core.tracking.store import Tracker
 
 
 @dataclass(frozen=True)
 class LabData:
     """What the data tab loaded: the dataset and the choices that name it (training, runs and uploads need them)."""
 
-    use_case: Any
-    dataset: Any
+    use_case: UseCase
+    dataset: Dataset
     source_id: str
     seed: int
     kwargs: dict[str, Any] = field(default_factory=dict)
@@ -53,7 +58,7 @@ class LabView:
     try_needs_run_key: str = "lab.try_needs_run"
     need_data_key: str = ""  # when set, the other tabs say so while the data tab has nothing loaded
 
-    def show_results(self, tracker: Any, run_id: str, data: LabData) -> None:
+    def show_results(self, tracker: Tracker, run_id: str, data: LabData) -> None:
         """The results tab: the lab's own view, else the shared shell with this lab's parts."""
         if self.results is not None:
             self.results(tracker, run_id, data)

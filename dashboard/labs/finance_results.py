@@ -3,7 +3,7 @@ reasons and fairness (the Results tab of the credit lab, and the Runs page's vie
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -17,6 +17,10 @@ from dashboard.i18n import device_text, error_text, t
 from dashboard.lab_results import comparable_runs, load_evaluation
 from dashboard.labs.contract import LabData
 from dashboard.run_names import model_name, seconds_text
+
+if TYPE_CHECKING:
+    from core.data.dataset import Dataset
+    from core.tracking.store import Tracker
 
 
 # ---- figures and evaluation (also on the Runs page) -------------------------------------------------------------------------
@@ -41,7 +45,7 @@ def render_metric_row(metrics: dict[str, float], tags: dict[str, str]) -> None:
     columns[6].metric(t("finance.metric.device"), device_text(tags.get(TAG_DEVICE)))
 
 
-def render_evaluation(evaluation: dict[str, Any], *, key: str, dataset: Any = None) -> None:
+def render_evaluation(evaluation: dict[str, Any], *, key: str, dataset: Dataset | None = None) -> None:
     """A stored credit evaluation as charts, at its operating point under the business case's costs (Runs page)."""
     optimal = operating_point(evaluation)
     _render_curves({t("finance.this_model"): evaluation}, evaluation, threshold=optimal, key=key,
@@ -69,7 +73,7 @@ def _finance_model(model_id: str) -> str:
     return model_name("finance", model_id)
 
 
-def _comparable_runs(tracker: Any, data: LabData) -> pd.DataFrame:
+def _comparable_runs(tracker: Tracker, data: LabData) -> pd.DataFrame:
     """Completed credit runs on the same test split that measured ROC-AUC."""
     runs = comparable_runs(tracker, data)
     if runs.empty or "test_roc_auc" not in runs:
@@ -109,7 +113,7 @@ def recommendation(runs: pd.DataFrame, *, bad_rate: float, costs: dict[str, floa
     return lines
 
 
-def render_results(tracker: Any, run_id: str, data: LabData) -> None:
+def render_results(tracker: Tracker, run_id: str, data: LabData) -> None:
     """Figures, models compared on this split, threshold and costs, curves, reasons and fairness."""
     dataset = data.dataset
     try:
@@ -267,7 +271,7 @@ def _render_importance(evaluation: dict[str, Any], *, key: str) -> None:
     st.caption(t("finance.importance_note"))
 
 
-def _render_fairness(dataset: Any, evaluation: dict[str, Any], *, threshold: float, key: str) -> None:
+def _render_fairness(dataset: Dataset, evaluation: dict[str, Any], *, threshold: float, key: str) -> None:
     from core.usecases.finance.fairness import EXTREME_APPROVAL, group_report
     from core.usecases.finance.profile import band_column
 

@@ -9,7 +9,7 @@ x_train, so neither evaluation has seen its answers.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -19,6 +19,9 @@ from core.training.adapters import ClassificationAdapter
 from core.usecases.recommendation import metrics as rec_metrics
 from core.usecases.recommendation.data import rated_items
 from core.usecases.recommendation.recommend import is_keras, predict_pairs, score_items
+
+if TYPE_CHECKING:
+    from core.contract.usecase import Candidate
 
 K = 10
 MAX_RANK_USERS = 1000  # ranking is evaluated on at most this many users (a seeded sample)
@@ -134,7 +137,7 @@ class RecommendationAdapter(ClassificationAdapter):
         return {"num_users": extra["num_users"], "num_items": extra["num_items"],
                 "global_mean": float(np.mean(dataset.y_train))}
 
-    def hparams(self, candidate: Any, dataset: Dataset) -> dict[str, Any]:
+    def hparams(self, candidate: Candidate, dataset: Dataset) -> dict[str, Any]:
         """item_features="genres_year" names the dataset's side information: the builder gets the table."""
         hparams = dict(candidate.hparams)
         if hparams.get("item_features") == SIDE_FEATURES:
