@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
+from core.audit import cancel_job as audited_cancel, read
 from core.auth import Identity, allowed, authorize, load_roles, local_identity, local_user, signed_in_identity
 from core.config import get_settings
 from core.errors import StudioError
@@ -144,8 +145,6 @@ def may_cancel(job: JobState) -> bool:
 
 def cancel_job(queue: JobQueue, job: JobState) -> bool:
     """Cancel `job` as this session (the queue refuses anyone but its owner and admins) and audit it."""
-    from core.audit import cancel_job as audited_cancel
-
     return audited_cancel(queue, cancel_identity(job), job.id, log_path=get_settings().audit_log)
 
 
@@ -197,8 +196,6 @@ def render_account() -> None:
 def render_audit_log(limit: int = 200) -> None:
     """Admins: the append-only log of deletions and imports, newest first."""
     import pandas as pd
-
-    from core.audit import read
 
     events = read(get_settings().audit_log, limit=limit)
     with st.expander(t("access.audit_title", count=len(events)), icon=":material/history:"):

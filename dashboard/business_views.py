@@ -12,6 +12,7 @@ from core.business.payoff import CLASSIFICATION, CREDIT, RECOMMENDATION, Busines
 from core.i18n import StudioError
 from dashboard import business_charts
 from dashboard.i18n import error_text, t
+from dashboard.strategy_views import assessment
 
 if TYPE_CHECKING:
     from core.tracking.store import Tracker
@@ -25,8 +26,6 @@ def render_business_case(tracker: Tracker, run_id: str, use_case_id: str | None,
                          note: str = "") -> None:
     """The Business case section of a lab's Results for `run_id` (nothing for a use case without a payoff);
     `threshold`: the credit decision threshold chosen above it (the page's one operating point)."""
-    from dashboard.strategy_views import assessment
-
     if not payoff_kind(str(use_case_id)) or not evaluation:
         return
     current = assessment()

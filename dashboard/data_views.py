@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import streamlit as st
 
+from core.data.cache import load_dataset
 from core.errors import StudioError
 from dashboard import access
 from dashboard.i18n import error_text, t
@@ -55,8 +56,6 @@ def load_csv_source(use_case: UseCase, source: DatasetSource, seed: int, *, pref
 
 def load_dataset_for_ui(use_case_id: str, source_id: str, seed: int, dataset_kwargs: dict[str, Any]):
     """The dataset, shared in memory with the training jobs (core keeps one copy per process)."""
-    from core.data.cache import load_dataset
-
     with st.spinner(t("lab.loading_data")):
         return load_dataset(use_case_id, source_id, seed=seed, **dataset_kwargs)
 

@@ -8,6 +8,7 @@ import numpy as np
 import streamlit as st
 
 from core.errors import StudioError
+from core.tracking.faults import short
 from dashboard import access
 from dashboard.history_views import CLASSIFICATION_CURVES, Curve, has_curve, render_history_charts
 from dashboard.i18n import device_text, error_text, t
@@ -145,7 +146,6 @@ def failure_text(error: BaseException | None) -> str:
         return t("lab.failed")
     if isinstance(error, StudioError):
         return error_text(error)
-    from core.tracking.faults import short
 
     return t("jobs.training_failed", detail=short(error))
 

@@ -10,9 +10,12 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import streamlit as st
 
+from core.audit import import_model
 from core.config import get_settings
+from core.data.cache import UPLOAD_NAME
 from core.errors import StudioError
 from core.tracking.records import run_record
+from core.tracking.run_files import EVALUATION_FILE
 from dashboard import access
 from dashboard.business_views import render_business_case
 from dashboard.history_views import render_history_charts
@@ -102,8 +105,6 @@ def runs_on_data(runs: pd.DataFrame, data: LabData) -> pd.Series:
 
 def _identity(kwargs: dict[str, Any]) -> dict[str, Any]:
     """The dataset settings that name the data (not the upload's display name, not training-only settings)."""
-    from core.data.cache import UPLOAD_NAME
-
     return {name: value for name, value in kwargs.items() if name not in (UPLOAD_NAME, *TRAINING_ONLY_KWARGS)}
 
 
@@ -144,7 +145,7 @@ def evaluation_dataset(tracker: Tracker, run: Any, evaluation: dict[str, Any], d
     """The dataset the evaluation indices refer to: the page's one when it matches, else the run's own."""
     if dataset is not None and evaluation.get("dataset_fingerprint") == dataset.fingerprint:
         return dataset
-    from core.training.saved_runs import load_run_dataset
+    from core.training.saved_runs import load_run_dataset  # the training layer stays off the Selection page
 
     try:
         return load_run_dataset(tracker, run.info.run_id, record=run_record(run))
@@ -153,8 +154,6 @@ def evaluation_dataset(tracker: Tracker, run: Any, evaluation: dict[str, Any], d
 
 def load_evaluation(tracker: Tracker, run_id: str) -> dict[str, Any] | None:
     """A run's stored evaluation.json; None when the run has none (failed early, imported, file gone)."""
-    from core.tracking.run_files import EVALUATION_FILE
-
     try:
         return tracker.load_dict(run_id, EVALUATION_FILE)
     except (StudioError, FileNotFoundError, OSError):
@@ -233,8 +232,6 @@ def render_import_model(tracker: Tracker, data: LabData) -> None:
         st.caption(t("lab.import_help"))
         upload = checked_uploader(t("lab.import_file"), key="lab_model_file", types=("keras",))
         if st.button(t("lab.import_button"), key="lab_import", disabled=upload is None):
-            from core.audit import import_model
-
             try:
                 with st.spinner(t("lab.import_running")):
                     outcome = import_model(access.current_identity(), log_path=get_settings().audit_log,

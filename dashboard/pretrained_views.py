@@ -10,8 +10,21 @@ from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
-from dashboard.i18n import t
+from core.config import get_settings
+from core.errors import StudioError
+from core.evaluation.catalogue import format_metric, higher_is_better, is_percent
+from core.models.weights import weights_status
+from core.selection.compare import quality_columns
+from core.selection.learning_curve import (PARAM_FRACTION, TOLERANCE, curve_points, latest_curve, needed_by_model,
+                                           points_from_runs)
+from core.strategy.evidence import primary_metrics
+from core.strategy.starting_points import START_KEYS, compare_starting_points, start_of, starting_point_rows
+from dashboard import access
+from dashboard.i18n import error_text, error_text, t
+from dashboard.pretrained_charts import plot_learning_curve
+from dashboard.run_names import model_name
 from dashboard.services import queued_text
+from dashboard.widgets import translated_choice
 
 if TYPE_CHECKING:
     from core.contract.usecase import Candidate, UseCase
@@ -38,7 +51,6 @@ def render_pretrained_notice(candidate: Candidate, epochs: int) -> bool:
             st.caption(t("pretrained.stage_note", head=head, next=head + 1, epochs=head + tune))
     if not getattr(candidate, "weights", ""):
         return True
-    from core.models.weights import weights_status
 
     status, size_mb = weights_status(candidate.weights)
     text = t(f"pretrained.weights.{status}", name=t(candidate.name_key), size_mb=f"{size_mb:.0f}")
@@ -61,8 +73,6 @@ CURVE_JOB_KEY = "lc_job"
 def _curve_job(queue: JobQueue, use_case_id: str) -> str | None:
     """This session's learning-curve job of the use case; after a reload, this person's (browser's) active one,
     never another person's."""
-    from dashboard import access
-
     key = f"{CURVE_JOB_KEY}_{use_case_id}"
     job_id = st.session_state.get(key)
     if job_id is None or queue.get(job_id) is None:
@@ -73,16 +83,12 @@ def _curve_job(queue: JobQueue, use_case_id: str) -> str | None:
 
 
 def _model_label(use_case: UseCase, model_id: str) -> str:
-    from dashboard.run_names import model_name
-
     try:
         candidate = use_case.candidate(model_id)
     except KeyError:
         return model_name(use_case.id, model_id)
     label = f"{model_name(use_case.id, model_id)} · {starting_point(candidate)}"
     if candidate.weights:
-        from core.models.weights import weights_status
-
         status, size_mb = weights_status(candidate.weights)
         if status == "download":  # offered, never preselected: it cannot run until the download succeeds
             label += " · " + t("learning_curve.needs_download", size_mb=f"{size_mb:.0f}")
@@ -99,8 +105,6 @@ def render_learning_curve(use_case: UseCase, queue: JobQueue, tracker: Tracker, 
     uploads ({split fingerprint: a completed run on it}) are the uploaded files the page compares runs on, offered
     beside the bundled data sets; split_labels ({fingerprint: label}) name a curve's data in its chart and table.
     """
-    from core.selection.learning_curve import curve_points, latest_curve
-
     job_id = _curve_job(queue, use_case.id)
     state = queue.get(job_id) if job_id else None
     points = latest_curve(curve_points(tracker, use_case.id))
@@ -131,10 +135,7 @@ def _curve_data_label(points: Any, use_case: UseCase, split_labels: dict[str, st
 
 def _render_curve_form(use_case: UseCase, queue: JobQueue, *, busy: bool, uploads: dict[str, str],
                        split_labels: dict[str, str]) -> None:
-    from core.models.weights import weights_status
     from core.training.learning_curve import default_candidates
-    from dashboard import access
-    from dashboard.widgets import translated_choice
 
     sources = {source.id: t(source.title_key) for source in use_case.datasets
                if source.kind == "bundled" and source.is_available()[0]}
@@ -160,8 +161,6 @@ def _render_curve_form(use_case: UseCase, queue: JobQueue, *, busy: bool, upload
         from core.training.learning_curve import LearningCurveJob
 
         access.require("train")
-        from core.errors import StudioError
-        from dashboard.i18n import error_text
 
         data = {"dataset": source_id}
         if source_id.startswith(UPLOADED_SPLIT):  # the same file, seed and settings as the runs compared above
@@ -190,9 +189,6 @@ def _tracker() -> Tracker:
 
 
 def _render_curve_progress(queue: JobQueue, job_id: str, use_case: UseCase) -> None:
-    from dashboard.i18n import error_text
-    from dashboard.run_names import model_name
-
     state = queue.get(job_id)
     if state is None:
         return
@@ -212,7 +208,6 @@ def _render_curve_progress(queue: JobQueue, job_id: str, use_case: UseCase) -> N
                                                       model=model_name(use_case.id, progress.model),
                                                       size=f"{progress.train_size:,}",
                                                       percent=f"{progress.train_fraction * 100:.0f}"))
-            from dashboard import access
 
             if access.may_cancel(current) and st.button(t("learning_curve.cancel"), key=f"lc_cancel_{use_case.id}"):
                 access.cancel_job(queue, current)
@@ -236,12 +231,6 @@ def _render_curve_progress(queue: JobQueue, job_id: str, use_case: UseCase) -> N
 
 
 def _render_curve_results(points: Any, use_case: UseCase, data_label: str) -> None:
-    from core.evaluation.catalogue import format_metric, higher_is_better, is_percent
-    from core.selection.compare import quality_columns
-    from core.selection.learning_curve import TOLERANCE, needed_by_model
-    from dashboard.pretrained_charts import plot_learning_curve
-    from dashboard.run_names import model_name
-
     metric = next((m for m in quality_columns(use_case) if m in points and points[m].notna().any()), None)
     if metric is None:
         return
@@ -292,8 +281,6 @@ def needed_text(needed: int | None, largest: int, points: int) -> str:
 
 
 def _start_id(use_case: UseCase, model_id: str) -> str:
-    from core.strategy.starting_points import start_of
-
     return start_of(use_case.id, model_id)
 
 
@@ -308,9 +295,6 @@ def _start_text(use_case: UseCase, model_id: str) -> str:
 def _runs_and_curve_points() -> tuple[Any, Any]:
     """(runs on whole training splits, learning-curve points) from the tracker, read at most every few seconds."""
     from pathlib import Path
-
-    from core.config import get_settings
-    from core.selection.learning_curve import PARAM_FRACTION, points_from_runs
 
     uri = get_settings().tracking_uri
     if uri.startswith("sqlite:///") and not Path(uri[len("sqlite:///"):]).exists():
@@ -329,8 +313,6 @@ def _runs_and_curve_points() -> tuple[Any, Any]:
 
 def render_starting_points(analysis: Any) -> None:
     """The Strategy page's pretrained vs from scratch vs baseline table (quality, cost, labelled examples)."""
-    from core.strategy.evidence import primary_metrics
-    from core.strategy.starting_points import compare_starting_points, starting_point_rows
     from dashboard.i18n import current_language
 
     st.subheader(t("starting_points.title"))
@@ -348,8 +330,6 @@ def render_starting_points(analysis: Any) -> None:
 
 def ranking_marker(use_case_id: str, model_id: str, is_baseline: bool) -> str:
     """Model selection's ranking marker: "baseline" for the use case's baseline, else where the weights started."""
-    from core.strategy.starting_points import START_KEYS, start_of
-
     if is_baseline:
         return t("selection.md.baseline")
     return t(START_KEYS.get(start_of(use_case_id, model_id), "pretrained.from_scratch"))

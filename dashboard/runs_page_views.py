@@ -9,8 +9,10 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import streamlit as st
 
+from core.audit import delete_run
 from core.config import get_settings
 from core.errors import StudioError
+from core.models.io import is_legacy_pickle
 from core.tracking.records import run_record
 from dashboard import access, charts
 from dashboard.history_views import curve_label
@@ -147,8 +149,6 @@ def render_run_details(tracker: Tracker, run_id: str) -> None:
         except (StudioError, FileNotFoundError, OSError):
             path = None
         if path is not None and Path(path).is_file():
-            from core.models.io import is_legacy_pickle
-
             if is_legacy_pickle(path):
                 st.info(t("access.legacy_pickle"))
             with col_download:
@@ -160,8 +160,6 @@ def render_run_details(tracker: Tracker, run_id: str) -> None:
             return
     confirm = col_delete.checkbox(t("runs.delete_confirm"), key="runs_delete_confirm")
     if col_delete.button(t("runs.delete"), key="runs_delete", disabled=not confirm):
-        from core.audit import delete_run
-
         try:
             delete_run(tracker, access.current_identity(), run_id, log_path=get_settings().audit_log)
         except StudioError as error:

@@ -13,6 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
+from core.config import get_settings
+from core.tracking.store import tracker_from_settings
+from dashboard.i18n import t
+
 if TYPE_CHECKING:
     from core.training.jobs import JobQueue
 
@@ -23,9 +27,6 @@ WARMUP_DELAY_S = 3.0
 @st.cache_resource(show_spinner=False)
 def get_tracker():
     """The MLflow-backed tracker; on first creation per server process, runs a crash left "running" are marked interrupted."""
-    from core.config import get_settings
-    from core.tracking.store import tracker_from_settings
-
     tracker = tracker_from_settings(get_settings())
     try:
         tracker.mark_interrupted()
@@ -40,7 +41,6 @@ def get_job_queue():
 
     With STUDIO_EXECUTOR=ray the jobs run on a Ray cluster and outlive the server process too.
     """
-    from core.config import get_settings
     from core.training.executors import job_queue_from_settings
 
     settings = get_settings()
@@ -62,7 +62,6 @@ def _warm_up(delay_s: float) -> None:
 
         for name in WARM_IMPORTS:
             importlib.import_module(name)
-        from core.config import get_settings
 
         if get_settings().executor == "ray":
             get_job_queue().jobs()  # connects to the Ray cluster (tens of seconds) before the Lab asks
@@ -92,8 +91,6 @@ def queued_text(queue: JobQueue) -> str:
     offers free_resources(), e.g. Ray's) starts a job when a worker with a free CPU (and GPU) is
     there, so its text says so with what is free now.
     """
-    from dashboard.i18n import t
-
     free_resources = getattr(queue, "free_resources", None)
     if free_resources is None:
         return t("lab.queued")

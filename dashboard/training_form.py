@@ -7,9 +7,12 @@ from typing import TYPE_CHECKING, Any, Callable
 import pandas as pd
 import streamlit as st
 
+from core.errors import StudioError
 from core.training.fitters import fitter_for
+from core.training.pipeline import TrainingSpec, make_training_job
+from core.training.runner import TrainConfig
 from dashboard import access
-from dashboard.i18n import t
+from dashboard.i18n import error_text, t
 from dashboard.job_progress import ACTIVE_STATES, other_job_text
 from dashboard.run_names import model_name, use_case_title
 from dashboard.pretrained_views import render_pretrained_notice, starting_point
@@ -60,7 +63,6 @@ def submit_training(queue: JobQueue, use_case_id: str, source_id: str, candidate
     """
     from dataclasses import asdict
 
-    from core.training.pipeline import make_training_job, TrainingSpec
     from dashboard.services import get_tracker
 
     access.require("train")
@@ -245,10 +247,6 @@ def _train_clicked(prefix: str, candidates: dict[str, Any], patience: int, max_e
 
 def _submit_requested(queue: JobQueue, data: LabData, prefix: str) -> None:
     """Submit the job a Train click asked for (kept until a page run gets this far), on this run's data."""
-    from core.errors import StudioError
-    from core.training.runner import TrainConfig
-    from dashboard.i18n import error_text
-
     request = st.session_state.pop(f"{prefix}_train_request", None)
     if request is None:
         return

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 import pandas as pd
 
+from core.contract.registry import get_use_case
 from core.evaluation.catalogue import task_metrics
 from core.i18n import StudioError
 
@@ -25,8 +26,6 @@ class SelectionError(StudioError):
 
 def _use_case(use_case: str | UseCase) -> UseCase:
     if isinstance(use_case, str):
-        from core.contract.registry import get_use_case
-
         return get_use_case(use_case)
     return use_case
 

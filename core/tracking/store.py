@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
+from core.config import get_settings
 from core.errors import StudioError, TrackingError
 from core.tracking import run_cache
 from core.tracking.faults import PendingEnds, not_found, store_errors
@@ -472,7 +473,5 @@ class Tracker:
 def tracker_from_settings(settings: Settings | None = None) -> Tracker:
     """The studio's tracker: settings.tracking_uri (SQLite by default) with artifacts under settings.artifact_dir."""
     if settings is None:
-        from core.config import get_settings
-
         settings = get_settings()
     return Tracker(settings.tracking_uri, settings.artifact_dir, settings.experiment_name)

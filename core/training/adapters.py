@@ -17,7 +17,12 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping
 import numpy as np
 
 from core.data.dataset import Dataset
+from core.errors import ModelLoadError
+from core.evaluation.metrics import classification_evaluation, split_predictions
+from core.evaluation.serving import measure_latency, predict_proba
+from core.models.weights import ensure_weights
 from core.training.fitters import TaskInputs, fitter_for
+from core.training.runner import Progress
 
 if TYPE_CHECKING:
     from core.contract.usecase import Candidate
@@ -58,9 +63,6 @@ class ClassificationAdapter:
 
     def evaluate(self, model: Any, kind: str, dataset: Dataset, *, latency: bool = True) -> dict[str, Any]:
         """Test-set metrics, misclassified examples and single-sample serving latency (stored as evaluation.json)."""
-        from core.evaluation.metrics import classification_evaluation, split_predictions
-        from core.evaluation.serving import measure_latency, predict_proba
-
         started = time.perf_counter()
         probabilities = predict_proba(model, dataset.x_test)
         evaluation: dict[str, Any] = {
@@ -88,8 +90,6 @@ class ClassificationAdapter:
 
     def check_imported(self, model: Any, dataset: Dataset) -> None:
         """Raise ModelLoadError when an uploaded model cannot take this dataset's inputs or classes."""
-        from core.errors import ModelLoadError
-
         model_shape = tuple(int(d) for d in model.input_shape[1:])
         if model_shape != dataset.input_shape:
             raise ModelLoadError("errors.model.shape_mismatch", model_shape=model_shape,
@@ -108,15 +108,12 @@ def pretrained_weights(candidate: Candidate, *, progress: Callable[[int, int], N
     key = getattr(candidate, "weights", "")
     if not key:
         return {}
-    from core.models.weights import ensure_weights
 
     return {"weights_path": str(ensure_weights(key, progress=progress))}
 
 
 def download_weights(candidate: Candidate, report: Callable[[Progress], None]) -> None:
     """Fetch a candidate's pretrained weights once (cache hit afterwards), reporting bytes as progress."""
-    from core.training.runner import Progress
-
     def progress(done: int, total: int) -> None:
         report(Progress(phase="downloading", batch=int(done), batches=max(int(total), 1)))
 

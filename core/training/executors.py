@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from core.config import get_settings
 from core.training.jobs import JobQueue
 
 if TYPE_CHECKING:
@@ -21,8 +22,6 @@ def job_queue_from_settings(settings: Settings | None = None, *, tracker: Tracke
     `tracker` lets the Ray queue end the run of a job whose worker died as "interrupted".
     """
     if settings is None:
-        from core.config import get_settings
-
         settings = get_settings()
     if settings.executor == "ray":
         from core.training.ray_jobs import RayJobQueue  # imports Ray, only in team mode

@@ -20,10 +20,14 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 import numpy as np
 
 from core.config import Settings, get_settings
+from core.contract.registry import get_use_case
+from core.data.cache import load_dataset
+from core.data.uploads import upload_files, with_uploads
 from core.errors import DataError
-from core.models.weights import WeightsUnavailable
+from core.models.weights import WeightsUnavailable, weights_status
 from core.selection.learning_curve import PARAM_CURVE, PARAM_CURVE_SIZE, PARAM_FRACTION, PARAM_SPLIT
 from core.training.fitters import fitter_for
+from core.training.pipeline import run_training
 from core.training.subsets import subset_size
 
 if TYPE_CHECKING:
@@ -41,8 +45,6 @@ def default_candidates(use_case: UseCase, *, usable: Callable[[Candidate], bool]
     downloadable); the default is core.models.weights.weights_status.
     """
     if usable is None:
-        from core.models.weights import weights_status
-
         def usable(candidate: Candidate) -> bool:
             return not candidate.weights or weights_status(candidate.weights)[0] != "offline"
 
@@ -110,8 +112,6 @@ class LearningCurveJob:
         return [dataclasses.replace(by_id[cid], user=self.user) for cid in self.candidates]
 
     def __call__(self, context: Any) -> dict[str, Any]:
-        from core.data.uploads import with_uploads
-
         fractions = sorted({float(f) for f in self.fractions})
         for fraction in fractions:
             subset_size(1, fraction)  # a fraction outside (0, 1] fails before anything trains
@@ -121,9 +121,6 @@ class LearningCurveJob:
         return self._points(context, fractions)
 
     def _points(self, context: Any, fractions: list[float]) -> dict[str, Any]:
-        from core.data.cache import load_dataset
-        from core.training.pipeline import run_training
-
         specs = self.specs()
         full = load_dataset(self.use_case, self.dataset, seed=self.seed, **self.dataset_kwargs)
         classes = len(np.unique(full.y_train)) if np.issubdtype(np.asarray(full.y_train).dtype, np.integer) else 0
@@ -171,8 +168,6 @@ class LearningCurveJob:
 
     @property
     def wants_gpu(self) -> bool:
-        from core.contract.registry import get_use_case
-
         settings = self.settings or get_settings()
         case = get_use_case(self.use_case)
         return settings.device_policy != "cpu" and any(
@@ -180,8 +175,6 @@ class LearningCurveJob:
 
     def for_remote(self) -> "LearningCurveJob":
         """This job with the app's settings and an uploaded file's bytes, ready to run on another machine."""
-        from core.data.uploads import upload_files
-
         settings = self.settings or get_settings()
         uploads = {name: path.read_bytes() for name, path in upload_files(self.dataset_kwargs, settings).items()}
         return dataclasses.replace(self, settings=settings, uploads=uploads)

@@ -29,6 +29,7 @@ from ray import cloudpickle
 from core.config import REPO_ROOT, Settings
 from core.errors import TrainingError
 from core.auth import Identity
+from core.tracking.store import Tracker
 from core.training.jobs import ACTIVE_STATES, JobQueue, JobState, _Job, check_cancel
 from core.training.ray_workers import NAMESPACE, RemoteWorker, registry_actor, worker_name
 
@@ -107,8 +108,6 @@ class RayCluster:
         The app creates the store's tables before any job starts: workers that start at once on a
         fresh SQLite file each create MLflow's tables, and all but one fail ("table ... already exists").
         """
-        from core.tracking.store import Tracker
-
         tracker = Tracker(self.settings.tracking_uri, self.settings.artifact_dir, self.settings.experiment_name)
         if not tracker.is_local:
             return

@@ -9,7 +9,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from core.data.uploads import store_upload
 from core.errors import StudioError
+from core.usecases.finance.adapter import default_applicant_index, score_applicant
+from core.usecases.finance.data import guess_bad_value, guess_target, read_csv_bytes, target_values
+from core.usecases.finance.profile import profile
 from dashboard import access
 from dashboard import finance_charts as charts
 from dashboard.data_views import load_dataset_for_ui
@@ -71,9 +75,6 @@ def render_data(use_case: UseCase) -> LabData | None:
 
 def _render_upload() -> dict[str, Any] | None:
     """CSV upload, target column and "bad" value; None (with a message) until all three are usable."""
-    from core.data.uploads import store_upload
-    from core.usecases.finance.data import guess_bad_value, guess_target, read_csv_bytes, target_values
-
     upload = checked_uploader(t("finance.upload"), key="finance_upload", help_key="finance.upload_help",
                                     needed_key="finance.upload_needed")
     if upload is None:
@@ -114,8 +115,6 @@ def _render_upload() -> dict[str, Any] | None:
 
 
 def _render_profile(dataset: Dataset, *, upload_name: str = "") -> None:
-    from core.usecases.finance.profile import profile
-
     report = _profile(dataset, profile)
     provenance, licence = dataset_source(dataset, upload_name=upload_name)
     st.caption(t("finance.provenance", provenance=provenance, licence=licence))
@@ -188,8 +187,6 @@ def _render_outcome(state: JobState) -> None:
 
 def render_applicant(tracker: Tracker, run_id: str | None, data: LabData) -> None:
     """Score one test applicant (fields editable) with the chosen run at the chosen threshold, with reasons."""
-    from core.usecases.finance.adapter import default_applicant_index, score_applicant
-
     if run_id is None:
         return
     dataset = data.dataset

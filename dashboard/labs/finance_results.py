@@ -9,14 +9,19 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from core.business.payoff import CREDIT, check_payoff, credit_operating_point, expected_credit_cost
 from core.errors import StudioError
 from core.tracking.records import TAG_DEVICE, run_record
+from core.usecases.finance.fairness import EXTREME_APPROVAL, group_report
+from core.usecases.finance.metrics import at_threshold, threshold_table
+from core.usecases.finance.profile import band_column
 from dashboard import finance_charts as charts
 from dashboard.business_views import render_business_case
 from dashboard.i18n import device_text, error_text, t
 from dashboard.lab_results import comparable_runs, load_evaluation
 from dashboard.labs.contract import LabData
 from dashboard.run_names import model_name, seconds_text
+from dashboard.strategy_views import assessment, payoff_inputs
 
 if TYPE_CHECKING:
     from core.data.dataset import Dataset
@@ -56,9 +61,6 @@ def render_evaluation(evaluation: dict[str, Any], *, key: str, dataset: Dataset 
 def operating_point(evaluation: dict[str, Any]) -> float:
     """The cost-optimal threshold under the business case's costs (Strategy page / threshold panel), on the
     validation split; the threshold slider's value for this run once the person moved it."""
-    from core.business.payoff import CREDIT, check_payoff, credit_operating_point
-    from dashboard.strategy_views import assessment
-
     payoff = assessment().use_case("finance").payoff
     try:
         check_payoff(payoff, CREDIT)
@@ -131,10 +133,6 @@ def render_results(tracker: Tracker, run_id: str, data: LabData) -> None:
         st.warning(t("finance.no_evaluation"))
         return
     same_data = evaluation.get("dataset_fingerprint") == dataset.fingerprint
-
-    from core.business.payoff import CREDIT, check_payoff, credit_operating_point, expected_credit_cost
-    from core.usecases.finance.metrics import at_threshold, threshold_table
-    from dashboard.strategy_views import assessment, payoff_inputs
 
     # One payoff drives the whole page: the threshold panel, the comparison's cost, the business case and the
     # try-it tab use the business case's prices (shared with the Strategy page), and one operating point.
@@ -272,9 +270,6 @@ def _render_importance(evaluation: dict[str, Any], *, key: str) -> None:
 
 
 def _render_fairness(dataset: Dataset, evaluation: dict[str, Any], *, threshold: float, key: str) -> None:
-    from core.usecases.finance.fairness import EXTREME_APPROVAL, group_report
-    from core.usecases.finance.profile import band_column
-
     st.subheader(t("finance.fairness_title"))
     features = dataset.extra["features"]
     names = [f["name"] for f in features]

@@ -15,6 +15,8 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import StudioError
+from core.evaluation.metrics import top_k
+from core.evaluation.serving import predict_proba
 from core.tracking.records import TAG_DEVICE
 from dashboard import charts
 from dashboard.data_views import load_csv_source, load_dataset_for_ui, render_source_and_seed
@@ -207,9 +209,6 @@ def render_train(data: LabData, queue: JobQueue, *, prefix: str) -> None:
 
 def render_try_example(tracker: Tracker, run_id: str | None, data: LabData, *, prefix: str) -> None:
     """Pick a test example by number: the model's three likeliest classes next to the true one."""
-    from core.evaluation.metrics import top_k
-    from core.evaluation.serving import predict_proba
-
     if run_id is None:
         return
     run = completed_run(tracker, run_id)

@@ -8,7 +8,12 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import streamlit as st
 
+from core.data.uploads import store_upload
 from core.errors import StudioError
+from core.evaluation.metrics import top_k
+from core.tracking.run_files import DATASET_FILE
+from core.usecases.nlp.data import read_text_csv, text_statistics
+from core.usecases.nlp.explain import attention_weights, explain_text
 from dashboard import charts, nlp_charts
 from dashboard.i18n import dataset_source, error_text, t
 from dashboard.job_progress import render_job_progress
@@ -38,9 +43,6 @@ MEASURED_ZH = {"tfidf_chars": "0.855", "tfidf_words": "0.845", "fast_chars": "0.
 
 def _upload_kwargs(upload: Any) -> dict[str, Any] | None:
     """Store the CSV, let the person name its text and label columns; None until both are chosen."""
-    from core.data.uploads import store_upload
-    from core.usecases.nlp.data import read_text_csv
-
     data = upload_bytes(upload)
     frame, encoding = read_text_csv(data)
     columns = list(frame.columns)
@@ -64,8 +66,6 @@ def render_data(use_case: UseCase) -> LabData | None:
 
 def render_text_overview(dataset: Dataset, *, upload_name: str = "") -> None:
     """Sizes, language, class balance, length distribution, vocabulary and sample texts."""
-    from core.usecases.nlp.data import text_statistics
-
     stats = _statistics(dataset, text_statistics)
     language = dataset.extra.get("language", "en")
     cols = st.columns(4)
@@ -161,8 +161,6 @@ def _text_of(dataset: Dataset, index: int) -> str:
 
 def _run_class_names(tracker: Tracker, run_id: str, dataset: Dataset) -> list[str]:
     """The class names the run was trained with (an earlier upload may differ from the page's data)."""
-    from core.tracking.run_files import DATASET_FILE
-
     try:
         names = tracker.load_dict(run_id, DATASET_FILE).get("class_names")
     except (StudioError, FileNotFoundError, OSError):
@@ -172,9 +170,6 @@ def _run_class_names(tracker: Tracker, run_id: str, dataset: Dataset) -> list[st
 
 def render_try_text(tracker: Tracker, run_id: str, dataset: Dataset) -> None:
     """Type a review, get the class with its probability, each token shaded by occlusion, and attention."""
-    from core.evaluation.metrics import top_k
-    from core.usecases.nlp.explain import attention_weights, explain_text
-
     run = completed_run(tracker, run_id)
     if run is None:
         return

@@ -8,10 +8,14 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from core.data.uploads import store_upload
 from core.errors import DataError, StudioError
 from core.tracking.records import TAG_DEVICE
+from core.usecases.recommendation import recommend as rec
 from core.usecases.recommendation.adapter import side_feature_count, side_summary
+from core.usecases.recommendation.data import read_ratings_csv
 from core.usecases.recommendation.models import genre_names
+from core.usecases.recommendation.recommend import cold_start, embedding_map, genres
 from dashboard import recommendation_charts as rc
 from dashboard.history_views import Curve
 from dashboard.i18n import dataset_source, device_text, error_text, t
@@ -40,9 +44,6 @@ CURVES = (Curve("rmse", "recommendation.rmse_curve", "recommendation.rmse_axis")
 
 def _upload_kwargs(upload: Any) -> dict[str, Any] | None:
     """Store the CSV, read the declared rating scale, validate the file in chunks with a progress bar."""
-    from core.data.uploads import store_upload
-    from core.usecases.recommendation.data import read_ratings_csv
-
     data = upload_bytes(upload)
     left, right = st.columns(2)
     low = left.number_input(t("recommendation.scale_min"), value=0.5, step=0.5, key=f"{PREFIX}_scale_min")
@@ -270,8 +271,6 @@ def _title(entry: dict[str, Any]) -> str:
 
 def render_try_user(tracker: Tracker, run_id: str, dataset: Dataset) -> None:
     """Pick a user: what they rated highly next to their top-10 with reasons; the item map; cold start."""
-    from core.usecases.recommendation import recommend as rec
-
     run = completed_run(tracker, run_id)
     if run is None:
         return
@@ -331,8 +330,6 @@ def render_try_user(tracker: Tracker, run_id: str, dataset: Dataset) -> None:
 
 def render_embedding_map(model: Any, dataset: Dataset) -> None:
     """The learned item vectors of the most-rated items in 2-D, coloured by main genre."""
-    from core.usecases.recommendation.recommend import embedding_map
-
     st.subheader(t("recommendation.map_title"))
     top_n = st.select_slider(t("recommendation.map_items"), options=[100, 200, 300, 500, 1000], value=300,
                              key=f"{PREFIX}_map_items")
@@ -355,8 +352,6 @@ def render_embedding_map(model: Any, dataset: Dataset) -> None:
 
 def render_cold_start(dataset: Dataset) -> None:
     """What a brand-new user sees (no ratings, no vector): popular items, optionally of one genre."""
-    from core.usecases.recommendation.recommend import cold_start, genres
-
     st.subheader(t("recommendation.cold_title"))
     st.markdown(t("recommendation.cold_explain"))
     options = [""] + genres(dataset)

@@ -8,7 +8,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import streamlit as st
 
+from core.contract.registry import get_use_case
 from core.errors import StudioError
+from core.evaluation.metrics import top_k
+from core.evaluation.serving import predict_proba
+from core.usecases.vision.upload import prepare_single_image
 from dashboard import charts
 from dashboard.i18n import error_text, t
 from dashboard.job_progress import render_job_progress
@@ -70,8 +74,6 @@ def render_dataset_overview(dataset: Dataset, *, upload_name: str = "") -> None:
 @st.cache_data(show_spinner=False)
 def parameter_counts(use_case_id: str, input_shape: tuple[int, ...], num_classes: int) -> dict[str, int]:
     """Trainable size of every candidate for this input shape (builds each model once, never trains)."""
-    from core.contract.registry import get_use_case
-
     counts: dict[str, int] = {}
     features = int(np.prod(input_shape))
     for candidate in get_use_case(use_case_id).candidates:
@@ -115,10 +117,6 @@ def _mistake_images(wrong: list[dict[str, Any]], class_names: list[str], dataset
 
 def render_try_image(tracker: Tracker, run_id: str, dataset: Dataset) -> None:
     """Upload one image (or pick a test image) and get the model's top-3 classes."""
-    from core.evaluation.metrics import top_k
-    from core.evaluation.serving import predict_proba
-    from core.usecases.vision.upload import prepare_single_image
-
     run = completed_run(tracker, run_id)
     if run is None:
         return
