@@ -128,7 +128,7 @@ class KerasFitter:
 
     def build(self, candidate: Candidate, inputs: TaskInputs, *, seed: int) -> Any:
         """A fresh, uncompiled network (its weights follow the seed set by `seed`), with its pretrained weights."""
-        from core.training.adapters import pretrained_weights
+        from core.training.adapters import pretrained_weights  # here: adapters imports this module at the top
 
         return call_builder(candidate, inputs, **pretrained_weights(candidate))
 
