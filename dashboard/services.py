@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 import streamlit as st
 
 from core.config import get_settings
-from core.tracking.store import tracker_from_settings
 from dashboard.i18n import t
 
 if TYPE_CHECKING:
@@ -27,6 +26,8 @@ WARMUP_DELAY_S = 3.0
 @st.cache_resource(show_spinner=False)
 def get_tracker():
     """The MLflow-backed tracker; on first creation per server process, runs a crash left "running" are marked interrupted."""
+    from core.tracking.store import tracker_from_settings  # here: keeps the tracking store off the Home page's imports
+
     tracker = tracker_from_settings(get_settings())
     try:
         tracker.mark_interrupted()
