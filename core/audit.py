@@ -11,9 +11,13 @@ import json
 import os
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.auth import Identity, authorize
+
+if TYPE_CHECKING:
+    from core.tracking.store import Tracker
+    from core.training.jobs import JobQueue
 
 EVENTS = ("delete_run", "import_model", "strategy_defaults", "cancel_job")
 
@@ -64,7 +68,7 @@ def read(path: str | os.PathLike, *, limit: int | None = None) -> list[dict[str,
     return events[:limit] if limit is not None else events
 
 
-def delete_run(tracker: Any, identity: Identity, run_id: str, *, log_path: str | os.PathLike) -> None:
+def delete_run(tracker: Tracker, identity: Identity, run_id: str, *, log_path: str | os.PathLike) -> None:
     """Delete a run if the identity may (admins), and write who did it to the audit log."""
     authorize(identity, "delete")
     run = tracker.get_run(run_id)  # TrackingError for an unknown run, before anything is logged
@@ -82,7 +86,7 @@ def import_model(identity: Identity, *, log_path: str | os.PathLike, **kwargs: A
     return outcome
 
 
-def cancel_job(queue: Any, identity: Identity, job_id: str, *, log_path: str | os.PathLike) -> bool:
+def cancel_job(queue: JobQueue, identity: Identity, job_id: str, *, log_path: str | os.PathLike) -> bool:
     """Cancel a training job if the identity may (its owner, or an admin; the queue refuses anyone else with
     AccessError), and write who cancelled whose job to the audit log. False when there was nothing to cancel."""
     state = queue.get(job_id)

@@ -11,14 +11,18 @@ Controls a role may not use are not drawn; the core functions behind them refuse
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
+from core.audit import cancel_job as audited_cancel, read
 from core.auth import Identity, allowed, authorize, load_roles, local_identity, local_user, signed_in_identity
 from core.config import get_settings
 from core.errors import StudioError
 from dashboard.i18n import error_text, t
+
+if TYPE_CHECKING:
+    from core.training.jobs import JobQueue, JobState
 
 NOBODY = Identity(user="", role="", name="")
 
@@ -103,7 +107,7 @@ def job_identity() -> Identity:
     return Identity(user=_browser_ids()[0], role="trainer", name=local_user())
 
 
-def owns(job: Any) -> bool:
+def owns(job: JobState) -> bool:
     """Whether the job (a JobState) was submitted by this person (signed in) or this browser session."""
     owner = getattr(job, "owner", "")
     if not owner:
@@ -113,7 +117,7 @@ def owns(job: Any) -> bool:
     return owner in _browser_ids()
 
 
-def adopt(job: Any) -> bool:
+def adopt(job: JobState) -> bool:
     """A job named in this page's URL: True when it is this session's own (single-user mode: a job of a
     browser session of the same OS user becomes this one's, since a reload starts a new session)."""
     if owns(job):
@@ -125,7 +129,7 @@ def adopt(job: Any) -> bool:
     return False
 
 
-def cancel_identity(job: Any) -> Identity:
+def cancel_identity(job: JobState) -> Identity:
     """Who asks to cancel `job`: in single-user mode the browser id the job was submitted under, when owned."""
     me = job_identity()
     if not auth_configured() and owns(job):
@@ -133,16 +137,14 @@ def cancel_identity(job: Any) -> Identity:
     return me
 
 
-def may_cancel(job: Any) -> bool:
+def may_cancel(job: JobState) -> bool:
     from core.training.jobs import may_cancel as core_may_cancel
 
     return core_may_cancel(getattr(job, "owner", ""), cancel_identity(job))
 
 
-def cancel_job(queue: Any, job: Any) -> bool:
+def cancel_job(queue: JobQueue, job: JobState) -> bool:
     """Cancel `job` as this session (the queue refuses anyone but its owner and admins) and audit it."""
-    from core.audit import cancel_job as audited_cancel
-
     return audited_cancel(queue, cancel_identity(job), job.id, log_path=get_settings().audit_log)
 
 
@@ -194,8 +196,6 @@ def render_account() -> None:
 def render_audit_log(limit: int = 200) -> None:
     """Admins: the append-only log of deletions and imports, newest first."""
     import pandas as pd
-
-    from core.audit import read
 
     events = read(get_settings().audit_log, limit=limit)
     with st.expander(t("access.audit_title", count=len(events)), icon=":material/history:"):

@@ -3,7 +3,7 @@ operating point and the profit curve, in the payoff and currency set on the Stra
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import streamlit as st
 
@@ -12,18 +12,20 @@ from core.business.payoff import CLASSIFICATION, CREDIT, RECOMMENDATION, Busines
 from core.i18n import StudioError
 from dashboard import business_charts
 from dashboard.i18n import error_text, t
+from dashboard.strategy_views import assessment
+
+if TYPE_CHECKING:
+    from core.tracking.store import Tracker
 
 X_TITLES = {CREDIT: "business.chart.credit_x", CLASSIFICATION: "business.chart.classification_x",
             RECOMMENDATION: "business.chart.recommendation_x"}
 
 
-def render_business_case(tracker: Any, run_id: str, use_case_id: str | None,
+def render_business_case(tracker: Tracker, run_id: str, use_case_id: str | None,
                          evaluation: Mapping[str, Any] | None, *, threshold: float | None = None,
                          note: str = "") -> None:
     """The Business case section of a lab's Results for `run_id` (nothing for a use case without a payoff);
     `threshold`: the credit decision threshold chosen above it (the page's one operating point)."""
-    from dashboard.strategy_views import assessment
-
     if not payoff_kind(str(use_case_id)) or not evaluation:
         return
     current = assessment()

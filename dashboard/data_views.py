@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import streamlit as st
 
+from core.data.cache import load_dataset
 from core.errors import StudioError
 from dashboard import access
 from dashboard.i18n import error_text, t
 from dashboard.uploads import checked_uploader, upload_name_kwargs
 from dashboard.widgets import translated_choice
 
-def render_source_and_seed(use_case: Any, *, prefix: str) -> tuple[Any, int]:
+if TYPE_CHECKING:
+    from core.contract.usecase import DatasetSource, UseCase
+    from core.data.dataset import Dataset
+
+def render_source_and_seed(use_case: UseCase, *, prefix: str) -> tuple[DatasetSource, int]:
     """The dataset source picker (title · bundled/online/uploaded), its description and the split seed."""
     sources = {source.id: source for source in use_case.datasets if source.kind != "uploaded" or access.can("upload")}
     source_id = translated_choice(
@@ -27,8 +32,8 @@ def render_source_and_seed(use_case: Any, *, prefix: str) -> tuple[Any, int]:
     return source, seed
 
 
-def load_csv_source(use_case: Any, source: Any, seed: int, *, prefix: str, area: str,
-                    upload_kwargs: Callable[[Any], dict[str, Any]]) -> tuple[Any, dict[str, Any]] | None:
+def load_csv_source(use_case: UseCase, source: DatasetSource, seed: int, *, prefix: str, area: str,
+                    upload_kwargs: Callable[[Any], dict[str, Any]]) -> tuple[Dataset, dict[str, Any]] | None:
     """The chosen dataset, asking for a CSV first when the source is an upload; None once a message is shown.
 
     `upload_kwargs(upload)` turns the file into loader arguments (it may ask for columns); the
@@ -51,8 +56,6 @@ def load_csv_source(use_case: Any, source: Any, seed: int, *, prefix: str, area:
 
 def load_dataset_for_ui(use_case_id: str, source_id: str, seed: int, dataset_kwargs: dict[str, Any]):
     """The dataset, shared in memory with the training jobs (core keeps one copy per process)."""
-    from core.data.cache import load_dataset
-
     with st.spinner(t("lab.loading_data")):
         return load_dataset(use_case_id, source_id, seed=seed, **dataset_kwargs)
 

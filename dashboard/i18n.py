@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
 from core.config import get_settings
 from core.i18n import LANGUAGES, StudioError, translate
+
+if TYPE_CHECKING:
+    from core.data.dataset import Dataset
 
 LANGUAGE_KEY = "lang"
 
@@ -30,7 +33,7 @@ def error_text(error: Exception) -> str:
     return t("errors.generic", detail=str(error) or type(error).__name__)
 
 
-def dataset_source(dataset: Any, *, upload_name: str = "") -> tuple[str, str]:
+def dataset_source(dataset: Dataset, *, upload_name: str = "") -> tuple[str, str]:
     """(provenance, licence) of a dataset in the current language; `upload_name` names an upload's file.
 
     Both come without a closing full stop (some catalog texts have one, some not): the page's own
@@ -48,7 +51,7 @@ def _without_full_stop(text: str) -> str:
     return str(text).rstrip().rstrip(".。").rstrip()
 
 
-def _source_texts(dataset: Any, upload_name: str) -> tuple[str, str]:
+def _source_texts(dataset: Dataset, upload_name: str) -> tuple[str, str]:
     extra = getattr(dataset, "extra", {}) or {}
     if not extra.get("provenance_key"):
         return dataset.provenance, dataset.licence

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 import streamlit as st
 
 from core.errors import StudioError
+from core.tracking.faults import short
 from dashboard import access
 from dashboard.history_views import CLASSIFICATION_CURVES, Curve, has_curve, render_history_charts
 from dashboard.i18n import device_text, error_text, t
@@ -15,10 +16,13 @@ from dashboard.pretrained_views import download_text
 from dashboard.run_names import model_name, use_case_title
 from dashboard.services import queued_text
 
+if TYPE_CHECKING:
+    from core.training.jobs import JobQueue, JobState
+
 ACTIVE_STATES = ("queued", "running")
 
 
-def job_label(job: Any) -> str:
+def job_label(job: JobState) -> str:
     """A queued or running job as people name it ("Finance risk · Gradient boosting (scikit-learn)"), not
     its title of ids ("finance / upload_csv / gbm")."""
     meta = getattr(job, "meta", None) or {}
@@ -27,7 +31,7 @@ def job_label(job: Any) -> str:
     return f"{use_case_title(meta['use_case'])} · {model_name(meta['use_case'], meta['model'])}"
 
 
-def other_job_text(job: Any, *, mine: bool = False) -> str:
+def other_job_text(job: JobState, *, mine: bool = False) -> str:
     """Someone else's queued or running job as whose it is ("Tom is training Vision · CNN, epoch 12 of 20")."""
     label = job_label(job)
     if mine:
@@ -57,7 +61,7 @@ def _format_seconds(seconds: float | None) -> str:
     return f"{seconds // 60}:{seconds % 60:02d}"
 
 
-def render_job_progress(queue: Any, job_id: str, *, prefix: str,
+def render_job_progress(queue: JobQueue, job_id: str, *, prefix: str,
                         curves: tuple[Curve, ...] = CLASSIFICATION_CURVES, evaluating_key: str = "lab.evaluating",
                         render_outcome: Callable[[Any], None] | None = None) -> None:
     """Live progress of one job: polls the queue every second while it runs, then shows the outcome.
@@ -119,7 +123,7 @@ def render_job_progress(queue: Any, job_id: str, *, prefix: str,
     panel()
 
 
-def render_job_outcome(state: Any) -> None:
+def render_job_outcome(state: JobState) -> None:
     """One line saying how the job ended, in the reader's language."""
     if state.state == "completed":
         outcome = state.result
@@ -142,7 +146,6 @@ def failure_text(error: BaseException | None) -> str:
         return t("lab.failed")
     if isinstance(error, StudioError):
         return error_text(error)
-    from core.tracking.faults import short
 
     return t("jobs.training_failed", detail=short(error))
 

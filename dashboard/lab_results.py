@@ -5,14 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import math
 from pathlib import PureWindowsPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import streamlit as st
 
+from core.audit import import_model
 from core.config import get_settings
+from core.data.cache import UPLOAD_NAME
 from core.errors import StudioError
 from core.tracking.records import run_record
+from core.tracking.run_files import EVALUATION_FILE
 from dashboard import access
 from dashboard.business_views import render_business_case
 from dashboard.history_views import render_history_charts
@@ -21,8 +24,14 @@ from dashboard.run_names import dataset_text, model_name, primary_metric_text, s
 from dashboard.uploads import checked_uploader, upload_name
 from dashboard.widgets import translated_choice
 
+if TYPE_CHECKING:
+    from core.data.dataset import Dataset
+    from core.tracking.records import RunRecord
+    from core.tracking.store import Tracker
+    from dashboard.labs.contract import LabData, LabView
 
-def render_run_picker(tracker: Any, data: Any, *, key: str) -> str | None:
+
+def render_run_picker(tracker: Tracker, data: LabData, *, key: str) -> str | None:
     """Choose one of the runs on the data chosen on the Data tab (newest first); None when it has none.
 
     For an upload that is the same file (runs_on_data), never another file sent to the same source:
@@ -52,7 +61,7 @@ def render_run_picker(tracker: Any, data: Any, *, key: str) -> str | None:
     return translated_choice(st.selectbox, t("lab.pick_run"), list(labels), key=key, format_func=labels.get)
 
 
-def _preselected(runs: pd.DataFrame, data: Any) -> str:
+def _preselected(runs: pd.DataFrame, data: LabData) -> str:
     """A completed run on exactly this split, else a completed run on this file, else the newest run."""
     completed = runs[runs["status"] == "completed"]
     exact = completed[completed.get("fingerprint", pd.Series("", index=completed.index)) == data.dataset.fingerprint]
@@ -62,7 +71,7 @@ def _preselected(runs: pd.DataFrame, data: Any) -> str:
     return ""
 
 
-def _note_other_files(others: pd.DataFrame, data: Any) -> None:
+def _note_other_files(others: pd.DataFrame, data: LabData) -> None:
     """Say which runs of this source are not listed because they used other files (by file name and count)."""
     if others.empty:
         return
@@ -76,7 +85,7 @@ def _note_other_files(others: pd.DataFrame, data: Any) -> None:
     st.caption(t("lab.other_files_runs", files=files, this=this))
 
 
-def runs_on_data(runs: pd.DataFrame, data: Any) -> pd.Series:
+def runs_on_data(runs: pd.DataFrame, data: LabData) -> pd.Series:
     """Which of `runs` (Tracker.list_runs rows of data's use case) used the data chosen on the Data tab.
 
     A run is on it when its dataset fingerprint is this split's, or (another seed or re-balancing of the
@@ -96,8 +105,6 @@ def runs_on_data(runs: pd.DataFrame, data: Any) -> pd.Series:
 
 def _identity(kwargs: dict[str, Any]) -> dict[str, Any]:
     """The dataset settings that name the data (not the upload's display name, not training-only settings)."""
-    from core.data.cache import UPLOAD_NAME
-
     return {name: value for name, value in kwargs.items() if name not in (UPLOAD_NAME, *TRAINING_ONLY_KWARGS)}
 
 
@@ -134,28 +141,34 @@ def _equal(key: str, logged: Any, value: Any) -> bool:
 FILE_KWARGS = ("path", "data")  # an upload's stored copy, named by its content hash
 
 
-def evaluation_dataset(tracker: Any, run: Any, evaluation: dict[str, Any], dataset: Any) -> Any:
+def evaluation_dataset(tracker: Tracker, run: Any, evaluation: dict[str, Any], dataset: Dataset | None) -> Dataset | None:
     """The dataset the evaluation indices refer to: the page's one when it matches, else the run's own."""
     if dataset is not None and evaluation.get("dataset_fingerprint") == dataset.fingerprint:
         return dataset
-    from core.training.saved_runs import load_run_dataset
+    from core.training.saved_runs import load_run_dataset  # the training layer stays off the Selection page
 
     try:
         return load_run_dataset(tracker, run.info.run_id, record=run_record(run))
     except (StudioError, KeyError, FileNotFoundError):
         return None
 
-def load_evaluation(tracker: Any, run_id: str) -> dict[str, Any] | None:
+def load_evaluation(tracker: Tracker, run_id: str) -> dict[str, Any] | None:
     """A run's stored evaluation.json; None when the run has none (failed early, imported, file gone)."""
-    from core.tracking.run_files import EVALUATION_FILE
-
     try:
         return tracker.load_dict(run_id, EVALUATION_FILE)
     except (StudioError, FileNotFoundError, OSError):
         return None
 
 
-def render_run_results(tracker: Any, run_id: str, data: Any, *, lab: Any) -> None:
+def show_results(lab: LabView, tracker: Tracker, run_id: str, data: LabData) -> None:
+    """A lab's results tab: its own view, else the shared shell below with this lab's parts."""
+    if lab.results is not None:
+        lab.results(tracker, run_id, data)
+        return
+    render_run_results(tracker, run_id, data, lab=lab)
+
+
+def render_run_results(tracker: Tracker, run_id: str, data: LabData, *, lab: LabView) -> None:
     """Everything a run measured, drawn with its use case's lab's parts: figures, curves, evaluation, business case."""
     try:
         run = tracker.get_run(run_id)
@@ -175,7 +188,7 @@ def render_run_results(tracker: Any, run_id: str, data: Any, *, lab: Any) -> Non
         render_business_case(tracker, run_id, use_case_id, evaluation)
 
 
-def comparable_runs(tracker: Any, data: Any) -> pd.DataFrame:
+def comparable_runs(tracker: Tracker, data: LabData) -> pd.DataFrame:
     """Completed runs scored on the same test split as `data`: runs on the same data (runs_on_data: the same
     uploaded file, never another file sent to the same source), with the same seed and settings, newest
     first. Settings that change only the training rows (the credit lab's re-balancing) do not change the
@@ -201,7 +214,7 @@ def _same(column: Any, value: Any, *, index: Any) -> pd.Series:
         return column.astype(str) == str(value)
 
 
-def completed_run(tracker: Any, run_id: str) -> Any | None:
+def completed_run(tracker: Tracker, run_id: str) -> RunRecord | None:
     """The run's RunRecord when it completed; else None after a note that trying a model needs a finished run."""
     record = tracker.record(run_id)
     if not record.completed:
@@ -219,7 +232,7 @@ def run_model(run_id: str) -> Any:
     return load_run_model(get_tracker(), run_id)
 
 
-def render_import_model(tracker: Any, data: Any) -> None:
+def render_import_model(tracker: Tracker, data: LabData) -> None:
     """Load a saved .keras model (safe mode), evaluate it on this dataset and track it as a run."""
     if not access.can("import"):
         return
@@ -227,8 +240,6 @@ def render_import_model(tracker: Any, data: Any) -> None:
         st.caption(t("lab.import_help"))
         upload = checked_uploader(t("lab.import_file"), key="lab_model_file", types=("keras",))
         if st.button(t("lab.import_button"), key="lab_import", disabled=upload is None):
-            from core.audit import import_model
-
             try:
                 with st.spinner(t("lab.import_running")):
                     outcome = import_model(access.current_identity(), log_path=get_settings().audit_log,

@@ -6,15 +6,34 @@ Nothing here touches the network: the notice reads the cache and STUDIO_OFFLINE 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
-from dashboard.i18n import t
+from core.config import get_settings
+from core.errors import StudioError
+from core.evaluation.catalogue import format_metric, higher_is_better, is_percent
+from core.models.weights import weights_status
+from core.selection.compare import quality_columns
+from core.selection.learning_curve import (PARAM_FRACTION, TOLERANCE, curve_points, latest_curve, needed_by_model,
+                                           points_from_runs)
+from core.strategy.evidence import primary_metrics
+from core.strategy.starting_points import START_KEYS, compare_starting_points, start_of, starting_point_rows
+from dashboard import access
+from dashboard.i18n import error_text, error_text, t
+from dashboard.pretrained_charts import plot_learning_curve
+from dashboard.run_names import model_name
 from dashboard.services import queued_text
+from dashboard.widgets import translated_choice
+
+if TYPE_CHECKING:
+    from core.contract.usecase import Candidate, UseCase
+    from core.tracking.store import Tracker
+    from core.training.jobs import JobQueue
+    from core.training.runner import Progress
 
 
-def starting_point(candidate: Any) -> str:
+def starting_point(candidate: Candidate) -> str:
     """"pretrained on ImageNet", "from scratch" or "baseline": where a candidate's weights start."""
     start = candidate.starting_point
     if start == "pretrained":
@@ -22,7 +41,7 @@ def starting_point(candidate: Any) -> str:
     return t("pretrained.baseline") if start == "baseline" else t("pretrained.from_scratch")
 
 
-def render_pretrained_notice(candidate: Any, epochs: int) -> bool:
+def render_pretrained_notice(candidate: Candidate, epochs: int) -> bool:
     """Say what a pretrained candidate needs and how it trains; False when it cannot train now (offline)."""
     if getattr(candidate, "fine_tune", None) is not None:
         from core.training.finetune import stage_epochs
@@ -32,7 +51,6 @@ def render_pretrained_notice(candidate: Any, epochs: int) -> bool:
             st.caption(t("pretrained.stage_note", head=head, next=head + 1, epochs=head + tune))
     if not getattr(candidate, "weights", ""):
         return True
-    from core.models.weights import weights_status
 
     status, size_mb = weights_status(candidate.weights)
     text = t(f"pretrained.weights.{status}", name=t(candidate.name_key), size_mb=f"{size_mb:.0f}")
@@ -43,7 +61,7 @@ def render_pretrained_notice(candidate: Any, epochs: int) -> bool:
     return True
 
 
-def download_text(progress: Any) -> str:
+def download_text(progress: Progress) -> str:
     """The progress bar's text while pretrained weights download (bytes counted in batch / batches)."""
     return t("pretrained.downloading", done_mb=f"{progress.batch / 2**20:.1f}",
              total_mb=f"{progress.batches / 2**20:.1f}")
@@ -52,11 +70,9 @@ def download_text(progress: Any) -> str:
 CURVE_JOB_KEY = "lc_job"
 
 
-def _curve_job(queue: Any, use_case_id: str) -> str | None:
+def _curve_job(queue: JobQueue, use_case_id: str) -> str | None:
     """This session's learning-curve job of the use case; after a reload, this person's (browser's) active one,
     never another person's."""
-    from dashboard import access
-
     key = f"{CURVE_JOB_KEY}_{use_case_id}"
     job_id = st.session_state.get(key)
     if job_id is None or queue.get(job_id) is None:
@@ -66,17 +82,13 @@ def _curve_job(queue: Any, use_case_id: str) -> str | None:
     return job_id
 
 
-def _model_label(use_case: Any, model_id: str) -> str:
-    from dashboard.run_names import model_name
-
+def _model_label(use_case: UseCase, model_id: str) -> str:
     try:
         candidate = use_case.candidate(model_id)
     except KeyError:
         return model_name(use_case.id, model_id)
     label = f"{model_name(use_case.id, model_id)} · {starting_point(candidate)}"
     if candidate.weights:
-        from core.models.weights import weights_status
-
         status, size_mb = weights_status(candidate.weights)
         if status == "download":  # offered, never preselected: it cannot run until the download succeeds
             label += " · " + t("learning_curve.needs_download", size_mb=f"{size_mb:.0f}")
@@ -86,15 +98,13 @@ def _model_label(use_case: Any, model_id: str) -> str:
 UPLOADED_SPLIT = "split:"  # a data choice of the learning curve that is an uploaded file's split (by fingerprint)
 
 
-def render_learning_curve(use_case: Any, queue: Any, tracker: Any, *, uploads: dict[str, str] | None = None,
+def render_learning_curve(use_case: UseCase, queue: JobQueue, tracker: Tracker, *, uploads: dict[str, str] | None = None,
                           split_labels: dict[str, str] | None = None) -> None:
     """Model selection's learning curve: start one background job, follow it, chart how many labels each model needs.
 
     uploads ({split fingerprint: a completed run on it}) are the uploaded files the page compares runs on, offered
     beside the bundled data sets; split_labels ({fingerprint: label}) name a curve's data in its chart and table.
     """
-    from core.selection.learning_curve import curve_points, latest_curve
-
     job_id = _curve_job(queue, use_case.id)
     state = queue.get(job_id) if job_id else None
     points = latest_curve(curve_points(tracker, use_case.id))
@@ -113,7 +123,7 @@ def render_learning_curve(use_case: Any, queue: Any, tracker: Any, *, uploads: d
     _render_curve_results(points, use_case, _curve_data_label(points, use_case, split_labels or {}))
 
 
-def _curve_data_label(points: Any, use_case: Any, split_labels: dict[str, str]) -> str:
+def _curve_data_label(points: Any, use_case: UseCase, split_labels: dict[str, str]) -> str:
     """The data a curve was measured on, as people know it: an upload's file name and size, else the source's title."""
     split = str(points["split"].iloc[0])
     if split in split_labels:
@@ -123,12 +133,9 @@ def _curve_data_label(points: Any, use_case: Any, split_labels: dict[str, str]) 
     return t(source.title_key) if source is not None else source_id
 
 
-def _render_curve_form(use_case: Any, queue: Any, *, busy: bool, uploads: dict[str, str],
+def _render_curve_form(use_case: UseCase, queue: JobQueue, *, busy: bool, uploads: dict[str, str],
                        split_labels: dict[str, str]) -> None:
-    from core.models.weights import weights_status
     from core.training.learning_curve import default_candidates
-    from dashboard import access
-    from dashboard.widgets import translated_choice
 
     sources = {source.id: t(source.title_key) for source in use_case.datasets
                if source.kind == "bundled" and source.is_available()[0]}
@@ -154,8 +161,6 @@ def _render_curve_form(use_case: Any, queue: Any, *, busy: bool, uploads: dict[s
         from core.training.learning_curve import LearningCurveJob
 
         access.require("train")
-        from core.errors import StudioError
-        from dashboard.i18n import error_text
 
         data = {"dataset": source_id}
         if source_id.startswith(UPLOADED_SPLIT):  # the same file, seed and settings as the runs compared above
@@ -177,16 +182,13 @@ def _render_curve_form(use_case: Any, queue: Any, *, busy: bool, uploads: dict[s
         st.rerun()  # redraw with the job running: the start button disabled, the progress below it
 
 
-def _tracker() -> Any:
+def _tracker() -> Tracker:
     from dashboard.services import get_tracker
 
     return get_tracker()
 
 
-def _render_curve_progress(queue: Any, job_id: str, use_case: Any) -> None:
-    from dashboard.i18n import error_text
-    from dashboard.run_names import model_name
-
+def _render_curve_progress(queue: JobQueue, job_id: str, use_case: UseCase) -> None:
     state = queue.get(job_id)
     if state is None:
         return
@@ -206,7 +208,6 @@ def _render_curve_progress(queue: Any, job_id: str, use_case: Any) -> None:
                                                       model=model_name(use_case.id, progress.model),
                                                       size=f"{progress.train_size:,}",
                                                       percent=f"{progress.train_fraction * 100:.0f}"))
-            from dashboard import access
 
             if access.may_cancel(current) and st.button(t("learning_curve.cancel"), key=f"lc_cancel_{use_case.id}"):
                 access.cancel_job(queue, current)
@@ -229,13 +230,7 @@ def _render_curve_progress(queue: Any, job_id: str, use_case: Any) -> None:
     panel()
 
 
-def _render_curve_results(points: Any, use_case: Any, data_label: str) -> None:
-    from core.evaluation.catalogue import format_metric, higher_is_better, is_percent
-    from core.selection.compare import quality_columns
-    from core.selection.learning_curve import TOLERANCE, needed_by_model
-    from dashboard.pretrained_charts import plot_learning_curve
-    from dashboard.run_names import model_name
-
+def _render_curve_results(points: Any, use_case: UseCase, data_label: str) -> None:
     metric = next((m for m in quality_columns(use_case) if m in points and points[m].notna().any()), None)
     if metric is None:
         return
@@ -285,13 +280,11 @@ def needed_text(needed: int | None, largest: int, points: int) -> str:
     return f"{needed:,}"
 
 
-def _start_id(use_case: Any, model_id: str) -> str:
-    from core.strategy.starting_points import start_of
-
+def _start_id(use_case: UseCase, model_id: str) -> str:
     return start_of(use_case.id, model_id)
 
 
-def _start_text(use_case: Any, model_id: str) -> str:
+def _start_text(use_case: UseCase, model_id: str) -> str:
     try:
         return starting_point(use_case.candidate(model_id))
     except KeyError:
@@ -302,9 +295,6 @@ def _start_text(use_case: Any, model_id: str) -> str:
 def _runs_and_curve_points() -> tuple[Any, Any]:
     """(runs on whole training splits, learning-curve points) from the tracker, read at most every few seconds."""
     from pathlib import Path
-
-    from core.config import get_settings
-    from core.selection.learning_curve import PARAM_FRACTION, points_from_runs
 
     uri = get_settings().tracking_uri
     if uri.startswith("sqlite:///") and not Path(uri[len("sqlite:///"):]).exists():
@@ -323,8 +313,6 @@ def _runs_and_curve_points() -> tuple[Any, Any]:
 
 def render_starting_points(analysis: Any) -> None:
     """The Strategy page's pretrained vs from scratch vs baseline table (quality, cost, labelled examples)."""
-    from core.strategy.evidence import primary_metrics
-    from core.strategy.starting_points import compare_starting_points, starting_point_rows
     from dashboard.i18n import current_language
 
     st.subheader(t("starting_points.title"))
@@ -342,8 +330,6 @@ def render_starting_points(analysis: Any) -> None:
 
 def ranking_marker(use_case_id: str, model_id: str, is_baseline: bool) -> str:
     """Model selection's ranking marker: "baseline" for the use case's baseline, else where the weights started."""
-    from core.strategy.starting_points import START_KEYS, start_of
-
     if is_baseline:
         return t("selection.md.baseline")
     return t(START_KEYS.get(start_of(use_case_id, model_id), "pretrained.from_scratch"))

@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from core.contract.registry import model_title
+from core.evaluation.catalogue import format_metric
 from dashboard.i18n import current_language, t
 
 def use_case_title(use_case_id: str) -> str:
@@ -16,8 +18,6 @@ def use_case_title(use_case_id: str) -> str:
 
 def model_name(use_case_id: Any, model_id: Any) -> str:
     """A candidate's name for people ("Gradient boosting (scikit-learn)"), not its id (`gbm`)."""
-    from core.contract.registry import model_title
-
     return model_title(use_case_id, model_id, current_language())
 
 
@@ -40,8 +40,6 @@ def seconds_text(seconds: Any) -> str:
 
 def metric_value_text(metric: str, value: Any) -> str:
     """A test figure that says which metric it is: "AUC 0.812", "accuracy 93.1 %", "RMSE 0.857 stars"."""
-    from core.evaluation.catalogue import format_metric
-
     shown = format_metric(metric, value)  # "–" when missing or not finite
     if shown == "–":
         return shown

@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import streamlit as st
 
+from core.audit import delete_run
 from core.config import get_settings
 from core.errors import StudioError
+from core.models.io import is_legacy_pickle
 from core.tracking.records import run_record
 from dashboard import access, charts
 from dashboard.history_views import curve_label
 from dashboard.i18n import device_text, error_text, t
 from dashboard.run_names import (dataset_text, metric_value_text, model_name, primary_metric_text, seconds_text,
                                  status_label, use_case_title)
+
+if TYPE_CHECKING:
+    from core.tracking.store import Tracker
 
 def runs_table(runs: pd.DataFrame) -> pd.DataFrame:
     """The run history as a person reads it: translated headers, units, status words."""
@@ -99,7 +104,7 @@ def render_runs_overlay(histories: dict[str, dict[str, list[float]]], labels: di
         st.info(t("runs.overlay_single_point", metric=label, runs="; ".join(labels[run_id] for run_id in single)))
 
 
-def render_run_details(tracker: Any, run_id: str) -> None:
+def render_run_details(tracker: Tracker, run_id: str) -> None:
     """One run: its figures and settings, re-evaluate its reloaded model, download it, delete it."""
     from dashboard.labs import lab_view
 
@@ -144,8 +149,6 @@ def render_run_details(tracker: Any, run_id: str) -> None:
         except (StudioError, FileNotFoundError, OSError):
             path = None
         if path is not None and Path(path).is_file():
-            from core.models.io import is_legacy_pickle
-
             if is_legacy_pickle(path):
                 st.info(t("access.legacy_pickle"))
             with col_download:
@@ -157,8 +160,6 @@ def render_run_details(tracker: Any, run_id: str) -> None:
             return
     confirm = col_delete.checkbox(t("runs.delete_confirm"), key="runs_delete_confirm")
     if col_delete.button(t("runs.delete"), key="runs_delete", disabled=not confirm):
-        from core.audit import delete_run
-
         try:
             delete_run(tracker, access.current_identity(), run_id, log_path=get_settings().audit_log)
         except StudioError as error:

@@ -2,22 +2,34 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 from core.contract.usecase import EXPORT_TFLITE
+from core.deployment.export import deployment_report
 from core.errors import StudioError
+from core.evaluation.catalogue import format_metric, higher_is_better
 from core.selection.advice_text import leader_text
-from core.selection.guidance import Requirements
-from core.selection.significance import p_text
+from core.selection.compare import quality_columns, significance_applies
+from core.selection.guidance import Requirements, pick_baseline
+from core.selection.significance import METRIC_INPUTS, compare_metric_with_baseline, compare_with_baseline, p_text
 from core.strategy.starting_points import START_KEYS
 from dashboard import access, charts, selection_charts
+from dashboard.history_views import curve_label
 from dashboard.i18n import device_text, error_text, t
+from dashboard.lab_results import load_evaluation
 from dashboard.pretrained_views import ranking_marker
+from dashboard.run_names import dataset_text, model_name
 from dashboard.widgets import translated_choice
+
+if TYPE_CHECKING:
+    from core.contract.usecase import UseCase
+    from core.selection.guidance import Recommendation
+    from core.tracking.store import Tracker
+    from core.training.jobs import JobQueue
 
 BENCHMARK_KEY = "sel_benchmark_jobs"
 
@@ -33,8 +45,6 @@ def split_options(completed: pd.DataFrame, fingerprints: dict[str, str]) -> dict
     The dataset is named as people know it (an upload's file name and size); the data fingerprint is
     added only where two splits would otherwise read the same.
     """
-    from dashboard.run_names import dataset_text
-
     options: dict[str, str] = {}
     counts: dict[str, int] = {}
     for row in completed.to_dict("records"):
@@ -64,7 +74,7 @@ def uploaded_splits(completed: pd.DataFrame, fingerprints: dict[str, str]) -> di
     return found
 
 
-def render_benchmark_all(use_case: Any, splits: dict[str, str], queue: Any) -> None:
+def render_benchmark_all(use_case: UseCase, splits: dict[str, str], queue: JobQueue) -> None:
     """Train every default candidate on one split as background jobs, with their progress."""
     with st.expander(t("selection_page.benchmark_title"), expanded=not splits):
         sources = {source.id: source for source in use_case.datasets
@@ -87,8 +97,6 @@ def render_benchmark_all(use_case: Any, splits: dict[str, str], queue: Any) -> N
             from dashboard.training_form import submit_training
 
             # training_form.submit_training checks the role and records the signed-in user on each run
-            from core.errors import StudioError
-
             jobs = []
             for spec in benchmark_specs(use_case.id, source_id, seed=seed):
                 try:
@@ -102,7 +110,7 @@ def render_benchmark_all(use_case: Any, splits: dict[str, str], queue: Any) -> N
             _render_benchmark_progress(queue, jobs)
 
 
-def _render_benchmark_progress(queue: Any, jobs: list[str]) -> None:
+def _render_benchmark_progress(queue: JobQueue, jobs: list[str]) -> None:
     active = any(queue.get(job_id) is not None and queue.get(job_id).active for job_id in jobs)
 
     @st.fragment(run_every=1.0 if active else None)
@@ -126,11 +134,8 @@ def _render_benchmark_progress(queue: Any, jobs: list[str]) -> None:
 
 
 
-def display_table(table: pd.DataFrame, use_case: Any) -> pd.DataFrame:
+def display_table(table: pd.DataFrame, use_case: UseCase) -> pd.DataFrame:
     """The comparison as a person reads it: translated headers, rounded figures, units in the headers."""
-    from core.evaluation.catalogue import format_metric
-    from core.selection.compare import quality_columns
-
     shown = pd.DataFrame({t("selection.columns.model"): [_name(use_case.id, model) for model in table["model"]]})
     if "start" in table:  # pretrained vs from scratch vs baseline
         shown[t("pretrained.column")] = table["start"].map(
@@ -155,8 +160,6 @@ def _sentence_case(text: str) -> str:
 
 
 def _name(use_case_id: Any, model_id: Any) -> str:
-    from dashboard.run_names import model_name
-
     return model_name(use_case_id, model_id)
 
 
@@ -178,10 +181,8 @@ def render_pareto(table: pd.DataFrame, quality: str, *, use_case_id: str, scope:
     )
 
 
-def render_training_curves(tracker: Any, table: pd.DataFrame, use_case: Any, *, scope: str) -> None:
+def render_training_curves(tracker: Tracker, table: pd.DataFrame, use_case: UseCase, *, scope: str) -> None:
     """The compared runs' per-epoch training curves on one chart (the data-size learning curve is pretrained_views')."""
-    from dashboard.history_views import curve_label
-
     histories = {_name(use_case.id, row["model"]): tracker.history(row["run_id"]) for row in table.to_dict("records")}
     # Accuracy when every run recorded it; otherwise the loss every run has (rating models: mean squared
     # error; credit models: Keras records AUC, scikit-learn accuracy, both record log loss).
@@ -194,22 +195,15 @@ def render_training_curves(tracker: Any, table: pd.DataFrame, use_case: Any, *, 
     )
 
 
-def _stored_evaluations(tracker: Any, table: Any) -> dict[str, dict[str, Any]]:
+def _stored_evaluations(tracker: Tracker, table: Any) -> dict[str, dict[str, Any]]:
     """{model: its run's stored evaluation} for the compared runs; a run whose file is gone is left out."""
-    from dashboard.lab_results import load_evaluation
-
     evaluations = {row["model"]: load_evaluation(tracker, row["run_id"]) for row in table.to_dict("records")}
     return {model: evaluation for model, evaluation in evaluations.items() if evaluation is not None}
 
 
-def render_baseline_tests(tracker: Any, table: pd.DataFrame, use_case: Any, *, scope: str
+def render_baseline_tests(tracker: Tracker, table: pd.DataFrame, use_case: UseCase, *, scope: str
                           ) -> tuple[dict, str | None]:
     """McNemar and bootstrap CI of each deep model against the simple baseline on the same test set."""
-    from core.selection.compare import quality_columns, significance_applies
-    from core.selection.significance import compare_with_baseline
-
-    from core.selection.guidance import pick_baseline
-
     baseline = pick_baseline(table, use_case, None)  # the use case's first baseline (finance: the scorecard)
     if baseline is None:
         st.info(t("selection.notes.no_baseline"))
@@ -244,12 +238,9 @@ def render_baseline_tests(tracker: Any, table: pd.DataFrame, use_case: Any, *, s
     return results, baseline
 
 
-def _render_metric_bootstrap(tracker: Any, table: pd.DataFrame, metric: str, baseline: str, *,
+def _render_metric_bootstrap(tracker: Tracker, table: pd.DataFrame, metric: str, baseline: str, *,
                              use_case_id: str) -> dict:
     """ROC-AUC or RMSE differences from the baseline with a paired bootstrap CI (McNemar fits accuracy only)."""
-    from core.evaluation.catalogue import higher_is_better
-    from core.selection.significance import METRIC_INPUTS, compare_metric_with_baseline
-
     metric_name = t(f"selection.metrics.{metric}")
     if metric not in METRIC_INPUTS:
         st.info(t("selection_page.no_significance", metric=metric_name, baseline=_name(use_case_id, baseline)))
@@ -316,7 +307,7 @@ def requirements_form(table: pd.DataFrame, *, use_case_id: str, scope: str) -> R
                         on_premises_only=bool(on_premises), retrain=retrain)
 
 
-def render_recommendation(recommendation: Any, render_reason: Callable[..., str], lang: str) -> None:
+def render_recommendation(recommendation: Recommendation, render_reason: Callable[..., str], lang: str) -> None:
     """Ranked candidates, each with its reasons quoting measured numbers, and unmet requirements flagged."""
     best = recommendation.best
     if recommendation.baseline_wins:
@@ -339,7 +330,7 @@ def render_recommendation(recommendation: Any, render_reason: Callable[..., str]
         st.info(render_reason(key, params, lang))
 
 
-def render_deployment(tracker: Any, table: pd.DataFrame, use_case: Any = None, *, scope: str = "") -> None:
+def render_deployment(tracker: Tracker, table: pd.DataFrame, use_case: UseCase | None = None, *, scope: str = "") -> None:
     """Export a Keras candidate to SavedModel and TFLite (float, int8) and measure size, latency, accuracy."""
     if use_case is not None and not use_case.can(EXPORT_TFLITE):
         # Text, table and user-item models take strings and named columns; the TFLite check is image-only.
@@ -377,10 +368,9 @@ def render_deployment(tracker: Any, table: pd.DataFrame, use_case: Any = None, *
         st.caption(t("selection_page.deploy_note"))
 
 
-def _deployment_rows(tracker: Any, run_id: str) -> list[dict]:
+def _deployment_rows(tracker: Tracker, run_id: str) -> list[dict]:
     import tempfile
 
-    from core.deployment.export import deployment_report
     from core.training.saved_runs import load_run_dataset, load_run_model
 
     dataset = load_run_dataset(tracker, run_id)

@@ -9,9 +9,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
+
+from core.config import get_settings
+from dashboard.i18n import t
+
+if TYPE_CHECKING:
+    from core.training.jobs import JobQueue
 
 _LOG = logging.getLogger(__name__)
 WARMUP_DELAY_S = 3.0
@@ -20,8 +26,7 @@ WARMUP_DELAY_S = 3.0
 @st.cache_resource(show_spinner=False)
 def get_tracker():
     """The MLflow-backed tracker; on first creation per server process, runs a crash left "running" are marked interrupted."""
-    from core.config import get_settings
-    from core.tracking.store import tracker_from_settings
+    from core.tracking.store import tracker_from_settings  # here: keeps the tracking store off the Home page's imports
 
     tracker = tracker_from_settings(get_settings())
     try:
@@ -37,7 +42,6 @@ def get_job_queue():
 
     With STUDIO_EXECUTOR=ray the jobs run on a Ray cluster and outlive the server process too.
     """
-    from core.config import get_settings
     from core.training.executors import job_queue_from_settings
 
     settings = get_settings()
@@ -59,7 +63,6 @@ def _warm_up(delay_s: float) -> None:
 
         for name in WARM_IMPORTS:
             importlib.import_module(name)
-        from core.config import get_settings
 
         if get_settings().executor == "ray":
             get_job_queue().jobs()  # connects to the Ray cluster (tens of seconds) before the Lab asks
@@ -82,15 +85,13 @@ def start_background_warmup(delay_s: float = WARMUP_DELAY_S) -> threading.Thread
     return thread
 
 
-def queued_text(queue: Any) -> str:
+def queued_text(queue: JobQueue) -> str:
     """What a queued job of `queue` waits for, in the reader's language.
 
     The local queue runs one job after another on this machine's device; a cluster queue (one that
     offers free_resources(), e.g. Ray's) starts a job when a worker with a free CPU (and GPU) is
     there, so its text says so with what is free now.
     """
-    from dashboard.i18n import t
-
     free_resources = getattr(queue, "free_resources", None)
     if free_resources is None:
         return t("lab.queued")

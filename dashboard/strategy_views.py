@@ -14,14 +14,20 @@ from typing import Any
 
 import streamlit as st
 
+from core.business.evidence import collect, evaluation_loader
+from core.business.payoff import payoff_fields
+from core.config import get_settings
 from core.data.delimited import check_extension
 from core.i18n import StudioError
-from core.strategy.evidence import MEASURED, data_readiness, measured_from_runs, primary_metrics, scores_for
-from core.strategy.io import dump_yaml, load_yaml
+from core.strategy.analysis import data_text
+from core.strategy.evidence import (MEASURED, baselines, data_readiness, data_sets, measured_from_runs,
+                                    primary_metrics, runs_on_chosen_data, scores_for)
+from core.strategy.io import dump_yaml, load_team_default, load_yaml, save_team_default as save
 from core.strategy.model import (APPETITES, COMPUTE_OPTIONS, CRITERIA, REGULATIONS, RISKS, SIZES, Assessment,
                                  default_assessment, load_defaults, new_custom_use_case, use_case_title)
 from dashboard.i18n import current_language, error_text, t
 from dashboard.widgets import translated_choice
+from dashboard.access import auth_configured, can, current_identity
 
 ASSESSMENT = "stg_assessment"
 MESSAGE = "stg_message"
@@ -38,9 +44,6 @@ EVIDENCE_TTL_S = 20
 
 def starting_assessment() -> Assessment:
     """The team's starting point an admin saved, else the built-in defaults."""
-    from core.config import get_settings
-    from core.strategy.io import load_team_default
-
     return load_team_default(get_settings().strategy_defaults_path) or default_assessment()
 
 
@@ -110,10 +113,6 @@ def reset() -> None:
 
 def save_team_default(current: Assessment) -> None:
     """Admins: make the assessment on screen everyone's starting point (audited)."""
-    from core.config import get_settings
-    from core.strategy.io import save_team_default as save
-    from dashboard.access import current_identity
-
     settings = get_settings()
     try:
         save(snapshot(current), current_identity(), path=settings.strategy_defaults_path, log_path=settings.audit_log)
@@ -125,8 +124,6 @@ def save_team_default(current: Assessment) -> None:
 
 def render_team_default(current: Assessment) -> None:
     """The admin-only button that saves the team's starting assessment; nothing for other roles."""
-    from dashboard.access import auth_configured, can
-
     if auth_configured() and can("strategy_defaults"):  # a team's starting point: only when people sign in
         st.button(t("access.team_default_save"), key="stg_team_default", on_click=save_team_default, args=(current,),
                   icon=":material/group:", help=t("access.team_default_help"))
@@ -180,9 +177,6 @@ def _read_evidence(choice: tuple[tuple[str, str], ...] = ()) -> tuple[dict, int,
     """(measured per use case, runs read, error text, stored evaluations for the business case, data sets per use
     case) from the tracker, read at most every few seconds. Each use case is measured on one data set: `choice`
     ((use case, data key), ...) or its default (core.strategy.evidence.data_sets)."""
-    from core.business.evidence import collect, evaluation_loader
-    from core.config import get_settings
-    from core.strategy.evidence import baselines, data_sets, runs_on_chosen_data
     from dashboard.services import get_tracker
 
     uri = get_settings().tracking_uri
@@ -212,8 +206,6 @@ def business_evidence() -> dict:
 
 def render_data_choice(current: Assessment, measured: dict) -> None:
     """Per use case with runs on more than one data set: which one stands for it (its evidence, cost and value)."""
-    from core.strategy.analysis import data_text
-
     options = _read_evidence(_data_choice())[4]
     several = {u.id: options[u.id] for u in current.use_cases if len(options.get(u.id, ())) > 1}
     if not several:
@@ -237,8 +229,6 @@ def _when(started: Any) -> str:
 
 
 def _title(current: Assessment, use_case_id: str) -> str:
-    from core.strategy.model import use_case_title
-
     return use_case_title(current.use_case(use_case_id), current_language())
 
 
@@ -366,8 +356,6 @@ MONEY_STEPS = {"cost_bad_approved": 100.0, "margin_good_rejected": 50.0, "manual
 def payoff_form(chosen, currency: str) -> None:
     """The chosen use case's payoff: a switch and the money and volumes its kind needs (core.business.payoff).
     No min_value: a negative or zero entry reaches the analysis, which names it in words."""
-    from core.business.payoff import payoff_fields
-
     st.markdown(f"**{t('business.payoff.title')}**")
     if chosen.payoff is None:
         st.caption(t("business.payoff.none"))

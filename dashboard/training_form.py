@@ -2,23 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import pandas as pd
 import streamlit as st
 
+from core.errors import StudioError
 from core.training.fitters import fitter_for
+from core.training.pipeline import TrainingSpec, make_training_job
+from core.training.runner import TrainConfig
 from dashboard import access
-from dashboard.i18n import t
+from dashboard.i18n import error_text, t
 from dashboard.job_progress import ACTIVE_STATES, other_job_text
 from dashboard.run_names import model_name, use_case_title
 from dashboard.pretrained_views import render_pretrained_notice, starting_point
 from dashboard.widgets import translated_choice
 
+if TYPE_CHECKING:
+    from core.contract.usecase import Candidate
+    from core.training.jobs import JobQueue
+    from core.training.runner import TrainConfig
+    from dashboard.labs.contract import LabData
+
 JOB_PARAM = "job"  # the page URL's ?job=<id>: this browser's own job, found again after a reload
 
 
-def follow_own_job(queue: Any, use_case_id: str, state_key: str) -> tuple[str | None, bool]:
+def follow_own_job(queue: JobQueue, use_case_id: str, state_key: str) -> tuple[str | None, bool]:
     """This session's own training job of the use case (kept under state_key) and whether it is still active.
 
     A reload starts a new session while the job lives on in the server: the page finds it again by its
@@ -45,7 +54,7 @@ def linked_use_case(get_queue: Callable[[], Any], use_case_ids: list[str]) -> st
     return use_case_id if use_case_id in use_case_ids and access.adopt(found) else None
 
 
-def submit_training(queue: Any, use_case_id: str, source_id: str, candidate_id: str, config: Any,
+def submit_training(queue: JobQueue, use_case_id: str, source_id: str, candidate_id: str, config: TrainConfig,
                     dataset_kwargs: dict[str, Any]) -> str:
     """Queue one training run in the background as this session's job; the job id.
 
@@ -54,7 +63,6 @@ def submit_training(queue: Any, use_case_id: str, source_id: str, candidate_id: 
     """
     from dataclasses import asdict
 
-    from core.training.pipeline import make_training_job, TrainingSpec
     from dashboard.services import get_tracker
 
     access.require("train")
@@ -105,13 +113,13 @@ def kept_value(key: str, default: Any, *, valid: Callable[[Any], bool] = lambda 
     return keep
 
 
-def fit_defaults(candidate: Any) -> dict[str, Any]:
+def fit_defaults(candidate: Candidate) -> dict[str, Any]:
     """A candidate's own epochs, batch size and learning rate, as the training form's widgets hold them."""
     return {"epochs": candidate.default_epochs, "batch_size": candidate.default_batch_size,
             "learning_rate": candidate.default_learning_rate}
 
 
-def render_candidate_training(data: Any, queue: Any, *, prefix: str, batch_sizes: list[int], early_stopping: bool,
+def render_candidate_training(data: LabData, queue: JobQueue, *, prefix: str, batch_sizes: list[int], early_stopping: bool,
                               parameters: dict[str, int] | None = None, max_epochs: int = 100,
                               max_learning_rate: float = 3e-2, patience: int = 2,
                               class_weight_help: str | None = None) -> str | None:
@@ -237,12 +245,8 @@ def _train_clicked(prefix: str, candidates: dict[str, Any], patience: int, max_e
         "class_weight": "balanced" if balanced else None}
 
 
-def _submit_requested(queue: Any, data: Any, prefix: str) -> None:
+def _submit_requested(queue: JobQueue, data: LabData, prefix: str) -> None:
     """Submit the job a Train click asked for (kept until a page run gets this far), on this run's data."""
-    from core.errors import StudioError
-    from core.training.runner import TrainConfig
-    from dashboard.i18n import error_text
-
     request = st.session_state.pop(f"{prefix}_train_request", None)
     if request is None:
         return
@@ -257,7 +261,7 @@ def _submit_requested(queue: Any, data: Any, prefix: str) -> None:
     st.query_params[JOB_PARAM] = own_job
 
 
-def render_other_jobs(queue: Any, own_job: str | None, *, busy: bool) -> None:
+def render_other_jobs(queue: JobQueue, own_job: str | None, *, busy: bool) -> None:
     """Every other queued or running job, as whose it is (its epoch kept current every 2 s while there are
     any); Cancel only where this person may (admins)."""
     if not any(job.id != own_job for job in queue.active()):
@@ -270,7 +274,7 @@ def render_other_jobs(queue: Any, own_job: str | None, *, busy: bool) -> None:
     panel()
 
 
-def _other_jobs(queue: Any, own_job: str | None, *, busy: bool) -> None:
+def _other_jobs(queue: JobQueue, own_job: str | None, *, busy: bool) -> None:
     others = [job for job in queue.active() if job.id != own_job]
     for job in others:
         st.info(other_job_text(job, mine=access.owns(job)), icon=":material/group:")

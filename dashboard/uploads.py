@@ -8,6 +8,9 @@ from typing import Any
 import streamlit as st
 
 from core.config import get_settings
+from core.data.cache import UPLOAD_NAME
+from core.data.delimited import DELIMITED_EXTENSIONS, check_extension
+from core.data.uploads import store_upload
 from core.errors import DataError, StudioError
 from dashboard.i18n import error_text, t
 
@@ -22,23 +25,17 @@ def upload_bytes(upload: Any) -> bytes:
 
 def stored_upload_kwargs(upload: Any) -> dict[str, str]:
     """Keep an uploaded zip in the data dir (so its runs can be re-evaluated) and name it for the loader."""
-    from core.data.uploads import store_upload
-
     return {"data": str(store_upload(upload_bytes(upload), suffix=".zip")), **upload_name_kwargs(upload)}
 
 
 def upload_name_kwargs(upload: Any) -> dict[str, str]:
     """The upload's original file name as a dataset kwarg: runs record it, so people can tell uploads apart."""
-    from core.data.cache import UPLOAD_NAME
-
     name = str(getattr(upload, "name", "") or "")
     return {UPLOAD_NAME: name} if name else {}
 
 
 def upload_name(dataset_kwargs: dict[str, Any]) -> str:
     """The original file name of an upload among dataset kwargs ("" for bundled data)."""
-    from core.data.cache import UPLOAD_NAME
-
     return str(dataset_kwargs.get(UPLOAD_NAME) or "")
 
 
@@ -57,8 +54,6 @@ def checked_uploader(label: str, *, key: str, help_key: str | None = None, neede
     names no type. Here a file of another type gets a translated message naming the accepted ones,
     and the help says which types and what size are accepted in the reader's language.
     """
-    from core.data.delimited import DELIMITED_EXTENSIONS, check_extension
-
     accepted = tuple(types or DELIMITED_EXTENSIONS)
     mb = get_settings().max_upload_mb
     help_text = t("formats.types_help", types=", ".join(f".{e}" for e in accepted), mb=mb)

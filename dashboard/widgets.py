@@ -8,7 +8,7 @@ from typing import Any, Callable, Sequence
 
 import streamlit as st
 
-from dashboard.i18n import current_language
+from dashboard.i18n import current_language, t
 
 
 def _labels_key(key: str) -> str:
@@ -152,8 +152,6 @@ def screen_reader_texts_script(file_input: str, help_for: str) -> str:
 def translate_file_uploaders() -> None:
     """Every file uploader on the page shows and names its button, size limit and file input in the reader's
     language; help icons are named in it too (screen readers read those names)."""
-    from dashboard.i18n import t
-
     limit = t("formats.dropzone_limit", mb=st.get_option("server.maxUploadSize"))
     st.html(uploader_texts_css(t("formats.upload_button"), limit))
     st.sidebar.html(screen_reader_texts_script(t("formats.file_input_aria"), t("formats.help_for")),

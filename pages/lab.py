@@ -7,7 +7,7 @@ import streamlit as st
 from core.contract.registry import USE_CASES, get_use_case
 from core.errors import StudioError
 from dashboard.i18n import error_text, t
-from dashboard.lab_results import render_run_picker
+from dashboard.lab_results import render_run_picker, show_results
 from dashboard.labs import lab_view
 from dashboard.services import get_job_queue, get_tracker
 from dashboard.training_form import linked_use_case
@@ -52,7 +52,7 @@ with tab_results:
     if run_id is None:
         st.info(t(lab.no_runs_key))
     else:
-        lab.show_results(tracker, run_id, data)
+        show_results(lab, tracker, run_id, data)
 with tab_try:
     if run_id is None:
         st.info(t(lab.try_needs_run_key))

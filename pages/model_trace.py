@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -12,6 +12,8 @@ import streamlit as st
 from core.contract.registry import USE_CASES
 from core.contract.usecase import TRACE
 from core.i18n import StudioError
+from core.inspection.trace import pick_sample, trace_sample
+from core.training.saved_runs import load_run_dataset
 from dashboard import charts
 from dashboard.i18n import error_text, t
 from dashboard.lab_results import run_model
@@ -26,27 +28,26 @@ from dashboard.trace_charts import (
 from dashboard.training_form import RATE_LADDER
 from dashboard.widgets import translated_choice
 
+if TYPE_CHECKING:
+    from core.tracking.store import Tracker
+
 ss = st.session_state
 
 
 def _dataset(run_id: str) -> Any:
     """The dataset (same source, seed and options) the run was trained and tested on."""
-    from core.training.saved_runs import load_run_dataset
-
     return load_run_dataset(get_tracker(), run_id)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def _trace(run_id: str, index: int, learning_rate: float) -> Any:
     """The trace of test sample `index` of a run (cached: picking another layer redraws without recomputing)."""
-    from core.inspection.trace import pick_sample, trace_sample
-
     dataset = _dataset(run_id)
     x, y = pick_sample(dataset.x_test, dataset.y_test, index)
     return trace_sample(run_model(run_id), x, y, learning_rate=learning_rate)
 
 
-def _keras_runs(tracker: Any) -> pd.DataFrame:
+def _keras_runs(tracker: Tracker) -> pd.DataFrame:
     """Completed Keras runs of the use cases that declare the trace (UseCase.capabilities)."""
     traced = [use_case.id for use_case in USE_CASES.values() if use_case.can(TRACE)]
     runs = tracker.list_runs()

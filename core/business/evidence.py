@@ -7,7 +7,7 @@ Reads evaluation.json through the tracker; never imports TensorFlow or core.trai
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 import numpy as np
 
@@ -15,6 +15,9 @@ from core.business.payoff import CREDIT, RECOMMENDATION, payoff_kind
 from core.contract import registry
 from core.i18n import StudioError
 from core.tracking.run_files import EVALUATION_FILE
+
+if TYPE_CHECKING:
+    from core.tracking.store import Tracker
 
 PRICED_AGAINST_BASELINE = (CREDIT, RECOMMENDATION)  # payoff kinds whose business case compares with a baseline run
 HIT_RATE = "test_hit_rate_at_10"
@@ -46,7 +49,7 @@ def compact(evaluation: Mapping[str, Any]) -> dict[str, Any]:
     return kept
 
 
-def evaluation_loader(tracker: Any) -> Callable[[str], Mapping[str, Any] | None]:
+def evaluation_loader(tracker: Tracker) -> Callable[[str], Mapping[str, Any] | None]:
     """run id -> the compact evaluation.json it stored, or None when it stored none (or it cannot be read)."""
 
     def load(run_id: str) -> Mapping[str, Any] | None:

@@ -7,6 +7,7 @@ from pathlib import Path
 from types import ModuleType
 
 from core.contract.usecase import UseCase
+from core.i18n import add_catalog_dir, translate
 
 # One line per use-case package, in display order. A package declares USE_CASE in its __init__ (light:
 # no TensorFlow) and may ship its own catalogs as i18n/<lang>.yaml. Named as strings, like the builders,
@@ -30,8 +31,6 @@ def register(package: str | ModuleType) -> UseCase:
         raise ValueError(f"Use case id {use_case.id!r} is taken by another package; pick a new id.")
     catalogs = Path(module.__file__).parent / "i18n"
     if catalogs.is_dir():
-        from core.i18n import add_catalog_dir
-
         add_catalog_dir(catalogs)
     USE_CASES[use_case.id] = use_case
     return use_case
@@ -56,8 +55,6 @@ def available_use_cases() -> list[UseCase]:
 def model_title(use_case_id: object, model_id: object, lang: str = "en") -> str:
     """A candidate's name for people in `lang` ("Gradient boosting (scikit-learn)"), never its id (`gbm`) when
     the use case knows it; an imported model is called so; anything else keeps its id."""
-    from core.i18n import translate
-
     use_case = USE_CASES.get(str(use_case_id))
     candidate = next((c for c in use_case.candidates if c.id == model_id), None) if use_case else None
     if candidate is not None:

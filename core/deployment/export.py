@@ -20,7 +20,9 @@ from typing import Any, Callable
 
 import numpy as np
 
+from core.evaluation.serving import measure_latency, predict_proba, serving_function
 from core.i18n import StudioError
+from core.models.io import is_keras_model, model_size_bytes, save_model
 
 FORMATS = ("keras", "savedmodel", "tflite_float32", "tflite_dynamic_int8")
 QUANTIZATIONS = ("float32", "dynamic_int8")
@@ -40,8 +42,6 @@ def _short(error: BaseException, limit: int = 160) -> str:
 
 
 def _require_keras(model: Any) -> None:
-    from core.models.io import is_keras_model
-
     if not is_keras_model(model):
         raise DeploymentError("errors.deployment.not_keras", kind=type(model).__name__)
 
@@ -53,8 +53,6 @@ def _probe_input(model: Any, n: int = 4) -> np.ndarray:
 
 
 def _keras_probabilities(model: Any, x: np.ndarray) -> np.ndarray:
-    from core.evaluation.serving import predict_proba
-
     return np.asarray(predict_proba(model, x), dtype=np.float32)
 
 
@@ -261,8 +259,6 @@ def deployment_report(model: Any, x_test: Any, y_test: Any, *, directory: str | 
     if isinstance(latency_repeats, bool) or not isinstance(latency_repeats, (int, np.integer)) or latency_repeats < 1:
         raise DeploymentError("errors.deployment.bad_repeats", value=latency_repeats)
     x, y = _check_test_data(model, x_test, y_test)
-    from core.evaluation.serving import measure_latency, serving_function
-    from core.models.io import model_size_bytes, save_model
 
     directory = Path(directory)
     keras_path = save_model(model, directory / KERAS_DIRNAME)

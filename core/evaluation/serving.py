@@ -13,12 +13,12 @@ from typing import Any, Callable
 
 import numpy as np
 
+from core.models.io import is_keras_model
+
 _SERVING_CACHE: "weakref.WeakKeyDictionary[Any, Callable]" = weakref.WeakKeyDictionary()
 
 
 def _is_keras(model: Any) -> bool:
-    from core.models.io import is_keras_model
-
     return is_keras_model(model)
 
 

@@ -22,6 +22,7 @@ import zipfile
 from pathlib import Path
 from typing import Any, Iterator
 
+from core.config import get_settings
 from core.errors import ModelLoadError
 
 KERAS_FILENAME = "model.keras"
@@ -112,8 +113,6 @@ def load_model_from_bytes(data: bytes, *, filename: str, max_bytes: int | None =
     if suffix != KERAS_SUFFIX:
         raise ModelLoadError("errors.model.unsupported_format", name=name, suffix=suffix or "none")
     if max_bytes is None:
-        from core.config import get_settings
-
         max_bytes = get_settings().max_upload_bytes
     if len(data) > max_bytes:
         raise ModelLoadError(

@@ -6,11 +6,11 @@ from __future__ import annotations
 import math
 from typing import Any, Mapping
 
-from core.evaluation.catalogue import higher_is_better
+from core.evaluation.catalogue import format_metric, higher_is_better
 from core.i18n import translate
 from core.selection.guidance import Recommendation, Requirements, _float
 from core.selection.significance import p_text
-from core.contract.registry import model_title
+from core.contract.registry import get_use_case, model_title
 
 
 def format_quality(metric: str, value: float) -> str:
@@ -84,8 +84,6 @@ def _requirement_lines(requirements: Requirements, lang: str) -> list[str]:
 def leader_text(recommendation: Recommendation, leader: dict[str, Any], lang: str = "en") -> str:
     """A candidate best on a secondary ranking metric, beside the recommendation: 'By HitRate@10, Popularity is
     best: 8.40%, against 3.00% for Matrix factorisation' (Recommendation.leaders)."""
-    from core.evaluation.catalogue import format_metric
-
     use_case = recommendation.use_case
     return translate("selection.secondary_leader", lang, metric=translate(f"selection.metrics.{leader['metric']}", lang),
                      primary=translate(f"selection.metrics.{recommendation.metric}", lang),
@@ -100,8 +98,6 @@ def to_markdown(recommendation: Recommendation, lang: str = "en") -> str:
     rec = recommendation
     title = rec.use_case
     try:
-        from core.contract.registry import get_use_case
-
         title = translate(get_use_case(rec.use_case).title_key, lang)
     except KeyError:
         pass

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import io
 import math
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 import pandas as pd
 
+from core.contract.registry import get_use_case
 from core.evaluation.catalogue import task_metrics
 from core.i18n import StudioError
+
+if TYPE_CHECKING:
+    from core.contract.usecase import UseCase
+    from core.tracking.store import Tracker
 
 TAIL_COLUMNS = ("device", "run_id", "dataset", "seed", "train_size", "test_size", "num_classes", "dataset_fingerprint")
 NUMERIC_TAIL = ("seed", "train_size", "test_size", "num_classes")
@@ -19,15 +24,13 @@ class SelectionError(StudioError):
     """Candidates cannot be compared or advised on as asked (no runs, different splits, contradictions)."""
 
 
-def _use_case(use_case: Any):
+def _use_case(use_case: str | UseCase) -> UseCase:
     if isinstance(use_case, str):
-        from core.contract.registry import get_use_case
-
         return get_use_case(use_case)
     return use_case
 
 
-def quality_columns(use_case: Any) -> list[str]:
+def quality_columns(use_case: str | UseCase) -> list[str]:
     """The use case's quality metrics: its primary metric first, then the task's other metrics."""
     case = _use_case(use_case)
     columns = [case.primary_metric]
@@ -40,7 +43,7 @@ def significance_applies(metric: str) -> bool:
     return metric == "test_accuracy"
 
 
-def fingerprints_from_tracker(tracker: Any, run_ids: Iterable[str]) -> dict[str, str]:
+def fingerprints_from_tracker(tracker: Tracker, run_ids: Iterable[str]) -> dict[str, str]:
     """{run_id: dataset fingerprint} read from the runs' records (list_runs does not carry it), all at once where
     the tracker can (Tracker.records: one look at the store, not one get_run per run)."""
     run_ids = list(run_ids)
@@ -85,7 +88,7 @@ def check_same_split(fingerprints: Mapping[str, str], *, details: Mapping[str, s
 def comparison_table(
     runs: pd.DataFrame,
     *,
-    use_case: Any,
+    use_case: str | UseCase,
     latest_only: bool = True,
     fingerprints: Mapping[str, str] | None = None,
     dataset_fingerprint: str | None = None,
@@ -158,7 +161,7 @@ def comparison_table(
     return table.reset_index(drop=True)
 
 
-def starting_point(use_case: Any, model: str, kind: str = "", recorded: Any = "") -> str:
+def starting_point(use_case: str | UseCase, model: str, kind: str = "", recorded: Any = "") -> str:
     """Where a run's weights started: "pretrained", "scratch" or "baseline" (scikit-learn).
 
     `recorded` is what the run logged when it trained (its starting_point param); runs from before that param

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import pandas as pd
 
 from core.evaluation.catalogue import higher_is_better
 from core.selection.compare import SelectionError, _use_case, quality_columns, significance_applies
 from core.selection.rules import SETTING_DEFAULTS, GuidanceRules, all_hold, load_rules
+
+if TYPE_CHECKING:
+    from core.contract.usecase import UseCase
 
 COMPUTE_CHOICES = ("cpu", "one_gpu", "cluster")
 # Per task, metrics of how a model ranks what people see (the top-10 list of a recommender), which the
@@ -144,7 +147,7 @@ def recommend(
     table: pd.DataFrame,
     requirements: Requirements,
     *,
-    use_case: Any,
+    use_case: str | UseCase,
     rules: GuidanceRules | None = None,
     significance: Mapping[str, Any] | None = None,
     baseline: str | None = None,

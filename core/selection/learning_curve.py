@@ -12,16 +12,19 @@ of the best it reached on the curve.
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
 from core.tracking.records import PARAM_CURVE, PARAM_CURVE_SIZE, PARAM_FRACTION, PARAM_SPLIT
 
+if TYPE_CHECKING:
+    from core.tracking.store import Tracker
+
 TOLERANCE = 0.01
 
 
-def curve_points(tracker: Any, use_case: str | None = None, *, split: str | None = None) -> Any:
+def curve_points(tracker: Tracker, use_case: str | None = None, *, split: str | None = None) -> Any:
     """The learning-curve points tracked for a use case (None: every use case); see points_from_runs."""
     return points_from_runs(tracker.list_runs(use_case=use_case, curve_points=True), split=split)
 

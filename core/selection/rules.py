@@ -11,6 +11,7 @@ from typing import Any, Mapping
 import yaml
 
 from core.config import ASSETS_DIR
+from core.i18n import catalog
 from core.selection.compare import SelectionError
 
 GUIDANCE_FILE = ASSETS_DIR / "guidance.yaml"
@@ -74,8 +75,6 @@ def _check_conditions(where: str, conditions: Any, fields: frozenset) -> list[li
 
 def parse_rules(data: Any) -> GuidanceRules:
     """Validate a parsed guidance document; SelectionError names the first problem."""
-    from core.i18n import catalog
-
     if not isinstance(data, dict) or data.get("version") != 1:
         raise _bad("top level must be a mapping with version: 1")
     settings = {**SETTING_DEFAULTS, **(data.get("settings") or {})}

@@ -6,15 +6,17 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from core.business.evidence import RunEvidence
-from core.business.payoff import (BusinessCase, Economics, business_case, check_payoff, economics, payoff_kind,
-                                  value_band)
+from core.business.payoff import (BusinessCase, Economics, business_case, check_payoff, economics, payoff_fields,
+                                  payoff_kind, value_band)
 from core.contract import registry
 from core.i18n import StudioError, translate
+from core.errors import DataError
 from core.strategy.cost import CostLine, cheaper_device, project
 from core.strategy.evidence import MEASURED, CriterionScore, Measured, effective_scores
 from core.strategy.model import CRITERIA, Assessment, use_case_title
 from core.strategy.scoring import Ranked, ScoreInput, SensitivityPoint, rank, rank_changes, sensitivity
 
+from core.strategy.starting_points import START_KEYS
 
 @dataclass(frozen=True)
 class Analysis:
@@ -74,8 +76,6 @@ def business_cases(assessment: Assessment, business: Mapping[str, RunEvidence], 
 
 
 def _no_evaluation(run_id: str) -> StudioError:
-    from core.errors import DataError
-
     return DataError("business.errors.no_evaluation", run=run_id[:8])
 
 
@@ -130,8 +130,6 @@ def evidence_rows(analysis: Analysis) -> list[dict[str, Any]]:
 
 def _run_text(analysis: Analysis, use_case_id: str, run_id: str) -> str:
     """A run id as the evidence table shows it; the best run says where its weights started ("1a2b3c4d (pretrained)")."""
-    from core.strategy.starting_points import START_KEYS
-
     measured = analysis.measured.get(use_case_id)
     if measured is None or run_id != measured.run_id or measured.start not in START_KEYS:
         return run_id[:8]
@@ -287,8 +285,6 @@ def _payback(months: float | None, lang: str) -> str:
 
 def payoff_rows(analysis: Analysis) -> list[dict[str, Any]]:
     """The payoff assumptions behind the business case: one row per use case and payoff field."""
-    from core.business.payoff import payoff_fields
-
     lang = analysis.lang
     currency = analysis.assessment.cost.currency
     rows = []

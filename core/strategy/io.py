@@ -8,6 +8,8 @@ from typing import Any
 
 import yaml
 
+from core.audit import record
+from core.auth import authorize
 from core.strategy.model import Assessment, AssessmentError, Problem, assessment_from_dict
 
 MAX_FILE_BYTES = 1_000_000
@@ -52,9 +54,6 @@ def load_team_default(path: str | os.PathLike) -> Assessment | None:
 def save_team_default(assessment: Assessment, identity: Any, *, path: str | os.PathLike,
                       log_path: str | os.PathLike) -> Path:
     """Make `assessment` everyone's starting point (admins only), written atomically and audited."""
-    from core.audit import record
-    from core.auth import authorize
-
     authorize(identity, "strategy_defaults")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -12,8 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from core.contract.registry import model_title
 from core.evaluation.catalogue import finite_value, format_metric, higher_is_better
 from core.i18n import translate
+from core.selection.learning_curve import latest_curve, needed_by_model
 
 STARTS = ("pretrained", "scratch", "baseline")
 START_KEYS = {"pretrained": "pretrained.marker", "scratch": "pretrained.from_scratch", "baseline": "pretrained.baseline"}
@@ -54,8 +56,6 @@ def compare_starting_points(runs: Any, primary_metrics: Mapping[str, str], curve
 
     curve_points: a core.selection.learning_curve.curve_points frame of any use cases (newest curve first).
     """
-    from core.selection.learning_curve import latest_curve, needed_by_model
-
     result: dict[str, list[StartingPoint]] = {}
     if runs is None or len(runs) == 0 or "use_case" not in runs.columns:
         return result
@@ -99,8 +99,6 @@ def _still_improving(needed: int | None, largest: tuple[float, int] | None) -> b
 def starting_point_rows(comparison: Mapping[str, list[StartingPoint]], lang: str = "en",
                         titles: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
     """The comparison as a table a person reads, in `lang`: one row per use case and starting point."""
-    from core.contract.registry import model_title
-
     def fmt(value: float | None, pattern: str) -> str:
         return pattern.format(value) if value is not None else "-"
 

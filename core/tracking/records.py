@@ -10,7 +10,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping, Protocol
+
+if TYPE_CHECKING:
+    from core.data.dataset import Dataset
 
 TAG_USE_CASE = "studio.use_case"
 TAG_DATASET = "studio.dataset"
@@ -142,12 +145,20 @@ def _fraction(tagged: str | None) -> float:
         return 1.0
 
 
-def device_tags(device: Any) -> dict[str, str]:
-    """Tags that say where a run trained (a core.training.device.DeviceInfo)."""
+class Device(Protocol):
+    """Where a run trained, as the tags need it (core.training.device.DeviceInfo is one)."""
+
+    name: str
+    kind: str
+    mixed_precision: bool
+
+
+def device_tags(device: Device) -> dict[str, str]:
+    """Tags that say where a run trained."""
     return {TAG_DEVICE: device.name, TAG_DEVICE_KIND: device.kind, TAG_MIXED_PRECISION: str(device.mixed_precision)}
 
 
-def dataset_tags(dataset: Any, upload_name: str = "") -> dict[str, str]:
+def dataset_tags(dataset: Dataset, upload_name: str = "") -> dict[str, str]:
     """Tags that tell a run's data apart: split fingerprint, title, kind, an upload's file name, example count."""
     from pathlib import PureWindowsPath
 

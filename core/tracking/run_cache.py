@@ -18,6 +18,9 @@ import threading
 from collections import OrderedDict
 from typing import Any, Callable, Hashable
 
+from core.tracking.records import run_record
+from core.tracking.sqlite_runs import sqlite_path
+
 TERMINAL = frozenset({"FINISHED", "FAILED", "KILLED"})  # MLflow statuses a run never leaves
 MAX_TEXT_CHARS = 64_000_000  # evaluation files kept in memory (characters, all runs together)
 MAX_FRAMES = 16
@@ -40,8 +43,6 @@ def generation() -> int:
 def sqlite_token(tracking_uri: str, experiment_id: str) -> tuple | None:
     """A fingerprint of the experiment's runs that changes when a run is added, ends, is deleted or restored, or
     a running run logs a metric; None when the store is not a local SQLite file (or cannot be read this way)."""
-    from core.tracking.sqlite_runs import sqlite_path
-
     path = sqlite_path(tracking_uri)
     if path is None:
         return None
@@ -90,7 +91,6 @@ class RunCache:
             if token is not None and token == self._token and self._records is not None:
                 return self._records
         runs = search()
-        from core.tracking.records import run_record
 
         records = [run_record(run) for run in runs]
         with self._lock:

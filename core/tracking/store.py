@@ -16,8 +16,9 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
+from core.config import get_settings
 from core.errors import StudioError, TrackingError
 from core.tracking import run_cache
 from core.tracking.faults import PendingEnds, not_found, store_errors
@@ -26,6 +27,9 @@ from core.tracking.sqlite_runs import read_runs
 from core.tracking.mlflow_support import is_local_uri, jsonable, local_path, param_value, pid_alive, quiet_mlflow
 from core.tracking.records import (TAG_DATASET, TAG_EPOCH_METRICS, TAG_ERROR, TAG_HOST, TAG_MODEL, TAG_PID,
                                    TAG_STATUS, TAG_USE_CASE, TAG_USER, RunRecord, epoch_keys, run_record)
+
+if TYPE_CHECKING:
+    from core.config import Settings
 
 # Runs some tracker in this process started and has not finished. Process-wide, not per tracker:
 # a second tracker (Streamlit's "Clear cache" recreates the app's) must not take a run a job
@@ -466,10 +470,8 @@ class Tracker:
         raise TrackingError("errors.tracking.no_model", run_id=run_id)
 
 
-def tracker_from_settings(settings: Any = None) -> Tracker:
+def tracker_from_settings(settings: Settings | None = None) -> Tracker:
     """The studio's tracker: settings.tracking_uri (SQLite by default) with artifacts under settings.artifact_dir."""
     if settings is None:
-        from core.config import get_settings
-
         settings = get_settings()
     return Tracker(settings.tracking_uri, settings.artifact_dir, settings.experiment_name)

@@ -17,6 +17,9 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping
 import numpy as np
 
 from core.data.dataset import Dataset
+from core.errors import ModelLoadError
+from core.evaluation.metrics import classification_evaluation, split_predictions
+from core.evaluation.serving import measure_latency, predict_proba
 from core.training.fitters import TaskInputs, fitter_for
 
 if TYPE_CHECKING:
@@ -57,9 +60,6 @@ class ClassificationAdapter:
 
     def evaluate(self, model: Any, kind: str, dataset: Dataset, *, latency: bool = True) -> dict[str, Any]:
         """Test-set metrics, misclassified examples and single-sample serving latency (stored as evaluation.json)."""
-        from core.evaluation.metrics import classification_evaluation, split_predictions
-        from core.evaluation.serving import measure_latency, predict_proba
-
         started = time.perf_counter()
         probabilities = predict_proba(model, dataset.x_test)
         evaluation: dict[str, Any] = {
@@ -87,8 +87,6 @@ class ClassificationAdapter:
 
     def check_imported(self, model: Any, dataset: Dataset) -> None:
         """Raise ModelLoadError when an uploaded model cannot take this dataset's inputs or classes."""
-        from core.errors import ModelLoadError
-
         model_shape = tuple(int(d) for d in model.input_shape[1:])
         if model_shape != dataset.input_shape:
             raise ModelLoadError("errors.model.shape_mismatch", model_shape=model_shape,

@@ -18,6 +18,7 @@ import threading
 from dataclasses import dataclass
 
 from core.errors import TrainingError
+from core.tracking.records import device_tags
 
 POLICIES = ("auto", "cpu", "gpu")
 MIXED_PRECISION_MIN_CAPABILITY = (7, 0)  # Volta and newer have tensor cores for float16
@@ -46,8 +47,6 @@ class DeviceInfo:
 
     def as_tags(self) -> dict[str, str]:
         """MLflow tags describing this device, so every run says where it trained."""
-        from core.tracking.records import device_tags
-
         return device_tags(self)
 
 

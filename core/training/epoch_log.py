@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from core.tracking.store import Tracker
+    from core.training.device import DeviceInfo
 
 class EpochLogger:
     """Writes per-epoch metrics to the tracker on its own thread, a few seconds' worth at a time.
@@ -16,7 +20,7 @@ class EpochLogger:
 
     FLUSH_INTERVAL_S = 3.0
 
-    def __init__(self, tracker: Any, run_id: str):
+    def __init__(self, tracker: Tracker, run_id: str):
         from concurrent.futures import ThreadPoolExecutor
 
         self._tracker, self._run_id = tracker, run_id
@@ -64,7 +68,7 @@ class EpochLogger:
 class device_scope:
     """tf.device context for the chosen device (a no-op placement hint on CPU)."""
 
-    def __init__(self, device: Any):
+    def __init__(self, device: DeviceInfo):
         self.device = device
         self._context = None
 

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from core.training.runner import FitResult, Progress, TrainConfig, _best_epoch, fit_keras, validate
+
+if TYPE_CHECKING:
+    from core.contract.usecase import FineTune
 
 
 def stage_epochs(epochs: int, head_fraction: float) -> tuple[int, int]:
@@ -24,7 +27,7 @@ def stage_epochs(epochs: int, head_fraction: float) -> tuple[int, int]:
     return head, epochs - head
 
 
-def _pretrained_layer(model: Any, plan: Any) -> Any:
+def _pretrained_layer(model: Any, plan: FineTune) -> Any:
     try:
         return model.get_layer(plan.layer)
     except ValueError:
@@ -32,12 +35,12 @@ def _pretrained_layer(model: Any, plan: Any) -> Any:
                          "fine-tune plan.") from None
 
 
-def freeze_pretrained(model: Any, plan: Any) -> None:
+def freeze_pretrained(model: Any, plan: FineTune) -> None:
     """Stage 1: the pretrained layer (and everything inside it) stops training; the head trains."""
     _pretrained_layer(model, plan).trainable = False
 
 
-def unfreeze_top(model: Any, plan: Any) -> None:
+def unfreeze_top(model: Any, plan: FineTune) -> None:
     """Stage 2: the pretrained layer trains again from its first sub-layer named plan.unfreeze_from...
     on (all of it when empty or when it has no sub-layers); batch normalisation stays frozen."""
     import keras
@@ -82,7 +85,7 @@ def fit_two_stage(
     y_val: Any = None,
     config: TrainConfig | None = None,
     *,
-    plan: Any,
+    plan: FineTune,
     on_progress: Callable[[Progress], None] | None = None,
     cancel_event: threading.Event | None = None,
     loss: Any = "sparse_categorical_crossentropy",

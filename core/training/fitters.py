@@ -16,8 +16,14 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, ContextManager, Mapping, Protocol
 
+from core.contract.usecase import resolve
+from core.evaluation.serving import batch_throughput, serving_function
 from core.models.weights import ensure_weights
+from core.training import runner
+from core.training.epoch_log import device_scope
+from core.training.finetune import fit_two_stage
 from core.training.runner import FitResult, Progress, TrainConfig
+from core.training.sklearn_fit import fit_sklearn
 
 if TYPE_CHECKING:
     from core.contract.usecase import Candidate, FineTune
@@ -75,8 +81,6 @@ class Fitter(Protocol):
 
 def call_builder(candidate: Candidate, inputs: TaskInputs, **extra: Any) -> Any:
     """The candidate's builder called with the builder_args and `extra` its signature names, and its hparams."""
-    from core.contract.usecase import resolve
-
     builder = resolve(candidate.builder)
     named = {name for name, parameter in inspect.signature(builder).parameters.items()
              if parameter.kind in (parameter.POSITIONAL_OR_KEYWORD, parameter.KEYWORD_ONLY)}
@@ -132,8 +136,6 @@ class KerasFitter:
 
     def scope(self, device: DeviceInfo) -> ContextManager[Any]:
         """Place building and fitting on the run's device."""
-        from core.training.epoch_log import device_scope
-
         return device_scope(device)
 
     def build(self, candidate: Candidate, inputs: TaskInputs, *, seed: int) -> Any:
@@ -159,13 +161,9 @@ class KerasFitter:
             cancel_event: threading.Event | None, fine_tune: FineTune | None = None) -> FitResult:
         """fit_keras on the task's inputs, loss and metrics, or the two-stage fine-tune (core.training.finetune)
         for a candidate with a plan."""
-        from core.training import runner
-
         x_train, y_train, x_val, y_val = self.keras_data(model, inputs)
         metrics = [_keras_metric(name) for name in inputs.metrics]
         if fine_tune is not None:
-            from core.training.finetune import fit_two_stage
-
             return fit_two_stage(model, x_train, y_train, x_val, y_val, config, on_progress=on_progress,
                                  cancel_event=cancel_event, loss=inputs.loss, metrics=metrics, plan=fine_tune)
         return runner.fit_keras(model, x_train, y_train, x_val, y_val, config, on_progress=on_progress,
@@ -173,14 +171,10 @@ class KerasFitter:
 
     def serving(self, model: Any) -> Callable[[Any], Any]:
         """The single-sample predict path latency is measured on: a traced tf.function (not model.predict)."""
-        from core.evaluation.serving import serving_function
-
         return serving_function(model)
 
     def throughput(self, model: Any, x: Any) -> float | None:
         """Examples per second in batches through the serving function."""
-        from core.evaluation.serving import batch_throughput
-
         return float(batch_throughput(self.serving(model), x))
 
 
@@ -207,8 +201,6 @@ class SklearnFitter:
     def fit(self, model: Any, inputs: TaskInputs, config: TrainConfig, *, on_progress: ProgressCallback | None,
             cancel_event: threading.Event | None, fine_tune: FineTune | None = None) -> FitResult:
         """fit_sklearn on the raw splits with the run's class weights (loss and metrics are the estimator's own)."""
-        from core.training.sklearn_fit import fit_sklearn
-
         return fit_sklearn(model, inputs.x_train, inputs.y_train, inputs.x_val, inputs.y_val,
                            on_progress=on_progress, cancel_event=cancel_event, class_weight=config.class_weight)
 

@@ -15,30 +15,37 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
 from core.config import Settings, get_settings
+from core.contract.registry import get_use_case
+from core.data.cache import load_dataset
+from core.data.uploads import upload_files, with_uploads
 from core.errors import DataError
-from core.models.weights import WeightsUnavailable
+from core.models.weights import WeightsUnavailable, weights_status
 from core.tracking.records import PARAM_CURVE, PARAM_CURVE_SIZE, PARAM_FRACTION, PARAM_SPLIT
 from core.training.fitters import fitter_for
+from core.training.pipeline import run_training
 from core.training.subsets import subset_size
+
+if TYPE_CHECKING:
+    from core.contract.usecase import Candidate, UseCase
+    from core.tracking.store import Tracker
+    from core.training.runner import Progress
 
 FRACTIONS = (0.1, 0.25, 0.5, 1.0)
 
 
-def default_candidates(use_case: Any, *, usable: Callable[[Any], bool] | None = None) -> list[str]:
+def default_candidates(use_case: UseCase, *, usable: Callable[[Candidate], bool] | None = None) -> list[str]:
     """One candidate per starting point: the first usable pretrained one, the from-scratch default, the baseline.
 
     `usable(candidate)` says whether a pretrained candidate can train now (its weights cached or
     downloadable); the default is core.models.weights.weights_status.
     """
     if usable is None:
-        from core.models.weights import weights_status
-
-        def usable(candidate: Any) -> bool:
+        def usable(candidate: Candidate) -> bool:
             return not candidate.weights or weights_status(candidate.weights)[0] != "offline"
 
     candidates = list(use_case.candidates)
@@ -84,7 +91,7 @@ class LearningCurveJob:
     use_case: str
     dataset: str
     candidates: Sequence[str]
-    tracker: Any
+    tracker: Tracker
     fractions: Sequence[float] = FRACTIONS
     seed: int = 0
     dataset_kwargs: dict[str, Any] = field(default_factory=dict)
@@ -105,8 +112,6 @@ class LearningCurveJob:
         return [dataclasses.replace(by_id[cid], user=self.user) for cid in self.candidates]
 
     def __call__(self, context: Any) -> dict[str, Any]:
-        from core.data.uploads import with_uploads
-
         fractions = sorted({float(f) for f in self.fractions})
         for fraction in fractions:
             subset_size(1, fraction)  # a fraction outside (0, 1] fails before anything trains
@@ -116,9 +121,6 @@ class LearningCurveJob:
         return self._points(context, fractions)
 
     def _points(self, context: Any, fractions: list[float]) -> dict[str, Any]:
-        from core.data.cache import load_dataset
-        from core.training.pipeline import run_training
-
         specs = self.specs()
         full = load_dataset(self.use_case, self.dataset, seed=self.seed, **self.dataset_kwargs)
         classes = len(np.unique(full.y_train)) if np.issubdtype(np.asarray(full.y_train).dtype, np.integer) else 0
@@ -137,7 +139,7 @@ class LearningCurveJob:
             curve_params = {PARAM_CURVE: self.curve_id, PARAM_FRACTION: fraction, PARAM_SPLIT: full.fingerprint,
                             PARAM_CURVE_SIZE: size}
 
-            def report(progress: Any, *, _p=position, _s=spec, _f=fraction, _n=size) -> None:
+            def report(progress: Progress | None, *, _p=position, _s=spec, _f=fraction, _n=size) -> None:
                 context.report(CurveProgress(_p, len(plan), _s.candidate, _f, _n, progress, tuple(done)))
 
             def started(run_id: str) -> None:
@@ -166,8 +168,6 @@ class LearningCurveJob:
 
     @property
     def wants_gpu(self) -> bool:
-        from core.contract.registry import get_use_case
-
         settings = self.settings or get_settings()
         case = get_use_case(self.use_case)
         return settings.device_policy != "cpu" and any(
@@ -175,8 +175,6 @@ class LearningCurveJob:
 
     def for_remote(self) -> "LearningCurveJob":
         """This job with the app's settings and an uploaded file's bytes, ready to run on another machine."""
-        from core.data.uploads import upload_files
-
         settings = self.settings or get_settings()
         uploads = {name: path.read_bytes() for name, path in upload_files(self.dataset_kwargs, settings).items()}
         return dataclasses.replace(self, settings=settings, uploads=uploads)

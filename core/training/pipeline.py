@@ -20,11 +20,14 @@ from core.data.cache import UPLOAD_NAME, load_dataset
 from core.data.uploads import upload_files, with_uploads
 from core.errors import StudioError, TrainingError
 from core.evaluation.memory import PeakMemory
-from core.tracking.records import dataset_tags, user_tags
+from core.models.io import model_size_bytes, parameter_count, save_model
+from core.models.weights import weights_status
+from core.tracking.records import TAG_TRAIN_FRACTION, dataset_tags, user_tags
 from core.tracking.run_files import DATASET_FILE, EVALUATION_FILE, MODEL_ARTIFACT, UPLOADS_ARTIFACT
 from core.training.epoch_log import EpochLogger
 from core.training.fitters import Fitter, TaskInputs, fitter_for, pretrained_weights
 from core.training.runner import FitResult, Progress, TrainConfig
+from core.training.subsets import training_subset
 
 if TYPE_CHECKING:
     from core.contract.usecase import Candidate, UseCase
@@ -104,8 +107,6 @@ def _prepare(spec: TrainingSpec, settings: Settings, report: Callable[[Any], Non
     dataset = load_dataset(spec.use_case, spec.dataset, seed=config.seed, **spec.dataset_kwargs)
     subset_tags = {}
     if spec.train_fraction < 1.0:  # hidden from the runs list (Tracker.list_runs): a learning-curve point
-        from core.tracking.records import TAG_TRAIN_FRACTION
-        from core.training.subsets import training_subset
 
         dataset = training_subset(dataset, spec.train_fraction, seed=config.seed)
         subset_tags = {TAG_TRAIN_FRACTION: str(spec.train_fraction)}
@@ -197,8 +198,6 @@ def fit_candidate(model: Any, candidate: Candidate, adapter: ClassificationAdapt
 def _evaluate_and_log(run: _Run, run_id: str, model: Any, result: FitResult, timing: dict[str, float],
                       tracker: Tracker) -> RunOutcome:
     """Evaluate on the test split, save the model, log every metric and evaluation.json; the run completes."""
-    from core.models.io import model_size_bytes, parameter_count, save_model
-
     adapter, dataset, kind = run.adapter, run.dataset, run.candidate.kind
     evaluation = adapter.evaluate(model, kind, dataset)
     with tempfile.TemporaryDirectory() as tmp:
@@ -286,8 +285,6 @@ def benchmark_specs(use_case: str, dataset: str, *, seed: int = 0,
 
     A pretrained candidate whose weights are neither cached nor downloadable (STUDIO_OFFLINE) is left out.
     """
-    from core.models.weights import weights_status
-
     return [
         TrainingSpec(use_case, dataset, candidate.id,
                      TrainConfig(epochs=candidate.default_epochs, batch_size=candidate.default_batch_size,

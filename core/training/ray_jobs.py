@@ -21,7 +21,7 @@ import logging
 import threading
 import time
 import uuid
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import ray
 from ray import cloudpickle
@@ -29,8 +29,12 @@ from ray import cloudpickle
 from core.config import REPO_ROOT, Settings
 from core.errors import TrainingError
 from core.auth import Identity
+from core.tracking.store import Tracker
 from core.training.jobs import ACTIVE_STATES, JobQueue, JobState, _Job, check_cancel
 from core.training.ray_workers import NAMESPACE, RemoteWorker, registry_actor, worker_name
+
+if TYPE_CHECKING:
+    from core.tracking.store import Tracker
 
 LIVENESS_INTERVAL_S = 1.0  # at most this often the app checks that a running job's actor is alive
 WORKING_DIR_EXCLUDES = [".venv", ".git", "tests", "benchmarks", "test-artifacts", ".studio-data",
@@ -104,8 +108,6 @@ class RayCluster:
         The app creates the store's tables before any job starts: workers that start at once on a
         fresh SQLite file each create MLflow's tables, and all but one fail ("table ... already exists").
         """
-        from core.tracking.store import Tracker
-
         tracker = Tracker(self.settings.tracking_uri, self.settings.artifact_dir, self.settings.experiment_name)
         if not tracker.is_local:
             return
@@ -169,7 +171,7 @@ class RayJobQueue(JobQueue):
 
     POLL_S = 0.2
 
-    def __init__(self, settings: Settings, *, tracker: Any = None, keep_finished: int = 50):
+    def __init__(self, settings: Settings, *, tracker: Tracker | None = None, keep_finished: int = 50):
         super().__init__(RayCluster(settings), keep_finished=keep_finished)
         self.tracker = tracker
         self._checked: dict[str, float] = {}

@@ -16,6 +16,7 @@ from typing import Any
 import ray
 from ray import cloudpickle
 
+from core.tracking.records import TAG_EXECUTOR, TAG_WORKER
 from core.training.jobs import ACTIVE_STATES, JobCancelled, _finished_state
 
 NAMESPACE = "ai-strategy-studio"
@@ -179,8 +180,6 @@ class RayJobContext:
     @property
     def run_tags(self) -> dict[str, str]:
         """Tags for the tracked run: which executor and which worker trained it."""
-        from core.tracking.records import TAG_EXECUTOR, TAG_WORKER
-
         return {TAG_EXECUTOR: "ray", TAG_WORKER: self._worker}
 
     def report(self, progress: Any) -> None:

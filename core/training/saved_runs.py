@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 from core.config import get_settings
 from core.contract.registry import get_use_case
-from core.data.cache import load_dataset
+from core.data.cache import UPLOAD_NAME, load_dataset
 from core.data.dataset import Dataset
 from core.data.uploads import store_upload, uploads_dir
 from core.errors import StudioError
+from core.models.io import load_model, load_model_from_bytes, parameter_count
 from core.tracking.records import TAG_DEVICE, RunRecord, dataset_tags, user_tags
 from core.tracking.run_files import DATASET_FILE, EVALUATION_FILE, MODEL_ARTIFACT, UPLOADS_ARTIFACT
 from core.training.pipeline import RunOutcome
@@ -52,8 +53,6 @@ def local_uploads(tracker: Tracker, run_id: str, dataset_kwargs: dict[str, Any])
 
 def load_run_model(tracker: Tracker, run_id: str) -> Any:
     """The model a run saved, loaded safely (Keras safe_mode on)."""
-    from core.models.io import load_model
-
     return load_model(tracker.model_path(run_id))
 
 
@@ -91,9 +90,6 @@ def import_model_run(
     dataset_kwargs: dict[str, Any] | None = None, user: str | None = None,
 ) -> RunOutcome:
     """Evaluate an uploaded .keras model on a dataset's test split and track it as an imported run (by `user`)."""
-    from core.data.cache import UPLOAD_NAME
-    from core.models.io import load_model_from_bytes, parameter_count
-
     model = load_model_from_bytes(model_bytes, filename=filename)
     data = load_dataset(use_case, dataset, seed=seed, **(dataset_kwargs or {}))
     adapter = get_use_case(use_case).task_adapter()

@@ -8,18 +8,21 @@ gets the generic one (dashboard.labs.generic), built from the same shared parts.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from dashboard.history_views import CLASSIFICATION_CURVES, Curve
-from dashboard.lab_results import render_run_results
+
+if TYPE_CHECKING:
+    from core.contract.usecase import UseCase
+    from core.data.dataset import Dataset
 
 
 @dataclass(frozen=True)
 class LabData:
     """What the data tab loaded: the dataset and the choices that name it (training, runs and uploads need them)."""
 
-    use_case: Any
-    dataset: Any
+    use_case: UseCase
+    dataset: Dataset
     source_id: str
     seed: int
     kwargs: dict[str, Any] = field(default_factory=dict)
@@ -32,7 +35,7 @@ class LabView:
     data(use_case) -> LabData | None: draws the data tab; None once it has shown why nothing is loaded.
     train(data, queue): the training form and the live progress of this session's job.
     results(tracker, run_id, data): everything the chosen run measured; None: the shared results shell
-        (dashboard.lab_results.render_run_results) drawn with this lab's metric row, curves and evaluation.
+        (dashboard.lab_results.show_results) drawn with this lab's metric row, curves and evaluation.
     try_it(tracker, run_id | None, data): use the chosen run's model (run_id None: no run yet).
     metric_row(metrics, tags): a run's headline figures (lab results, Runs page).
     evaluation(evaluation, *, key, dataset=None): a stored evaluation.json as charts (lab results, Runs page).
@@ -52,10 +55,3 @@ class LabView:
     no_runs_key: str = "lab.no_runs_yet"
     try_needs_run_key: str = "lab.try_needs_run"
     need_data_key: str = ""  # when set, the other tabs say so while the data tab has nothing loaded
-
-    def show_results(self, tracker: Any, run_id: str, data: LabData) -> None:
-        """The results tab: the lab's own view, else the shared shell with this lab's parts."""
-        if self.results is not None:
-            self.results(tracker, run_id, data)
-            return
-        render_run_results(tracker, run_id, data, lab=self)

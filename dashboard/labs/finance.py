@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
+from core.data.uploads import store_upload
 from core.errors import StudioError
+from core.usecases.finance.adapter import default_applicant_index, score_applicant
+from core.usecases.finance.data import guess_bad_value, guess_target, read_csv_bytes, target_values
+from core.usecases.finance.profile import profile
 from dashboard import access
 from dashboard import finance_charts as charts
 from dashboard.data_views import load_dataset_for_ui
@@ -23,13 +27,19 @@ from dashboard.training_form import render_candidate_training
 from dashboard.uploads import checked_uploader, upload_bytes, upload_name, upload_name_kwargs
 from dashboard.widgets import translated_choice
 
+if TYPE_CHECKING:
+    from core.contract.usecase import UseCase
+    from core.data.dataset import Dataset
+    from core.tracking.store import Tracker
+    from core.training.jobs import JobQueue, JobState
+
 MISSING_LABEL = "(missing)"
 CURVES = (Curve("loss", "finance.loss_curve", "finance.loss"), Curve("auc", "finance.auc_curve", "lab.auc", optional=True))
 
 
 # ---- 1. Data ---------------------------------------------------------------------------------
 
-def render_data(use_case: Any) -> LabData | None:
+def render_data(use_case: UseCase) -> LabData | None:
     """Source, seed and re-balancing (a CSV with its target for an upload), then the credit data profile."""
     sources = {source.id: source for source in use_case.datasets if source.kind != "uploaded" or access.can("upload")}
     source_id = translated_choice(
@@ -65,9 +75,6 @@ def render_data(use_case: Any) -> LabData | None:
 
 def _render_upload() -> dict[str, Any] | None:
     """CSV upload, target column and "bad" value; None (with a message) until all three are usable."""
-    from core.data.uploads import store_upload
-    from core.usecases.finance.data import guess_bad_value, guess_target, read_csv_bytes, target_values
-
     upload = checked_uploader(t("finance.upload"), key="finance_upload", help_key="finance.upload_help",
                                     needed_key="finance.upload_needed")
     if upload is None:
@@ -107,9 +114,7 @@ def _render_upload() -> dict[str, Any] | None:
     return {"path": str(path), "target": str(target), "bad_value": str(bad_value), **upload_name_kwargs(upload)}
 
 
-def _render_profile(dataset: Any, *, upload_name: str = "") -> None:
-    from core.usecases.finance.profile import profile
-
+def _render_profile(dataset: Dataset, *, upload_name: str = "") -> None:
     report = _profile(dataset, profile)
     provenance, licence = dataset_source(dataset, upload_name=upload_name)
     st.caption(t("finance.provenance", provenance=provenance, licence=licence))
@@ -147,17 +152,17 @@ def _render_profile(dataset: Any, *, upload_name: str = "") -> None:
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def _profile_cached(fingerprint: str, _dataset: Any, _profile_fn: Any) -> dict[str, Any]:
+def _profile_cached(fingerprint: str, _dataset: Dataset, _profile_fn: Any) -> dict[str, Any]:
     return _profile_fn(_dataset)
 
 
-def _profile(dataset: Any, profile_fn: Any) -> dict[str, Any]:
+def _profile(dataset: Dataset, profile_fn: Any) -> dict[str, Any]:
     return _profile_cached(dataset.fingerprint + dataset.extra.get("balance", ""), dataset, profile_fn)
 
 
 # ---- 2. Train --------------------------------------------------------------------------------
 
-def render_training(data: LabData, queue: Any) -> None:
+def render_training(data: LabData, queue: JobQueue) -> None:
     """The training form (class weights for the rare "bad"), then the job with loss and ROC-AUC curves."""
     bad_share = float(np.mean(data.dataset.y_train))
     own_job = render_candidate_training(
@@ -169,7 +174,7 @@ def render_training(data: LabData, queue: Any) -> None:
                             render_outcome=_render_outcome)
 
 
-def _render_outcome(state: Any) -> None:
+def _render_outcome(state: JobState) -> None:
     """How the job ended: ROC-AUC, not accuracy."""
     if state.state == "completed" and getattr(state.result, "status", "") != "cancelled":
         auc = (state.result.metrics or {}).get("test_roc_auc")
@@ -180,10 +185,8 @@ def _render_outcome(state: Any) -> None:
 
 # ---- 4. Try an applicant ---------------------------------------------------------------------
 
-def render_applicant(tracker: Any, run_id: str | None, data: LabData) -> None:
+def render_applicant(tracker: Tracker, run_id: str | None, data: LabData) -> None:
     """Score one test applicant (fields editable) with the chosen run at the chosen threshold, with reasons."""
-    from core.usecases.finance.adapter import default_applicant_index, score_applicant
-
     if run_id is None:
         return
     dataset = data.dataset
@@ -256,7 +259,7 @@ def render_applicant(tracker: Any, run_id: str | None, data: LabData) -> None:
     st.caption(t("finance.reasons_method", permutations=result["permutations"], background=result["background"]))
 
 
-def _shown_value(dataset: Any, applicant: dict[str, Any], key: str) -> str:
+def _shown_value(dataset: Dataset, applicant: dict[str, Any], key: str) -> str:
     value = np.asarray(applicant[key]).reshape(-1)[0]
     missing = t("finance.missing_shown")
     if isinstance(value, (float, np.floating)):

@@ -3,20 +3,29 @@ reasons and fairness (the Results tab of the credit lab, and the Runs page's vie
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
+from core.business.payoff import CREDIT, check_payoff, credit_operating_point, expected_credit_cost
 from core.errors import StudioError
 from core.tracking.records import TAG_DEVICE, run_record
+from core.usecases.finance.fairness import EXTREME_APPROVAL, group_report
+from core.usecases.finance.metrics import at_threshold, threshold_table
+from core.usecases.finance.profile import band_column
 from dashboard import finance_charts as charts
 from dashboard.business_views import render_business_case
 from dashboard.i18n import device_text, error_text, t
 from dashboard.lab_results import comparable_runs, load_evaluation
 from dashboard.labs.contract import LabData
 from dashboard.run_names import model_name, seconds_text
+from dashboard.strategy_views import assessment, payoff_inputs
+
+if TYPE_CHECKING:
+    from core.data.dataset import Dataset
+    from core.tracking.store import Tracker
 
 
 # ---- figures and evaluation (also on the Runs page) -------------------------------------------------------------------------
@@ -41,7 +50,7 @@ def render_metric_row(metrics: dict[str, float], tags: dict[str, str]) -> None:
     columns[6].metric(t("finance.metric.device"), device_text(tags.get(TAG_DEVICE)))
 
 
-def render_evaluation(evaluation: dict[str, Any], *, key: str, dataset: Any = None) -> None:
+def render_evaluation(evaluation: dict[str, Any], *, key: str, dataset: Dataset | None = None) -> None:
     """A stored credit evaluation as charts, at its operating point under the business case's costs (Runs page)."""
     optimal = operating_point(evaluation)
     _render_curves({t("finance.this_model"): evaluation}, evaluation, threshold=optimal, key=key,
@@ -52,9 +61,6 @@ def render_evaluation(evaluation: dict[str, Any], *, key: str, dataset: Any = No
 def operating_point(evaluation: dict[str, Any]) -> float:
     """The cost-optimal threshold under the business case's costs (Strategy page / threshold panel), on the
     validation split; the threshold slider's value for this run once the person moved it."""
-    from core.business.payoff import CREDIT, check_payoff, credit_operating_point
-    from dashboard.strategy_views import assessment
-
     payoff = assessment().use_case("finance").payoff
     try:
         check_payoff(payoff, CREDIT)
@@ -69,7 +75,7 @@ def _finance_model(model_id: str) -> str:
     return model_name("finance", model_id)
 
 
-def _comparable_runs(tracker: Any, data: LabData) -> pd.DataFrame:
+def _comparable_runs(tracker: Tracker, data: LabData) -> pd.DataFrame:
     """Completed credit runs on the same test split that measured ROC-AUC."""
     runs = comparable_runs(tracker, data)
     if runs.empty or "test_roc_auc" not in runs:
@@ -109,7 +115,7 @@ def recommendation(runs: pd.DataFrame, *, bad_rate: float, costs: dict[str, floa
     return lines
 
 
-def render_results(tracker: Any, run_id: str, data: LabData) -> None:
+def render_results(tracker: Tracker, run_id: str, data: LabData) -> None:
     """Figures, models compared on this split, threshold and costs, curves, reasons and fairness."""
     dataset = data.dataset
     try:
@@ -127,10 +133,6 @@ def render_results(tracker: Any, run_id: str, data: LabData) -> None:
         st.warning(t("finance.no_evaluation"))
         return
     same_data = evaluation.get("dataset_fingerprint") == dataset.fingerprint
-
-    from core.business.payoff import CREDIT, check_payoff, credit_operating_point, expected_credit_cost
-    from core.usecases.finance.metrics import at_threshold, threshold_table
-    from dashboard.strategy_views import assessment, payoff_inputs
 
     # One payoff drives the whole page: the threshold panel, the comparison's cost, the business case and the
     # try-it tab use the business case's prices (shared with the Strategy page), and one operating point.
@@ -267,10 +269,7 @@ def _render_importance(evaluation: dict[str, Any], *, key: str) -> None:
     st.caption(t("finance.importance_note"))
 
 
-def _render_fairness(dataset: Any, evaluation: dict[str, Any], *, threshold: float, key: str) -> None:
-    from core.usecases.finance.fairness import EXTREME_APPROVAL, group_report
-    from core.usecases.finance.profile import band_column
-
+def _render_fairness(dataset: Dataset, evaluation: dict[str, Any], *, threshold: float, key: str) -> None:
     st.subheader(t("finance.fairness_title"))
     features = dataset.extra["features"]
     names = [f["name"] for f in features]

@@ -8,13 +8,15 @@ shared results and a try-it that predicts a chosen test example.
 from __future__ import annotations
 
 from functools import partial
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 from core.errors import StudioError
+from core.evaluation.metrics import top_k
+from core.evaluation.serving import predict_proba
 from core.tracking.records import TAG_DEVICE
 from dashboard import charts
 from dashboard.data_views import load_csv_source, load_dataset_for_ui, render_source_and_seed
@@ -25,6 +27,12 @@ from dashboard.labs.contract import LabData, LabView
 from dashboard.run_names import model_name, seconds_text
 from dashboard.training_form import render_candidate_training
 from dashboard.uploads import checked_uploader, forget_upload, stored_upload_kwargs, upload_name
+
+if TYPE_CHECKING:
+    from core.contract.usecase import UseCase
+    from core.data.dataset import Dataset
+    from core.tracking.store import Tracker
+    from core.training.jobs import JobQueue
 
 PREVIEW_ROWS = 8
 
@@ -66,7 +74,7 @@ def render_class_scores(evaluation: dict[str, Any], *, key: str) -> None:
     )
 
 
-def render_evaluation(evaluation: dict[str, Any], *, key: str, dataset: Any = None,
+def render_evaluation(evaluation: dict[str, Any], *, key: str, dataset: Dataset | None = None,
                       mistakes: Callable[..., None] | None = None, title_key: str = "lab.mistakes") -> None:
     """Class scores, then the most confident mistakes: `mistakes(wrong, class_names, dataset, key=...)` draws them
     (images, texts), a table of test example numbers by default."""
@@ -79,7 +87,7 @@ def render_evaluation(evaluation: dict[str, Any], *, key: str, dataset: Any = No
     (mistakes or _mistakes_table)(wrong, evaluation["class_names"], dataset, key=key)
 
 
-def _mistakes_table(wrong: list[dict[str, Any]], class_names: list[str], dataset: Any, *, key: str) -> None:
+def _mistakes_table(wrong: list[dict[str, Any]], class_names: list[str], dataset: Dataset, *, key: str) -> None:
     st.dataframe(pd.DataFrame({
         t("lab.try_index"): [item["index"] for item in wrong],
         t("lab.actual"): [class_names[item["true"]] for item in wrong],
@@ -90,7 +98,7 @@ def _mistakes_table(wrong: list[dict[str, Any]], class_names: list[str], dataset
 
 # ---- data ------------------------------------------------------------------------------------
 
-def render_data(use_case: Any, *, prefix: str, ask_upload: Callable[[], tuple[Any, dict[str, Any]] | None] | None = None,
+def render_data(use_case: UseCase, *, prefix: str, ask_upload: Callable[[], tuple[Dataset, dict[str, Any]] | None] | None = None,
                 overview: Callable[..., None] | None = None) -> LabData | None:
     """Source and seed, the file when the source is an upload, then the overview; None when nothing is loaded.
 
@@ -126,7 +134,7 @@ def _ask_file(prefix: str) -> tuple[Any, dict[str, Any]] | None:
     return None if upload is None else (upload, {})
 
 
-def render_csv_data(use_case: Any, *, prefix: str, area: str, upload_kwargs: Callable[[Any], dict[str, Any]],
+def render_csv_data(use_case: UseCase, *, prefix: str, area: str, upload_kwargs: Callable[[Any], dict[str, Any]],
                     overview: Callable[..., None], warn_unavailable: bool = True) -> LabData | None:
     """Source and seed, a CSV for an upload (`upload_kwargs` reads its columns; see load_csv_source), then
     `overview(dataset, upload_name=...)`; None once a message says why nothing is loaded.
@@ -156,7 +164,7 @@ def _rows(x: Any, count: int) -> pd.DataFrame:
     return pd.DataFrame(array.reshape(len(array), -1)).rename(columns=lambda column: f"x{column + 1}")
 
 
-def render_split_sizes(dataset: Any, *, upload_name: str = "", shape: str = "") -> None:
+def render_split_sizes(dataset: Dataset, *, upload_name: str = "", shape: str = "") -> None:
     """Examples per split and classes, then provenance, licence, the example shape (when given) and fingerprint."""
     sizes = dataset.sizes
     columns = st.columns(4)
@@ -170,7 +178,7 @@ def render_split_sizes(dataset: Any, *, upload_name: str = "", shape: str = "") 
                f"{shape_text}{t('lab.fingerprint')}: `{dataset.fingerprint}`")
 
 
-def render_class_balance(dataset: Any, *, key: str) -> None:
+def render_class_balance(dataset: Dataset, *, key: str) -> None:
     """Examples of each class in the training, validation and test splits."""
     counts = {t(f"lab.split_{split}"): dataset.class_counts(split).tolist() for split in ("train", "val", "test")}
     st.plotly_chart(charts.plot_class_balance(list(dataset.class_names), counts, title=t("lab.class_balance"),
@@ -178,7 +186,7 @@ def render_class_balance(dataset: Any, *, key: str) -> None:
                     key=f"{key}_balance_chart")
 
 
-def render_data_overview(dataset: Any, *, upload_name: str = "", key: str) -> None:
+def render_data_overview(dataset: Dataset, *, upload_name: str = "", key: str) -> None:
     """Sizes, provenance and licence, class balance per split and the first training examples."""
     render_split_sizes(dataset, upload_name=upload_name)
     if dataset.num_classes:
@@ -191,7 +199,7 @@ def render_data_overview(dataset: Any, *, upload_name: str = "", key: str) -> No
 
 # ---- train and try -----------------------------------------------------------------------------
 
-def render_train(data: LabData, queue: Any, *, prefix: str) -> None:
+def render_train(data: LabData, queue: JobQueue, *, prefix: str) -> None:
     """The shared training form, then the live progress of this session's job."""
     own_job = render_candidate_training(data, queue, prefix=prefix,
                                         batch_sizes=[16, 32, 64, 128, 256], early_stopping=True)
@@ -199,11 +207,8 @@ def render_train(data: LabData, queue: Any, *, prefix: str) -> None:
         render_job_progress(queue, own_job, prefix=prefix)
 
 
-def render_try_example(tracker: Any, run_id: str | None, data: LabData, *, prefix: str) -> None:
+def render_try_example(tracker: Tracker, run_id: str | None, data: LabData, *, prefix: str) -> None:
     """Pick a test example by number: the model's three likeliest classes next to the true one."""
-    from core.evaluation.metrics import top_k
-    from core.evaluation.serving import predict_proba
-
     if run_id is None:
         return
     run = completed_run(tracker, run_id)
@@ -227,7 +232,7 @@ def render_try_example(tracker: Any, run_id: str | None, data: LabData, *, prefi
                                       x_title=t("lab.probability")), key=f"{prefix}_try_top3")
 
 
-def render_try_and_import(tracker: Any, run_id: str | None, data: LabData, *,
+def render_try_and_import(tracker: Tracker, run_id: str | None, data: LabData, *,
                           try_run: Callable[[Any, str, Any], None]) -> None:
     """`try_run(tracker, run_id, dataset)` for the chosen run, then importing a saved .keras model as a run."""
     if run_id is not None:

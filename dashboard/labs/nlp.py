@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import streamlit as st
 
+from core.data.uploads import store_upload
 from core.errors import StudioError
+from core.evaluation.metrics import top_k
+from core.tracking.run_files import DATASET_FILE
+from core.usecases.nlp.data import read_text_csv, text_statistics
+from core.usecases.nlp.explain import attention_weights, explain_text
 from dashboard import charts, nlp_charts
 from dashboard.i18n import dataset_source, error_text, t
 from dashboard.job_progress import render_job_progress
@@ -18,6 +23,12 @@ from dashboard.labs.generic import render_csv_data, render_evaluation, render_me
 from dashboard.run_names import model_name
 from dashboard.training_form import render_candidate_training
 from dashboard.uploads import upload_bytes
+
+if TYPE_CHECKING:
+    from core.contract.usecase import UseCase
+    from core.data.dataset import Dataset
+    from core.tracking.store import Tracker
+    from core.training.jobs import JobQueue
 
 EXAMPLES = {
     "en": "The coffee arrived stale and tasted burnt. Not worth the price, I will not buy it again.",
@@ -32,9 +43,6 @@ MEASURED_ZH = {"tfidf_chars": "0.855", "tfidf_words": "0.845", "fast_chars": "0.
 
 def _upload_kwargs(upload: Any) -> dict[str, Any] | None:
     """Store the CSV, let the person name its text and label columns; None until both are chosen."""
-    from core.data.uploads import store_upload
-    from core.usecases.nlp.data import read_text_csv
-
     data = upload_bytes(upload)
     frame, encoding = read_text_csv(data)
     columns = list(frame.columns)
@@ -50,16 +58,14 @@ def _upload_kwargs(upload: Any) -> dict[str, Any] | None:
     return {"path": str(store_upload(data, suffix=".csv")), "text_column": text_column, "label_column": label_column}
 
 
-def render_data(use_case: Any) -> LabData | None:
+def render_data(use_case: UseCase) -> LabData | None:
     """Source and seed (a CSV with its text and label columns for an upload), then the text overview."""
     return render_csv_data(use_case, prefix="nlp", area="nlp", upload_kwargs=_upload_kwargs,
                            overview=render_text_overview, warn_unavailable=False)  # IMDB offline: the loader's error
 
 
-def render_text_overview(dataset: Any, *, upload_name: str = "") -> None:
+def render_text_overview(dataset: Dataset, *, upload_name: str = "") -> None:
     """Sizes, language, class balance, length distribution, vocabulary and sample texts."""
-    from core.usecases.nlp.data import text_statistics
-
     stats = _statistics(dataset, text_statistics)
     language = dataset.extra.get("language", "en")
     cols = st.columns(4)
@@ -101,11 +107,11 @@ def render_text_overview(dataset: Any, *, upload_name: str = "") -> None:
 
 
 @st.cache_data(max_entries=6, show_spinner=False)
-def _cached_statistics(fingerprint: str, _dataset: Any, _function: Any) -> dict[str, Any]:
+def _cached_statistics(fingerprint: str, _dataset: Dataset, _function: Any) -> dict[str, Any]:
     return _function(_dataset)
 
 
-def _statistics(dataset: Any, function: Any) -> dict[str, Any]:
+def _statistics(dataset: Dataset, function: Any) -> dict[str, Any]:
     return _cached_statistics(dataset.fingerprint, dataset, function)
 
 
@@ -116,7 +122,7 @@ def _shorten(text: str, limit: int) -> str:
 
 # ---- train ---------------------------------------------------------------------------------
 
-def render_training_controls(data: LabData, queue: Any) -> None:
+def render_training_controls(data: LabData, queue: JobQueue) -> None:
     """Pick a candidate and its settings (class weights for a rare class), start a background job, follow it."""
     dataset = data.dataset
     minority = dataset.minority_class()
@@ -134,7 +140,7 @@ def render_training_controls(data: LabData, queue: Any) -> None:
 
 # ---- results (also used by the Runs page) ---------------------------------------------------
 
-def _mistake_texts(wrong: list[dict[str, Any]], class_names: list[str], dataset: Any, *, key: str) -> None:
+def _mistake_texts(wrong: list[dict[str, Any]], class_names: list[str], dataset: Dataset, *, key: str) -> None:
     """The most confident mistakes with their texts."""
     st.caption(t("nlp.mistakes_help"))
     st.dataframe(pd.DataFrame([{
@@ -145,7 +151,7 @@ def _mistake_texts(wrong: list[dict[str, Any]], class_names: list[str], dataset:
     } for item in wrong]), hide_index=True)
 
 
-def _text_of(dataset: Any, index: int) -> str:
+def _text_of(dataset: Dataset, index: int) -> str:
     if dataset is None or index >= len(dataset.x_test):
         return "–"
     return str(dataset.x_test[index])
@@ -153,10 +159,8 @@ def _text_of(dataset: Any, index: int) -> str:
 
 # ---- try it --------------------------------------------------------------------------------
 
-def _run_class_names(tracker: Any, run_id: str, dataset: Any) -> list[str]:
+def _run_class_names(tracker: Tracker, run_id: str, dataset: Dataset) -> list[str]:
     """The class names the run was trained with (an earlier upload may differ from the page's data)."""
-    from core.tracking.run_files import DATASET_FILE
-
     try:
         names = tracker.load_dict(run_id, DATASET_FILE).get("class_names")
     except (StudioError, FileNotFoundError, OSError):
@@ -164,11 +168,8 @@ def _run_class_names(tracker: Any, run_id: str, dataset: Any) -> list[str]:
     return list(names) if names else list(dataset.class_names)
 
 
-def render_try_text(tracker: Any, run_id: str, dataset: Any) -> None:
+def render_try_text(tracker: Tracker, run_id: str, dataset: Dataset) -> None:
     """Type a review, get the class with its probability, each token shaded by occlusion, and attention."""
-    from core.evaluation.metrics import top_k
-    from core.usecases.nlp.explain import attention_weights, explain_text
-
     run = completed_run(tracker, run_id)
     if run is None:
         return

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
+from core.data.uploads import store_upload
 from core.errors import DataError, StudioError
 from core.tracking.records import TAG_DEVICE
+from core.usecases.recommendation import recommend as rec
 from core.usecases.recommendation.adapter import side_feature_count, side_summary
+from core.usecases.recommendation.data import read_ratings_csv
 from core.usecases.recommendation.models import genre_names
+from core.usecases.recommendation.recommend import cold_start, embedding_map, genres
 from dashboard import recommendation_charts as rc
 from dashboard.history_views import Curve
 from dashboard.i18n import dataset_source, device_text, error_text, t
@@ -24,6 +28,12 @@ from dashboard.training_form import render_candidate_training
 from dashboard.uploads import forget_upload, upload_bytes
 from dashboard.widgets import translated_choice
 
+if TYPE_CHECKING:
+    from core.contract.usecase import UseCase
+    from core.data.dataset import Dataset
+    from core.tracking.store import Tracker
+    from core.training.jobs import JobQueue, JobState
+
 K = 10
 PREFIX = "recommendation"  # every widget key of this lab starts with it (the use case id, as in the other labs)
 CURVES = (Curve("rmse", "recommendation.rmse_curve", "recommendation.rmse_axis"),  # what the stakeholder reads
@@ -34,9 +44,6 @@ CURVES = (Curve("rmse", "recommendation.rmse_curve", "recommendation.rmse_axis")
 
 def _upload_kwargs(upload: Any) -> dict[str, Any] | None:
     """Store the CSV, read the declared rating scale, validate the file in chunks with a progress bar."""
-    from core.data.uploads import store_upload
-    from core.usecases.recommendation.data import read_ratings_csv
-
     data = upload_bytes(upload)
     left, right = st.columns(2)
     low = left.number_input(t("recommendation.scale_min"), value=0.5, step=0.5, key=f"{PREFIX}_scale_min")
@@ -70,13 +77,13 @@ def headerless_caption(roles: list[str]) -> str:
     return t("formats.headerless", columns=taken)
 
 
-def render_data(use_case: Any) -> LabData | None:
+def render_data(use_case: UseCase) -> LabData | None:
     """Source and seed (a ratings CSV with its scale for an upload), then the ratings overview."""
     return render_csv_data(use_case, prefix=PREFIX, area="recommendation", upload_kwargs=_upload_kwargs,
                            overview=render_ratings_overview)
 
 
-def render_ratings_overview(dataset: Any, *, upload_name: str = "") -> None:
+def render_ratings_overview(dataset: Dataset, *, upload_name: str = "") -> None:
     """Counts, sparsity, the rating distribution and the long tail of item popularity."""
     extra = dataset.extra
     users, items, total = extra["num_users"], extra["num_items"], extra["num_ratings"]
@@ -130,7 +137,7 @@ def genres_text(genres: str) -> str:
 
 # ---- train ---------------------------------------------------------------------------------
 
-def render_training_controls(data: LabData, queue: Any) -> None:
+def render_training_controls(data: LabData, queue: JobQueue) -> None:
     """Pick a candidate and its settings, start a background job, follow its live RMSE curves."""
     dataset = data.dataset
     genres, with_year = side_summary(dataset)
@@ -146,7 +153,7 @@ def render_training_controls(data: LabData, queue: Any) -> None:
                             render_outcome=_render_outcome)
 
 
-def _render_outcome(state: Any) -> None:
+def _render_outcome(state: JobState) -> None:
     outcome = state.result
     if state.state == "completed" and getattr(outcome, "status", "") == "completed":
         metrics = outcome.metrics or {}
@@ -184,7 +191,7 @@ def render_metric_row(metrics: dict[str, float], tags: dict[str, str]) -> None:
     columns[7].metric(t("lab.device"), device_text(tags.get(TAG_DEVICE)))
 
 
-def render_evaluation(evaluation: dict[str, Any], *, key: str, dataset: Any = None) -> None:
+def render_evaluation(evaluation: dict[str, Any], *, key: str, dataset: Dataset | None = None) -> None:
     """Mean prediction per true rating, and where each user's held-out item landed in their ranking."""
     left, right = st.columns(2)
     left.plotly_chart(rc.plot_calibration(evaluation.get("by_rating", []), title=t("recommendation.calibration"),
@@ -200,7 +207,7 @@ def render_evaluation(evaluation: dict[str, Any], *, key: str, dataset: Any = No
     st.caption(t("recommendation.evaluation_caption", users=evaluation.get("rank_users", 0)))
 
 
-def _comparison(tracker: Any, data: LabData) -> pd.DataFrame | None:
+def _comparison(tracker: Tracker, data: LabData) -> pd.DataFrame | None:
     """Completed runs on this test split side by side, with ranking quality relative to popularity."""
     use_case_id = data.use_case.id
     runs = comparable_runs(tracker, data)
@@ -229,7 +236,7 @@ def _comparison(tracker: Any, data: LabData) -> pd.DataFrame | None:
     return table.sort_values(t("recommendation.rmse"))
 
 
-def render_results(tracker: Any, run_id: str, data: LabData) -> None:
+def render_results(tracker: Tracker, run_id: str, data: LabData) -> None:
     """The run's figures, curves and evaluation, then every model on this split side by side."""
     render_run_results(tracker, run_id, data, lab=LAB)
     table = _comparison(tracker, data)
@@ -262,10 +269,8 @@ def _title(entry: dict[str, Any]) -> str:
     return f"{entry['title']} ({entry['year']})" if entry.get("year") else entry["title"]
 
 
-def render_try_user(tracker: Any, run_id: str, dataset: Any) -> None:
+def render_try_user(tracker: Tracker, run_id: str, dataset: Dataset) -> None:
     """Pick a user: what they rated highly next to their top-10 with reasons; the item map; cold start."""
-    from core.usecases.recommendation import recommend as rec
-
     run = completed_run(tracker, run_id)
     if run is None:
         return
@@ -323,10 +328,8 @@ def render_try_user(tracker: Any, run_id: str, dataset: Any) -> None:
     render_cold_start(dataset)
 
 
-def render_embedding_map(model: Any, dataset: Any) -> None:
+def render_embedding_map(model: Any, dataset: Dataset) -> None:
     """The learned item vectors of the most-rated items in 2-D, coloured by main genre."""
-    from core.usecases.recommendation.recommend import embedding_map
-
     st.subheader(t("recommendation.map_title"))
     top_n = st.select_slider(t("recommendation.map_items"), options=[100, 200, 300, 500, 1000], value=300,
                              key=f"{PREFIX}_map_items")
@@ -347,10 +350,8 @@ def render_embedding_map(model: Any, dataset: Any) -> None:
     st.caption(caption)
 
 
-def render_cold_start(dataset: Any) -> None:
+def render_cold_start(dataset: Dataset) -> None:
     """What a brand-new user sees (no ratings, no vector): popular items, optionally of one genre."""
-    from core.usecases.recommendation.recommend import cold_start, genres
-
     st.subheader(t("recommendation.cold_title"))
     st.markdown(t("recommendation.cold_explain"))
     options = [""] + genres(dataset)
@@ -374,7 +375,7 @@ def render_cold_start(dataset: Any) -> None:
 
 # ---- the lab -------------------------------------------------------------------------------
 
-def render_try_it(tracker: Any, run_id: str | None, data: LabData) -> None:
+def render_try_it(tracker: Tracker, run_id: str | None, data: LabData) -> None:
     """A user's top-10 from the chosen run; without a run, what every new user gets."""
     if run_id is None:
         render_cold_start(data.dataset)

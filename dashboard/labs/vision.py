@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import streamlit as st
 
+from core.contract.registry import get_use_case
 from core.errors import StudioError
+from core.evaluation.metrics import top_k
+from core.evaluation.serving import predict_proba
+from core.usecases.vision.upload import prepare_single_image
 from dashboard import charts
 from dashboard.i18n import error_text, t
 from dashboard.job_progress import render_job_progress
@@ -20,6 +24,11 @@ from dashboard.run_names import model_name
 from dashboard.training_form import render_candidate_training
 from dashboard.uploads import checked_uploader
 from dashboard.widgets import translated_choice
+
+if TYPE_CHECKING:
+    from core.data.dataset import Dataset
+    from core.tracking.store import Tracker
+    from core.training.jobs import JobQueue
 
 IMAGE_TYPES = ("png", "jpg", "jpeg", "bmp", "gif", "webp")
 PREFIX = "vision"  # every widget key of this lab starts with it (the use case id, as in the other labs)
@@ -48,7 +57,7 @@ def _example_indices(labels: np.ndarray, num_classes: int, per_class: int = 2) -
     return picked[:32]
 
 
-def render_dataset_overview(dataset: Any, *, upload_name: str = "") -> None:
+def render_dataset_overview(dataset: Dataset, *, upload_name: str = "") -> None:
     """Sizes, provenance and licence, sample images per class, class balance per split."""
     render_split_sizes(dataset, upload_name=upload_name, shape=" × ".join(str(d) for d in dataset.input_shape))
     indices = _example_indices(dataset.y_train, dataset.num_classes)
@@ -65,8 +74,6 @@ def render_dataset_overview(dataset: Any, *, upload_name: str = "") -> None:
 @st.cache_data(show_spinner=False)
 def parameter_counts(use_case_id: str, input_shape: tuple[int, ...], num_classes: int) -> dict[str, int]:
     """Trainable size of every candidate for this input shape (builds each model once, never trains)."""
-    from core.contract.registry import get_use_case
-
     counts: dict[str, int] = {}
     features = int(np.prod(input_shape))
     for candidate in get_use_case(use_case_id).candidates:
@@ -81,7 +88,7 @@ def parameter_counts(use_case_id: str, input_shape: tuple[int, ...], num_classes
     return counts
 
 
-def render_training_controls(data: LabData, queue: Any) -> None:
+def render_training_controls(data: LabData, queue: JobQueue) -> None:
     """Pick a candidate (sizes shown for this image shape) and its settings, start a background job, follow it."""
     use_case, dataset = data.use_case, data.dataset
     with st.spinner(t("lab.counting_parameters")):
@@ -96,7 +103,7 @@ def render_training_controls(data: LabData, queue: Any) -> None:
 
 # ---- 3. Results and 4. Try it --------------------------------------------------------------------
 
-def _mistake_images(wrong: list[dict[str, Any]], class_names: list[str], dataset: Any, *, key: str) -> None:
+def _mistake_images(wrong: list[dict[str, Any]], class_names: list[str], dataset: Dataset, *, key: str) -> None:
     """The most confident mistakes as images titled with truth, prediction and confidence."""
     if dataset is None:
         st.info(t("lab.mistakes_need_data"))
@@ -108,12 +115,8 @@ def _mistake_images(wrong: list[dict[str, Any]], class_names: list[str], dataset
                         key=f"{key}_mistakes")
 
 
-def render_try_image(tracker: Any, run_id: str, dataset: Any) -> None:
+def render_try_image(tracker: Tracker, run_id: str, dataset: Dataset) -> None:
     """Upload one image (or pick a test image) and get the model's top-3 classes."""
-    from core.evaluation.metrics import top_k
-    from core.evaluation.serving import predict_proba
-    from core.usecases.vision.upload import prepare_single_image
-
     run = completed_run(tracker, run_id)
     if run is None:
         return

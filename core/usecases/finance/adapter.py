@@ -8,7 +8,11 @@ from typing import Any
 import numpy as np
 
 from core.data.dataset import Dataset
+from core.errors import ModelLoadError
+from core.evaluation.serving import measure_latency
 from core.training.adapters import ClassificationAdapter
+from core.usecases.finance.explain import background_sample, background_size, permutation_importance, sampled_shapley
+from core.usecases.finance.metrics import binary_report
 
 EXAMPLE_BACKGROUND = 40
 
@@ -30,7 +34,6 @@ def row(x: dict[str, np.ndarray], index: int) -> dict[str, np.ndarray]:
 
 def row_latency(model: Any, dataset: Dataset) -> dict[str, float]:
     """p50/p95 ms of one raw applicant row: through the compiled serving function (a network) or predict_proba."""
-    from core.evaluation.serving import measure_latency
     from core.usecases.finance.models import columns_frame, is_keras, keras_inputs, serving_function
 
     if is_keras(model):
@@ -73,9 +76,6 @@ class CreditRiskAdapter(ClassificationAdapter):
         return keras_inputs(model, x)
 
     def evaluate(self, model: Any, kind: str, dataset: Dataset, *, latency: bool = True) -> dict[str, Any]:
-        from core.usecases.finance.explain import (background_sample, background_size, permutation_importance,
-                                                   sampled_shapley)
-        from core.usecases.finance.metrics import binary_report
         from core.usecases.finance.models import predict_bad
 
         started = time.perf_counter()
@@ -129,8 +129,6 @@ class CreditRiskAdapter(ClassificationAdapter):
         return float(len(dataset.y_test) / max(time.perf_counter() - started, 1e-9))
 
     def check_imported(self, model: Any, dataset: Dataset) -> None:
-        from core.errors import ModelLoadError
-
         expected = {f["key"] for f in dataset.extra.get("features", [])}
         names = {getattr(t, "name", "") for t in getattr(model, "inputs", [])}
         if names != expected:
@@ -158,7 +156,6 @@ def unseen_categories(dataset: Dataset, applicant: dict[str, Any]) -> list[tuple
 def score_applicant(model: Any, dataset: Dataset, applicant: dict[str, Any], *, threshold: float,
                     permutations: int = 16) -> dict[str, Any]:
     """Score, decision and reasons (sampled Shapley, log-odds) for one raw applicant row."""
-    from core.usecases.finance.explain import background_sample, background_size, sampled_shapley
     from core.usecases.finance.models import predict_bad
 
     one = {key: np.asarray(values).reshape(-1)[:1] for key, values in applicant.items()}

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core.config import get_settings
 from core.data.dataset import Dataset, source_keys
 from core.data.delimited import read_delimited, repeated_columns
 from core.errors import DataError
@@ -399,8 +400,6 @@ UCI_OPENML_ID = 42477  # "default-of-credit-card-clients" on OpenML
 
 def uci_default_available() -> tuple[bool, str]:
     """Whether the UCI credit-card default data are cached or the network answers (checked quickly)."""
-    from core.config import get_settings
-
     if not get_settings().allow_online and not any((get_settings().data_dir / "openml").rglob("*.arff*")):
         return False, "errors.finance.offline"
     if (get_settings().data_dir / "openml").exists() and any((get_settings().data_dir / "openml").rglob("*")):
@@ -416,8 +415,6 @@ def uci_default_available() -> tuple[bool, str]:
 
 def load_uci_default(*, seed: int = 0, balance: str = "none") -> Dataset:
     """UCI default of credit card clients (30,000 Taiwanese card holders) from OpenML, cached."""
-    from core.config import get_settings
-
     try:
         from sklearn.datasets import fetch_openml
 

@@ -40,8 +40,6 @@ class CreditPipeline(Pipeline):
     """A Pipeline that counts its fitted parameters (coefficients, or tree nodes for boosting)."""
 
     def count_params(self) -> int:
-        from core.models.io import _sklearn_parameters
-
         model = self.steps[-1][1]
         predictors = getattr(model, "_predictors", None)
         if predictors is not None:  # HistGradientBoosting: one small tree per iteration
@@ -218,12 +216,12 @@ def _to_float(values: np.ndarray) -> np.ndarray:
 
 
 def is_keras(model: Any) -> bool:
-    from core.models.io import is_keras_model
-
     return is_keras_model(model)
 
 
 import weakref
+
+from core.models.io import _sklearn_parameters, is_keras_model
 
 _SERVE_CACHE: "weakref.WeakKeyDictionary[Any, Any]" = weakref.WeakKeyDictionary()
 

@@ -8,7 +8,10 @@ import time
 from typing import Any
 
 from core.data.dataset import Dataset
+from core.errors import ModelLoadError
+from core.evaluation.metrics import classification_evaluation, split_predictions
 from core.training.adapters import ClassificationAdapter
+from core.usecases.nlp.serving import TEXT_PATHS, predict_text_proba, text_latency, text_throughput
 
 MISTAKE_TEXT_CHARS = 600
 
@@ -40,9 +43,6 @@ class TextClassificationAdapter(ClassificationAdapter):
         return _tensor(x)
 
     def evaluate(self, model: Any, kind: str, dataset: Dataset, *, latency: bool = True) -> dict[str, Any]:
-        from core.evaluation.metrics import classification_evaluation
-        from core.usecases.nlp.serving import predict_text_proba, text_latency
-
         started = time.perf_counter()
         probabilities = predict_text_proba(model, list(dataset.x_test), kind=kind)
         evaluation: dict[str, Any] = classification_evaluation(dataset.y_test, probabilities,
@@ -52,8 +52,6 @@ class TextClassificationAdapter(ClassificationAdapter):
         evaluation.update(predict_seconds=time.perf_counter() - started, dataset_fingerprint=dataset.fingerprint,
                           language=dataset.extra.get("language", "en"))
         if len(dataset.x_val):
-            from core.evaluation.metrics import split_predictions
-
             evaluation["validation"] = split_predictions(
                 dataset.y_val, predict_text_proba(model, list(dataset.x_val), kind=kind))
         if latency and len(dataset.x_test):
@@ -61,15 +59,11 @@ class TextClassificationAdapter(ClassificationAdapter):
         return evaluation
 
     def throughput(self, model: Any, kind: str, dataset: Dataset) -> float | None:
-        from core.usecases.nlp.serving import TEXT_PATHS, text_throughput
-
         if not TEXT_PATHS[kind].measures_throughput or not len(dataset.x_test):
             return None
         return float(text_throughput(model, list(dataset.x_test)))
 
     def check_imported(self, model: Any, dataset: Dataset) -> None:
-        from core.errors import ModelLoadError
-
         inputs = getattr(model, "inputs", None) or []
         if len(inputs) != 1 or str(inputs[0].dtype) != "string":
             raise ModelLoadError("errors.nlp.model_not_text")

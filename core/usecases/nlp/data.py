@@ -18,6 +18,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from core.data.dataset import Dataset, source_keys, split_stratified
+from core.data.delimited import read_delimited, repeated_columns
 from core.errors import DataError
 from core.usecases.nlp.tokenise import is_chinese, split_for, tokens
 
@@ -183,8 +184,6 @@ def load_chinese_reviews(*, seed: int = 0, **_: Any) -> Dataset:
 
 def read_text_csv(data: bytes | str | Path) -> tuple[Any, str]:
     """A CSV upload (comma, tab, semicolon or pipe separated) as a DataFrame of strings plus the encoding found."""
-    from core.data.delimited import read_delimited
-
     if isinstance(data, (str, Path)):
         path = Path(data)
         if not path.exists():
@@ -215,7 +214,6 @@ def load_text_csv(*, seed: int = 0, path: str | Path | None = None, text_column:
             raise DataError("errors.nlp.column_missing", column=column, columns=", ".join(columns[:12]))
     if text_column == label_column:
         raise DataError("errors.nlp.same_column", column=text_column)
-    from core.data.delimited import repeated_columns
 
     for written, given in repeated_columns(frame).items():  # "text,label,text": which one holds the texts?
         if {text_column, label_column} & {written, *given}:

@@ -15,6 +15,7 @@ import numpy as np
 
 from core.errors import DataError
 from core.usecases.nlp.data import clean_text
+from core.usecases.nlp.serving import TEXT_PATHS, predict_text_proba
 from core.usecases.nlp.tokenise import join_tokens, tokens as split_tokens
 
 MAX_OCCLUDED_TOKENS = 256
@@ -24,8 +25,6 @@ _VOCAB_CACHE: "weakref.WeakKeyDictionary[Any, frozenset]" = weakref.WeakKeyDicti
 
 def text_settings(model: Any, kind: str) -> dict[str, Any]:
     """How a model tokenises: {"split": "whitespace"|"character", "sequence_length": int|None}."""
-    from core.usecases.nlp.serving import TEXT_PATHS
-
     return TEXT_PATHS[kind].settings(model)
 
 
@@ -35,7 +34,6 @@ def known_tokens(model: Any, kind: str) -> frozenset:
         return _VOCAB_CACHE[model]
     except (KeyError, TypeError):
         pass
-    from core.usecases.nlp.serving import TEXT_PATHS
 
     vocabulary = TEXT_PATHS[kind].vocabulary(model)
     try:
@@ -47,8 +45,6 @@ def known_tokens(model: Any, kind: str) -> frozenset:
 
 def explain_text(model: Any, text: str, *, kind: str, class_names: Sequence[str]) -> dict[str, Any]:
     """Prediction, token contributions (occlusion), unknown-token share and truncation for one raw text."""
-    from core.usecases.nlp.serving import predict_text_proba
-
     cleaned = clean_text(text)
     if not cleaned:
         raise DataError("errors.nlp.empty_input")

@@ -19,6 +19,7 @@ from core.config import get_settings
 from core.data import online
 from core.data.online import RemoteFile
 from core.errors import DataError
+from core.usecases.nlp.data import _dataset
 
 NAME = "IMDB"
 ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
@@ -62,8 +63,6 @@ def _subsample(y: np.ndarray, limit: int, rng: np.random.Generator) -> np.ndarra
 def load_imdb_online(*, seed: int = 0, max_train: int = 10_000, max_test: int = 5_000, **_: Any):
     """IMDB reviews (positive / negative), stratified subsets of keras.datasets' 25k/25k split."""
     from sklearn.model_selection import train_test_split
-
-    from core.usecases.nlp.data import _dataset
 
     npz_path, index_path = fetch_imdb()
     try:

@@ -12,6 +12,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from core.evaluation.serving import measure_latency
+
 _CACHE: "weakref.WeakKeyDictionary[Any, Callable]" = weakref.WeakKeyDictionary()
 
 
@@ -112,8 +114,6 @@ def predict_text_proba(model: Any, texts: Sequence[str], *, kind: str = "keras",
 
 def text_latency(model: Any, text: str, *, kind: str = "keras", warmup: int = 10, repeats: int = 100) -> dict[str, float]:
     """p50/p95 ms of one raw string through the compiled serving path (sklearn: predict_proba)."""
-    from core.evaluation.serving import measure_latency
-
     return measure_latency(TEXT_PATHS[kind].one_text(model, text), np.zeros((1, 1), dtype=np.float32),
                            warmup=warmup, repeats=repeats)
 

@@ -9,16 +9,21 @@ x_train, so neither evaluation has seen its answers.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from core.data.dataset import Dataset
+from core.errors import ModelLoadError
 from core.evaluation.metrics import mae, rmse
 from core.training.adapters import ClassificationAdapter
 from core.usecases.recommendation import metrics as rec_metrics
 from core.usecases.recommendation.data import rated_items
+from core.usecases.recommendation.models import genre_names, item_side_features
 from core.usecases.recommendation.recommend import is_keras, predict_pairs, score_items
+
+if TYPE_CHECKING:
+    from core.contract.usecase import Candidate
 
 K = 10
 MAX_RANK_USERS = 1000  # ranking is evaluated on at most this many users (a seeded sample)
@@ -83,8 +88,6 @@ SIDE_FEATURES = "genres_year"  # a candidate's item_features hparam: use the dat
 
 def side_features(dataset: Dataset) -> np.ndarray | None:
     """The dataset's item genres and years as a side-information table, None when it has neither."""
-    from core.usecases.recommendation.models import item_side_features
-
     extra = dataset.extra
     n = extra["num_items"]
     genres = extra.get("genres")
@@ -95,8 +98,6 @@ def side_features(dataset: Dataset) -> np.ndarray | None:
 
 def side_summary(dataset: Dataset) -> tuple[int, int]:
     """(distinct genres, items with a release year): what side information the dataset offers."""
-    from core.usecases.recommendation.models import genre_names
-
     extra = dataset.extra
     genres = extra.get("genres")
     years = extra.get("years")
@@ -134,7 +135,7 @@ class RecommendationAdapter(ClassificationAdapter):
         return {"num_users": extra["num_users"], "num_items": extra["num_items"],
                 "global_mean": float(np.mean(dataset.y_train))}
 
-    def hparams(self, candidate: Any, dataset: Dataset) -> dict[str, Any]:
+    def hparams(self, candidate: Candidate, dataset: Dataset) -> dict[str, Any]:
         """item_features="genres_year" names the dataset's side information: the builder gets the table."""
         hparams = dict(candidate.hparams)
         if hparams.get("item_features") == SIDE_FEATURES:
@@ -194,8 +195,6 @@ class RecommendationAdapter(ClassificationAdapter):
 
     def check_imported(self, model: Any, dataset: Dataset) -> None:
         """An uploaded model must take "user" and "item" inputs sized for this dataset's ids."""
-        from core.errors import ModelLoadError
-
         names = sorted(getattr(model, "input_names", None) or [i.name.split(":")[0] for i in model.inputs])
         if names != ["item", "user"]:
             raise ModelLoadError("errors.recommendation.model_inputs", inputs=", ".join(names))

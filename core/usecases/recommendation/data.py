@@ -17,8 +17,10 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
+from core.config import get_settings
 from core.data.dataset import Dataset, source_keys
 from core.data.delimited import read_delimited
+from core.data.online import RemoteFile, _download, _hash_file
 from core.errors import DataError
 
 TEST_FRACTION = 0.2
@@ -339,30 +341,22 @@ def load_movielens(*, seed: int = 0) -> Dataset:
 
 def movielens_1m_available() -> tuple[bool, str]:
     """Whether MovieLens 1M is cached or downloads are allowed (no network call)."""
-    from core.config import get_settings
-
     if _ml1m_path().is_file() or get_settings().allow_online:
         return True, ""
     return False, "errors.data.online_disabled"
 
 
 def _ml1m_path() -> Path:
-    from core.config import get_settings
-
     return get_settings().cache_dir / "keras" / "datasets" / "ml-1m.zip"
 
 
 def load_movielens_1m_online(*, seed: int = 0) -> Dataset:
     """MovieLens 1M (1,000,209 ratings, 6,040 users, 3,706 movies), downloaded once and md5-verified."""
-    from core.data.online import RemoteFile, _download, _hash_file
-
     path = _ml1m_path()
     remote = RemoteFile("ml-1m.zip", ML1M_URL, ML1M_MD5)
     if path.is_file() and _hash_file(path, ML1M_MD5) != ML1M_MD5:
         path.unlink(missing_ok=True)
     if not path.is_file():
-        from core.config import get_settings
-
         if not get_settings().allow_online:
             raise DataError("errors.data.online_disabled")
         _download(remote, path, "MovieLens 1M")

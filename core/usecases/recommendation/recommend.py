@@ -15,6 +15,7 @@ from core.data.dataset import Dataset
 from core.errors import DataError
 from core.usecases.recommendation.data import main_genre, rated_items
 from core.usecases.recommendation.metrics import top_k
+from core.usecases.recommendation.models import item_embeddings
 
 PAIRS_PER_CALL = 262_144
 LIKED_THRESHOLD = 4.0  # ratings at or above this count as "liked" (implicit data: every positive)
@@ -112,8 +113,6 @@ def _train_counts(dataset: Dataset) -> np.ndarray:
 
 def item_vectors(model: Any) -> np.ndarray | None:
     """Learned item vectors of a Keras model, None for the baselines."""
-    from core.usecases.recommendation.models import item_embeddings
-
     return item_embeddings(model) if is_keras(model) else None
 
 
