@@ -54,9 +54,13 @@ def _render_case(case: BusinessCase, currency: str) -> None:
     st.caption(t("business.lab.caption", run=case.run_id[:8], n=f"{case.n_test:,}"))
     left, right = st.columns([1, 3])
     left.metric(t("business.lab.value"), f"{case.value:,.0f} {currency}")
+    if case.running_cost > 0:  # an LLM paid per decision: its yearly bill beside the value it is already out of
+        left.metric(t("business.lab.running_cost"), f"{case.running_cost:,.0f} {currency}")
     with right:
         st.markdown(t("business.lab.interval", low=f"{case.low:,.0f}", high=f"{case.high:,.0f}", currency=currency))
         st.markdown(_point_text(case))
+        if case.running_cost > 0:
+            st.markdown(running_cost_text(case, currency))
     if case.covers_zero:
         st.warning(t("business.lab.zero_note"))
     if case.chosen_on == "test" and case.kind == CREDIT:  # a run from before validation scores were stored
@@ -68,6 +72,12 @@ def _render_case(case: BusinessCase, currency: str) -> None:
         curve_label=t("business.chart.curve"), chosen_label=t("business.chart.chosen"),
         zero_label=t("business.chart.zero"), x_percent=case.kind != RECOMMENDATION),
         key=f"business_curve_{case.run_id}")
+
+
+def running_cost_text(case: BusinessCase, currency: str) -> str:
+    """'Running cost: 25 EUR a year (2.50 per 1,000 decisions), already subtracted: 1,025 EUR before it.'"""
+    return t("business.lab.running_cost_note", cost=f"{case.running_cost:,.0f}", currency=currency,
+             per_1000=f"{case.cost_per_1000:,.2f}", before=f"{case.value_before_running_cost:,.0f}")
 
 
 def _point_text(case: BusinessCase) -> str:

@@ -18,9 +18,10 @@ from core.selection.compare import quality_columns
 from core.selection.learning_curve import (PARAM_FRACTION, TOLERANCE, curve_points, latest_curve, needed_by_model,
                                            points_from_runs)
 from core.strategy.evidence import primary_metrics
-from core.strategy.starting_points import START_KEYS, compare_starting_points, start_of, starting_point_rows
+from core.strategy.starting_points import (LLM, START_KEYS, compare_starting_points, start_label, start_of,
+                                          starting_point_rows)
 from dashboard import access
-from dashboard.i18n import error_text, error_text, t
+from dashboard.i18n import current_language, error_text, t
 from dashboard.pretrained_charts import plot_learning_curve
 from dashboard.run_names import model_name
 from dashboard.services import queued_text
@@ -34,10 +35,13 @@ if TYPE_CHECKING:
 
 
 def starting_point(candidate: Candidate) -> str:
-    """"pretrained on ImageNet", "from scratch" or "baseline": where a candidate's weights start."""
+    """"pretrained on ImageNet", "from scratch", "baseline" or "LLM, zero-shot" / "LLM, 8-shot" (its default k):
+    where a candidate's weights start."""
     start = candidate.starting_point
     if start == "pretrained":
         return t(f"pretrained.source.{candidate.pretrained}")
+    if start == LLM:
+        return start_label(LLM, (candidate.hparams or {}).get("k"), current_language())
     return t("pretrained.baseline") if start == "baseline" else t("pretrained.from_scratch")
 
 
@@ -312,9 +316,7 @@ def _runs_and_curve_points() -> tuple[Any, Any]:
 
 
 def render_starting_points(analysis: Any) -> None:
-    """The Strategy page's pretrained vs from scratch vs baseline table (quality, cost, labelled examples)."""
-    from dashboard.i18n import current_language
-
+    """The Strategy page's pretrained vs from scratch vs baseline vs LLM table (quality, cost, labelled examples)."""
     st.subheader(t("starting_points.title"))
     st.caption(t("starting_points.intro"))
     runs, points = _runs_and_curve_points()

@@ -16,10 +16,10 @@ from core.selection.advice_text import leader_text
 from core.selection.compare import quality_columns, significance_applies
 from core.selection.guidance import Requirements, pick_baseline
 from core.selection.significance import METRIC_INPUTS, compare_metric_with_baseline, compare_with_baseline, p_text
-from core.strategy.starting_points import START_KEYS
+from core.strategy.starting_points import start_label
 from dashboard import access, charts, selection_charts
 from dashboard.history_views import curve_label
-from dashboard.i18n import device_text, error_text, t
+from dashboard.i18n import current_language, device_text, error_text, t
 from dashboard.lab_results import load_evaluation
 from dashboard.pretrained_views import ranking_marker
 from dashboard.run_names import dataset_text, model_name
@@ -137,13 +137,19 @@ def _render_benchmark_progress(queue: JobQueue, jobs: list[str]) -> None:
 def display_table(table: pd.DataFrame, use_case: UseCase) -> pd.DataFrame:
     """The comparison as a person reads it: translated headers, rounded figures, units in the headers."""
     shown = pd.DataFrame({t("selection.columns.model"): [_name(use_case.id, model) for model in table["model"]]})
-    if "start" in table:  # pretrained vs from scratch vs baseline
-        shown[t("pretrained.column")] = table["start"].map(
-            lambda start: t(START_KEYS.get(start, "pretrained.from_scratch")))
+    if "start" in table:  # pretrained vs from scratch vs baseline vs an LLM with k examples in its prompt
+        k = table["shots"] if "shots" in table else pd.Series([None] * len(table))
+        shown[t("pretrained.column")] = [start_label(start, shots, current_language())
+                                         for start, shots in zip(table["start"], k)]
     for metric in quality_columns(use_case):
         if metric in table and table[metric].notna().any():
             name = t(f"selection.metrics.{metric}")
             shown[name] = table[metric].map(lambda v, m=metric: format_metric(m, v))
+    if "llm_cost_per_1000" in table:  # an LLM is compared: what a decision costs to run, how often it answers badly
+        shown[t("selection.columns.llm_cost_per_1000")] = table["llm_cost_per_1000"].map(
+            lambda v: f"{v:,.2f}" if pd.notna(v) else "–")
+        shown[t("selection.columns.test_invalid_rate")] = table["test_invalid_rate"].map(
+            lambda v: f"{v:.1%}" if pd.notna(v) else "–")
     formats = {"train_seconds": "{:.1f}", "parameters": "{:,.0f}", "size_mb": "{:.2f}", "latency_p50_ms": "{:.2f}",
                "latency_p95_ms": "{:.2f}", "batch_throughput": "{:,.0f}", "peak_rss_mb": "{:,.0f}"}
     for column, pattern in formats.items():

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 import numpy as np
 
-from core.business.payoff import CREDIT, RECOMMENDATION, payoff_kind
+from core.business.payoff import CREDIT, RECOMMENDATION, evaluation_cost_per_1000, payoff_kind
 from core.contract import registry
 from core.i18n import StudioError
 from core.tracking.run_files import EVALUATION_FILE
@@ -38,12 +38,16 @@ ROW_FIELDS = ("y_true", "y_pred", "confidence", "scores", "ranks")
 
 
 def compact(evaluation: Mapping[str, Any]) -> dict[str, Any]:
-    """What a business case reads of an evaluation (per-row lists as NumPy arrays, validation included), so a
+    """What a business case reads of an evaluation (per-row lists as NumPy arrays, validation included, an LLM's
+    running cost per 1,000 decisions as llm_cost_per_1000), so a
     page cache that copies its value on every rerun copies arrays, not tens of thousands of Python numbers."""
     kept: dict[str, Any] = {name: np.asarray(evaluation[name]) for name in ROW_FIELDS
                             if isinstance(evaluation.get(name), list)}
     if "dataset_fingerprint" in evaluation:
         kept["dataset_fingerprint"] = evaluation["dataset_fingerprint"]
+    cost = evaluation_cost_per_1000(evaluation)
+    if cost > 0:  # an LLM's running cost per 1,000 decisions: the business case subtracts it per year
+        kept["llm_cost_per_1000"] = cost
     if isinstance(evaluation.get("validation"), Mapping):
         kept["validation"] = compact(evaluation["validation"])
     return kept

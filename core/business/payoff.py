@@ -16,6 +16,12 @@ classification  the model decides the items whose top probability reaches a cut-
 recommendation  value = (HitRate@10 of the model - HitRate@10 of popularity) x sessions x value of a hit,
                         both on the same held-out users.
 
+A model that is paid per decision (a large language model behind an endpoint: its run logs llm_cost_per_1000,
+kept in evaluation.json's "llm" section) costs running_cost = cost per 1,000 decisions / 1,000 x the payoff's
+yearly volume (items, applications or sessions). It is subtracted from the value, its interval and its curve,
+and shown as its own number (BusinessCase.running_cost), so "2 points better but 4,000 a year more" reads off
+the case. A run without that cost is unchanged (0).
+
 Every per-row quantity takes a handful of distinct values, so the bootstrap draws how many rows of each
 value a resample holds (a multinomial, exactly a resample of rows with replacement) instead of the rows.
 Pure NumPy; no Streamlit, no TensorFlow.
@@ -23,7 +29,7 @@ Pure NumPy; no Streamlit, no TensorFlow.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -38,6 +44,8 @@ FIELDS = {
     CLASSIFICATION: ("manual_cost", "error_cost", "items_per_year", "target_precision"),
     RECOMMENDATION: ("sessions_per_year", "value_per_hit"),
 }
+#: The payoff field that counts a kind's decisions per year (what a per-decision running cost is multiplied by).
+VOLUME_FIELD = {CREDIT: "applications_per_year", CLASSIFICATION: "items_per_year", RECOMMENDATION: "sessions_per_year"}
 MONEY_FIELDS = {"cost_bad_approved", "margin_good_rejected", "manual_cost", "error_cost", "value_per_hit"}
 LEVEL = 0.90
 RESAMPLES = 2000
@@ -122,6 +130,12 @@ class BusinessCase:
     curve_x: tuple[float, ...]
     curve_y: tuple[float, ...]
     details: Mapping[str, float] = field(default_factory=dict)
+    running_cost: float = 0.0  # per year, already subtracted from value, low, high and the curve (an LLM's calls)
+    cost_per_1000: float = 0.0  # the run's running cost per 1,000 decisions it was priced at
+
+    @property
+    def value_before_running_cost(self) -> float:
+        return self.value + self.running_cost
 
     @property
     def covers_zero(self) -> bool:
@@ -312,19 +326,59 @@ def recommendation_case(evaluation: Mapping[str, Any], popularity: Mapping[str, 
 
 def business_case(use_case: str, evaluation: Mapping[str, Any], payoff: Payoff, *, run_id: str = "",
                   baseline: Mapping[str, Any] | None = None, baseline_run_id: str = "",
-                  random_state: int = 0, threshold: float | None = None) -> BusinessCase:
+                  random_state: int = 0, threshold: float | None = None,
+                  cost_per_1000: float | None = None) -> BusinessCase:
     """The business case of one run of a registered use case (its declared payoff kind picks the formula);
-    `threshold` is a credit decision threshold the person chose (default: the cost-optimal one)."""
+    `threshold` is a credit decision threshold the person chose (default: the cost-optimal one).
+
+    cost_per_1000: the run's running cost per 1,000 decisions (its llm_cost_per_1000 metric); default: what its
+    evaluation records (evaluation_cost_per_1000), else 0. The yearly running cost is subtracted (with_running_cost).
+    """
     kind = payoff_kind(use_case)
     if kind == CREDIT:
-        return credit_case(evaluation, payoff, run_id=run_id, baseline=baseline, baseline_run_id=baseline_run_id,
+        case = credit_case(evaluation, payoff, run_id=run_id, baseline=baseline, baseline_run_id=baseline_run_id,
                            use_case=use_case, random_state=random_state, threshold=threshold)
-    if kind == CLASSIFICATION:
-        return classification_case(evaluation, payoff, run_id=run_id, use_case=use_case, random_state=random_state)
-    if kind == RECOMMENDATION:
-        return recommendation_case(evaluation, baseline, payoff, run_id=run_id, baseline_run_id=baseline_run_id,
+    elif kind == CLASSIFICATION:
+        case = classification_case(evaluation, payoff, run_id=run_id, use_case=use_case, random_state=random_state)
+    elif kind == RECOMMENDATION:
+        case = recommendation_case(evaluation, baseline, payoff, run_id=run_id, baseline_run_id=baseline_run_id,
                                    use_case=use_case, random_state=random_state)
-    raise DataError("business.errors.no_payoff_kind", use_case=use_case)
+    else:
+        raise DataError("business.errors.no_payoff_kind", use_case=use_case)
+    if cost_per_1000 is None:
+        cost_per_1000 = evaluation_cost_per_1000(evaluation)
+    return with_running_cost(case, payoff, cost_per_1000)
+
+
+def evaluation_cost_per_1000(evaluation: Mapping[str, Any]) -> float:
+    """The running cost per 1,000 decisions an evaluation records: evaluation.json's llm.cost_per_1000 (or the
+    compact form's llm_cost_per_1000, core.business.evidence.compact); 0 when it records none."""
+    found = evaluation.get("llm_cost_per_1000")
+    if found is None and isinstance(evaluation.get("llm"), Mapping):
+        found = evaluation["llm"].get("cost_per_1000")
+    try:
+        number = float(found) if found is not None else 0.0
+    except (TypeError, ValueError):
+        return 0.0
+    return number if np.isfinite(number) and number > 0 else 0.0
+
+
+def running_cost(payoff: Payoff, kind: str, cost_per_1000: float) -> float:
+    """Money per year for running the model on every decision: cost per 1,000 / 1,000 x the kind's yearly volume."""
+    cost = float(cost_per_1000 or 0.0)
+    if not np.isfinite(cost) or cost <= 0:
+        return 0.0
+    return cost / 1000.0 * float(getattr(payoff, VOLUME_FIELD[kind]))
+
+
+def with_running_cost(case: BusinessCase, payoff: Payoff, cost_per_1000: float) -> BusinessCase:
+    """The case with the yearly running cost subtracted from its value, interval and curve (unchanged at 0)."""
+    yearly = running_cost(payoff, case.kind, cost_per_1000)
+    if yearly == 0:
+        return case
+    return replace(case, value=case.value - yearly, low=case.low - yearly, high=case.high - yearly,
+                   curve_y=tuple(value - yearly for value in case.curve_y), running_cost=yearly,
+                   cost_per_1000=float(cost_per_1000))
 
 
 # ---- economics ----------------------------------------------------------------------------------

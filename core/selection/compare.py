@@ -16,6 +16,10 @@ if TYPE_CHECKING:
     from core.contract.usecase import UseCase
     from core.tracking.store import Tracker
 
+LLM = "llm"  # the starting point of a large language model prompted with k examples (core.strategy.starting_points)
+SHOTS_PARAM = "hp_k"  # an LLM run's examples in the prompt; the table's "shots" column
+#: Columns added when any compared run is an LLM: money per 1,000 decisions at its prices, invalid answers' share.
+LLM_COLUMNS = ("llm_cost_per_1000", "test_invalid_rate")
 TAIL_COLUMNS = ("device", "run_id", "dataset", "seed", "train_size", "test_size", "num_classes", "dataset_fingerprint")
 NUMERIC_TAIL = ("seed", "train_size", "test_size", "num_classes")
 
@@ -95,6 +99,9 @@ def comparison_table(
 ) -> pd.DataFrame:
     """Completed runs of a use case side by side (latest per model unless latest_only=False), one split only.
 
+    Missing measurements (an LLM logs no parameters or model size) stay NaN, never 0. When any run is an LLM the
+    table gains "shots" (its hp_k) and LLM_COLUMNS (NaN for the other runs).
+
     runs: Tracker.list_runs(use_case) output. fingerprints: {run_id: fingerprint} (fingerprints_from_tracker);
     without them a "dataset_fingerprint" column, else dataset + seed + test size, identifies the split.
     dataset_fingerprint: keep only runs on that split (to compare one split when several were used).
@@ -153,6 +160,10 @@ def comparison_table(
     table["size_mb"] = [value / 1e6 for value in column("model_size_bytes")]
     for name in ("latency_p50_ms", "latency_p95_ms", "batch_throughput", "peak_rss_mb"):
         table[name] = column(name)
+    if (table["start"] == LLM).any():  # an LLM runs up a bill per decision and may answer outside the labels
+        table["shots"] = column(SHOTS_PARAM)
+        for name in LLM_COLUMNS:
+            table[name] = column(name)
     for name in TAIL_COLUMNS:
         if name in NUMERIC_TAIL:
             table[name] = column(name)
@@ -162,7 +173,8 @@ def comparison_table(
 
 
 def starting_point(use_case: str | UseCase, model: str, kind: str = "", recorded: Any = "") -> str:
-    """Where a run's weights started: "pretrained", "scratch" or "baseline" (scikit-learn).
+    """Where a run's weights started: "pretrained", "scratch", "baseline" (scikit-learn) or "llm" (a large language
+    model prompted with k examples: no weights trained).
 
     `recorded` is what the run logged when it trained (its starting_point param); runs from before that param
     ask the candidate's declaration, and an imported or retired model is read from its kind.

@@ -16,7 +16,7 @@ from core.strategy.evidence import MEASURED, CriterionScore, Measured, effective
 from core.strategy.model import CRITERIA, Assessment, use_case_title
 from core.strategy.scoring import Ranked, ScoreInput, SensitivityPoint, rank, rank_changes, sensitivity
 
-from core.strategy.starting_points import START_KEYS
+from core.strategy.starting_points import START_KEYS, start_label
 
 @dataclass(frozen=True)
 class Analysis:
@@ -133,7 +133,7 @@ def _run_text(analysis: Analysis, use_case_id: str, run_id: str) -> str:
     measured = analysis.measured.get(use_case_id)
     if measured is None or run_id != measured.run_id or measured.start not in START_KEYS:
         return run_id[:8]
-    return f"{run_id[:8]} ({translate(START_KEYS[measured.start], analysis.lang)})"
+    return f"{run_id[:8]} ({start_label(measured.start, measured.shots, analysis.lang)})"
 
 
 def ranking_rows(analysis: Analysis) -> list[dict[str, Any]]:
@@ -248,6 +248,7 @@ def business_rows(analysis: Analysis) -> list[dict[str, Any]]:
     lang = analysis.lang
     currency = analysis.assessment.cost.currency
     rows = []
+    priced = any(case.running_cost > 0 for case in analysis.cases.values())  # an LLM paid per decision is valued
     for use_case in analysis.assessment.use_cases:
         payoff = use_case.payoff
         if payoff is None or not payoff.enabled:
@@ -272,6 +273,10 @@ def business_rows(analysis: Analysis) -> list[dict[str, Any]]:
                 column("verdict"): translate("business.verdict.zero" if case.covers_zero else (
                     "business.verdict.gain" if case.value > 0 else "business.verdict.loss"), lang),
             })
+        if priced:  # after the value, which it is already out of: "2 points better but 4,000 a year more"
+            items = list(row.items())
+            row = dict(items[:2] + [(column("running_cost"), money(case.running_cost) if case is not None else "-")]
+                       + items[2:])
         rows.append(row)
     return rows
 

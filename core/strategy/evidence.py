@@ -20,7 +20,7 @@ from typing import Any, Mapping
 
 from core.evaluation.catalogue import find, finite_value, higher_is_better
 from core.strategy.model import CRITERIA, Assessment, UseCaseAssessment
-from core.strategy.starting_points import start_of
+from core.strategy.starting_points import LLM, SHOTS_PARAM, shots, start_of
 
 MEASURED = "measured"
 ASSUMED = "assumed"
@@ -109,8 +109,9 @@ class Measured:
     cpu: Throughput | None
     gpu: Throughput | None
     train_seconds: float | None
-    start: str = ""  # the best run's starting point: pretrained | scratch | baseline (core.strategy.starting_points)
+    start: str = ""  # the best run's starting point: pretrained | scratch | baseline | llm (core.strategy.starting_points)
     data: DataSet | None = None  # the data set these runs share (when chosen: core.strategy.evidence.data_sets)
+    shots: int | None = None  # an LLM best run's examples in the prompt (hp_k); None for other starts
 
 
 @dataclass(frozen=True)
@@ -217,12 +218,14 @@ def measured_from_runs(runs, primary_metrics: Mapping[str, str]) -> dict[str, Me
             return _throughput(max(with_speed, key=lambda row: finite_value(row["samples_per_second"])))
 
         shared = data_sets(runs, use_case_id)
+        start = start_of(use_case_id, str(best.get("model", "")), best.get("starting_point"))
         result[use_case_id] = Measured(
             use_case=use_case_id, metric=metric, value=float(finite_value(best[metric])), run_id=str(best["run_id"]),
             model=str(best.get("model", "")), dataset=str(best.get("dataset", "")),
             run_ids=tuple(str(row["run_id"]) for row in rows), best=_throughput(best),
             cpu=fastest("CPU"), gpu=fastest("GPU"), train_seconds=finite_value(best.get("train_seconds")),
-            start=start_of(use_case_id, str(best.get("model", ""))), data=shared[0] if len(shared) == 1 else None)
+            start=start, data=shared[0] if len(shared) == 1 else None,
+            shots=shots(best.get(SHOTS_PARAM)) if start == LLM else None)
     return result
 
 
