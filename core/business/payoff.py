@@ -249,11 +249,13 @@ def automation_cutoff(correct: Any, confidence: Any, target_precision: float) ->
     hits = np.cumsum(right[order])
     taken = np.arange(1, right.size + 1)
     last_of_value = np.r_[sorted_sure[1:] != sorted_sure[:-1], True]  # a cut-off takes every row at its value
+    last_of_value &= np.isfinite(sorted_sure)  # no cut-off automates an answer that is not one (an LLM's invalid)
     precision = hits / taken
     meets = last_of_value & (precision >= float(target_precision) - 1e-12)
     if not meets.any():
+        best = float(precision[last_of_value].max()) if last_of_value.any() else 0.0
         raise DataError("business.errors.precision_unreachable", target=f"{float(target_precision):.0%}",
-                        best=f"{float(precision[last_of_value].max()):.1%}")
+                        best=f"{best:.1%}")
     return float(sorted_sure[np.flatnonzero(meets)[-1]])
 
 
@@ -265,10 +267,14 @@ def automation_values(correct: Any, confidence: Any, cutoff: float, payoff: Payo
 
 
 def _classification_rows(part: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray] | None:
+    """(right, confidence) per row. An invalid answer (an LLM's y_pred -1, outside the labels) is wrong and gets
+    confidence -inf: below every cut-off, so it is never automated; a person decides it (no saving, no error)."""
     if "confidence" not in part or "y_true" not in part or "y_pred" not in part:
         return None
-    return (np.asarray(part["y_true"]).reshape(-1) == np.asarray(part["y_pred"]).reshape(-1),
-            np.asarray(part["confidence"], dtype=np.float64).reshape(-1))
+    predicted = np.asarray(part["y_pred"]).reshape(-1)
+    sure = np.asarray(part["confidence"], dtype=np.float64).reshape(-1)
+    invalid = predicted < 0 if np.issubdtype(predicted.dtype, np.number) else np.zeros(predicted.shape, dtype=bool)
+    return np.asarray(part["y_true"]).reshape(-1) == predicted, np.where(invalid, -np.inf, sure)
 
 
 def classification_case(evaluation: Mapping[str, Any], payoff: Payoff, *, run_id: str = "",

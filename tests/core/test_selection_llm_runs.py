@@ -1,0 +1,92 @@
+"""Model selection with LLM runs tracked in a real MLflow store: their own starting point, cost and invalid-answer
+columns, unknown (not zero) parameters and size, invalid answers (y_pred -1) counted wrong by the significance
+tests, and guidance that reads them without crashing."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from core.contract.registry import model_title
+from core.selection.advice_text import to_markdown
+from core.selection.compare import comparison_table, fingerprints_from_tracker
+from core.selection.guidance import Requirements, recommend
+from core.selection.significance import beats_baseline, compare_with_baseline, mcnemar
+from core.tracking.run_files import EVALUATION_FILE
+from llm_tracked import BASELINE_PRED, EIGHT_SHOT_PRED, Y_TRUE, ZERO_SHOT_PRED, log_all
+
+pytestmark = pytest.mark.slow  # MLflow import and SQLite set-up
+
+
+@pytest.fixture(scope="module")
+def tracked(studio_tracker):
+    ids = log_all(studio_tracker)
+    runs = studio_tracker.list_runs("nlp")
+    return studio_tracker, runs, ids, fingerprints_from_tracker(studio_tracker, runs["run_id"])
+
+
+def test_llm_runs_are_their_own_starting_point_with_cost_and_invalid_answers(tracked):
+    _, runs, ids, fingerprints = tracked
+    table = comparison_table(runs, use_case="nlp", fingerprints=fingerprints)
+    rows = {row["model"]: row for row in table.to_dict("records")}
+    assert set(rows) == {"tfidf_logreg", "llm_endpoint"}  # latest per model: the 8-shot run
+    llm, base = rows["llm_endpoint"], rows["tfidf_logreg"]
+    assert (llm["start"], llm["kind"], llm["shots"], llm["run_id"]) == ("llm", "llm", 8, ids["eight"])
+    assert llm["llm_cost_per_1000"] == 4.0 and llm["test_invalid_rate"] == pytest.approx(0.05)
+    assert llm["test_accuracy"] == pytest.approx(0.9)
+    # an LLM logs no parameters, size or training time: unknown, never 0
+    assert math.isnan(llm["parameters"]) and math.isnan(llm["size_mb"]) and math.isnan(llm["train_seconds"])
+    assert base["start"] == "baseline" and base["parameters"] == 20002 and base["size_mb"] == pytest.approx(0.25)
+    assert math.isnan(base["llm_cost_per_1000"]) and math.isnan(base["shots"])
+
+    every = comparison_table(runs, use_case="nlp", fingerprints=fingerprints, latest_only=False)
+    shots = {row["run_id"]: row["shots"] for row in every.to_dict("records")}
+    assert shots[ids["zero"]] == 0 and shots[ids["eight"]] == 8
+    assert dict(zip(every["run_id"], every["llm_cost_per_1000"]))[ids["zero"]] == 2.5
+
+
+def test_without_an_llm_the_table_keeps_its_columns(tracked):
+    _, runs, _, fingerprints = tracked
+    table = comparison_table(runs[runs["model"] == "tfidf_logreg"], use_case="nlp", fingerprints=fingerprints)
+    assert "llm_cost_per_1000" not in table and "test_invalid_rate" not in table and "shots" not in table
+
+
+def test_an_invalid_answer_counts_wrong_in_mcnemar_and_the_bootstrap(tracked):
+    tracker, _, ids, _ = tracked
+    evaluations = {"tfidf_logreg": tracker.load_dict(ids["baseline"], EVALUATION_FILE),
+                   "llm_zero": tracker.load_dict(ids["zero"], EVALUATION_FILE),
+                   "llm_eight": tracker.load_dict(ids["eight"], EVALUATION_FILE)}
+    assert -1 in evaluations["llm_zero"]["y_pred"]
+    results = compare_with_baseline(evaluations, "tfidf_logreg", n_resamples=200)
+    # by hand: the baseline is right on rows 0-13; zero-shot on rows 0-15 (its two -1 rows and two 0s are wrong)
+    zero = results["llm_zero"]
+    assert (zero.accuracy, zero.baseline_accuracy) == (pytest.approx(0.8), pytest.approx(0.7))
+    assert (zero.mcnemar.b, zero.mcnemar.c) == (2, 0) and zero.difference == pytest.approx(0.1)
+    eight = results["llm_eight"]
+    assert eight.accuracy == pytest.approx(0.9) and (eight.mcnemar.b, eight.mcnemar.c) == (4, 0)
+    # every answer invalid: all wrong, never an index into the labels
+    none_valid = [-1] * len(Y_TRUE)
+    assert mcnemar(Y_TRUE, none_valid, BASELINE_PRED).c == 14
+    assert beats_baseline(np.array(Y_TRUE), none_valid, BASELINE_PRED, n_resamples=100).accuracy == 0.0
+    assert sum(p == t for p, t in zip(ZERO_SHOT_PRED, Y_TRUE)) == 16 and sum(
+        p == t for p, t in zip(EIGHT_SHOT_PRED, Y_TRUE)) == 18
+
+
+def test_guidance_ranks_an_llm_without_parameters_size_or_training_time(tracked):
+    tracker, runs, ids, fingerprints = tracked
+    table = comparison_table(runs, use_case="nlp", fingerprints=fingerprints)
+    evaluations = {"tfidf_logreg": tracker.load_dict(ids["baseline"], EVALUATION_FILE),
+                   "llm_endpoint": tracker.load_dict(ids["eight"], EVALUATION_FILE)}
+    significance = compare_with_baseline(evaluations, "tfidf_logreg", n_resamples=200)
+    for retrain in ("rarely", "daily"):
+        recommendation = recommend(table, Requirements(labelled_examples=1600, latency_target_ms=50.0, retrain=retrain),
+                                   use_case="nlp", significance=significance)
+        assert {item.model for item in recommendation.ranked} == {"tfidf_logreg", "llm_endpoint"}
+        llm = next(item for item in recommendation.ranked if item.model == "llm_endpoint")
+        assert "latency" in llm.flags  # 310 ms against a 50 ms target: measured, so it is flagged
+        assert "retraining" not in llm.flags  # no training time: unknown, not "too slow"
+        for lang in ("en", "zh"):
+            text = to_markdown(recommendation, lang)
+            assert " nan" not in text.lower() and model_title("nlp", "llm_endpoint", lang) in text
