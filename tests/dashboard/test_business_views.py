@@ -75,3 +75,15 @@ def test_a_classification_run_without_validation_predictions_and_a_payoff_switch
     assert "此运行早于验证集预测的保存" in at.warning[0].value
     at = _section("nlp", CLASSIFIED, "en", enabled=False)
     assert at.info[0].value.startswith("Switch on this use case's payoff on the Strategy page")
+
+
+@pytest.mark.parametrize("lang, label, note", [("en", "Running cost / year", "already subtracted"),
+                                               ("zh", "每年运行成本", "已从价值及其区间中扣除")])
+def test_an_llm_run_shows_its_running_cost_beside_the_value(lang, label, note):
+    # vision's payoff: 2,000,000 items a year; 2.50 per 1,000 decisions -> 5,000 a year, out of the 750,000
+    at = _section("vision", {**CLASSIFIED, "llm": {"cost_per_1000": 2.5, "k": 0}}, lang)
+    value, cost = at.metric[0], at.metric[1]
+    assert value.value == "745,000 EUR" and (cost.label, cost.value) == (label, "5,000 EUR")
+    text = " ".join(m.value for m in at.markdown)
+    assert note in text and "750,000" in text and "2.50" in text
+    assert len(_section("vision", CLASSIFIED, lang).metric) == 1  # no cost paid: the section is as before
