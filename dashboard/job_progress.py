@@ -39,10 +39,15 @@ def other_job_text(job: JobState, *, mine: bool = False) -> str:
     progress = job.progress
     epoch, epochs = getattr(progress, "epoch", None), getattr(progress, "epochs", None)
     training = job.state == "running" and epoch and epochs and getattr(progress, "phase", "") != "preparing"
+    scoring = job.state == "running" and getattr(progress, "phase", "") == "scoring"
     if access.auth_configured():
         name = job.owner_name or job.owner or "?"
+        if scoring:
+            return t("llm_form.other_person_scoring", name=name, job=label, progress=scoring_text(progress))
         return (t("jobs.other_person", name=name, job=label, epoch=epoch, epochs=epochs) if training
                 else t("jobs.other_person_waiting", name=name, job=label))
+    if scoring:
+        return t("llm_form.other_session_scoring", job=label, progress=scoring_text(progress))
     return (t("jobs.other_session", job=label, epoch=epoch, epochs=epochs) if training
             else t("jobs.other_session_waiting", job=label))
 
@@ -52,6 +57,18 @@ def _progress_fraction(progress: Any) -> float:
         return 0.0
     done = max(progress.epoch - 1, 0) + (progress.batch / progress.batches if progress.batches else 0.0)
     return float(min(max(done / progress.epochs, 0.0), 1.0))
+
+
+def scoring_fraction(progress: Any) -> float:
+    """Share of the test texts an LLM has answered (Progress(phase="scoring", batch=done, batches=total))."""
+    done, total = getattr(progress, "batch", 0) or 0, getattr(progress, "batches", 0) or 0
+    return float(min(max(done / total, 0.0), 1.0)) if total else 0.0
+
+
+def scoring_text(progress: Any) -> str:
+    """"Scoring item 212 of 500" in the reader's language."""
+    return t("llm_form.scoring", done=f"{getattr(progress, 'batch', 0) or 0:,}",
+             total=f"{getattr(progress, 'batches', 0) or 0:,}")
 
 
 def _format_seconds(seconds: float | None) -> str:
@@ -91,6 +108,8 @@ def render_job_progress(queue: JobQueue, job_id: str, *, prefix: str,
                 st.progress(0.0, text=t("lab.preparing"))
             elif progress.phase == "downloading":
                 st.progress(progress.fraction, text=download_text(progress))
+            elif progress.phase == "scoring":  # an LLM answering the test texts one by one: no epochs
+                st.progress(scoring_fraction(progress), text=scoring_text(progress))
             else:
                 text = t("lab.progress_text", epoch=progress.epoch, epochs=progress.epochs, batch=progress.batch,
                          batches=progress.batches, eta=_format_seconds(progress.eta_s),

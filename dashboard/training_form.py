@@ -14,6 +14,7 @@ from core.training.runner import TrainConfig
 from dashboard import access
 from dashboard.i18n import error_text, t
 from dashboard.job_progress import ACTIVE_STATES, other_job_text
+from dashboard.llm_form import render_llm_settings, train_request
 from dashboard.run_names import model_name, use_case_title
 from dashboard.pretrained_views import render_pretrained_notice, starting_point
 from dashboard.widgets import translated_choice
@@ -55,11 +56,12 @@ def linked_use_case(get_queue: Callable[[], Any], use_case_ids: list[str]) -> st
 
 
 def submit_training(queue: JobQueue, use_case_id: str, source_id: str, candidate_id: str, config: TrainConfig,
-                    dataset_kwargs: dict[str, Any]) -> str:
+                    dataset_kwargs: dict[str, Any], candidate_params: dict[str, Any] | None = None) -> str:
     """Queue one training run in the background as this session's job; the job id.
 
     Its meta holds everything that makes two submissions the same job (use case, data, model, every
-    setting): the queue refuses the same person's identical job while the first is queued or running.
+    setting, an LLM's candidate_params): the queue refuses the same person's identical job while the first is
+    queued or running. candidate_params never hold a secret (an API key travels by its variable's name).
     """
     from dataclasses import asdict
 
@@ -67,10 +69,13 @@ def submit_training(queue: JobQueue, use_case_id: str, source_id: str, candidate
 
     access.require("train")
     owner = access.job_identity()
+    params = dict(candidate_params or {})
     spec = TrainingSpec(use_case=use_case_id, dataset=source_id, candidate=candidate_id, config=config,
-                        dataset_kwargs=dataset_kwargs, user=access.user_for_runs())
+                        dataset_kwargs=dataset_kwargs, user=access.user_for_runs(), candidate_params=params)
     meta = {"use_case": use_case_id, "dataset": source_id, "model": candidate_id, "epochs": config.epochs,
             "settings": repr(sorted(asdict(config).items())), "data": repr(sorted(dataset_kwargs.items()))}
+    if params:
+        meta["params"] = repr(sorted(params.items()))
     queue.refuse_repeat(owner.user, meta, title=f"{use_case_title(use_case_id)} · {model_name(use_case_id, candidate_id)}")
     return queue.submit(make_training_job(spec, get_tracker()), title=spec.title(), meta=meta, owner=owner.user,
                         owner_name=owner.label)
@@ -167,7 +172,11 @@ def render_candidate_training(data: LabData, queue: JobQueue, *, prefix: str, ba
     candidate = candidates[candidate_id]
     settings = fit_defaults(candidate)
     stop_early = False
-    if not fitter_for(candidate.kind).one_pass:  # epochs, batch and learning rate mean something
+    is_llm = candidate.kind == "llm"
+    llm_ready = True
+    if is_llm:  # asked, not trained: its model, prompt, prices and test sample instead of fit settings
+        llm_ready = render_llm_settings(candidate, data, prefix=prefix) is not None
+    elif not fitter_for(candidate.kind).one_pass:  # epochs, batch and learning rate mean something
         col_epochs, col_batch, col_lr, col_stop = st.columns(4)
         # no min/max on the widget: the browser would silently keep the old value on an out-of-range entry
         settings["epochs"] = col_epochs.number_input(t("lab.epochs"), step=1, key=f"{prefix}_epochs",
@@ -183,7 +192,7 @@ def render_candidate_training(data: LabData, queue: JobQueue, *, prefix: str, ba
     else:
         st.caption(t("lab_forms.one_pass"))
     balanced = False
-    if class_weight_help is not None:
+    if class_weight_help is not None and not is_llm:
         keep_weight = kept_value(f"{prefix}_class_weight", False)
         balanced = st.checkbox(t("lab_forms.class_weight"), key=f"{prefix}_class_weight", on_change=keep_weight,
                                help=class_weight_help)
@@ -192,7 +201,7 @@ def render_candidate_training(data: LabData, queue: JobQueue, *, prefix: str, ba
         st.error(epochs_refusal, icon=":material/error:")
     # Train stays enabled: a corrected value typed and clicked at once reaches the server with the click
     # (a disabled button would swallow that click); an out-of-range value is refused on the click instead
-    can_train = render_pretrained_notice(candidate, int(settings["epochs"]) if not epochs_refusal else 1)
+    can_train = llm_ready and render_pretrained_notice(candidate, int(settings["epochs"]) if not epochs_refusal else 1)
     _submit_requested(queue, data, prefix)  # a Train click of this run: on the data this run loaded
     own_job, busy = follow_own_job(queue, use_case.id, f"{prefix}_job_id")
     if access.can("train", note=True):
@@ -238,11 +247,18 @@ def _train_clicked(prefix: str, candidates: dict[str, Any], patience: int, max_e
         if problem:
             st.session_state[f"{prefix}_refused"] = problem
             return
-    balanced = has_class_weight and bool(st.session_state.get(f"{prefix}_class_weight", False))
+    candidate_params: dict[str, Any] = {}
+    if candidate.kind == "llm":  # the LLM block's values as the click found them, checked as the page checks them
+        candidate_params, problem = train_request(candidate, prefix)
+        if problem:
+            st.session_state[f"{prefix}_refused"] = problem
+            return
+    balanced = (has_class_weight and candidate.kind != "llm"
+                and bool(st.session_state.get(f"{prefix}_class_weight", False)))
     st.session_state[f"{prefix}_train_request"] = {
         "candidate": candidate_id, "epochs": int(settings["epochs"]), "batch_size": int(settings["batch_size"]),
         "learning_rate": float(settings["learning_rate"]), "early_stopping": stop_early, "patience": patience,
-        "class_weight": "balanced" if balanced else None}
+        "class_weight": "balanced" if balanced else None, "candidate_params": candidate_params}
 
 
 def _submit_requested(queue: JobQueue, data: LabData, prefix: str) -> None:
@@ -251,9 +267,11 @@ def _submit_requested(queue: JobQueue, data: LabData, prefix: str) -> None:
     if request is None:
         return
     candidate_id = request.pop("candidate")
+    candidate_params = request.pop("candidate_params", None) or {}
     config = TrainConfig(seed=int(data.seed), **request)
     try:
-        own_job = submit_training(queue, data.use_case.id, data.source_id, candidate_id, config, data.kwargs)
+        own_job = submit_training(queue, data.use_case.id, data.source_id, candidate_id, config, data.kwargs,
+                                  candidate_params=candidate_params)
     except StudioError as error:
         st.session_state[f"{prefix}_refused"] = error_text(error)
         return

@@ -165,6 +165,7 @@ def _profile(dataset: Dataset, profile_fn: Any) -> dict[str, Any]:
 def render_training(data: LabData, queue: JobQueue) -> None:
     """The training form (class weights for the rare "bad"), then the job with loss and ROC-AUC curves."""
     bad_share = float(np.mean(data.dataset.y_train))
+    st.caption(t("llm_form.none_finance"))  # why the NLP lab's LLM candidates are not offered here
     own_job = render_candidate_training(
         data, queue, prefix="finance", batch_sizes=[32, 64, 128, 256], early_stopping=True, max_epochs=300,
         max_learning_rate=1e-2, patience=5,

@@ -146,6 +146,7 @@ def render_training_controls(data: LabData, queue: JobQueue) -> None:
                      items=f"{dataset.extra['num_items']:,}"))
     else:
         st.caption(t("recommendation.side_info_missing"))
+    st.caption(t("llm_form.none_recommendation"))  # why the NLP lab's LLM candidates are not offered here
     own_job = render_candidate_training(data, queue, prefix=PREFIX, batch_sizes=[128, 256, 512, 1024, 2048, 4096],
                                         early_stopping=False)
     if own_job:  # then how it ended: RMSE and HitRate@10, not accuracy

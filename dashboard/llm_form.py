@@ -1,0 +1,340 @@
+"""An LLM candidate's settings on the training form: which model (a local GGUF file or an OpenAI-compatible endpoint),
+zero- or k-shot, the prompt template with a live preview, prices, a budget, a test sample and the worst-case cost.
+
+`render_llm_settings` draws the block and returns the run's `candidate_params` (names as core.training.pipeline's
+TrainingSpec.candidate_params takes them), or None after saying what is missing. `llm_params` reads the same values
+from session state alone, for Train's callback, which runs before the page draws anything. The API key is never a
+parameter, a widget value or a line on the page: only the NAME of the environment variable that holds it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Mapping
+from urllib.parse import urlparse
+
+import numpy as np
+import streamlit as st
+
+from core.errors import StudioError
+from core.llm.prompts import (DEFAULT_TEMPLATES, TEXT_SLOT, check_template, default_template, pick_examples,
+                              render_prompt)
+from dashboard.i18n import error_text, t
+from dashboard.widgets import translated_choice
+
+if TYPE_CHECKING:
+    from core.contract.usecase import Candidate
+    from core.data.dataset import Dataset
+    from dashboard.labs.contract import LabData
+
+LOCAL, ENDPOINT = "local", "endpoint"
+PACKAGES = {LOCAL: "llama_cpp", ENDPOINT: "openai"}  # what each transport imports
+DEFAULT_KEY_ENV = "OPENAI_API_KEY"
+DEFAULT_BASE_URL = "http://127.0.0.1:8080/v1"
+DEFAULT_K, MAX_K = 8, 32
+DEFAULT_CONCURRENCY, MAX_CONCURRENCY = 4, 16
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_SAMPLE = 200
+MAX_TOKENS = 32  # an answer is {"label": "..."}: the cap on output tokens per item
+PROMPT_OVERHEAD = 32  # tokens of the chat format around the user message (system turn, role markers)
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+DEFAULT_CURRENCY = "USD"  # core.strategy.model.CostAssumptions' default, until the Strategy page sets one
+
+
+def transport(candidate: Candidate) -> str:
+    """"local" (a GGUF file run in this process) or "endpoint" (an OpenAI-compatible server)."""
+    return str(candidate.hparams.get("transport") or (ENDPOINT if "endpoint" in candidate.id else LOCAL))
+
+
+def packages_installed(kind: str) -> bool:
+    """Whether the package a transport needs imports (llama_cpp for local, openai for an endpoint)."""
+    try:
+        importlib.import_module(PACKAGES[kind])
+    except Exception:  # noqa: BLE001 - missing, or a broken native library: either way it cannot run
+        return False
+    return True
+
+
+def key_found(name: str) -> bool:
+    """Whether the environment (or a root-level key of .streamlit/secrets.toml, which Streamlit exports to the
+    environment) holds a non-empty value under `name`. Only the answer leaves this function, never the value."""
+    if not name or not ENV_NAME.match(name):
+        return False
+    if os.environ.get(name):
+        return True
+    try:
+        return bool(st.secrets.load_if_toml_exists() and name in st.secrets and str(st.secrets[name]))
+    except Exception:  # noqa: BLE001 - an unreadable secrets file reads as "not set"
+        return False
+
+
+def currency() -> str:
+    """The money unit prices are typed in: the Strategy page's currency (shared session state), else USD."""
+    return str(st.session_state.get("stg_w_currency") or DEFAULT_CURRENCY)
+
+
+def _key(prefix: str, name: str) -> str:
+    return f"{prefix}_llm_{name}"
+
+
+def _remember(key: str, default: Any, *, valid: Callable[[Any], bool] = lambda value: True) -> Callable[[], None]:
+    """Seed the keyed widget from a kept value (Streamlit drops a widget's state while it is off the page, as these
+    are whenever another model is chosen); the returned on_change keeps the new value. Same rule as
+    dashboard.training_form.kept_value, kept here so the two modules do not import each other."""
+    store = f"_kept_{key}"
+    if store not in st.session_state or not valid(st.session_state[store]):
+        st.session_state[store] = default
+    st.session_state[key] = st.session_state[store]
+
+    def keep() -> None:
+        st.session_state[store] = st.session_state[key]
+
+    return keep
+
+
+def _own_template(language: str) -> Callable[[Any], bool]:
+    """A kept template is kept unless it is another language's default (the data changed language)."""
+    others = {text for lang, text in DEFAULT_TEMPLATES.items() if lang != language}
+    return lambda value: isinstance(value, str) and value not in others
+
+
+def _number(value: Any, default: float) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return float(default)
+    return number if np.isfinite(number) else float(default)
+
+
+# ---- reading the settings (the page and Train's callback) ----------------------------------------------------
+
+def llm_params(candidate: Candidate, prefix: str, state: Mapping[str, Any] | None = None,
+               ) -> tuple[dict[str, Any], list[str]]:
+    """The run's candidate_params from the widgets' values in `state` (session state), and what is wrong with them
+    (translated messages; empty when the run can start). Never reads or returns the API key itself."""
+    state = st.session_state if state is None else state
+    kind = transport(candidate)
+    problems: list[str] = []
+
+    def get(name: str, default: Any) -> Any:
+        return state.get(_key(prefix, name), default)
+
+    k = int(_number(get("k", DEFAULT_K), DEFAULT_K)) if get("mode", "zero") == "k" else 0
+    template = str(get("template", "") or "")
+    try:
+        check_template(template)
+    except StudioError as error:
+        problems.append(error_text(error))
+    sample = None
+    if get("sample", "all") == "some":
+        sample = max(int(_number(get("sample_size", DEFAULT_SAMPLE), DEFAULT_SAMPLE)), 1)
+    params: dict[str, Any] = {"k": k, "template": template, "max_tokens": MAX_TOKENS, "test_sample": sample}
+    if kind == LOCAL:
+        path = str(get("gguf", "") or "").strip()
+        params.update(model=path, prices_in=0.0, prices_out=0.0, budget=None)
+        problems += _gguf_problems(path)
+        return params, problems
+    base_url = str(get("base_url", "") or "").strip()
+    model = str(get("model_name", "") or "").strip()
+    key_env = str(get("key_env", "") or "").strip()
+    budget = _number(get("budget", 0.0), 0.0) if get("budget_on", False) else None
+    params.update(model=model, base_url=base_url, api_key_env=key_env,
+                  prices_in=max(_number(get("price_in", 0.0), 0.0), 0.0),
+                  prices_out=max(_number(get("price_out", 0.0), 0.0), 0.0), budget=budget,
+                  concurrency=int(min(max(_number(get("concurrency", DEFAULT_CONCURRENCY), DEFAULT_CONCURRENCY), 1),
+                                      MAX_CONCURRENCY)),
+                  timeout=max(_number(get("timeout", DEFAULT_TIMEOUT), DEFAULT_TIMEOUT), 1.0))
+    parsed = urlparse(base_url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        problems.append(t("llm_form.base_url_invalid", value=base_url or "–"))
+    if not model:
+        problems.append(t("llm_form.model_name_needed"))
+    if not ENV_NAME.match(key_env):
+        problems.append(t("llm_form.key_env_invalid", value=key_env or "–"))
+    if budget is not None and budget <= 0:
+        problems.append(t("llm_form.budget_positive", currency=currency()))
+    return params, problems
+
+
+def train_request(candidate: Candidate, prefix: str) -> tuple[dict[str, Any], str | None]:
+    """For Train's callback: the candidate_params the click asks for, or the first reason it cannot start."""
+    if not packages_installed(transport(candidate)):
+        return {}, t("errors.llm.not_installed")
+    params, problems = llm_params(candidate, prefix)
+    return params, (problems[0] if problems else None)
+
+
+def _gguf_problems(path: str) -> list[str]:
+    if not path:
+        return [t("llm_form.gguf_needed")]
+    if not path.lower().endswith(".gguf"):
+        return [t("llm_form.gguf_not_gguf", path=path)]
+    if not Path(path).expanduser().is_file():
+        return [t("llm_form.gguf_missing", path=path)]
+    return []
+
+
+# ---- the worst case ------------------------------------------------------------------------------------------
+
+def examples_for(dataset: Dataset, k: int, seed: int) -> list[tuple[str, str]]:
+    """The k labelled training texts a k-shot prompt shows (stratified and seeded, training split only)."""
+    if k <= 0:
+        return []
+    indices = pick_examples(dataset.y_train, k, random_state=int(seed))
+    return [(str(dataset.x_train[i]), str(dataset.class_names[int(dataset.y_train[i])])) for i in indices]
+
+
+def worst_case(template: str, dataset: Dataset, *, examples: list[tuple[str, str]], language: str,
+               sample: int | None, max_tokens: int = MAX_TOKENS) -> dict[str, int]:
+    """An upper bound on what scoring costs in tokens: every prompt counted as one token per UTF-8 byte plus
+    PROMPT_OVERHEAD, the longest test texts taken for a sample, and every answer at its max_tokens.
+
+    {"items", "tokens_in", "tokens_out", "per_item_in"} (per_item_in: the largest single prompt)."""
+    texts = [str(text) for text in dataset.x_test]
+    items = len(texts) if sample is None else min(int(sample), len(texts))
+    frame = len(render_prompt(template, labels=dataset.class_names, text="", examples=examples,
+                              language=language).encode("utf-8"))
+    slots = template.count(TEXT_SLOT)
+    lengths = np.sort(np.fromiter((len(text.encode("utf-8")) for text in texts), dtype=np.int64, count=len(texts)))
+    longest = lengths[::-1][:items]
+    per_item = frame + PROMPT_OVERHEAD + slots * longest
+    return {"items": int(items), "tokens_in": int(per_item.sum()), "tokens_out": int(items * max_tokens),
+            "per_item_in": int(per_item.max()) if items else 0}
+
+
+# ---- the block on the page -----------------------------------------------------------------------------------
+
+def render_llm_settings(candidate: Candidate, data: LabData, *, prefix: str) -> dict[str, Any] | None:
+    """The LLM settings of the training form; the run's candidate_params, or None (with a message) when the
+    packages are missing or a setting is missing or wrong, in which case there is no Train."""
+    kind = transport(candidate)
+    if not packages_installed(kind):
+        st.info(t("errors.llm.not_installed"), icon=":material/download:")
+        return None
+    dataset = data.dataset
+    language = str(dataset.extra.get("language", "en"))
+    money = currency()
+    st.markdown(f"**{t('llm_form.heading')}**")
+    if kind == LOCAL:
+        keep = _remember(_key(prefix, "gguf"), "")
+        st.text_input(t("llm_form.gguf"), key=_key(prefix, "gguf"), on_change=keep, help=t("llm_form.gguf_help"),
+                      placeholder="/models/qwen2.5-0.5b-instruct-q4_k_m.gguf")
+    else:
+        _endpoint_fields(prefix)
+    _mode_fields(prefix)
+    template_key = _key(prefix, "template")
+    keep_template = _remember(template_key, default_template(language), valid=_own_template(language))
+
+    def reset() -> None:
+        st.session_state[f"_kept_{template_key}"] = default_template(language)
+
+    st.text_area(t("llm_form.template"), key=template_key, on_change=keep_template, height=150,
+                 help=t("llm_form.template_help"))
+    st.button(t("llm_form.template_reset"), key=_key(prefix, "template_reset"), on_click=reset)
+    _cost_fields(prefix, kind, dataset, money)
+    params, problems = llm_params(candidate, prefix)
+    examples = examples_for(dataset, params["k"], data.seed)
+    if TEXT_SLOT in params["template"] and len(dataset.x_test):
+        preview = render_prompt(params["template"], labels=dataset.class_names, text=str(dataset.x_test[0]),
+                                examples=examples, language=language)
+        st.caption(t("llm_form.preview"))
+        st.code(preview, language=None, wrap_lines=True)
+        bound = worst_case(params["template"], dataset, examples=examples, language=language,
+                           sample=params["test_sample"])
+        _render_estimate(bound, params, money, free=kind == LOCAL)
+    for problem in problems:
+        st.error(problem, icon=":material/error:")
+    return None if problems else params
+
+
+def _endpoint_fields(prefix: str) -> None:
+    left, middle, right = st.columns(3)
+    keep = _remember(_key(prefix, "base_url"), DEFAULT_BASE_URL)
+    left.text_input(t("llm_form.base_url"), key=_key(prefix, "base_url"), on_change=keep,
+                    help=t("llm_form.base_url_help"))
+    keep = _remember(_key(prefix, "model_name"), "")
+    middle.text_input(t("llm_form.model_name"), key=_key(prefix, "model_name"), on_change=keep,
+                      help=t("llm_form.model_name_help"), placeholder="gpt-4o-mini")
+    keep = _remember(_key(prefix, "key_env"), DEFAULT_KEY_ENV)
+    name = right.text_input(t("llm_form.key_env"), key=_key(prefix, "key_env"), on_change=keep,
+                            help=t("llm_form.key_env_help")).strip()
+    if ENV_NAME.match(name):
+        if key_found(name):
+            st.caption(t("llm_form.key_found", name=name))
+        else:
+            st.warning(t("llm_form.key_missing", name=name), icon=":material/key_off:")
+    left, right = st.columns(2)
+    keep = _remember(_key(prefix, "concurrency"), DEFAULT_CONCURRENCY,
+                     valid=lambda value: isinstance(value, int) and 1 <= value <= MAX_CONCURRENCY)
+    left.number_input(t("llm_form.concurrency"), min_value=1, max_value=MAX_CONCURRENCY, step=1,
+                      key=_key(prefix, "concurrency"), on_change=keep, help=t("llm_form.concurrency_help"))
+    keep = _remember(_key(prefix, "timeout"), DEFAULT_TIMEOUT,
+                     valid=lambda value: isinstance(value, float) and 1.0 <= value <= 600.0)
+    right.number_input(t("llm_form.timeout"), min_value=1.0, max_value=600.0, step=5.0, format="%.0f",
+                       key=_key(prefix, "timeout"), on_change=keep)
+
+
+def _mode_fields(prefix: str) -> None:
+    left, right = st.columns(2)
+    keep = _remember(_key(prefix, "mode"), "zero", valid=("zero", "k").__contains__)
+    with left:
+        mode = translated_choice(st.radio, t("llm_form.mode"), ["zero", "k"], key=_key(prefix, "mode"),
+                                 horizontal=True, format_func=lambda value: t(f"llm_form.mode_{value}"),
+                                 on_change=keep, help=t("llm_form.mode_help"))
+    keep = _remember(_key(prefix, "k"), DEFAULT_K, valid=lambda value: isinstance(value, int) and 1 <= value <= MAX_K)
+    if mode == "k":
+        right.number_input(t("llm_form.k"), min_value=1, max_value=MAX_K, step=1, key=_key(prefix, "k"),
+                           on_change=keep)
+
+
+def _cost_fields(prefix: str, kind: str, dataset: Dataset, money: str) -> None:
+    left, middle, right = st.columns(3)
+    if kind == LOCAL:  # nothing to type: a local model's cost is the machine's time
+        left.number_input(t("llm_form.price_in", currency=money), value=0.0, disabled=True,
+                          key=_key(prefix, "local_price_in"))
+        middle.number_input(t("llm_form.price_out", currency=money), value=0.0, disabled=True,
+                            key=_key(prefix, "local_price_out"))
+        st.caption(t("llm_form.local_cost"))
+    else:
+        for column, name in ((left, "price_in"), (middle, "price_out")):
+            keep = _remember(_key(prefix, name), 0.0, valid=lambda value: isinstance(value, float) and value >= 0)
+            column.number_input(t(f"llm_form.{name}", currency=money), min_value=0.0, step=0.05, format="%.3f",
+                                key=_key(prefix, name), on_change=keep)
+        with right:
+            keep = _remember(_key(prefix, "budget_on"), False)
+            if st.checkbox(t("llm_form.budget_on"), key=_key(prefix, "budget_on"), on_change=keep):
+                keep = _remember(_key(prefix, "budget"), 10.0, valid=lambda value: isinstance(value, float))
+                st.number_input(t("llm_form.budget", currency=money), min_value=0.0, step=1.0, format="%.2f",
+                                key=_key(prefix, "budget"), on_change=keep, help=t("llm_form.budget_help"))
+    count = len(dataset.x_test)
+    left, right = st.columns(2)
+    keep = _remember(_key(prefix, "sample"), "all", valid=("all", "some").__contains__)
+    with left:
+        sample = translated_choice(st.radio, t("llm_form.sample"), ["all", "some"], key=_key(prefix, "sample"),
+                                   horizontal=True, on_change=keep, help=t("llm_form.sample_help"),
+                                   format_func=lambda value: t(f"llm_form.sample_{value}", count=f"{count:,}"))
+    keep = _remember(_key(prefix, "sample_size"), min(DEFAULT_SAMPLE, max(count, 1)),
+                     valid=lambda value: isinstance(value, int) and value >= 1)
+    if sample == "some":
+        right.number_input(t("llm_form.sample_size"), min_value=1, step=50, key=_key(prefix, "sample_size"),
+                           on_change=keep)
+
+
+def _render_estimate(bound: dict[str, int], params: dict[str, Any], money: str, *, free: bool) -> None:
+    """The worst case of scoring, in tokens and (for an endpoint) money, said to be an upper bound."""
+    values = {"items": f"{bound['items']:,}", "tokens_in": f"{bound['tokens_in']:,}",
+              "tokens_out": f"{bound['tokens_out']:,}"}
+    if free:
+        st.info(t("llm_form.estimate_local", **values), icon=":material/calculate:")
+        st.caption(t("llm_form.estimate_note", max_tokens=MAX_TOKENS, overhead=PROMPT_OVERHEAD))
+        return
+    cost = (bound["tokens_in"] * params["prices_in"] + bound["tokens_out"] * params["prices_out"]) / 1e6
+    st.info(t("llm_form.estimate", cost=f"{cost:,.2f}", currency=money, **values), icon=":material/calculate:")
+    st.caption(t("llm_form.estimate_note", max_tokens=MAX_TOKENS, overhead=PROMPT_OVERHEAD))
+    budget = params.get("budget")
+    if budget is not None and budget > 0 and cost > budget:
+        st.warning(t("llm_form.over_budget", cost=f"{cost:,.2f}", budget=f"{budget:,.2f}", currency=money),
+                   icon=":material/savings:")
