@@ -101,3 +101,23 @@ def test_the_worst_case_bounds_every_prompt_from_above(sample):
     assert bound["items"] == items and bound["tokens_out"] == items * 32
     assert bound["tokens_in"] == sum(prompts[:items]) + 32 * items  # the longest texts, each byte a token, +32
     assert bound["per_item_in"] == prompts[0] + 32
+
+
+@pytest.mark.parametrize("lang, own, other", [
+    ("en", "Scoring item 212 of 500", "Another browser session is running {job}: Scoring item 212 of 500."),
+    ("zh", "正在评分：第 212 条，共 500 条", "另一个浏览器会话正在运行 {job}：正在评分：第 212 条，共 500 条。")])
+def test_scoring_progress_counts_items_not_epochs(monkeypatch, lang, own, other):
+    from types import SimpleNamespace
+
+    from core.training.runner import Progress
+    from dashboard import access, job_progress
+
+    monkeypatch.setattr(i18n, "current_language", lambda: lang)
+    monkeypatch.setattr(access, "auth_configured", lambda: False)
+    progress = Progress(phase="scoring", batch=212, batches=500)
+    assert job_progress.scoring_text(progress) == own
+    assert job_progress.scoring_fraction(progress) == pytest.approx(0.424)
+    assert job_progress.scoring_fraction(Progress(phase="scoring")) == 0.0
+    job = SimpleNamespace(state="running", progress=progress, title="nlp / en_reviews / llm_local",
+                          meta={"use_case": "nlp", "model": "llm_local"}, owner="someone", owner_name="someone")
+    assert job_progress.other_job_text(job) == other.format(job=job_progress.job_label(job))
