@@ -23,4 +23,8 @@ class AccessError(StudioError, PermissionError):
     """The signed-in person's role does not allow this action (viewer training, trainer deleting...)."""
 
 
-__all__ = ["StudioError", "DataError", "ModelLoadError", "TrainingError", "TrackingError", "AccessError"]
+class Cancelled(Exception):
+    """Work stopped because the person who started it pressed Cancel (a run ends "cancelled", not failed)."""
+
+
+__all__ = ["Cancelled", "StudioError", "DataError", "ModelLoadError", "TrainingError", "TrackingError", "AccessError"]

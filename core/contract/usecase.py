@@ -85,8 +85,11 @@ class Candidate:
 
     @property
     def starting_point(self) -> str:
-        """Where its weights start: "pretrained", "scratch" (a network from random weights) or "baseline" (one-pass
-        scikit-learn); the one place a candidate's kind is read as its role in comparisons."""
+        """Where its weights start: "pretrained", "scratch" (a network from random weights), "baseline" (one-pass
+        scikit-learn) or "llm" (a large language model asked, not trained); the one place a candidate's kind is read
+        as its role in comparisons."""
+        if self.kind == "llm":
+            return "llm"
         if self.pretrained:
             return "pretrained"
         return "scratch" if self.kind == "keras" else "baseline"

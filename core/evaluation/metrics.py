@@ -41,8 +41,20 @@ def _as_labels(y_true: np.ndarray, n: int, num_classes: int) -> np.ndarray:
     return labels
 
 
+NO_ANSWER = -1  # the predicted class of a row with no probability at all (an LLM's answer outside the labels)
+
+
+def predicted_classes(probabilities: np.ndarray) -> np.ndarray:
+    """The most likely class of each row; NO_ANSWER where a row gives no class any probability (counted wrong)."""
+    probabilities = np.asarray(probabilities, dtype=np.float64)
+    predicted = probabilities.argmax(axis=1)
+    predicted[probabilities.sum(axis=1) <= 0] = NO_ANSWER
+    return predicted
+
+
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> np.ndarray:
-    """Counts with rows = true class, columns = predicted class (every class, even an absent one)."""
+    """Counts with rows = true class, columns = predicted class (every class, even an absent one); a row without
+    an answer (NO_ANSWER) is in no column, so the diagonal over all rows is the accuracy."""
     from sklearn.metrics import confusion_matrix as sklearn_confusion_matrix
 
     return sklearn_confusion_matrix(np.asarray(y_true, dtype=np.int64).reshape(-1),
@@ -61,7 +73,7 @@ def classification_metrics(y_true, y_prob, class_names: Sequence[str]) -> dict:
     k = len(names)
     probabilities = _as_probabilities(y_prob, k)
     labels = _as_labels(y_true, len(probabilities), k)
-    predicted = probabilities.argmax(axis=1)
+    predicted = predicted_classes(probabilities)
     from sklearn.metrics import precision_recall_fscore_support
 
     matrix = confusion_matrix(labels, predicted, k)
@@ -103,9 +115,9 @@ def misclassified(y_true, y_prob, *, limit: int = 24) -> list[int]:
     labels = _as_labels(y_true, len(probabilities), probabilities.shape[1]) if len(probabilities) else np.array([])
     if not len(probabilities):
         return []
-    predicted = probabilities.argmax(axis=1)
+    predicted = predicted_classes(probabilities)
     wrong = np.flatnonzero(predicted != labels)
-    confidence = probabilities[wrong, predicted[wrong]]
+    confidence = np.where(predicted[wrong] == NO_ANSWER, 0.0, probabilities[wrong, np.maximum(predicted[wrong], 0)])
     order = np.argsort(-confidence, kind="stable")
     return [int(index) for index in wrong[order][: max(0, int(limit))]]
 
@@ -118,7 +130,7 @@ def classification_evaluation(y_true, probabilities, class_names: Sequence[str],
     """
     probabilities = np.asarray(probabilities)
     report = classification_metrics(y_true, probabilities, class_names)
-    predicted = np.argmax(probabilities, axis=1)
+    predicted = predicted_classes(probabilities)
     return {
         "accuracy": float(report["accuracy"]),
         "macro_f1": float(report["macro_f1"]),
@@ -127,10 +139,11 @@ def classification_evaluation(y_true, probabilities, class_names: Sequence[str],
         "class_names": list(class_names),
         "y_true": [int(v) for v in y_true],
         "y_pred": [int(v) for v in predicted],
+        "no_answer": int(np.sum(predicted == NO_ANSWER)),
         "confidence": [round(float(v), 5) for v in probabilities.max(axis=1)],
         "misclassified": [
             {"index": int(i), "true": int(y_true[i]), "predicted": int(predicted[i]),
-             "confidence": float(probabilities[i, predicted[i]])}
+             "confidence": float(probabilities[i, predicted[i]]) if predicted[i] != NO_ANSWER else 0.0}
             for i in misclassified(y_true, probabilities, limit=mistakes)
         ],
     }
@@ -141,7 +154,7 @@ def split_predictions(y_true, probabilities) -> dict:
     business case picks its automation cut-off on data the test figures never saw)."""
     probabilities = np.asarray(probabilities, dtype=np.float64)
     return {"y_true": [int(v) for v in np.asarray(y_true).reshape(-1)],
-            "y_pred": [int(v) for v in probabilities.argmax(axis=1)],
+            "y_pred": [int(v) for v in predicted_classes(probabilities)],
             "confidence": [round(float(v), 5) for v in probabilities.max(axis=1)]}
 
 

@@ -20,6 +20,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from core.errors import Cancelled
 from core.llm.cache import ResponseCache, request_key
 from core.llm.clients import Answer, Endpoint, LLMError, LocalModel
 from core.llm.pricing import Prices, per_thousand
@@ -70,7 +71,7 @@ class LLMClassifier:
                  template: str | None = None, language: str = "en", max_tokens: int = 32,
                  prices: Prices = Prices(), budget: float | None = None, concurrency: int = 4,
                  timeout: float = 30.0, retries: int = 3, api_key_env: str = "OPENAI_API_KEY",
-                 cache_dir: str | None = None, random_state: int = 0):
+                 cache_dir: str | None = None, test_sample: int | None = None, random_state: int = 0):
         self.transport = transport
         self.model = model
         self.base_url = base_url
@@ -85,12 +86,34 @@ class LLMClassifier:
         self.retries = retries
         self.api_key_env = api_key_env
         self.cache_dir = cache_dir
+        self.test_sample = test_sample  # score a stratified, seeded sample of this many test rows (None: all)
         self.random_state = random_state
+
+    FITTED = ("template_", "classes_", "example_indices_", "examples_", "schema_")
+
+    def to_spec(self) -> dict[str, Any]:
+        """What a run saves as its model: the settings and the drawn examples as JSON (never a key, never the
+        client); `from_spec` gives the same classifier back, which opens its model again when asked."""
+        params = self.get_params()
+        params["prices"] = {"input_per_million": self.prices.input_per_million,
+                            "output_per_million": self.prices.output_per_million}
+        return {"kind": "llm_classifier", "params": params,
+                "fitted": {name: getattr(self, name) for name in self.FITTED if hasattr(self, name)}}
+
+    @classmethod
+    def from_spec(cls, spec: dict[str, Any]) -> "LLMClassifier":
+        params = dict(spec["params"])
+        params["prices"] = Prices(**params.get("prices") or {})
+        model = cls(**params)
+        for name, value in (spec.get("fitted") or {}).items():
+            if name in cls.FITTED:
+                setattr(model, name, [tuple(pair) for pair in value] if name == "examples_" else value)
+        return model
 
     def get_params(self, deep: bool = False) -> dict[str, Any]:
         return {name: getattr(self, name) for name in (
             "transport", "model", "base_url", "k", "template", "language", "max_tokens", "prices", "budget",
-            "concurrency", "timeout", "retries", "api_key_env", "cache_dir", "random_state")}
+            "concurrency", "timeout", "retries", "api_key_env", "cache_dir", "test_sample", "random_state")}
 
     # ---- fit: the examples --------------------------------------------------------------------------------------
 
@@ -220,9 +243,15 @@ class LLMClassifier:
         return count
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        """One-hot rows of the labels the model answered; a row of zeros where its answer named no label."""
-        scores = self.score(texts)
+        """One-hot rows of the labels the model answered; a row of zeros where its answer named no label.
+
+        A fitter may set `on_item` and `cancel_event` on the model so that scoring inside an evaluation reports
+        progress and stops when the person cancels (Cancelled: the run ends "cancelled")."""
+        cancel_event = getattr(self, "cancel_event", None)
+        scores = self.score(texts, on_item=getattr(self, "on_item", None), cancel_event=cancel_event)
         self.last_scores_ = scores
+        if len(scores.labels) < len(texts):
+            raise Cancelled()
         return one_hot(scores.labels, len(self.classes_))
 
 

@@ -64,7 +64,7 @@ class LocalModel:
     transport = "local"
     concurrency = 1
 
-    def __init__(self, path: str | Path, *, context: int = 4096, seed: int = 0, gpu_layers: int = -1,
+    def __init__(self, path: str | Path, *, context: int = 8192, seed: int = 0, gpu_layers: int = -1,
                  threads: int | None = None):
         """context: tokens of prompt and answer, at most what the model was trained with (it is read from the file)."""
         self.path = Path(path).expanduser()
@@ -95,8 +95,14 @@ class LocalModel:
         fmt = {"type": "json_object", "schema": schema} if schema is not None else None
         started = time.perf_counter()
         with self._lock:
-            reply = self._chat_model.create_chat_completion(messages=list(messages), response_format=fmt,
-                                                            temperature=0.0, max_tokens=int(max_tokens))
+            try:
+                reply = self._chat_model.create_chat_completion(messages=list(messages), response_format=fmt,
+                                                                temperature=0.0, max_tokens=int(max_tokens))
+            except ValueError as error:  # llama.cpp: "Requested tokens (n) exceed context window of m"
+                if "context window" not in str(error):
+                    raise
+                raise LLMError("errors.llm.prompt_too_long", context=self._options["n_ctx"],
+                               reason=str(error)) from error
         usage = reply.get("usage") or {}
         return Answer(str(reply["choices"][0]["message"].get("content") or ""), int(usage.get("prompt_tokens", 0)),
                       int(usage.get("completion_tokens", 0)), time.perf_counter() - started)
@@ -114,6 +120,13 @@ class LocalModel:
 
 # The ways an endpoint may be held to the answer's schema, most precise first; the first it accepts is kept.
 CONSTRAINTS = ("json_schema", "json_object", "none")
+
+
+def _refuses_format(error: Exception) -> bool:
+    """Whether an endpoint's error says it cannot take the request's response_format."""
+    said = str(error).lower()
+    return getattr(error, "status_code", 0) in (400, 422, 500) and any(
+        word in said for word in ("response_format", "json_schema", "json_object"))
 
 
 class Endpoint:
@@ -146,6 +159,8 @@ class Endpoint:
         self._client = openai.OpenAI(base_url=self.base_url, api_key=api_key or "not-needed",
                                      timeout=self.timeout, max_retries=self.retries)
         self.constraint = CONSTRAINTS[0]
+        self._confirmed = False  # no request has gone through yet
+        self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"Endpoint({self.base_url!r}, {self.model_name!r})"  # never the key
@@ -162,20 +177,34 @@ class Endpoint:
         """The endpoint's reply at temperature 0, held to `schema` as far as the endpoint supports."""
         while True:
             started = time.perf_counter()
+            used = self.constraint
             fmt = self._response_format(schema)
+            # Until one request has gone through, ask without the SDK's retries: an endpoint that cannot hold an
+            # answer to a schema one way says so at once (400, 422, or a 500 from a validation error) and the
+            # next way is tried; any other first failure is asked again with retries.
+            client = self._client if self._confirmed else self._client.with_options(max_retries=0)
             try:
-                reply = self._client.chat.completions.create(
+                reply = client.chat.completions.create(
                     model=self.model_name, messages=list(messages), temperature=0, max_tokens=int(max_tokens),
                     **({"response_format": fmt} if fmt else {}))
-            except self._openai.BadRequestError as error:
-                said = str(error).lower()
-                if fmt is not None and any(word in said for word in ("response_format", "json_schema", "format")):
-                    # this endpoint cannot be held to a schema that way: try the next way, strict parsing last
-                    self.constraint = CONSTRAINTS[CONSTRAINTS.index(self.constraint) + 1]
+            except self._openai.APIStatusError as error:
+                if not self._confirmed and fmt is not None and _refuses_format(error):
+                    with self._lock:  # concurrent first requests: step down once per refused way
+                        if self.constraint == used:
+                            self.constraint = CONSTRAINTS[CONSTRAINTS.index(used) + 1]
+                    continue
+                if not self._confirmed and not isinstance(error, (self._openai.AuthenticationError,
+                                                                 self._openai.PermissionDeniedError,
+                                                                 self._openai.NotFoundError)):
+                    self._confirmed = True
                     continue
                 raise self._error(error) from error
             except self._openai.OpenAIError as error:
+                if not self._confirmed:
+                    self._confirmed = True
+                    continue
                 raise self._error(error) from error
+            self._confirmed = True
             usage = reply.usage
             return Answer(str(reply.choices[0].message.content or ""), int(getattr(usage, "prompt_tokens", 0) or 0),
                           int(getattr(usage, "completion_tokens", 0) or 0), time.perf_counter() - started)

@@ -33,7 +33,7 @@ def byte_level_alphabet() -> list[str]:
     return [chr(codes[byte]) for byte in range(256)]
 
 
-def write_tiny_model(path: str | Path, *, layers: int = 2, width: int = 64, heads: int = 4, context: int = 2048,
+def write_tiny_model(path: str | Path, *, layers: int = 2, width: int = 64, heads: int = 4, context: int = 8192,
                      random_state: int = 0) -> Path:
     """Write a llama-architecture GGUF file (float16 weights, about 0.25 MB at the defaults) and return its path."""
     import gguf

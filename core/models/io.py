@@ -29,6 +29,8 @@ KERAS_FILENAME = "model.keras"
 SKLEARN_FILENAME = "model.skops"
 KERAS_SUFFIX = ".keras"
 SKOPS_SUFFIX = ".skops"
+LLM_FILENAME = "model.llm.json"  # an LLM candidate: its settings and k-shot examples (core.llm.classifier)
+LLM_SUFFIX = ".json"
 PICKLE_SUFFIXES = (".joblib", ".pkl", ".pickle")
 # Types a studio .skops file may hold beyond those skops trusts by default (scikit-learn estimators,
 # NumPy/SciPy containers): the studio's own estimator classes and functions, and the few library
@@ -67,6 +69,10 @@ def save_model(model: Any, directory: str | os.PathLike) -> Path:
     """Write a Keras model to directory/model.keras or a scikit-learn model to directory/model.skops."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
+    if hasattr(model, "to_spec"):  # an LLM classifier: settings and examples as JSON, never its client or a key
+        path = directory / LLM_FILENAME
+        path.write_text(json.dumps(model.to_spec(), ensure_ascii=False, indent=1), encoding="utf-8")
+        return path
     if is_keras_model(model):
         path = directory / KERAS_FILENAME
         model.save(path)
@@ -92,6 +98,13 @@ def load_model(path: str | os.PathLike, *, allow_pickle: bool = True) -> Any:
     if not path.exists():
         raise ModelLoadError("errors.model.not_found", path=str(path))
     suffix = path.suffix.lower()
+    if name.endswith(LLM_FILENAME):
+        from core.llm.classifier import LLMClassifier
+
+        try:
+            return LLMClassifier.from_spec(json.loads(path.read_text(encoding="utf-8")))
+        except (ValueError, KeyError, TypeError) as error:
+            raise ModelLoadError("errors.model.unsupported_format", name=name, suffix=suffix) from error
     if path.is_dir() or suffix not in (KERAS_SUFFIX, SKOPS_SUFFIX, *PICKLE_SUFFIXES):
         raise ModelLoadError("errors.model.unsupported_format", name=name, suffix=suffix or "folder")
     if suffix == SKOPS_SUFFIX:
@@ -260,6 +273,8 @@ def _short(error: BaseException, limit: int = 160) -> str:
 
 def parameter_count(model: Any) -> int:
     """Trainable-plus-frozen parameter count: Keras count_params, or sklearn fitted coefficient sizes."""
+    if hasattr(model, "to_spec"):
+        raise ValueError("An LLM's parameters are not counted by the studio (an endpoint does not say them).")
     if is_keras_model(model) or (hasattr(model, "count_params") and callable(model.count_params)):
         return int(model.count_params())
     total = _sklearn_parameters(model)

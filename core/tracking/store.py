@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 # thread is still training for one a crash left behind.
 _LIVE_RUNS: set[str] = set()
 STATUSES = {"completed": "FINISHED", "failed": "FAILED", "cancelled": "KILLED", "diverged": "FAILED"}
-MODEL_SUFFIXES = (".keras", ".h5", ".joblib", ".skops", ".pkl", ".tflite")
+MODEL_SUFFIXES = (".keras", ".h5", ".joblib", ".skops", ".pkl", ".tflite", ".llm.json")
 MAX_TAG_CHARS = 5000
 
 class Tracker:

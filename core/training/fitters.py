@@ -3,7 +3,7 @@
 Calls go one way: the pipeline asks the use case's task adapter for `TaskInputs` (data, loss, metrics, label
 set, what builders may take), then asks the candidate's fitter to build and fit on them. A fitter never calls
 back into the adapter, and an adapter names no backend. A third backend is one class with the `Fitter`
-methods, added with `register_fitter`, plus candidates that declare its kind.
+methods, named in BACKENDS (or added with `register_fitter`), plus candidates that declare its kind.
 Keras and TensorFlow are imported only inside the Keras fitter's methods.
 """
 
@@ -229,9 +229,22 @@ def register_fitter(fitter: Fitter) -> Fitter:
 for _fitter in (KERAS, SKLEARN):
     register_fitter(_fitter)
 
+# Backends beyond the two built in, as "module:ATTRIBUTE" (like use-case packages): a backend's module builds on
+# this one, so it is registered when a kind not yet known is first asked for.
+BACKENDS = ("core.training.llm_fit:LLM",)
+
+
+def _register_backends() -> None:
+    for target in BACKENDS:
+        fitter = resolve(target)
+        if fitter.kind not in FITTERS:
+            register_fitter(fitter)
+
 
 def fitter_for(kind: str) -> Fitter:
     """The fitter of a candidate's (or a logged run's) model kind; ValueError names the known kinds."""
+    if kind not in FITTERS:
+        _register_backends()
     try:
         return FITTERS[kind]
     except KeyError:

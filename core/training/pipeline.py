@@ -18,7 +18,7 @@ from core.config import Settings, get_settings
 from core.contract.registry import get_use_case
 from core.data.cache import UPLOAD_NAME, load_dataset
 from core.data.uploads import upload_files, with_uploads
-from core.errors import StudioError, TrainingError
+from core.errors import Cancelled, StudioError, TrainingError
 from core.evaluation.memory import PeakMemory
 from core.models.io import model_size_bytes, parameter_count, save_model
 from core.models.weights import weights_status
@@ -50,6 +50,9 @@ class TrainingSpec:
     # Share of the training split to train on (a learning-curve point, core.training.learning_curve):
     # a stratified subset; validation and test splits unchanged.
     train_fraction: float = 1.0
+    # This run's settings of its candidate, over the declared hparams (an LLM's model file or endpoint, k, prompt,
+    # prices); logged as hp_<name> like them. Never a secret: an API key is named by its environment variable.
+    candidate_params: dict[str, Any] = field(default_factory=dict)
 
     def title(self) -> str:
         return f"{self.use_case} / {self.dataset} / {self.candidate}"
@@ -101,6 +104,8 @@ def _prepare(spec: TrainingSpec, settings: Settings, report: Callable[[Any], Non
 
     use_case = get_use_case(spec.use_case)
     candidate = use_case.candidate(spec.candidate)
+    if spec.candidate_params:
+        candidate = replace(candidate, hparams={**candidate.hparams, **spec.candidate_params})
     fitter = fitter_for(candidate.kind)
     config = fitter.run_config(spec.config)  # scikit-learn: one pass
     config.validate()
@@ -208,9 +213,10 @@ def _evaluate_and_log(run: _Run, run_id: str, model: Any, result: FitResult, tim
         **adapter.metrics(evaluation),
         **_final_history_metrics(result.history),
         **timing,
-        "parameters": float(parameter_count(model)),
         "model_size_bytes": float(size),
     }
+    with contextlib.suppress(ValueError):  # an LLM's parameters are not counted (an endpoint does not say them)
+        metrics["parameters"] = float(parameter_count(model))
     throughput = adapter.throughput(model, kind, dataset)
     if throughput is not None:
         metrics["batch_throughput"] = float(throughput)
@@ -269,6 +275,9 @@ def run_training(
             tracker.finish(run_id, "cancelled")
             return RunOutcome(run_id, "cancelled", timing, result.history, run.device.name)
         return _evaluate_and_log(run, run_id, model, result, timing, tracker)
+    except Cancelled:  # stopped while evaluating (an LLM scoring the test split item by item)
+        tracker.finish(run_id, "cancelled")
+        return RunOutcome(run_id, "cancelled", {}, {}, run.device.name)
     except TrainingError:
         raise
     except BaseException as error:  # noqa: BLE001 - record the failure, then let the job report it

@@ -99,7 +99,7 @@ class Progress:
         """Share of the training done, 0..1, for a progress bar."""
         if self.phase == "done":
             return 1.0
-        if self.phase == "downloading":  # batch / batches count bytes of pretrained weights
+        if self.phase in ("downloading", "scoring"):  # bytes of pretrained weights; items an LLM has answered
             return float(min(1.0, self.batch / self.batches)) if self.batches else 0.0
         if self.epochs <= 0:
             return 0.0

@@ -33,7 +33,7 @@ def _candidate(kind: str, **hparams) -> Candidate:
 
 def test_the_kind_picks_the_fitter_once_and_unknown_kinds_are_refused():
     assert fitter_for("keras") is KERAS and fitter_for("sklearn") is SKLEARN
-    with pytest.raises(ValueError, match="Unknown model kind 'xgboost'; use one of keras, sklearn"):
+    with pytest.raises(ValueError, match="Unknown model kind 'xgboost'; use one of keras, sklearn, llm"):
         fitter_for("xgboost")
     config = TrainConfig(epochs=7)
     assert KERAS.run_config(config).epochs == 7 and SKLEARN.run_config(config).epochs == 1

@@ -47,6 +47,12 @@ USE_CASE = UseCase(
                   "keras", "core.usecases.nlp.wordllama:wordllama_on_texts", default_epochs=8, default_batch_size=32,
                   default_learning_rate=3e-3, pretrained="wordllama",
                   fine_tune=FineTune(layer="token_embedding", head_fraction=0.5, learning_rate_factor=0.1)),
+        # Large language models, asked rather than trained (core.llm): a GGUF file run here, or any
+        # OpenAI-compatible endpoint; the run's model, k, prompt and prices come with the run (candidate_params).
+        Candidate("llm_local", "nlp.models.llm_local.name", "nlp.models.llm_local.description", "llm",
+                  "core.usecases.nlp.llm:build_llm_classifier", hparams={"transport": "local"}, default_epochs=1),
+        Candidate("llm_endpoint", "nlp.models.llm_endpoint.name", "nlp.models.llm_endpoint.description", "llm",
+                  "core.usecases.nlp.llm:build_llm_classifier", hparams={"transport": "endpoint"}, default_epochs=1),
     ),
     adapter="core.usecases.nlp.adapter:ADAPTER",
     unit_key="run_names.rows.nlp",

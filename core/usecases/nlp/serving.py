@@ -104,7 +104,52 @@ class SklearnTexts:
         return frozenset(term for term in model.named_steps["tfidf"].vocabulary_ if " " not in term)
 
 
-TEXT_PATHS = {"keras": KerasTexts(), "sklearn": SklearnTexts()}  # by the model's kind (core.training.fitters)
+class LLMTexts:
+    """A large language model asked about each text (core.llm.classifier): one-hot answers, an invalid answer a
+    row of zeros. Every call costs time or money, so latency comes from the scoring itself, nothing is timed twice,
+    validation is not scored, and a run may score a stratified sample of the test split."""
+
+    measures_throughput = False
+    scores_validation = False
+
+    def predict_proba(self, model: Any, texts: list[str], batch_size: int) -> np.ndarray:
+        return model.predict_proba(texts)
+
+    def latency(self, model: Any, text: str) -> dict[str, float]:
+        """p50/p95 ms per item of the answers just scored (cache hits left out)."""
+        summary = model.last_scores_.summary(model.prices)
+        return {"p50_ms": summary["item_p50_ms"], "p95_ms": summary["item_p95_ms"]}
+
+    def test_rows(self, model: Any, y_test: Any) -> np.ndarray | None:
+        """The test rows to score: a stratified, seeded sample of test_sample rows, or None for all of them."""
+        size = getattr(model, "test_sample", None)
+        y = np.asarray(y_test)
+        if not size or size >= len(y):
+            return None
+        from sklearn.model_selection import train_test_split
+
+        rows, _ = train_test_split(np.arange(len(y)), train_size=int(size), stratify=y,
+                                   random_state=model.random_state)
+        return np.sort(rows)
+
+    def extra(self, model: Any, texts: list[str]) -> dict[str, Any]:
+        """What the run stores about the LLM: model, transport, k, the first prompt, prices, tokens and cost."""
+        client = model.open()
+        summary = model.last_scores_.summary(model.prices)
+        return {"llm": {"model_name": getattr(client, "model_name", model.model), "transport": model.transport,
+                        "k": int(model.k), "prompt": model.messages(texts[0])[1]["content"] if texts else "",
+                        "prices": {"input_per_million": model.prices.input_per_million,
+                                   "output_per_million": model.prices.output_per_million},
+                        **summary}}
+
+    def settings(self, model: Any) -> dict[str, Any]:
+        return {"split": "whitespace", "sequence_length": None}
+
+    def vocabulary(self, model: Any) -> frozenset:
+        return frozenset()
+
+
+TEXT_PATHS = {"keras": KerasTexts(), "sklearn": SklearnTexts(), "llm": LLMTexts()}  # by the model's kind
 
 
 def predict_text_proba(model: Any, texts: Sequence[str], *, kind: str = "keras", batch_size: int = 256) -> np.ndarray:
