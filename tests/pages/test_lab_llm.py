@@ -266,3 +266,27 @@ def test_finance_and_recommendation_say_why_they_offer_no_llm(app_test, switch_l
     assert not [c for c in USE_CASES[use_case_id].candidates if c.kind == "llm"]
     switch_language(at, "zh")
     assert translate(key, "zh") in [c.value for c in at.caption]
+
+
+@pytest.mark.slow
+def test_a_local_run_through_the_page_scores_the_chosen_sample_with_the_chosen_prompt(app_test, tiny_gguf,
+                                                                                      run_after_jobs):
+    """The names the form writes are the names the engine reads: a real run of the tiny random-weight GGUF model."""
+    from dashboard.services import get_job_queue, get_tracker
+
+    at = _open(app_test, "llm_local")
+    at.text_input(key="nlp_llm_gguf").input(str(tiny_gguf))
+    at.radio(key="nlp_llm_mode").set_value("k")
+    at.radio(key="nlp_llm_sample").set_value("some").run()
+    at.number_input(key="nlp_llm_k").set_value(2)
+    at.number_input(key="nlp_llm_sample_size").set_value(12).run()
+    assert not _errors(at), _errors(at)
+    at.button(key="nlp_train").click().run()
+    run_after_jobs(at, timeout=240)
+    assert not at.exception, [e.value for e in at.exception]
+    job = get_job_queue().get(at.session_state["nlp_job_id"])
+    assert job.state == "completed" and job.result.status == "completed", (job.state, job.error)
+    run = get_tracker().get_run(job.result.run_id).data
+    assert run.params["model"] == "llm_local" and run.params["hp_k"] == "2" and run.params["hp_test_sample"] == "12"
+    assert run.params["hp_model"] == str(tiny_gguf)
+    assert run.metrics["test_items"] == 12 and run.metrics["llm_spent"] == 0
