@@ -20,9 +20,11 @@ import numpy as np
 import streamlit as st
 
 from core.errors import StudioError
+from core.llm.catalogue import (CATALOGUE_PREFIX, catalogue_entries, catalogue_entry, catalogue_label,
+                                catalogue_status, catalogue_status_message)
 from core.llm.prompts import (DEFAULT_TEMPLATES, TEXT_SLOT, check_template, default_template, pick_examples,
                               render_prompt)
-from dashboard.i18n import error_text, t
+from dashboard.i18n import current_language, error_text, t
 from dashboard.widgets import translated_choice
 
 if TYPE_CHECKING:
@@ -133,6 +135,12 @@ def llm_params(candidate: Candidate, prefix: str, state: Mapping[str, Any] | Non
         sample = max(int(_number(get("sample_size", DEFAULT_SAMPLE), DEFAULT_SAMPLE)), 1)
     params: dict[str, Any] = {"k": k, "template": template, "max_tokens": MAX_TOKENS, "test_sample": sample}
     if kind == LOCAL:
+        source = str(get("source", OWN_FILE) or OWN_FILE)
+        if source != OWN_FILE:  # a catalogue model: downloaded once, verified, by the job
+            params.update(model=CATALOGUE_PREFIX + source, prices_in=0.0, prices_out=0.0, budget=None)
+            if catalogue_status(source)[0] == "offline":
+                problems.append(catalogue_status_message(source, current_language()))
+            return params, problems
         path = str(get("gguf", "") or "").strip()
         params.update(model=path, prices_in=0.0, prices_out=0.0, budget=None)
         problems += _gguf_problems(path)
@@ -219,9 +227,7 @@ def render_llm_settings(candidate: Candidate, data: LabData, *, prefix: str) -> 
     money = currency()
     st.markdown(f"**{t('llm_form.heading')}**")
     if kind == LOCAL:
-        keep = _remember(_key(prefix, "gguf"), "")
-        st.text_input(t("llm_form.gguf"), key=_key(prefix, "gguf"), on_change=keep, help=t("llm_form.gguf_help"),
-                      placeholder="/models/qwen2.5-0.5b-instruct-q4_k_m.gguf")
+        _local_model_fields(prefix, language)
     else:
         _endpoint_fields(prefix)
     _mode_fields(prefix)
@@ -248,6 +254,27 @@ def render_llm_settings(candidate: Candidate, data: LabData, *, prefix: str) -> 
     for problem in problems:
         st.error(problem, icon=":material/error:")
     return None if problems else params
+
+
+OWN_FILE = "own_file"
+
+
+def _local_model_fields(prefix: str, language: str) -> None:
+    """A catalogue model (downloaded once when training, hash-verified) or the path of one's own GGUF file."""
+    options = [OWN_FILE, *(entry.id for entry in catalogue_entries())]
+    source = translated_choice(st.selectbox, t("llm_catalogue.choose"), options, key=_key(prefix, "source"),
+                               format_func=lambda option: t("llm_catalogue.own_file") if option == OWN_FILE
+                               else catalogue_label(option, current_language()))
+    if source == OWN_FILE:
+        keep = _remember(_key(prefix, "gguf"), "")
+        st.text_input(t("llm_form.gguf"), key=_key(prefix, "gguf"), on_change=keep, help=t("llm_form.gguf_help"),
+                      placeholder="/models/qwen2.5-0.5b-instruct-q4_k_m.gguf")
+        return
+    status = catalogue_status(source)[0]
+    if status != "offline":
+        st.caption(catalogue_status_message(source, current_language()))
+    if language not in catalogue_entry(source).languages:
+        st.warning(t("llm_catalogue.english_only"), icon=":material/translate:")
 
 
 def _endpoint_fields(prefix: str) -> None:

@@ -306,3 +306,14 @@ def progress_message(entry_id: str, done: int, total: int, lang: str = "en") -> 
     """"Downloading Qwen2.5-0.5B-Instruct (Q4_K_M): 120 of 491 MB" for a progress callback's (done, total)."""
     return translate("llm_catalogue.downloading", lang, name=catalogue_entry(entry_id).name,
                      done_mb=f"{done / MB:.0f}", total_mb=f"{max(total, done) / MB:.0f}")
+
+
+CATALOGUE_PREFIX = "catalogue:"  # a run's model setting that names a catalogue entry instead of a file path
+
+
+def local_model_path(model: str, *, progress: Progress | None = None) -> Path:
+    """The GGUF file a run's model setting names: a path as given, or "catalogue:<id>", downloaded once and
+    verified (WeightsUnavailable when it cannot be had)."""
+    if str(model).startswith(CATALOGUE_PREFIX):
+        return ensure_catalogue_model(str(model)[len(CATALOGUE_PREFIX):], progress=progress)
+    return Path(model).expanduser()

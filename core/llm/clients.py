@@ -20,6 +20,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from core.i18n import StudioError
+from core.llm.catalogue import recorded_sha256
 
 
 class LLMError(StudioError):
@@ -84,7 +85,8 @@ class LocalModel:
         self._embedder: Any = None
         self._lock = threading.Lock()
         self.model_name = str(self._chat_model.metadata.get("general.name") or self.path.stem)
-        self.model_id = f"gguf:{self.path.name}:{_file_digest(self.path)[:16]}"
+        # a verified download's hash is recorded beside it: no need to read a gigabyte again
+        self.model_id = f"gguf:{self.path.name}:{(recorded_sha256(self.path) or _file_digest(self.path))[:16]}"
 
     def __repr__(self) -> str:
         return f"LocalModel({str(self.path)!r})"

@@ -14,6 +14,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any, Callable, ContextManager
 
+from core.llm.catalogue import local_model_path
 from core.training.fitters import ProgressCallback, TaskInputs, call_builder
 from core.training.runner import FitResult, Progress, TrainConfig
 
@@ -49,6 +50,8 @@ class LLMFitter:
         """Draw the examples from the training split, open the model, and arm scoring's progress and cancel."""
         started = time.perf_counter()
         model.fit(inputs.x_train, inputs.y_train, labels=inputs.labels)
+        if model.transport == "local":  # a catalogue model is downloaded once (progress shown), then verified
+            model.model = str(local_model_path(model.model, progress=_download_reporter(on_progress)))
         model.open()
         model.on_item = _item_reporter(on_progress)
         model.cancel_event = cancel_event
@@ -62,6 +65,16 @@ class LLMFitter:
     def throughput(self, model: Any, x: Any) -> float | None:
         """Not measured: every batch costs money; the per-item latency comes from the scoring itself."""
         return None
+
+
+def _download_reporter(on_progress: ProgressCallback | None) -> Callable[[int, int], None] | None:
+    if on_progress is None:
+        return None
+
+    def report(done: int, total: int) -> None:
+        on_progress(Progress(phase="downloading", batch=int(done), batches=max(int(total), 1)))
+
+    return report
 
 
 def _item_reporter(on_progress: ProgressCallback | None) -> Callable[[int, int, Scores], None] | None:

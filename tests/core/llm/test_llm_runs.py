@@ -122,3 +122,26 @@ def test_cancel_while_scoring_ends_the_run_cancelled_within_one_item(tracker, ti
                            cancel_event=cancel)
     assert outcome.status == "cancelled" and seen == [1, 2, 3]
     assert tracker.list_runs(use_case="nlp").iloc[0]["status"] == "cancelled"
+
+
+def test_a_catalogue_model_on_this_machine_runs_offline_by_its_id(tracker, tiny_gguf, monkeypatch):
+    import hashlib
+    import shutil
+
+    from core.llm.catalogue import catalogue_path, catalogue_status
+
+    monkeypatch.setenv("STUDIO_OFFLINE", "1")
+    get_settings.cache_clear()
+    entry = "qwen2.5-0.5b-instruct-q4_k_m"
+    assert catalogue_status(entry)[0] == "offline"  # not here, and no download allowed
+    with pytest.raises(StudioError, match="needs a one-time download of about 491 MB; offline now"):
+        run_training(_spec("llm_local", model=f"catalogue:{entry}"), tracker=tracker)
+    target = catalogue_path(entry)  # put a verified file where a download would have put it
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(tiny_gguf, target)
+    digest = hashlib.sha256(target.read_bytes()).hexdigest()
+    target.with_name(target.name + ".sha256").write_text(f"{digest}  {target.name}\n")
+    assert catalogue_status(entry)[0] == "cached"
+    outcome = run_training(_spec("llm_local", model=f"catalogue:{entry}"), tracker=tracker)
+    assert outcome.status == "completed"
+    assert tracker.record(outcome.run_id).params["hp_model"] == f"catalogue:{entry}"
