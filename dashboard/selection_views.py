@@ -192,6 +192,9 @@ def render_training_curves(tracker: Tracker, table: pd.DataFrame, use_case: UseC
     histories = {_name(use_case.id, row["model"]): tracker.history(row["run_id"]) for row in table.to_dict("records")}
     # Accuracy when every run recorded it; otherwise the loss every run has (rating models: mean squared
     # error; credit models: Keras records AUC, scikit-learn accuracy, both record log loss).
+    if not any(any(values) for history in histories.values() for values in history.values()):
+        st.caption(t("selection_page.no_curves"))  # e.g. only LLM runs: asked, not trained, no epochs to draw
+        return
     metric = "accuracy" if histories and all("accuracy" in history for history in histories.values()) else "loss"
     st.plotly_chart(
         charts.plot_runs_overlay(histories, metric=metric, title=t("selection_page.curves_title"),
