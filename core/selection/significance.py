@@ -157,16 +157,37 @@ def compare_with_baseline(
     if baseline not in evaluations or "y_pred" not in evaluations[baseline]:
         raise SelectionError("errors.selection.baseline_predictions_missing", baseline=baseline)
     reference = evaluations[baseline]
-    truth = np.asarray(reference["y_true"])
     results = {}
     for model, evaluation in evaluations.items():
         if model == baseline or "y_pred" not in evaluation or "y_true" not in evaluation:
             continue
-        if not np.array_equal(np.asarray(evaluation["y_true"]), truth):
+        paired = shared_rows(evaluation, reference)
+        if paired is None:
             raise SelectionError("errors.selection.test_labels_differ", model=model, baseline=baseline)
-        results[model] = beats_baseline(truth, evaluation["y_pred"], reference["y_pred"],
-                                        model=model, baseline=baseline, **options)
+        truth, predicted, reference_predicted = paired
+        results[model] = beats_baseline(truth, predicted, reference_predicted, model=model, baseline=baseline,
+                                        **options)
     return results
+
+
+def _rows(evaluation: Mapping[str, Any]) -> list[int]:
+    """The test rows an evaluation scored: its `test_rows` (a sample, e.g. an LLM's), else all of them."""
+    return [int(row) for row in evaluation.get("test_rows") or range(len(evaluation["y_true"]))]
+
+
+def shared_rows(evaluation: Mapping[str, Any], reference: Mapping[str, Any]
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(truth, predictions, reference predictions) on the test rows both runs scored: a run that scored a sample of
+    the test split (test_rows) is compared on exactly those rows, never on rows it did not see. None when the
+    two disagree on a shared row's label (different splits)."""
+    rows, reference_rows = _rows(evaluation), _rows(reference)
+    where = {row: index for index, row in enumerate(reference_rows)}
+    mine = [index for index, row in enumerate(rows) if row in where]
+    theirs = [where[rows[index]] for index in mine]
+    truth = np.asarray(reference["y_true"])[theirs]
+    if not mine or not np.array_equal(np.asarray(evaluation["y_true"])[mine], truth):
+        return None
+    return truth, np.asarray(evaluation["y_pred"])[mine], np.asarray(reference["y_pred"])[theirs]
 
 
 # ---- the primary metric itself (ROC-AUC, RMSE): paired bootstrap -----------------------------------

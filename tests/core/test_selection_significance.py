@@ -166,3 +166,20 @@ def test_a_decisive_mcnemar_is_written_p_below_a_thousandth_in_both_languages():
     for lang in ("en", "zh"):
         text = render_reason("selection.reasons.vs_baseline_tested", params, lang)
         assert "p < 0.001" in text and "0.000" not in text
+
+
+def test_a_run_that_scored_a_test_sample_is_compared_on_exactly_those_rows():
+    from core.selection.significance import compare_with_baseline, shared_rows
+
+    truth = [0, 1, 0, 1, 1, 0, 1, 0]
+    baseline = {"y_true": truth, "y_pred": [0, 1, 1, 1, 0, 0, 1, 1]}  # all 8 rows
+    sampled = {"y_true": [1, 0, 1, 0], "y_pred": [1, -1, 1, 1], "test_rows": [1, 2, 4, 7]}  # an LLM's sample
+    paired = shared_rows(sampled, baseline)
+    assert paired is not None
+    shared_truth, mine, theirs = paired
+    assert shared_truth.tolist() == [1, 0, 1, 0]
+    assert mine.tolist() == [1, -1, 1, 1] and theirs.tolist() == [1, 1, 0, 1]  # the baseline on rows 1, 2, 4, 7
+    result = compare_with_baseline({"llm": sampled, "logreg": baseline}, "logreg")["llm"]
+    # rows 2 and 7: both wrong (the -1 is wrong); row 4: only the LLM right -> b = 1, c = 0, on 4 rows
+    assert (result.mcnemar.b, result.mcnemar.c, result.mcnemar.n) == (1, 0, 4)
+    assert shared_rows({"y_true": [0, 0, 1, 0], "y_pred": [0, 0, 0, 0], "test_rows": [1, 2, 4, 7]}, baseline) is None
