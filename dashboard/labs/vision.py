@@ -97,6 +97,7 @@ def render_training_controls(data: LabData, queue: JobQueue) -> None:
                                         batch_sizes=[16, 32, 64, 128, 256], early_stopping=False,
                                         parameters=counts, max_epochs=200,
                                         max_learning_rate=1.0, patience=3)
+    st.caption(t("llm_form.none_vision"))  # why the NLP lab's LLM candidates are not offered here (yet)
     if own_job:
         render_job_progress(queue, own_job, prefix=PREFIX)
 

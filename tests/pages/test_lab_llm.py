@@ -254,8 +254,9 @@ def test_scoring_progress_counts_items_in_both_languages(app_test, monkeypatch, 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("use_case_id, dataset, key", [("finance", "credit_data", "llm_form.none_finance"),
-                                                       ("recommendation", "movielens", "llm_form.none_recommendation")])
-def test_finance_and_recommendation_say_why_they_offer_no_llm(app_test, switch_language, use_case_id, dataset, key):
+                                                       ("recommendation", "movielens", "llm_form.none_recommendation"),
+                                                       ("vision", "digits", "llm_form.none_vision")])
+def test_finance_recommendation_and_vision_say_why_they_offer_no_llm(app_test, switch_language, use_case_id, dataset, key):
     at = app_test(timeout=180).run()
     at.switch_page(LAB).run()
     at.session_state["lab_use_case"] = use_case_id
