@@ -25,7 +25,7 @@ from core.llm.catalogue import (CATALOGUE_PREFIX, catalogue_entries, catalogue_e
 from core.llm.prompts import (DEFAULT_TEMPLATES, TEXT_SLOT, check_template, default_template, pick_examples,
                               render_prompt)
 from dashboard.i18n import current_language, error_text, t
-from dashboard.widgets import translated_choice
+from dashboard.widgets import kept_value, translated_choice
 
 if TYPE_CHECKING:
     from core.contract.usecase import Candidate
@@ -80,21 +80,6 @@ def currency() -> str:
 
 def _key(prefix: str, name: str) -> str:
     return f"{prefix}_llm_{name}"
-
-
-def _remember(key: str, default: Any, *, valid: Callable[[Any], bool] = lambda value: True) -> Callable[[], None]:
-    """Seed the keyed widget from a kept value (Streamlit drops a widget's state while it is off the page, as these
-    are whenever another model is chosen); the returned on_change keeps the new value. Same rule as
-    dashboard.training_form.kept_value, kept here so the two modules do not import each other."""
-    store = f"_kept_{key}"
-    if store not in st.session_state or not valid(st.session_state[store]):
-        st.session_state[store] = default
-    st.session_state[key] = st.session_state[store]
-
-    def keep() -> None:
-        st.session_state[store] = st.session_state[key]
-
-    return keep
 
 
 def _own_template(language: str) -> Callable[[Any], bool]:
@@ -232,7 +217,7 @@ def render_llm_settings(candidate: Candidate, data: LabData, *, prefix: str) -> 
         _endpoint_fields(prefix)
     _mode_fields(prefix)
     template_key = _key(prefix, "template")
-    keep_template = _remember(template_key, default_template(language), valid=_own_template(language))
+    keep_template = kept_value(template_key, default_template(language), valid=_own_template(language))
 
     def reset() -> None:
         st.session_state[f"_kept_{template_key}"] = default_template(language)
@@ -266,7 +251,7 @@ def _local_model_fields(prefix: str, language: str) -> None:
                                format_func=lambda option: t("llm_catalogue.own_file") if option == OWN_FILE
                                else catalogue_label(option, current_language()))
     if source == OWN_FILE:
-        keep = _remember(_key(prefix, "gguf"), "")
+        keep = kept_value(_key(prefix, "gguf"), "")
         st.text_input(t("llm_form.gguf"), key=_key(prefix, "gguf"), on_change=keep, help=t("llm_form.gguf_help"),
                       placeholder="/models/qwen2.5-0.5b-instruct-q4_k_m.gguf")
         return
@@ -279,13 +264,13 @@ def _local_model_fields(prefix: str, language: str) -> None:
 
 def _endpoint_fields(prefix: str) -> None:
     left, middle, right = st.columns(3)
-    keep = _remember(_key(prefix, "base_url"), DEFAULT_BASE_URL)
+    keep = kept_value(_key(prefix, "base_url"), DEFAULT_BASE_URL)
     left.text_input(t("llm_form.base_url"), key=_key(prefix, "base_url"), on_change=keep,
                     help=t("llm_form.base_url_help"))
-    keep = _remember(_key(prefix, "model_name"), "")
+    keep = kept_value(_key(prefix, "model_name"), "")
     middle.text_input(t("llm_form.model_name"), key=_key(prefix, "model_name"), on_change=keep,
                       help=t("llm_form.model_name_help"), placeholder="gpt-4o-mini")
-    keep = _remember(_key(prefix, "key_env"), DEFAULT_KEY_ENV)
+    keep = kept_value(_key(prefix, "key_env"), DEFAULT_KEY_ENV)
     name = right.text_input(t("llm_form.key_env"), key=_key(prefix, "key_env"), on_change=keep,
                             help=t("llm_form.key_env_help")).strip()
     if ENV_NAME.match(name):
@@ -294,11 +279,11 @@ def _endpoint_fields(prefix: str) -> None:
         else:
             st.warning(t("llm_form.key_missing", name=name), icon=":material/key_off:")
     left, right = st.columns(2)
-    keep = _remember(_key(prefix, "concurrency"), DEFAULT_CONCURRENCY,
+    keep = kept_value(_key(prefix, "concurrency"), DEFAULT_CONCURRENCY,
                      valid=lambda value: isinstance(value, int) and 1 <= value <= MAX_CONCURRENCY)
     left.number_input(t("llm_form.concurrency"), min_value=1, max_value=MAX_CONCURRENCY, step=1,
                       key=_key(prefix, "concurrency"), on_change=keep, help=t("llm_form.concurrency_help"))
-    keep = _remember(_key(prefix, "timeout"), DEFAULT_TIMEOUT,
+    keep = kept_value(_key(prefix, "timeout"), DEFAULT_TIMEOUT,
                      valid=lambda value: isinstance(value, float) and 1.0 <= value <= 600.0)
     right.number_input(t("llm_form.timeout"), min_value=1.0, max_value=600.0, step=5.0, format="%.0f",
                        key=_key(prefix, "timeout"), on_change=keep)
@@ -306,12 +291,12 @@ def _endpoint_fields(prefix: str) -> None:
 
 def _mode_fields(prefix: str) -> None:
     left, right = st.columns(2)
-    keep = _remember(_key(prefix, "mode"), "zero", valid=("zero", "k").__contains__)
+    keep = kept_value(_key(prefix, "mode"), "zero", valid=("zero", "k").__contains__)
     with left:
         mode = translated_choice(st.radio, t("llm_form.mode"), ["zero", "k"], key=_key(prefix, "mode"),
                                  horizontal=True, format_func=lambda value: t(f"llm_form.mode_{value}"),
                                  on_change=keep, help=t("llm_form.mode_help"))
-    keep = _remember(_key(prefix, "k"), DEFAULT_K, valid=lambda value: isinstance(value, int) and 1 <= value <= MAX_K)
+    keep = kept_value(_key(prefix, "k"), DEFAULT_K, valid=lambda value: isinstance(value, int) and 1 <= value <= MAX_K)
     if mode == "k":
         right.number_input(t("llm_form.k"), min_value=1, max_value=MAX_K, step=1, key=_key(prefix, "k"),
                            on_change=keep)
@@ -327,23 +312,23 @@ def _cost_fields(prefix: str, kind: str, dataset: Dataset, money: str) -> None:
         st.caption(t("llm_form.local_cost"))
     else:
         for column, name in ((left, "price_in"), (middle, "price_out")):
-            keep = _remember(_key(prefix, name), 0.0, valid=lambda value: isinstance(value, float) and value >= 0)
+            keep = kept_value(_key(prefix, name), 0.0, valid=lambda value: isinstance(value, float) and value >= 0)
             column.number_input(t(f"llm_form.{name}", currency=money), min_value=0.0, step=0.05, format="%.3f",
                                 key=_key(prefix, name), on_change=keep)
         with right:
-            keep = _remember(_key(prefix, "budget_on"), False)
+            keep = kept_value(_key(prefix, "budget_on"), False)
             if st.checkbox(t("llm_form.budget_on"), key=_key(prefix, "budget_on"), on_change=keep):
-                keep = _remember(_key(prefix, "budget"), 10.0, valid=lambda value: isinstance(value, float))
+                keep = kept_value(_key(prefix, "budget"), 10.0, valid=lambda value: isinstance(value, float))
                 st.number_input(t("llm_form.budget", currency=money), min_value=0.0, step=1.0, format="%.2f",
                                 key=_key(prefix, "budget"), on_change=keep, help=t("llm_form.budget_help"))
     count = len(dataset.x_test)
     left, right = st.columns(2)
-    keep = _remember(_key(prefix, "sample"), "all", valid=("all", "some").__contains__)
+    keep = kept_value(_key(prefix, "sample"), "all", valid=("all", "some").__contains__)
     with left:
         sample = translated_choice(st.radio, t("llm_form.sample"), ["all", "some"], key=_key(prefix, "sample"),
                                    horizontal=True, on_change=keep, help=t("llm_form.sample_help"),
                                    format_func=lambda value: t(f"llm_form.sample_{value}", count=f"{count:,}"))
-    keep = _remember(_key(prefix, "sample_size"), min(DEFAULT_SAMPLE, max(count, 1)),
+    keep = kept_value(_key(prefix, "sample_size"), min(DEFAULT_SAMPLE, max(count, 1)),
                      valid=lambda value: isinstance(value, int) and value >= 1)
     if sample == "some":
         right.number_input(t("llm_form.sample_size"), min_value=1, step=50, key=_key(prefix, "sample_size"),

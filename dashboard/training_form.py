@@ -17,7 +17,7 @@ from dashboard.job_progress import ACTIVE_STATES, other_job_text
 from dashboard.llm_form import render_llm_settings, train_request
 from dashboard.run_names import model_name, use_case_title
 from dashboard.pretrained_views import render_pretrained_notice, starting_point
-from dashboard.widgets import translated_choice
+from dashboard.widgets import kept_value, translated_choice
 
 if TYPE_CHECKING:
     from core.contract.usecase import Candidate
@@ -95,27 +95,6 @@ LEARNING_RATES = tuple(learning_rates())  # the labs' default range, 1e-4 to 3e-
 def candidate_options(options: Any, defaults: Any) -> list[Any]:
     """A widget's options plus every candidate default they lack, in ascending order."""
     return sorted({*options, *(value for value in defaults if value is not None)})
-
-
-def kept_value(key: str, default: Any, *, valid: Callable[[Any], bool] = lambda value: True) -> Callable[[], None]:
-    """Hand the keyed widget `key` its remembered value this run; returns the on_change callback that remembers.
-
-    Streamlit drops a widget's own state while the widget is off the page (an upload step before
-    the training form, settings hidden for a one-pass model) but keeps a value once set through
-    session state; the browser then mounts a fresh widget at its own default (first option,
-    minimum) while the server reads the kept value. Seeding the key from a plain session entry on
-    every run sends the value to the browser, so both show the same. A remembered value that is no
-    longer `valid` (an option of another use case) falls back to `default`.
-    """
-    store = f"_kept_{key}"
-    if store not in st.session_state or not valid(st.session_state[store]):
-        st.session_state[store] = default
-    st.session_state[key] = st.session_state[store]
-
-    def keep() -> None:
-        st.session_state[store] = st.session_state[key]
-
-    return keep
 
 
 def fit_defaults(candidate: Candidate) -> dict[str, Any]:

@@ -156,3 +156,24 @@ def translate_file_uploaders() -> None:
     st.html(uploader_texts_css(t("formats.upload_button"), limit))
     st.sidebar.html(screen_reader_texts_script(t("formats.file_input_aria"), t("formats.help_for")),
                     unsafe_allow_javascript=True)
+
+
+def kept_value(key: str, default: Any, *, valid: Callable[[Any], bool] = lambda value: True) -> Callable[[], None]:
+    """Hand the keyed widget `key` its remembered value this run; returns the on_change callback that remembers.
+
+    Streamlit drops a widget's own state while the widget is off the page (an upload step before
+    the training form, settings hidden for a one-pass model) but keeps a value once set through
+    session state; the browser then mounts a fresh widget at its own default (first option,
+    minimum) while the server reads the kept value. Seeding the key from a plain session entry on
+    every run sends the value to the browser, so both show the same. A remembered value that is no
+    longer `valid` (an option of another use case) falls back to `default`.
+    """
+    store = f"_kept_{key}"
+    if store not in st.session_state or not valid(st.session_state[store]):
+        st.session_state[store] = default
+    st.session_state[key] = st.session_state[store]
+
+    def keep() -> None:
+        st.session_state[store] = st.session_state[key]
+
+    return keep

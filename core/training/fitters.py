@@ -178,10 +178,10 @@ class KerasFitter:
         return float(batch_throughput(self.serving(model), x))
 
 
-class SklearnFitter:
-    """scikit-learn estimators: one fit on the training split (one "epoch"), served by predict_proba."""
+class OnePassFitter:
+    """What every backend that fits in one pass on the host shares: one "epoch", nothing seeded globally (its
+    builder takes random_state=seed), no device scope."""
 
-    kind = "sklearn"
     one_pass = True
     uses_accelerator = False
 
@@ -189,14 +189,20 @@ class SklearnFitter:
         return dataclasses.replace(config, epochs=1)
 
     def seed(self, seed: int) -> None:
-        """Nothing to seed globally: estimators take random_state when built."""
+        """Nothing to seed globally: the builder takes random_state."""
 
     def scope(self, device: DeviceInfo) -> ContextManager[Any]:
         return contextlib.nullcontext()
 
     def build(self, candidate: Candidate, inputs: TaskInputs, *, seed: int) -> Any:
-        """An unfitted estimator with random_state=seed."""
+        """An unfitted model with random_state=seed."""
         return call_builder(candidate, inputs, random_state=seed)
+
+
+class SklearnFitter(OnePassFitter):
+    """scikit-learn estimators: one fit on the training split (one "epoch"), served by predict_proba."""
+
+    kind = "sklearn"
 
     def fit(self, model: Any, inputs: TaskInputs, config: TrainConfig, *, on_progress: ProgressCallback | None,
             cancel_event: threading.Event | None, fine_tune: FineTune | None = None) -> FitResult:

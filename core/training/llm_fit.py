@@ -8,42 +8,24 @@ stopping when the person cancels (core.llm.classifier.LLMClassifier.predict_prob
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Callable, ContextManager
+from typing import TYPE_CHECKING, Any, Callable
 
 from core.llm.catalogue import local_model_path
-from core.training.fitters import ProgressCallback, TaskInputs, call_builder
+from core.training.fitters import OnePassFitter, ProgressCallback, TaskInputs
 from core.training.runner import FitResult, Progress, TrainConfig
 
 if TYPE_CHECKING:
-    from core.contract.usecase import Candidate, FineTune
+    from core.contract.usecase import FineTune
     from core.llm.classifier import Scores
-    from core.training.device import DeviceInfo
 
 
-class LLMFitter:
+class LLMFitter(OnePassFitter):
     """LLM candidates: one pass (the examples drawn), on the host; llama.cpp places a local model's layers on a
-    GPU by itself where its build has one."""
+    GPU by itself where its build has one (configuring TensorFlow's device would only cost its import)."""
 
     kind = "llm"
-    one_pass = True
-    uses_accelerator = False  # configuring TensorFlow's device would only cost its import
-
-    def run_config(self, config: TrainConfig) -> TrainConfig:
-        return dataclasses.replace(config, epochs=1)
-
-    def seed(self, seed: int) -> None:
-        """Nothing to seed globally: the examples are drawn with random_state."""
-
-    def scope(self, device: DeviceInfo) -> ContextManager[Any]:
-        return contextlib.nullcontext()
-
-    def build(self, candidate: Candidate, inputs: TaskInputs, *, seed: int) -> Any:
-        """An LLMClassifier with the candidate's settings for this run (random_state=seed draws the examples)."""
-        return call_builder(candidate, inputs, random_state=seed)
 
     def fit(self, model: Any, inputs: TaskInputs, config: TrainConfig, *, on_progress: ProgressCallback | None,
             cancel_event: threading.Event | None, fine_tune: FineTune | None = None) -> FitResult:
