@@ -172,3 +172,17 @@ def mae(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     if y_true.shape != y_pred.shape or y_true.size == 0:
         raise ValueError(f"mae needs two equally long non-empty arrays, got {y_true.shape} and {y_pred.shape}.")
     return float(np.mean(np.abs(y_true - y_pred)))
+
+
+def wilson_interval(successes: int, total: int, *, level: float = 0.90) -> tuple[float, float]:
+    """The Wilson score interval of a proportion (accuracy on `total` scored rows): how sure a figure measured on a
+    sample is. (0, 1) when nothing was scored."""
+    from scipy import stats
+
+    if total <= 0:
+        return 0.0, 1.0
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    share = successes / total
+    centre = (share + z * z / (2 * total)) / (1 + z * z / total)
+    half = z * np.sqrt(share * (1 - share) / total + z * z / (4 * total * total)) / (1 + z * z / total)
+    return float(max(0.0, centre - half)), float(min(1.0, centre + half))

@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import StudioError
-from core.evaluation.metrics import top_k
+from core.evaluation.metrics import top_k, wilson_interval
 from core.evaluation.serving import predict_proba
 from core.tracking.records import TAG_DEVICE
 from dashboard import charts
@@ -54,6 +54,28 @@ def render_metric_row(metrics: dict[str, float], tags: dict[str, str]) -> None:
     seconds = metrics.get("train_seconds")
     columns[4].metric(t("lab.train_time"), seconds_text(seconds), help=t("lab.train_time_help"))
     columns[5].metric(t("lab.device"), device_text(tags.get(TAG_DEVICE)))
+    if "llm_cost_per_1000" in metrics:
+        render_llm_figures(metrics)
+
+
+def render_llm_figures(metrics: dict[str, float]) -> None:
+    """An LLM run's own figures: how sure its accuracy is on the texts it scored, answers outside the labels,
+    tokens per text, cost per 1,000 decisions (and what the run spent), answers the cache gave for free."""
+    items = int(metrics.get("test_items") or 0)
+    accuracy = metrics.get("test_accuracy")
+    columns = st.columns(4)
+    if accuracy is not None and items:
+        low, high = wilson_interval(round(accuracy * items), items)
+        st.caption(t("llm_form.results_interval", low=f"{low:.1%}", high=f"{high:.1%}", items=f"{items:,}"))
+    invalid = int(metrics.get("test_invalid_answers") or 0)
+    columns[0].metric(t("llm_form.results_invalid"), t("llm_form.results_invalid_value", n=f"{invalid:,}",
+                                                          items=f"{items:,}"), help=t("llm_form.results_invalid_help"))
+    columns[1].metric(t("llm_form.results_tokens"), f"{metrics.get('llm_tokens_in_per_item', 0):,.0f} / "
+                                                    f"{metrics.get('llm_tokens_out_per_item', 0):,.0f}")
+    columns[2].metric(t("llm_form.results_cost"), f"{metrics.get('llm_cost_per_1000', 0):,.4g}",
+                      help=t("llm_form.results_cost_help", spent=f"{metrics.get('llm_spent', 0):,.4g}"))
+    columns[3].metric(t("llm_form.results_cached"), f"{int(metrics.get('llm_cached_answers') or 0):,}",
+                      help=t("llm_form.results_cached_help"))
 
 
 def render_class_scores(evaluation: dict[str, Any], *, key: str) -> None:

@@ -143,3 +143,14 @@ def test_rmse_and_mae_by_hand():
     assert mae([3, 2, 5], [4, 0, 5]) == pytest.approx(1.0)
     with pytest.raises(ValueError, match="equally long"):
         rmse([1, 2], [1])
+
+
+def test_wilson_interval_by_hand():
+    from core.evaluation.metrics import wilson_interval
+
+    # 8 of 10 at 90 %: z = 1.6449; centre = (0.8 + z^2/20) / (1 + z^2/10) = 0.93529 / 1.27057 = 0.73612
+    # half = z * sqrt(0.016 + z^2/400) / 1.27057 = 1.6449 * sqrt(0.022764) / 1.27057 = 0.24818 / 1.27057 = 0.19533
+    low, high = wilson_interval(8, 10)
+    assert low == pytest.approx(0.5408, abs=2e-4) and high == pytest.approx(0.9314, abs=2e-4)
+    assert wilson_interval(0, 0) == (0.0, 1.0)
+    assert wilson_interval(500, 500)[1] == pytest.approx(1.0)

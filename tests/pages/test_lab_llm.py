@@ -291,3 +291,9 @@ def test_a_local_run_through_the_page_scores_the_chosen_sample_with_the_chosen_p
     assert run.params["model"] == "llm_local" and run.params["hp_k"] == "2" and run.params["hp_test_sample"] == "12"
     assert run.params["hp_model"] == str(tiny_gguf)
     assert run.metrics["test_items"] == 12 and run.metrics["llm_spent"] == 0
+    at.run()  # the Results tab shows the run's own LLM figures
+    shown = {metric.label: metric.value for metric in at.metric}
+    assert shown["Invalid answers"] == "0 of 12" and shown["Cost per 1,000 decisions"] == "0"
+    assert shown["Answers from the cache"] == "0"
+    assert any(caption.value.startswith("Measured on 12 test texts: the accuracy lies between")
+               for caption in at.caption)
