@@ -29,8 +29,7 @@ KERAS_FILENAME = "model.keras"
 SKLEARN_FILENAME = "model.skops"
 KERAS_SUFFIX = ".keras"
 SKOPS_SUFFIX = ".skops"
-LLM_FILENAME = "model.llm.json"  # an LLM candidate: its settings and k-shot examples (core.llm.classifier)
-LLM_SUFFIX = ".json"
+LLM_FILENAME = "model.llm.json"  # an LLM candidate: its settings and k-shot examples (read back by core.training)
 PICKLE_SUFFIXES = (".joblib", ".pkl", ".pickle")
 # Types a studio .skops file may hold beyond those skops trusts by default (scikit-learn estimators,
 # NumPy/SciPy containers): the studio's own estimator classes and functions, and the few library
@@ -98,13 +97,6 @@ def load_model(path: str | os.PathLike, *, allow_pickle: bool = True) -> Any:
     if not path.exists():
         raise ModelLoadError("errors.model.not_found", path=str(path))
     suffix = path.suffix.lower()
-    if name.endswith(LLM_FILENAME):
-        from core.llm.classifier import LLMClassifier
-
-        try:
-            return LLMClassifier.from_spec(json.loads(path.read_text(encoding="utf-8")))
-        except (ValueError, KeyError, TypeError) as error:
-            raise ModelLoadError("errors.model.unsupported_format", name=name, suffix=suffix) from error
     if path.is_dir() or suffix not in (KERAS_SUFFIX, SKOPS_SUFFIX, *PICKLE_SUFFIXES):
         raise ModelLoadError("errors.model.unsupported_format", name=name, suffix=suffix or "folder")
     if suffix == SKOPS_SUFFIX:

@@ -3,6 +3,7 @@ saved .keras model imported as a run of its own."""
 
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,8 +13,9 @@ from core.contract.registry import get_use_case
 from core.data.cache import UPLOAD_NAME, load_dataset
 from core.data.dataset import Dataset
 from core.data.uploads import store_upload, uploads_dir
-from core.errors import StudioError
-from core.models.io import load_model, load_model_from_bytes, parameter_count
+from core.errors import ModelLoadError, StudioError
+from core.llm.classifier import LLMClassifier
+from core.models.io import LLM_FILENAME, load_model, load_model_from_bytes, parameter_count
 from core.tracking.records import TAG_DEVICE, RunRecord, dataset_tags, user_tags
 from core.tracking.run_files import DATASET_FILE, EVALUATION_FILE, MODEL_ARTIFACT, UPLOADS_ARTIFACT
 from core.training.pipeline import RunOutcome
@@ -52,8 +54,15 @@ def local_uploads(tracker: Tracker, run_id: str, dataset_kwargs: dict[str, Any])
 
 
 def load_run_model(tracker: Tracker, run_id: str) -> Any:
-    """The model a run saved, loaded safely (Keras safe_mode on)."""
-    return load_model(tracker.model_path(run_id))
+    """The model a run saved, loaded safely (Keras safe_mode on); an LLM candidate from its settings and examples
+    (model.llm.json), which opens its model again when asked."""
+    path = tracker.model_path(run_id)
+    if path.name.endswith(LLM_FILENAME):
+        try:
+            return LLMClassifier.from_spec(json.loads(path.read_text(encoding="utf-8")))
+        except (ValueError, KeyError, TypeError) as error:
+            raise ModelLoadError("errors.model.unsupported_format", name=path.name, suffix=".json") from error
+    return load_model(path)
 
 
 def run_data_choice(tracker: Tracker, run_id: str, *, record: RunRecord | None = None
