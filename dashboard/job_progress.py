@@ -66,9 +66,11 @@ def scoring_fraction(progress: Any) -> float:
 
 
 def scoring_text(progress: Any) -> str:
-    """"Scoring item 212 of 500" in the reader's language."""
-    return t("llm_form.scoring", done=f"{getattr(progress, 'batch', 0) or 0:,}",
+    """"Scoring item 212 of 500 · 1:05 left" in the reader's language (no time left before the first answer)."""
+    text = t("llm_form.scoring", done=f"{getattr(progress, 'batch', 0) or 0:,}",
              total=f"{getattr(progress, 'batches', 0) or 0:,}")
+    eta = getattr(progress, "eta_s", None)
+    return text if eta is None else t("llm_form.scoring_left", progress=text, eta=_format_seconds(eta))
 
 
 def _format_seconds(seconds: float | None) -> str:

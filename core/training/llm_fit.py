@@ -60,11 +60,15 @@ def _download_reporter(on_progress: ProgressCallback | None) -> Callable[[int, i
 
 
 def _item_reporter(on_progress: ProgressCallback | None) -> Callable[[int, int, Scores], None] | None:
+    """Progress(phase="scoring") per answered item, with the time so far and the time left at this pace."""
     if on_progress is None:
         return None
+    started = time.perf_counter()
 
     def report(done: int, total: int, scores: Scores) -> None:
-        on_progress(Progress(phase="scoring", batch=int(done), batches=int(total)))
+        elapsed = time.perf_counter() - started
+        eta = elapsed / done * (total - done) if done else None
+        on_progress(Progress(phase="scoring", batch=int(done), batches=int(total), elapsed_s=elapsed, eta_s=eta))
 
     return report
 

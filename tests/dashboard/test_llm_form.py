@@ -116,6 +116,8 @@ def test_scoring_progress_counts_items_not_epochs(monkeypatch, lang, own, other)
     monkeypatch.setattr(access, "auth_configured", lambda: False)
     progress = Progress(phase="scoring", batch=212, batches=500)
     assert job_progress.scoring_text(progress) == own
+    left = {"en": " · 1:05 left", "zh": " · 剩余 1:05"}[lang]  # the time left once the first answers set the pace
+    assert job_progress.scoring_text(Progress(phase="scoring", batch=212, batches=500, eta_s=65.2)) == own + left
     assert job_progress.scoring_fraction(progress) == pytest.approx(0.424)
     assert job_progress.scoring_fraction(Progress(phase="scoring")) == 0.0
     job = SimpleNamespace(state="running", progress=progress, title="nlp / en_reviews / llm_local",

@@ -50,6 +50,8 @@ def test_a_local_gguf_model_is_measured_and_recorded_like_any_candidate(tracker,
     assert "parameters" not in metrics  # not counted, not shown as 0
     scoring = [p for p in reports if p.phase == "scoring"]
     assert [p.batch for p in scoring] == list(range(1, SAMPLE + 1)) and scoring[-1].batches == SAMPLE
+    assert scoring[-1].eta_s == 0.0 and scoring[0].eta_s > 0  # the time left, at the pace so far
+    assert all(a.elapsed_s <= b.elapsed_s for a, b in zip(scoring, scoring[1:]))
 
     record = tracker.record(outcome.run_id)
     assert record.params["model_kind"] == "llm" and record.params["starting_point"] == "llm"
