@@ -189,6 +189,20 @@ def test_a_pipeline_job_runs_on_ray_and_lands_on_the_server_with_its_model(team,
 
 
 @pytest.mark.slow
+def test_an_llm_candidate_scores_on_a_ray_worker_like_any_job(team, tiny_gguf):
+    pytest.importorskip("llama_cpp")
+    spec = TrainingSpec("nlp", "en_reviews", "llm_local", TrainConfig(seed=0),
+                        candidate_params={"model": str(tiny_gguf), "k": 2, "test_sample": 12})
+    state = team.queue.wait(submit(team, spec), JOB_TIMEOUT)
+    assert state.state == "completed", state.error
+    run = team.tracker.get_run(state.result.run_id).data
+    assert run.tags["studio.executor"] == "ray" and run.tags["studio.pid"] != str(os.getpid())
+    assert run.params["starting_point"] == "llm" and run.params["hp_k"] == "2"
+    assert run.metrics["test_items"] == 12 and run.metrics["test_invalid_rate"] == 0.0
+    assert team.tracker.model_path(state.result.run_id).name == "model.llm.json"  # through the server
+
+
+@pytest.mark.slow
 def test_two_jobs_run_at_once_and_a_third_waits_for_a_cpu(team):
     first, second = (team.queue.submit(hold_job(600), title=f"hold {n}", meta={}) for n in (1, 2))
     wait_for(lambda: all(team.queue.get(job).state == "running" for job in (first, second)), JOB_TIMEOUT,
