@@ -51,7 +51,6 @@ def test_a_local_llm_scores_reviews_and_stands_beside_the_trained_models(page, s
     page.get_by_role("option", name="NLP").click()
     _wait_idle(page)
     page.get_by_text("LLM, zero-shot").first.wait_for(state="attached", timeout=60_000)  # a grid cell
-    assert page.get_by_text("No training curves: the compared runs have no epochs").count() == 1  # no empty chart
     _no_exception(page)
     _shot(page, "selection_nlp_llm_en")
 

@@ -36,3 +36,18 @@ def test_the_comparison_shows_an_llm_row_with_its_cost(app_test, switch_language
     column = translate("selection.columns.llm_cost_per_1000", "zh")
     table = next(frame.value for frame in at.dataframe if column in frame.value.columns)
     assert "大语言模型，8 样本" in set(table["起点"])
+
+
+def test_runs_without_epochs_get_a_sentence_not_an_empty_training_curve_chart(app_test):
+    from llm_tracked import log_llm
+
+    at = app_test(timeout=120)
+    from dashboard.services import get_tracker
+
+    log_llm(get_tracker(), k=0, pred=[0, 1, 1, 0, -1, 1, 0, 0, 1, 1], cost_per_1000=2.5)  # only an LLM: no epochs
+    at.run()
+    at.switch_page(PAGE).run()
+    at.selectbox(key="sel_use_case").set_value("nlp").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert translate("selection_page.no_curves", "en") in [caption.value for caption in at.caption]
+    assert not [chart for chart in at.get("plotly_chart") if "sel_curves" in str(chart.proto)]
