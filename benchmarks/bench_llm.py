@@ -114,9 +114,7 @@ def cache_speed(path: Path, items: int) -> None:
 
 
 def quality(path: Path, sample: int) -> None:
-    from sklearn.model_selection import train_test_split
-
-    from core.llm.classifier import LLMClassifier
+    from core.llm.classifier import LLMClassifier, sample_test_rows
     from core.usecases.nlp.baseline import build_tfidf_logreg
 
     print(f"\n3. Quality of {path.name} on a stratified sample of {sample} test reviews (seed 0)")
@@ -124,8 +122,8 @@ def quality(path: Path, sample: int) -> None:
     for language, loader in (("en", "load_english_reviews"), ("zh", "load_chinese_reviews")):
         dataset = _reviews(loader)
         y = np.asarray(dataset.y_test)
-        rows = np.arange(len(y)) if sample >= len(y) else np.sort(
-            train_test_split(np.arange(len(y)), train_size=sample, stratify=y, random_state=0)[0])
+        rows = sample_test_rows(y, sample, random_state=0)
+        rows = np.arange(len(y)) if rows is None else rows
         texts, truth = [str(dataset.x_test[i]) for i in rows], y[rows]
         tfidf = build_tfidf_logreg(language=language, random_state=0).fit(
             np.array(dataset.x_train, dtype=object), dataset.y_train)

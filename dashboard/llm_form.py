@@ -22,8 +22,8 @@ import streamlit as st
 from core.errors import StudioError
 from core.llm.catalogue import (CATALOGUE_PREFIX, catalogue_entries, catalogue_entry, catalogue_label,
                                 catalogue_status, catalogue_status_message)
-from core.llm.prompts import (DEFAULT_TEMPLATES, TEXT_SLOT, check_template, default_template, pick_examples,
-                              render_prompt)
+from core.llm.classifier import CHAT_OVERHEAD_TOKENS, chat_messages, draw_examples, most_prompt_tokens
+from core.llm.prompts import DEFAULT_TEMPLATES, TEXT_SLOT, check_template, default_template, render_prompt
 from dashboard.i18n import current_language, error_text, t
 from dashboard.widgets import kept_value, translated_choice
 
@@ -41,7 +41,6 @@ DEFAULT_CONCURRENCY, MAX_CONCURRENCY = 4, 16
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_SAMPLE = 200
 MAX_TOKENS = 32  # an answer is {"label": "..."}: the cap on output tokens per item
-PROMPT_OVERHEAD = 32  # tokens of the chat format around the user message (system turn, role markers)
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 DEFAULT_CURRENCY = "USD"  # core.strategy.model.CostAssumptions' default, until the Strategy page sets one
 
@@ -173,27 +172,25 @@ def _gguf_problems(path: str) -> list[str]:
 # ---- the worst case ------------------------------------------------------------------------------------------
 
 def examples_for(dataset: Dataset, k: int, seed: int) -> list[tuple[str, str]]:
-    """The k labelled training texts a k-shot prompt shows (stratified and seeded, training split only)."""
-    if k <= 0:
-        return []
-    indices = pick_examples(dataset.y_train, k, random_state=int(seed))
-    return [(str(dataset.x_train[i]), str(dataset.class_names[int(dataset.y_train[i])])) for i in indices]
+    """The k labelled training texts a k-shot prompt shows: the run's own draw (stratified, seeded, training only)."""
+    return draw_examples(dataset.x_train, dataset.y_train, dataset.class_names, k, random_state=int(seed))[1]
 
 
 def worst_case(template: str, dataset: Dataset, *, examples: list[tuple[str, str]], language: str,
                sample: int | None, max_tokens: int = MAX_TOKENS) -> dict[str, int]:
-    """An upper bound on what scoring costs in tokens: every prompt counted as one token per UTF-8 byte plus
-    PROMPT_OVERHEAD, the longest test texts taken for a sample, and every answer at its max_tokens.
+    """An upper bound on what scoring costs in tokens, by the rule the run's budget cap uses
+    (core.llm.classifier.most_prompt_tokens: one token per UTF-8 byte of the messages plus the chat template's share), the
+    longest test texts taken for a sample, and every answer at its max_tokens.
 
     {"items", "tokens_in", "tokens_out", "per_item_in"} (per_item_in: the largest single prompt)."""
     texts = [str(text) for text in dataset.x_test]
     items = len(texts) if sample is None else min(int(sample), len(texts))
-    frame = len(render_prompt(template, labels=dataset.class_names, text="", examples=examples,
-                              language=language).encode("utf-8"))
+    frame = most_prompt_tokens(chat_messages(template, labels=[str(c) for c in dataset.class_names], text="",
+                                             examples=examples, language=language))  # all but the text at {text}
     slots = template.count(TEXT_SLOT)
     lengths = np.sort(np.fromiter((len(text.encode("utf-8")) for text in texts), dtype=np.int64, count=len(texts)))
     longest = lengths[::-1][:items]
-    per_item = frame + PROMPT_OVERHEAD + slots * longest
+    per_item = frame + slots * longest
     return {"items": int(items), "tokens_in": int(per_item.sum()), "tokens_out": int(items * max_tokens),
             "per_item_in": int(per_item.max()) if items else 0}
 
@@ -341,11 +338,11 @@ def _render_estimate(bound: dict[str, int], params: dict[str, Any], money: str, 
               "tokens_out": f"{bound['tokens_out']:,}"}
     if free:
         st.info(t("llm_form.estimate_local", **values), icon=":material/calculate:")
-        st.caption(t("llm_form.estimate_note", max_tokens=MAX_TOKENS, overhead=PROMPT_OVERHEAD))
+        st.caption(t("llm_form.estimate_note", max_tokens=MAX_TOKENS, overhead=CHAT_OVERHEAD_TOKENS))
         return
     cost = (bound["tokens_in"] * params["prices_in"] + bound["tokens_out"] * params["prices_out"]) / 1e6
     st.info(t("llm_form.estimate", cost=f"{cost:,.2f}", currency=money, **values), icon=":material/calculate:")
-    st.caption(t("llm_form.estimate_note", max_tokens=MAX_TOKENS, overhead=PROMPT_OVERHEAD))
+    st.caption(t("llm_form.estimate_note", max_tokens=MAX_TOKENS, overhead=CHAT_OVERHEAD_TOKENS))
     budget = params.get("budget")
     if budget is not None and budget > 0 and cost > budget:
         st.warning(t("llm_form.over_budget", cost=f"{cost:,.2f}", budget=f"{budget:,.2f}", currency=money),

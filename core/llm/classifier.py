@@ -10,6 +10,7 @@ saved model.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 import time
@@ -94,9 +95,7 @@ class LLMClassifier:
     def to_spec(self) -> dict[str, Any]:
         """What a run saves as its model: the settings and the drawn examples as JSON (never a key, never the
         client); `from_spec` gives the same classifier back, which opens its model again when asked."""
-        params = self.get_params()
-        params["prices"] = {"input_per_million": self.prices.input_per_million,
-                            "output_per_million": self.prices.output_per_million}
+        params = {**self.get_params(), "prices": dataclasses.asdict(self.prices)}
         return {"kind": "llm_classifier", "params": params,
                 "fitted": {name: getattr(self, name) for name in self.FITTED if hasattr(self, name)}}
 
@@ -130,10 +129,8 @@ class LLMClassifier:
         self.classes_ = [str(label) for label in labels]
         if len(self.classes_) < 2:
             raise LLMError("errors.llm.bad_setting", name="labels", rule="at least two classes", value=self.classes_)
-        y = np.asarray(y).reshape(-1)
-        chosen = pick_examples(y, self.k, random_state=self.random_state) if self.k else []
-        self.example_indices_ = chosen
-        self.examples_ = [(str(texts[i]), self.classes_[int(y[i])]) for i in chosen]
+        self.example_indices_, self.examples_ = draw_examples(texts, y, self.classes_, self.k,
+                                                             random_state=self.random_state)
         self.schema_ = label_schema(self.classes_)
         return self
 
@@ -154,14 +151,13 @@ class LLMClassifier:
 
     def messages(self, text: str) -> list[dict[str, str]]:
         """The exact chat messages one text is classified with (system, then the rendered template)."""
-        return [{"role": "system", "content": SYSTEM_PROMPTS.get(self.language, SYSTEM_PROMPTS["en"])},
-                {"role": "user", "content": render_prompt(self.template_, labels=self.classes_, text=text,
-                                                          examples=self.examples_, language=self.language)}]
+        return chat_messages(self.template_, labels=self.classes_, text=text, examples=self.examples_,
+                             language=self.language)
 
-    def most_cost(self, text: str) -> float:
-        """An upper bound of what one text can cost: a byte-level tokenizer spends at most one token per byte."""
-        size = sum(len(m["content"].encode("utf-8")) for m in self.messages(text)) + CHAT_OVERHEAD_TOKENS
-        return self.prices.cost(size, self.max_tokens)
+    def most_cost(self, text: str, *, messages: list[dict[str, str]] | None = None) -> float:
+        """An upper bound of what one text can cost: its most prompt tokens and an answer at max_tokens."""
+        return self.prices.cost(most_prompt_tokens(self.messages(text) if messages is None else messages),
+                                self.max_tokens)
 
     # ---- scoring ----------------------------------------------------------------------------------------------
 
@@ -177,11 +173,21 @@ class LLMClassifier:
         scores = Scores()
         committed = [0.0]  # worst-case cost of the requests in flight
 
-        def ask(index: int, key: str | None) -> Answer:
-            answer = client.chat(self.messages(str(texts[index])), schema=self.schema_, max_tokens=self.max_tokens)
+        def ask(messages: list[dict[str, str]], key: str | None) -> Answer:
+            answer = client.chat(messages, schema=self.schema_, max_tokens=self.max_tokens)
             if cache is not None and key is not None:
                 cache.put(key, answer)
             return answer
+
+        answered = 0  # how many items from the first on have their answer (progress counts in order)
+
+        def answer_arrived(position: int, answer: Answer) -> None:
+            nonlocal answered
+            answers[position] = answer
+            while answered < total and answers[answered] is not None:
+                answered += 1
+            if on_item is not None:
+                on_item(answered, total, scores)
 
         workers = max(1, min(int(getattr(client, "concurrency", 1)), int(self.concurrency)))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="llm") as pool:
@@ -193,22 +199,21 @@ class LLMClassifier:
                         stop_sending = True
                         break
                     text = str(texts[next_index])
-                    key = request_key(client.model_id, self.messages(text), self.schema_) if cache is not None else None
+                    messages = self.messages(text)
+                    key = request_key(client.model_id, messages, self.schema_) if cache is not None else None
                     hit = cache.get(key) if cache is not None else None
                     if hit is not None:  # paid for before: free now
-                        answers[next_index] = hit
                         next_index += 1
-                        if on_item is not None:
-                            on_item(self._answered(answers), total, scores)
+                        answer_arrived(next_index - 1, hit)
                         continue
-                    worst = self.most_cost(text)
+                    worst = self.most_cost(text, messages=messages)
                     if self.budget is not None and scores.spent + committed[0] + worst > self.budget + 1e-12:
                         if not pending:
                             raise LLMError("errors.llm.budget_exceeded", budget=money(self.budget),
-                                           items=self._answered(answers), total=total, spent=money(scores.spent))
+                                           items=answered, total=total, spent=money(scores.spent))
                         break  # wait for the answers in flight, then decide again
                     committed[0] += worst
-                    pending[pool.submit(ask, next_index, key)] = (next_index, worst)
+                    pending[pool.submit(ask, messages, key)] = (next_index, worst)
                     next_index += 1
                 if not pending:
                     if stop_sending or next_index >= total:
@@ -218,29 +223,16 @@ class LLMClassifier:
                 for future in finished:
                     position, worst = pending.pop(future)
                     answer = future.result()  # an LLMError ends the scoring with its reason
-                    answers[position] = answer
                     committed[0] -= worst
                     scores.spent += self.prices.cost(answer.tokens_in, answer.tokens_out)
-                    if on_item is not None:
-                        on_item(self._answered(answers), total, scores)
-        for answer in answers:
-            if answer is None:
-                break
+                    answer_arrived(position, answer)
+        for answer in answers[:answered]:
             scores.labels.append(parse_label(answer.content, self.classes_))
             scores.tokens_in.append(answer.tokens_in)
             scores.tokens_out.append(answer.tokens_out)
             scores.seconds.append(answer.seconds)
             scores.cached.append(answer.cached)
         return scores
-
-    @staticmethod
-    def _answered(answers: Sequence[Answer | None]) -> int:
-        count = 0
-        for answer in answers:
-            if answer is None:
-                break
-            count += 1
-        return count
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """One-hot rows of the labels the model answered; a row of zeros where its answer named no label.
@@ -266,3 +258,38 @@ def one_hot(labels: Sequence[int | None], classes: int) -> np.ndarray:
         if label is not None:
             rows[row, label] = 1.0
     return rows
+
+
+def chat_messages(template: str, *, labels: Sequence[str], text: str, examples: Sequence[tuple[str, str]] = (),
+                  language: str = "en") -> list[dict[str, str]]:
+    """The chat messages a text is classified with: the system turn, then the template with labels, examples and
+    the text put in."""
+    return [{"role": "system", "content": SYSTEM_PROMPTS.get(language, SYSTEM_PROMPTS["en"])},
+            {"role": "user", "content": render_prompt(template, labels=labels, text=text, examples=examples,
+                                                      language=language)}]
+
+
+def most_prompt_tokens(messages: Sequence[dict[str, str]]) -> int:
+    """An upper bound of the prompt tokens of these messages: a byte-level tokenizer spends at most one token per
+    byte, plus what the chat template adds around them (what the budget cap and the form's estimate count)."""
+    return sum(len(message["content"].encode("utf-8")) for message in messages) + CHAT_OVERHEAD_TOKENS
+
+
+def draw_examples(texts: Sequence[str], y: Sequence[int], labels: Sequence[str], k: int, *,
+                  random_state: int = 0) -> tuple[list[int], list[tuple[str, str]]]:
+    """The k labelled examples a k-shot prompt shows: (their row indices, (text, label) pairs), drawn stratified and
+    seeded from the rows given (the training split only)."""
+    y = np.asarray(y).reshape(-1)
+    chosen = pick_examples(y, k, random_state=random_state) if k else []
+    return chosen, [(str(texts[i]), str(labels[int(y[i])])) for i in chosen]
+
+
+def sample_test_rows(y_test: Sequence[int], size: int | None, *, random_state: int = 0) -> np.ndarray | None:
+    """A stratified, seeded sample of `size` test rows (sorted), or None for all of them."""
+    y = np.asarray(y_test)
+    if not size or size >= len(y):
+        return None
+    from sklearn.model_selection import train_test_split
+
+    rows, _ = train_test_split(np.arange(len(y)), train_size=int(size), stratify=y, random_state=random_state)
+    return np.sort(rows)

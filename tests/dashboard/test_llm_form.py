@@ -9,6 +9,7 @@ import pytest
 from core.contract.registry import get_use_case
 from core.data.dataset import Dataset
 from core.i18n import translate
+from core.llm.classifier import LLMClassifier, chat_messages, most_prompt_tokens
 from core.llm.prompts import default_template, render_prompt
 from dashboard import i18n, llm_form
 
@@ -97,10 +98,16 @@ def test_the_worst_case_bounds_every_prompt_from_above(sample):
     bound = llm_form.worst_case(template, dataset, examples=examples, language="en", sample=sample)
     prompts = sorted((len(render_prompt(template, labels=dataset.class_names, text=text, examples=examples)
                           .encode("utf-8")) for text in dataset.x_test), reverse=True)
+    system = len(chat_messages(template, labels=dataset.class_names, text="")[0]["content"].encode("utf-8"))
     items = len(prompts) if sample is None else min(sample, len(prompts))
     assert bound["items"] == items and bound["tokens_out"] == items * 32
-    assert bound["tokens_in"] == sum(prompts[:items]) + 32 * items  # the longest texts, each byte a token, +32
-    assert bound["per_item_in"] == prompts[0] + 32
+    # the longest texts, each byte of the system turn and the prompt a token, +32: the budget cap's own bound
+    assert bound["tokens_in"] == sum(prompts[:items]) + (system + 32) * items
+    assert bound["per_item_in"] == prompts[0] + system + 32
+    model = LLMClassifier(k=2, template=template).fit(dataset.x_train, dataset.y_train, labels=dataset.class_names)
+    assert model.examples_ == examples  # the preview shows the examples the run will draw
+    longest = max(dataset.x_test, key=lambda text: len(str(text).encode("utf-8")))
+    assert bound["per_item_in"] == most_prompt_tokens(model.messages(str(longest)))
 
 
 @pytest.mark.parametrize("lang, own, other", [

@@ -7,12 +7,14 @@ kind has one text path (KerasTexts, SklearnTexts: predict, time one text, read i
 
 from __future__ import annotations
 
+import dataclasses
 import weakref
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from core.evaluation.serving import measure_latency
+from core.llm.classifier import sample_test_rows
 
 _CACHE: "weakref.WeakKeyDictionary[Any, Callable]" = weakref.WeakKeyDictionary()
 
@@ -121,16 +123,8 @@ class LLMTexts:
         return {"p50_ms": summary["item_p50_ms"], "p95_ms": summary["item_p95_ms"]}
 
     def test_rows(self, model: Any, y_test: Any) -> np.ndarray | None:
-        """The test rows to score: a stratified, seeded sample of test_sample rows, or None for all of them."""
-        size = getattr(model, "test_sample", None)
-        y = np.asarray(y_test)
-        if not size or size >= len(y):
-            return None
-        from sklearn.model_selection import train_test_split
-
-        rows, _ = train_test_split(np.arange(len(y)), train_size=int(size), stratify=y,
-                                   random_state=model.random_state)
-        return np.sort(rows)
+        """The test rows to score: a stratified, seeded sample of the run's test_sample rows, or None for all."""
+        return sample_test_rows(y_test, getattr(model, "test_sample", None), random_state=model.random_state)
 
     def extra(self, model: Any, texts: list[str]) -> dict[str, Any]:
         """What the run stores about the LLM: model, transport, k, the first prompt, prices, tokens and cost."""
@@ -138,8 +132,7 @@ class LLMTexts:
         summary = model.last_scores_.summary(model.prices)
         return {"llm": {"model_name": getattr(client, "model_name", model.model), "transport": model.transport,
                         "k": int(model.k), "prompt": model.messages(texts[0])[1]["content"] if texts else "",
-                        "prices": {"input_per_million": model.prices.input_per_million,
-                                   "output_per_million": model.prices.output_per_million},
+                        "prices": dataclasses.asdict(model.prices),
                         **summary}}
 
     def settings(self, model: Any) -> dict[str, Any]:
