@@ -314,3 +314,51 @@ class FaultServer:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+class ImageServer(FaultServer):
+    """An OpenAI-compatible server whose "model" reads images: no vision model can be downloaded on these
+    machines, so this stands in for one at the HTTP boundary, as a remote API would be met.
+
+    Every image_url part of a chat request is decoded from its PNG data URL (what a real model would see); each
+    image costs `tokens_per_image` prompt tokens and text one token per 4 bytes, so the studio's check that the
+    model reads images passes. The answer names `answer(pixels)` for the LAST image of the request (the item asked
+    about; earlier ones are k-shot examples): a function of the decoded 8-bit pixels returning the content string.
+    `images_seen` keeps the pixels of every image received, in order. With `reads_images=False` it behaves like a
+    text-only server that drops image parts (llama.cpp's), counting no tokens for them.
+    """
+
+    def __init__(self, answer, *, tokens_per_image: int = 85, reads_images: bool = True, **options):
+        super().__init__(**options)
+        self.answer = answer
+        self.tokens_per_image = tokens_per_image
+        self.reads_images = reads_images
+        self.images_seen: list = []
+
+    def _answer(self, method: str, path: str, body) -> tuple[int, dict, dict[str, str], float]:
+        route = path.split("?", 1)[0].rstrip("/")
+        if method != "POST" or route != "/v1/chat/completions" or self.pending:
+            return super()._answer(method, path, body)  # models, embeddings, and any scripted fault first
+        from core.llm.images import data_url_pixels
+
+        text_bytes, images = 0, []
+        for message in body.get("messages", []):
+            content = message.get("content")
+            parts = [{"type": "text", "text": content}] if isinstance(content, str) else content or []
+            for part in parts:
+                if part.get("type") == "image_url" and self.reads_images:
+                    images.append(data_url_pixels(part["image_url"]["url"]))
+                elif part.get("type") == "text":
+                    text_bytes += len(str(part["text"]).encode("utf-8"))
+        with self._lock:
+            self.images_seen.extend(images)
+        content = self.answer(images[-1]) if images else "OK"
+        completion = {
+            "id": f"chatcmpl-image-{len(self.requests)}", "object": "chat.completion", "created": int(time.time()),
+            "model": body.get("model", self.model),
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "logprobs": None,
+                         "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": text_bytes // 4 + len(images) * self.tokens_per_image, "completion_tokens": 6,
+                      "total_tokens": text_bytes // 4 + len(images) * self.tokens_per_image + 6},
+        }
+        return 200, completion, {}, 0.0

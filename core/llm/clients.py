@@ -211,6 +211,39 @@ class Endpoint:
             return Answer(str(reply.choices[0].message.content or ""), int(getattr(usage, "prompt_tokens", 0) or 0),
                           int(getattr(usage, "completion_tokens", 0) or 0), time.perf_counter() - started)
 
+    def check_reads_images(self) -> tuple[int, int]:
+        """Whether the model reads images, asked once with a small picture and once without it: LLMError
+        ("errors.llm.no_images") when the endpoint refuses the image, or when the image added no prompt tokens (a
+        text-only model behind a server that drops image parts, as llama.cpp's does, would otherwise "classify"
+        pictures it never saw). Returns the (prompt, answer) tokens the two requests took, to be paid for."""
+        from core.llm.images import image_data_url
+
+        board = (np.indices((8, 8)).sum(axis=0) % 2).astype(np.float32)  # a checkerboard, enlarged to 64 px
+        question = {"type": "text", "text": "Reply with OK."}
+        picture = {"type": "image_url", "image_url": {"url": image_data_url(board), "detail": "low"}}
+        usage = []
+        for content in ([question, picture], [question]):
+            try:
+                reply = self._client.chat.completions.create(
+                    model=self.model_name, messages=[{"role": "user", "content": content}], temperature=0,
+                    max_tokens=1)
+            except self._openai.APIStatusError as error:
+                if content[-1] is picture and error.status_code in (400, 415, 422, 500) and not isinstance(
+                        error, self._openai.NotFoundError):
+                    raise LLMError("errors.llm.no_images", model=self.model_name, base_url=self.base_url,
+                                   reason=str(getattr(error, "message", "") or error)[:200]) from error
+                raise self._error(error) from error
+            except self._openai.OpenAIError as error:
+                raise self._error(error) from error
+            usage.append((int(getattr(reply.usage, "prompt_tokens", 0) or 0),
+                          int(getattr(reply.usage, "completion_tokens", 0) or 0)))
+        (with_image, out_1), (without, out_2) = usage
+        if with_image and without and with_image <= without:  # no usage reported: nothing to go by, so trusted
+            raise LLMError("errors.llm.no_images", model=self.model_name, base_url=self.base_url,
+                           reason=f"the image added no prompt tokens ({with_image} with it, {without} without): "
+                                  "the server dropped it")
+        return with_image + without, out_1 + out_2
+
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """The endpoint's /v1/embeddings vectors, one per text."""
         try:

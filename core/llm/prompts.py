@@ -22,13 +22,32 @@ DEFAULT_TEMPLATES = {
            "文本：{text}\n"
            '只用 JSON 回答：{"label": "<标签之一>"}'),
 }
+# Images (an endpoint whose model reads them): {text} is where the image goes, in the template and each example.
+IMAGE_TEMPLATES = {
+    "en": ("Classify the image into exactly one of these labels: {labels}.\n"
+           "{examples}"
+           "Image: {text}\n"
+           'Answer with JSON only: {"label": "<one of the labels>"}'),
+    "zh": ("请把下面的图像归入以下标签中的一个：{labels}。\n"
+           "{examples}"
+           "图像：{text}\n"
+           '只用 JSON 回答：{"label": "<标签之一>"}'),
+}
 EXAMPLE_LINES = {"en": "Text: {text}\nLabel: {label}\n", "zh": "文本：{text}\n标签：{label}\n"}
+IMAGE_EXAMPLE_LINES = {"en": "Image: {text}\nLabel: {label}\n", "zh": "图像：{text}\n标签：{label}\n"}
 EXAMPLES_HEADING = {"en": "Examples:\n", "zh": "示例：\n"}
+INPUTS = ("text", "image")  # what a classifier is asked about
 
 
-def default_template(language: str) -> str:
-    """The prompt template in the data's language (English for any language without its own)."""
-    return DEFAULT_TEMPLATES.get(language, DEFAULT_TEMPLATES["en"])
+def default_template(language: str, inputs: str = "text") -> str:
+    """The prompt template in the data's language (English for any language without its own), for texts or images."""
+    templates = IMAGE_TEMPLATES if inputs == "image" else DEFAULT_TEMPLATES
+    return templates.get(language, templates["en"])
+
+
+def all_default_templates() -> set[str]:
+    """Every built-in template (a kept template equal to one of another language is replaced on a language change)."""
+    return {*DEFAULT_TEMPLATES.values(), *IMAGE_TEMPLATES.values()}
 
 
 def check_template(template: str) -> str:
@@ -55,9 +74,11 @@ def pick_examples(y_train: Sequence[int], k: int, *, random_state: int = 0) -> l
 
 
 def render_prompt(template: str, *, labels: Sequence[str], text: str,
-                  examples: Sequence[tuple[str, str]] = (), language: str = "en") -> str:
-    """The user message: the template with the label list, the examples (if any) and the text put in."""
-    lines = EXAMPLE_LINES.get(language, EXAMPLE_LINES["en"])
+                  examples: Sequence[tuple[str, str]] = (), language: str = "en", inputs: str = "text") -> str:
+    """The user message: the template with the label list, the examples (if any) and the text put in (for images,
+    `text` and each example's text are markers that core.llm.classifier.chat_messages turns into image parts)."""
+    table = IMAGE_EXAMPLE_LINES if inputs == "image" else EXAMPLE_LINES
+    lines = table.get(language, table["en"])
     shown = "".join(lines.replace(TEXT_SLOT, str(t)).replace("{label}", str(label)) for t, label in examples)
     if shown:
         shown = EXAMPLES_HEADING.get(language, EXAMPLES_HEADING["en"]) + shown

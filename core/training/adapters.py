@@ -58,27 +58,63 @@ class ClassificationAdapter:
         """A fit's per-epoch curves as this task names them, whatever the backend (classification: as fitted)."""
         return history
 
+    #: How many of the most confident mistakes an evaluation keeps.
+    mistakes: int = 24
+
+    def predict(self, model: Any, kind: str, x: Any) -> np.ndarray:
+        """Class probabilities (n, k) of these examples through the model's serving path."""
+        return predict_proba(model, x)
+
+    def time_one(self, model: Any, kind: str, x: Any) -> dict[str, float]:
+        """p50/p95 ms of the first example through the serving path, one at a time."""
+        return measure_latency(fitter_for(kind).serving(model), x[:1].astype("float32"))
+
+    def annotate_mistakes(self, mistakes: list[dict[str, Any]], x: Any) -> None:
+        """Add to each mistake what the page shows of its example (texts: the text); images: nothing."""
+
     def evaluate(self, model: Any, kind: str, dataset: Dataset, *, latency: bool = True) -> dict[str, Any]:
-        """Test-set metrics, misclassified examples and single-sample serving latency (stored as evaluation.json)."""
+        """Test-set metrics, the most confident mistakes and single-sample serving latency (stored as
+        evaluation.json), and validation predictions.
+
+        The backend decides what costs per call (core.training.fitters: an LLM): it may score a stratified sample
+        of the test rows (stored as test_rows, so every comparison with this run uses them; a mistake's index is
+        still its row in the test split), skip validation, give the latency it measured while scoring instead of
+        timing more calls, and add what it measured (tokens, cost, invalid answers)."""
+        fitter = fitter_for(kind)
         started = time.perf_counter()
-        probabilities = predict_proba(model, dataset.x_test)
-        evaluation: dict[str, Any] = {
-            **classification_evaluation(dataset.y_test, probabilities, list(dataset.class_names), mistakes=24),
-            "predict_seconds": time.perf_counter() - started,
-            "dataset_fingerprint": dataset.fingerprint,
-        }
-        if len(dataset.y_val):
-            evaluation["validation"] = split_predictions(dataset.y_val, predict_proba(model, dataset.x_val))
-        if latency:
-            evaluation.update(measure_latency(fitter_for(kind).serving(model), dataset.x_test[:1].astype("float32")))
+        rows = fitter.test_rows(model, dataset.y_test)
+        x_test = dataset.x_test if rows is None else take_rows(dataset.x_test, rows)
+        y_test = np.asarray(dataset.y_test) if rows is None else np.asarray(dataset.y_test)[rows]
+        probabilities = self.predict(model, kind, x_test)
+        evaluation: dict[str, Any] = classification_evaluation(y_test, probabilities, list(dataset.class_names),
+                                                               mistakes=self.mistakes)
+        evaluation.update(predict_seconds=time.perf_counter() - started, dataset_fingerprint=dataset.fingerprint)
+        self.annotate_mistakes(evaluation["misclassified"], x_test)
+        if rows is not None:
+            for mistake in evaluation["misclassified"]:
+                mistake["index"] = int(rows[mistake["index"]])
+            evaluation["test_rows"] = [int(row) for row in rows]
+        if len(dataset.y_val) and fitter.scores_validation:
+            evaluation["validation"] = split_predictions(dataset.y_val, self.predict(model, kind, dataset.x_val))
+        if latency and len(y_test):
+            evaluation.update(fitter.measured_latency(model) or self.time_one(model, kind, x_test))
+        evaluation.update(fitter.evaluation_extra(model, x_test))
         return evaluation
 
     def metrics(self, evaluation: dict[str, Any]) -> dict[str, float]:
-        """The scalar test metrics of an evaluation (names start with test_ or latency_)."""
+        """The scalar test metrics of an evaluation (names start with test_, latency_ or llm_): for an LLM also its
+        invalid answers, tokens and cost per item."""
         metrics = {"test_accuracy": float(evaluation["accuracy"]), "test_macro_f1": float(evaluation["macro_f1"])}
         for name in ("p50_ms", "p95_ms"):
             if name in evaluation:
                 metrics[f"latency_{name}"] = float(evaluation[name])
+        llm = evaluation.get("llm")
+        if llm:
+            metrics.update(test_invalid_rate=float(llm["invalid_rate"]), test_invalid_answers=float(llm["invalid_answers"]),
+                           test_items=float(llm["items"]), llm_cost_per_1000=float(llm["cost_per_1000"]),
+                           llm_spent=float(llm["spent"]), llm_tokens_in_per_item=float(llm["tokens_in_per_item"]),
+                           llm_tokens_out_per_item=float(llm["tokens_out_per_item"]),
+                           llm_cached_answers=float(llm["cached_answers"]))
         return metrics
 
     def throughput(self, model: Any, kind: str, dataset: Dataset) -> float | None:
@@ -95,6 +131,13 @@ class ClassificationAdapter:
         if outputs != dataset.num_classes:
             raise ModelLoadError("errors.model.classes_mismatch", outputs=outputs, classes=dataset.num_classes)
 
+
+
+def take_rows(x: Any, rows: Any) -> Any:
+    """The examples at these row indices, whether x is an array, a list or a dict of columns."""
+    if isinstance(x, dict):
+        return {name: np.asarray(column)[rows] for name, column in x.items()}
+    return np.asarray(x)[rows] if not isinstance(x, np.ndarray) else x[rows]
 
 
 def first_rows(x: Any, count: int = 1) -> Any:

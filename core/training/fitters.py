@@ -78,6 +78,35 @@ class Fitter(Protocol):
 
     def throughput(self, model: Any, x: Any) -> float | None: ...
 
+    # How its models are evaluated (EvaluationDefaults: every test row, validation scored, latency timed, nothing
+    # extra). A backend whose every call costs time or money (an LLM) says otherwise.
+    scores_validation: bool
+
+    def test_rows(self, model: Any, y_test: Any) -> Any: ...
+
+    def measured_latency(self, model: Any) -> dict[str, float] | None: ...
+
+    def evaluation_extra(self, model: Any, x_test: Any) -> dict[str, Any]: ...
+
+
+class EvaluationDefaults:
+    """How a fitted model is evaluated where a prediction is cheap: on every test row, validation scored too,
+    latency timed by the adapter, nothing added to the evaluation."""
+
+    scores_validation = True
+
+    def test_rows(self, model: Any, y_test: Any) -> Any:
+        """The test rows to score: None for all of them."""
+        return None
+
+    def measured_latency(self, model: Any) -> dict[str, float] | None:
+        """Latency measured while scoring (None: the adapter times single predictions)."""
+        return None
+
+    def evaluation_extra(self, model: Any, x_test: Any) -> dict[str, Any]:
+        """What the backend measured beyond the task's metrics (stored in evaluation.json)."""
+        return {}
+
 
 def call_builder(candidate: Candidate, inputs: TaskInputs, **extra: Any) -> Any:
     """The candidate's builder called with the builder_args and `extra` its signature names, and its hparams."""
@@ -117,7 +146,7 @@ def pretrained_weights(candidate: Candidate, *, progress: Callable[[int, int], N
     return {"weights_path": str(ensure_weights(key, progress=progress))}
 
 
-class KerasFitter:
+class KerasFitter(EvaluationDefaults):
     """Keras networks: compiled and fitted epoch by epoch on the chosen device, served through a traced tf.function."""
 
     kind = "keras"
@@ -178,7 +207,7 @@ class KerasFitter:
         return float(batch_throughput(self.serving(model), x))
 
 
-class OnePassFitter:
+class OnePassFitter(EvaluationDefaults):
     """What every backend that fits in one pass on the host shares: one "epoch", nothing seeded globally (its
     builder takes random_state=seed), no device scope."""
 

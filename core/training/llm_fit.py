@@ -8,6 +8,7 @@ stopping when the person cancels (core.llm.classifier.LLMClassifier.predict_prob
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from typing import TYPE_CHECKING, Any, Callable
@@ -47,6 +48,30 @@ class LLMFitter(OnePassFitter):
     def throughput(self, model: Any, x: Any) -> float | None:
         """Not measured: every batch costs money; the per-item latency comes from the scoring itself."""
         return None
+
+    # Every call costs time or money: validation is not scored, nothing is timed twice, and a run may score a
+    # stratified sample of the test split.
+    scores_validation = False
+
+    def test_rows(self, model: Any, y_test: Any) -> Any:
+        """A stratified, seeded sample of the run's test_sample rows, or None for all of them."""
+        from core.llm.classifier import sample_test_rows
+
+        return sample_test_rows(y_test, getattr(model, "test_sample", None), random_state=model.random_state)
+
+    def measured_latency(self, model: Any) -> dict[str, float]:
+        """p50/p95 ms per item of the answers just scored (cache hits left out)."""
+        summary = model.last_scores_.summary(model.prices)
+        return {"p50_ms": summary["item_p50_ms"], "p95_ms": summary["item_p95_ms"]}
+
+    def evaluation_extra(self, model: Any, x_test: Any) -> dict[str, Any]:
+        """What the run stores about the LLM: model, transport, what it read, k, the first prompt as a person reads
+        it, prices, tokens and cost."""
+        client = model.open()
+        return {"llm": {"model_name": getattr(client, "model_name", model.model), "transport": model.transport,
+                        "inputs": model.inputs, "k": int(model.k),
+                        "prompt": model.prompt_text(x_test[0]) if len(x_test) else "",
+                        "prices": dataclasses.asdict(model.prices), **model.last_scores_.summary(model.prices)}}
 
 
 def _download_reporter(on_progress: ProgressCallback | None) -> Callable[[int, int], None] | None:

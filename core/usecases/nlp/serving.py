@@ -7,14 +7,12 @@ kind has one text path (KerasTexts, SklearnTexts: predict, time one text, read i
 
 from __future__ import annotations
 
-import dataclasses
 import weakref
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from core.evaluation.serving import measure_latency
-from core.llm.classifier import sample_test_rows
 
 _CACHE: "weakref.WeakKeyDictionary[Any, Callable]" = weakref.WeakKeyDictionary()
 
@@ -108,32 +106,16 @@ class SklearnTexts:
 
 class LLMTexts:
     """A large language model asked about each text (core.llm.classifier): one-hot answers, an invalid answer a
-    row of zeros. Every call costs time or money, so latency comes from the scoring itself, nothing is timed twice,
-    validation is not scored, and a run may score a stratified sample of the test split."""
+    row of zeros. What it costs per call (a test sample, latency from the scoring, no validation) is its
+    backend's to say (core.training.llm_fit)."""
 
     measures_throughput = False
-    scores_validation = False
 
     def predict_proba(self, model: Any, texts: list[str], batch_size: int) -> np.ndarray:
         return model.predict_proba(texts)
 
-    def latency(self, model: Any, text: str) -> dict[str, float]:
-        """p50/p95 ms per item of the answers just scored (cache hits left out)."""
-        summary = model.last_scores_.summary(model.prices)
-        return {"p50_ms": summary["item_p50_ms"], "p95_ms": summary["item_p95_ms"]}
-
-    def test_rows(self, model: Any, y_test: Any) -> np.ndarray | None:
-        """The test rows to score: a stratified, seeded sample of the run's test_sample rows, or None for all."""
-        return sample_test_rows(y_test, getattr(model, "test_sample", None), random_state=model.random_state)
-
-    def extra(self, model: Any, texts: list[str]) -> dict[str, Any]:
-        """What the run stores about the LLM: model, transport, k, the first prompt, prices, tokens and cost."""
-        client = model.open()
-        summary = model.last_scores_.summary(model.prices)
-        return {"llm": {"model_name": getattr(client, "model_name", model.model), "transport": model.transport,
-                        "k": int(model.k), "prompt": model.messages(texts[0])[1]["content"] if texts else "",
-                        "prices": dataclasses.asdict(model.prices),
-                        **summary}}
+    def one_text(self, model: Any, text: str) -> Callable[[Any], Any]:
+        raise ValueError("An LLM's latency comes from its scoring (core.training.llm_fit); it is not timed again.")
 
     def settings(self, model: Any) -> dict[str, Any]:
         return {"split": "whitespace", "sequence_length": None}

@@ -1,8 +1,8 @@
 """Vision use case: image classification on bundled, online or uploaded images.
 
 This module is the declaration (light: no TensorFlow). The package holds the rest: data (bundled
-digits, MNIST 5k, Fashion-MNIST), models (Keras MLP/CNN builders), pretrained (ImageNet backbones)
-and adapter (the generic classification adapter).
+digits, MNIST 5k, Fashion-MNIST), models (Keras MLP/CNN builders), pretrained (ImageNet backbones),
+llm (an endpoint's model that reads images) and adapter (the generic classification adapter).
 """
 
 from core.contract.usecase import (EXPORT_TFLITE, TRACE, Candidate, DatasetSource, FineTune, StrategyDefaults,
@@ -73,5 +73,10 @@ USE_CASE = UseCase(
                   "core.usecases.vision.pretrained:build_efficientnet_v2_b0", default_epochs=6, default_batch_size=32,
                   pretrained="imagenet", weights="efficientnet_v2_b0",
                   fine_tune=FineTune(layer="backbone", unfreeze_from="block6f_")),
+        # A large language model that reads images, asked rather than trained (core.llm), through an
+        # OpenAI-compatible endpoint; a local GGUF model reads text only here.
+        Candidate("llm_endpoint", "models.llm_endpoint.name", "models.llm_endpoint.description", "llm",
+                  "core.usecases.vision.llm:build_llm_image_classifier", hparams={"transport": "endpoint"},
+                  default_epochs=1),
     ),
 )
