@@ -223,6 +223,21 @@ def completed_run(tracker: Tracker, run_id: str) -> RunRecord | None:
     return record
 
 
+def asked_for(run: RunRecord, question: Any, *, key: str) -> bool:
+    """For a run whose model is asked (an LLM: each answer is a request, perhaps paid for), whether the person asked
+    about this very input: an "Ask the model" button, and the answer kept on the page until the input changes. For
+    any other model: always (it predicts on every change, for free)."""
+    if run.params.get("model_kind") != "llm":
+        return True
+    signature = f"{run.run_id}|{question}"
+    if st.button(t("llm_form.try_ask"), key=f"{key}_ask", icon=":material/send:"):
+        st.session_state[f"{key}_asked"] = signature
+    if st.session_state.get(f"{key}_asked") == signature:
+        return True
+    st.caption(t("llm_form.try_ask_help"))
+    return False
+
+
 @st.cache_resource(max_entries=4, show_spinner=False)
 def run_model(run_id: str) -> Any:
     """A finished run's model, loaded once (safe mode) for inference; never a model that is being trained."""

@@ -22,8 +22,9 @@ import streamlit as st
 from core.errors import StudioError
 from core.llm.catalogue import (CATALOGUE_PREFIX, catalogue_entries, catalogue_entry, catalogue_label,
                                 catalogue_status, catalogue_status_message)
-from core.llm.classifier import CHAT_OVERHEAD_TOKENS, chat_messages, draw_examples, most_prompt_tokens
-from core.llm.prompts import DEFAULT_TEMPLATES, TEXT_SLOT, check_template, default_template, render_prompt
+from core.llm.classifier import (CHAT_OVERHEAD_TOKENS, DEFAULT_IMAGE_TOKENS, chat_messages, draw_examples,
+                                 most_prompt_tokens, readable)
+from core.llm.prompts import TEXT_SLOT, all_default_templates, check_template, default_template
 from dashboard.i18n import current_language, error_text, t
 from dashboard.widgets import kept_value, translated_choice
 
@@ -48,6 +49,16 @@ DEFAULT_CURRENCY = "USD"  # core.strategy.model.CostAssumptions' default, until 
 def transport(candidate: Candidate) -> str:
     """"local" (a GGUF file run in this process) or "endpoint" (an OpenAI-compatible server)."""
     return str(candidate.hparams.get("transport") or (ENDPOINT if "endpoint" in candidate.id else LOCAL))
+
+
+def reads(candidate: Candidate) -> str:
+    """What the candidate is asked about: "text" or "image" (an endpoint whose model reads images)."""
+    return str(candidate.hparams.get("inputs") or "text")
+
+
+def prompt_language(candidate: Candidate, dataset: Dataset) -> str:
+    """The prompt's language: the texts' own; for images, the person's."""
+    return current_language() if reads(candidate) == "image" else str(dataset.extra.get("language", "en"))
 
 
 def packages_installed(kind: str) -> bool:
@@ -81,9 +92,9 @@ def _key(prefix: str, name: str) -> str:
     return f"{prefix}_llm_{name}"
 
 
-def _own_template(language: str) -> Callable[[Any], bool]:
-    """A kept template is kept unless it is another language's default (the data changed language)."""
-    others = {text for lang, text in DEFAULT_TEMPLATES.items() if lang != language}
+def _own_template(language: str, inputs: str) -> Callable[[Any], bool]:
+    """A kept template is kept unless it is another built-in one (the data or the person changed language)."""
+    others = all_default_templates() - {default_template(language, inputs)}
     return lambda value: isinstance(value, str) and value not in others
 
 
@@ -118,6 +129,10 @@ def llm_params(candidate: Candidate, prefix: str, state: Mapping[str, Any] | Non
     if get("sample", "all") == "some":
         sample = max(int(_number(get("sample_size", DEFAULT_SAMPLE), DEFAULT_SAMPLE)), 1)
     params: dict[str, Any] = {"k": k, "template": template, "max_tokens": MAX_TOKENS, "test_sample": sample}
+    if reads(candidate) == "image":  # the prompt in the person's language; the bound the cap counts per image
+        params.update(language=current_language(),
+                      image_tokens=int(min(max(_number(get("image_tokens", DEFAULT_IMAGE_TOKENS),
+                                                       DEFAULT_IMAGE_TOKENS), 1), 100_000)))
     if kind == LOCAL:
         source = str(get("source", OWN_FILE) or OWN_FILE)
         if source != OWN_FILE:  # a catalogue model: downloaded once, verified, by the job
@@ -171,26 +186,38 @@ def _gguf_problems(path: str) -> list[str]:
 
 # ---- the worst case ------------------------------------------------------------------------------------------
 
-def examples_for(dataset: Dataset, k: int, seed: int) -> list[tuple[str, str]]:
-    """The k labelled training texts a k-shot prompt shows: the run's own draw (stratified, seeded, training only)."""
-    return draw_examples(dataset.x_train, dataset.y_train, dataset.class_names, k, random_state=int(seed))[1]
+def examples_for(dataset: Dataset, k: int, seed: int, *, inputs: str = "text") -> list[tuple[str, str]]:
+    """The k labelled training items a k-shot prompt shows: the run's own draw (stratified, seeded, training only);
+    images as the PNG data URLs the run sends."""
+    item = str
+    if inputs == "image":
+        from core.llm.images import image_data_url as item
+    return draw_examples(dataset.x_train, dataset.y_train, dataset.class_names, k, random_state=int(seed),
+                         item=item)[1]
 
 
 def worst_case(template: str, dataset: Dataset, *, examples: list[tuple[str, str]], language: str,
-               sample: int | None, max_tokens: int = MAX_TOKENS) -> dict[str, int]:
+               sample: int | None, max_tokens: int = MAX_TOKENS, inputs: str = "text",
+               image_tokens: int = DEFAULT_IMAGE_TOKENS) -> dict[str, int]:
     """An upper bound on what scoring costs in tokens, by the rule the run's budget cap uses
-    (core.llm.classifier.most_prompt_tokens: one token per UTF-8 byte of the messages plus the chat template's share), the
-    longest test texts taken for a sample, and every answer at its max_tokens.
+    (core.llm.classifier.most_prompt_tokens: one token per UTF-8 byte of the messages plus the chat template's share,
+    each image at image_tokens), the longest test texts taken for a sample, and every answer at its max_tokens.
 
     {"items", "tokens_in", "tokens_out", "per_item_in"} (per_item_in: the largest single prompt)."""
-    texts = [str(text) for text in dataset.x_test]
-    items = len(texts) if sample is None else min(int(sample), len(texts))
-    frame = most_prompt_tokens(chat_messages(template, labels=[str(c) for c in dataset.class_names], text="",
-                                             examples=examples, language=language))  # all but the text at {text}
-    slots = template.count(TEXT_SLOT)
-    lengths = np.sort(np.fromiter((len(text.encode("utf-8")) for text in texts), dtype=np.int64, count=len(texts)))
-    longest = lengths[::-1][:items]
-    per_item = frame + slots * longest
+    count = len(dataset.x_test)
+    items = count if sample is None else min(int(sample), count)
+    labels = [str(c) for c in dataset.class_names]
+    if inputs == "image":  # every prompt is the same size: the template, the example images and one image
+        per_image = most_prompt_tokens(chat_messages(template, labels=labels, text="", examples=examples,
+                                                     language=language, inputs="image"), image_tokens=image_tokens)
+        per_item = np.full(items, per_image, dtype=np.int64)
+    else:
+        texts = [str(text) for text in dataset.x_test]
+        frame = most_prompt_tokens(chat_messages(template, labels=labels, text="", examples=examples,
+                                                 language=language))  # all but the text at {text}
+        slots = template.count(TEXT_SLOT)
+        lengths = np.sort(np.fromiter((len(text.encode("utf-8")) for text in texts), dtype=np.int64, count=count))
+        per_item = frame + slots * lengths[::-1][:items]
     return {"items": int(items), "tokens_in": int(per_item.sum()), "tokens_out": int(items * max_tokens),
             "per_item_in": int(per_item.max()) if items else 0}
 
@@ -205,7 +232,8 @@ def render_llm_settings(candidate: Candidate, data: LabData, *, prefix: str) -> 
         st.info(t("errors.llm.not_installed"), icon=":material/download:")
         return None
     dataset = data.dataset
-    language = str(dataset.extra.get("language", "en"))
+    inputs = reads(candidate)
+    language = prompt_language(candidate, dataset)
     money = currency()
     st.markdown(f"**{t('llm_form.heading')}**")
     if kind == LOCAL:
@@ -214,28 +242,49 @@ def render_llm_settings(candidate: Candidate, data: LabData, *, prefix: str) -> 
         _endpoint_fields(prefix)
     _mode_fields(prefix)
     template_key = _key(prefix, "template")
-    keep_template = kept_value(template_key, default_template(language), valid=_own_template(language))
+    keep_template = kept_value(template_key, default_template(language, inputs),
+                               valid=_own_template(language, inputs))
 
     def reset() -> None:
-        st.session_state[f"_kept_{template_key}"] = default_template(language)
+        st.session_state[f"_kept_{template_key}"] = default_template(language, inputs)
 
     st.text_area(t("llm_form.template"), key=template_key, on_change=keep_template, height=150,
-                 help=t("llm_form.template_help"))
+                 help=t("llm_form.template_help_image" if inputs == "image" else "llm_form.template_help"))
     st.button(t("llm_form.template_reset"), key=_key(prefix, "template_reset"), on_click=reset)
-    _cost_fields(prefix, kind, dataset, money)
+    _cost_fields(prefix, kind, dataset, money, inputs=inputs)
     params, problems = llm_params(candidate, prefix)
-    examples = examples_for(dataset, params["k"], data.seed)
+    examples = examples_for(dataset, params["k"], data.seed, inputs=inputs)
     if TEXT_SLOT in params["template"] and len(dataset.x_test):
-        preview = render_prompt(params["template"], labels=dataset.class_names, text=str(dataset.x_test[0]),
-                                examples=examples, language=language)
-        st.caption(t("llm_form.preview"))
-        st.code(preview, language=None, wrap_lines=True)
+        _render_preview(params["template"], dataset, examples, language=language, inputs=inputs)
         bound = worst_case(params["template"], dataset, examples=examples, language=language,
-                           sample=params["test_sample"])
-        _render_estimate(bound, params, money, free=kind == LOCAL)
+                           sample=params["test_sample"], inputs=inputs,
+                           image_tokens=params.get("image_tokens", DEFAULT_IMAGE_TOKENS))
+        _render_estimate(bound, params, money, free=kind == LOCAL, inputs=inputs)
     for problem in problems:
         st.error(problem, icon=":material/error:")
     return None if problems else params
+
+
+def _render_preview(template: str, dataset: Dataset, examples: list[tuple[str, str]], *, language: str,
+                    inputs: str) -> None:
+    """The prompt the first test item is asked with, exactly as sent (images: [image] where each goes, and the
+    pictures themselves, as the model receives them, under it)."""
+    first = dataset.x_test[0]
+    if inputs != "image":
+        user = chat_messages(template, labels=dataset.class_names, text=str(first), examples=examples,
+                             language=language)[1]["content"]
+        st.caption(t("llm_form.preview"))
+        st.code(user, language=None, wrap_lines=True)
+        return
+    from core.llm.images import data_url_pixels, image_data_url
+
+    urls = [url for url, _ in examples] + [image_data_url(first)]
+    user = chat_messages(template, labels=dataset.class_names, text=urls[-1], examples=examples,
+                         language=language, inputs="image")[1]["content"]
+    st.caption(t("llm_form.preview_image"))
+    st.code(readable(user), language=None, wrap_lines=True)
+    captions = [label for _, label in examples] + ["?"]
+    st.image([data_url_pixels(url) for url in urls], caption=captions, width=64, clamp=True)
 
 
 OWN_FILE = "own_file"
@@ -299,7 +348,7 @@ def _mode_fields(prefix: str) -> None:
                            on_change=keep)
 
 
-def _cost_fields(prefix: str, kind: str, dataset: Dataset, money: str) -> None:
+def _cost_fields(prefix: str, kind: str, dataset: Dataset, money: str, *, inputs: str = "text") -> None:
     left, middle, right = st.columns(3)
     if kind == LOCAL:  # nothing to type: a local model's cost is the machine's time
         left.number_input(t("llm_form.price_in", currency=money), value=0.0, disabled=True,
@@ -318,11 +367,17 @@ def _cost_fields(prefix: str, kind: str, dataset: Dataset, money: str) -> None:
                 keep = kept_value(_key(prefix, "budget"), 10.0, valid=lambda value: isinstance(value, float))
                 st.number_input(t("llm_form.budget", currency=money), min_value=0.0, step=1.0, format="%.2f",
                                 key=_key(prefix, "budget"), on_change=keep, help=t("llm_form.budget_help"))
+    if inputs == "image":
+        keep = kept_value(_key(prefix, "image_tokens"), DEFAULT_IMAGE_TOKENS,
+                          valid=lambda value: isinstance(value, int) and 1 <= value <= 100_000)
+        left.number_input(t("llm_form.image_tokens"), min_value=1, max_value=100_000, step=100,
+                          key=_key(prefix, "image_tokens"), on_change=keep, help=t("llm_form.image_tokens_help"))
     count = len(dataset.x_test)
     left, right = st.columns(2)
     keep = kept_value(_key(prefix, "sample"), "all", valid=("all", "some").__contains__)
     with left:
-        sample = translated_choice(st.radio, t("llm_form.sample"), ["all", "some"], key=_key(prefix, "sample"),
+        sample = translated_choice(st.radio, t("llm_form.sample_image" if inputs == "image" else "llm_form.sample"),
+                                   ["all", "some"], key=_key(prefix, "sample"),
                                    horizontal=True, on_change=keep, help=t("llm_form.sample_help"),
                                    format_func=lambda value: t(f"llm_form.sample_{value}", count=f"{count:,}"))
     keep = kept_value(_key(prefix, "sample_size"), min(DEFAULT_SAMPLE, max(count, 1)),
@@ -332,7 +387,8 @@ def _cost_fields(prefix: str, kind: str, dataset: Dataset, money: str) -> None:
                            on_change=keep)
 
 
-def _render_estimate(bound: dict[str, int], params: dict[str, Any], money: str, *, free: bool) -> None:
+def _render_estimate(bound: dict[str, int], params: dict[str, Any], money: str, *, free: bool,
+                     inputs: str = "text") -> None:
     """The worst case of scoring, in tokens and (for an endpoint) money, said to be an upper bound."""
     values = {"items": f"{bound['items']:,}", "tokens_in": f"{bound['tokens_in']:,}",
               "tokens_out": f"{bound['tokens_out']:,}"}
@@ -341,8 +397,14 @@ def _render_estimate(bound: dict[str, int], params: dict[str, Any], money: str, 
         st.caption(t("llm_form.estimate_note", max_tokens=MAX_TOKENS, overhead=CHAT_OVERHEAD_TOKENS))
         return
     cost = (bound["tokens_in"] * params["prices_in"] + bound["tokens_out"] * params["prices_out"]) / 1e6
-    st.info(t("llm_form.estimate", cost=f"{cost:,.2f}", currency=money, **values), icon=":material/calculate:")
-    st.caption(t("llm_form.estimate_note", max_tokens=MAX_TOKENS, overhead=CHAT_OVERHEAD_TOKENS))
+    if inputs == "image":
+        st.info(t("llm_form.estimate_image", cost=f"{cost:,.2f}", currency=money, **values),
+                icon=":material/calculate:")
+        st.caption(t("llm_form.estimate_note_image", max_tokens=MAX_TOKENS, overhead=CHAT_OVERHEAD_TOKENS,
+                     image_tokens=f"{params.get('image_tokens', DEFAULT_IMAGE_TOKENS):,}"))
+    else:
+        st.info(t("llm_form.estimate", cost=f"{cost:,.2f}", currency=money, **values), icon=":material/calculate:")
+        st.caption(t("llm_form.estimate_note", max_tokens=MAX_TOKENS, overhead=CHAT_OVERHEAD_TOKENS))
     budget = params.get("budget")
     if budget is not None and budget > 0 and cost > budget:
         st.warning(t("llm_form.over_budget", cost=f"{cost:,.2f}", budget=f"{budget:,.2f}", currency=money),

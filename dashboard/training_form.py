@@ -121,7 +121,9 @@ def render_candidate_training(data: LabData, queue: JobQueue, *, prefix: str, ba
                           t("lab.what_when"): [t(c.description_key) for c in use_case.candidates],
                           t("pretrained.column"): [starting_point(c) for c in use_case.candidates]})
     if parameters is not None:
-        table[t("lab.parameters")] = [f"{parameters.get(c.id, 0):,}" for c in use_case.candidates]
+        # a model whose size is not ours to count (an LLM behind an endpoint) shows a dash, not 0
+        table[t("lab.parameters")] = [f"{parameters[c.id]:,}" if c.id in parameters else "–"
+                                      for c in use_case.candidates]
     st.table(table.set_index(t("lab.model")))
     model_key = f"{prefix}_model"
     default_id = use_case.default_candidate or use_case.candidates[0].id

@@ -17,7 +17,7 @@ from core.usecases.nlp.explain import attention_weights, explain_text
 from dashboard import charts, nlp_charts
 from dashboard.i18n import dataset_source, error_text, t
 from dashboard.job_progress import render_job_progress
-from dashboard.lab_results import completed_run, run_model
+from dashboard.lab_results import asked_for, completed_run, run_model
 from dashboard.labs.contract import LabData, LabView
 from dashboard.labs.generic import render_csv_data, render_evaluation, render_metric_row, render_try_and_import
 from dashboard.run_names import model_name
@@ -180,6 +180,8 @@ def render_try_text(tracker: Tracker, run_id: str, dataset: Dataset) -> None:
     if "nlp_try_text" not in st.session_state:
         st.session_state["nlp_try_text"] = EXAMPLES.get(language, EXAMPLES["en"])
     text = st.text_area(t("nlp.try_label"), key="nlp_try_text", height=120, max_chars=200_000)
+    if not asked_for(run, text, key="nlp_try"):  # an LLM: nothing is sent until the person asks
+        return
     try:
         model = run_model(run_id)
         with st.spinner(t("nlp.explaining")):
@@ -201,6 +203,11 @@ def render_try_text(tracker: Tracker, run_id: str, dataset: Dataset) -> None:
         st.info(t("nlp.occlusion_limited", used=result["used_tokens"], total=result["token_count"]))
     if result["changed_by_cleaning"]:
         st.caption(t("nlp.cleaned"))
+    if result["method"] is None:  # an LLM's answer: its top classes, no word-by-word explanation
+        st.caption(t("llm_form.try_not_explained"))
+        st.plotly_chart(charts.plot_top_k(top_k(result["probabilities"], result["class_names"], k=3),
+                                          title=t("lab.top3"), x_title=t("lab.probability")), key="nlp_try_top")
+        return
     left, right = st.columns([3, 2])
     with left:
         st.markdown(f"**{t('nlp.highlight_title')}**")

@@ -16,7 +16,7 @@ from core.usecases.vision.upload import prepare_single_image
 from dashboard import charts
 from dashboard.i18n import error_text, t
 from dashboard.job_progress import render_job_progress
-from dashboard.lab_results import completed_run, run_model
+from dashboard.lab_results import asked_for, completed_run, run_model
 from dashboard.labs.contract import LabData, LabView
 from dashboard.labs.generic import (render_class_balance, render_data, render_evaluation, render_metric_row, render_split_sizes,
                                     render_try_and_import)
@@ -73,10 +73,13 @@ def render_dataset_overview(dataset: Dataset, *, upload_name: str = "") -> None:
 
 @st.cache_data(show_spinner=False)
 def parameter_counts(use_case_id: str, input_shape: tuple[int, ...], num_classes: int) -> dict[str, int]:
-    """Trainable size of every candidate for this input shape (builds each model once, never trains)."""
+    """Trainable size of every candidate for this input shape (builds each model once, never trains); an LLM's is
+    left out."""
     counts: dict[str, int] = {}
     features = int(np.prod(input_shape))
     for candidate in get_use_case(use_case_id).candidates:
+        if candidate.kind == "llm":  # the provider's model: not counted, shown as a dash
+            continue
         if candidate.starting_point == "pretrained" and candidate.weights:  # a backbone: known, not built (seconds)
             from core.usecases.vision.pretrained import parameter_count
 
@@ -97,7 +100,6 @@ def render_training_controls(data: LabData, queue: JobQueue) -> None:
                                         batch_sizes=[16, 32, 64, 128, 256], early_stopping=False,
                                         parameters=counts, max_epochs=200,
                                         max_learning_rate=1.0, patience=3)
-    st.caption(t("llm_form.none_vision"))  # why the NLP lab's LLM candidates are not offered here (yet)
     if own_job:
         render_job_progress(queue, own_job, prefix=PREFIX)
 
@@ -126,6 +128,9 @@ def render_try_image(tracker: Tracker, run_id: str, dataset: Dataset) -> None:
                               types=IMAGE_TYPES)
     index = st.number_input(t("lab.try_index"), min_value=0, max_value=len(dataset.y_test) - 1, value=0, step=1,
                             key=f"{PREFIX}_try_index")
+    question = f"{upload.name}:{upload.size}" if upload is not None else f"test:{int(index)}"
+    if not asked_for(run, question, key=f"{PREFIX}_try"):  # an LLM: nothing is sent until the person asks
+        return
     try:
         model = run_model(run_id)
         if upload is not None:

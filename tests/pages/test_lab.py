@@ -66,9 +66,12 @@ def test_lab_shows_the_digits_data_with_provenance_samples_and_balance(app_test)
     table = at.table[0].value
     assert list(table.index) == [translate(f"models.{cid}.name", "en")
                                  for cid in ("logreg", "mlp", "cnn", "cnn_regularised")] + [
-        translate(f"pretrained.models.{cid}.name", "en") for cid in ("mobilenet_v3_small", "efficientnet_v2_b0")]
+        translate(f"pretrained.models.{cid}.name", "en") for cid in ("mobilenet_v3_small", "efficientnet_v2_b0")] + [
+        translate("models.llm_endpoint.name", "en")]
     assert table["Parameters"].iloc[0] == "650"  # logistic regression on 64 pixels x 10 classes + 10 biases
-    assert list(table["Starting point"]) == ["baseline"] + ["from scratch"] * 3 + ["pretrained on ImageNet"] * 2
+    assert table["Parameters"].iloc[-1] == "–"  # an endpoint's model: not ours to count, not 0
+    assert list(table["Starting point"]) == ["baseline"] + ["from scratch"] * 3 + ["pretrained on ImageNet"] * 2 + [
+        "LLM"]
 
 
 @pytest.mark.slow

@@ -5,8 +5,10 @@ recommendation offer no LLM. No model is asked anything: the job function is a s
 
 from __future__ import annotations
 
+import json
 import threading
 
+import numpy as np
 import pytest
 
 from core.contract.registry import USE_CASES
@@ -254,9 +256,8 @@ def test_scoring_progress_counts_items_in_both_languages(app_test, monkeypatch, 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("use_case_id, dataset, key", [("finance", "credit_data", "llm_form.none_finance"),
-                                                       ("recommendation", "movielens", "llm_form.none_recommendation"),
-                                                       ("vision", "digits", "llm_form.none_vision")])
-def test_finance_recommendation_and_vision_say_why_they_offer_no_llm(app_test, switch_language, use_case_id, dataset, key):
+                                                       ("recommendation", "movielens", "llm_form.none_recommendation")])
+def test_finance_and_recommendation_say_why_they_offer_no_llm(app_test, switch_language, use_case_id, dataset, key):
     at = app_test(timeout=180).run()
     at.switch_page(LAB).run()
     at.session_state["lab_use_case"] = use_case_id
@@ -295,5 +296,123 @@ def test_a_local_run_through_the_page_scores_the_chosen_sample_with_the_chosen_p
     shown = {metric.label: metric.value for metric in at.metric}
     assert shown["Invalid answers"] == "0 of 12" and shown["Cost per 1,000 decisions"] == "0"
     assert shown["Answers from the cache"] == "0"
-    assert any(caption.value.startswith("Measured on 12 test texts: the accuracy lies between")
+    assert any(caption.value.startswith("Measured on 12 test examples: the accuracy lies between")
                for caption in at.caption)
+    # Try it: an LLM is asked only when the person asks, and its answer is not explained word by word (occlusion
+    # would cost a request per word) nor called "unknown words" (it has no vocabulary of its own)
+    assert translate("llm_form.try_ask_help", "en") in [c.value for c in at.caption]
+    assert translate("nlp.prediction", "en") not in shown
+    at.button(key="nlp_try_ask").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert translate("nlp.prediction", "en") in {metric.label for metric in at.metric}
+    assert translate("llm_form.try_not_explained", "en") in [c.value for c in at.caption]
+    assert not [w for w in at.warning if w.value == translate("nlp.all_unknown", "en")]
+    assert "nlp_try_contributions" not in {chart.key for chart in at.get("plotly_chart") if hasattr(chart, "key")}
+
+
+# ---- vision: an endpoint whose model reads images ---------------------------------------------------------------
+
+def _open_vision(app_test):
+    at = app_test(timeout=180).run()
+    at.switch_page(LAB).run()
+    at.session_state["lab_use_case"] = "vision"
+    at.session_state["vision_dataset"] = "digits"
+    at.run()
+    at.radio(key="vision_model").set_value("llm_endpoint").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+@pytest.mark.slow
+def test_the_vision_lab_asks_an_endpoint_about_images_with_their_own_prompt_preview_and_estimate(app_test,
+                                                                                                switch_language,
+                                                                                                jobs):
+    from core.data.cache import load_dataset
+    from core.llm.classifier import chat_messages, most_prompt_tokens, readable
+    from core.llm.images import image_data_url
+
+    at = _open_vision(app_test)
+    digits = load_dataset("vision", "digits", seed=0)
+    assert "vision_llm_gguf" not in _keys(at.text_input)  # a local GGUF model reads text only: endpoint only
+    assert at.text_area(key="vision_llm_template").value == default_template("en", "image")
+    assert at.number_input(key="vision_llm_image_tokens").value == 3000
+    assert at.code[0].value == ("Classify the image into exactly one of these labels: 0, 1, 2, 3, 4, 5, 6, 7, 8, 9.\n"
+                                'Image: [image]\nAnswer with JSON only: {"label": "<one of the labels>"}')
+    pictures = at.get("image")
+    assert [image.caption for image in pictures[0].proto.imgs] == ["?"]  # the first test image, as sent
+    at.text_input(key="vision_llm_model_name").input("gpt-4o-mini")
+    at.radio(key="vision_llm_mode").set_value("k").run()
+    at.number_input(key="vision_llm_k").set_value(3)
+    at.number_input(key="vision_llm_image_tokens").set_value(100)
+    at.number_input(key="vision_llm_price_in").set_value(1.0).run()
+    assert not _errors(at), _errors(at)
+    assert at.code[0].value.count("[image]") == 4 and at.code[0].value.count("Label: ") == 3
+    shown = [image.caption for image in at.get("image")[0].proto.imgs]  # three labelled training images, then it
+    assert shown == [digits.class_names[int(digits.y_train[i])] for i in pick_examples(digits.y_train, 3)] + ["?"]
+    # the worst case: every prompt the same size, each image counted at the bound typed
+    examples = [(image_data_url(digits.x_train[i]), digits.class_names[int(digits.y_train[i])])
+                for i in pick_examples(digits.y_train, 3, random_state=0)]
+    per_item = most_prompt_tokens(chat_messages(default_template("en", "image"), labels=digits.class_names, text="",
+                                                examples=examples, inputs="image"), image_tokens=100)
+    items = len(digits.x_test)
+    estimate = [i.value for i in at.info if i.value.startswith("At most ")]
+    assert estimate == [translate("llm_form.estimate_image", "en", cost=f"{items * per_item / 1e6:,.2f}",
+                                  currency="USD", items=f"{items:,}", tokens_in=f"{items * per_item:,}",
+                                  tokens_out=f"{items * 32:,}")]
+    assert readable(chat_messages(default_template("en", "image"), labels=digits.class_names, text="x",
+                                  examples=examples, inputs="image")[1]["content"]) == at.code[0].value
+    at.button(key="vision_train").click().run()
+    params = jobs.specs[-1].candidate_params
+    assert params["k"] == 3 and params["image_tokens"] == 100 and params["language"] == "en"
+    assert params["model"] == "gpt-4o-mini" and "api_key" not in params
+    switch_language(at, "zh")  # the prompt follows the person's language; a typed one would be kept
+    assert at.text_area(key="vision_llm_template").value == default_template("zh", "image")
+    assert at.code[0].value.startswith("请把下面的图像归入以下标签中的一个")
+
+
+@pytest.mark.slow
+def test_a_vision_run_through_the_page_scores_images_on_an_endpoint_and_shows_its_figures(app_test, run_after_jobs):
+    """A real run against a loopback endpoint that decodes each image (tests/llm_servers.ImageServer): it answers
+    the right digit for every image whose top-left pixel is dark, so the accuracy on the page is known."""
+    from llm_servers import ImageServer
+
+    from core.data.cache import load_dataset
+    from core.llm.images import data_url_pixels, image_data_url
+    from dashboard.services import get_job_queue, get_tracker
+
+    digits = load_dataset("vision", "digits", seed=0)
+    truth = {np.ascontiguousarray(data_url_pixels(image_data_url(image))).tobytes(): digits.class_names[int(label)]
+             for image, label in zip(digits.x_test, digits.y_test)}
+    with ImageServer(lambda pixels: json.dumps({"label": truth.get(np.ascontiguousarray(pixels).tobytes(), "?")}),
+                     tokens_per_image=85) as server:
+        at = _open_vision(app_test)
+        at.text_input(key="vision_llm_base_url").input(server.base_url)
+        at.text_input(key="vision_llm_model_name").input("vision-model")
+        at.radio(key="vision_llm_sample").set_value("some").run()
+        at.number_input(key="vision_llm_sample_size").set_value(20)
+        at.number_input(key="vision_llm_price_in").set_value(0.5).run()
+        assert not _errors(at), _errors(at)
+        at.button(key="vision_train").click().run()
+        run_after_jobs(at, timeout=240)
+        assert not at.exception, [e.value for e in at.exception]
+        job = get_job_queue().get(at.session_state["vision_job_id"])
+        assert job.state == "completed" and job.result.status == "completed", (job.state, job.error)
+        run = get_tracker().get_run(job.result.run_id).data
+        assert run.params["model"] == "llm_endpoint" and run.params["hp_inputs"] == "image"
+        assert run.metrics["test_items"] == 20 and run.metrics["test_accuracy"] == 1.0  # every image read right
+        assert len(server.images_seen) == 1 + 20  # the check's one picture, then one per sampled image
+        at.run()
+        shown = {metric.label: metric.value for metric in at.metric}
+        assert shown["Invalid answers"] == "0 of 20"
+        assert any(caption.value.startswith("Measured on 20 test examples") for caption in at.caption)
+        # Try it: nothing is sent until the person asks; then one answer about the chosen test image
+        assert translate("llm_form.try_ask_help", "en") in [c.value for c in at.caption]
+        assert len(server.images_seen) == 21
+        at.number_input(key="vision_try_index").set_value(5).run()
+        at.button(key="vision_try_ask").click().run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert len(server.images_seen) == 21 + 2  # the model is opened again (its check: one picture), then asked
+        assert np.array_equal(server.images_seen[-1], data_url_pixels(image_data_url(digits.x_test[5])))
+        at.run()  # the answer stays on the page; asking again about the same image would come from the cache
+        assert len(server.images_seen) == 23 and translate("llm_form.try_ask_help", "en") not in [
+            c.value for c in at.caption]

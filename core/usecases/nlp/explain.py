@@ -55,7 +55,8 @@ def explain_text(model: Any, text: str, *, kind: str, class_names: Sequence[str]
     seen = all_tokens[:limit]
     probabilities = predict_text_proba(model, [cleaned], kind=kind)[0]
     predicted = int(np.argmax(probabilities))
-    variants = [join_tokens(seen[:i] + seen[i + 1:], split) for i in range(len(seen))]
+    explains = getattr(TEXT_PATHS[kind], "explains", True)  # an LLM: one request per word would be asked
+    variants = [join_tokens(seen[:i] + seen[i + 1:], split) for i in range(len(seen))] if explains else []
     if variants:
         occluded = predict_text_proba(model, variants, kind=kind)[:, predicted]
         contributions = (float(probabilities[predicted]) - occluded).astype(float)
@@ -63,7 +64,7 @@ def explain_text(model: Any, text: str, *, kind: str, class_names: Sequence[str]
         contributions = np.zeros(0)
     vocabulary = known_tokens(model, kind)
     meaningful = [token for token in seen if token.strip()]
-    unknown = [token for token in meaningful if token not in vocabulary]
+    unknown = [token for token in meaningful if token not in vocabulary] if explains else []  # no vocabulary
     return {
         "text": cleaned,
         "probabilities": [float(p) for p in probabilities],
@@ -71,7 +72,7 @@ def explain_text(model: Any, text: str, *, kind: str, class_names: Sequence[str]
         "predicted": predicted,
         "tokens": seen,
         "contributions": [float(c) for c in contributions],
-        "method": "occlusion",
+        "method": "occlusion" if explains else None,
         "split": split,
         "token_count": len(all_tokens),
         "used_tokens": len(seen),
@@ -79,7 +80,7 @@ def explain_text(model: Any, text: str, *, kind: str, class_names: Sequence[str]
         "explained_all": len(all_tokens) == len(seen),  # False: only the first tokens were occluded
         "sequence_length": length,
         "unknown_tokens": unknown,
-        "oov_share": (len(unknown) / len(meaningful)) if meaningful else 1.0,
+        "oov_share": 0.0 if not explains else (len(unknown) / len(meaningful)) if meaningful else 1.0,
         "changed_by_cleaning": cleaned != str(text).strip(),
     }
 

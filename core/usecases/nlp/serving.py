@@ -110,6 +110,7 @@ class LLMTexts:
     backend's to say (core.training.llm_fit)."""
 
     measures_throughput = False
+    explains = False  # occlusion would ask it once more per word; it has no vocabulary of its own to check
 
     def predict_proba(self, model: Any, texts: list[str], batch_size: int) -> np.ndarray:
         return model.predict_proba(texts)

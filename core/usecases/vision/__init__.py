@@ -76,7 +76,8 @@ USE_CASE = UseCase(
         # A large language model that reads images, asked rather than trained (core.llm), through an
         # OpenAI-compatible endpoint; a local GGUF model reads text only here.
         Candidate("llm_endpoint", "models.llm_endpoint.name", "models.llm_endpoint.description", "llm",
-                  "core.usecases.vision.llm:build_llm_image_classifier", hparams={"transport": "endpoint"},
+                  "core.usecases.vision.llm:build_llm_image_classifier",
+                  hparams={"transport": "endpoint", "inputs": "image"},
                   default_epochs=1),
     ),
 )

@@ -10,7 +10,8 @@ from typing import Any
 from core.llm.classifier import LLMClassifier, classifier_from_settings
 
 
-def build_llm_image_classifier(*, language: str = "en", random_state: int = 0, **settings: Any) -> LLMClassifier:
+def build_llm_image_classifier(*, language: str = "en", inputs: str = "image", random_state: int = 0,
+                               **settings: Any) -> LLMClassifier:
     """An unfitted LLMClassifier asked about images, its prompt in `language` (the person's, chosen on the form;
     random_state: the run's seed, which draws the examples and the test sample)."""
-    return classifier_from_settings(language=language, inputs="image", random_state=random_state, **settings)
+    return classifier_from_settings(language=language, inputs=inputs, random_state=random_state, **settings)
