@@ -52,9 +52,23 @@ def available_use_cases() -> list[UseCase]:
     return [use_case for use_case in USE_CASES.values() if use_case.status == "available"]
 
 
+VARIANT_MARK = "#"  # "llm_endpoint#8": one candidate's 8-shot runs, beside its zero-shot ones ("llm_endpoint#0")
+
+
+def variant_id(model_id: object, shots: int) -> str:
+    """The id of one prompting of an LLM candidate, where runs of it with different k are compared side by side."""
+    return f"{model_id}{VARIANT_MARK}{int(shots)}"
+
+
 def model_title(use_case_id: object, model_id: object, lang: str = "en") -> str:
     """A candidate's name for people in `lang` ("Gradient boosting (scikit-learn)"), never its id (`gbm`) when
-    the use case knows it; an imported model is called so; anything else keeps its id."""
+    the use case knows it; an imported model is called so; anything else keeps its id. A variant id
+    ("llm_endpoint#8", variant_id) is the candidate's name with its prompting ("…, 8-shot")."""
+    base, mark, shots = str(model_id).partition(VARIANT_MARK)
+    if mark and shots.isdigit():
+        name = model_title(use_case_id, base, lang)
+        return translate("run_names.zero_shot" if int(shots) == 0 else "run_names.k_shot", lang, name=name,
+                         k=int(shots))
     use_case = USE_CASES.get(str(use_case_id))
     candidate = next((c for c in use_case.candidates if c.id == model_id), None) if use_case else None
     if candidate is not None:

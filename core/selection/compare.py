@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 import pandas as pd
 
-from core.contract.registry import get_use_case
+from core.contract.registry import get_use_case, variant_id
 from core.evaluation.catalogue import task_metrics
 from core.i18n import StudioError
 
@@ -130,7 +130,7 @@ def comparison_table(
         if len(frame) == 0:
             raise SelectionError("errors.selection.no_runs")
     if latest_only:
-        frame = frame.drop_duplicates(subset="model", keep="first")
+        frame = _latest_per_variant(frame, case)
     labels = {}
     details = {}
     for _, row in frame.iterrows():
@@ -170,6 +170,24 @@ def comparison_table(
         else:
             table[name] = frame[name].to_numpy() if name in frame.columns else [""] * len(frame)
     return table.reset_index(drop=True)
+
+
+def _latest_per_variant(frame: pd.DataFrame, case: UseCase) -> pd.DataFrame:
+    """The newest run (frame is newest first) of each model, and of an LLM candidate the newest of each k: its
+    zero-shot and 8-shot runs sit side by side, named by variant_id ("llm_endpoint#8") where one candidate has
+    several."""
+    kinds = {candidate.id: candidate.kind for candidate in case.candidates}
+    recorded = frame["model_kind"] if "model_kind" in frame.columns else pd.Series([None] * len(frame), index=frame.index)
+    shots = pd.to_numeric(frame[SHOTS_PARAM], errors="coerce") if SHOTS_PARAM in frame.columns else None
+    keys = []
+    for (index, row), kind in zip(frame.iterrows(), recorded):
+        kind = kind if isinstance(kind, str) and kind else kinds.get(str(row["model"]), "")
+        k = shots[index] if shots is not None and kind == LLM else math.nan
+        keys.append(variant_id(row["model"], int(k)) if math.isfinite(k) else str(row["model"]))
+    frame = frame.assign(_variant=keys).drop_duplicates(subset="_variant", keep="first")
+    several = frame["model"].map(frame["model"].value_counts()) > 1
+    frame["model"] = frame["model"].where(~several, frame["_variant"])
+    return frame.drop(columns="_variant")
 
 
 def starting_point(use_case: str | UseCase, model: str, kind: str = "", recorded: Any = "") -> str:

@@ -292,7 +292,8 @@ def benchmark_specs(use_case: str, dataset: str, *, seed: int = 0,
                     dataset_kwargs: dict[str, Any] | None = None) -> list[TrainingSpec]:
     """One spec per candidate of a use case, each with its default budget, all on the same split.
 
-    A pretrained candidate whose weights are neither cached nor downloadable (STUDIO_OFFLINE) is left out.
+    A pretrained candidate whose weights are neither cached nor downloadable (STUDIO_OFFLINE) is left out, and so
+    is an LLM: it needs a model (and an endpoint, a key, prices) that only a person can name, and it may cost money.
     """
     return [
         TrainingSpec(use_case, dataset, candidate.id,
@@ -300,7 +301,8 @@ def benchmark_specs(use_case: str, dataset: str, *, seed: int = 0,
                                  learning_rate=candidate.default_learning_rate, seed=seed),
                      dict(dataset_kwargs or {}))
         for candidate in get_use_case(use_case).candidates
-        if not candidate.weights or weights_status(candidate.weights)[0] != "offline"
+        if candidate.starting_point != "llm"
+        and (not candidate.weights or weights_status(candidate.weights)[0] != "offline")
     ]
 
 

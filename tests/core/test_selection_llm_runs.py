@@ -31,9 +31,17 @@ def test_llm_runs_are_their_own_starting_point_with_cost_and_invalid_answers(tra
     _, runs, ids, fingerprints = tracked
     table = comparison_table(runs, use_case="nlp", fingerprints=fingerprints)
     rows = {row["model"]: row for row in table.to_dict("records")}
-    assert set(rows) == {"tfidf_logreg", "llm_endpoint"}  # latest per model: the 8-shot run
-    llm, base = rows["llm_endpoint"], rows["tfidf_logreg"]
+    # latest per model, and of one LLM candidate the latest of each k: zero-shot and 8-shot side by side
+    assert set(rows) == {"tfidf_logreg", "llm_endpoint#0", "llm_endpoint#8"}
+    llm, base = rows["llm_endpoint#8"], rows["tfidf_logreg"]
     assert (llm["start"], llm["kind"], llm["shots"], llm["run_id"]) == ("llm", "llm", 8, ids["eight"])
+    zero = rows["llm_endpoint#0"]
+    assert (zero["shots"], zero["run_id"], zero["llm_cost_per_1000"]) == (0, ids["zero"], 2.5)
+    assert model_title("nlp", "llm_endpoint#8", "en") == "LLM through an API (OpenAI-compatible), 8-shot"
+    assert model_title("nlp", "llm_endpoint#0", "zh") == "通过 API 调用的大语言模型（兼容 OpenAI），零样本"
+    # one prompting only: the candidate keeps its own id
+    single = comparison_table(runs[runs["run_id"] != ids["zero"]], use_case="nlp", fingerprints=fingerprints)
+    assert set(single["model"]) == {"tfidf_logreg", "llm_endpoint"}
     assert llm["llm_cost_per_1000"] == 4.0 and llm["test_invalid_rate"] == pytest.approx(0.05)
     assert llm["test_accuracy"] == pytest.approx(0.9)
     # an LLM logs no parameters, size or training time: unknown, never 0
@@ -78,15 +86,16 @@ def test_guidance_ranks_an_llm_without_parameters_size_or_training_time(tracked)
     tracker, runs, ids, fingerprints = tracked
     table = comparison_table(runs, use_case="nlp", fingerprints=fingerprints)
     evaluations = {"tfidf_logreg": tracker.load_dict(ids["baseline"], EVALUATION_FILE),
-                   "llm_endpoint": tracker.load_dict(ids["eight"], EVALUATION_FILE)}
+                   "llm_endpoint#0": tracker.load_dict(ids["zero"], EVALUATION_FILE),
+                   "llm_endpoint#8": tracker.load_dict(ids["eight"], EVALUATION_FILE)}
     significance = compare_with_baseline(evaluations, "tfidf_logreg", n_resamples=200)
     for retrain in ("rarely", "daily"):
         recommendation = recommend(table, Requirements(labelled_examples=1600, latency_target_ms=50.0, retrain=retrain),
                                    use_case="nlp", significance=significance)
-        assert {item.model for item in recommendation.ranked} == {"tfidf_logreg", "llm_endpoint"}
-        llm = next(item for item in recommendation.ranked if item.model == "llm_endpoint")
+        assert {item.model for item in recommendation.ranked} == {"tfidf_logreg", "llm_endpoint#0", "llm_endpoint#8"}
+        llm = next(item for item in recommendation.ranked if item.model == "llm_endpoint#8")
         assert "latency" in llm.flags  # 310 ms against a 50 ms target: measured, so it is flagged
         assert "retraining" not in llm.flags  # no training time: unknown, not "too slow"
         for lang in ("en", "zh"):
             text = to_markdown(recommendation, lang)
-            assert " nan" not in text.lower() and model_title("nlp", "llm_endpoint", lang) in text
+            assert " nan" not in text.lower() and model_title("nlp", "llm_endpoint#8", lang) in text

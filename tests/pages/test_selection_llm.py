@@ -22,14 +22,16 @@ def test_the_comparison_shows_an_llm_row_with_its_cost(app_test, switch_language
     assert not at.exception, [e.value for e in at.exception]
     table = next(frame.value for frame in at.dataframe if "Cost per 1,000 decisions" in frame.value.columns)
     rows = {row["Model"]: row for row in table.to_dict("records")}
-    llm = rows[model_title("nlp", "llm_endpoint", "en")]  # the newest run of the endpoint: 8-shot
+    llm = rows["LLM through an API (OpenAI-compatible), 8-shot"]  # its zero-shot and 8-shot runs side by side
     assert llm["Starting point"] == "LLM, 8-shot"
     assert (llm["Cost per 1,000 decisions"], llm["Invalid answers"]) == ("4.00", "5.0%")
+    zero = rows["LLM through an API (OpenAI-compatible), zero-shot"]
+    assert (zero["Starting point"], zero["Cost per 1,000 decisions"]) == ("LLM, zero-shot", "2.50")
     assert (llm["Parameters"], llm["Size (MB)"], llm["Training time (s)"]) == ("–", "–", "–")
     base = rows[model_title("nlp", "tfidf_logreg", "en")]
     assert (base["Starting point"], base["Cost per 1,000 decisions"], base["Parameters"]) == ("baseline", "–", "20,002")
     shown = " ".join(block.value for block in at.markdown)
-    assert model_title("nlp", "llm_endpoint", "en") in shown  # ranked by the guidance
+    assert model_title("nlp", "llm_endpoint#8", "en") in shown  # ranked by the guidance
 
     at = switch_language(at, "zh")
     assert not at.exception, [e.value for e in at.exception]
