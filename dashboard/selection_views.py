@@ -156,7 +156,10 @@ def display_table(table: pd.DataFrame, use_case: UseCase) -> pd.DataFrame:
         if column in table:
             shown[t(f"selection.columns.{column}")] = table[column].map(
                 lambda v, p=pattern: p.format(v) if pd.notna(v) else "–")
-    shown[t("selection.columns.device")] = table["device"].map(device_text)
+    # an LLM behind an endpoint ran on that server, not on the machine that asked it
+    hosts = table["sends_to"] if "sends_to" in table else pd.Series([""] * len(table), index=table.index)
+    shown[t("selection.columns.device")] = [t("selection.endpoint_device", host=host) if isinstance(host, str) and host
+                                            else device_text(device) for device, host in zip(table["device"], hosts)]
     return shown
 
 

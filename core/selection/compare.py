@@ -164,12 +164,28 @@ def comparison_table(
         table["shots"] = column(SHOTS_PARAM)
         for name in LLM_COLUMNS:
             table[name] = column(name)
+        table["sends_to"] = _endpoint_hosts(frame)
     for name in TAIL_COLUMNS:
         if name in NUMERIC_TAIL:
             table[name] = column(name)
         else:
             table[name] = frame[name].to_numpy() if name in frame.columns else [""] * len(frame)
     return table.reset_index(drop=True)
+
+
+def _endpoint_hosts(frame: pd.DataFrame) -> list[str]:
+    """Where each run's items were sent: an endpoint LLM's host[:port] (from its hp_base_url), else ""."""
+    from urllib.parse import urlparse
+
+    hosts = []
+    for _, row in frame.iterrows():
+        url = row.get("hp_base_url")
+        if row.get("hp_transport") == "endpoint" and isinstance(url, str) and url:
+            parsed = urlparse(url)
+            hosts.append(f"{parsed.hostname}{f':{parsed.port}' if parsed.port else ''}" if parsed.hostname else url)
+        else:
+            hosts.append("")
+    return hosts
 
 
 def _latest_per_variant(frame: pd.DataFrame, case: UseCase) -> pd.DataFrame:

@@ -222,6 +222,7 @@ def recommend(
             "latency_p50_ms": _float(row.get("latency_p50_ms")), "latency_p95_ms": _float(row.get("latency_p95_ms")),
             "batch_throughput": _float(row.get("batch_throughput")), "peak_rss_mb": _float(row.get("peak_rss_mb")),
             "device": str(row.get("device") or ""), "has_explainer": str(row.get("kind") or "") in explainable,
+            "sends_to": _text(row.get("sends_to")), "leaves_premises": leaves_premises(_text(row.get("sends_to"))),
             "metric": metric, "margin_points": float(settings["baseline_margin_points"]),
         }
         quality_key = "selection.reasons.quality_best" if model == best_model else "selection.reasons.quality"
@@ -281,3 +282,29 @@ def secondary_leaders(table: pd.DataFrame, task: str, recommended: str) -> list[
             leaders.append({"metric": name, "model": leader, "value": values[leader], "recommended": recommended,
                             "recommended_value": mine})
     return leaders
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def leaves_premises(host: str) -> bool:
+    """Whether items sent to this endpoint host ("api.openai.com", "10.0.0.5:8000") leave the premises: False for
+    no endpoint, this machine, a private or link-local address, or a single-label intranet name ("vllm"); True
+    for any other name or address (the reason names the host: "unless that server is yours")."""
+    import ipaddress
+
+    name = host.strip().lower()
+    if not name:
+        return False
+    if name.startswith("["):  # [::1]:8080
+        name = name[1:].split("]", 1)[0]
+    elif name.count(":") == 1:
+        name = name.split(":", 1)[0]
+    if name == "localhost" or name.endswith(".localhost"):
+        return False
+    try:
+        address = ipaddress.ip_address(name)
+    except ValueError:
+        return "." in name
+    return not (address.is_loopback or address.is_private or address.is_link_local)

@@ -25,7 +25,7 @@ CONTEXT_FIELDS = frozenset({
 CANDIDATE_FIELDS = frozenset({
     "model", "kind", "is_baseline", "quality_pct", "gap_to_best_points", "gap_to_baseline_points", "verdict",
     "p_value", "train_seconds", "retrain_seconds", "retrain_hours", "parameters", "size_mb", "latency_p50_ms",
-    "latency_p95_ms", "batch_throughput", "peak_rss_mb", "device", "has_explainer",
+    "latency_p95_ms", "batch_throughput", "peak_rss_mb", "device", "has_explainer", "sends_to", "leaves_premises",
 })
 SETTING_DEFAULTS = {"baseline_margin_points": 1.0, "alpha": 0.05, "quality_weight": 1.0, "day_seconds": 86400,
                     "explainable_kinds": ["sklearn"], "data_kinds": {}}

@@ -99,3 +99,34 @@ def test_guidance_ranks_an_llm_without_parameters_size_or_training_time(tracked)
         for lang in ("en", "zh"):
             text = to_markdown(recommendation, lang)
             assert " nan" not in text.lower() and model_title("nlp", "llm_endpoint#8", lang) in text
+
+
+@pytest.mark.parametrize("host, leaves", [("", False), ("127.0.0.1:9", False), ("localhost:8080", False),
+                                          ("10.1.2.3:8000", False), ("192.168.0.7", False), ("[::1]:8080", False),
+                                          ("vllm:8000", False), ("api.openai.com", True),
+                                          ("dashscope.aliyuncs.com", True), ("8.8.8.8", True)])
+def test_an_endpoint_leaves_the_premises_unless_it_is_this_machine_or_a_private_address(host, leaves):
+    from core.selection.guidance import leaves_premises
+
+    assert leaves_premises(host) is leaves
+
+
+def test_on_premises_only_flags_an_endpoint_on_someone_elses_server_and_names_it(tracked):
+    from core.i18n import translate
+
+    _, runs, ids, fingerprints = tracked
+    table = comparison_table(runs, use_case="nlp", fingerprints=fingerprints)
+    rows = dict(zip(table["model"], table["sends_to"]))
+    assert rows == {"tfidf_logreg": "", "llm_endpoint#0": "127.0.0.1:9", "llm_endpoint#8": "127.0.0.1:9"}
+    table.loc[table["model"] == "llm_endpoint#8", "sends_to"] = "api.openai.com"  # as if it had run there
+    recommendation = recommend(table, Requirements(labelled_examples=1600, on_premises_only=True), use_case="nlp")
+    advice = {item.model: item for item in recommendation.ranked}
+    assert advice["llm_endpoint#8"].flags == ["on_premises"] and not advice["llm_endpoint#8"].meets_all
+    assert "on_premises" not in advice["llm_endpoint#0"].flags and "on_premises" not in advice["tfidf_logreg"].flags
+    keys = {key for key, _ in advice["llm_endpoint#8"].reasons}
+    assert "selection.reasons.endpoint_leaves_premises" in keys and "selection.reasons.on_premises" not in keys
+    text = to_markdown(recommendation, "en")
+    assert "Sends every item to the endpoint at api.openai.com" in text
+    assert "Sends every item" not in to_markdown(
+        recommend(table, Requirements(labelled_examples=1600), use_case="nlp"), "en")  # not asked: not said
+    assert translate("selection.unmet.on_premises", "zh") == "数据留在本地"

@@ -25,6 +25,7 @@ def test_the_comparison_shows_an_llm_row_with_its_cost(app_test, switch_language
     llm = rows["LLM through an API (OpenAI-compatible), 8-shot"]  # its zero-shot and 8-shot runs side by side
     assert llm["Starting point"] == "LLM, 8-shot"
     assert (llm["Cost per 1,000 decisions"], llm["Invalid answers"]) == ("4.00", "5.0%")
+    assert llm["Device"] == "Endpoint at 127.0.0.1:9"  # where it ran, not the machine that asked it
     zero = rows["LLM through an API (OpenAI-compatible), zero-shot"]
     assert (zero["Starting point"], zero["Cost per 1,000 decisions"]) == ("LLM, zero-shot", "2.50")
     assert (llm["Parameters"], llm["Size (MB)"], llm["Training time (s)"]) == ("–", "–", "–")
