@@ -39,7 +39,7 @@ def other_job_text(job: JobState, *, mine: bool = False) -> str:
     progress = job.progress
     epoch, epochs = getattr(progress, "epoch", None), getattr(progress, "epochs", None)
     training = job.state == "running" and epoch and epochs and getattr(progress, "phase", "") != "preparing"
-    scoring = job.state == "running" and getattr(progress, "phase", "") == "scoring"
+    scoring = job.state == "running" and getattr(progress, "phase", "") in ASKING
     if access.auth_configured():
         name = job.owner_name or job.owner or "?"
         if scoring:
@@ -59,6 +59,9 @@ def _progress_fraction(progress: Any) -> float:
     return float(min(max(done / progress.epochs, 0.0), 1.0))
 
 
+ASKING = ("scoring", "embedding")  # an LLM answering test texts, or embedding training texts: items, no epochs
+
+
 def scoring_fraction(progress: Any) -> float:
     """Share of the test texts an LLM has answered (Progress(phase="scoring", batch=done, batches=total))."""
     done, total = getattr(progress, "batch", 0) or 0, getattr(progress, "batches", 0) or 0
@@ -66,8 +69,10 @@ def scoring_fraction(progress: Any) -> float:
 
 
 def scoring_text(progress: Any) -> str:
-    """"Scoring item 212 of 500 · 1:05 left" in the reader's language (no time left before the first answer)."""
-    text = t("llm_form.scoring", done=f"{getattr(progress, 'batch', 0) or 0:,}",
+    """"Scoring item 212 of 500 · 1:05 left" ("Embedding training text 212 of 1,600 · …" while an embedding model
+    reads the training split) in the reader's language (no time left before the first answer)."""
+    key = "llm_form.embedding" if getattr(progress, "phase", "") == "embedding" else "llm_form.scoring"
+    text = t(key, done=f"{getattr(progress, 'batch', 0) or 0:,}",
              total=f"{getattr(progress, 'batches', 0) or 0:,}")
     eta = getattr(progress, "eta_s", None)
     return text if eta is None else t("llm_form.scoring_left", progress=text, eta=_format_seconds(eta))
@@ -110,7 +115,7 @@ def render_job_progress(queue: JobQueue, job_id: str, *, prefix: str,
                 st.progress(0.0, text=t("lab.preparing"))
             elif progress.phase == "downloading":
                 st.progress(progress.fraction, text=download_text(progress))
-            elif progress.phase == "scoring":  # an LLM answering the test texts one by one: no epochs
+            elif progress.phase in ASKING:  # an LLM answering (or embedding) texts one by one: no epochs
                 st.progress(scoring_fraction(progress), text=scoring_text(progress))
             else:
                 text = t("lab.progress_text", epoch=progress.epoch, epochs=progress.epochs, batch=progress.batch,

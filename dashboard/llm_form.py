@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     from dashboard.labs.contract import LabData
 
 LOCAL, ENDPOINT = "local", "endpoint"
+LLM_KINDS = ("llm", "llm_embed")  # prompted for an answer; embedding texts for a trained head
+EMBED = "llm_embed"
 PACKAGES = {LOCAL: "llama_cpp", ENDPOINT: "openai"}  # what each transport imports
 DEFAULT_KEY_ENV = "OPENAI_API_KEY"
 DEFAULT_BASE_URL = "http://127.0.0.1:8080/v1"
@@ -119,29 +121,33 @@ def llm_params(candidate: Candidate, prefix: str, state: Mapping[str, Any] | Non
     def get(name: str, default: Any) -> Any:
         return state.get(_key(prefix, name), default)
 
-    k = int(_number(get("k", DEFAULT_K), DEFAULT_K)) if get("mode", "zero") == "k" else 0
-    template = str(get("template", "") or "")
-    try:
-        check_template(template)
-    except StudioError as error:
-        problems.append(error_text(error))
     sample = None
     if get("sample", "all") == "some":
         sample = max(int(_number(get("sample_size", DEFAULT_SAMPLE), DEFAULT_SAMPLE)), 1)
-    params: dict[str, Any] = {"k": k, "template": template, "max_tokens": MAX_TOKENS, "test_sample": sample}
+    embeds = candidate.kind == EMBED
+    params: dict[str, Any] = {"test_sample": sample}
+    if not embeds:  # a prompted model: its examples and prompt
+        k = int(_number(get("k", DEFAULT_K), DEFAULT_K)) if get("mode", "zero") == "k" else 0
+        template = str(get("template", "") or "")
+        try:
+            check_template(template)
+        except StudioError as error:
+            problems.append(error_text(error))
+        params.update(k=k, template=template, max_tokens=MAX_TOKENS)
     if reads(candidate) == "image":  # the prompt in the person's language; the bound the cap counts per image
         params.update(language=current_language(),
                       image_tokens=int(min(max(_number(get("image_tokens", DEFAULT_IMAGE_TOKENS),
                                                        DEFAULT_IMAGE_TOKENS), 1), 100_000)))
     if kind == LOCAL:
         source = str(get("source", OWN_FILE) or OWN_FILE)
+        free = {"prices_in": 0.0, "budget": None} if embeds else {"prices_in": 0.0, "prices_out": 0.0, "budget": None}
         if source != OWN_FILE:  # a catalogue model: downloaded once, verified, by the job
-            params.update(model=CATALOGUE_PREFIX + source, prices_in=0.0, prices_out=0.0, budget=None)
+            params.update(model=CATALOGUE_PREFIX + source, **free)
             if catalogue_status(source)[0] == "offline":
                 problems.append(catalogue_status_message(source, current_language()))
             return params, problems
         path = str(get("gguf", "") or "").strip()
-        params.update(model=path, prices_in=0.0, prices_out=0.0, budget=None)
+        params.update(model=path, **free)
         problems += _gguf_problems(path)
         return params, problems
     base_url = str(get("base_url", "") or "").strip()
@@ -149,11 +155,12 @@ def llm_params(candidate: Candidate, prefix: str, state: Mapping[str, Any] | Non
     key_env = str(get("key_env", "") or "").strip()
     budget = _number(get("budget", 0.0), 0.0) if get("budget_on", False) else None
     params.update(model=model, base_url=base_url, api_key_env=key_env,
-                  prices_in=max(_number(get("price_in", 0.0), 0.0), 0.0),
-                  prices_out=max(_number(get("price_out", 0.0), 0.0), 0.0), budget=budget,
-                  concurrency=int(min(max(_number(get("concurrency", DEFAULT_CONCURRENCY), DEFAULT_CONCURRENCY), 1),
-                                      MAX_CONCURRENCY)),
+                  prices_in=max(_number(get("price_in", 0.0), 0.0), 0.0), budget=budget,
                   timeout=max(_number(get("timeout", DEFAULT_TIMEOUT), DEFAULT_TIMEOUT), 1.0))
+    if not embeds:  # answers: priced per output token too, asked several at once
+        params.update(prices_out=max(_number(get("price_out", 0.0), 0.0), 0.0),
+                      concurrency=int(min(max(_number(get("concurrency", DEFAULT_CONCURRENCY), DEFAULT_CONCURRENCY),
+                                              1), MAX_CONCURRENCY)))
     parsed = urlparse(base_url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         problems.append(t("llm_form.base_url_invalid", value=base_url or "–"))
@@ -236,10 +243,13 @@ def render_llm_settings(candidate: Candidate, data: LabData, *, prefix: str) -> 
     language = prompt_language(candidate, dataset)
     money = currency()
     st.markdown(f"**{t('llm_form.heading')}**")
+    embeds = candidate.kind == EMBED
     if kind == LOCAL:
         _local_model_fields(prefix, language)
     else:
-        _endpoint_fields(prefix)
+        _endpoint_fields(prefix, concurrent=not embeds)
+    if embeds:  # no prompt: the texts are embedded and a head is trained on the training split's vectors
+        return _embedding_settings(candidate, dataset, prefix=prefix, kind=kind, money=money)
     _mode_fields(prefix)
     template_key = _key(prefix, "template")
     keep_template = kept_value(template_key, default_template(language, inputs),
@@ -263,6 +273,40 @@ def render_llm_settings(candidate: Candidate, data: LabData, *, prefix: str) -> 
     for problem in problems:
         st.error(problem, icon=":material/error:")
     return None if problems else params
+
+
+def _embedding_settings(candidate: Candidate, dataset: Dataset, *, prefix: str, kind: str,
+                        money: str) -> dict[str, Any] | None:
+    """Prices (input tokens only: an embedding has no answer), budget, test sample, and the worst case: every
+    training text and the scored test texts embedded at one token per UTF-8 byte."""
+    st.caption(t("llm_form.embedding_how"))
+    _cost_fields(prefix, kind, dataset, money, answers=False)
+    params, problems = llm_params(candidate, prefix)
+    bound = embedding_worst_case(dataset, sample=params["test_sample"])
+    values = {"train": f"{bound['train']:,}", "items": f"{bound['items']:,}", "tokens_in": f"{bound['tokens_in']:,}"}
+    if kind == LOCAL:
+        st.info(t("llm_form.embedding_estimate_local", **values), icon=":material/calculate:")
+    else:
+        cost = bound["tokens_in"] * params["prices_in"] / 1e6
+        st.info(t("llm_form.embedding_estimate", cost=f"{cost:,.2f}", currency=money, **values),
+                icon=":material/calculate:")
+        budget = params.get("budget")
+        if budget is not None and budget > 0 and cost > budget:
+            st.warning(t("llm_form.over_budget", cost=f"{cost:,.2f}", budget=f"{budget:,.2f}", currency=money),
+                       icon=":material/savings:")
+    st.caption(t("llm_form.embedding_estimate_note"))
+    for problem in problems:
+        st.error(problem, icon=":material/error:")
+    return None if problems else params
+
+
+def embedding_worst_case(dataset: Dataset, *, sample: int | None) -> dict[str, int]:
+    """An upper bound on the tokens an embedding run sends: every training text and the longest test texts (as
+    many as are scored), one token per UTF-8 byte (the rule the budget cap uses). {"train", "items", "tokens_in"}."""
+    train = sum(len(str(text).encode("utf-8")) for text in dataset.x_train)
+    lengths = np.sort([len(str(text).encode("utf-8")) for text in dataset.x_test])[::-1]
+    items = len(lengths) if sample is None else min(int(sample), len(lengths))
+    return {"train": len(dataset.x_train), "items": int(items), "tokens_in": int(train + lengths[:items].sum())}
 
 
 def _render_preview(template: str, dataset: Dataset, examples: list[tuple[str, str]], *, language: str,
@@ -308,7 +352,7 @@ def _local_model_fields(prefix: str, language: str) -> None:
         st.warning(t("llm_catalogue.english_only"), icon=":material/translate:")
 
 
-def _endpoint_fields(prefix: str) -> None:
+def _endpoint_fields(prefix: str, *, concurrent: bool = True) -> None:
     left, middle, right = st.columns(3)
     keep = kept_value(_key(prefix, "base_url"), DEFAULT_BASE_URL)
     left.text_input(t("llm_form.base_url"), key=_key(prefix, "base_url"), on_change=keep,
@@ -325,10 +369,11 @@ def _endpoint_fields(prefix: str) -> None:
         else:
             st.warning(t("llm_form.key_missing", name=name), icon=":material/key_off:")
     left, right = st.columns(2)
-    keep = kept_value(_key(prefix, "concurrency"), DEFAULT_CONCURRENCY,
-                     valid=lambda value: isinstance(value, int) and 1 <= value <= MAX_CONCURRENCY)
-    left.number_input(t("llm_form.concurrency"), min_value=1, max_value=MAX_CONCURRENCY, step=1,
-                      key=_key(prefix, "concurrency"), on_change=keep, help=t("llm_form.concurrency_help"))
+    if concurrent:  # answers are asked several at once; embeddings go in batches, one request at a time
+        keep = kept_value(_key(prefix, "concurrency"), DEFAULT_CONCURRENCY,
+                          valid=lambda value: isinstance(value, int) and 1 <= value <= MAX_CONCURRENCY)
+        left.number_input(t("llm_form.concurrency"), min_value=1, max_value=MAX_CONCURRENCY, step=1,
+                          key=_key(prefix, "concurrency"), on_change=keep, help=t("llm_form.concurrency_help"))
     keep = kept_value(_key(prefix, "timeout"), DEFAULT_TIMEOUT,
                      valid=lambda value: isinstance(value, float) and 1.0 <= value <= 600.0)
     right.number_input(t("llm_form.timeout"), min_value=1.0, max_value=600.0, step=5.0, format="%.0f",
@@ -348,16 +393,18 @@ def _mode_fields(prefix: str) -> None:
                            on_change=keep)
 
 
-def _cost_fields(prefix: str, kind: str, dataset: Dataset, money: str, *, inputs: str = "text") -> None:
+def _cost_fields(prefix: str, kind: str, dataset: Dataset, money: str, *, inputs: str = "text",
+                 answers: bool = True) -> None:
+    """Prices per million tokens (input, and output where the model answers), the budget, and the test sample."""
     left, middle, right = st.columns(3)
+    prices = ((left, "price_in"), (middle, "price_out")) if answers else ((left, "price_in"),)
     if kind == LOCAL:  # nothing to type: a local model's cost is the machine's time
-        left.number_input(t("llm_form.price_in", currency=money), value=0.0, disabled=True,
-                          key=_key(prefix, "local_price_in"))
-        middle.number_input(t("llm_form.price_out", currency=money), value=0.0, disabled=True,
-                            key=_key(prefix, "local_price_out"))
+        for column, name in prices:
+            column.number_input(t(f"llm_form.{name}", currency=money), value=0.0, disabled=True,
+                                key=_key(prefix, f"local_{name}"))
         st.caption(t("llm_form.local_cost"))
     else:
-        for column, name in ((left, "price_in"), (middle, "price_out")):
+        for column, name in prices:
             keep = kept_value(_key(prefix, name), 0.0, valid=lambda value: isinstance(value, float) and value >= 0)
             column.number_input(t(f"llm_form.{name}", currency=money), min_value=0.0, step=0.05, format="%.3f",
                                 key=_key(prefix, name), on_change=keep)

@@ -14,7 +14,7 @@ from core.training.runner import TrainConfig
 from dashboard import access
 from dashboard.i18n import error_text, t
 from dashboard.job_progress import ACTIVE_STATES, other_job_text
-from dashboard.llm_form import render_llm_settings, train_request
+from dashboard.llm_form import LLM_KINDS, render_llm_settings, train_request
 from dashboard.run_names import model_name, use_case_title
 from dashboard.pretrained_views import render_pretrained_notice, starting_point
 from dashboard.widgets import kept_value, translated_choice
@@ -153,7 +153,7 @@ def render_candidate_training(data: LabData, queue: JobQueue, *, prefix: str, ba
     candidate = candidates[candidate_id]
     settings = fit_defaults(candidate)
     stop_early = False
-    is_llm = candidate.kind == "llm"
+    is_llm = candidate.kind in LLM_KINDS
     llm_ready = True
     if is_llm:  # asked, not trained: its model, prompt, prices and test sample instead of fit settings
         llm_ready = render_llm_settings(candidate, data, prefix=prefix) is not None
@@ -229,12 +229,12 @@ def _train_clicked(prefix: str, candidates: dict[str, Any], patience: int, max_e
             st.session_state[f"{prefix}_refused"] = problem
             return
     candidate_params: dict[str, Any] = {}
-    if candidate.kind == "llm":  # the LLM block's values as the click found them, checked as the page checks them
+    if candidate.kind in LLM_KINDS:  # the LLM block's values as the click found them, checked as the page does
         candidate_params, problem = train_request(candidate, prefix)
         if problem:
             st.session_state[f"{prefix}_refused"] = problem
             return
-    balanced = (has_class_weight and candidate.kind != "llm"
+    balanced = (has_class_weight and candidate.kind not in LLM_KINDS
                 and bool(st.session_state.get(f"{prefix}_class_weight", False)))
     st.session_state[f"{prefix}_train_request"] = {
         "candidate": candidate_id, "epochs": int(settings["epochs"]), "batch_size": int(settings["batch_size"]),

@@ -59,12 +59,15 @@ class Scores:
         return sum(label is None for label in self.labels)
 
     def summary(self, prices: Prices) -> dict[str, float]:
-        """Per-item means and totals, as a run logs them."""
-        n = len(self.labels)
+        """Per-item means and totals, as a run logs them (invalid answers only where there were answers: an
+        embedding model gives vectors, which cannot name a wrong label)."""
+        n = len(self.tokens_in)
         fresh = [not hit for hit in self.cached]
         live = [s for s, f in zip(self.seconds, fresh) if f]
+        answers = {"invalid_answers": float(self.invalid), "invalid_rate": self.invalid / n if n else 0.0
+                   } if self.labels else {}
         return {
-            "items": float(n), "invalid_answers": float(self.invalid), "invalid_rate": self.invalid / n if n else 0.0,
+            "items": float(n), **answers,
             "tokens_in_per_item": float(np.mean(self.tokens_in)) if n else 0.0,
             "tokens_out_per_item": float(np.mean(self.tokens_out)) if n else 0.0,
             "cached_answers": float(sum(self.cached)), "spent": float(self.spent),

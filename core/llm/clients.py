@@ -111,13 +111,24 @@ class LocalModel:
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """One mean-pooled vector per text (llama.cpp's embedding mode, a second context on the same file)."""
+        return self.embed_counted(texts)[0]
+
+    def embed_counted(self, texts: Sequence[str]) -> tuple[np.ndarray, int]:
+        """One mean-pooled vector per text and the tokens they took (a text longer than the context is cut to it,
+        as an endpoint's embeddings are)."""
         with self._lock:
             if self._embedder is None:
                 self._embedder = self._llama_cpp.Llama(
                     model_path=str(self.path), embedding=True,
                     pooling_type=self._llama_cpp.LLAMA_POOLING_TYPE_MEAN, **self._options)
-            vectors = [self._embedder.embed(str(text)) for text in texts]
-        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
+            limit = self._embedder.n_ctx()
+            vectors, tokens = [], 0
+            for text in texts:
+                ids = self._embedder.tokenize(str(text).encode("utf-8"))[:limit] or [self._embedder.token_bos()]
+                tokens += len(ids)
+                vectors.append(self._embedder.embed(self._embedder.detokenize(ids).decode("utf-8", "ignore")
+                                                    if len(ids) == limit else str(text)))
+        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1), tokens
 
 
 # The ways an endpoint may be held to the answer's schema, most precise first; the first it accepts is kept.
@@ -246,11 +257,17 @@ class Endpoint:
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """The endpoint's /v1/embeddings vectors, one per text."""
+        return self.embed_counted(texts)[0]
+
+    def embed_counted(self, texts: Sequence[str]) -> tuple[np.ndarray, int]:
+        """The endpoint's /v1/embeddings vectors, one per text in order, and the prompt tokens it billed."""
         try:
             reply = self._client.embeddings.create(model=self.model_name, input=[str(t) for t in texts])
         except self._openai.OpenAIError as error:
             raise self._error(error) from error
-        return np.asarray([item.embedding for item in reply.data], dtype=np.float32)
+        data = sorted(reply.data, key=lambda item: item.index)
+        tokens = int(getattr(reply.usage, "prompt_tokens", 0) or 0) if reply.usage is not None else 0
+        return np.asarray([item.embedding for item in data], dtype=np.float32), tokens
 
     def _error(self, error: Exception) -> LLMError:
         """What a failed call means for the person running it, after the SDK's own retries."""

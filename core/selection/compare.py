@@ -160,7 +160,10 @@ def comparison_table(
     table["size_mb"] = [value / 1e6 for value in column("model_size_bytes")]
     for name in ("latency_p50_ms", "latency_p95_ms", "batch_throughput", "peak_rss_mb"):
         table[name] = column(name)
-    if (table["start"] == LLM).any():  # an LLM runs up a bill per decision and may answer outside the labels
+    priced = "llm_cost_per_1000" in frame.columns and pd.to_numeric(frame["llm_cost_per_1000"],
+                                                                      errors="coerce").notna().any()
+    # an LLM runs up a bill per decision (asked, or embedding each text) and may answer outside the labels
+    if (table["start"] == LLM).any() or priced:
         table["shots"] = column(SHOTS_PARAM)
         for name in LLM_COLUMNS:
             table[name] = column(name)

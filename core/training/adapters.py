@@ -110,11 +110,13 @@ class ClassificationAdapter:
                 metrics[f"latency_{name}"] = float(evaluation[name])
         llm = evaluation.get("llm")
         if llm:
-            metrics.update(test_invalid_rate=float(llm["invalid_rate"]), test_invalid_answers=float(llm["invalid_answers"]),
-                           test_items=float(llm["items"]), llm_cost_per_1000=float(llm["cost_per_1000"]),
+            metrics.update(test_items=float(llm["items"]), llm_cost_per_1000=float(llm["cost_per_1000"]),
                            llm_spent=float(llm["spent"]), llm_tokens_in_per_item=float(llm["tokens_in_per_item"]),
                            llm_tokens_out_per_item=float(llm["tokens_out_per_item"]),
                            llm_cached_answers=float(llm["cached_answers"]))
+            if "invalid_answers" in llm:  # answers that named no label (an embedding model gives none)
+                metrics.update(test_invalid_rate=float(llm["invalid_rate"]),
+                               test_invalid_answers=float(llm["invalid_answers"]))
         return metrics
 
     def throughput(self, model: Any, kind: str, dataset: Dataset) -> float | None:

@@ -266,7 +266,7 @@ for _fitter in (KERAS, SKLEARN):
 
 # Backends beyond the two built in, as "module:ATTRIBUTE" (like use-case packages): a backend's module builds on
 # this one, so it is registered when a kind not yet known is first asked for.
-BACKENDS = ("core.training.llm_fit:LLM",)
+BACKENDS = ("core.training.llm_fit:LLM", "core.training.llm_fit:LLM_EMBED")
 
 
 def _register_backends() -> None:

@@ -84,8 +84,9 @@ def _download_reporter(on_progress: ProgressCallback | None) -> Callable[[int, i
     return report
 
 
-def _item_reporter(on_progress: ProgressCallback | None) -> Callable[[int, int, Scores], None] | None:
-    """Progress(phase="scoring") per answered item, with the time so far and the time left at this pace."""
+def _item_reporter(on_progress: ProgressCallback | None, phase: str = "scoring",
+                   ) -> Callable[[int, int, Scores], None] | None:
+    """Progress(phase=phase) per answered (or embedded) item, with the time so far and the time left at this pace."""
     if on_progress is None:
         return None
     started = time.perf_counter()
@@ -93,9 +94,44 @@ def _item_reporter(on_progress: ProgressCallback | None) -> Callable[[int, int, 
     def report(done: int, total: int, scores: Scores) -> None:
         elapsed = time.perf_counter() - started
         eta = elapsed / done * (total - done) if done else None
-        on_progress(Progress(phase="scoring", batch=int(done), batches=int(total), elapsed_s=elapsed, eta_s=eta))
+        on_progress(Progress(phase=phase, batch=int(done), batches=int(total), elapsed_s=elapsed, eta_s=eta))
 
     return report
 
 
+class LLMEmbeddingFitter(LLMFitter):
+    """LLM embeddings + a trained head (core.llm.embedding): the training texts are embedded (progress
+    "embedding", cancel between batches, the budget) and the head fitted on them; the test texts are embedded
+    while evaluating (progress "scoring"), a sample of them when the run asks."""
+
+    kind = "llm_embed"
+
+    def fit(self, model: Any, inputs: TaskInputs, config: TrainConfig, *, on_progress: ProgressCallback | None,
+            cancel_event: threading.Event | None, fine_tune: FineTune | None = None) -> FitResult:
+        started = time.perf_counter()
+        if model.transport == "local":
+            model.model = str(local_model_path(model.model, progress=_download_reporter(on_progress)))
+        model.open()
+        model.on_item = _item_reporter(on_progress, "embedding")
+        model.cancel_event = cancel_event
+        model.fit(inputs.x_train, inputs.y_train, labels=inputs.labels)
+        model.on_item = _item_reporter(on_progress)
+        stopped = "cancelled" if cancel_event is not None and cancel_event.is_set() else "completed"
+        seconds = time.perf_counter() - started
+        return FitResult(history={}, epochs_run=1, stopped_reason=stopped, seconds=seconds,
+                         samples_per_second=len(inputs.x_train) / seconds if seconds > 0 else 0.0)
+
+    def evaluation_extra(self, model: Any, x_test: Any) -> dict[str, Any]:
+        """What the run stores about the embedding model: name, transport, vector size, tokens and cost per
+        test text, and what embedding the training split cost (the run's spending covers both)."""
+        client = model.open()
+        summary = model.last_scores_.summary(model.prices)
+        train = dict(model.train_summary_)
+        return {"llm": {"model_name": getattr(client, "model_name", model.model), "transport": model.transport,
+                        "inputs": "text", "k": 0, "prompt": "", "prices": dataclasses.asdict(model.prices),
+                        "embedding_dimensions": int(model.dimensions_), **train, **summary,
+                        "spent": float(summary["spent"] + train.get("train_spent", 0.0))}}
+
+
 LLM = LLMFitter()
+LLM_EMBED = LLMEmbeddingFitter()

@@ -59,7 +59,12 @@ def load_run_model(tracker: Tracker, run_id: str) -> Any:
     path = tracker.model_path(run_id)
     if path.name.endswith(LLM_FILENAME):
         try:
-            return LLMClassifier.from_spec(json.loads(path.read_text(encoding="utf-8")))
+            spec = json.loads(path.read_text(encoding="utf-8"))
+            if spec.get("kind") == "llm_embedding":
+                from core.llm.embedding import LLMEmbeddingClassifier
+
+                return LLMEmbeddingClassifier.from_spec(spec)
+            return LLMClassifier.from_spec(spec)
         except (ValueError, KeyError, TypeError) as error:
             raise ModelLoadError("errors.model.unsupported_format", name=path.name, suffix=".json") from error
     return load_model(path)

@@ -67,9 +67,13 @@ def render_llm_figures(metrics: dict[str, float]) -> None:
     if accuracy is not None and items:
         low, high = wilson_interval(round(accuracy * items), items)
         st.caption(t("llm_form.results_interval", low=f"{low:.1%}", high=f"{high:.1%}", items=f"{items:,}"))
-    invalid = int(metrics.get("test_invalid_answers") or 0)
-    columns[0].metric(t("llm_form.results_invalid"), t("llm_form.results_invalid_value", n=f"{invalid:,}",
-                                                          items=f"{items:,}"), help=t("llm_form.results_invalid_help"))
+    if "test_invalid_answers" in metrics:  # a prompted model's answers; an embedding model gives no answers
+        invalid = int(metrics.get("test_invalid_answers") or 0)
+        columns[0].metric(t("llm_form.results_invalid"), t("llm_form.results_invalid_value", n=f"{invalid:,}",
+                                                              items=f"{items:,}"),
+                          help=t("llm_form.results_invalid_help"))
+    else:
+        columns[0].metric(t("llm_form.results_scored"), f"{items:,}", help=t("llm_form.results_scored_help"))
     columns[1].metric(t("llm_form.results_tokens"), f"{metrics.get('llm_tokens_in_per_item', 0):,.0f} / "
                                                     f"{metrics.get('llm_tokens_out_per_item', 0):,.0f}")
     columns[2].metric(t("llm_form.results_cost"), f"{metrics.get('llm_cost_per_1000', 0):,.4g}",

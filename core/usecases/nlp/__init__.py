@@ -53,6 +53,15 @@ USE_CASE = UseCase(
                   "core.usecases.nlp.llm:build_llm_classifier", hparams={"transport": "local"}, default_epochs=1),
         Candidate("llm_endpoint", "nlp.models.llm_endpoint.name", "nlp.models.llm_endpoint.description", "llm",
                   "core.usecases.nlp.llm:build_llm_classifier", hparams={"transport": "endpoint"}, default_epochs=1),
+        # The same models as feature extractors: each text's embedding, a logistic regression trained on the
+        # training split's vectors (as WordLlama's head is).
+        Candidate("llm_embed_local", "nlp.models.llm_embed_local.name", "nlp.models.llm_embed_local.description",
+                  "llm_embed", "core.usecases.nlp.llm:build_llm_embedding_classifier", hparams={"transport": "local"},
+                  default_epochs=1, pretrained="llm_embeddings"),
+        Candidate("llm_embed_endpoint", "nlp.models.llm_embed_endpoint.name",
+                  "nlp.models.llm_embed_endpoint.description", "llm_embed",
+                  "core.usecases.nlp.llm:build_llm_embedding_classifier", hparams={"transport": "endpoint"},
+                  default_epochs=1, pretrained="llm_embeddings"),
     ),
     adapter="core.usecases.nlp.adapter:ADAPTER",
     unit_key="run_names.rows.nlp",

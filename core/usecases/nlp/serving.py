@@ -125,7 +125,8 @@ class LLMTexts:
         return frozenset()
 
 
-TEXT_PATHS = {"keras": KerasTexts(), "sklearn": SklearnTexts(), "llm": LLMTexts()}  # by the model's kind
+# by the model's kind ("llm_embed": an LLM's embeddings + a trained head, asked like an LLM: each text costs a call)
+TEXT_PATHS = {"keras": KerasTexts(), "sklearn": SklearnTexts(), "llm": LLMTexts(), "llm_embed": LLMTexts()}
 
 
 def predict_text_proba(model: Any, texts: Sequence[str], *, kind: str = "keras", batch_size: int = 256) -> np.ndarray:

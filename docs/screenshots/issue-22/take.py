@@ -222,10 +222,18 @@ def main() -> None:
         fill(page, ".st-key-vision_try_index input", "5")
         shot(page, "lab-vision-llm-try-before")
         before = len(server.requests)
+        log(f"requests before asking: {before}")
         started = time.monotonic()
         page.locator(".st-key-vision_try_ask button").click()
+        page.locator(".st-key-vision_try_top3 .main-svg").first.wait_for(timeout=120_000)
         idle(page)
         log(f"asked in {time.monotonic() - started:.1f} s; {len(server.requests) - before} request(s)")
+        for request in server.requests[before:]:
+            messages = (request.body or {}).get("messages", []) if isinstance(request.body, dict) else []
+            images = sum(1 for m in messages if isinstance(m.get("content"), list)
+                         for part in m["content"] if part.get("type") == "image_url")
+            roles = ",".join(m.get("role", "?") for m in messages)
+            log(f"  {request.method} {request.path}: {len(messages)} messages ({roles}), {images} images")
         shot(page, "lab-vision-llm-try-after")
 
         # Chinese
@@ -233,6 +241,8 @@ def main() -> None:
         idle(page)
         tab(page, "2 ·")
         shot(page, "lab-vision-llm-form-zh")
+        tab(page, "3 ·")
+        shot(page, "lab-vision-llm-results-zh")
         page.locator('[data-testid="stSidebar"]').get_by_text("English").first.click()
         idle(page)
 
@@ -245,6 +255,13 @@ def main() -> None:
             page.get_by_role("option", name=re.compile("Vision")).click()
             idle(page)
         shot(page, "selection-vision-llm")
+        grid = page.locator('[data-testid="stDataFrame"]').first
+        grid.scroll_into_view_if_needed()
+        grid.hover()
+        page.mouse.wheel(900, 0)
+        page.wait_for_timeout(800)
+        grid.screenshot(path=str(HERE / "selection-vision-llm-table-right.png"))
+        log("shot selection-vision-llm-table-right.png (the comparison table scrolled right)")
     finally:
         if browser is not None:
             browser.close()
