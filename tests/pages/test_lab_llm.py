@@ -416,3 +416,44 @@ def test_a_vision_run_through_the_page_scores_images_on_an_endpoint_and_shows_it
         at.run()  # the answer stays on the page; asking again about the same image would come from the cache
         assert len(server.images_seen) == 23 and translate("llm_form.try_ask_help", "en") not in [
             c.value for c in at.caption]
+
+
+# ---- LLM embeddings + logistic regression ----------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_the_embedding_candidates_ask_for_a_model_and_prices_but_no_prompt(app_test, tmp_path, jobs, monkeypatch):
+    at = _open(app_test, "llm_embed_local")
+    dataset = _dataset()
+    assert "nlp_llm_template" not in _keys(at.text_area) and "nlp_llm_mode" not in _keys(at.radio)
+    assert translate("llm_form.embedding_how", "en") in [c.value for c in at.caption]
+    table = at.table[0].value
+    assert table.loc[translate("nlp.models.llm_embed_local.name", "en"), "Starting point"] == (
+        "pretrained: LLM embeddings")
+    at.text_input(key="nlp_llm_gguf").input(_gguf(tmp_path)).run()
+    assert not _errors(at) and not at.button(key="nlp_train").disabled
+    estimate = [i.value for i in at.info if "no money is spent" in i.value]
+    assert estimate and estimate[0].startswith(f"{len(dataset.x_train):,} training texts and "
+                                               f"{len(dataset.x_test):,} test texts embedded")
+    at.button(key="nlp_train").click().run()
+    params = jobs.specs[-1].candidate_params
+    assert params["model"] == _gguf(tmp_path) and params["prices_in"] == 0.0
+    assert not {"k", "template", "max_tokens", "prices_out", "concurrency"} & set(params)
+
+    monkeypatch.setenv("STUDIO_TEST_LLM_KEY", SECRET)
+    at.radio(key="nlp_model").set_value("llm_embed_endpoint").run()
+    assert "nlp_llm_price_in" in _keys(at.number_input)
+    assert not {"nlp_llm_price_out", "nlp_llm_concurrency"} & _keys(at.number_input)  # no answers to price
+    at.text_input(key="nlp_llm_base_url").input("https://llm.example.com/v1")
+    at.text_input(key="nlp_llm_model_name").input("text-embedding-3-small")
+    at.text_input(key="nlp_llm_key_env").input("STUDIO_TEST_LLM_KEY")
+    at.number_input(key="nlp_llm_price_in").set_value(0.02).run()
+    assert not _errors(at), _errors(at)
+    bound = sum(len(str(t).encode()) for t in dataset.x_train) + sum(len(str(t).encode()) for t in dataset.x_test)
+    estimate = [i.value for i in at.info if i.value.startswith("At most ")]
+    assert estimate == [translate("llm_form.embedding_estimate", "en", cost=f"{bound * 0.02 / 1e6:,.2f}",
+                                  currency="USD", train=f"{len(dataset.x_train):,}", items=f"{len(dataset.x_test):,}",
+                                  tokens_in=f"{bound:,}")]
+    at.button(key="nlp_train").click().run()
+    params = jobs.specs[-1].candidate_params
+    assert params["model"] == "text-embedding-3-small" and params["api_key_env"] == "STUDIO_TEST_LLM_KEY"
+    assert SECRET not in str(params) and "concurrency" not in params
