@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from core.audit import import_model
+from core.contract.usecase import ASKED_KINDS
 from core.config import get_settings
 from core.data.cache import UPLOAD_NAME
 from core.errors import StudioError
@@ -227,7 +228,7 @@ def asked_for(run: RunRecord, question: Any, *, key: str) -> bool:
     """For a run whose model is asked (an LLM: each answer is a request, perhaps paid for), whether the person asked
     about this very input: an "Ask the model" button, and the answer kept on the page until the input changes. For
     any other model: always (it predicts on every change, for free)."""
-    if run.params.get("model_kind") != "llm":
+    if run.params.get("model_kind") not in ASKED_KINDS:
         return True
     signature = f"{run.run_id}|{question}"
     if st.button(t("llm_form.try_ask"), key=f"{key}_ask", icon=":material/send:"):

@@ -19,6 +19,7 @@ from urllib.parse import urlparse
 import numpy as np
 import streamlit as st
 
+from core.contract.usecase import ASKED_KINDS
 from core.errors import StudioError
 from core.llm.catalogue import (CATALOGUE_PREFIX, catalogue_entries, catalogue_entry, catalogue_label,
                                 catalogue_status, catalogue_status_message)
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
     from dashboard.labs.contract import LabData
 
 LOCAL, ENDPOINT = "local", "endpoint"
-LLM_KINDS = ("llm", "llm_embed")  # prompted for an answer; embedding texts for a trained head
+LLM_KINDS = ASKED_KINDS  # prompted for an answer; embedding texts for a trained head
 EMBED = "llm_embed"
 PACKAGES = {LOCAL: "llama_cpp", ENDPOINT: "openai"}  # what each transport imports
 DEFAULT_KEY_ENV = "OPENAI_API_KEY"

@@ -57,6 +57,11 @@ class FineTune:
     learning_rate_factor: float = 0.1
 
 
+#: Model kinds reached through a model a person names: "llm" (asked for an answer), "llm_embed" (its embeddings
+#: feed a trained head).
+ASKED_KINDS = ("llm", "llm_embed")
+
+
 @dataclass(frozen=True)
 class Candidate:
     """A model a use case can train: a Keras network, a scikit-learn baseline, or any registered backend's model.
@@ -82,6 +87,12 @@ class Candidate:
     pretrained: str = ""
     weights: str = ""
     fine_tune: FineTune | None = None
+
+    @property
+    def asks_a_model(self) -> bool:
+        """Whether it is reached through a model a person names (an LLM asked, or its embeddings): it needs that
+        model's settings (file or endpoint, prices) and may cost money per call, so nothing runs it unasked."""
+        return self.kind in ASKED_KINDS
 
     @property
     def starting_point(self) -> str:

@@ -128,7 +128,7 @@ def compare_starting_points(runs: Any, primary_metrics: Mapping[str, str], curve
                 train_size=int(train_size) if train_size is not None else None,
                 examples_needed=needed.get(str(best["model"])),
                 still_improving=_still_improving(needed.get(str(best["model"])), largest.get(str(best["model"]))),
-                shots=k, cost_per_1000=finite_value(best.get(COST_METRIC)) if start == LLM else None))
+                shots=k, cost_per_1000=finite_value(best.get(COST_METRIC))))  # an LLM, or its embeddings
         if found:
             result[use_case_id] = found
     return result
@@ -141,11 +141,12 @@ def _still_improving(needed: int | None, largest: tuple[float, int] | None) -> b
 def starting_point_rows(comparison: Mapping[str, list[StartingPoint]], lang: str = "en",
                         titles: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
     """The comparison as a table a person reads, in `lang`: one row per use case and starting point (an LLM: one
-    per k). When an LLM row is present, a column of running cost per 1,000 decisions follows the quality."""
+    per k). When a row is priced (an LLM asked, or its embeddings), a column of running cost per 1,000 decisions
+    follows the quality."""
     def fmt(value: float | None, pattern: str) -> str:
         return pattern.format(value) if value is not None else "-"
 
-    priced = any(point.start == LLM for points in comparison.values() for point in points)
+    priced = any(point.cost_per_1000 is not None for points in comparison.values() for point in points)
     rows = []
     for use_case_id, points in comparison.items():
         for point in points:
@@ -169,7 +170,7 @@ def starting_point_rows(comparison: Mapping[str, list[StartingPoint]], lang: str
             if priced:  # after the quality: what each decision costs to run (0 for a model of one's own)
                 cost = translate("starting_points.cost_per_1000", lang)
                 row = {**{name: value for name, value in list(row.items())[:4]},
-                       cost: fmt(point.cost_per_1000, "{:,.2f}") if point.start == LLM else "-",
+                       cost: fmt(point.cost_per_1000, "{:,.2f}"),
                        **{name: value for name, value in list(row.items())[4:]}}
             rows.append(row)
     return rows

@@ -301,7 +301,7 @@ def benchmark_specs(use_case: str, dataset: str, *, seed: int = 0,
                                  learning_rate=candidate.default_learning_rate, seed=seed),
                      dict(dataset_kwargs or {}))
         for candidate in get_use_case(use_case).candidates
-        if candidate.starting_point != "llm"
+        if not candidate.asks_a_model
         and (not candidate.weights or weights_status(candidate.weights)[0] != "offline")
     ]
 

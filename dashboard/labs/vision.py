@@ -78,7 +78,7 @@ def parameter_counts(use_case_id: str, input_shape: tuple[int, ...], num_classes
     counts: dict[str, int] = {}
     features = int(np.prod(input_shape))
     for candidate in get_use_case(use_case_id).candidates:
-        if candidate.kind == "llm":  # the provider's model: not counted, shown as a dash
+        if candidate.asks_a_model:  # the provider's model: not counted, shown as a dash
             continue
         if candidate.starting_point == "pretrained" and candidate.weights:  # a backbone: known, not built (seconds)
             from core.usecases.vision.pretrained import parameter_count

@@ -66,3 +66,18 @@ def test_an_llm_best_run_is_evidence_without_parameters_or_size(tracked):
     analysis = analyse(default_assessment(), measured, "en")
     runs_shown = {row["Runs"] for row in evidence_rows(analysis)}
     assert f"{ids['eight'][:8]} (LLM, 8-shot)" in runs_shown
+
+
+def test_an_embedding_run_is_a_pretrained_start_with_its_running_cost(tracked):
+    import pandas as pd
+
+    runs, ids = tracked
+    embedding = runs[runs["run_id"] == ids["baseline"]].assign(  # as an LLM-embeddings run logs itself
+        run_id="e" * 32, model="llm_embed_endpoint", starting_point="pretrained", model_kind="llm_embed",
+        test_accuracy=0.85, llm_cost_per_1000=0.03)
+    points = compare_starting_points(pd.concat([runs, embedding], ignore_index=True), {"nlp": "test_accuracy"})["nlp"]
+    pretrained = next(point for point in points if point.start == "pretrained")
+    assert (pretrained.model, pretrained.cost_per_1000) == ("llm_embed_endpoint", 0.03)
+    rows = starting_point_rows({"nlp": points}, "en", {"nlp": "Text"})
+    assert [(row["Starting point"], row["Running cost per 1,000 decisions"]) for row in rows] == [
+        ("pretrained", "0.03"), ("baseline", "-"), ("LLM, zero-shot", "2.50"), ("LLM, 8-shot", "4.00")]

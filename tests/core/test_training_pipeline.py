@@ -148,7 +148,7 @@ def test_benchmark_specs_give_every_candidate_its_default_budget_on_one_split():
     assert [spec.config.epochs for spec in specs] == [1, 20, 15, 20, 6, 6]
     # an LLM is not benchmarked unasked: it needs a model (and endpoint, key, prices) only a person can name
     assert "llm_endpoint" in {c.id for c in pipeline.get_use_case("vision").candidates}
-    assert not [spec for spec in pipeline.benchmark_specs("nlp", "en_reviews") if spec.candidate.startswith("llm")]
+    assert not [spec for spec in pipeline.benchmark_specs("nlp", "en_reviews") if spec.candidate.startswith("llm")]  # embeddings too
 
 
 def test_an_upload_run_records_the_original_file_name_and_row_count(tracker, tmp_path):
