@@ -4,8 +4,11 @@
    chat messages and JSON schema, the same answers; the ratio of seconds per item (goal <= 1.05x).
 2. Items per second through the studio with the response cache cold, then warm (the same items again).
 3. Only when STUDIO_LLM_GGUF names a real GGUF file: accuracy, invalid answers and p50 latency per item of
-   zero-shot and 8-shot against TF-IDF + logistic regression, on a stratified sample of the bundled English
-   and Chinese reviews' test splits.
+   zero-shot and 8-shot, and of LLM embeddings + logistic regression, against TF-IDF + logistic regression, on a
+   stratified sample of the bundled English and Chinese reviews' test splits.
+4. Embeddings: the studio's seconds per text over bare llama_cpp `embed` calls on the same texts (ratio), and
+   texts per second with the vector cache cold, then warm.
+5. Images for an endpoint that reads them: milliseconds to make one PNG data URL, and its size, per bundled set.
 
 Without STUDIO_LLM_GGUF, parts 1 and 2 use the tiny random-weight model written for tests: its speed figures are
 real llama.cpp timings of a very small network, and its answers are chance by construction (no quality figure
@@ -140,6 +143,86 @@ def quality(path: Path, sample: int) -> None:
             p50 = scores.summary(model.prices)["item_p50_ms"]
             print(f"   {language:<8} {'LLM ' + name:<16} {np.mean(answered == truth):9.3f} {scores.invalid:8d} "
                   f"{p50:12.1f}")
+        from core.llm.embedding import LLMEmbeddingClassifier
+
+        embedded = LLMEmbeddingClassifier(transport="local", model=str(path), language=language).fit(
+            [str(t) for t in dataset.x_train], dataset.y_train, labels=list(dataset.class_names))
+        predicted = np.argmax(embedded.predict_proba(texts), axis=1)
+        p50 = embedded.last_scores_.summary(embedded.prices)["item_p50_ms"]
+        print(f"   {language:<8} {'LLM emb. + LR':<16} {np.mean(predicted == truth):9.3f} {0:8d} {p50:12.1f}")
+
+
+def embedding_speed(path: Path, items: int, repeats: int) -> None:
+    """Seconds per text: bare llama_cpp embed (one context, the same options) vs LLMEmbeddingClassifier.embed
+    without a cache; then the studio's texts per second with its vector cache cold and warm."""
+    from llama_cpp import LLAMA_POOLING_TYPE_MEAN, Llama
+
+    from core.llm.embedding import LLMEmbeddingClassifier
+
+    dataset = _reviews("load_english_reviews")
+    texts = [str(t) for t in dataset.x_test[:items]]
+    studio = LLMEmbeddingClassifier(transport="local", model=str(path))
+    client = studio.open()
+    client.embed(texts[:2])  # load its embedding context
+    bare = Llama(model_path=str(path), embedding=True, pooling_type=LLAMA_POOLING_TYPE_MEAN, verbose=False,
+                 **{k: v for k, v in client._options.items() if k != "verbose"})
+
+    def run_bare() -> float:
+        started = time.perf_counter()
+        for text in texts:
+            bare.embed(text)
+        return (time.perf_counter() - started) / len(texts)
+
+    def run_studio() -> float:
+        started = time.perf_counter()
+        studio.embed(texts)
+        return (time.perf_counter() - started) / len(texts)
+
+    with ThreadPoolExecutor(max_workers=1) as worker:  # both on a worker thread, as the studio's jobs run
+        run_bare_w = lambda: worker.submit(run_bare).result()  # noqa: E731
+        run_studio_w = lambda: worker.submit(run_studio).result()  # noqa: E731
+        run_bare_w(), run_studio_w()
+        bare_times, studio_times = [], []
+        for _ in range(repeats):
+            bare_times.append(run_bare_w())
+            studio_times.append(run_studio_w())
+    b, s = float(np.median(bare_times)), float(np.median(studio_times))
+    print(f"\n4. Embeddings of {len(texts)} English reviews, {repeats} interleaved repeats (median seconds per text)")
+    print(f"   bare llama_cpp embed {b * 1000:9.2f} ms/text")
+    print(f"   studio (no cache)    {s * 1000:9.2f} ms/text")
+    print(f"   ratio studio / bare  {s / b:9.3f}x")
+    cached = LLMEmbeddingClassifier(transport="local", model=str(path), cache_dir=tempfile.mkdtemp(prefix="emb-"))
+    cached.client_ = client
+    rates = []
+    for _ in range(2):
+        started = time.perf_counter()
+        _, scores = cached.embed(texts)
+        rates.append((len(texts) / (time.perf_counter() - started), sum(scores.cached)))
+    print(f"   cache cold  {rates[0][0]:10.1f} texts/s  (from the cache: {rates[0][1]})")
+    print(f"   cache warm  {rates[1][0]:10.1f} texts/s  (from the cache: {rates[1][1]})")
+
+
+def image_encoding(count: int = 200) -> None:
+    """Milliseconds to turn one image into the PNG data URL an endpoint receives, and the URL's size."""
+    from core.data.cache import load_dataset
+    from core.llm.images import image_data_url
+
+    print(f"\n5. Images as PNG data URLs ({count} test images each; enlarged to at least 64 px, lossless)")
+    print(f"   {'data set':<14} {'image':>9} {'sent':>9} {'ms/image':>9} {'URL bytes':>10}")
+    for source in ("digits", "mnist5k", "fashion_mnist"):
+        try:
+            dataset = load_dataset("vision", source)
+        except Exception as error:  # noqa: BLE001 - Fashion-MNIST is a Debian package that may be absent
+            print(f"   {source:<14} skipped ({type(error).__name__})")
+            continue
+        images = dataset.x_test[:count]
+        started = time.perf_counter()
+        urls = [image_data_url(image) for image in images]
+        per_image = (time.perf_counter() - started) / len(images) * 1000
+        side = images.shape[1]
+        sent = side * max(1, -(-64 // side))
+        print(f"   {source:<14} {side:>4}x{side:<4} {sent:>4}x{sent:<4} {per_image:9.3f} "
+              f"{int(np.mean([len(url) for url in urls])):10,d}")
 
 
 def main() -> None:
@@ -156,6 +239,8 @@ def main() -> None:
         quality(path, args.sample)
     else:
         print("\n3. Skipped: set STUDIO_LLM_GGUF to a real GGUF file for accuracy against TF-IDF.")
+    embedding_speed(path, args.items, args.repeats)
+    image_encoding()
 
 
 if __name__ == "__main__":
