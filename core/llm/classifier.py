@@ -11,10 +11,8 @@ saved model.
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
 import threading
-import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +22,7 @@ import numpy as np
 
 from core.errors import Cancelled
 from core.llm.cache import ResponseCache, request_key
-from core.llm.clients import Answer, Endpoint, LLMError, LocalModel
+from core.llm.clients import Answer, LLMError, open_client
 from core.llm.images import image_data_url
 from core.llm.pricing import Prices, per_thousand
 from core.llm.prompts import (INPUTS, check_template, default_template, label_schema, parse_label, pick_examples,
@@ -165,14 +163,11 @@ class LLMClassifier:
         """Open the model once (the GGUF file loaded, or the endpoint's client made) and keep it."""
         client = getattr(self, "client_", None)
         if client is None:
-            if self.transport == "local":
-                client = LocalModel(self.model, seed=self.random_state)
-            else:
-                key = api_key if api_key is not None else os.environ.get(self.api_key_env, "")
-                client = Endpoint(self.base_url, self.model, api_key=key, timeout=self.timeout,
-                                  retries=self.retries, concurrency=self.concurrency)
-                if self.inputs == "image":  # a model that drops or refuses images must not "classify" pictures
-                    self.unbilled_ = self.prices.cost(*client.check_reads_images())
+            client = open_client(self.transport, self.model, base_url=self.base_url, api_key_env=self.api_key_env,
+                                 api_key=api_key, seed=self.random_state, timeout=self.timeout, retries=self.retries,
+                                 concurrency=self.concurrency)
+            if self.inputs == "image":  # a model that drops or refuses images must not "classify" pictures
+                self.unbilled_ = self.prices.cost(*client.check_reads_images())
             self.client_ = client
         return client
 

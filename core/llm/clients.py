@@ -11,6 +11,7 @@ what to do. The API key is held by the client only: never in its id, its repr, a
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -285,3 +286,14 @@ class Endpoint:
         if isinstance(error, openai.NotFoundError):
             return LLMError("errors.llm.unknown_model", model=self.model_name, reason=reason)
         return LLMError("errors.llm.server_error", status=status or "-", reason=reason)
+
+
+def open_client(transport: str, model: str, *, base_url: str = "", api_key_env: str = "OPENAI_API_KEY",
+                api_key: str | None = None, seed: int = 0, timeout: float = 30.0, retries: int = 3,
+                concurrency: int = 4) -> LocalModel | Endpoint:
+    """A local GGUF model or an endpoint's client, as a run's settings name it; the key read from the environment
+    variable `api_key_env` unless given (the page may pass one from .streamlit/secrets.toml)."""
+    if transport == "local":
+        return LocalModel(model, seed=seed)
+    key = api_key if api_key is not None else os.environ.get(api_key_env, "")
+    return Endpoint(base_url, model, api_key=key, timeout=timeout, retries=retries, concurrency=concurrency)

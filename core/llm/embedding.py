@@ -11,7 +11,6 @@ API key is never a parameter (`api_key_env` names where it is).
 from __future__ import annotations
 
 import dataclasses
-import os
 import threading
 import time
 from pathlib import Path
@@ -22,7 +21,7 @@ import numpy as np
 from core.errors import Cancelled
 from core.llm.cache import EmbeddingCache, text_key
 from core.llm.classifier import TRANSPORTS, Scores, money
-from core.llm.clients import Endpoint, LLMError, LocalModel
+from core.llm.clients import LLMError, open_client
 from core.llm.pricing import Prices
 
 BATCH = 16  # texts per embedding request (progress, cancel and the budget are checked between batches)
@@ -63,13 +62,10 @@ class LLMEmbeddingClassifier:
     def open(self, *, api_key: str | None = None) -> Any:
         """Open the model once (the GGUF file loaded, or the endpoint's client made) and keep it."""
         client = getattr(self, "client_", None)
-        if client is None:
-            if self.transport == "local":
-                client = LocalModel(self.model, seed=self.random_state)
-            else:
-                key = api_key if api_key is not None else os.environ.get(self.api_key_env, "")
-                client = Endpoint(self.base_url, self.model, api_key=key, timeout=self.timeout, retries=self.retries,
-                                  concurrency=1)
+        if client is None:  # embeddings go in batches, one request at a time
+            client = open_client(self.transport, self.model, base_url=self.base_url, api_key_env=self.api_key_env,
+                                 api_key=api_key, seed=self.random_state, timeout=self.timeout, retries=self.retries,
+                                 concurrency=1)
             self.client_ = client
         return client
 

@@ -12,7 +12,6 @@ import pytest
 
 pytest.importorskip("llama_cpp")
 
-from core.config import get_settings  # noqa: E402
 from core.data.cache import load_dataset  # noqa: E402
 from core.errors import Cancelled  # noqa: E402
 from core.llm.clients import LLMError, LocalModel  # noqa: E402
@@ -25,17 +24,6 @@ from core.training.saved_runs import load_run_model, reevaluate_run  # noqa: E40
 SAMPLE = 10
 PER_CLASS = 60  # real reviews, no text twice: each is embedded (and billed) once
 SECRET = "sk-test-embedding-key-never-logged"
-
-
-@pytest.fixture()
-def tracker(tmp_path, monkeypatch):
-    from core.tracking.store import tracker_from_settings
-
-    monkeypatch.setenv("STUDIO_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    get_settings.cache_clear()
-    yield tracker_from_settings(get_settings())
-    get_settings.cache_clear()
 
 
 @pytest.fixture()

@@ -13,7 +13,6 @@ import json
 import numpy as np
 import pytest
 
-from core.config import get_settings
 from core.data.cache import load_dataset
 from core.errors import StudioError
 from core.llm.classifier import (DEFAULT_IMAGE_TOKENS, LLMClassifier, chat_messages, most_prompt_tokens, readable)
@@ -27,17 +26,6 @@ from core.training.saved_runs import load_run_model
 pytest.importorskip("openai")
 
 SAMPLE = 30
-
-
-@pytest.fixture()
-def tracker(tmp_path, monkeypatch):
-    from core.tracking.store import tracker_from_settings
-
-    monkeypatch.setenv("STUDIO_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    get_settings.cache_clear()
-    yield tracker_from_settings(get_settings())
-    get_settings.cache_clear()
 
 
 @pytest.fixture(scope="module")

@@ -23,17 +23,6 @@ SECRET = "sk-test-0123456789-never-logged"
 SAMPLE = 24
 
 
-@pytest.fixture()
-def tracker(tmp_path, monkeypatch):
-    from core.tracking.store import tracker_from_settings
-
-    monkeypatch.setenv("STUDIO_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    get_settings.cache_clear()
-    yield tracker_from_settings(get_settings())
-    get_settings.cache_clear()
-
-
 def _spec(candidate: str, **params) -> TrainingSpec:
     return TrainingSpec("nlp", "en_reviews", candidate, candidate_params={"test_sample": SAMPLE, **params})
 
