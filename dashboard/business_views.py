@@ -92,6 +92,9 @@ def _point_text(case: BusinessCase) -> str:
         return t("business.lab.credit_point", point=f"{case.operating_point:.2f}",
                  split=t(f"business.lab.split.{case.chosen_on}"), approval=f"{details['approval_rate']:.1%}",
                  baseline=baseline)
+    if case.kind == CLASSIFICATION and case.chosen_on == "answers":  # an LLM's answer: no probability to cut
+        return t("business.lab.classification_answers", rate=f"{details['automation_rate']:.1%}",
+                 precision=f"{details['test_precision']:.1%}")
     if case.kind == CLASSIFICATION:
         return t("business.lab.classification_point", point=f"{case.operating_point:.3f}",
                  target=f"{details['target_precision']:.0%}", rate=f"{details['automation_rate']:.1%}",

@@ -277,15 +277,28 @@ def _classification_rows(part: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarra
     return np.asarray(part["y_true"]).reshape(-1) == predicted, np.where(invalid, -np.inf, sure)
 
 
+def answers_only(confidence: np.ndarray) -> bool:
+    """Whether these confidences are an answer's, not a probability's: 1 for every valid answer (an LLM asked for a
+    label answers one-hot), -inf for an invalid one."""
+    valid = confidence[np.isfinite(confidence)]
+    return bool(valid.size) and bool(np.all(valid == 1.0))
+
+
 def classification_case(evaluation: Mapping[str, Any], payoff: Payoff, *, run_id: str = "",
                         use_case: str = "", random_state: int = 0) -> BusinessCase:
     """Automate the items the model is sure of: cut-off on the validation split, value on the test split."""
     check_payoff(payoff, CLASSIFICATION)
     test = _classification_rows(evaluation)
     validation = _classification_rows(evaluation.get("validation") or {})
-    if test is None or validation is None:
+    chosen_on = "validation"
+    if test is not None and validation is None and answers_only(test[1]):
+        # an LLM asked for a label gives no probability (every valid answer is "sure"): there is no cut-off to
+        # choose, so none is chosen on the test rows; every valid answer is automated, an invalid one goes to a person
+        cutoff, chosen_on = 1.0, "answers"
+    elif test is None or validation is None:
         raise DataError("business.errors.no_validation")
-    cutoff = automation_cutoff(*validation, payoff.target_precision)
+    else:
+        cutoff = automation_cutoff(*validation, payoff.target_precision)
     right, sure = test
     volume = float(payoff.items_per_year)
     per_item = automation_values(right, sure, cutoff, payoff)
@@ -296,7 +309,7 @@ def classification_case(evaluation: Mapping[str, Any], payoff: Payoff, *, run_id
     curve = (payoff.manual_cost * automated_at - payoff.error_cost * wrong_at) / right.size * volume
     automated = sure >= cutoff
     return BusinessCase(use_case, CLASSIFICATION, mean * volume, low * volume, high * volume, run_id, "manual", "",
-                        cutoff, "validation", int(right.size), tuple(float(c) for c in grid),
+                        cutoff, chosen_on, int(right.size), tuple(float(c) for c in grid),
                         tuple(float(v) for v in curve),
                         {"automation_rate": float(automated.mean()),
                          "test_precision": float(right[automated].mean()) if automated.any() else float("nan"),

@@ -122,9 +122,11 @@ class LLMEmbeddingClassifier:
 
     # ---- fit / predict --------------------------------------------------------------------------------------------
 
-    def fit(self, texts: Sequence[str], y: Sequence[int], *, labels: Sequence[str] | None = None
-            ) -> "LLMEmbeddingClassifier":
-        """Embed the training texts and train the head (standardised features, logistic regression) on them."""
+    def fit(self, texts: Sequence[str], y: Sequence[int], *, labels: Sequence[str] | None = None,
+            also: Sequence[str] = ()) -> "LLMEmbeddingClassifier":
+        """Embed the training texts and train the head (standardised features, logistic regression) on them.
+        `also`: texts embedded now with them (the validation split), so their cost counts in the fit's spending and
+        predicting them later is free (the vector cache); the head never sees them."""
         if self.transport not in TRANSPORTS:
             raise LLMError("errors.llm.bad_setting", name="transport", rule=" or ".join(TRANSPORTS),
                            value=repr(self.transport))
@@ -138,10 +140,13 @@ class LLMEmbeddingClassifier:
 
         y = np.asarray(y).reshape(-1)
         self.classes_ = [str(label) for label in (labels if labels is not None else np.unique(y))]
-        features, scores = self.embed(texts, on_item=getattr(self, "on_item", None),
+        texts, also = [str(text) for text in texts], [str(text) for text in also]
+        features, scores = self.embed(texts + also, on_item=getattr(self, "on_item", None),
                                       cancel_event=getattr(self, "cancel_event", None))
-        self.train_summary_ = {"train_texts": len(scores.tokens_in), "train_tokens": int(sum(scores.tokens_in)),
-                               "train_cached": int(sum(scores.cached)), "train_spent": float(scores.spent)}
+        features = features[:len(texts)]
+        self.train_summary_ = {"train_texts": len(texts), "validation_texts": len(also),
+                               "train_tokens": int(sum(scores.tokens_in)), "train_cached": int(sum(scores.cached)),
+                               "train_spent": float(scores.spent)}
         self.head_ = make_pipeline(StandardScaler(), LogisticRegression(C=float(self.C), max_iter=2000,
                                                                         random_state=self.random_state))
         self.head_.fit(features, y)

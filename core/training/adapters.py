@@ -94,11 +94,11 @@ class ClassificationAdapter:
             for mistake in evaluation["misclassified"]:
                 mistake["index"] = int(rows[mistake["index"]])
             evaluation["test_rows"] = [int(row) for row in rows]
-        if len(dataset.y_val) and fitter.scores_validation:
-            evaluation["validation"] = split_predictions(dataset.y_val, self.predict(model, kind, dataset.x_val))
-        if latency and len(y_test):
+        if latency and len(y_test):  # what the test scoring measured, before validation is scored
             evaluation.update(fitter.measured_latency(model) or self.time_one(model, kind, x_test))
         evaluation.update(fitter.evaluation_extra(model, x_test))
+        if len(dataset.y_val) and fitter.scores_validation:
+            evaluation["validation"] = split_predictions(dataset.y_val, self.predict(model, kind, dataset.x_val))
         return evaluation
 
     def metrics(self, evaluation: dict[str, Any]) -> dict[str, float]:

@@ -100,11 +100,14 @@ def _item_reporter(on_progress: ProgressCallback | None, phase: str = "scoring",
 
 
 class LLMEmbeddingFitter(LLMFitter):
-    """LLM embeddings + a trained head (core.llm.embedding): the training texts are embedded (progress
-    "embedding", cancel between batches, the budget) and the head fitted on them; the test texts are embedded
-    while evaluating (progress "scoring"), a sample of them when the run asks."""
+    """LLM embeddings + a trained head (core.llm.embedding): the training and validation texts are embedded
+    (progress "embedding", cancel between batches, the budget) and the head fitted on the training ones; the test
+    texts are embedded while evaluating (progress "scoring"), a sample of them when the run asks."""
 
     kind = "llm_embed"
+    # a trained head has probabilities worth a cut-off: its validation texts are embedded while fitting (paid for
+    # there), so scoring them in the evaluation comes from the vector cache
+    scores_validation = True
 
     def fit(self, model: Any, inputs: TaskInputs, config: TrainConfig, *, on_progress: ProgressCallback | None,
             cancel_event: threading.Event | None, fine_tune: FineTune | None = None) -> FitResult:
@@ -114,7 +117,7 @@ class LLMEmbeddingFitter(LLMFitter):
         model.open()
         model.on_item = _item_reporter(on_progress, "embedding")
         model.cancel_event = cancel_event
-        model.fit(inputs.x_train, inputs.y_train, labels=inputs.labels)
+        model.fit(inputs.x_train, inputs.y_train, labels=inputs.labels, also=inputs.x_val)
         model.on_item = _item_reporter(on_progress)
         stopped = "cancelled" if cancel_event is not None and cancel_event.is_set() else "completed"
         seconds = time.perf_counter() - started
@@ -123,7 +126,7 @@ class LLMEmbeddingFitter(LLMFitter):
 
     def evaluation_extra(self, model: Any, x_test: Any) -> dict[str, Any]:
         """What the run stores about the embedding model: name, transport, vector size, tokens and cost per
-        test text, and what embedding the training split cost (the run's spending covers both)."""
+        test text, and what embedding the training and validation texts cost (the run's spending covers all)."""
         client = model.open()
         summary = model.last_scores_.summary(model.prices)
         train = dict(model.train_summary_)

@@ -92,3 +92,25 @@ def test_the_strategy_business_table_shows_the_running_cost_column_only_when_one
             assessment, {}, lang).title("nlp"))
         assert title[column] == "25"
         assert list(title)[2] == column  # right after the value it is already out of
+
+
+def test_an_llm_run_without_validation_scores_automates_every_valid_answer_and_chooses_nothing_on_test():
+    """A real LLM run scores no validation split (each answer costs): its answers are one-hot, so there is no
+    cut-off to choose; by hand on the 20 zero-shot rows: 18 valid answers automated, 16 of them right."""
+    from core.errors import DataError
+
+    stored = evaluation(ZERO_SHOT_PRED, cost_per_1000=2.5)
+    del stored["validation"]
+    stored["confidence"] = [0.0 if p < 0 else 1.0 for p in ZERO_SHOT_PRED]  # as predict_proba's one-hot rows give
+    case = business_case("nlp", stored, PAYOFF)
+    assert (case.chosen_on, case.operating_point) == ("answers", 1.0)
+    assert case.details["automation_rate"] == pytest.approx(18 / 20)
+    assert case.details["test_precision"] == pytest.approx(16 / 18)
+    # by hand: per item (18 automated x 1.00 saved - 2 wrong x 10.00) / 20 = -0.1; x 10,000 = -1,000; less 25 running
+    assert case.value == pytest.approx(-1_000 - 25)
+    probabilities = evaluation(ZERO_SHOT_PRED)
+    del probabilities["validation"]  # a model with probabilities and no validation: a cut-off would peek at test
+    with pytest.raises(DataError, match="no automation cut-off can be chosen"):
+        business_case("nlp", probabilities, PAYOFF)
+    assert "no cut-off to choose" in translate("business.lab.classification_answers", "en", rate="90.0%",
+                                               precision="88.9%")

@@ -103,15 +103,16 @@ def test_a_local_embedding_run_is_measured_and_recorded_like_a_pretrained_candid
     assert record.params["model_kind"] == "llm_embed" and record.params["starting_point"] == "pretrained"
     data = load_dataset("nlp", "upload_csv", **small_upload)
     embedding = [p for p in reports if p.phase == "embedding"]
-    assert embedding[-1].batch == embedding[-1].batches == len(data.x_train)  # every training text
+    assert embedding[-1].batch == embedding[-1].batches == len(data.x_train) + len(data.x_val)  # and validation
     scoring = [p for p in reports if p.phase == "scoring"]
-    assert scoring[-1].batch == scoring[-1].batches == SAMPLE
+    assert [p.batch for p in scoring if p.batches == SAMPLE][-1] == SAMPLE  # then validation, from the cache
     metrics = outcome.metrics
     assert metrics["test_items"] == SAMPLE and metrics["llm_cost_per_1000"] == 0.0 and metrics["latency_p50_ms"] > 0
     assert "test_invalid_answers" not in metrics
     evaluation = tracker.load_dict(outcome.run_id, EVALUATION_FILE)
     assert evaluation["llm"]["embedding_dimensions"] == 64 and evaluation["llm"]["train_texts"] == len(data.x_train)
-    assert len(evaluation["test_rows"]) == SAMPLE and "validation" not in evaluation
+    assert len(evaluation["test_rows"]) == SAMPLE and evaluation["llm"]["validation_texts"] == len(data.x_val)
+    assert len(evaluation["validation"]["y_true"]) == len(data.x_val)  # its head's probabilities: a cut-off to choose
     model = load_run_model(tracker, outcome.run_id)
     assert isinstance(model, LLMEmbeddingClassifier) and model.dimensions_ == 64
     assert model.train_summary_["train_texts"] == len(data.x_train)
@@ -131,7 +132,7 @@ def test_an_endpoint_embedding_run_prices_its_tokens_and_never_records_the_key(t
     llm = evaluation["llm"]
     tokens = llm["tokens_in_per_item"] * SAMPLE
     assert llm["cost_per_1000"] == pytest.approx(1000 * tokens * 0.5 / 1e6 / SAMPLE)
-    assert llm["train_cached"] == 0  # no text twice: every one billed once
+    assert llm["train_cached"] == 0  # no text twice: every one billed once (validation's from the cache after)
     assert llm["spent"] == pytest.approx((tokens + llm["train_tokens"]) * 0.5 / 1e6)  # training texts paid too
     assert llm["train_tokens"] > 0 and outcome.metrics["llm_spent"] == pytest.approx(llm["spent"])
     record = tracker.get_run(outcome.run_id).data
