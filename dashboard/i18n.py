@@ -72,8 +72,11 @@ _CPU_DEVICE = re.compile(r"^CPU \((\d+) cores?\)$")
 
 
 def device_text(name: Any) -> str:
-    """A run's recorded device in the current language: "CPU (2 cores)" -> "CPU（2 核）"; GPU models as named."""
+    """A run's recorded device in the current language: "CPU (2 cores)" -> "CPU（2 核）"; GPU models as named;
+    "endpoint api.openai.com" -> "Endpoint at api.openai.com"."""
     if name is None or (isinstance(name, float) and name != name) or str(name).strip() in ("", "-"):
         return "–"
+    if str(name).startswith("endpoint "):  # an LLM answered by a server elsewhere (core.training.device)
+        return t("selection.endpoint_device", host=str(name)[len("endpoint "):])
     match = _CPU_DEVICE.match(str(name).strip())
     return t("app.device_cpu_cores", cores=int(match.group(1))) if match else str(name)

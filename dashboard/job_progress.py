@@ -156,9 +156,15 @@ def render_job_outcome(state: JobState) -> None:
         if getattr(outcome, "status", "completed") == "cancelled":
             st.warning(t("lab.cancelled"))
         else:
-            accuracy = (outcome.metrics or {}).get("test_accuracy") if outcome else None
-            st.success(t("lab.finished", accuracy=f"{accuracy:.2%}" if accuracy is not None else "–",
-                         device=device_text(getattr(outcome, "device", None))))
+            metrics = (outcome.metrics or {}) if outcome else {}
+            accuracy = metrics.get("test_accuracy")
+            shown = f"{accuracy:.2%}" if accuracy is not None else "–"
+            device = device_text(getattr(outcome, "device", None))
+            if "test_invalid_answers" in metrics:  # an LLM asked, not trained: where it answered, on how many
+                st.success(t("llm_form.finished", accuracy=shown, items=f"{int(metrics.get('test_items') or 0):,}",
+                             device=device))
+            else:
+                st.success(t("lab.finished", accuracy=shown, device=device))
     elif state.state == "cancelled":
         st.warning(t("lab.cancelled"))
     elif state.state == "failed":

@@ -50,6 +50,18 @@ class DeviceInfo:
         return device_tags(self)
 
 
+ENDPOINT_PREFIX = "endpoint "  # a run answered by a server elsewhere: "endpoint api.openai.com"
+
+
+def endpoint_device(base_url: str) -> DeviceInfo:
+    """Where an LLM behind an endpoint runs: that server (its host[:port]), not the machine that asks it."""
+    from urllib.parse import urlparse
+
+    parsed = urlparse(str(base_url))
+    host = f"{parsed.hostname}{f':{parsed.port}' if parsed.port else ''}" if parsed.hostname else str(base_url)
+    return DeviceInfo(kind="endpoint", name=ENDPOINT_PREFIX + host, mixed_precision=False, tf_device="")
+
+
 def _cpu_info(note_key: str = "") -> DeviceInfo:
     cores = os.cpu_count() or 1
     return DeviceInfo(kind="CPU", name=f"CPU ({cores} cores)", mixed_precision=False, tf_device="/CPU:0",

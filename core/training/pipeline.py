@@ -100,7 +100,7 @@ def _final_history_metrics(history: dict[str, list[float]]) -> dict[str, float]:
 def _prepare(spec: TrainingSpec, settings: Settings, report: Callable[[Any], None]) -> _Run:
     """Resolve the candidate and its fitter, load the data (a share of it for a learning-curve point), pick the
     device and fetch pretrained weights: everything that can fail before a run is logged."""
-    from core.training.device import configure_device, host_device
+    from core.training.device import configure_device, endpoint_device, host_device
 
     use_case = get_use_case(spec.use_case)
     candidate = use_case.candidate(spec.candidate)
@@ -119,6 +119,8 @@ def _prepare(spec: TrainingSpec, settings: Settings, report: Callable[[Any], Non
     # scikit-learn fits on the CPU whatever the policy, without an import that costs tens of seconds under load
     device = (configure_device(settings.device_policy, mixed_precision=settings.mixed_precision)
               if fitter.uses_accelerator else host_device(settings.device_policy))
+    if candidate.asks_a_model and candidate.hparams.get("transport") == "endpoint":  # it runs on that server
+        device = endpoint_device(str(candidate.hparams.get("base_url", "")))
     if candidate.weights:  # a one-time download, shown as a progress bar; offline: fails before any run is logged
         download_weights(candidate, report)
     return _Run(spec, use_case, candidate, use_case.task_adapter(), fitter, config, dataset, device, subset_tags)
@@ -209,11 +211,14 @@ def _evaluate_and_log(run: _Run, run_id: str, model: Any, result: FitResult, tim
         model_file = save_model(model, Path(tmp))
         size = model_size_bytes(model_file)
         tracker.log_artifact(run_id, model_file, artifact_path=MODEL_ARTIFACT)
+    if run.candidate.asks_a_model:  # its saved file is settings: the model's size is its GGUF file's, or unknown
+        path = Path(str(getattr(model, "model", ""))).expanduser()
+        size = path.stat().st_size if getattr(model, "transport", "") == "local" and path.is_file() else None
     metrics = {
         **adapter.metrics(evaluation),
         **_final_history_metrics(result.history),
         **timing,
-        "model_size_bytes": float(size),
+        **({"model_size_bytes": float(size)} if size is not None else {}),
     }
     with contextlib.suppress(ValueError):  # an LLM's parameters are not counted (an endpoint does not say them)
         metrics["parameters"] = float(parameter_count(model))
@@ -267,6 +272,8 @@ def run_training(
                             history=result.history, samples_per_second=result.samples_per_second))
         timing = {"train_seconds": float(result.seconds), "samples_per_second": float(result.samples_per_second),
                   "epochs_run": float(result.epochs_run), "peak_rss_mb": float(memory.peak_mb)}
+        if run.device.kind == "endpoint":  # it ran on that server: this process's memory is not the model's
+            del timing["peak_rss_mb"]
         tracker.log_metrics(run_id, timing)
         if result.stopped_reason == "diverged":
             tracker.finish(run_id, "diverged", error="loss became NaN")

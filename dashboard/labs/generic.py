@@ -52,8 +52,13 @@ def render_metric_row(metrics: dict[str, float], tags: dict[str, str]) -> None:
     params = metrics.get("parameters")
     columns[3].metric(t("lab.parameters"), f"{int(params):,}" if params is not None else "–")
     seconds = metrics.get("train_seconds")
-    columns[4].metric(t("lab.train_time"), seconds_text(seconds), help=t("lab.train_time_help"))
-    columns[5].metric(t("lab.device"), device_text(tags.get(TAG_DEVICE)))
+    asked = "test_invalid_answers" in metrics  # an LLM asked for answers: nothing trained, it answered somewhere
+    if asked:
+        columns[4].metric(t("llm_form.results_setup"), seconds_text(seconds), help=t("llm_form.results_setup_help"))
+        columns[5].metric(t("llm_form.results_device"), device_text(tags.get(TAG_DEVICE)))
+    else:
+        columns[4].metric(t("lab.train_time"), seconds_text(seconds), help=t("lab.train_time_help"))
+        columns[5].metric(t("lab.device"), device_text(tags.get(TAG_DEVICE)))
     if "llm_cost_per_1000" in metrics:
         render_llm_figures(metrics)
 

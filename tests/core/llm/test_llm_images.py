@@ -175,3 +175,18 @@ def test_a_vision_run_on_a_model_that_drops_images_fails_with_the_reason_and_sco
         assert len([r for r in server.requests if r.path.endswith("/chat/completions")]) == 2  # the check only
     runs = tracker.list_runs()
     assert list(runs["status"]) == ["failed"]
+
+
+def test_an_endpoint_run_is_recorded_as_answered_there_with_no_size_or_memory_of_its_own(tracker, digits):
+    from llm_servers import ImageServer
+
+    from core.tracking.records import TAG_DEVICE
+
+    with ImageServer(_answers_by_image(digits, set(range(len(digits.y_test))))) as server:
+        spec = TrainingSpec("vision", "digits", "llm_endpoint", candidate_params={
+            "base_url": server.base_url, "model": "vision-model", "test_sample": 10})
+        outcome = run_training(spec, tracker=tracker)
+    assert outcome.device == f"endpoint 127.0.0.1:{server.port}"
+    assert tracker.get_run(outcome.run_id).data.tags[TAG_DEVICE] == outcome.device
+    assert "model_size_bytes" not in outcome.metrics and "peak_rss_mb" not in outcome.metrics
+    assert outcome.metrics["test_accuracy"] == 1.0

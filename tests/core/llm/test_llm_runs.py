@@ -37,6 +37,7 @@ def test_a_local_gguf_model_is_measured_and_recorded_like_any_candidate(tracker,
     assert metrics["llm_tokens_in_per_item"] > 100 and metrics["llm_tokens_out_per_item"] > 0
     assert metrics["llm_cost_per_1000"] == 0.0 and metrics["latency_p50_ms"] > 0
     assert "parameters" not in metrics  # not counted, not shown as 0
+    assert metrics["model_size_bytes"] == tiny_gguf.stat().st_size  # the GGUF file, not the saved settings
     scoring = [p for p in reports if p.phase == "scoring"]
     assert [p.batch for p in scoring] == list(range(1, SAMPLE + 1)) and scoring[-1].batches == SAMPLE
     assert scoring[-1].eta_s == 0.0 and scoring[0].eta_s > 0  # the time left, at the pace so far
