@@ -26,6 +26,7 @@ from core.llm.catalogue import (CATALOGUE_PREFIX, catalogue_entries, catalogue_e
 from core.llm.classifier import (CHAT_OVERHEAD_TOKENS, DEFAULT_IMAGE_TOKENS, chat_messages, draw_examples,
                                  most_prompt_tokens, readable)
 from core.llm.prompts import TEXT_SLOT, all_default_templates, check_template, default_template
+from core.selection.guidance import leaves_premises
 from dashboard.i18n import current_language, error_text, t
 from dashboard.widgets import kept_value, translated_choice
 
@@ -329,7 +330,13 @@ def _render_preview(template: str, dataset: Dataset, examples: list[tuple[str, s
     st.caption(t("llm_form.preview_image"))
     st.code(readable(user), language=None, wrap_lines=True)
     captions = [label for _, label in examples] + ["?"]
-    st.image([data_url_pixels(url) for url in urls], caption=captions, width=64, clamp=True)
+    st.image([_framed(data_url_pixels(url)) for url in urls], caption=captions, width=96, clamp=True)
+
+
+def _framed(pixels: np.ndarray, border: int = 6) -> np.ndarray:
+    """The picture with a white margin, so a row of dark images reads as separate pictures (display only)."""
+    pad = ((border, border), (border, border)) + (((0, 0),) if pixels.ndim == 3 else ())
+    return np.pad(pixels, pad, constant_values=255)
 
 
 OWN_FILE = "own_file"
@@ -356,8 +363,8 @@ def _local_model_fields(prefix: str, language: str) -> None:
 def _endpoint_fields(prefix: str, *, concurrent: bool = True) -> None:
     left, middle, right = st.columns(3)
     keep = kept_value(_key(prefix, "base_url"), DEFAULT_BASE_URL)
-    left.text_input(t("llm_form.base_url"), key=_key(prefix, "base_url"), on_change=keep,
-                    help=t("llm_form.base_url_help"))
+    base_url = left.text_input(t("llm_form.base_url"), key=_key(prefix, "base_url"), on_change=keep,
+                               help=t("llm_form.base_url_help"))
     keep = kept_value(_key(prefix, "model_name"), "")
     middle.text_input(t("llm_form.model_name"), key=_key(prefix, "model_name"), on_change=keep,
                       help=t("llm_form.model_name_help"), placeholder="gpt-4o-mini")
@@ -367,6 +374,8 @@ def _endpoint_fields(prefix: str, *, concurrent: bool = True) -> None:
     if ENV_NAME.match(name):
         if key_found(name):
             st.caption(t("llm_form.key_found", name=name))
+        elif not leaves_premises(urlparse(str(base_url or "")).netloc):  # this machine or a private network
+            st.caption(t("llm_form.key_missing_local", name=name))
         else:
             st.warning(t("llm_form.key_missing", name=name), icon=":material/key_off:")
     left, right = st.columns(2)
@@ -427,7 +436,9 @@ def _cost_fields(prefix: str, kind: str, dataset: Dataset, money: str, *, inputs
         sample = translated_choice(st.radio, t("llm_form.sample_image" if inputs == "image" else "llm_form.sample"),
                                    ["all", "some"], key=_key(prefix, "sample"),
                                    horizontal=True, on_change=keep, help=t("llm_form.sample_help"),
-                                   format_func=lambda value: t(f"llm_form.sample_{value}", count=f"{count:,}"))
+                                   format_func=lambda value: t(f"llm_form.sample_{value}_image" if value == "all"
+                                                               and inputs == "image" else f"llm_form.sample_{value}",
+                                                               count=f"{count:,}"))
     keep = kept_value(_key(prefix, "sample_size"), min(DEFAULT_SAMPLE, max(count, 1)),
                      valid=lambda value: isinstance(value, int) and value >= 1)
     if sample == "some":

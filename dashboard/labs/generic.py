@@ -81,7 +81,9 @@ def render_llm_figures(metrics: dict[str, float]) -> None:
         columns[0].metric(t("llm_form.results_scored"), f"{items:,}", help=t("llm_form.results_scored_help"))
     columns[1].metric(t("llm_form.results_tokens"), f"{metrics.get('llm_tokens_in_per_item', 0):,.0f} / "
                                                     f"{metrics.get('llm_tokens_out_per_item', 0):,.0f}")
-    columns[2].metric(t("llm_form.results_cost"), f"{metrics.get('llm_cost_per_1000', 0):,.4g}",
+    from dashboard.llm_form import currency  # the payoff's currency, which the run's prices were typed in
+
+    columns[2].metric(t("llm_form.results_cost", currency=currency()), f"{metrics.get('llm_cost_per_1000', 0):,.4g}",
                       help=t("llm_form.results_cost_help", spent=f"{metrics.get('llm_spent', 0):,.4g}"))
     columns[3].metric(t("llm_form.results_cached"), f"{int(metrics.get('llm_cached_answers') or 0):,}",
                       help=t("llm_form.results_cached_help"))

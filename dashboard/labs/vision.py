@@ -149,6 +149,15 @@ def render_try_image(tracker: Tracker, run_id: str, dataset: Dataset) -> None:
         return
     left, right = st.columns([1, 2])
     left.plotly_chart(charts.plot_sample_images(image, [caption], columns=1), key=f"{PREFIX}_try_preview")
+    if run.params.get("model_kind") == "llm":  # an answer, not probabilities: say it, and what it cost
+        scores = getattr(model, "last_scores_", None)
+        answered = int(np.argmax(probabilities)) if probabilities.max() > 0 else None
+        right.metric(t("llm_form.try_answer"), dataset.class_names[answered] if answered is not None
+                     else t("llm_form.try_no_label"))
+        if scores is not None and scores.cached:
+            right.caption(t("llm_form.try_cached") if scores.cached[-1] else
+                          t("llm_form.try_asked", tokens=f"{scores.tokens_in[-1]:,}", seconds=f"{scores.seconds[-1]:.1f}"))
+        return
     pairs = top_k(probabilities, list(dataset.class_names), k=3)
     right.plotly_chart(charts.plot_top_k(pairs, title=t("lab.top3"), x_title=t("lab.probability")),
                        key=f"{PREFIX}_try_top3")

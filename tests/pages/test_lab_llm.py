@@ -118,6 +118,10 @@ def test_endpoint_form_shows_its_fields_and_whether_the_key_is_set_never_the_key
     assert at.number_input(key="nlp_llm_concurrency").value == 4
     assert at.number_input(key="nlp_llm_timeout").value == 30.0
     assert {"nlp_llm_price_in", "nlp_llm_price_out"} <= _keys(at.number_input)
+    # no key for a server on this machine: a note, not a warning; for a public host: a warning
+    assert translate("llm_form.key_missing_local", "en", name="OPENAI_API_KEY") in [c.value for c in at.caption]
+    assert not at.warning
+    at.text_input(key="nlp_llm_base_url").input("https://api.example.com/v1").run()
     assert translate("llm_form.key_missing", "en", name="OPENAI_API_KEY") in [w.value for w in at.warning]
     assert translate("llm_form.model_name_needed", "en") in _errors(at) and at.button(key="nlp_train").disabled
     at.text_input(key="nlp_llm_base_url").input("ftp://example.com").run()
@@ -294,7 +298,7 @@ def test_a_local_run_through_the_page_scores_the_chosen_sample_with_the_chosen_p
     assert run.metrics["test_items"] == 12 and run.metrics["llm_spent"] == 0
     at.run()  # the Results tab shows the run's own LLM figures
     shown = {metric.label: metric.value for metric in at.metric}
-    assert shown["Invalid answers"] == "0 of 12" and shown["Cost per 1,000 decisions"] == "0"
+    assert shown["Invalid answers"] == "0 of 12" and shown["Cost per 1,000 decisions (USD)"] == "0"
     assert shown["Answers from the cache"] == "0"
     assert any(caption.value.startswith("Measured on 12 test examples: the accuracy lies between")
                for caption in at.caption)
@@ -413,9 +417,14 @@ def test_a_vision_run_through_the_page_scores_images_on_an_endpoint_and_shows_it
         assert not at.exception, [e.value for e in at.exception]
         assert len(server.images_seen) == 21 + 2  # the model is opened again (its check: one picture), then asked
         assert np.array_equal(server.images_seen[-1], data_url_pixels(image_data_url(digits.x_test[5])))
+        answer = {metric.label: metric.value for metric in at.metric}["The model answered"]
+        assert answer == digits.class_names[int(digits.y_test[5])]  # what the server answered for that image
+        assert any(c.value.startswith("One request: ") for c in at.caption)
         at.run()  # the answer stays on the page; asking again about the same image would come from the cache
         assert len(server.images_seen) == 23 and translate("llm_form.try_ask_help", "en") not in [
             c.value for c in at.caption]
+        assert {metric.label: metric.value for metric in at.metric}["Answered on"] == (
+            f"Endpoint at 127.0.0.1:{server.port}")
 
 
 # ---- LLM embeddings + logistic regression ----------------------------------------------------------------------
