@@ -235,9 +235,14 @@ def recommend(
             elif not significance_applies(metric):
                 reasons.append(("selection.reasons.vs_baseline_no_test", dict(values)))
             elif result is not None:
-                reasons.append(("selection.reasons.vs_baseline_tested", {
-                    **values, "ci_low_points": result.ci_low * 100, "ci_high_points": result.ci_high * 100,
-                    "confidence_pct": result.confidence * 100}))
+                tested = {**values, "ci_low_points": result.ci_low * 100, "ci_high_points": result.ci_high * 100,
+                          "confidence_pct": result.confidence * 100}
+                key = "selection.reasons.vs_baseline_tested"
+                if 0 < result.rows < _float(row.get("test_size")):  # a sample (an LLM's): both on its rows
+                    key = "selection.reasons.vs_baseline_tested_sample"
+                    tested.update(quality_pct=result.accuracy * scale, baseline_pct=result.baseline_accuracy * scale,
+                                  gap_to_baseline_points=result.difference * scale, rows=f"{result.rows:,}")
+                reasons.append((key, tested))
             else:
                 reasons.append(("selection.reasons.vs_baseline_untested", dict(values)))
         score = (settings["quality_weight"] * _score_points(values["gap_to_best_points"], best, sign > 0)

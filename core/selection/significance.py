@@ -50,6 +50,7 @@ class BaselineComparison:
     mcnemar: McNemarResult
     alpha: float
     verdict: str  # better | worse | no_difference
+    rows: int = 0  # the test rows compared (both runs scored them): fewer than the split when one was sampled
 
     @property
     def p_value(self) -> float:
@@ -142,7 +143,7 @@ def beats_baseline(
     return BaselineComparison(
         model=model, baseline=baseline, accuracy=float(np.mean(pred == truth)),
         baseline_accuracy=float(np.mean(base == truth)), difference=diff, ci_low=low, ci_high=high,
-        confidence=confidence, mcnemar=test, alpha=alpha, verdict=verdict,
+        confidence=confidence, mcnemar=test, alpha=alpha, verdict=verdict, rows=int(truth.size),
     )
 
 

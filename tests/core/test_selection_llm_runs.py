@@ -130,3 +130,22 @@ def test_on_premises_only_flags_an_endpoint_on_someone_elses_server_and_names_it
     assert "Sends every item" not in to_markdown(
         recommend(table, Requirements(labelled_examples=1600), use_case="nlp"), "en")  # not asked: not said
     assert translate("selection.unmet.on_premises", "zh") == "数据留在本地"
+
+
+def test_a_sampled_llm_is_compared_with_the_baseline_on_its_own_rows_and_says_so(tracked):
+    """By hand on test rows 10-19: the 8-shot LLM answers 8 right (one invalid, one wrong), the baseline 4."""
+    tracker, runs, ids, fingerprints = tracked
+    table = comparison_table(runs, use_case="nlp", fingerprints=fingerprints)
+    sampled = dict(tracker.load_dict(ids["eight"], EVALUATION_FILE))
+    rows = list(range(10, 20))
+    sampled.update(test_rows=rows, y_true=[Y_TRUE[i] for i in rows], y_pred=[EIGHT_SHOT_PRED[i] for i in rows],
+                   confidence=[1.0] * 10)
+    evaluations = {"tfidf_logreg": tracker.load_dict(ids["baseline"], EVALUATION_FILE), "llm_endpoint#8": sampled}
+    significance = compare_with_baseline(evaluations, "tfidf_logreg", n_resamples=200)
+    result = significance["llm_endpoint#8"]
+    assert (result.rows, result.accuracy, result.baseline_accuracy) == (10, pytest.approx(0.8), pytest.approx(0.4))
+    recommendation = recommend(table, Requirements(labelled_examples=1600), use_case="nlp", significance=significance)
+    text = to_markdown(recommendation, "en")
+    assert ("On the 10 test examples it scored (a sample), accuracy 80.0% vs baseline 40.0% on the same examples "
+            "(+40.0 points, 95% CI") in text
+    assert "On the 10 test examples" in text and "在它评分的 10 个测试样本（抽样）上" in to_markdown(recommendation, "zh")
