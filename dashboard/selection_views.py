@@ -150,6 +150,13 @@ def display_table(table: pd.DataFrame, use_case: UseCase) -> pd.DataFrame:
             lambda v: f"{v:,.2f}" if pd.notna(v) else "–")
         shown[t("selection.columns.test_invalid_rate")] = table["test_invalid_rate"].map(
             lambda v: f"{v:.1%}" if pd.notna(v) else "–")
+    if "test_items" in table and "test_size" in table:  # a run that scored a sample: its figures are from fewer rows
+        scored = pd.to_numeric(table["test_items"], errors="coerce").fillna(pd.to_numeric(table["test_size"],
+                                                                                         errors="coerce"))
+        if (scored < pd.to_numeric(table["test_size"], errors="coerce")).any():
+            shown[t("selection.columns.scored")] = [
+                t("selection.scored_sample", n=f"{n:,.0f}") if n < full else f"{n:,.0f}"
+                for n, full in zip(scored, pd.to_numeric(table["test_size"], errors="coerce"))]
     formats = {"train_seconds": "{:.1f}", "parameters": "{:,.0f}", "size_mb": "{:.2f}", "latency_p50_ms": "{:.2f}",
                "latency_p95_ms": "{:.2f}", "batch_throughput": "{:,.0f}", "peak_rss_mb": "{:,.0f}"}
     for column, pattern in formats.items():

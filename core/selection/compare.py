@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 LLM = "llm"  # the starting point of a large language model prompted with k examples (core.strategy.starting_points)
 SHOTS_PARAM = "hp_k"  # an LLM run's examples in the prompt; the table's "shots" column
 #: Columns added when any compared run is an LLM: money per 1,000 decisions at its prices, invalid answers' share.
-LLM_COLUMNS = ("llm_cost_per_1000", "test_invalid_rate")
+LLM_COLUMNS = ("llm_cost_per_1000", "test_invalid_rate", "test_items")  # test_items: rows scored (a sample?)
 TAIL_COLUMNS = ("device", "run_id", "dataset", "seed", "train_size", "test_size", "num_classes", "dataset_fingerprint")
 NUMERIC_TAIL = ("seed", "train_size", "test_size", "num_classes")
 
