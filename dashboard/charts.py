@@ -224,7 +224,9 @@ def plot_confusion_matrix(matrix: np.ndarray | Sequence[Sequence[int]], class_na
         zmax = float(values.max()) if values.size and values.max() > 0 else 1.0
     fig = go.Figure(go.Heatmap(
         z=values, x=names, y=names, colorscale="Blues", zmin=0.0, zmax=zmax, showscale=True,
-        colorbar={"thickness": 12, "tickformat": ".0%" if normalize else ",d"},
+        # counts: whole-number ticks (auto ticks at 0.5 steps printed as ",d" read 0, 0, 1, 1, ...)
+        colorbar={"thickness": 12, "tickformat": ".0%" if normalize else ",d",
+                  **({} if normalize else {"tick0": 0, "dtick": max(1, math.ceil(zmax / 5))})},
         customdata=counts,
         hovertemplate=(f"{y_title}: %{{y}}<br>{x_title}: %{{x}}<br>"
                        + ("%{z:.1%} (%{customdata:,d})" if normalize else "%{customdata:,d}")

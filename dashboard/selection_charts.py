@@ -26,11 +26,14 @@ def _bubble_sizes(sizes: Sequence[float], *, smallest: float = 14.0, largest: fl
 
 def plot_pareto(table: pd.DataFrame, *, quality_column: str, title: str, x_title: str, y_title: str,
                 front_label: str, size_label: str, cost_column: str = "latency_p50_ms",
-                empty_message: str = "", names: Mapping[str, str] | None = None) -> go.Figure:
+                empty_message: str = "", names: Mapping[str, str] | None = None,
+                unknown_size_label: str = "") -> go.Figure:
     """Quality (y) against latency (x, log when spread > 10x), bubble area = size, Pareto front joined by a line.
 
     names: {model id: name for people}. Each bubble's whole name is in the legend, in the bubble's colour: names
-    written beside the bubbles were cut at the plot's edges ("opularity") or ran into each other.
+    written beside the bubbles were cut at the plot's edges ("opularity") or ran into each other. A model whose
+    size is unknown (an LLM behind an endpoint) is a hollow ring of middle size, its legend entry followed by
+    unknown_size_label, never the smallest bubble.
     """
     needed = {"model", quality_column, cost_column}
     if table is None or len(table) == 0 or not needed <= set(table.columns):
@@ -56,12 +59,16 @@ def plot_pareto(table: pd.DataFrame, *, quality_column: str, title: str, x_title
         model_id = str(getattr(row, "model"))
         model = (names or {}).get(model_id, model_id)
         on_front = model_id in front
-        size_text = f"{size:.2f} MB" if isinstance(size, float) and math.isfinite(size) else "-"
+        known = isinstance(size, (int, float)) and math.isfinite(size) and size > 0
+        size_text = f"{size:.2f} MB" if known else "-"
+        colour = PALETTE[index % len(PALETTE)]
+        marker = ({"size": diameter, "color": colour, "opacity": 0.8,
+                   "line": {"width": 3 if on_front else 1, "color": "#111827" if on_front else "white"}} if known
+                  else {"size": 31.0, "color": colour, "symbol": "circle-open", "line": {"width": 4 if on_front else 3}})
         fig.add_trace(go.Scatter(
             x=[frame[cost_column].iloc[index]], y=[frame[quality_column].iloc[index] * scale],
-            mode="markers", name=model, showlegend=True, legendrank=index,
-            marker={"size": diameter, "color": PALETTE[index % len(PALETTE)], "opacity": 0.8,
-                    "line": {"width": 3 if on_front else 1, "color": "#111827" if on_front else "white"}},
+            mode="markers", name=model if known or not unknown_size_label else f"{model} ({unknown_size_label})",
+            showlegend=True, legendrank=index, marker=marker,
             hovertemplate=(f"{model}<br>{x_title}: %{{x:.3g}}<br>{y_title}: %{{y:.2f}}<br>"
                            f"{size_label}: {size_text}<extra></extra>"),
         ))

@@ -192,6 +192,7 @@ def render_pareto(table: pd.DataFrame, quality: str, *, use_case_id: str, scope:
                                      y_title=_sentence_case(t(f"selection.metrics.{quality}")),
                                      front_label=t("selection.charts.pareto_front"),
                                      size_label=t("selection.charts.pareto_size"),
+                                     unknown_size_label=t("selection.charts.size_unknown"),
                                      empty_message=t("selection_page.no_latency")),
         key=f"sel_pareto_{scope}",
     )

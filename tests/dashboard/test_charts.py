@@ -102,6 +102,10 @@ def test_confusion_matrix_annotates_every_cell_with_its_count_true_on_y():
     assert cell[("dog", "cat")] == "2" and cell[("eel", "eel")] == "9" and cell[("cat", "eel")] == "0"
     assert _axis_title(fig.layout.xaxis) == "Predicted class" and _axis_title(fig.layout.yaxis) == "True class"
     assert fig.layout.yaxis.autorange == "reversed"  # first class on top, diagonal top-left to bottom-right
+    colorbar = fig.data[0].colorbar
+    assert (colorbar.tick0, colorbar.dtick) == (0, 2)  # whole-number ticks: 0, 2, 4, ... up to 9
+    small = charts.plot_confusion_matrix(np.array([[4, 0], [1, 3]]), ["a", "b"], title="", x_title="", y_title="")
+    assert small.data[0].colorbar.dtick == 1  # never 0.5 steps printed as 0, 0, 1, 1, ...
 
 
 def test_confusion_matrix_normalised_rows_sum_to_one():

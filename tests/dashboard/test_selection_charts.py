@@ -90,3 +90,12 @@ def test_baseline_differences_name_the_models_and_make_room_for_them():
                                    names={"wide_deep": "Keras wide-and-deep", "scorecard": "Scorecard"})
     assert list(fig.data[0].y) == ["Keras wide-and-deep"] and fig.data[0].customdata[0][1] == "Scorecard"
     assert fig.layout.yaxis.automargin is True  # a fixed 60 px margin cut names to 'wide_de'
+
+
+def test_a_model_of_unknown_size_is_a_hollow_ring_said_so_not_the_smallest_bubble():
+    table = frame([0.1, 0.5, 300.0]).assign(size_mb=[0.01, 0.6, np.nan])
+    fig = plot_pareto(table, quality_column="test_accuracy", unknown_size_label="size unknown", **LABELS)
+    points = {trace.name: trace for trace in fig.data if trace.mode == "markers"}
+    ring = points["cnn (size unknown)"]
+    assert ring.marker.symbol == "circle-open" and ring.marker.size > points["logreg"].marker.size
+    assert points["logreg"].marker.symbol is None
