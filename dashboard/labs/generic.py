@@ -112,20 +112,35 @@ def render_evaluation(evaluation: dict[str, Any], *, key: str, dataset: Dataset 
     """Class scores, then the most confident mistakes: `mistakes(wrong, class_names, dataset, key=...)` draws them
     (images, texts), a table of test example numbers by default."""
     render_class_scores(evaluation, key=key)
-    wrong = evaluation.get("misclassified", [])
-    st.subheader(t(title_key, count=len(wrong)))
+    llm = evaluation.get("llm") or {}
+    answered = "invalid_answers" in llm  # an LLM asked for a label: no confidence to rank its mistakes by
+    wrong = described_mistakes(evaluation.get("misclassified", []), evaluation["class_names"], answered=answered)
+    st.subheader(t("llm_form.mistakes" if answered else title_key, count=len(wrong)))
     if not wrong:
         st.success(t("lab.no_mistakes"))
         return
     (mistakes or _mistakes_table)(wrong, evaluation["class_names"], dataset, key=key)
 
 
+def described_mistakes(wrong: list[dict[str, Any]], class_names: list[str], *, answered: bool = False
+                       ) -> list[dict[str, Any]]:
+    """Each mistake with what a person reads: `predicted_name` ("no label" for an LLM's invalid answer, never the
+    last class a -1 would index) and `confidence_text` ("–" for an LLM's answer, which has no confidence)."""
+    described = []
+    for item in wrong:
+        predicted = int(item["predicted"])
+        described.append({**item, "predicted_name": class_names[predicted] if predicted >= 0
+                          else t("llm_form.try_no_label"),
+                          "confidence_text": "–" if answered else f"{item['confidence']:.1%}"})
+    return described
+
+
 def _mistakes_table(wrong: list[dict[str, Any]], class_names: list[str], dataset: Dataset, *, key: str) -> None:
     st.dataframe(pd.DataFrame({
         t("lab.try_index"): [item["index"] for item in wrong],
         t("lab.actual"): [class_names[item["true"]] for item in wrong],
-        t("lab.predicted"): [class_names[item["predicted"]] for item in wrong],
-        t("labs.confidence"): [f"{item['confidence']:.1%}" for item in wrong],
+        t("lab.predicted"): [item["predicted_name"] for item in wrong],
+        t("labs.confidence"): [item["confidence_text"] for item in wrong],
     }), hide_index=True, key=f"{key}_mistakes")
 
 

@@ -144,9 +144,9 @@ def _mistake_texts(wrong: list[dict[str, Any]], class_names: list[str], dataset:
     """The most confident mistakes with their texts."""
     st.caption(t("nlp.mistakes_help"))
     st.dataframe(pd.DataFrame([{
-        t("nlp.confidence"): f"{item['confidence']:.1%}",
+        t("nlp.confidence"): item["confidence_text"],
         t("lab.actual"): class_names[item["true"]],
-        t("lab.predicted"): class_names[item["predicted"]],
+        t("lab.predicted"): item["predicted_name"],
         t("nlp.sample_text"): _shorten(item.get("text") or _text_of(dataset, item["index"]), 400),
     } for item in wrong]), hide_index=True)
 

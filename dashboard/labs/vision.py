@@ -112,8 +112,10 @@ def _mistake_images(wrong: list[dict[str, Any]], class_names: list[str], dataset
         st.info(t("lab.mistakes_need_data"))
     else:
         indices = [item["index"] for item in wrong]
-        titles = [t("lab.mistake_title", true=class_names[item["true"]], predicted=class_names[item["predicted"]],
-                    confidence=f"{item['confidence']:.0%}") for item in wrong]
+        titles = [t("lab.mistake_title", true=class_names[item["true"]], predicted=item["predicted_name"],
+                    confidence=item["confidence_text"]) if item["confidence_text"] != "–" else
+                  t("lab.mistake_title_answer", true=class_names[item["true"]], predicted=item["predicted_name"])
+                  for item in wrong]
         st.plotly_chart(charts.plot_sample_images(dataset.x_test[indices], titles, columns=6),
                         key=f"{key}_mistakes")
 

@@ -466,3 +466,17 @@ def test_the_embedding_candidates_ask_for_a_model_and_prices_but_no_prompt(app_t
     params = jobs.specs[-1].candidate_params
     assert params["model"] == "text-embedding-3-small" and params["api_key_env"] == "STUDIO_TEST_LLM_KEY"
     assert SECRET not in str(params) and "concurrency" not in params
+
+
+def test_an_llms_mistakes_show_no_confidence_and_an_invalid_answer_names_no_class(app_test):
+    """Its answers are one-hot: '100 %' beside each mistake would be a confidence it never gave; y_pred -1 must
+    not index the last class."""
+    from dashboard.labs.generic import described_mistakes
+
+    wrong = [{"index": 3, "true": 0, "predicted": 1, "confidence": 1.0},
+             {"index": 7, "true": 1, "predicted": -1, "confidence": 0.0}]
+    shown = described_mistakes(wrong, ["negative", "positive"], answered=True)
+    assert [(m["predicted_name"], m["confidence_text"]) for m in shown] == [("positive", "–"),
+                                                                           ("no label (an invalid answer)", "–")]
+    trained = described_mistakes(wrong[:1], ["negative", "positive"])
+    assert trained[0]["confidence_text"] == "100.0%"
