@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import numpy as np
 import streamlit as st
 
+from core.contract.registry import get_use_case
 from core.errors import StudioError
 from core.tracking.faults import short
 from dashboard import access
@@ -29,6 +30,15 @@ def job_label(job: JobState) -> str:
     if not meta.get("use_case") or not meta.get("model"):
         return str(job.title)
     return f"{use_case_title(meta['use_case'])} · {model_name(meta['use_case'], meta['model'])}"
+
+
+def asks_a_model(job: JobState) -> bool:
+    """Whether the job runs an LLM candidate (asked, or embedding): nothing is "trained" by cancelling it."""
+    meta = getattr(job, "meta", None) or {}
+    try:
+        return get_use_case(str(meta.get("use_case"))).candidate(str(meta.get("model"))).asks_a_model
+    except (KeyError, ValueError):
+        return False
 
 
 def other_job_text(job: JobState, *, mine: bool = False) -> str:
@@ -129,7 +139,8 @@ def render_job_progress(queue: JobQueue, job_id: str, *, prefix: str,
             # once the fit is over (test set evaluation, saving) there is no training left to cancel
             # Cancel only for the job's owner (and admins); the queue refuses anyone else as well
             if getattr(progress, "phase", "") not in ("evaluating", "done") and access.may_cancel(current) and \
-                    st.button(t("lab.cancel"), key=f"{prefix}_cancel"):
+                    st.button(t("llm_form.cancel") if asks_a_model(current) else t("lab.cancel"),
+                              key=f"{prefix}_cancel"):
                 try:
                     access.cancel_job(queue, current)
                     st.toast(t("lab.cancel_requested"))
