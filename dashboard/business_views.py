@@ -65,6 +65,8 @@ def _render_case(case: BusinessCase, currency: str) -> None:
         st.warning(t("business.lab.zero_note"))
     if case.chosen_on == "test" and case.kind == CREDIT:  # a run from before validation scores were stored
         st.info(t("business.lab.test_split_note"))
+    if case.chosen_on == "answers":  # an LLM's answers: no cut-off to trade, so no curve along one
+        return
     st.plotly_chart(business_charts.plot_profit_curve(
         case.curve_x, case.curve_y, chosen_x=case.operating_point, chosen_y=case.value, low=case.low, high=case.high,
         title=t("business.chart.profit_title"), x_title=t(X_TITLES[case.kind]),

@@ -303,12 +303,14 @@ def _embedding_settings(candidate: Candidate, dataset: Dataset, *, prefix: str, 
 
 
 def embedding_worst_case(dataset: Dataset, *, sample: int | None) -> dict[str, int]:
-    """An upper bound on the tokens an embedding run sends: every training text and the longest test texts (as
-    many as are scored), one token per UTF-8 byte (the rule the budget cap uses). {"train", "items", "tokens_in"}."""
-    train = sum(len(str(text).encode("utf-8")) for text in dataset.x_train)
+    """An upper bound on the tokens an embedding run sends: every training and validation text and the longest test
+    texts (as many as are scored), one token per UTF-8 byte (the rule the budget cap uses).
+    {"train" (training and validation texts), "items", "tokens_in"}."""
+    fitted = [*dataset.x_train, *dataset.x_val]
+    train = sum(len(str(text).encode("utf-8")) for text in fitted)
     lengths = np.sort([len(str(text).encode("utf-8")) for text in dataset.x_test])[::-1]
     items = len(lengths) if sample is None else min(int(sample), len(lengths))
-    return {"train": len(dataset.x_train), "items": int(items), "tokens_in": int(train + lengths[:items].sum())}
+    return {"train": len(fitted), "items": int(items), "tokens_in": int(train + lengths[:items].sum())}
 
 
 def _render_preview(template: str, dataset: Dataset, examples: list[tuple[str, str]], *, language: str,
@@ -328,7 +330,7 @@ def _render_preview(template: str, dataset: Dataset, examples: list[tuple[str, s
     user = chat_messages(template, labels=dataset.class_names, text=urls[-1], examples=examples,
                          language=language, inputs="image")[1]["content"]
     st.caption(t("llm_form.preview_image"))
-    st.code(readable(user), language=None, wrap_lines=True)
+    st.code(readable(user, marker=t("llm_form.image_marker")), language=None, wrap_lines=True)
     captions = [label for _, label in examples] + ["?"]
     st.image([_framed(data_url_pixels(url)) for url in urls], caption=captions, width=96, clamp=True)
 

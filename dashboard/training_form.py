@@ -186,7 +186,8 @@ def render_candidate_training(data: LabData, queue: JobQueue, *, prefix: str, ba
     _submit_requested(queue, data, prefix)  # a Train click of this run: on the data this run loaded
     own_job, busy = follow_own_job(queue, use_case.id, f"{prefix}_job_id")
     if access.can("train", note=True):
-        st.button(t("lab.train"), type="primary", key=f"{prefix}_train", disabled=busy or not can_train,
+        st.button(t("llm_form.run") if candidate.kind == "llm" else t("lab.train"), type="primary", key=f"{prefix}_train",
+                  disabled=busy or not can_train,
                   on_click=_train_clicked, args=(prefix, candidates, patience, max_epochs,
                                                  class_weight_help is not None))
         refused = st.session_state.pop(f"{prefix}_refused", None)

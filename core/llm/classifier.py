@@ -339,11 +339,11 @@ def chat_messages(template: str, *, labels: Sequence[str], text: str, examples: 
     return [system, {"role": "user", "content": parts}]
 
 
-def readable(content: str | Sequence[dict[str, Any]]) -> str:
-    """A message's content as a person reads it: the text, with [image] where an image part is."""
+def readable(content: str | Sequence[dict[str, Any]], *, marker: str = "[image]") -> str:
+    """A message's content as a person reads it: the text, with `marker` where an image part is."""
     if isinstance(content, str):
         return content
-    return "".join(part.get("text", "") if part.get("type") == "text" else "[image]" for part in content)
+    return "".join(part.get("text", "") if part.get("type") == "text" else marker for part in content)
 
 
 def most_prompt_tokens(messages: Sequence[dict[str, Any]], *, image_tokens: int = DEFAULT_IMAGE_TOKENS) -> int:

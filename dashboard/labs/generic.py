@@ -55,7 +55,11 @@ def render_metric_row(metrics: dict[str, float], tags: dict[str, str]) -> None:
     asked = "test_invalid_answers" in metrics  # an LLM asked for answers: nothing trained, it answered somewhere
     if asked:
         columns[4].metric(t("llm_form.results_setup"), seconds_text(seconds), help=t("llm_form.results_setup_help"))
-        columns[5].metric(t("llm_form.results_device"), device_text(tags.get(TAG_DEVICE)))
+        device = str(tags.get(TAG_DEVICE) or "")
+        if device.startswith("endpoint "):  # the host alone: "Endpoint at …" was cut off in a tile
+            columns[5].metric(t("llm_form.results_endpoint"), device[len("endpoint "):])
+        else:
+            columns[5].metric(t("llm_form.results_device"), device_text(device))
     else:
         columns[4].metric(t("lab.train_time"), seconds_text(seconds), help=t("lab.train_time_help"))
         columns[5].metric(t("lab.device"), device_text(tags.get(TAG_DEVICE)))
@@ -85,8 +89,10 @@ def render_llm_figures(metrics: dict[str, float]) -> None:
 
     columns[2].metric(t("llm_form.results_cost", currency=currency()), f"{metrics.get('llm_cost_per_1000', 0):,.4g}",
                       help=t("llm_form.results_cost_help", spent=f"{metrics.get('llm_spent', 0):,.4g}"))
-    columns[3].metric(t("llm_form.results_cached"), f"{int(metrics.get('llm_cached_answers') or 0):,}",
-                      help=t("llm_form.results_cached_help"))
+    answers = "test_invalid_answers" in metrics  # an embedding model gives vectors, not answers
+    columns[3].metric(t("llm_form.results_cached" if answers else "llm_form.results_cached_texts"),
+                      f"{int(metrics.get('llm_cached_answers') or 0):,}",
+                      help=t("llm_form.results_cached_help" if answers else "llm_form.results_cached_texts_help"))
 
 
 def render_class_scores(evaluation: dict[str, Any], *, key: str) -> None:

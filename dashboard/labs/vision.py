@@ -125,7 +125,8 @@ def render_try_image(tracker: Tracker, run_id: str, dataset: Dataset) -> None:
     run = completed_run(tracker, run_id)
     if run is None:
         return
-    st.caption(t("lab.try_intro", model=model_name(run.params.get("use_case"), run.params.get("model", "?"))))
+    intro = "llm_form.try_intro_llm" if run.params.get("model_kind") == "llm" else "lab.try_intro"
+    st.caption(t(intro, model=model_name(run.params.get("use_case"), run.params.get("model", "?"))))
     upload = checked_uploader(t("lab.try_upload"), key=f"{PREFIX}_try_image",
                               types=IMAGE_TYPES)
     index = st.number_input(t("lab.try_index"), min_value=0, max_value=len(dataset.y_test) - 1, value=0, step=1,

@@ -35,7 +35,7 @@ def test_a_local_llm_scores_reviews_and_stands_beside_the_trained_models(page, s
     _wait_idle(page)
     page.get_by_text(f"{SAMPLE} texts, at most").first.wait_for()  # the worst-case estimate follows the sample
     assert page.get_by_text("The prompt for the first test text:").count() == 1
-    page.get_by_role("button", name="Train", exact=True).click()
+    page.get_by_role("button", name="Score the test set", exact=True).click()  # an LLM is asked, not trained
     try:
         page.get_by_text(re.compile(r"Scored: test accuracy .* Nothing was trained")).first.wait_for(timeout=240_000)
     except Exception:

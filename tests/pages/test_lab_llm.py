@@ -423,8 +423,9 @@ def test_a_vision_run_through_the_page_scores_images_on_an_endpoint_and_shows_it
         at.run()  # the answer stays on the page; asking again about the same image would come from the cache
         assert len(server.images_seen) == 23 and translate("llm_form.try_ask_help", "en") not in [
             c.value for c in at.caption]
-        assert {metric.label: metric.value for metric in at.metric}["Answered on"] == (
-            f"Endpoint at 127.0.0.1:{server.port}")
+        assert {metric.label: metric.value for metric in at.metric}["Answered by the endpoint at"] == (
+            f"127.0.0.1:{server.port}")  # the host alone: 'Endpoint at …' was cut off in the tile
+        assert at.button(key="vision_train").label == "Score the test set"  # an LLM is asked, not trained
 
 
 # ---- LLM embeddings + logistic regression ----------------------------------------------------------------------
@@ -441,7 +442,8 @@ def test_the_embedding_candidates_ask_for_a_model_and_prices_but_no_prompt(app_t
     at.text_input(key="nlp_llm_gguf").input(_gguf(tmp_path)).run()
     assert not _errors(at) and not at.button(key="nlp_train").disabled
     estimate = [i.value for i in at.info if "no money is spent" in i.value]
-    assert estimate and estimate[0].startswith(f"{len(dataset.x_train):,} training texts and "
+    fitted = len(dataset.x_train) + len(dataset.x_val)  # validation texts are embedded while fitting too
+    assert estimate and estimate[0].startswith(f"{fitted:,} training and validation texts and "
                                                f"{len(dataset.x_test):,} test texts embedded")
     at.button(key="nlp_train").click().run()
     params = jobs.specs[-1].candidate_params
@@ -457,10 +459,10 @@ def test_the_embedding_candidates_ask_for_a_model_and_prices_but_no_prompt(app_t
     at.text_input(key="nlp_llm_key_env").input("STUDIO_TEST_LLM_KEY")
     at.number_input(key="nlp_llm_price_in").set_value(0.02).run()
     assert not _errors(at), _errors(at)
-    bound = sum(len(str(t).encode()) for t in dataset.x_train) + sum(len(str(t).encode()) for t in dataset.x_test)
+    bound = sum(len(str(t).encode()) for t in [*dataset.x_train, *dataset.x_val, *dataset.x_test])
     estimate = [i.value for i in at.info if i.value.startswith("At most ")]
     assert estimate == [translate("llm_form.embedding_estimate", "en", cost=f"{bound * 0.02 / 1e6:,.2f}",
-                                  currency="USD", train=f"{len(dataset.x_train):,}", items=f"{len(dataset.x_test):,}",
+                                  currency="USD", train=f"{fitted:,}", items=f"{len(dataset.x_test):,}",
                                   tokens_in=f"{bound:,}")]
     at.button(key="nlp_train").click().run()
     params = jobs.specs[-1].candidate_params

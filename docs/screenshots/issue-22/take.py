@@ -6,7 +6,8 @@ Starts tests/llm_servers.ImageServer on loopback (it answers the TRUE digit for 
 digits and a wrong digit for every 7th test row), `streamlit run dashboard/app.py` on port 8599 over a fresh data
 folder, and photographs (1400x1000, full page): the Train form, the run scoring, Results, Try it before/after
 asking, the form in Chinese, and Model selection for Vision. PNGs land beside this file; timings are printed.
-Everything started here is stopped at the end.
+Then the NLP lab's LLM-embeddings candidate on a tiny random-weight GGUF file (form, embedding progress, results).
+ONLY=vision or ONLY=nlp runs one part. Everything started here is stopped at the end.
 """
 
 from __future__ import annotations
@@ -126,9 +127,185 @@ def shot(page, name: str, *, whole: bool = True) -> None:
             log("  alert: " + alert.inner_text().replace("\n", " ")[:400])
 
 
+OUTCOME = re.compile(r"Training finished|Scored: test accuracy|Training was cancelled|Something went wrong|failed")
+
+
+def outcome(page, timeout_ms: int = 300_000) -> str:
+    """Wait for the run's one-line outcome (finished, scored, cancelled or failed) and return it."""
+    line = page.locator('[data-testid="stAlert"]').filter(has_text=OUTCOME).first
+    line.wait_for(timeout=timeout_ms)
+    idle(page)
+    text = line.inner_text().replace("\n", " ")
+    log(f"outcome: {text}")
+    return text
+
+
 def choose_model(page, label: str) -> None:
     page.locator(".st-key-vision_model").get_by_text(label, exact=True).click()
     idle(page)
+
+
+def nlp_llm_embeddings(page, url: str) -> None:
+    """The NLP lab's LLM-embeddings candidate on a tiny random-weight GGUF file: form, progress, results."""
+    from core.llm.tiny_model import write_tiny_model
+
+    gguf = write_tiny_model(Path("/tmp/issue22-tiny/tiny.gguf"))
+    log(f"tiny GGUF written: {gguf} ({gguf.stat().st_size:,} bytes)")
+    page.goto(f"{url}/lab")
+    idle(page)
+    box = page.get_by_role("combobox", name="Use case", exact=True)
+    if "NLP" not in box.input_value():
+        box.click()
+        page.get_by_role("option", name=re.compile("^NLP")).click()
+        idle(page)
+    tab(page, "Data")
+    dataset = page.get_by_role("combobox", name="Dataset", exact=True)
+    if not dataset.input_value().startswith("English"):
+        dataset.click()
+        page.get_by_role("option", name=re.compile("^English")).click()
+        idle(page)
+    log(f"lab open on NLP / {dataset.input_value()}")
+    tab(page, "Train")
+    page.locator(".st-key-nlp_model").get_by_text("LLM embeddings + logistic regression (GGUF, llama.cpp)",
+                                                  exact=True).click()
+    idle(page)
+    source = page.locator(".st-key-nlp_llm_source")
+    chosen = source.get_by_role("combobox")
+    log(f"model source shown: {chosen.input_value()!r}")
+    if "GGUF file" not in chosen.input_value():
+        chosen.click()
+        page.get_by_role("option", name=re.compile("GGUF file")).click()
+        idle(page)
+    fill(page, ".st-key-nlp_llm_gguf input", str(gguf))
+    shot(page, "lab-nlp-llm-embeddings")
+
+    started = time.monotonic()
+    page.locator(".st-key-nlp_train button").click()
+    try:
+        progress = page.get_by_text(re.compile(r"Embedding the training and validation texts: \d+")).first
+        progress.wait_for(timeout=180_000)
+        page.wait_for_timeout(1500)
+        progress.scroll_into_view_if_needed()
+        shot(page, "lab-nlp-llm-embeddings-progress", whole=False)
+        log(f"embedding progress seen {time.monotonic() - started:.1f} s after Train: {progress.inner_text()}")
+    except Exception as error:  # noqa: BLE001
+        log(f"no embedding progress caught: {error}")
+    outcome(page, 1_200_000)
+    log(f"embeddings run finished {time.monotonic() - started:.1f} s after Train")
+    shot(page, "lab-nlp-llm-embeddings-finished")
+    tab(page, "Results")
+    shot(page, "lab-nlp-llm-embeddings-results")
+
+
+def vision_scenes(page, url: str, server) -> None:
+    """The vision lab's image-reading LLM: form, scoring, results, Try it, Chinese, Model selection."""
+    page.goto(f"{url}/lab")
+    idle(page)
+    box = page.get_by_role("combobox", name="Use case", exact=True)
+    if "Vision" not in box.input_value():
+        box.click()
+        page.get_by_role("option", name=re.compile("Vision")).click()
+        idle(page)
+    tab(page, "Data")
+    dataset = page.get_by_role("combobox", name="Dataset", exact=True)
+    log(f"dataset: {dataset.input_value()}")
+    if not dataset.input_value().startswith("Handwritten digits 8x8"):
+        dataset.click()
+        page.get_by_role("option", name=re.compile("^Handwritten digits 8x8")).click()
+        idle(page)
+    log("lab open on Vision / digits")
+
+    # the baseline first, for Model selection
+    tab(page, "Train")
+    choose_model(page, "Logistic regression (baseline)")
+    started = time.monotonic()
+    page.locator(".st-key-vision_train button").click()
+    outcome(page)
+    log(f"baseline trained in {time.monotonic() - started:.1f} s (click to 'finished')")
+
+    tab(page, "Train")
+    started = time.monotonic()
+    choose_model(page, LLM)
+    log(f"LLM candidate chosen in {time.monotonic() - started:.1f} s")
+    fill(page, ".st-key-vision_llm_base_url input", server.base_url)
+    fill(page, ".st-key-vision_llm_model_name input", "vision-model")
+    page.locator(".st-key-vision_llm_mode").get_by_text("k-shot", exact=False).first.click()
+    idle(page)
+    fill(page, ".st-key-vision_llm_k input", "4")
+    page.locator(".st-key-vision_llm_sample").get_by_text("A sample", exact=True).click()
+    idle(page)
+    fill(page, ".st-key-vision_llm_sample_size input", "40")
+    fill(page, ".st-key-vision_llm_price_in input", "0.15")
+    shot(page, "lab-vision-llm-form")
+
+    started = time.monotonic()
+    page.locator(".st-key-vision_train button").click()
+    try:
+        progress = page.get_by_text(re.compile(r"Scoring item \d+ of 40")).first
+        progress.wait_for(timeout=120_000)
+        page.wait_for_timeout(1500)
+        progress.scroll_into_view_if_needed()
+        shot(page, "lab-vision-llm-scoring", whole=False)
+        log(f"scoring seen {time.monotonic() - started:.1f} s after Train")
+    except Exception as error:  # noqa: BLE001
+        log(f"no scoring progress caught: {error}")
+    outcome(page)
+    log(f"LLM run finished {time.monotonic() - started:.1f} s after Train; requests {len(server.requests)}, "
+        f"images seen {len(server.images_seen)}")
+    shot(page, "lab-vision-llm-finished")
+
+    tab(page, "Results")
+    shot(page, "lab-vision-llm-results")
+
+    tab(page, "Try it")
+    fill(page, ".st-key-vision_try_index input", "5")
+    shot(page, "lab-vision-llm-try-before")
+    before = len(server.requests)
+    log(f"requests before asking: {before}")
+    started = time.monotonic()
+    page.locator(".st-key-vision_try_ask button").click()
+    page.get_by_text(re.compile(r"One request: |From the cache")).first.wait_for(timeout=120_000)
+    idle(page)
+    log(f"asked in {time.monotonic() - started:.1f} s; {len(server.requests) - before} request(s)")
+    for request in server.requests[before:]:
+        messages = (request.body or {}).get("messages", []) if isinstance(request.body, dict) else []
+        images = sum(1 for m in messages if isinstance(m.get("content"), list)
+                     for part in m["content"] if part.get("type") == "image_url")
+        roles = ",".join(m.get("role", "?") for m in messages)
+        log(f"  {request.method} {request.path}: {len(messages)} messages ({roles}), {images} images")
+    shot(page, "lab-vision-llm-try-after")
+
+    # Chinese
+    page.locator('[data-testid="stSidebar"]').get_by_text("中文").first.click()
+    idle(page)
+    tab(page, "2 ·")
+    shot(page, "lab-vision-llm-form-zh")
+    tab(page, "3 ·")
+    shot(page, "lab-vision-llm-results-zh")
+    page.locator('[data-testid="stSidebar"]').get_by_text("English").first.click()
+    idle(page)
+
+    # Model selection
+    page.locator('[data-testid="stSidebarNav"]').get_by_text("Model selection").first.click()
+    idle(page)
+    box = page.get_by_role("combobox", name="Use case", exact=True)
+    if "Vision" not in box.input_value():
+        box.click()
+        page.get_by_role("option", name=re.compile("Vision")).click()
+        idle(page)
+    shot(page, "selection-vision-llm")
+    grid = page.locator('[data-testid="stDataFrame"]').first
+    grid.scroll_into_view_if_needed()
+    grid.hover()
+    page.mouse.wheel(900, 0)
+    page.wait_for_timeout(800)
+    grid.screenshot(path=str(HERE / "selection-vision-llm-table-right.png"))
+    log("shot selection-vision-llm-table-right.png (the comparison table scrolled right)")
+    grid.hover()
+    page.mouse.wheel(3000, 0)
+    page.wait_for_timeout(800)
+    grid.screenshot(path=str(HERE / "selection-vision-llm-table-far-right.png"))
+    log("shot selection-vision-llm-table-far-right.png (the comparison table scrolled to its right end)")
 
 
 def main() -> None:
@@ -158,110 +335,10 @@ def main() -> None:
         context.set_default_timeout(120_000)
         page = context.new_page()
 
-        page.goto(f"{url}/lab")
-        idle(page)
-        box = page.get_by_role("combobox", name="Use case", exact=True)
-        if "Vision" not in box.input_value():
-            box.click()
-            page.get_by_role("option", name=re.compile("Vision")).click()
-            idle(page)
-        tab(page, "Data")
-        dataset = page.get_by_role("combobox", name="Dataset", exact=True)
-        log(f"dataset: {dataset.input_value()}")
-        if not dataset.input_value().startswith("Handwritten digits 8x8"):
-            dataset.click()
-            page.get_by_role("option", name=re.compile("^Handwritten digits 8x8")).click()
-            idle(page)
-        log("lab open on Vision / digits")
-
-        # the baseline first, for Model selection
-        tab(page, "Train")
-        choose_model(page, "Logistic regression (baseline)")
-        started = time.monotonic()
-        page.locator(".st-key-vision_train button").click()
-        page.get_by_text(re.compile(r"Training finished")).first.wait_for(timeout=300_000)
-        idle(page)
-        log(f"baseline trained in {time.monotonic() - started:.1f} s (click to 'finished')")
-
-        tab(page, "Train")
-        started = time.monotonic()
-        choose_model(page, LLM)
-        log(f"LLM candidate chosen in {time.monotonic() - started:.1f} s")
-        fill(page, ".st-key-vision_llm_base_url input", server.base_url)
-        fill(page, ".st-key-vision_llm_model_name input", "vision-model")
-        page.locator(".st-key-vision_llm_mode").get_by_text("k-shot", exact=False).first.click()
-        idle(page)
-        fill(page, ".st-key-vision_llm_k input", "4")
-        page.locator(".st-key-vision_llm_sample").get_by_text("A sample", exact=True).click()
-        idle(page)
-        fill(page, ".st-key-vision_llm_sample_size input", "40")
-        fill(page, ".st-key-vision_llm_price_in input", "0.15")
-        shot(page, "lab-vision-llm-form")
-
-        started = time.monotonic()
-        page.locator(".st-key-vision_train button").click()
-        try:
-            progress = page.get_by_text(re.compile(r"Scoring item \d+ of 40")).first
-            progress.wait_for(timeout=120_000)
-            page.wait_for_timeout(1500)
-            progress.scroll_into_view_if_needed()
-            shot(page, "lab-vision-llm-scoring", whole=False)
-            log(f"scoring seen {time.monotonic() - started:.1f} s after Train")
-        except Exception as error:  # noqa: BLE001
-            log(f"no scoring progress caught: {error}")
-        page.get_by_text(re.compile(r"Training finished")).first.wait_for(timeout=300_000)
-        idle(page)
-        log(f"LLM run finished {time.monotonic() - started:.1f} s after Train; requests {len(server.requests)}, "
-            f"images seen {len(server.images_seen)}")
-        shot(page, "lab-vision-llm-finished")
-
-        tab(page, "Results")
-        shot(page, "lab-vision-llm-results")
-
-        tab(page, "Try it")
-        fill(page, ".st-key-vision_try_index input", "5")
-        shot(page, "lab-vision-llm-try-before")
-        before = len(server.requests)
-        log(f"requests before asking: {before}")
-        started = time.monotonic()
-        page.locator(".st-key-vision_try_ask button").click()
-        page.locator(".st-key-vision_try_top3 .main-svg").first.wait_for(timeout=120_000)
-        idle(page)
-        log(f"asked in {time.monotonic() - started:.1f} s; {len(server.requests) - before} request(s)")
-        for request in server.requests[before:]:
-            messages = (request.body or {}).get("messages", []) if isinstance(request.body, dict) else []
-            images = sum(1 for m in messages if isinstance(m.get("content"), list)
-                         for part in m["content"] if part.get("type") == "image_url")
-            roles = ",".join(m.get("role", "?") for m in messages)
-            log(f"  {request.method} {request.path}: {len(messages)} messages ({roles}), {images} images")
-        shot(page, "lab-vision-llm-try-after")
-
-        # Chinese
-        page.locator('[data-testid="stSidebar"]').get_by_text("中文").first.click()
-        idle(page)
-        tab(page, "2 ·")
-        shot(page, "lab-vision-llm-form-zh")
-        tab(page, "3 ·")
-        shot(page, "lab-vision-llm-results-zh")
-        page.locator('[data-testid="stSidebar"]').get_by_text("English").first.click()
-        idle(page)
-
-        # Model selection
-        page.locator('[data-testid="stSidebarNav"]').get_by_text("Model selection").first.click()
-        idle(page)
-        box = page.get_by_role("combobox", name="Use case", exact=True)
-        if "Vision" not in box.input_value():
-            box.click()
-            page.get_by_role("option", name=re.compile("Vision")).click()
-            idle(page)
-        shot(page, "selection-vision-llm")
-        grid = page.locator('[data-testid="stDataFrame"]').first
-        grid.scroll_into_view_if_needed()
-        grid.hover()
-        page.mouse.wheel(900, 0)
-        page.wait_for_timeout(800)
-        grid.screenshot(path=str(HERE / "selection-vision-llm-table-right.png"))
-        log("shot selection-vision-llm-table-right.png (the comparison table scrolled right)")
+        if os.environ.get("ONLY") != "nlp":
+            vision_scenes(page, url, server)
+        if os.environ.get("ONLY") != "vision":
+            nlp_llm_embeddings(page, url)
     finally:
         if browser is not None:
             browser.close()
