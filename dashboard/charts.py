@@ -202,6 +202,14 @@ def plot_history(history: Mapping[str, Sequence[float]], *, metric: str = "accur
     return fig
 
 
+def _nice_step(rough: float) -> int:
+    """A whole tick step of 1, 2 or 5 times a power of ten, at least `rough` (so the top tick is near the max)."""
+    if rough <= 1:
+        return 1
+    power = 10 ** math.floor(math.log10(rough))
+    return int(next(factor * power for factor in (1, 2, 5, 10) if factor * power >= rough))
+
+
 def plot_confusion_matrix(matrix: np.ndarray | Sequence[Sequence[int]], class_names: Sequence[str], *,
                           title: str, x_title: str, y_title: str, normalize: bool = False) -> go.Figure:
     """Heatmap of counts, true class on y (top to bottom), predicted on x, every cell annotated.
@@ -226,7 +234,7 @@ def plot_confusion_matrix(matrix: np.ndarray | Sequence[Sequence[int]], class_na
         z=values, x=names, y=names, colorscale="Blues", zmin=0.0, zmax=zmax, showscale=True,
         # counts: whole-number ticks (auto ticks at 0.5 steps printed as ",d" read 0, 0, 1, 1, ...)
         colorbar={"thickness": 12, "tickformat": ".0%" if normalize else ",d",
-                  **({} if normalize else {"tick0": 0, "dtick": max(1, math.ceil(zmax / 5))})},
+                  **({} if normalize else {"tick0": 0, "dtick": _nice_step(zmax / 5)})},
         customdata=counts,
         hovertemplate=(f"{y_title}: %{{y}}<br>{x_title}: %{{x}}<br>"
                        + ("%{z:.1%} (%{customdata:,d})" if normalize else "%{customdata:,d}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
@@ -146,7 +147,9 @@ def display_table(table: pd.DataFrame, use_case: UseCase) -> pd.DataFrame:
             name = t(f"selection.metrics.{metric}")
             shown[name] = table[metric].map(lambda v, m=metric: format_metric(m, v))
     if "llm_cost_per_1000" in table:  # an LLM is compared: what a decision costs to run, how often it answers badly
-        shown[t("selection.columns.llm_cost_per_1000")] = table["llm_cost_per_1000"].map(
+        from dashboard.llm_form import currency  # the payoff's currency, which runs' prices were typed in
+
+        shown[t("selection.columns.llm_cost_per_1000_currency", currency=currency())] = table["llm_cost_per_1000"].map(
             lambda v: f"{v:,.2f}" if pd.notna(v) else "–")
         shown[t("selection.columns.test_invalid_rate")] = table["test_invalid_rate"].map(
             lambda v: f"{v:.1%}" if pd.notna(v) else "–")
@@ -159,9 +162,11 @@ def display_table(table: pd.DataFrame, use_case: UseCase) -> pd.DataFrame:
                 for n, full in zip(scored, pd.to_numeric(table["test_size"], errors="coerce"))]
     formats = {"train_seconds": "{:.1f}", "parameters": "{:,.0f}", "size_mb": "{:.2f}", "latency_p50_ms": "{:.2f}",
                "latency_p95_ms": "{:.2f}", "batch_throughput": "{:,.0f}", "peak_rss_mb": "{:,.0f}"}
+    asked = table["start"] == "llm" if "start" in table else pd.Series(False, index=table.index)
     for column, pattern in formats.items():
-        if column in table:
-            shown[t(f"selection.columns.{column}")] = table[column].map(
+        if column in table:  # an LLM asked for answers trains nothing: its set-up time is not a training time
+            values = table[column].where(~asked, math.nan) if column == "train_seconds" else table[column]
+            shown[t(f"selection.columns.{column}")] = values.map(
                 lambda v, p=pattern: p.format(v) if pd.notna(v) else "–")
     # an LLM behind an endpoint ran on that server, not on the machine that asked it
     hosts = table["sends_to"] if "sends_to" in table else pd.Series([""] * len(table), index=table.index)

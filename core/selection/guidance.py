@@ -225,7 +225,12 @@ def recommend(
             "sends_to": _text(row.get("sends_to")), "leaves_premises": leaves_premises(_text(row.get("sends_to"))),
             "metric": metric, "margin_points": float(settings["baseline_margin_points"]),
         }
+        sampled = 0 < getattr(result, "rows", 0) < _float(row.get("test_size"))  # an accuracy comparison on a sample
+        if sampled:  # a sample (an LLM's): its gap to the baseline on the rows both scored, in every reason
+            values.update(gap_to_baseline_points=result.difference * scale, rows=f"{result.rows:,}")
         quality_key = "selection.reasons.quality_best" if model == best_model else "selection.reasons.quality"
+        if sampled:
+            quality_key += "_sample"
         reasons: list[tuple[str, dict[str, Any]]] = [(quality_key, dict(values))]
         if model != base and base is not None and math.isfinite(base_quality):
             if not significance_applies(metric) and result is not None:  # paired bootstrap on the metric itself
@@ -238,7 +243,7 @@ def recommend(
                 tested = {**values, "ci_low_points": result.ci_low * 100, "ci_high_points": result.ci_high * 100,
                           "confidence_pct": result.confidence * 100}
                 key = "selection.reasons.vs_baseline_tested"
-                if 0 < result.rows < _float(row.get("test_size")):  # a sample (an LLM's): both on its rows
+                if sampled:  # both on its rows
                     key = "selection.reasons.vs_baseline_tested_sample"
                     tested.update(quality_pct=result.accuracy * scale, baseline_pct=result.baseline_accuracy * scale,
                                   gap_to_baseline_points=result.difference * scale, rows=f"{result.rows:,}")

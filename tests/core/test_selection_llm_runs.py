@@ -149,3 +149,5 @@ def test_a_sampled_llm_is_compared_with_the_baseline_on_its_own_rows_and_says_so
     assert ("On the 10 test examples it scored (a sample), accuracy 80.0% vs baseline 40.0% on the same examples "
             "(+40.0 points, 95% CI") in text
     assert "On the 10 test examples" in text and "在它评分的 10 个测试样本（抽样）上" in to_markdown(recommendation, "zh")
+    assert "Measured accuracy on a sample of 10 test examples: 90.0%" in text  # its headline, said to be a sample
+    assert "(-6.4 points" not in text and "+40.0 points" in text  # one gap to the baseline: the paired one

@@ -104,6 +104,7 @@ def test_confusion_matrix_annotates_every_cell_with_its_count_true_on_y():
     assert fig.layout.yaxis.autorange == "reversed"  # first class on top, diagonal top-left to bottom-right
     colorbar = fig.data[0].colorbar
     assert (colorbar.tick0, colorbar.dtick) == (0, 2)  # whole-number ticks: 0, 2, 4, ... up to 9
+    assert charts._nice_step(583 / 5) == 200 and charts._nice_step(9 / 5) == 2 and charts._nice_step(0.8) == 1
     small = charts.plot_confusion_matrix(np.array([[4, 0], [1, 3]]), ["a", "b"], title="", x_title="", y_title="")
     assert small.data[0].colorbar.dtick == 1  # never 0.5 steps printed as 0, 0, 1, 1, ...
 

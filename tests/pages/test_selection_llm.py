@@ -20,23 +20,23 @@ def test_the_comparison_shows_an_llm_row_with_its_cost(app_test, switch_language
     at.switch_page(PAGE).run()
     at.selectbox(key="sel_use_case").set_value("nlp").run()
     assert not at.exception, [e.value for e in at.exception]
-    table = next(frame.value for frame in at.dataframe if "Cost per 1,000 decisions" in frame.value.columns)
+    table = next(frame.value for frame in at.dataframe if "Cost per 1,000 decisions (USD)" in frame.value.columns)
     rows = {row["Model"]: row for row in table.to_dict("records")}
     llm = rows["LLM through an API (OpenAI-compatible), 8-shot"]  # its zero-shot and 8-shot runs side by side
     assert llm["Starting point"] == "LLM, 8-shot"
-    assert (llm["Cost per 1,000 decisions"], llm["Invalid answers"]) == ("4.00", "5.0%")
+    assert (llm["Cost per 1,000 decisions (USD)"], llm["Invalid answers"]) == ("4.00", "5.0%")
     assert llm["Device"] == "Endpoint at 127.0.0.1:9"  # where it ran, not the machine that asked it
     zero = rows["LLM through an API (OpenAI-compatible), zero-shot"]
-    assert (zero["Starting point"], zero["Cost per 1,000 decisions"]) == ("LLM, zero-shot", "2.50")
+    assert (zero["Starting point"], zero["Cost per 1,000 decisions (USD)"]) == ("LLM, zero-shot", "2.50")
     assert (llm["Parameters"], llm["Size (MB)"], llm["Training time (s)"]) == ("–", "–", "–")
     base = rows[model_title("nlp", "tfidf_logreg", "en")]
-    assert (base["Starting point"], base["Cost per 1,000 decisions"], base["Parameters"]) == ("baseline", "–", "20,002")
+    assert (base["Starting point"], base["Cost per 1,000 decisions (USD)"], base["Parameters"]) == ("baseline", "–", "20,002")
     shown = " ".join(block.value for block in at.markdown)
     assert model_title("nlp", "llm_endpoint#8", "en") in shown  # ranked by the guidance
 
     at = switch_language(at, "zh")
     assert not at.exception, [e.value for e in at.exception]
-    column = translate("selection.columns.llm_cost_per_1000", "zh")
+    column = translate("selection.columns.llm_cost_per_1000_currency", "zh", currency="USD")
     table = next(frame.value for frame in at.dataframe if column in frame.value.columns)
     assert "大语言模型，8 样本" in set(table["起点"])
 
