@@ -26,6 +26,7 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("STUDIO_DATA_DIR", tempfile.mkdtemp(prefix="studio-bench-"))
@@ -47,6 +48,22 @@ def _reviews(loader: str):
     from core.usecases.nlp import data
 
     return getattr(data, loader)(seed=0)
+
+
+def interleaved(bare: Callable[[], float], studio: Callable[[], float], repeats: int, worker: ThreadPoolExecutor,
+                *, studio_on_worker: bool = False) -> tuple[float, float]:
+    """Median of what bare() and studio() return (seconds per item), after one warm-up call each (the first calls
+    build grammars and caches), in `repeats` interleaved rounds; bare() always on the worker thread."""
+    def on_worker(run: Callable[[], float]) -> float:
+        return worker.submit(run).result()
+
+    run_studio = (lambda: on_worker(studio)) if studio_on_worker else studio
+    on_worker(bare), run_studio()
+    bare_times, studio_times = [], []
+    for _ in range(repeats):
+        bare_times.append(on_worker(bare))
+        studio_times.append(run_studio())
+    return float(np.median(bare_times)), float(np.median(studio_times))
 
 
 def overhead(path: Path, items: int, repeats: int) -> None:
@@ -80,16 +97,8 @@ def overhead(path: Path, items: int, repeats: int) -> None:
     # the interpreter's main thread than on any other (30 vs 340 ms per item with the tiny model), so the bare
     # call runs on a worker thread too: the ratio compares the studio's own work, not the thread it runs on.
     with ThreadPoolExecutor(max_workers=1) as worker:
-        def bare_on_worker() -> float:
-            return worker.submit(run_bare).result()
-
         main_thread = run_bare()
-        bare_on_worker(), run_studio()  # warm both (first calls build the grammar and caches)
-        bare_times, studio_times = [], []
-        for _ in range(repeats):
-            bare_times.append(bare_on_worker())
-            studio_times.append(run_studio())
-    b, s = float(np.median(bare_times)), float(np.median(studio_times))
+        b, s = interleaved(run_bare, run_studio, repeats, worker)  # the studio's score runs its own worker
     print(f"\n1. Overhead on {len(texts)} English reviews, {repeats} interleaved repeats (median seconds per item)")
     print(f"   bare llama_cpp      {b * 1000:9.2f} ms/item   (on the main thread: {main_thread * 1000:.2f} ms/item)")
     print(f"   studio (no cache)   {s * 1000:9.2f} ms/item")
@@ -179,14 +188,7 @@ def embedding_speed(path: Path, items: int, repeats: int) -> None:
         return (time.perf_counter() - started) / len(texts)
 
     with ThreadPoolExecutor(max_workers=1) as worker:  # both on a worker thread, as the studio's jobs run
-        run_bare_w = lambda: worker.submit(run_bare).result()  # noqa: E731
-        run_studio_w = lambda: worker.submit(run_studio).result()  # noqa: E731
-        run_bare_w(), run_studio_w()
-        bare_times, studio_times = [], []
-        for _ in range(repeats):
-            bare_times.append(run_bare_w())
-            studio_times.append(run_studio_w())
-    b, s = float(np.median(bare_times)), float(np.median(studio_times))
+        b, s = interleaved(run_bare, run_studio, repeats, worker, studio_on_worker=True)
     print(f"\n4. Embeddings of {len(texts)} English reviews, {repeats} interleaved repeats (median seconds per text)")
     print(f"   bare llama_cpp embed {b * 1000:9.2f} ms/text")
     print(f"   studio (no cache)    {s * 1000:9.2f} ms/text")

@@ -9,6 +9,7 @@ import streamlit as st
 
 from core.config import get_settings
 from core.i18n import LANGUAGES, StudioError, translate
+from core.tracking.records import endpoint_of
 
 if TYPE_CHECKING:
     from core.data.dataset import Dataset
@@ -76,7 +77,8 @@ def device_text(name: Any) -> str:
     "endpoint api.openai.com" -> "Endpoint at api.openai.com"."""
     if name is None or (isinstance(name, float) and name != name) or str(name).strip() in ("", "-"):
         return "–"
-    if str(name).startswith("endpoint "):  # an LLM answered by a server elsewhere (core.training.device)
-        return t("selection.endpoint_device", host=str(name)[len("endpoint "):])
+    host = endpoint_of(name)
+    if host is not None:  # an LLM answered by a server elsewhere (core.training.device.endpoint_device)
+        return t("selection.endpoint_device", host=host)
     match = _CPU_DEVICE.match(str(name).strip())
     return t("app.device_cpu_cores", cores=int(match.group(1))) if match else str(name)

@@ -27,6 +27,7 @@ from core.llm.classifier import (CHAT_OVERHEAD_TOKENS, DEFAULT_IMAGE_TOKENS, cha
                                  most_prompt_tokens, readable)
 from core.llm.prompts import TEXT_SLOT, all_default_templates, check_template, default_template
 from core.selection.guidance import leaves_premises
+from core.tracking.records import endpoint_host
 from dashboard.i18n import current_language, error_text, t
 from dashboard.widgets import kept_value, translated_choice
 
@@ -376,7 +377,7 @@ def _endpoint_fields(prefix: str, *, concurrent: bool = True) -> None:
     if ENV_NAME.match(name):
         if key_found(name):
             st.caption(t("llm_form.key_found", name=name))
-        elif not leaves_premises(urlparse(str(base_url or "")).netloc):  # this machine or a private network
+        elif not leaves_premises(endpoint_host(base_url or "")):  # this machine or a private network
             st.caption(t("llm_form.key_missing_local", name=name))
         else:
             st.warning(t("llm_form.key_missing", name=name), icon=":material/key_off:")

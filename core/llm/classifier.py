@@ -181,10 +181,13 @@ class LLMClassifier:
         return chat_messages(self.template_, labels=self.classes_, text=self.item(item), examples=self.examples_,
                              language=self.language, inputs=self.inputs)
 
-    def most_cost(self, item: Any, *, messages: list[dict[str, Any]] | None = None) -> float:
+    def prompt_bound(self, messages: list[dict[str, Any]]) -> int:
+        """The most prompt tokens these messages can cost (the budget cap's rule, each image at image_tokens)."""
+        return most_prompt_tokens(messages, image_tokens=self.image_tokens)
+
+    def most_cost(self, item: Any) -> float:
         """An upper bound of what one item can cost: its most prompt tokens and an answer at max_tokens."""
-        return self.prices.cost(most_prompt_tokens(self.messages(item) if messages is None else messages,
-                                                   image_tokens=self.image_tokens), self.max_tokens)
+        return self.prices.cost(self.prompt_bound(self.messages(item)), self.max_tokens)
 
     def prompt_text(self, item: Any) -> str:
         """The user turn for one item as a person reads it (an image shown as [image])."""
@@ -239,7 +242,7 @@ class LLMClassifier:
                         next_index += 1
                         answer_arrived(next_index - 1, hit)
                         continue
-                    bound = most_prompt_tokens(messages, image_tokens=self.image_tokens) + under_counted[0]
+                    bound = self.prompt_bound(messages) + under_counted[0]
                     worst = self.prices.cost(bound, self.max_tokens)
                     if self.budget is not None and scores.spent + committed[0] + worst > self.budget + 1e-12:
                         if not pending:

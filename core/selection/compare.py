@@ -11,6 +11,7 @@ import pandas as pd
 from core.contract.registry import get_use_case, variant_id
 from core.evaluation.catalogue import task_metrics
 from core.i18n import StudioError
+from core.tracking.records import endpoint_host
 
 if TYPE_CHECKING:
     from core.contract.usecase import UseCase
@@ -129,8 +130,9 @@ def comparison_table(
         frame = frame[frame["dataset_fingerprint"] == dataset_fingerprint]
         if len(frame) == 0:
             raise SelectionError("errors.selection.no_runs")
+    kinds = {candidate.id: candidate.kind for candidate in case.candidates}
     if latest_only:
-        frame = _latest_per_variant(frame, case)
+        frame = _latest_per_variant(frame, kinds)
     labels = {}
     details = {}
     for _, row in frame.iterrows():
@@ -139,7 +141,6 @@ def comparison_table(
         details[label] = f"{row.get('dataset', '')}, seed {_plain(row.get('seed'))}"
     check_same_split(labels, details=details)
 
-    kinds = {candidate.id: candidate.kind for candidate in case.candidates}
     table = pd.DataFrame({"model": frame["model"].astype(str).to_numpy()})
     model_kind = frame["model_kind"] if "model_kind" in frame.columns else pd.Series([None] * len(frame))
     table["kind"] = [kind if isinstance(kind, str) and kind else kinds.get(model, "")
@@ -178,24 +179,18 @@ def comparison_table(
 
 def _endpoint_hosts(frame: pd.DataFrame) -> list[str]:
     """Where each run's items were sent: an endpoint LLM's host[:port] (from its hp_base_url), else ""."""
-    from urllib.parse import urlparse
-
     hosts = []
     for _, row in frame.iterrows():
         url = row.get("hp_base_url")
-        if row.get("hp_transport") == "endpoint" and isinstance(url, str) and url:
-            parsed = urlparse(url)
-            hosts.append(f"{parsed.hostname}{f':{parsed.port}' if parsed.port else ''}" if parsed.hostname else url)
-        else:
-            hosts.append("")
+        endpoint = row.get("hp_transport") == "endpoint" and isinstance(url, str) and url
+        hosts.append(endpoint_host(url) if endpoint else "")
     return hosts
 
 
-def _latest_per_variant(frame: pd.DataFrame, case: UseCase) -> pd.DataFrame:
+def _latest_per_variant(frame: pd.DataFrame, kinds: Mapping[str, str]) -> pd.DataFrame:
     """The newest run (frame is newest first) of each model, and of an LLM candidate the newest of each k: its
     zero-shot and 8-shot runs sit side by side, named by variant_id ("llm_endpoint#8") where one candidate has
-    several."""
-    kinds = {candidate.id: candidate.kind for candidate in case.candidates}
+    several. kinds: {candidate id: kind} of the use case (a run's own model_kind comes first)."""
     recorded = frame["model_kind"] if "model_kind" in frame.columns else pd.Series([None] * len(frame), index=frame.index)
     shots = pd.to_numeric(frame[SHOTS_PARAM], errors="coerce") if SHOTS_PARAM in frame.columns else None
     keys = []

@@ -153,6 +153,27 @@ class Device(Protocol):
     mixed_precision: bool
 
 
+ENDPOINT_DEVICE = "endpoint "  # a run answered by a server elsewhere records its device as "endpoint <host>"
+
+
+def endpoint_host(base_url: str) -> str:
+    """An endpoint's host[:port] ("api.openai.com", "127.0.0.1:8080") from its base URL, never a user:password
+    part; the URL itself when it names no host."""
+    from urllib.parse import urlparse
+
+    parsed = urlparse(str(base_url))
+    if not parsed.hostname:
+        return str(base_url)
+    return f"{parsed.hostname}:{parsed.port}" if parsed.port else parsed.hostname
+
+
+def endpoint_of(device: Any) -> str | None:
+    """The host of a run recorded as answered by an endpoint ("endpoint api.openai.com" -> "api.openai.com"), or
+    None for a run on this machine's CPU or GPU."""
+    name = str(device or "")
+    return name[len(ENDPOINT_DEVICE):] if name.startswith(ENDPOINT_DEVICE) else None
+
+
 def device_tags(device: Device) -> dict[str, str]:
     """Tags that say where a run trained."""
     return {TAG_DEVICE: device.name, TAG_DEVICE_KIND: device.kind, TAG_MIXED_PRECISION: str(device.mixed_precision)}

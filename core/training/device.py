@@ -18,7 +18,7 @@ import threading
 from dataclasses import dataclass
 
 from core.errors import TrainingError
-from core.tracking.records import device_tags
+from core.tracking.records import ENDPOINT_DEVICE, device_tags, endpoint_host
 
 POLICIES = ("auto", "cpu", "gpu")
 MIXED_PRECISION_MIN_CAPABILITY = (7, 0)  # Volta and newer have tensor cores for float16
@@ -50,16 +50,10 @@ class DeviceInfo:
         return device_tags(self)
 
 
-ENDPOINT_PREFIX = "endpoint "  # a run answered by a server elsewhere: "endpoint api.openai.com"
-
-
 def endpoint_device(base_url: str) -> DeviceInfo:
     """Where an LLM behind an endpoint runs: that server (its host[:port]), not the machine that asks it."""
-    from urllib.parse import urlparse
-
-    parsed = urlparse(str(base_url))
-    host = f"{parsed.hostname}{f':{parsed.port}' if parsed.port else ''}" if parsed.hostname else str(base_url)
-    return DeviceInfo(kind="endpoint", name=ENDPOINT_PREFIX + host, mixed_precision=False, tf_device="")
+    return DeviceInfo(kind="endpoint", name=ENDPOINT_DEVICE + endpoint_host(base_url), mixed_precision=False,
+                      tf_device="")
 
 
 def _cpu_info(note_key: str = "") -> DeviceInfo:

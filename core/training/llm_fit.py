@@ -33,14 +33,19 @@ class LLMFitter(OnePassFitter):
         """Draw the examples from the training split, open the model, and arm scoring's progress and cancel."""
         started = time.perf_counter()
         model.fit(inputs.x_train, inputs.y_train, labels=inputs.labels)
-        if model.transport == "local":  # a catalogue model is downloaded once (progress shown), then verified
+        self.open_model(model, on_progress, cancel_event)
+        return FitResult(history={}, epochs_run=1, stopped_reason=_stopped(cancel_event),
+                         seconds=time.perf_counter() - started, samples_per_second=0.0)
+
+    def open_model(self, model: Any, on_progress: ProgressCallback | None,
+                   cancel_event: threading.Event | None) -> None:
+        """Open the model (a catalogue model downloaded once, progress shown, then verified) and arm scoring's
+        progress and cancel."""
+        if model.transport == "local":
             model.model = str(local_model_path(model.model, progress=_download_reporter(on_progress)))
         model.open()
         model.on_item = _item_reporter(on_progress)
         model.cancel_event = cancel_event
-        stopped = "cancelled" if cancel_event is not None and cancel_event.is_set() else "completed"
-        return FitResult(history={}, epochs_run=1, stopped_reason=stopped, seconds=time.perf_counter() - started,
-                         samples_per_second=0.0)
 
     def serving(self, model: Any) -> Callable[[Any], Any]:
         return model.predict_proba
@@ -72,6 +77,10 @@ class LLMFitter(OnePassFitter):
                         "inputs": model.inputs, "k": int(model.k),
                         "prompt": model.prompt_text(x_test[0]) if len(x_test) else "",
                         "prices": dataclasses.asdict(model.prices), **model.last_scores_.summary(model.prices)}}
+
+
+def _stopped(cancel_event: threading.Event | None) -> str:
+    return "cancelled" if cancel_event is not None and cancel_event.is_set() else "completed"
 
 
 def _download_reporter(on_progress: ProgressCallback | None) -> Callable[[int, int], None] | None:
@@ -112,28 +121,21 @@ class LLMEmbeddingFitter(LLMFitter):
     def fit(self, model: Any, inputs: TaskInputs, config: TrainConfig, *, on_progress: ProgressCallback | None,
             cancel_event: threading.Event | None, fine_tune: FineTune | None = None) -> FitResult:
         started = time.perf_counter()
-        if model.transport == "local":
-            model.model = str(local_model_path(model.model, progress=_download_reporter(on_progress)))
-        model.open()
-        model.on_item = _item_reporter(on_progress, "embedding")
-        model.cancel_event = cancel_event
+        self.open_model(model, on_progress, cancel_event)
+        model.on_item = _item_reporter(on_progress, "embedding")  # the training texts first, then scoring
         model.fit(inputs.x_train, inputs.y_train, labels=inputs.labels, also=inputs.x_val)
         model.on_item = _item_reporter(on_progress)
-        stopped = "cancelled" if cancel_event is not None and cancel_event.is_set() else "completed"
         seconds = time.perf_counter() - started
-        return FitResult(history={}, epochs_run=1, stopped_reason=stopped, seconds=seconds,
+        return FitResult(history={}, epochs_run=1, stopped_reason=_stopped(cancel_event), seconds=seconds,
                          samples_per_second=len(inputs.x_train) / seconds if seconds > 0 else 0.0)
 
     def evaluation_extra(self, model: Any, x_test: Any) -> dict[str, Any]:
         """What the run stores about the embedding model: name, transport, vector size, tokens and cost per
         test text, and what embedding the training and validation texts cost (the run's spending covers all)."""
-        client = model.open()
-        summary = model.last_scores_.summary(model.prices)
+        llm = super().evaluation_extra(model, x_test)["llm"]
         train = dict(model.train_summary_)
-        return {"llm": {"model_name": getattr(client, "model_name", model.model), "transport": model.transport,
-                        "inputs": "text", "k": 0, "prompt": "", "prices": dataclasses.asdict(model.prices),
-                        "embedding_dimensions": int(model.dimensions_), **train, **summary,
-                        "spent": float(summary["spent"] + train.get("train_spent", 0.0))}}
+        return {"llm": {**llm, "embedding_dimensions": int(model.dimensions_), **train,
+                        "spent": float(llm["spent"] + train.get("train_spent", 0.0))}}
 
 
 LLM = LLMFitter()

@@ -17,7 +17,7 @@ import streamlit as st
 from core.errors import StudioError
 from core.evaluation.metrics import top_k, wilson_interval
 from core.evaluation.serving import predict_proba
-from core.tracking.records import TAG_DEVICE
+from core.tracking.records import TAG_DEVICE, endpoint_of
 from dashboard import charts
 from dashboard.data_views import load_csv_source, load_dataset_for_ui, render_source_and_seed
 from dashboard.i18n import dataset_source, device_text, error_text, t
@@ -55,11 +55,11 @@ def render_metric_row(metrics: dict[str, float], tags: dict[str, str]) -> None:
     asked = "test_invalid_answers" in metrics  # an LLM asked for answers: nothing trained, it answered somewhere
     if asked:
         columns[4].metric(t("llm_form.results_setup"), seconds_text(seconds), help=t("llm_form.results_setup_help"))
-        device = str(tags.get(TAG_DEVICE) or "")
-        if device.startswith("endpoint "):  # the host alone: "Endpoint at …" was cut off in a tile
-            columns[5].metric(t("llm_form.results_endpoint"), device[len("endpoint "):])
+        host = endpoint_of(tags.get(TAG_DEVICE))
+        if host is not None:  # the host alone: "Endpoint at …" was cut off in a tile
+            columns[5].metric(t("llm_form.results_endpoint"), host)
         else:
-            columns[5].metric(t("llm_form.results_device"), device_text(device))
+            columns[5].metric(t("llm_form.results_device"), device_text(tags.get(TAG_DEVICE)))
     else:
         columns[4].metric(t("lab.train_time"), seconds_text(seconds), help=t("lab.train_time_help"))
         columns[5].metric(t("lab.device"), device_text(tags.get(TAG_DEVICE)))

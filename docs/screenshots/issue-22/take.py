@@ -179,22 +179,29 @@ def nlp_llm_embeddings(page, url: str) -> None:
     fill(page, ".st-key-nlp_llm_gguf input", str(gguf))
     shot(page, "lab-nlp-llm-embeddings")
 
-    started = time.monotonic()
-    page.locator(".st-key-nlp_train button").click()
-    try:
-        progress = page.get_by_text(re.compile(r"Embedding the training and validation texts: \d+")).first
-        progress.wait_for(timeout=180_000)
-        page.wait_for_timeout(1500)
-        progress.scroll_into_view_if_needed()
-        shot(page, "lab-nlp-llm-embeddings-progress", whole=False)
-        log(f"embedding progress seen {time.monotonic() - started:.1f} s after Train: {progress.inner_text()}")
-    except Exception as error:  # noqa: BLE001
-        log(f"no embedding progress caught: {error}")
+    started = run_and_catch_progress(page, "nlp_train", r"Embedding the training and validation texts: \d+",
+                                     "lab-nlp-llm-embeddings-progress", timeout=180_000)
     outcome(page, 1_200_000)
     log(f"embeddings run finished {time.monotonic() - started:.1f} s after Train")
     shot(page, "lab-nlp-llm-embeddings-finished")
     tab(page, "Results")
     shot(page, "lab-nlp-llm-embeddings-results")
+
+
+def run_and_catch_progress(page, button: str, pattern: str, name: str, *, timeout: int) -> float:
+    """Press the run's button and photograph its progress line once it shows; the time it was pressed."""
+    started = time.monotonic()
+    page.locator(f".st-key-{button} button").click()
+    try:
+        progress = page.get_by_text(re.compile(pattern)).first
+        progress.wait_for(timeout=timeout)
+        page.wait_for_timeout(1500)
+        progress.scroll_into_view_if_needed()
+        shot(page, name, whole=False)
+        log(f"progress seen {time.monotonic() - started:.1f} s after the click: {progress.inner_text()}")
+    except Exception as error:  # noqa: BLE001
+        log(f"no progress caught for {name}: {error}")
+    return started
 
 
 def vision_scenes(page, url: str, server) -> None:
@@ -238,17 +245,8 @@ def vision_scenes(page, url: str, server) -> None:
     fill(page, ".st-key-vision_llm_price_in input", "0.15")
     shot(page, "lab-vision-llm-form")
 
-    started = time.monotonic()
-    page.locator(".st-key-vision_train button").click()
-    try:
-        progress = page.get_by_text(re.compile(r"Scoring item \d+ of 40")).first
-        progress.wait_for(timeout=120_000)
-        page.wait_for_timeout(1500)
-        progress.scroll_into_view_if_needed()
-        shot(page, "lab-vision-llm-scoring", whole=False)
-        log(f"scoring seen {time.monotonic() - started:.1f} s after Train")
-    except Exception as error:  # noqa: BLE001
-        log(f"no scoring progress caught: {error}")
+    started = run_and_catch_progress(page, "vision_train", r"Scoring item \d+ of 40", "lab-vision-llm-scoring",
+                                     timeout=120_000)
     outcome(page)
     log(f"LLM run finished {time.monotonic() - started:.1f} s after Train; requests {len(server.requests)}, "
         f"images seen {len(server.images_seen)}")
